@@ -1,0 +1,118 @@
+"""Effective configuration: pipeline.toml defaults, an optional --config file, then CLI options.
+
+The digest of the effective configuration goes into every output, so that a run can be tied to
+the exact choices it made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from manifests.schemas import HASH_ALGORITHMS
+
+DEFAULTS_FILE = Path(__file__).with_name("pipeline.toml")
+VSS_POLICIES = ("none", "all")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class Config:
+    output_dir: str
+    workers: int
+    batch_size: int
+    vss: str
+    hash_deleted: bool
+    verify_source_files: bool
+    hash_media: bool
+    algorithms: tuple[str, ...]
+    chunk_size: int
+    magic_bytes: int
+    examiner: str
+    lab: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON of every setting."""
+        text = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def effective_workers(self) -> int:
+        return self.workers if self.workers > 0 else (os.cpu_count() or 1)
+
+    def with_overrides(self, **overrides: Any) -> "Config":
+        """A copy with the given non-None settings replaced, checked like the file's."""
+        changed = {k: v for k, v in overrides.items() if v is not None}
+        return _validated(replace(self, **changed))
+
+
+def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    return value
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key].update(value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _from_dict(data: dict[str, Any]) -> Config:
+    ingest, hashing = _section(data, "ingest"), _section(data, "hashing")
+    identify, people = _section(data, "identify"), _section(data, "people")
+    try:
+        config = Config(
+            output_dir=str(ingest["output_dir"]),
+            workers=int(ingest["workers"]),
+            batch_size=int(ingest["batch_size"]),
+            vss=str(ingest["vss"]),
+            hash_deleted=bool(ingest["hash_deleted"]),
+            verify_source_files=bool(ingest["verify_source_files"]),
+            hash_media=bool(ingest["hash_media"]),
+            algorithms=tuple(str(a).lower() for a in hashing["algorithms"]),
+            chunk_size=int(hashing["chunk_size"]),
+            magic_bytes=int(identify["magic_bytes"]),
+            examiner=str(people["examiner"]),
+            lab=str(people["lab"]),
+        )
+    except KeyError as missing:
+        raise ConfigError(f"setting {missing} is missing") from None
+    return _validated(config)
+
+
+def _validated(config: Config) -> Config:
+    unknown = [a for a in config.algorithms if a not in HASH_ALGORITHMS]
+    if unknown or not config.algorithms:
+        raise ConfigError(f"hash algorithms must be a non-empty list from {', '.join(HASH_ALGORITHMS)}; got {list(config.algorithms)}")
+    if config.vss not in VSS_POLICIES:
+        raise ConfigError(f"vss must be one of {', '.join(VSS_POLICIES)}; got {config.vss!r}")
+    if config.workers < 0 or config.batch_size < 1 or config.chunk_size < 4096 or config.magic_bytes < 1:
+        raise ConfigError("workers >= 0, batch_size >= 1, chunk_size >= 4096 and magic_bytes >= 1 are required")
+    return config
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Defaults from the shipped pipeline.toml, overlaid by the file at `path` if given."""
+    with open(DEFAULTS_FILE, "rb") as handle:
+        data = tomllib.load(handle)
+    if path is not None:
+        try:
+            with open(path, "rb") as handle:
+                data = _merge(data, tomllib.load(handle))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: {error}") from None
+    return _from_dict(data)

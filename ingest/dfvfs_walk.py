@@ -1,0 +1,160 @@
+"""Walking a file system or archive through dfVFS file entries.
+
+Used where TSK does not serve: APFS, XFS, ZIP, TAR (and TAR.GZ), and any file system TSK refuses
+to open. dfVFS lists allocated entries only; where that matters the volume's walker is TSK.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Callable, Iterator
+
+from dfdatetime import interface as dfdatetime_interface
+from dfvfs.lib import errors as dfvfs_errors
+from dfvfs.path.path_spec import PathSpec
+from dfvfs.resolver import resolver
+from dfvfs.vfs.file_entry import FileEntry
+
+from ingest.scan import serialize
+from ingest.tsk import WalkItem
+from manifests.text import display
+
+DFVFS_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, IOError, dfvfs_errors.BackEndError, ValueError, RuntimeError)
+_NS = Decimal(1_000_000_000)
+
+
+def timestamp_ns(value: dfdatetime_interface.DateTimeValues | None) -> int | None:
+    """Nanoseconds since the epoch, UTC; None when absent or not a real time (dfDateTime's 'Not set')."""
+    if value is None:
+        return None
+    normalized = value.GetNormalizedTimestamp()
+    if normalized is None:
+        return None
+    return int(normalized * _NS)
+
+
+def _entry_type(entry: FileEntry) -> str:
+    if entry.IsLink():
+        return "symlink"
+    if entry.IsDirectory():
+        return "directory"
+    if entry.IsFile():
+        return "file"
+    if entry.IsDevice():
+        return "char_device"
+    if entry.IsPipe():
+        return "fifo"
+    if entry.IsSocket():
+        return "socket"
+    return "unknown"
+
+
+def _name_bytes(entry: FileEntry) -> bytes:
+    return (entry.name or "").encode("utf-8", errors="surrogateescape")
+
+
+def walk(fs_spec: PathSpec, problems_add: Callable[..., None], volume_index: int) -> Iterator[WalkItem]:
+    """Every entry below the root, depth first, children in the order dfVFS lists them."""
+    try:
+        root = resolver.Resolver.OpenFileEntry(fs_spec)
+    except DFVFS_READ_ERRORS as error:
+        root = None
+        problems_add("walk", "corrupt_volume", "error", f"root cannot be opened: {error}", volume_index=volume_index, path_spec=serialize(fs_spec))
+    if root is None:
+        return
+    yield from _items(root, b"/", b"", None)
+    stack: list[tuple[FileEntry, bytes]] = [(root, b"")]
+    while stack:
+        directory, path = stack.pop()
+        children = []
+        try:
+            for child in directory.sub_file_entries:
+                name = _name_bytes(child)
+                full = path + b"/" + name
+                yield from _items(child, full, name, _inode(directory))
+                if child.IsDirectory() and not child.IsLink():
+                    children.append((child, full))
+        except DFVFS_READ_ERRORS as error:
+            problems_add("walk", "unreadable_directory", "error", f"listing of {display(path or b'/')} stopped early: {error}",
+                         volume_index=volume_index, path=display(path or b"/"), path_spec=serialize(directory.path_spec))
+        stack.extend(reversed(children))
+
+
+def _inode(entry: FileEntry) -> int | None:
+    stat = entry.GetStatAttribute()
+    return getattr(stat, "inode_number", None) if stat is not None else None
+
+
+def _items(entry: FileEntry, full: bytes, name: bytes, parent_inode: int | None) -> Iterator[WalkItem]:
+    stat = entry.GetStatAttribute()
+    entry_type = _entry_type(entry)
+    allocated = entry.IsAllocated()
+    spec_json = serialize(entry.path_spec)
+    size = getattr(stat, "size", None) if stat is not None else None
+    if size is None and entry_type == "file":
+        size = entry.size
+    row = {
+        "path": display(full),
+        "path_bytes": full,
+        "name_bytes": name,
+        "data_stream": None,
+        "inode": getattr(stat, "inode_number", None) if stat is not None else None,
+        "sequence": None,
+        "parent_inode": parent_inode,
+        "entry_type": entry_type,
+        "size": size,
+        "allocated": allocated,
+        "deleted": not allocated,
+        "orphan": False,
+        "created": timestamp_ns(entry.creation_time),
+        "modified": timestamp_ns(entry.modification_time),
+        "accessed": timestamp_ns(entry.access_time),
+        "changed": timestamp_ns(entry.change_time),
+        "deleted_time": timestamp_ns(getattr(entry, "deletion_time", None)),
+        "mode": getattr(stat, "mode", None) if stat is not None else None,
+        "uid": getattr(stat, "owner_identifier", None) if stat is not None else None,
+        "gid": getattr(stat, "group_identifier", None) if stat is not None else None,
+        "link_target": None,
+        "link_target_bytes": None,
+        "path_spec": spec_json,
+    }
+    if entry_type == "symlink" and entry.link:
+        link = entry.link.encode("utf-8", errors="surrogateescape")
+        row["link_target"], row["link_target_bytes"] = display(link), link
+    target = ("dfvfs", spec_json, int(size or 0)) if entry_type == "file" else None
+    yield WalkItem(row, target)
+    for stream in entry.data_streams:
+        if not stream.name:
+            continue
+        stream_name = stream.name.encode("utf-8", errors="surrogateescape")
+        stream_spec = json.loads(spec_json)
+        stream_spec["data_stream"] = stream.name
+        stream_json = json.dumps(stream_spec, sort_keys=True)
+        stream_row = dict(row)
+        stream_full = full + b":" + stream_name
+        stream_size = _stream_size(entry, stream.name)
+        stream_row.update(path=display(stream_full), path_bytes=stream_full, data_stream=display(stream_name),
+                          entry_type="data_stream", size=stream_size, path_spec=stream_json)
+        yield WalkItem(stream_row, ("dfvfs", stream_json, int(stream_size or 0)))
+
+
+def _stream_size(entry: FileEntry, name: str) -> int | None:
+    try:
+        file_object = entry.GetFileObject(data_stream_name=name)
+    except DFVFS_READ_ERRORS:
+        return None
+    return file_object.get_size() if file_object is not None else None
+
+
+def reader_for(spec_json: str):
+    """A read(offset, size) function over one dfVFS file object."""
+    from ingest.scan import deserialize
+
+    file_object = resolver.Resolver.OpenFileObject(deserialize(spec_json))
+
+    def read(offset: int, size: int) -> bytes:
+        file_object.seek(offset)
+        return file_object.read(size)
+
+    return read

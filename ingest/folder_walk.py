@@ -1,0 +1,109 @@
+"""Walking a folder source (a logical extraction as phone tools deliver it, or an iTunes backup).
+
+Only the folder given is read: symbolic links are recorded with their target and never
+followed, so nothing outside the evidence folder is catalogued. Files are opened read-only with
+O_NOATIME where the system allows it, so not even access times change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ingest.tsk import WalkItem
+from manifests.text import display
+
+_TYPES = (
+    (stat.S_ISLNK, "symlink"),
+    (stat.S_ISDIR, "directory"),
+    (stat.S_ISREG, "file"),
+    (stat.S_ISCHR, "char_device"),
+    (stat.S_ISBLK, "block_device"),
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISSOCK, "socket"),
+)
+
+
+def _entry_type(mode: int) -> str:
+    for test, name in _TYPES:
+        if test(mode):
+            return name
+    return "unknown"
+
+
+def _spec(location: bytes) -> str:
+    return json.dumps({"__type__": "PathSpec", "location": os.fsdecode(location), "type_indicator": "OS"})
+
+
+def walk(root: Path, problems_add: Callable[..., None], volume_index: int,
+         logical_paths: dict[bytes, str] | None = None) -> Iterator[WalkItem]:
+    """Every entry under `root`, depth first, names sorted by their bytes for a stable order."""
+    root_bytes = os.fsencode(root)
+    try:
+        info = os.lstat(root_bytes)
+    except OSError as error:
+        problems_add("walk", "unreadable_directory", "error", f"source folder cannot be read: {error}", volume_index=volume_index)
+        return
+    yield _item(root_bytes, b"/", b"", info, None, logical_paths)
+    stack: list[tuple[bytes, bytes, int]] = [(root_bytes, b"", info.st_ino)]
+    while stack:
+        directory, relative, inode = stack.pop()
+        try:
+            names = sorted(entry.name for entry in os.scandir(directory))
+        except OSError as error:
+            problems_add("walk", "unreadable_directory", "error", f"{display(relative or b'/')} cannot be listed: {error}",
+                         volume_index=volume_index, path=display(relative or b"/"), path_spec=_spec(directory))
+            continue
+        children = []
+        for name in names:
+            absolute = directory + b"/" + name
+            full = relative + b"/" + name
+            try:
+                child = os.lstat(absolute)
+            except OSError as error:
+                problems_add("walk", "unreadable_entry", "error", f"{display(full)} cannot be examined: {error}",
+                             volume_index=volume_index, path=display(full), path_spec=_spec(absolute))
+                continue
+            yield _item(absolute, full, name, child, inode, logical_paths)
+            if stat.S_ISDIR(child.st_mode):
+                children.append((absolute, full, child.st_ino))
+        stack.extend(reversed(children))
+
+
+def _item(absolute: bytes, full: bytes, name: bytes, info: os.stat_result, parent_inode: int | None,
+          logical_paths: dict[bytes, str] | None) -> WalkItem:
+    entry_type = _entry_type(info.st_mode)
+    row = {
+        "path": display(full),
+        "path_bytes": full,
+        "name_bytes": name,
+        "data_stream": None,
+        "logical_path": (logical_paths or {}).get(full.lstrip(b"/")),
+        "inode": info.st_ino,
+        "sequence": None,
+        "parent_inode": parent_inode,
+        "entry_type": entry_type,
+        "size": info.st_size,
+        "allocated": True,
+        "deleted": False,
+        "orphan": False,
+        "created": getattr(info, "st_birthtime_ns", None),
+        "modified": info.st_mtime_ns,
+        "accessed": info.st_atime_ns,
+        "changed": info.st_ctime_ns,
+        "deleted_time": None,
+        "mode": stat.S_IMODE(info.st_mode),
+        "uid": info.st_uid,
+        "gid": info.st_gid,
+        "link_target": None,
+        "link_target_bytes": None,
+        "path_spec": _spec(absolute),
+    }
+    if entry_type == "symlink":
+        target = os.readlink(absolute)
+        row["link_target"], row["link_target_bytes"] = display(target), target
+    work = ("folder", os.fsdecode(absolute), info.st_size) if entry_type == "file" else None
+    return WalkItem(row, work)

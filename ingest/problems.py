@@ -1,0 +1,44 @@
+"""Problems met during a run, kept as rows for errors.parquet: a failure is data, never only a log line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from manifests.text import display
+
+
+@dataclass
+class Problems:
+    """Ordered problem rows; the order is the order of discovery, which is deterministic."""
+
+    rows: list[dict] = field(default_factory=list)
+
+    def add(
+        self,
+        stage: str,
+        kind: str,
+        severity: str,
+        message: str,
+        *,
+        volume_index: int | None = None,
+        path: str | None = None,
+        path_spec: str | None = None,
+        offset: int | None = None,
+        length: int | None = None,
+    ) -> None:
+        self.rows.append(
+            {
+                "stage": stage,
+                "kind": kind,
+                "severity": severity,
+                "volume_index": volume_index,
+                "path": path,
+                "path_spec": path_spec,
+                "offset": offset,
+                "length": length,
+                "message": display(message),
+            }
+        )
+
+    def count(self, severity: str) -> int:
+        return sum(1 for row in self.rows if row["severity"] == severity)

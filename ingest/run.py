@@ -1,0 +1,361 @@
+"""One ingest, start to finish: scan the source, walk every volume, hash and type content in workers,
+hash the evidence before and after, and publish the exhibit folder atomically.
+
+Rows are written in walk order whatever order the workers finish in, so the same input and
+configuration always give the same rows in the same order. Only a bounded window of batches is
+in flight, so memory does not grow with the number of files.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import uuid
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+from dfvfs.lib import definitions
+
+from ingest import __version__, dfvfs_walk, folder_walk, media, tsk
+from ingest.config import Config
+from ingest.content import ContentSettings
+from ingest.naming import encode_id
+from ingest.problems import Problems
+from ingest.scan import Credentials, Layout, Volume, scan_source, serialize, split_raw_segments
+from ingest.versions import library_versions
+from ingest.work import Unit, VolumeRecipe, init_worker, run_unit
+from manifests.schemas import ARTEFACTS, ERRORS, SOURCES
+from manifests.text import display
+from manifests.writer import ExhibitOutput
+
+TSK_FILE_SYSTEMS = frozenset({"EXT", "NTFS", "FAT", "HFS", "TSK", "EXFAT"})
+_CONTENT_FIELDS = ("md5", "sha1", "sha256", "sha512", "mime_type", "magic_description", "extension_mismatch",
+                   "read_error_kind", "read_error_offset", "read_error_length", "read_error_message")
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    source: Path
+    case_id: str
+    exhibit_id: str
+    config: Config
+    credentials: Credentials = Credentials()
+    expected_hashes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Progress:
+    """Counters a terminal display reads while the run goes on."""
+
+    volumes_done: int = 0
+    volumes_total: int = 0
+    entries: int = 0
+    files_hashed: int = 0
+    bytes_hashed: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class Summary:
+    output_dir: Path
+    entries: int
+    files_hashed: int
+    bytes_hashed: int
+    errors: int
+    warnings: int
+    seconds: float
+
+    @property
+    def outcome(self) -> str:
+        return "completed" if self.errors == 0 else f"completed with {self.errors} errors"
+
+
+def exhibit_dir(out_dir: Path, case_id: str, exhibit_id: str) -> Path:
+    return out_dir / encode_id(case_id) / encode_id(exhibit_id)
+
+
+class _Executor:
+    """A process pool, or the calling process itself when one worker is asked for."""
+
+    def __init__(self, workers: int, settings: ContentSettings, credentials: list) -> None:
+        self.pool = None
+        if workers > 1:
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
+                                            initializer=init_worker, initargs=(settings, credentials))
+        else:
+            init_worker(settings, credentials)
+
+    def submit(self, function: Callable, *args) -> Future:
+        if self.pool is not None:
+            return self.pool.submit(function, *args)
+        future: Future = Future()
+        future.set_result(function(*args))
+        return future
+
+    def shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def ingest(request: IngestRequest, progress: Progress | None = None, on_progress: Callable[[Progress], None] | None = None) -> Summary:
+    """Run one ingest and publish its folder; raises SourceError before anything is written."""
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    config = request.config
+    progress = progress or Progress()
+    started = datetime.now(timezone.utc)
+    run_id = uuid.uuid4().hex
+    problems = Problems()
+    layout = scan_source(request.source, request.credentials, config.vss, problems)
+    walkable = layout.walkable()
+    progress.volumes_total = len(walkable)
+    settings = ContentSettings(algorithms=config.algorithms, chunk_size=config.chunk_size, magic_bytes=config.magic_bytes)
+    credentials = [(v.path_spec_json(), v.credential[0], v.credential[1]) for v in layout.volumes if v.credential is not None]
+    metadata = {
+        "exhibit.tool": "exhibit",
+        "exhibit.tool_version": __version__,
+        "exhibit.case_id": request.case_id,
+        "exhibit.exhibit_id": request.exhibit_id,
+        "exhibit.config_digest": config.digest(),
+        "exhibit.run_id": run_id,
+        "exhibit.examiner": config.examiner,
+        "exhibit.lab": config.lab,
+    }
+    metadata.update({f"exhibit.library.{name}": version for name, version in library_versions().items()})
+    target_dir = exhibit_dir(Path(config.output_dir), request.case_id, request.exhibit_id)
+    executor = _Executor(config.effective_workers(), settings, credentials)
+    try:
+        with ExhibitOutput(target_dir, run_id) as output:
+            evidence = _EvidenceHashes(layout, config, request, executor)
+            artefacts = output.open_table(ARTEFACTS, metadata)
+            ids = {"case_id": request.case_id, "exhibit_id": request.exhibit_id}
+            writer = _OrderedWriter(artefacts, executor, config, progress, on_progress, ids)
+            for volume in walkable:
+                for recipe, items in _volume_items(volume, layout, problems):
+                    writer.add_volume(volume, recipe, items)
+                progress.volumes_done += 1
+            writer.finish()
+            source_row = evidence.finish(problems)
+            source_row.update(ids)
+            source_row["volumes"] = [_volume_struct(v) for v in layout.volumes]
+            source_row["started"] = started
+            source_row["finished"] = datetime.now(timezone.utc)
+            output.open_table(SOURCES, metadata).append(source_row)
+            errors = output.open_table(ERRORS, metadata)
+            for index, row in enumerate(problems.rows):
+                errors.append({**ids, "error_index": index, **row})
+            output.publish()
+    finally:
+        executor.shutdown()
+    return Summary(output_dir=target_dir, entries=progress.entries, files_hashed=progress.files_hashed, bytes_hashed=progress.bytes_hashed,
+                   errors=problems.count("error"), warnings=problems.count("warning"), seconds=time.monotonic() - progress.started)
+
+
+def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterator[tuple[VolumeRecipe, Iterator]]:
+    """The walker for a volume: TSK where it opens the file system, dfVFS otherwise."""
+    if volume.role == "folder":
+        recipe = VolumeRecipe(index=volume.index, walker="folder", root=volume.location)
+        yield recipe, folder_walk.walk(Path(volume.location), problems.add, volume.index)
+        return
+    if volume.file_system in TSK_FILE_SYSTEMS:
+        tsk_volume = tsk.tsk_volume_for(volume.path_spec, volume.offset)
+        try:
+            fs = tsk_volume.open()
+        except tsk.TSK_READ_ERRORS as error:
+            problems.add("walk", "tsk_refused", "warning", f"The Sleuth Kit cannot open this {volume.file_system} file system ({error}); "
+                         "walked with dfVFS instead (allocated entries only)", volume_index=volume.index, path_spec=volume.path_spec_json())
+        else:
+            recipe = VolumeRecipe(index=volume.index, walker="tsk", tsk_parent_spec=tsk_volume.parent_spec,
+                                  tsk_raw_file=tsk_volume.raw_file, tsk_offset=tsk_volume.offset)
+            yield recipe, tsk.walk(fs, tsk_volume.parent_spec, problems.add, volume.index)
+            return
+    recipe = VolumeRecipe(index=volume.index, walker="dfvfs")
+    yield recipe, dfvfs_walk.walk(volume.path_spec, problems.add, volume.index)
+
+
+class _OrderedWriter:
+    """Groups rows into units, sends them to workers, and writes results back in walk order."""
+
+    def __init__(self, table, executor: _Executor, config: Config, progress: Progress,
+                 on_progress: Callable[[Progress], None] | None, ids: dict) -> None:
+        self.table = table
+        self.executor = executor
+        self.config = config
+        self.progress = progress
+        self.on_progress = on_progress
+        self.ids = ids
+        self.window: deque = deque()
+        self.max_in_flight = 4 * max(1, config.effective_workers())
+        self.entry_index = 0
+        self.unit_number = 0
+        self.last_report = 0.0
+
+    def add_volume(self, volume: Volume, recipe: VolumeRecipe, items: Iterator) -> None:
+        base = {**self.ids, "volume_index": volume.index, "volume_id": volume.location, "volume_type": volume.file_system,
+                "volume_offset": volume.offset, "logical_path": None}
+        rows: list[dict] = []
+        unit_items: list = []
+        first_index = self.entry_index
+        for item in items:
+            row = {**base, **item.row}
+            row["entry_index"] = self.entry_index
+            row.setdefault("content_status", "no_content")
+            row.setdefault("logical_path", None)
+            for name in _CONTENT_FIELDS:
+                row.setdefault(name, None)
+            target = item.target
+            if target is not None:
+                if row["deleted"] and not self.config.hash_deleted:
+                    row["content_status"] = "not_hashed_deleted"
+                else:
+                    unit_items.append((self.entry_index, list(target), row["name_bytes"].decode("latin-1")))
+            rows.append(row)
+            self.entry_index += 1
+            if len(rows) >= self.config.batch_size:
+                self._dispatch(recipe, rows, unit_items)
+                rows, unit_items = [], []
+        if rows:
+            self._dispatch(recipe, rows, unit_items)
+        volume.entries = self.entry_index - first_index
+
+    def _dispatch(self, recipe: VolumeRecipe, rows: list[dict], unit_items: list) -> None:
+        future = None
+        if unit_items:
+            unit = Unit(unit_id=f"{recipe.index}-{self.unit_number}", volume=recipe, items=tuple(unit_items))
+            self.unit_number += 1
+            future = self.executor.submit(run_unit, unit)
+        self.window.append((rows, future))
+        while len(self.window) > self.max_in_flight:
+            self._drain_one()
+
+    def _drain_one(self) -> None:
+        rows, future = self.window.popleft()
+        if future is not None:
+            first = rows[0]["entry_index"]
+            for entry_index, result in future.result():
+                row = rows[entry_index - first]
+                row.update(result)
+                if result.get("content_status") in ("hashed", "empty"):
+                    self.progress.files_hashed += 1
+                    self.progress.bytes_hashed += row["size"] or 0
+        for row in rows:
+            self.table.append(row)
+        self.progress.entries += len(rows)
+        now = time.monotonic()
+        if self.on_progress is not None and now - self.last_report > 0.5:
+            self.last_report = now
+            self.on_progress(self.progress)
+
+    def finish(self) -> None:
+        while self.window:
+            self._drain_one()
+
+
+class _EvidenceHashes:
+    """Container-file hashes before and after, and the media hash, run beside the walk."""
+
+    def __init__(self, layout: Layout, config: Config, request: IngestRequest, executor: _Executor) -> None:
+        self.layout = layout
+        self.config = config
+        self.request = request
+        self.executor = executor
+        self.files = [os.fsdecode(p) for p in layout.container_files]
+        media_spec = layout.media_path_spec
+        chain = layout.format_chain
+        self.raw_file = None
+        self.ewf_segments = None
+        if media_spec is not None and chain[:1] == [definitions.TYPE_INDICATOR_EWF]:
+            self.ewf_segments = self.files
+        elif media_spec is not None and chain[:1] == [definitions.TYPE_INDICATOR_RAW] and len(self.files) == 1:
+            self.raw_file = self.files[0]
+        want_media = media_spec is not None and (config.hash_media or bool(request.expected_hashes))
+        self.media_future = executor.submit(media.hash_media, serialize(media_spec), self.ewf_segments, self.raw_file) if want_media else None
+        covered = self.raw_file is not None and want_media
+        self.before_future = executor.submit(media.sha256_files, self.files) if config.verify_source_files and self.files and not covered else None
+
+    def finish(self, problems: Problems) -> dict:
+        row: dict = {
+            "source_path": display(os.fsencode(self.request.source)),
+            "source_path_bytes": os.fsencode(self.request.source),
+            "source_kind": self.layout.kind,
+            "format_chain": " > ".join(self.layout.format_chain),
+        }
+        result = self.media_future.result() if self.media_future is not None else None
+        before = self.before_future.result() if self.before_future is not None else None
+        if before is None and result is not None and result.raw_file_sha256 is not None:
+            path, size, digest = result.raw_file_sha256
+            before = [(path, size, digest, None)]
+        containers = []
+        unchanged = None
+        if self.config.verify_source_files and self.files:
+            after = media.sha256_files(self.files)
+            unchanged = True
+            for (path, size, digest, error), (_, size_after, digest_after, error_after) in zip(before or [], after):
+                same = digest is not None and digest == digest_after and size == size_after
+                unchanged = unchanged and same
+                containers.append({"path": display(os.fsencode(path)), "size": size, "sha256_before": digest,
+                                   "sha256_after": digest_after, "unchanged": same})
+                for message in (error, error_after):
+                    if message:
+                        problems.add("source", "source_unreadable", "error", f"{path}: {message}", path=display(os.fsencode(path)))
+                if not same and not (error or error_after):
+                    problems.add("verify", "source_changed", "error", f"{path}: SHA-256 before {digest} differs from after {digest_after}",
+                                 path=display(os.fsencode(path)))
+        row["container_files"] = containers or None
+        row["source_unchanged"] = unchanged
+        row.update(self._media_fields(result, problems))
+        return row
+
+    def _media_fields(self, result: media.MediaResult | None, problems: Problems) -> dict:
+        fields: dict = {"media_size": None, "media_md5": None, "media_sha1": None, "media_sha256": None, "media_read_errors": None,
+                        "hash_checks": None, "ewf_checksum_errors": None, "acquisition_metadata": None}
+        if result is None:
+            return fields
+        fields["media_size"] = result.size
+        for name in media.MEDIA_ALGORITHMS:
+            fields[f"media_{name}"] = result.hashes.get(name)
+        if result.error_message:
+            problems.add("source", "media_read_error", "error", result.error_message,
+                         offset=result.read_errors[0][0] if result.read_errors else None,
+                         length=result.read_errors[0][1] if result.read_errors else None)
+        fields["media_read_errors"] = [{"offset": o, "length": n} for o, n in result.read_errors] or None
+        fields["ewf_checksum_errors"] = [{"offset": o, "length": n} for o, n in result.checksum_errors] or None
+        fields["acquisition_metadata"] = sorted(result.metadata.items()) or None
+        checks = []
+        for origin, pairs in (("ewf_stored", sorted(result.stored_hashes.items())), ("expected", list(self.request.expected_hashes))):
+            for algorithm, expected in pairs:
+                computed = result.hashes.get(algorithm)
+                match = None if computed is None else computed == expected.lower()
+                checks.append({"origin": origin, "algorithm": algorithm, "expected": expected.lower(), "computed": computed, "match": match})
+                if match is False:
+                    problems.add("verify", "hash_mismatch", "error", f"{origin} {algorithm} {expected.lower()} does not match the computed {computed}")
+                elif match is None:
+                    problems.add("verify", "hash_unverified", "error", f"{origin} {algorithm} {expected.lower()} could not be compared: the media hash is unavailable")
+        fields["hash_checks"] = checks or None
+        return fields
+
+
+def _volume_struct(volume: Volume) -> dict:
+    return {
+        "index": volume.index,
+        "parent_index": volume.parent_index,
+        "location": volume.location,
+        "type": volume.type,
+        "role": volume.role,
+        "offset": volume.offset,
+        "size": volume.size,
+        "encrypted": volume.encrypted,
+        "unlocked": volume.unlocked,
+        "file_system": volume.file_system,
+        "entries": volume.entries,
+        "status": volume.status,
+        "path_spec": volume.path_spec_json(),
+    }
+
+
+__all__ = ["IngestRequest", "Progress", "Summary", "exhibit_dir", "ingest", "split_raw_segments"]

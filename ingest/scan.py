@@ -1,0 +1,485 @@
+"""Find what a source holds: container layers, volume systems, encrypted volumes, file systems.
+
+dfVFS's source scanner does the format detection; this module walks its scan tree, unlocks
+encrypted volumes with the credentials given, applies the VSS policy and records every node as a
+volume, so that the volume tree (including what could not be opened) lands in sources.parquet.
+It never hands back an OS path spec for a file that is not a directory source: an unknown file
+is an error, not a folder to catalogue.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dfvfs.analyzer import analyzer
+from dfvfs.helpers import source_scanner
+from dfvfs.lib import definitions
+from dfvfs.lib import errors as dfvfs_errors
+from dfvfs.path import factory
+from dfvfs.path.path_spec import PathSpec
+from dfvfs.resolver import resolver
+from dfvfs.serializer.json_serializer import JsonPathSpecSerializer
+from dfvfs.volume import factory as volume_factory
+
+from ingest import android_sparse
+from ingest.problems import Problems
+
+# Formats the scanner tries, for the message given when a source matches none of them.
+FORMATS_TRIED = (
+    "raw/dd, split raw, E01/Ex01 (EWF), VMDK, VHD/VHDX, QCOW/QCOW2, Parallels, Android sparse, "
+    "MBR, GPT, APM, LVM, APFS container, CoreStorage, VSS, BitLocker, LUKS, "
+    "NTFS, FAT12/16/32, exFAT, ext2/3/4, HFS+, APFS, XFS, ISO9660, ZIP, TAR, TAR.GZ, a folder"
+)
+
+FILE_SYSTEM_TYPES = frozenset(
+    {
+        definitions.TYPE_INDICATOR_APFS,
+        definitions.TYPE_INDICATOR_EXT,
+        definitions.TYPE_INDICATOR_FAT,
+        definitions.TYPE_INDICATOR_HFS,
+        definitions.TYPE_INDICATOR_NTFS,
+        definitions.TYPE_INDICATOR_TSK,
+        definitions.TYPE_INDICATOR_XFS,
+        getattr(definitions, "TYPE_INDICATOR_EXFAT", "EXFAT"),
+    }
+)
+ENCRYPTED_TYPES = frozenset(
+    {
+        definitions.TYPE_INDICATOR_BDE,
+        definitions.TYPE_INDICATOR_LUKSDE,
+        definitions.TYPE_INDICATOR_CS,
+        definitions.TYPE_INDICATOR_CS,
+        definitions.TYPE_INDICATOR_APFS_CONTAINER,
+    }
+)
+PARTITION_TYPES = frozenset(
+    {
+        definitions.TYPE_INDICATOR_TSK_PARTITION,
+        definitions.TYPE_INDICATOR_GPT,
+        definitions.TYPE_INDICATOR_APM,
+        getattr(definitions, "TYPE_INDICATOR_MBR", "MBR"),
+    }
+)
+
+
+class SourceError(ValueError):
+    """The source cannot be opened as any supported format; the message names the file and what was tried."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the technician gave to unlock encrypted volumes."""
+
+    password: str | None = None
+    recovery_password: str | None = None
+    key_file: Path | None = None
+
+    def offers(self) -> list[tuple[str, object]]:
+        offered: list[tuple[str, object]] = []
+        if self.password is not None:
+            offered.append(("password", self.password))
+        if self.recovery_password is not None:
+            offered.append(("recovery_password", self.recovery_password))
+        if self.key_file is not None:
+            offered.append(("startup_key", str(self.key_file)))
+            offered.append(("key_data", self.key_file.read_bytes()))
+        return offered
+
+
+@dataclass
+class Volume:
+    """One node of the volume tree; `walkable` ones are file systems (or a folder or archive)."""
+
+    index: int
+    parent_index: int | None
+    location: str | None
+    type: str
+    role: str
+    path_spec: PathSpec
+    offset: int | None = None
+    size: int | None = None
+    encrypted: bool = False
+    unlocked: bool | None = None
+    file_system: str | None = None
+    status: str = "found"
+    walkable: bool = False
+    entries: int = 0
+    credential: tuple[str, object] | None = None
+
+    def path_spec_json(self) -> str:
+        return serialize(self.path_spec)
+
+
+@dataclass
+class Layout:
+    """Everything the scan learned about one source."""
+
+    source: Path
+    kind: str
+    format_chain: list[str]
+    volumes: list[Volume] = field(default_factory=list)
+    media_path_spec: PathSpec | None = None
+    container_files: list[Path] = field(default_factory=list)
+
+    def walkable(self) -> list[Volume]:
+        return [v for v in self.volumes if v.walkable]
+
+
+def serialize(path_spec: PathSpec) -> str:
+    return JsonPathSpecSerializer.WriteSerialized(path_spec)
+
+
+def deserialize(text: str) -> PathSpec:
+    return JsonPathSpecSerializer.ReadSerialized(text)
+
+
+def _os_spec(path: Path) -> PathSpec:
+    return factory.Factory.NewPathSpec(definitions.TYPE_INDICATOR_OS, location=os.fsdecode(path))
+
+
+class _Scanner:
+    def __init__(self, source: Path, credentials: Credentials, vss: str, problems: Problems) -> None:
+        self.source = source
+        self.credentials = credentials
+        self.vss = vss
+        self.problems = problems
+        self.scanner = source_scanner.SourceScanner()
+        self.context = source_scanner.SourceScannerContext()
+        self.volumes: list[Volume] = []
+
+    def add(self, volume: Volume) -> Volume:
+        self.volumes.append(volume)
+        return volume
+
+    def run(self, root_spec: PathSpec) -> None:
+        self.context.AddScanNode(root_spec, None)
+        try:
+            self.scanner.Scan(self.context)
+        except (dfvfs_errors.BackEndError, ValueError, OSError) as error:
+            raise SourceError(f"{self.source}: cannot be read as a disk or volume image ({error}); formats tried: {FORMATS_TRIED}") from None
+
+    def walk(self, node: source_scanner.SourceScanNode, parent_index: int | None) -> None:
+        spec = node.path_spec
+        kind = node.type_indicator
+        location = getattr(spec, "location", None)
+        if kind in PARTITION_TYPES and location is None and node.parent_node is not None and node.parent_node.type_indicator == kind:
+            return  # a partition-table slot (unallocated or meta entry), not a volume
+        volume = self.add(
+            Volume(
+                index=len(self.volumes),
+                parent_index=parent_index,
+                location=location,
+                type=kind,
+                role=_role(node),
+                path_spec=spec,
+                offset=getattr(spec, "start_offset", None),
+            )
+        )
+        if kind in PARTITION_TYPES and location and location != "/":
+            volume.offset, volume.size = _partition_extent(spec)
+        if self.context.IsLockedScanNode(spec):
+            volume.encrypted = True
+            self._unlock(node, volume)
+            if self.context.IsLockedScanNode(spec):
+                return
+        elif kind in (definitions.TYPE_INDICATOR_BDE, definitions.TYPE_INDICATOR_LUKSDE):
+            volume.encrypted = True
+        if kind in FILE_SYSTEM_TYPES:
+            volume.role = "file_system"
+            volume.file_system = kind
+            volume.walkable = True
+            volume.status = "ingested"
+            return
+        if kind == definitions.TYPE_INDICATOR_VSHADOW:
+            self._shadow_copies(node, volume)
+            return
+        if kind == definitions.TYPE_INDICATOR_APFS_CONTAINER and location not in (None, "/"):
+            volume.encrypted = volume.encrypted or _apfs_volume_encrypted(spec)
+        if not node.sub_nodes and volume.role in ("partition", "volume") and volume.status == "found":
+            volume.status = "no_file_system"
+            self.problems.add(
+                "scan", "no_file_system", "warning", f"no supported file system found in {kind} volume {location}",
+                volume_index=volume.index, path_spec=volume.path_spec_json(),
+            )
+        for sub_node in node.sub_nodes:
+            self.walk(sub_node, volume.index)
+
+    def _unlock(self, node: source_scanner.SourceScanNode, volume: Volume) -> None:
+        offers = self.credentials.offers()
+        tried: list[str] = []
+        for identifier, data in offers:
+            tried.append(identifier)
+            try:
+                unlocked = self.scanner.Unlock(self.context, node.path_spec, identifier, data)
+            except (dfvfs_errors.BackEndError, KeyError, ValueError, OSError) as error:
+                self.problems.add("scan", "unlock_failed", "warning", f"{node.type_indicator} {identifier}: {error}",
+                                  volume_index=volume.index, path_spec=volume.path_spec_json())
+                unlocked = False
+            if unlocked:
+                volume.unlocked = True
+                volume.credential = (identifier, data)
+                volume.status = "unlocked"
+                try:
+                    self.scanner.Scan(self.context, scan_path_spec=node.path_spec)
+                except (dfvfs_errors.BackEndError, ValueError, OSError) as error:
+                    self.problems.add("scan", "corrupt_volume", "error", f"unlocked {node.type_indicator} volume could not be scanned: {error}",
+                                      volume_index=volume.index, path_spec=volume.path_spec_json())
+                return
+        volume.unlocked = False
+        volume.status = "locked"
+        why = f"credentials tried: {', '.join(tried)}; none unlocked it" if tried else "no credentials were given"
+        self.problems.add("scan", "locked_volume", "error", f"encrypted {node.type_indicator} volume {volume.location or ''} left locked: {why}",
+                          volume_index=volume.index, path_spec=volume.path_spec_json())
+
+    def _shadow_copies(self, node: source_scanner.SourceScanNode, volume: Volume) -> None:
+        volume.role = "snapshot_store"
+        for sub_node in node.sub_nodes:
+            snapshot = self.add(
+                Volume(index=len(self.volumes), parent_index=volume.index, location=sub_node.path_spec.location,
+                       type=sub_node.type_indicator, role="snapshot", path_spec=sub_node.path_spec)
+            )
+            if self.vss != "all":
+                snapshot.status = "skipped (vss=none)"
+                continue
+            fs_spec = factory.Factory.NewPathSpec(definitions.TYPE_INDICATOR_TSK, location="/", parent=sub_node.path_spec)
+            snapshot.status = "ingested"
+            self.add(
+                Volume(index=len(self.volumes), parent_index=snapshot.index, location=sub_node.path_spec.location,
+                       type=definitions.TYPE_INDICATOR_TSK, role="file_system", path_spec=fs_spec,
+                       file_system=definitions.TYPE_INDICATOR_NTFS, walkable=True, status="ingested")
+            )
+        volume.status = "snapshots ingested" if self.vss == "all" else "snapshots skipped (vss=none)"
+
+
+def _role(node: source_scanner.SourceScanNode) -> str:
+    kind = node.type_indicator
+    location = getattr(node.path_spec, "location", None)
+    if kind == definitions.TYPE_INDICATOR_OS:
+        return "source_file"
+    if node.IsVolumeSystemRoot() or (kind in PARTITION_TYPES and location == "/"):
+        return "volume_system"
+    if kind in PARTITION_TYPES:
+        return "partition"
+    if kind in (definitions.TYPE_INDICATOR_LVM, definitions.TYPE_INDICATOR_APFS_CONTAINER, definitions.TYPE_INDICATOR_CS):
+        return "volume"
+    if kind in ENCRYPTED_TYPES:
+        return "encrypted_volume"
+    if kind in FILE_SYSTEM_TYPES:
+        return "file_system"
+    return "container"
+
+
+def _partition_extent(spec: PathSpec) -> tuple[int | None, int | None]:
+    """Byte offset and size of a partition, from the volume system that holds it."""
+    parent = spec.parent
+    try:
+        system = volume_factory.Factory.NewVolumeSystem(spec.type_indicator)
+        system.Open(factory.Factory.NewPathSpec(spec.type_indicator, location="/", parent=parent))
+        volume = system.GetVolumeByIdentifier(spec.location.lstrip("/"))
+    except (dfvfs_errors.BackEndError, ValueError, OSError, KeyError):
+        return getattr(spec, "start_offset", None), None
+    if volume is None or not volume.extents:
+        return getattr(spec, "start_offset", None), None
+    return volume.extents[0].offset, sum(extent.size for extent in volume.extents)
+
+
+def _apfs_volume_encrypted(spec: PathSpec) -> bool:
+    try:
+        system = volume_factory.Factory.NewVolumeSystem(definitions.TYPE_INDICATOR_APFS_CONTAINER)
+        system.Open(factory.Factory.NewPathSpec(definitions.TYPE_INDICATOR_APFS_CONTAINER, location="/", parent=spec.parent))
+        volume = system.GetVolumeByIdentifier(spec.location.lstrip("/"))
+    except (dfvfs_errors.BackEndError, ValueError, OSError, KeyError):
+        return False
+    attribute = volume.GetAttribute("is_locked") if volume else None
+    return bool(attribute and attribute.value)
+
+
+def split_raw_segments(source: Path) -> list[Path]:
+    """All files of a split raw or multi-segment EWF set that starts at `source`."""
+    name = source.name
+    candidates: list[Path] = []
+    lower = name.lower()
+    stem, _, suffix = name.rpartition(".")
+    if stem and suffix.isdigit():
+        width = len(suffix)
+        start = int(suffix)
+        for number in range(start, start + 100000):
+            part = source.with_name(f"{stem}.{number:0{width}d}")
+            if not part.exists():
+                break
+            candidates.append(part)
+    elif stem and len(suffix) == 2 and suffix.isalpha() and suffix.lower() == "aa":
+        for first in "abcdefghijklmnopqrstuvwxyz":
+            for second in "abcdefghijklmnopqrstuvwxyz":
+                letters = f"{first}{second}" if suffix.islower() else f"{first}{second}".upper()
+                part = source.with_name(f"{stem}.{letters}")
+                if not part.exists():
+                    return candidates
+                candidates.append(part)
+    elif lower.endswith((".e01", ".ex01", ".s01", ".l01")):
+        head, ext = name[:-2], name[-2:]
+        letter = head[-1]
+        number = 1
+        while True:
+            part = source.with_name(f"{head}{number:02d}" if number < 100 else f"{head[:-1]}{_ewf_extension(letter, number)}")
+            if not part.exists():
+                break
+            candidates.append(part)
+            number += 1
+        del ext
+    return candidates or [source]
+
+
+def _ewf_extension(letter: str, number: int) -> str:
+    """EWF segment extension past .E99: .EAA, .EAB, ... (letter kept, two letters follow)."""
+    value = number - 100
+    first, second = divmod(value, 26)
+    base = "A" if letter.isupper() else "a"
+    return f"{letter}{chr(ord(base) + first)}{chr(ord(base) + second)}"
+
+
+def _chain(volume_spec: PathSpec | None) -> list[str]:
+    names: list[str] = []
+    spec = volume_spec
+    while spec is not None:
+        if spec.type_indicator != definitions.TYPE_INDICATOR_OS:
+            names.append(spec.type_indicator)
+        spec = spec.parent
+    return list(reversed(names))
+
+
+def scan_source(source: Path, credentials: Credentials, vss: str, problems: Problems) -> Layout:
+    """The layout of a source; SourceError when nothing in it is supported."""
+    if not os.path.lexists(source):
+        raise SourceError(f"{source}: no such file or folder")
+    if source.is_dir():
+        return _folder_layout(source)
+    if not source.is_file():
+        raise SourceError(f"{source}: not a regular file or folder (block devices are ingested from an image of them)")
+    os_spec = _os_spec(source)
+    with open(source, "rb") as handle:
+        header = handle.read(64)
+    if android_sparse.is_android_sparse(header):
+        root = factory.Factory.NewPathSpec(android_sparse.TYPE_INDICATOR_ANDROID_SPARSE, parent=os_spec)
+    else:
+        root = os_spec
+    logical = _logical_layout(source, root)
+    if logical is not None:
+        return logical
+    scanner = _Scanner(source, credentials, vss, problems)
+    scanner.run(root)
+    context = scanner.context
+    root_node = context.GetRootScanNode()
+    if context.source_type not in (definitions.SOURCE_TYPE_STORAGE_MEDIA_IMAGE, definitions.SOURCE_TYPE_STORAGE_MEDIA_DEVICE) and root is os_spec:
+        raise SourceError(f"{source}: not a supported disk, volume, file-system or archive image; formats tried: {FORMATS_TRIED}")
+    media_node = _media_node(root_node)
+    if not media_node.sub_nodes:
+        raise SourceError(f"{source}: no volume system or file system found inside; formats tried: {FORMATS_TRIED}")
+    for child in media_node.sub_nodes:
+        scanner.walk(child, None)
+    if not scanner.volumes:
+        raise SourceError(f"{source}: no volume or file system found; formats tried: {FORMATS_TRIED}")
+    media_spec = media_node.path_spec
+    layout = Layout(source=source, kind="storage_media_image", format_chain=_chain(media_spec), volumes=scanner.volumes,
+                    media_path_spec=media_spec, container_files=_container_files(source, media_spec))
+    if len(layout.volumes) == 1 and layout.volumes[0].walkable:
+        layout.kind = "file_system_image"
+    return layout
+
+
+def _media_node(root_node: source_scanner.SourceScanNode) -> source_scanner.SourceScanNode:
+    """The deepest storage-media layer (EWF, QCOW, RAW, ...): its stream is the media that gets hashed."""
+    layers = definitions.STORAGE_MEDIA_IMAGE_TYPE_INDICATORS | {android_sparse.TYPE_INDICATOR_ANDROID_SPARSE}
+    node = root_node
+    media_node = root_node
+    while True:
+        if node.type_indicator in layers:
+            media_node = node
+        if len(node.sub_nodes) == 1 and node.sub_nodes[0].type_indicator in layers:
+            node = node.sub_nodes[0]
+            continue
+        return media_node
+
+
+def _container_files(source: Path, media_spec: PathSpec) -> list[Path]:
+    kinds = set(_chain(media_spec))
+    if definitions.TYPE_INDICATOR_VHDI in kinds:
+        return _vhd_chain(source)
+    if kinds & {definitions.TYPE_INDICATOR_EWF, definitions.TYPE_INDICATOR_RAW}:
+        return split_raw_segments(source)
+    if definitions.TYPE_INDICATOR_VMDK in kinds:
+        return _vmdk_extents(source)
+    return [source]
+
+
+def _vhd_chain(source: Path) -> list[Path]:
+    """A differencing VHD needs its parent: both are evidence files of the source."""
+    files = [source]
+    try:
+        import pyvhdi
+
+        handle = pyvhdi.file()
+        handle.open(os.fsdecode(source))
+        parent_name = handle.get_parent_filename() if handle.get_disk_type() == 4 else None
+        handle.close()
+    except (OSError, IOError, AttributeError):
+        return files
+    if parent_name:
+        parent = source.with_name(parent_name.replace("\\", "/").rsplit("/", 1)[-1])
+        if parent.exists() and parent != source:
+            files.extend(_vhd_chain(parent))
+    return files
+
+
+def _vmdk_extents(source: Path) -> list[Path]:
+    """A VMDK descriptor names its extent files; they are part of the evidence."""
+    with open(source, "rb") as handle:
+        head = handle.read(4)
+    if head == b"KDMV":
+        return [source]
+    files = [source]
+    text = source.read_bytes()[:65536].decode("utf-8", errors="backslashreplace")
+    for line in text.splitlines():
+        parts = line.split('"')
+        if len(parts) >= 3 and line.split(" ", 1)[0] in ("RW", "RDONLY", "NOACCESS"):
+            extent = source.with_name(parts[1])
+            if extent.exists() and extent not in files:
+                files.append(extent)
+    return files
+
+
+def _logical_layout(source: Path, root: PathSpec) -> Layout | None:
+    """ZIP, TAR and TAR.GZ extractions: walked as archives, not scanned as disks."""
+    spec = root
+    compressed = analyzer.Analyzer.GetCompressedStreamTypeIndicators(spec)
+    chain = []
+    if definitions.TYPE_INDICATOR_GZIP in compressed:
+        spec = factory.Factory.NewPathSpec(definitions.TYPE_INDICATOR_GZIP, parent=spec)
+        chain.append(definitions.TYPE_INDICATOR_GZIP)
+    archives = analyzer.Analyzer.GetArchiveTypeIndicators(spec)
+    for kind in (definitions.TYPE_INDICATOR_ZIP, definitions.TYPE_INDICATOR_TAR):
+        if kind in archives:
+            archive_spec = factory.Factory.NewPathSpec(kind, location="/", parent=spec)
+            chain.append(kind)
+            volume = Volume(index=0, parent_index=None, location="/", type=kind, role="archive", path_spec=archive_spec,
+                            file_system=kind, walkable=True, status="ingested")
+            return Layout(source=source, kind="archive", format_chain=chain, volumes=[volume], media_path_spec=None,
+                          container_files=[source])
+    return None
+
+
+def _folder_layout(source: Path) -> Layout:
+    spec = _os_spec(source.resolve())
+    volume = Volume(index=0, parent_index=None, location=os.fsdecode(source.resolve()), type=definitions.TYPE_INDICATOR_OS,
+                    role="folder", path_spec=spec, file_system="folder", walkable=True, status="ingested")
+    return Layout(source=source, kind="directory", format_chain=["FOLDER"], volumes=[volume], media_path_spec=None, container_files=[])
+
+
+def register_credentials(volumes: list[Volume]) -> None:
+    """Give this process's dfVFS key chain the credentials that unlocked volumes (workers need them too)."""
+    for volume in volumes:
+        if volume.credential is not None:
+            identifier, data = volume.credential
+            resolver.Resolver.key_chain.SetCredential(volume.path_spec, identifier, data)

@@ -1,0 +1,126 @@
+"""Units of work: batches of artefacts to read, hash and type, runnable in any process.
+
+A unit is plain data (JSON path specs and TSK addresses), so the same unit can run in the local
+process pool, be retried, or later be sent to a cluster; `Unit.to_json` / `Unit.from_json` prove
+it. Each worker process keeps its opened volumes and libmagic handles for the life of the pool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+
+from dfvfs.resolver import resolver
+
+from ingest import android_sparse  # noqa: F401  (registers the ANDROID_SPARSE layer in workers)
+from ingest import dfvfs_walk, tsk
+from ingest.content import ContentSettings, describe
+from ingest.identify import Identifier
+from ingest.scan import deserialize
+
+
+@dataclass(frozen=True)
+class VolumeRecipe:
+    """How a worker reopens a walkable volume."""
+
+    index: int
+    walker: str  # "tsk", "dfvfs" or "folder"
+    tsk_parent_spec: str | None = None
+    tsk_raw_file: str | None = None
+    tsk_offset: int = 0
+    root: str | None = None  # folder sources: the folder's absolute path
+
+    def tsk_volume(self) -> tsk.TskVolume:
+        return tsk.TskVolume(parent_spec=self.tsk_parent_spec or "", raw_file=self.tsk_raw_file, offset=self.tsk_offset)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Items are [entry_index, target, name as latin-1 text] lists; targets depend on the walker."""
+
+    unit_id: str
+    volume: VolumeRecipe
+    items: tuple
+
+    def to_json(self) -> str:
+        return json.dumps({"unit_id": self.unit_id, "volume": asdict(self.volume), "items": list(self.items)})
+
+    @classmethod
+    def from_json(cls, text: str) -> "Unit":
+        data = json.loads(text)
+        return cls(unit_id=data["unit_id"], volume=VolumeRecipe(**data["volume"]), items=tuple(tuple(i) for i in data["items"]))
+
+
+_STATE: dict = {}
+
+
+def init_worker(settings: ContentSettings, credentials: list[tuple[str, str, object]]) -> None:
+    """Per-process set-up: settings, libmagic, and the credentials that unlocked volumes."""
+    os.environ["TZ"] = "UTC"
+    _STATE.clear()
+    _STATE["settings"] = settings
+    _STATE["identifier"] = Identifier()
+    _STATE["volumes"] = {}
+    for spec_json, identifier, data in credentials:
+        resolver.Resolver.key_chain.SetCredential(deserialize(spec_json), identifier, data)
+
+
+def _open_volume(recipe: VolumeRecipe):
+    cache = _STATE["volumes"]
+    handle = cache.get(recipe.index)
+    if handle is None:
+        handle = recipe.tsk_volume().open() if recipe.walker == "tsk" else True
+        cache[recipe.index] = handle
+    return handle
+
+
+def _folder_reader(path: str):
+    flags = os.O_RDONLY | getattr(os, "O_NOATIME", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except PermissionError:
+        descriptor = os.open(path, os.O_RDONLY)  # O_NOATIME needs ownership; plain read-only then
+
+    def read(offset: int, size: int) -> bytes:
+        return os.pread(descriptor, size, offset)
+
+    return read, descriptor
+
+
+def run_unit(unit: Unit) -> list[tuple[int, dict]]:
+    """Content fields for every item of the unit, in item order."""
+    settings: ContentSettings = _STATE["settings"]
+    identifier: Identifier = _STATE["identifier"]
+    results: list[tuple[int, dict]] = []
+    recipe = unit.volume
+    try:
+        handle = _open_volume(recipe)
+    except tsk.TSK_READ_ERRORS as error:
+        for entry_index, _target, _name in unit.items:
+            results.append((entry_index, {"content_status": "read_error", "read_error_kind": "volume_unreadable",
+                                          "read_error_offset": 0, "read_error_message": str(error)}))
+        return results
+    for entry_index, target, name_text in unit.items:
+        name = name_text.encode("latin-1")
+        descriptor = None
+        try:
+            if recipe.walker == "tsk":
+                read = tsk.reader_for(handle, tuple(target))
+                size, errors = target[3], tsk.TSK_READ_ERRORS
+            elif recipe.walker == "folder":
+                read, descriptor = _folder_reader(target[1])
+                size, errors = target[2], (OSError,)
+            else:
+                read = dfvfs_walk.reader_for(target[1])
+                size, errors = target[2], dfvfs_walk.DFVFS_READ_ERRORS
+        except (tsk.TSK_READ_ERRORS + dfvfs_walk.DFVFS_READ_ERRORS) as error:
+            results.append((entry_index, {"content_status": "read_error", "read_error_kind": "open_failed", "read_error_offset": 0,
+                                          "read_error_length": None, "read_error_message": str(error)}))
+            continue
+        try:
+            results.append((entry_index, describe(read, size, name, settings, identifier, errors)))
+        finally:
+            if descriptor is not None:
+                os.close(descriptor)
+    return results

@@ -1,0 +1,189 @@
+"""Every output table, declared once: Arrow schemas, README column docs and golden tests derive from here.
+
+Changing a column (name, type, meaning) without bumping the table's version is a defect; the
+golden schema test catches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+UTC_NS = pa.timestamp("ns", tz="UTC")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its Arrow type and what an examiner needs to know to trust it."""
+
+    name: str
+    type: pa.DataType
+    doc: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    """A versioned table; the version is part of every Parquet file's metadata."""
+
+    name: str
+    version: int
+    doc: str
+    columns: tuple[Column, ...]
+
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema(
+            [pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns],
+            metadata={b"exhibit.table": self.name.encode(), b"exhibit.table_version": str(self.version).encode()},
+        )
+
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _ids() -> tuple[Column, ...]:
+    return (
+        Column("case_id", pa.string(), "Case identifier exactly as given on the command line.", False),
+        Column("exhibit_id", pa.string(), "Exhibit identifier exactly as given (the folder name is an encoding of it).", False),
+    )
+
+
+HASH_ALGORITHMS: tuple[str, ...] = ("md5", "sha1", "sha256", "sha512")
+
+ARTEFACTS = Table(
+    name="artefacts",
+    version=1,
+    doc="One row per file-system entry on every volume (allocated and deleted), and one per NTFS alternate data stream.",
+    columns=_ids()
+    + (
+        Column("entry_index", pa.int64(), "Position of the row in the exhibit's deterministic walk order.", False),
+        Column("volume_index", pa.int32(), "Index of the volume in sources.volumes.", False),
+        Column("volume_id", pa.string(), "Volume location inside the source (e.g. /p1, /lvm1, /vss2, /apfs1); '/' for a bare file system."),
+        Column("volume_type", pa.string(), "File system or archive type read (e.g. NTFS, EXT, FAT, HFS, APFS, XFS, ZIP, TAR, OS for a folder)."),
+        Column("volume_offset", pa.int64(), "Byte offset of the volume in the media stream, where the volume system knows it."),
+        Column("path", pa.string(), "Full path for display: exact name bytes decoded as UTF-8 with undecodable bytes, control and bidi characters escaped."),
+        Column("path_bytes", pa.binary(), "Full path as the exact bytes the file system stores (UTF-8 for UTF-16 file systems).", False),
+        Column("name_bytes", pa.binary(), "Entry name as exact bytes.", False),
+        Column("data_stream", pa.string(), "Name of the NTFS alternate data stream this row describes; null for the default stream."),
+        Column("logical_path", pa.string(), "Path the owning app or device knew the file by, where the source records one (iTunes backup: DOMAIN/relativePath)."),
+        Column("inode", pa.int64(), "Inode number or NTFS MFT entry number."),
+        Column("sequence", pa.int32(), "NTFS MFT sequence number (or generation where the file system keeps one)."),
+        Column("parent_inode", pa.int64(), "Inode of the directory this entry was found in."),
+        Column("entry_type", pa.string(), "file, directory, symlink, char_device, block_device, fifo, socket, whiteout, shadow, virtual, virtual_directory or unknown.", False),
+        Column("size", pa.int64(), "Size in bytes of the content (of the stream, for ADS rows)."),
+        Column("allocated", pa.bool_(), "True when both the name and the metadata are allocated.", False),
+        Column("deleted", pa.bool_(), "True for an unallocated entry whose metadata survives (found in a directory or as an orphan).", False),
+        Column("orphan", pa.bool_(), "True when the entry was found only through the file system's orphan list (no surviving name).", False),
+        Column("created", UTC_NS, "Creation (birth) time, UTC, at the file system's precision."),
+        Column("modified", UTC_NS, "Content modification time, UTC."),
+        Column("accessed", UTC_NS, "Last access time, UTC."),
+        Column("changed", UTC_NS, "Metadata change time (inode change; NTFS MFT entry modification), UTC."),
+        Column("deleted_time", UTC_NS, "Deletion time where the file system records one (ext2/3 dtime), UTC."),
+        Column("mode", pa.int32(), "Permission bits (and set-id/sticky bits) as stored."),
+        Column("uid", pa.int64(), "Owner user id."),
+        Column("gid", pa.int64(), "Owner group id."),
+        Column("link_target", pa.string(), "Symbolic link target for display (escaped)."),
+        Column("link_target_bytes", pa.binary(), "Symbolic link target, exact bytes."),
+        Column("path_spec", pa.string(), "dfVFS path specification (JSON) that re-opens exactly this artefact.", False),
+        Column("content_status", pa.string(), "hashed, empty, no_content (directories and devices), read_error, not_hashed_deleted.", False),
+        Column("md5", pa.string(), "MD5 of the content, lowercase hex; null when not configured or not readable."),
+        Column("sha1", pa.string(), "SHA-1 of the content, lowercase hex."),
+        Column("sha256", pa.string(), "SHA-256 of the content, lowercase hex."),
+        Column("sha512", pa.string(), "SHA-512 of the content, lowercase hex (only when configured)."),
+        Column("mime_type", pa.string(), "libmagic MIME type of the first magic_bytes bytes."),
+        Column("magic_description", pa.string(), "libmagic description of the same bytes."),
+        Column("extension_mismatch", pa.bool_(), "True when the name's extension belongs to a different type than the content's signature; null when unknown."),
+        Column("read_error_kind", pa.string(), "Why reading the content failed (io_error, short_read, ...); null when it did not."),
+        Column("read_error_offset", pa.int64(), "Byte offset in the content where reading failed."),
+        Column("read_error_length", pa.int64(), "Bytes from read_error_offset to the end of the content that could not be hashed."),
+        Column("read_error_message", pa.string(), "The reader's own message, escaped for display."),
+    ),
+)
+
+CONTAINER_FILE = pa.struct(
+    [
+        pa.field("path", pa.string()),
+        pa.field("size", pa.int64()),
+        pa.field("sha256_before", pa.string()),
+        pa.field("sha256_after", pa.string()),
+        pa.field("unchanged", pa.bool_()),
+    ]
+)
+
+HASH_CHECK = pa.struct(
+    [
+        pa.field("origin", pa.string()),
+        pa.field("algorithm", pa.string()),
+        pa.field("expected", pa.string()),
+        pa.field("computed", pa.string()),
+        pa.field("match", pa.bool_()),
+    ]
+)
+
+BYTE_RANGE = pa.struct([pa.field("offset", pa.int64()), pa.field("length", pa.int64())])
+
+VOLUME = pa.struct(
+    [
+        pa.field("index", pa.int32()),
+        pa.field("parent_index", pa.int32()),
+        pa.field("location", pa.string()),
+        pa.field("type", pa.string()),
+        pa.field("role", pa.string()),
+        pa.field("offset", pa.int64()),
+        pa.field("size", pa.int64()),
+        pa.field("encrypted", pa.bool_()),
+        pa.field("unlocked", pa.bool_()),
+        pa.field("file_system", pa.string()),
+        pa.field("entries", pa.int64()),
+        pa.field("status", pa.string()),
+        pa.field("path_spec", pa.string()),
+    ]
+)
+
+SOURCES = Table(
+    name="sources",
+    version=1,
+    doc="One row per ingested source: container files with before/after hashes, media hashes, acquisition hash checks, the volume tree.",
+    columns=_ids()
+    + (
+        Column("source_path", pa.string(), "Path of the source as given, for display (escaped).", False),
+        Column("source_path_bytes", pa.binary(), "Path of the source, exact bytes.", False),
+        Column("source_kind", pa.string(), "storage_media_image, file_system_image, directory, archive or itunes_backup.", False),
+        Column("format_chain", pa.string(), "Layers found from the file to the volumes, e.g. EWF > GPT (dfVFS type indicators).", False),
+        Column("container_files", pa.list_(CONTAINER_FILE), "Every file of the container (all segments) with size and SHA-256 before and after the run."),
+        Column("source_unchanged", pa.bool_(), "True when every container file hashed the same after the run as before; null when not checked."),
+        Column("media_size", pa.int64(), "Size of the decoded media stream in bytes."),
+        Column("media_md5", pa.string(), "MD5 of the whole decoded media stream."),
+        Column("media_sha1", pa.string(), "SHA-1 of the whole decoded media stream."),
+        Column("media_sha256", pa.string(), "SHA-256 of the whole decoded media stream."),
+        Column("media_read_errors", pa.list_(BYTE_RANGE), "Byte ranges of the media that could not be read (media hashes are then null)."),
+        Column("hash_checks", pa.list_(HASH_CHECK), "Stored (E01) and expected (--expected-hash) hashes beside the computed ones."),
+        Column("ewf_checksum_errors", pa.list_(BYTE_RANGE), "E01 chunk checksum (CRC) errors found while reading the media."),
+        Column("acquisition_metadata", pa.map_(pa.string(), pa.string()), "Acquisition metadata the container stores (E01 header values: case number, examiner, dates, ...)."),
+        Column("volumes", pa.list_(VOLUME), "The volume tree found: partitions, volume groups, snapshots, encrypted volumes (unlocked or not) and the file system read on each."),
+        Column("started", UTC_NS, "When ingest of the source started, UTC.", False),
+        Column("finished", UTC_NS, "When ingest of the source finished, UTC.", False),
+    ),
+)
+
+ERRORS = Table(
+    name="errors",
+    version=1,
+    doc="Every problem met during the run, with where it happened, so that 'completed with N errors' can be audited.",
+    columns=_ids()
+    + (
+        Column("error_index", pa.int64(), "Order in which the problem was recorded (deterministic for the same input and configuration).", False),
+        Column("stage", pa.string(), "source, scan, volume, walk, read, identify or verify.", False),
+        Column("kind", pa.string(), "Short machine-readable kind: read_error, locked_volume, unsupported_volume, corrupt_entry, ...", False),
+        Column("severity", pa.string(), "error (data could not be read) or warning (data read, something is odd).", False),
+        Column("volume_index", pa.int32(), "Volume the problem belongs to, if any."),
+        Column("path", pa.string(), "Path of the artefact for display (escaped), if any."),
+        Column("path_spec", pa.string(), "dfVFS path specification (JSON) of the artefact or volume, if any."),
+        Column("offset", pa.int64(), "Byte offset where the problem was met, if known."),
+        Column("length", pa.int64(), "Bytes affected, if known."),
+        Column("message", pa.string(), "What went wrong, in the reader's words, escaped for display.", False),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS)}

@@ -1,0 +1,45 @@
+"""Display strings for evidence text: exact bytes are kept elsewhere; this only makes them safe to show.
+
+Control characters, bidi overrides and undecodable bytes are escaped with backslash sequences so
+that no name in any output can move the cursor, reorder a line or pass for another name.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Bidi embedding/override/isolate controls and marks: they can reorder what a reader sees.
+_BIDI = {0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069}
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    if ch == "\\":
+        return "\\\\"
+    if code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
+        return f"\\x{code:02x}"
+    if code in _BIDI or 0xD800 <= code <= 0xDFFF or unicodedata.category(ch) in ("Cf", "Zl", "Zp"):
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    return ch
+
+
+def display(value: bytes | str | None) -> str | None:
+    """Escaped, printable form of a name or text; bytes that are not UTF-8 appear as \\xNN."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", errors="surrogateescape")
+        out = []
+        for ch in text:
+            code = ord(ch)
+            if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, carried by surrogateescape
+                out.append(f"\\x{code - 0xDC00:02x}")
+            else:
+                out.append(_escape_char(ch))
+        return "".join(out)
+    return "".join(_escape_char(ch) for ch in value)
+
+
+def exact_bytes(value: str) -> bytes:
+    """Bytes of a name that arrived as text (lone surrogates kept, as UTF-8 with surrogatepass)."""
+    return value.encode("utf-8", errors="surrogatepass")

@@ -1,0 +1,1 @@
+"""Artefact parsers (chat logs, media metadata): one artefact in, typed records out; never imports dfvfs."""
