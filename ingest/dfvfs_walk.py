@@ -28,7 +28,9 @@ def timestamp_ns(value: dfdatetime_interface.DateTimeValues | None) -> int | Non
     """Nanoseconds since the epoch, UTC; None when absent or not a real time (dfDateTime's 'Not set')."""
     if value is None:
         return None
-    normalized = value.GetNormalizedTimestamp()
+    # dfDateTime's normalised timestamp is a Decimal in seconds that keeps the source's precision and
+    # applies any time-zone offset the value carries; it has no public accessor in this release.
+    normalized = value._GetNormalizedTimestamp()
     if normalized is None:
         return None
     return int(normalized * _NS)

@@ -81,7 +81,7 @@ def _item(absolute: bytes, full: bytes, name: bytes, info: os.stat_result, paren
         "path_bytes": full,
         "name_bytes": name,
         "data_stream": None,
-        "logical_path": (logical_paths or {}).get(full.lstrip(b"/")),
+        "logical_path": display((logical_paths or {}).get(full.lstrip(b"/"))),
         "inode": info.st_ino,
         "sequence": None,
         "parent_inode": parent_inode,

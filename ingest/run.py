@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import tempfile
 import time
 import uuid
 from collections import deque
@@ -21,7 +22,7 @@ from typing import Callable, Iterator
 
 from dfvfs.lib import definitions
 
-from ingest import __version__, dfvfs_walk, folder_walk, media, tsk
+from ingest import __version__, dfvfs_walk, folder_walk, itunes_backup, media, tsk
 from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.naming import encode_id
@@ -160,7 +161,12 @@ def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterato
     """The walker for a volume: TSK where it opens the file system, dfVFS otherwise."""
     if volume.role == "folder":
         recipe = VolumeRecipe(index=volume.index, walker="folder", root=volume.location)
-        yield recipe, folder_walk.walk(Path(volume.location), problems.add, volume.index)
+        folder = Path(volume.location)
+        logical_paths = None
+        if itunes_backup.is_itunes_backup(folder):
+            layout.kind = "itunes_backup"
+            logical_paths = _backup_logical_paths(folder, volume, problems)
+        yield recipe, folder_walk.walk(folder, problems.add, volume.index, logical_paths)
         return
     if volume.file_system in TSK_FILE_SYSTEMS:
         tsk_volume = tsk.tsk_volume_for(volume.path_spec, volume.offset)
@@ -176,6 +182,21 @@ def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterato
             return
     recipe = VolumeRecipe(index=volume.index, walker="dfvfs")
     yield recipe, dfvfs_walk.walk(volume.path_spec, problems.add, volume.index)
+
+
+def _backup_logical_paths(folder: Path, volume: Volume, problems: Problems) -> dict[bytes, str] | None:
+    """Stored name -> DOMAIN/relativePath from Manifest.db (read from a copy, never in place)."""
+    with tempfile.TemporaryDirectory(prefix="exhibit-backup-") as scratch:
+        try:
+            manifest = itunes_backup.read_manifest(folder, Path(scratch))
+        except itunes_backup.BackupError as error:
+            problems.add("walk", "backup_manifest_unreadable", "error", f"iTunes backup manifest: {error}; files are catalogued by stored name only",
+                         volume_index=volume.index, path="/Manifest.db")
+            return None
+    for row_error in manifest.errors:
+        problems.add("walk", "backup_manifest_row", "warning", f"Manifest.db row {row_error.row_id} field {row_error.field}: {row_error.why}",
+                     volume_index=volume.index, path="/Manifest.db")
+    return {stored.encode("utf-8", errors="surrogateescape"): entry.logical_path for stored, entry in manifest.files.items()}
 
 
 class _OrderedWriter:

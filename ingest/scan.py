@@ -187,6 +187,8 @@ class _Scanner:
         elif kind in (definitions.TYPE_INDICATOR_BDE, definitions.TYPE_INDICATOR_LUKSDE):
             volume.encrypted = True
         if kind in FILE_SYSTEM_TYPES:
+            if volume.offset is None and parent_index is not None:
+                volume.offset = self.volumes[parent_index].offset
             volume.role = "file_system"
             volume.file_system = kind
             volume.walkable = True
@@ -376,7 +378,15 @@ def scan_source(source: Path, credentials: Credentials, vss: str, problems: Prob
         raise SourceError(f"{source}: not a supported disk, volume, file-system or archive image; formats tried: {FORMATS_TRIED}")
     media_node = _media_node(root_node)
     if not media_node.sub_nodes:
-        raise SourceError(f"{source}: no volume system or file system found inside; formats tried: {FORMATS_TRIED}")
+        if media_node.type_indicator in (definitions.TYPE_INDICATOR_RAW, definitions.TYPE_INDICATOR_OS) and root is os_spec:
+            raise SourceError(f"{source}: no volume system or file system found in it; formats tried: {FORMATS_TRIED}")
+        # A recognised container (E01, QCOW2, ...) with no known volume or file system inside is still
+        # evidence: its media is hashed and checked, and the missing file system is an error row.
+        media = scanner.add(Volume(index=0, parent_index=None, location=None, type=media_node.type_indicator, role="media",
+                                   path_spec=media_node.path_spec, status="no_file_system"))
+        problems.add("scan", "no_file_system", "error",
+                     f"{media_node.type_indicator} media holds no supported volume system or file system; tried: {FORMATS_TRIED}",
+                     volume_index=media.index, path_spec=media.path_spec_json())
     for child in media_node.sub_nodes:
         scanner.walk(child, None)
     if not scanner.volumes:

@@ -1,0 +1,69 @@
+"""Build the small sample device image the README's first command ingests.
+
+An ext4 file system laid out like a phone's shared storage, made with public tools only
+(`mkfs.ext4 -d`, then `debugfs` to delete one file so the image holds a deleted entry). File names and contents are fixed
+here; file-system metadata (inode times, the journal) can differ between builds.
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+
+IMAGE_NAME = "sample-phone.raw"
+FIXED_TIME = "20240102030405"  # E2FSPROGS_FAKE_TIME and file times, for a reproducible image
+
+
+def _png(width: int = 2, height: int = 2) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def _jpeg() -> bytes:
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    return b"\xff\xd8" + app0 + b"\xff\xd9"
+
+
+FILES: dict[str, bytes] = {
+    "DCIM/Camera/IMG_20240102_030405.jpg": _jpeg(),
+    "DCIM/Camera/IMG_20240102_030406.png": _png(),
+    "Download/invoice.txt": _png(3, 1),  # a picture named as text: extension_mismatch
+    "Download/notes.txt": b"meet at the usual place\n",
+    "WhatsApp/Media/README": b"media folder\n",
+    "deleted-later.txt": b"this file is deleted from the image\n",
+}
+
+
+def build_sample(folder: Path) -> Path:
+    """Write the sample image into `folder` and return its path (rebuilt each time)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    image = folder / IMAGE_NAME
+    with tempfile.TemporaryDirectory() as staging_name:
+        staging = Path(staging_name)
+        for relative, content in FILES.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        for path in sorted(staging.rglob("*")):
+            subprocess.run(["touch", "-h", "-t", FIXED_TIME[:12] + "." + FIXED_TIME[12:], str(path)], check=True)
+        image.unlink(missing_ok=True)
+        env = {"E2FSPROGS_FAKE_TIME": "1704164645", "PATH": "/usr/sbin:/sbin:/usr/bin:/bin"}
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "1024", "-U", "8f0c5c1e-0d5e-4d3c-9a57-5a1f2e4b6c7d",
+                        "-E", "hash_seed=3b1f0c5e-2f4d-4b8a-9c6e-7d5a4b3c2e1f", "-d", str(staging), str(image), "4M"],
+                       check=True, env=env)
+    subprocess.run(["debugfs", "-w", "-R", "rm /deleted-later.txt", str(image)], check=True, capture_output=True,
+                   env={"E2FSPROGS_FAKE_TIME": "1704164645", "PATH": "/usr/sbin:/sbin:/usr/bin:/bin"})
+    return image
+
+
+if __name__ == "__main__":
+    target = build_sample(Path(sys.argv[1] if len(sys.argv) > 1 else "sample"))
+    print(f"sample image: {target}")
