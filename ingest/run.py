@@ -140,7 +140,7 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
                 for recipe, items in _volume_items(volume, layout, problems):
                     writer.add_volume(volume, recipe, items)
                 progress.volumes_done += 1
-            writer.finish()
+            writer.finish(problems)
             source_row = evidence.finish(problems)
             source_row.update(ids)
             source_row["volumes"] = [_volume_struct(v) for v in layout.volumes]
@@ -215,6 +215,9 @@ class _OrderedWriter:
         self.entry_index = 0
         self.unit_number = 0
         self.last_report = 0.0
+        # Read errors are kept apart and appended after the walk's own problems, so the order of
+        # errors.parquet does not depend on how many workers ran.
+        self.read_problems = Problems()
 
     def add_volume(self, volume: Volume, recipe: VolumeRecipe, items: Iterator) -> None:
         base = {**self.ids, "volume_index": volume.index, "volume_id": volume.location, "volume_type": volume.file_system,
@@ -261,6 +264,11 @@ class _OrderedWriter:
             for entry_index, result in future.result():
                 row = rows[entry_index - first]
                 row.update(result)
+                if result.get("content_status") == "read_error":
+                    self.read_problems.add("read", result.get("read_error_kind") or "read_error", "error",
+                                           f"content of {row['path']} could not be read: {result.get('read_error_message')}",
+                                           volume_index=row["volume_index"], path=row["path"], path_spec=row["path_spec"],
+                                           offset=result.get("read_error_offset"), length=result.get("read_error_length"))
                 if result.get("content_status") in ("hashed", "empty"):
                     self.progress.files_hashed += 1
                     self.progress.bytes_hashed += row["size"] or 0
@@ -272,9 +280,10 @@ class _OrderedWriter:
             self.last_report = now
             self.on_progress(self.progress)
 
-    def finish(self) -> None:
+    def finish(self, problems: Problems) -> None:
         while self.window:
             self._drain_one()
+        problems.rows.extend(self.read_problems.rows)
 
 
 class _EvidenceHashes:

@@ -70,7 +70,7 @@ ARTEFACTS = Table(
         Column("inode", pa.int64(), "Inode number or NTFS MFT entry number."),
         Column("sequence", pa.int32(), "NTFS MFT sequence number (or generation where the file system keeps one)."),
         Column("parent_inode", pa.int64(), "Inode of the directory this entry was found in."),
-        Column("entry_type", pa.string(), "file, directory, symlink, char_device, block_device, fifo, socket, whiteout, shadow, virtual, virtual_directory or unknown.", False),
+        Column("entry_type", pa.string(), "file, directory, symlink, char_device, block_device, fifo, socket, whiteout, shadow, virtual, virtual_directory, data_stream (an NTFS alternate data stream or HFS+ resource fork row) or unknown.", False),
         Column("size", pa.int64(), "Size in bytes of the content (of the stream, for ADS rows)."),
         Column("allocated", pa.bool_(), "True when both the name and the metadata are allocated.", False),
         Column("deleted", pa.bool_(), "True for an unallocated entry whose metadata survives (found in a directory or as an orphan).", False),
