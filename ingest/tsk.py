@@ -52,6 +52,7 @@ _NAME_TYPES = {
 }
 _DIRECTORY_TYPES = (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR)
 _NS = 1_000_000_000
+_NTFS_BADCLUS_INODE = 8
 
 
 class DfvfsImage(pytsk3.Img_Info):
@@ -237,6 +238,12 @@ def _entry_items(entry: pytsk3.File, full: bytes, name: bytes, parent_inode: int
             size=size,
             path_spec=_spec_json(inode, location, stream_text, parent_spec_json),
         )
+        if is_ntfs and inode == _NTFS_BADCLUS_INODE and stream_name == b"$Bad":
+            # The bad-cluster map: a sparse stream as long as the volume, not file data. TSK
+            # (and so icat) returns no bytes for it; hashing it would state nothing.
+            stream_row["content_status"] = "not_file_data"
+            yield WalkItem(stream_row, None)
+            continue
         yield WalkItem(stream_row, (inode, attr_type, attr_id, size, allocated))
 
 
