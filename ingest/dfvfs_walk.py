@@ -53,7 +53,12 @@ def _entry_type(entry: FileEntry) -> str:
 
 
 def _name_bytes(entry: FileEntry) -> bytes:
-    return (entry.name or "").encode("utf-8", errors="surrogateescape")
+    name = entry.name or ""
+    info = getattr(entry, "_zip_info", None)  # dfVFS keeps the zipfile.ZipInfo; there is no public accessor
+    if info is not None and not info.flag_bits & 0x800:
+        # zipfile decoded the stored bytes as cp437 (no UTF-8 flag): encoding back gives them exactly
+        return name.encode("cp437")
+    return name.encode("utf-8", errors="surrogateescape")
 
 
 def walk(fs_spec: PathSpec, problems_add: Callable[..., None], volume_index: int) -> Iterator[WalkItem]:
@@ -81,6 +86,11 @@ def walk(fs_spec: PathSpec, problems_add: Callable[..., None], volume_index: int
             problems_add("walk", "unreadable_directory", "error", f"listing of {display(path or b'/')} stopped early: {error}",
                          volume_index=volume_index, path=display(path or b"/"), path_spec=serialize(directory.path_spec))
         stack.extend(reversed(children))
+
+
+def _permission_bits(mode: int | None) -> int | None:
+    """ZIP external attributes carry the file type too (0o100644); keep permission, set-id and sticky bits only."""
+    return None if mode is None else mode & 0o7777
 
 
 def _inode(entry: FileEntry) -> int | None:
@@ -114,7 +124,7 @@ def _items(entry: FileEntry, full: bytes, name: bytes, parent_inode: int | None)
         "accessed": timestamp_ns(entry.access_time),
         "changed": timestamp_ns(entry.change_time),
         "deleted_time": timestamp_ns(getattr(entry, "deletion_time", None)),
-        "mode": getattr(stat, "mode", None) if stat is not None else None,
+        "mode": _permission_bits(getattr(stat, "mode", None) if stat is not None else None),
         "uid": getattr(stat, "owner_identifier", None) if stat is not None else None,
         "gid": getattr(stat, "group_identifier", None) if stat is not None else None,
         "link_target": None,
@@ -124,6 +134,16 @@ def _items(entry: FileEntry, full: bytes, name: bytes, parent_inode: int | None)
     if entry_type == "symlink" and entry.link:
         link = entry.link.encode("utf-8", errors="surrogateescape")
         row["link_target"], row["link_target_bytes"] = display(link), link
+    raw_mode = getattr(stat, "mode", None) if stat is not None else None
+    if entry_type == "file" and raw_mode is not None and raw_mode & 0o170000 == 0o120000 and size is not None and size <= 65536:
+        # a ZIP member with S_IFLNK (Info-ZIP `zip -y`): its data is the link target
+        try:
+            link = entry.GetFileObject().read(size)
+        except DFVFS_READ_ERRORS:
+            link = None
+        if link is not None:
+            entry_type = row["entry_type"] = "symlink"
+            row["link_target"], row["link_target_bytes"] = display(link), link
     target = ("dfvfs", spec_json, int(size or 0)) if entry_type == "file" else None
     yield WalkItem(row, target)
     for stream in entry.data_streams:

@@ -34,6 +34,18 @@ def _entry_type(mode: int) -> str:
     return "unknown"
 
 
+def _list_without_atime(directory: bytes) -> list[str]:
+    """Names in a directory, read through an O_NOATIME descriptor so its access time does not move."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOATIME", 0))
+    except PermissionError:  # O_NOATIME needs ownership
+        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return os.listdir(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def _spec(location: bytes) -> str:
     return json.dumps({"__type__": "PathSpec", "location": os.fsdecode(location), "type_indicator": "OS"})
 
@@ -52,7 +64,7 @@ def walk(root: Path, problems_add: Callable[..., None], volume_index: int,
     while stack:
         directory, relative, inode = stack.pop()
         try:
-            names = sorted(entry.name for entry in os.scandir(directory))
+            names = sorted(os.fsencode(name) for name in _list_without_atime(directory))
         except OSError as error:
             problems_add("walk", "unreadable_directory", "error", f"{display(relative or b'/')} cannot be listed: {error}",
                          volume_index=volume_index, path=display(relative or b"/"), path_spec=_spec(directory))

@@ -138,7 +138,7 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
             writer = _OrderedWriter(artefacts, executor, config, progress, on_progress, ids)
             for volume in walkable:
                 for recipe, items in _volume_items(volume, layout, problems):
-                    writer.add_volume(volume, recipe, items)
+                    writer.add_volume(volume, recipe, items, _volume_id(volume, layout))
                 progress.volumes_done += 1
             writer.finish(problems)
             source_row = evidence.finish(problems)
@@ -219,8 +219,8 @@ class _OrderedWriter:
         # errors.parquet does not depend on how many workers ran.
         self.read_problems = Problems()
 
-    def add_volume(self, volume: Volume, recipe: VolumeRecipe, items: Iterator) -> None:
-        base = {**self.ids, "volume_index": volume.index, "volume_id": volume.location, "volume_type": volume.file_system,
+    def add_volume(self, volume: Volume, recipe: VolumeRecipe, items: Iterator, volume_id: str | None) -> None:
+        base = {**self.ids, "volume_index": volume.index, "volume_id": volume_id, "volume_type": volume.file_system,
                 "volume_offset": volume.offset, "logical_path": None}
         rows: list[dict] = []
         unit_items: list = []
@@ -368,6 +368,18 @@ class _EvidenceHashes:
                     problems.add("verify", "hash_unverified", "error", f"{origin} {algorithm} {expected.lower()} could not be compared: the media hash is unavailable")
         fields["hash_checks"] = checks or None
         return fields
+
+
+def _volume_id(volume: Volume, layout: Layout) -> str:
+    """The location that tells a volume apart: its own, or its nearest ancestor's (/p1, /lvm1, /vss2); '/' for a bare one."""
+    if volume.role == "folder":
+        return "/"
+    node: Volume | None = volume
+    while node is not None:
+        if node.location not in (None, "/", "\\"):
+            return node.location
+        node = layout.volumes[node.parent_index] if node.parent_index is not None else None
+    return "/"
 
 
 def _volume_struct(volume: Volume) -> dict:

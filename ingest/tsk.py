@@ -214,8 +214,15 @@ def _entry_items(entry: pytsk3.File, full: bytes, name: bytes, parent_inode: int
         "link_target_bytes": None,
         "path_spec": _spec_json(inode, location, None, parent_spec_json),
     }
-    if meta is not None and entry_type == "symlink" and meta.link:
-        link = meta.link if isinstance(meta.link, bytes) else str(meta.link).encode("utf-8", errors="surrogateescape")
+    link = None
+    if meta is not None and entry_type == "symlink":
+        link = meta.link if isinstance(meta.link, bytes) or meta.link is None else str(meta.link).encode("utf-8", errors="surrogateescape")
+        if not link and 0 < int(meta.size) <= 65536:
+            try:  # a target too long for the inode (ext: > 60 bytes) is the symlink's data
+                link = entry.read_random(0, int(meta.size))
+            except TSK_READ_ERRORS:
+                link = None
+    if link:
         row["link_target_bytes"] = link
         row["link_target"] = display(link)
     target = None

@@ -7,6 +7,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -22,7 +23,12 @@ class Ingested:
     folder: Path
 
     def table(self, name: str) -> list[dict]:
-        return pq.read_table(self.folder / f"{name}.parquet").to_pylist()
+        """Rows as dicts; timestamps as integer nanoseconds since the epoch (UTC), the precision stored."""
+        table = pq.read_table(self.folder / f"{name}.parquet")
+        for index, field in enumerate(table.schema):
+            if pa.types.is_timestamp(field.type):
+                table = table.set_column(index, field.name, table.column(index).cast(pa.int64()))
+        return table.to_pylist()
 
     def artefacts(self) -> list[dict]:
         return self.table("artefacts")

@@ -60,7 +60,7 @@ def test_golden_record(sample: Path, ingest_image) -> None:
     assert spec.startswith('{"__type__": "PathSpec", "inode": %d, "location": "/DCIM/Camera/IMG_20240102_030405.jpg"' % inode)
     assert changed is not None
     content = FILES["DCIM/Camera/IMG_20240102_030405.jpg"]
-    fixed = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    fixed = int(datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()) * 1_000_000_000
     assert row == {
         "case_id": "CASE-1",
         "exhibit_id": "JS/1",
