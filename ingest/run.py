@@ -261,7 +261,7 @@ class _OrderedWriter:
         rows, future = self.window.popleft()
         if future is not None:
             first = rows[0]["entry_index"]
-            for entry_index, result in future.result():
+            for entry_index, result in sorted(future.result(), key=lambda pair: pair[0]):
                 row = rows[entry_index - first]
                 row.update(result)
                 if result.get("content_status") == "read_error":

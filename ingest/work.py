@@ -101,7 +101,12 @@ def run_unit(unit: Unit) -> list[tuple[int, dict]]:
             results.append((entry_index, {"content_status": "read_error", "read_error_kind": "volume_unreadable",
                                           "read_error_offset": 0, "read_error_message": str(error)}))
         return results
-    for entry_index, target, name_text in unit.items:
+    items = unit.items
+    if recipe.walker == "tsk":
+        # Inode order follows allocation order closely enough to keep reads near each other, which
+        # is what lets libewf's chunk cache work on E01; results are keyed by entry_index anyway.
+        items = sorted(items, key=lambda item: item[1][0])
+    for entry_index, target, name_text in items:
         name = name_text.encode("latin-1")
         descriptor = None
         try:

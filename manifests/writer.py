@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from manifests.schemas import Table
 
-ROW_GROUP_ROWS = 65536
+ROW_GROUP_ROWS = 16384
 
 
 class ExhibitExistsError(FileExistsError):
