@@ -10,15 +10,18 @@ is an error, not a folder to catalogue.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytsk3
 from dfvfs.analyzer import analyzer
 from dfvfs.helpers import source_scanner
 from dfvfs.lib import definitions
 from dfvfs.lib import errors as dfvfs_errors
 from dfvfs.path import factory
 from dfvfs.path.path_spec import PathSpec
+from dfvfs.resolver import context as resolver_context
 from dfvfs.resolver import resolver
 from dfvfs.serializer.json_serializer import JsonPathSpecSerializer
 from dfvfs.volume import factory as volume_factory
@@ -54,6 +57,15 @@ ENCRYPTED_TYPES = frozenset(
         definitions.TYPE_INDICATOR_APFS_CONTAINER,
     }
 )
+# Storage-media layers whose decoded stream is the media (hashed, and scanned for volumes).
+MEDIA_TYPES = definitions.STORAGE_MEDIA_IMAGE_TYPE_INDICATORS | {
+    definitions.TYPE_INDICATOR_MODI,
+    definitions.TYPE_INDICATOR_PHDI,
+    android_sparse.TYPE_INDICATOR_ANDROID_SPARSE,
+}
+# Top-level members the AFF4 standard puts in every AFF4 ZIP container (volume metadata).
+AFF4_MARKERS = frozenset({"information.turtle", "container.description"})
+READ_ERRORS: tuple[type[BaseException], ...] = (dfvfs_errors.BackEndError, KeyError, ValueError, OSError, RuntimeError)
 PARTITION_TYPES = frozenset(
     {
         definitions.TYPE_INDICATOR_TSK_PARTITION,
@@ -145,9 +157,12 @@ class _Scanner:
         self.credentials = credentials
         self.vss = vss
         self.problems = problems
-        self.scanner = source_scanner.SourceScanner()
+        # A private resolver context: volumes opened (and unlocked) by an earlier scan in this
+        # process must not be reused, so that an unlock always depends on this run's credentials.
+        self.scanner = source_scanner.SourceScanner(resolver_context=resolver_context.Context())
         self.context = source_scanner.SourceScannerContext()
         self.volumes: list[Volume] = []
+        self.scan_errors: dict[str, str] = {}
 
     def add(self, volume: Volume) -> Volume:
         self.volumes.append(volume)
@@ -157,8 +172,28 @@ class _Scanner:
         self.context.AddScanNode(root_spec, None)
         try:
             self.scanner.Scan(self.context)
-        except (dfvfs_errors.BackEndError, ValueError, OSError) as error:
-            raise SourceError(f"{self.source}: cannot be read as a disk or volume image ({error}); formats tried: {FORMATS_TRIED}") from None
+        except (dfvfs_errors.BackEndError, ValueError, OSError):
+            # dfVFS abandons the whole tree when one node fails (a LUKS2 partition stops the scan
+            # of every other partition); scan again one node at a time so a bad volume costs only itself.
+            self.context = source_scanner.SourceScannerContext()
+            self.context.AddScanNode(root_spec, None)
+            self._scan_node_by_node()
+
+    def _scan_node_by_node(self) -> None:
+        """dfVFS's own step-wise scan, with a failing node recorded and left as a leaf."""
+        root = self.context.GetRootScanNode()
+        while (node := self.context.GetUnscannedScanNode()) is not None:
+            if node.type_indicator == definitions.TYPE_INDICATOR_VSHADOW and getattr(node.path_spec, "location", "/") != "/":
+                node.scanned = True  # snapshot stores are read only when asked for, as in dfVFS's full scan
+                continue
+            try:
+                self.scanner.Scan(self.context, auto_recurse=False, scan_path_spec=node.path_spec)
+            except (dfvfs_errors.BackEndError, ValueError, OSError) as error:
+                if node is root:
+                    raise SourceError(f"{self.source}: cannot be read as a disk or volume image ({error}); "
+                                      f"formats tried: {FORMATS_TRIED}") from None
+                node.scanned = True
+                self.scan_errors[node.path_spec.comparable] = str(error)
 
     def walk(self, node: source_scanner.SourceScanNode, parent_index: int | None) -> None:
         spec = node.path_spec
@@ -179,6 +214,13 @@ class _Scanner:
         )
         if kind in PARTITION_TYPES and location and location != "/":
             volume.offset, volume.size = _partition_extent(spec)
+        failure = self.scan_errors.get(spec.comparable)
+        if failure is not None:
+            volume.encrypted = kind in ENCRYPTED_TYPES
+            volume.status = "unreadable"
+            self.problems.add("scan", "unreadable_volume", "error", f"{kind} volume {location or ''} cannot be opened: {failure}",
+                              volume_index=volume.index, path_spec=volume.path_spec_json())
+            return
         if self.context.IsLockedScanNode(spec):
             volume.encrypted = True
             self._unlock(node, volume)
@@ -199,14 +241,66 @@ class _Scanner:
             return
         if kind == definitions.TYPE_INDICATOR_APFS_CONTAINER and location not in (None, "/"):
             volume.encrypted = volume.encrypted or _apfs_volume_encrypted(spec)
-        if not node.sub_nodes and volume.role in ("partition", "volume") and volume.status == "found":
+        if not node.sub_nodes and volume.role == "volume_system":
+            self._empty_volume_system(volume)
+        leaf = volume.role in ("partition", "volume") and volume.status == "found"
+        unlocked_leaf = volume.role == "encrypted_volume" and volume.status == "unlocked"
+        if not node.sub_nodes and (leaf or unlocked_leaf) and not self._tsk_fallback(volume):
             volume.status = "no_file_system"
             self.problems.add(
-                "scan", "no_file_system", "warning", f"no supported file system found in {kind} volume {location}",
+                "scan", "no_file_system", "warning", f"no supported file system found in {kind} volume {location or ''}",
                 volume_index=volume.index, path_spec=volume.path_spec_json(),
             )
         for sub_node in node.sub_nodes:
             self.walk(sub_node, volume.index)
+
+    def _empty_volume_system(self, volume: Volume) -> None:
+        """A volume system with no volumes: either it could not be opened (dfVFS drops the error) or it is empty."""
+        try:
+            system = volume_factory.Factory.NewVolumeSystem(volume.type)
+            system.Open(volume.path_spec)
+            count = system.number_of_volumes
+        except READ_ERRORS as error:
+            volume.status = "unreadable"
+            self.problems.add("scan", "unreadable_volume", "error", f"{volume.type} volume system cannot be opened: {error}",
+                              volume_index=volume.index, path_spec=volume.path_spec_json())
+            return
+        volume.status = "no_volumes"
+        self.problems.add("scan", "no_volumes", "warning", f"{volume.type} volume system holds {count} volumes",
+                          volume_index=volume.index, path_spec=volume.path_spec_json())
+
+    def _tsk_fallback(self, volume: Volume) -> bool:
+        """Add a file system that dfVFS refuses but The Sleuth Kit opens (e.g. exFAT with a label libfsfat rejects).
+
+        dfVFS decides which file systems exist; without this a file system that the TSK walker
+        could read would be reported as missing and none of its entries listed.
+        """
+        from ingest.tsk import DfvfsImage  # ingest.tsk imports this module
+
+        spec = volume.path_spec
+        try:
+            indicators = analyzer.Analyzer.GetFileSystemTypeIndicators(spec)
+            image = DfvfsImage(spec)
+            ftype = int(pytsk3.FS_Info(image).info.ftype)
+        except READ_ERRORS:
+            return False
+        name = indicators[0] if len(indicators) == 1 else _tsk_file_system_name(ftype)
+        refused = "no file-system signature recognised"
+        if indicators:
+            try:
+                resolver.Resolver.OpenFileSystem(factory.Factory.NewPathSpec(indicators[0], location="/", parent=spec))
+                refused = f"{indicators[0]} opened now but not during the scan"
+            except READ_ERRORS as error:
+                refused = str(error)
+        fs_spec = factory.Factory.NewPathSpec(definitions.TYPE_INDICATOR_TSK, location="/", parent=spec)
+        fs_volume = self.add(Volume(index=len(self.volumes), parent_index=volume.index, location="/", type=definitions.TYPE_INDICATOR_TSK,
+                                    role="file_system", path_spec=fs_spec, offset=volume.offset, file_system=name, walkable=True,
+                                    status="ingested"))
+        self.problems.add("scan", "tsk_fallback", "warning",
+                          f"dfVFS cannot open the file system in {volume.type} volume {volume.location or ''} ({refused}); "
+                          f"The Sleuth Kit opens it as {name} and walks it",
+                          volume_index=fs_volume.index, path_spec=fs_volume.path_spec_json())
+        return True
 
     def _unlock(self, node: source_scanner.SourceScanNode, volume: Volume) -> None:
         offers = self.credentials.offers()
@@ -245,6 +339,15 @@ class _Scanner:
             if self.vss != "all":
                 snapshot.status = "skipped (vss=none)"
                 continue
+            try:
+                store = resolver.Resolver.OpenFileObject(sub_node.path_spec)
+                store.seek(0)
+                store.read(512)
+            except READ_ERRORS as error:
+                snapshot.status = "unreadable"
+                self.problems.add("scan", "unreadable_volume", "error", f"VSS snapshot {snapshot.location} cannot be read: {error}",
+                                  volume_index=snapshot.index, path_spec=snapshot.path_spec_json())
+                continue
             fs_spec = factory.Factory.NewPathSpec(definitions.TYPE_INDICATOR_TSK, location="/", parent=sub_node.path_spec)
             snapshot.status = "ingested"
             self.add(
@@ -252,7 +355,12 @@ class _Scanner:
                        type=definitions.TYPE_INDICATOR_TSK, role="file_system", path_spec=fs_spec,
                        file_system=definitions.TYPE_INDICATOR_NTFS, walkable=True, status="ingested")
             )
-        volume.status = "snapshots ingested" if self.vss == "all" else "snapshots skipped (vss=none)"
+        if self.vss != "all":
+            volume.status = "snapshots skipped (vss=none)"
+        elif any(v.parent_index == volume.index and v.status == "unreadable" for v in self.volumes):
+            volume.status = "snapshots partly unreadable"
+        else:
+            volume.status = "snapshots ingested"
 
 
 def _role(node: source_scanner.SourceScanNode) -> str:
@@ -271,6 +379,19 @@ def _role(node: source_scanner.SourceScanNode) -> str:
     if kind in FILE_SYSTEM_TYPES:
         return "file_system"
     return "container"
+
+
+def _tsk_file_system_name(ftype: int) -> str:
+    """The file_system name run.py routes to the TSK walker, from TSK's detected type."""
+    if ftype == int(pytsk3.TSK_FS_TYPE_EXFAT) or ftype & int(pytsk3.TSK_FS_TYPE_FAT_DETECT):
+        return definitions.TYPE_INDICATOR_FAT
+    if ftype & int(pytsk3.TSK_FS_TYPE_NTFS_DETECT):
+        return definitions.TYPE_INDICATOR_NTFS
+    if ftype & int(pytsk3.TSK_FS_TYPE_EXT_DETECT):
+        return definitions.TYPE_INDICATOR_EXT
+    if ftype & int(pytsk3.TSK_FS_TYPE_HFS_DETECT):
+        return definitions.TYPE_INDICATOR_HFS
+    return definitions.TYPE_INDICATOR_TSK
 
 
 def _partition_extent(spec: PathSpec) -> tuple[int | None, int | None]:
@@ -360,6 +481,8 @@ def scan_source(source: Path, credentials: Credentials, vss: str, problems: Prob
         return _folder_layout(source)
     if not source.is_file():
         raise SourceError(f"{source}: not a regular file or folder (block devices are ingested from an image of them)")
+    # Credentials given to an earlier ingest in this process must not unlock anything in this one.
+    resolver.Resolver.key_chain.Empty()
     os_spec = _os_spec(source)
     with open(source, "rb") as handle:
         header = handle.read(64)
@@ -391,6 +514,11 @@ def scan_source(source: Path, credentials: Credentials, vss: str, problems: Prob
         scanner.walk(child, None)
     if not scanner.volumes:
         raise SourceError(f"{source}: no volume or file system found; formats tried: {FORMATS_TRIED}")
+    if not any(v.walkable for v in scanner.volumes) and problems.count("error") == 0:
+        # Only warnings so far (empty partitions, an empty volume group): the run would end
+        # "completed" with nothing catalogued, which an examiner must not read as a clean result.
+        problems.add("scan", "no_file_system", "error", f"no readable file system in any of the {len(scanner.volumes)} volumes found; "
+                     f"tried: {FORMATS_TRIED}")
     media_spec = media_node.path_spec
     layout = Layout(source=source, kind="storage_media_image", format_chain=_chain(media_spec), volumes=scanner.volumes,
                     media_path_spec=media_spec, container_files=_container_files(source, media_spec))
@@ -401,7 +529,7 @@ def scan_source(source: Path, credentials: Credentials, vss: str, problems: Prob
 
 def _media_node(root_node: source_scanner.SourceScanNode) -> source_scanner.SourceScanNode:
     """The deepest storage-media layer (EWF, QCOW, RAW, ...): its stream is the media that gets hashed."""
-    layers = definitions.STORAGE_MEDIA_IMAGE_TYPE_INDICATORS | {android_sparse.TYPE_INDICATOR_ANDROID_SPARSE}
+    layers = MEDIA_TYPES
     node = root_node
     media_node = root_node
     while True:
@@ -469,6 +597,9 @@ def _logical_layout(source: Path, root: PathSpec) -> Layout | None:
         spec = factory.Factory.NewPathSpec(definitions.TYPE_INDICATOR_GZIP, parent=spec)
         chain.append(definitions.TYPE_INDICATOR_GZIP)
     archives = analyzer.Analyzer.GetArchiveTypeIndicators(spec)
+    if definitions.TYPE_INDICATOR_ZIP in archives and spec is root and _is_aff4(source):
+        raise SourceError(f"{source}: AFF4 container (a ZIP holding an AFF4 volume); AFF4 is not supported, convert it to E01 or raw "
+                          f"first; formats tried: {FORMATS_TRIED}")
     for kind in (definitions.TYPE_INDICATOR_ZIP, definitions.TYPE_INDICATOR_TAR):
         if kind in archives:
             archive_spec = factory.Factory.NewPathSpec(kind, location="/", parent=spec)
@@ -478,6 +609,16 @@ def _logical_layout(source: Path, root: PathSpec) -> Layout | None:
             return Layout(source=source, kind="archive", format_chain=chain, volumes=[volume], media_path_spec=None,
                           container_files=[source])
     return None
+
+
+def _is_aff4(source: Path) -> bool:
+    """An AFF4 image is a ZIP whose members are chunks and RDF metadata, not evidence files."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            names = {name.lstrip("/") for name in archive.namelist()}
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return bool(names & AFF4_MARKERS)
 
 
 def _folder_layout(source: Path) -> Layout:
