@@ -102,3 +102,19 @@ def test_golden_record(sample: Path, ingest_image) -> None:
         "read_error_message": None,
     }
     assert row["magic_description"].startswith("JPEG image data, JFIF standard 1.01")
+
+
+def test_split_raw_with_letter_suffixes(sample: Path, tmp_path: Path, ingest_image) -> None:
+    """`split` names segments .aa, .ab, ...: all are evidence files and together they are the media."""
+    data = sample.read_bytes()
+    segment = 1 << 20
+    parts = [tmp_path / f"img.raw.{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range((len(data) + segment - 1) // segment)]
+    for index, part in enumerate(parts):
+        part.write_bytes(data[index * segment:(index + 1) * segment])
+    result = ingest_image(parts[0])
+    assert result.exit_code == 0, result.output
+    source = result.source()
+    assert source["format_chain"] == "RAW"
+    assert [c["path"] for c in source["container_files"]] == [str(p) for p in parts] and len(parts) == 4
+    assert source["media_sha256"] == hashlib.sha256(data).hexdigest()
+    assert len(result.artefacts()) == 14
