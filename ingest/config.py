@@ -29,6 +29,7 @@ class Config:
     output_dir: str
     workers: int
     batch_size: int
+    batch_bytes: int
     vss: str
     hash_deleted: bool
     verify_source_files: bool
@@ -79,6 +80,7 @@ def _from_dict(data: dict[str, Any]) -> Config:
             output_dir=str(ingest["output_dir"]),
             workers=int(ingest["workers"]),
             batch_size=int(ingest["batch_size"]),
+            batch_bytes=int(ingest["batch_bytes"]),
             vss=str(ingest["vss"]),
             hash_deleted=bool(ingest["hash_deleted"]),
             verify_source_files=bool(ingest["verify_source_files"]),
@@ -100,8 +102,8 @@ def _validated(config: Config) -> Config:
         raise ConfigError(f"hash algorithms must be a non-empty list from {', '.join(HASH_ALGORITHMS)}; got {list(config.algorithms)}")
     if config.vss not in VSS_POLICIES:
         raise ConfigError(f"vss must be one of {', '.join(VSS_POLICIES)}; got {config.vss!r}")
-    if config.workers < 0 or config.batch_size < 1 or config.chunk_size < 4096 or config.magic_bytes < 1:
-        raise ConfigError("workers >= 0, batch_size >= 1, chunk_size >= 4096 and magic_bytes >= 1 are required")
+    if config.workers < 0 or config.batch_size < 1 or config.batch_bytes < 1 or config.chunk_size < 4096 or config.magic_bytes < 1:
+        raise ConfigError("workers >= 0, batch_size >= 1, batch_bytes >= 1, chunk_size >= 4096 and magic_bytes >= 1 are required")
     return config
 
 

@@ -225,6 +225,7 @@ class _OrderedWriter:
         rows: list[dict] = []
         unit_items: list = []
         first_index = self.entry_index
+        unit_bytes = 0
         for item in items:
             row = {**base, **item.row}
             row["entry_index"] = self.entry_index
@@ -238,11 +239,14 @@ class _OrderedWriter:
                     row["content_status"] = "not_hashed_deleted"
                 else:
                     unit_items.append((self.entry_index, list(target), row["name_bytes"].decode("latin-1")))
+                    unit_bytes += row["size"] or 0
             rows.append(row)
             self.entry_index += 1
-            if len(rows) >= self.config.batch_size:
+            # A unit ends at batch_size entries or batch_bytes of content, so a few big files are
+            # spread over the workers instead of landing in one unit on one core.
+            if len(rows) >= self.config.batch_size or unit_bytes >= self.config.batch_bytes:
                 self._dispatch(recipe, rows, unit_items)
-                rows, unit_items = [], []
+                rows, unit_items, unit_bytes = [], [], 0
         if rows:
             self._dispatch(recipe, rows, unit_items)
         volume.entries = self.entry_index - first_index
