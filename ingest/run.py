@@ -27,7 +27,7 @@ from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.naming import encode_id
 from ingest.problems import Problems
-from ingest.scan import Credentials, Layout, Volume, scan_source, serialize, split_raw_segments
+from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, serialize, split_raw_segments
 from ingest.versions import library_versions
 from ingest.work import Unit, VolumeRecipe, init_worker, run_unit
 from manifests.schemas import ARTEFACTS, ERRORS, SOURCES
@@ -129,6 +129,9 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
     }
     metadata.update({f"exhibit.library.{name}": version for name, version in library_versions().items()})
     target_dir = exhibit_dir(Path(config.output_dir), request.case_id, request.exhibit_id)
+    if request.source.is_dir() and target_dir.resolve().is_relative_to(request.source.resolve()):
+        raise SourceError(f"{request.source}: the output folder {target_dir} lies inside the evidence folder; "
+                          "nothing is ever written under a source path (choose another --out)")
     executor = _Executor(config.effective_workers(), settings, credentials)
     try:
         with ExhibitOutput(target_dir, run_id) as output:

@@ -120,3 +120,14 @@ def test_units_round_trip_through_json() -> None:
     unit = Unit(unit_id="3-7", volume=VolumeRecipe(index=3, walker="tsk", tsk_parent_spec='{"x": 1}', tsk_raw_file="/e/x.raw", tsk_offset=1048576),
                 items=((10, [12, 1, -1, 4096, True], "a\xff.txt"), (11, [13, 128, 3, 5, False], "b")))
     assert Unit.from_json(unit.to_json()) == unit
+
+
+def test_output_inside_a_folder_source_is_refused(tmp_path: Path) -> None:
+    evidence = tmp_path / "extraction"
+    (evidence / "DCIM").mkdir(parents=True)
+    (evidence / "DCIM" / "a.jpg").write_bytes(b"\xff\xd8\xff\xe0")
+    before = sorted(p.relative_to(evidence) for p in evidence.rglob("*"))
+    result = CliRunner().invoke(main, ["ingest", str(evidence), "--case", "C", "--exhibit", "E", "--out", str(evidence / "cases")])
+    assert result.exit_code == 2
+    assert "lies inside the evidence folder" in result.output
+    assert sorted(p.relative_to(evidence) for p in evidence.rglob("*")) == before
