@@ -22,10 +22,6 @@ class ContentSettings:
     magic_bytes: int
 
 
-class ReadFailure(Exception):
-    """Raised by readers with the reader's own message; carries nothing else."""
-
-
 def describe(
     read: Reader,
     size: int,

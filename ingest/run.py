@@ -27,7 +27,7 @@ from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.naming import encode_id
 from ingest.problems import Problems
-from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, serialize, split_raw_segments
+from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, serialize
 from ingest.versions import library_versions
 from ingest.work import Unit, VolumeRecipe, init_worker, run_unit
 from manifests.schemas import ARTEFACTS, ERRORS, SOURCES
@@ -407,4 +407,4 @@ def _volume_struct(volume: Volume) -> dict:
     }
 
 
-__all__ = ["IngestRequest", "Progress", "Summary", "exhibit_dir", "ingest", "split_raw_segments"]
+__all__ = ["IngestRequest", "Progress", "Summary", "exhibit_dir", "ingest"]

@@ -442,7 +442,7 @@ def split_raw_segments(source: Path) -> list[Path]:
                     return candidates
                 candidates.append(part)
     elif lower.endswith((".e01", ".ex01", ".s01", ".l01")):
-        head, ext = name[:-2], name[-2:]
+        head = name[:-2]
         letter = head[-1]
         number = 1
         while True:
@@ -451,7 +451,6 @@ def split_raw_segments(source: Path) -> list[Path]:
                 break
             candidates.append(part)
             number += 1
-        del ext
     return candidates or [source]
 
 

@@ -10,6 +10,7 @@ dfVFS file object.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -19,7 +20,7 @@ from dfvfs.lib import errors as dfvfs_errors
 from dfvfs.path.path_spec import PathSpec
 from dfvfs.resolver import resolver
 
-from ingest.scan import deserialize, serialize
+from ingest.scan import deserialize, serialize, split_raw_segments
 from manifests.text import display
 
 TSK_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, IOError, dfvfs_errors.BackEndError, RuntimeError)
@@ -108,9 +109,6 @@ def tsk_volume_for(fs_spec: PathSpec, offset: int | None) -> TskVolume:
 
 
 def _single_raw_segment(location: str) -> bool:
-    from ingest.scan import split_raw_segments
-    from pathlib import Path
-
     return len(split_raw_segments(Path(location))) == 1
 
 
