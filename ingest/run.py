@@ -27,14 +27,14 @@ from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.naming import encode_id
 from ingest.problems import Problems
-from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, serialize
+from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, serialize, tsk_file_system_name
 from ingest.versions import library_versions
 from ingest.work import Unit, VolumeRecipe, init_worker, run_unit
 from manifests.schemas import ARTEFACTS, ERRORS, SOURCES
 from manifests.text import display
 from manifests.writer import ExhibitOutput
 
-TSK_FILE_SYSTEMS = frozenset({"EXT", "NTFS", "FAT", "HFS", "TSK", "EXFAT"})
+TSK_FILE_SYSTEMS = frozenset({"EXT", "NTFS", "FAT", "HFS", "TSK", "EXFAT", "ISO9660"})
 _CONTENT_FIELDS = ("md5", "sha1", "sha256", "sha512", "mime_type", "magic_description", "extension_mismatch",
                    "read_error_kind", "read_error_offset", "read_error_length", "read_error_message")
 
@@ -179,6 +179,8 @@ def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterato
             problems.add("walk", "tsk_refused", "warning", f"The Sleuth Kit cannot open this {volume.file_system} file system ({error}); "
                          "walked with dfVFS instead (allocated entries only)", volume_index=volume.index, path_spec=volume.path_spec_json())
         else:
+            if volume.file_system == "TSK":
+                volume.file_system = tsk_file_system_name(int(fs.info.ftype))
             recipe = VolumeRecipe(index=volume.index, walker="tsk", tsk_parent_spec=tsk_volume.parent_spec,
                                   tsk_raw_file=tsk_volume.raw_file, tsk_offset=tsk_volume.offset)
             yield recipe, tsk.walk(fs, tsk_volume.parent_spec, problems.add, volume.index)

@@ -391,7 +391,14 @@ def _tsk_file_system_name(ftype: int) -> str:
         return definitions.TYPE_INDICATOR_EXT
     if ftype & int(pytsk3.TSK_FS_TYPE_HFS_DETECT):
         return definitions.TYPE_INDICATOR_HFS
+    if ftype & int(pytsk3.TSK_FS_TYPE_ISO9660_DETECT):
+        return "ISO9660"
     return definitions.TYPE_INDICATOR_TSK
+
+
+def tsk_file_system_name(ftype: int) -> str:
+    """Name of the file system TSK opened, for volumes dfVFS only knew as generic TSK."""
+    return _tsk_file_system_name(ftype)
 
 
 def _partition_extent(spec: PathSpec) -> tuple[int | None, int | None]:
