@@ -31,7 +31,7 @@ def tool(*args: str | os.PathLike, **kwargs) -> subprocess.CompletedProcess:
     """Run a building tool with a fixed clock and locale; fail loudly with its stderr."""
     result = subprocess.run([os.fspath(a) for a in args], capture_output=True, env=_TOOL_ENV, **kwargs)
     if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, args))} exited {result.returncode}: {result.stderr.decode(errors='replace')}")
+        raise RuntimeError(f"{' '.join(map(str, args))} exited {result.returncode}: {result.stderr.decode(errors='backslashreplace')}")
     return result
 
 
