@@ -70,7 +70,10 @@ def walk(fs_spec: PathSpec, problems_add: Callable[..., None], volume_index: int
         problems_add("walk", "corrupt_volume", "error", f"root cannot be opened: {error}", volume_index=volume_index, path_spec=serialize(fs_spec))
     if root is None:
         return
-    yield from _items(root, b"/", b"", None)
+    def report(kind: str, message: str, path: bytes, spec: str) -> None:
+        problems_add("walk", kind, "error", message, volume_index=volume_index, path=display(path), path_spec=spec)
+
+    yield from _items(root, b"/", b"", None, report)
     stack: list[tuple[FileEntry, bytes]] = [(root, b"")]
     while stack:
         directory, path = stack.pop()
@@ -79,7 +82,7 @@ def walk(fs_spec: PathSpec, problems_add: Callable[..., None], volume_index: int
             for child in directory.sub_file_entries:
                 name = _name_bytes(child)
                 full = path + b"/" + name
-                yield from _items(child, full, name, _inode(directory))
+                yield from _items(child, full, name, _inode(directory), report)
                 if child.IsDirectory() and not child.IsLink():
                     children.append((child, full))
         except DFVFS_READ_ERRORS as error:
@@ -98,7 +101,8 @@ def _inode(entry: FileEntry) -> int | None:
     return getattr(stat, "inode_number", None) if stat is not None else None
 
 
-def _items(entry: FileEntry, full: bytes, name: bytes, parent_inode: int | None) -> Iterator[WalkItem]:
+def _items(entry: FileEntry, full: bytes, name: bytes, parent_inode: int | None,
+           report: Callable[[str, str, bytes, str], None]) -> Iterator[WalkItem]:
     stat = entry.GetStatAttribute()
     entry_type = _entry_type(entry)
     allocated = entry.IsAllocated()
@@ -139,8 +143,9 @@ def _items(entry: FileEntry, full: bytes, name: bytes, parent_inode: int | None)
         # a ZIP member with S_IFLNK (Info-ZIP `zip -y`): its data is the link target
         try:
             link = entry.GetFileObject().read(size)
-        except DFVFS_READ_ERRORS:
+        except DFVFS_READ_ERRORS as error:
             link = None
+            report("unreadable_link", f"target of symbolic link {display(full)} cannot be read: {error}", full, spec_json)
         if link is not None:
             entry_type = row["entry_type"] = "symlink"
             row["link_target"], row["link_target_bytes"] = display(link), link
@@ -155,17 +160,22 @@ def _items(entry: FileEntry, full: bytes, name: bytes, parent_inode: int | None)
         stream_json = json.dumps(stream_spec, sort_keys=True)
         stream_row = dict(row)
         stream_full = full + b":" + stream_name
-        stream_size = _stream_size(entry, stream.name)
+        try:
+            stream_size = _stream_size(entry, stream.name)
+        except DFVFS_READ_ERRORS as error:
+            stream_size = None
+            report("unreadable_stream", f"data stream {display(stream_full)} cannot be opened: {error}", stream_full, stream_json)
         stream_row.update(path=display(stream_full), path_bytes=stream_full, data_stream=display(stream_name),
                           entry_type="data_stream", size=stream_size, path_spec=stream_json)
-        yield WalkItem(stream_row, ("dfvfs", stream_json, int(stream_size or 0)))
+        if stream_size is None:  # never hash a stream we could not open as if it were empty
+            stream_row.update(content_status="read_error", read_error_kind="open_failed", read_error_offset=0)
+            yield WalkItem(stream_row, None)
+            continue
+        yield WalkItem(stream_row, ("dfvfs", stream_json, stream_size))
 
 
 def _stream_size(entry: FileEntry, name: str) -> int | None:
-    try:
-        file_object = entry.GetFileObject(data_stream_name=name)
-    except DFVFS_READ_ERRORS:
-        return None
+    file_object = entry.GetFileObject(data_stream_name=name)
     return file_object.get_size() if file_object is not None else None
 
 

@@ -142,7 +142,8 @@ def walk(fs: pytsk3.FS_Info, parent_spec_json: str, problems_add: Callable[..., 
     except TSK_READ_ERRORS as error:
         problems_add("walk", "corrupt_volume", "error", f"root directory cannot be opened: {error}", volume_index=volume_index, path_spec=parent_spec_json)
         return
-    yield from _entry_items(root, b"/", b"", None, parent_spec_json, is_ntfs, is_hfs, orphan=False, root=True)
+    report = _Reporter(problems_add, volume_index)
+    yield from _entry_items(root, b"/", b"", None, parent_spec_json, is_ntfs, is_hfs, report, orphan=False, root=True)
     stack: list[tuple[int, bytes, tuple[int, ...], bool]] = [(root_inode, b"", (root_inode,), False)]
     while stack:
         inode, path, ancestors, in_orphans = stack.pop()
@@ -162,7 +163,7 @@ def walk(fs: pytsk3.FS_Info, parent_spec_json: str, problems_add: Callable[..., 
                 full = path + b"/" + name
                 meta = entry.info.meta
                 child_orphan = in_orphans or (meta is not None and orphan_inode is not None and meta.addr == orphan_inode and path == b"")
-                yield from _entry_items(entry, full, name, inode, parent_spec_json, is_ntfs, is_hfs, orphan=in_orphans, root=False)
+                yield from _entry_items(entry, full, name, inode, parent_spec_json, is_ntfs, is_hfs, report, orphan=in_orphans, root=False)
                 if meta is not None and meta.type in _DIRECTORY_TYPES and meta.addr not in ancestors:
                     subdirectories.append((meta.addr, full, ancestors + (meta.addr,), child_orphan))
         except TSK_READ_ERRORS as error:
@@ -171,8 +172,19 @@ def walk(fs: pytsk3.FS_Info, parent_spec_json: str, problems_add: Callable[..., 
         stack.extend(reversed(subdirectories))
 
 
+@dataclass(frozen=True)
+class _Reporter:
+    """Where the walk's per-entry problems go: errors.parquet, with the volume they belong to."""
+
+    add: Callable[..., None]
+    volume_index: int
+
+    def __call__(self, kind: str, message: str, path: bytes, spec: str) -> None:
+        self.add("walk", kind, "error", message, volume_index=self.volume_index, path=display(path), path_spec=spec)
+
+
 def _entry_items(entry: pytsk3.File, full: bytes, name: bytes, parent_inode: int | None, parent_spec_json: str,
-                 is_ntfs: bool, is_hfs: bool, orphan: bool, root: bool) -> Iterator[WalkItem]:
+                 is_ntfs: bool, is_hfs: bool, report: _Reporter, orphan: bool, root: bool) -> Iterator[WalkItem]:
     name_info = entry.info.name
     meta = entry.info.meta
     name_allocated = root or bool(name_info is not None and int(name_info.flags) & pytsk3.TSK_FS_NAME_FLAG_ALLOC)
@@ -218,8 +230,9 @@ def _entry_items(entry: pytsk3.File, full: bytes, name: bytes, parent_inode: int
         if not link and 0 < int(meta.size) <= 65536:
             try:  # a target too long for the inode (ext: > 60 bytes) is the symlink's data
                 link = entry.read_random(0, int(meta.size))
-            except TSK_READ_ERRORS:
+            except TSK_READ_ERRORS as error:
                 link = None
+                report("unreadable_link", f"target of symbolic link {display(full)} cannot be read: {error}", full, row["path_spec"])
     if link:
         row["link_target_bytes"] = link
         row["link_target"] = display(link)
@@ -231,7 +244,7 @@ def _entry_items(entry: pytsk3.File, full: bytes, name: bytes, parent_inode: int
     yield WalkItem(row, target)
     if meta is None or reallocated or not (is_ntfs or is_hfs):
         return
-    for stream_name, attr_type, attr_id, size in _named_streams(entry, is_ntfs):
+    for stream_name, attr_type, attr_id, size in _named_streams(entry, is_ntfs, full, row["path_spec"], report):
         stream_row = dict(row)
         stream_text = stream_name.decode("utf-8", errors="surrogateescape")
         stream_full = full + b":" + stream_name
@@ -252,11 +265,12 @@ def _entry_items(entry: pytsk3.File, full: bytes, name: bytes, parent_inode: int
         yield WalkItem(stream_row, (inode, attr_type, attr_id, size, allocated))
 
 
-def _named_streams(entry: pytsk3.File, is_ntfs: bool) -> Iterator[tuple[bytes, int, int, int]]:
+def _named_streams(entry: pytsk3.File, is_ntfs: bool, full: bytes, spec: str, report: _Reporter) -> Iterator[tuple[bytes, int, int, int]]:
     """NTFS named $DATA attributes (alternate data streams) and HFS+ resource forks."""
     try:
         attributes = list(entry)
-    except TSK_READ_ERRORS:
+    except TSK_READ_ERRORS as error:
+        report("unreadable_attributes", f"data streams of {display(full)} cannot be listed: {error}", full, spec)
         return
     for attribute in attributes:
         info = attribute.info
