@@ -19,7 +19,7 @@ from ingest import __version__
 from ingest.config import ConfigError, load_config
 from ingest.run import IngestRequest, Progress, ingest
 from ingest.scan import Credentials, SourceError
-from manifests.text import display
+from manifests.text import display, display_message
 from manifests.writer import ExhibitExistsError
 
 EXIT_OK, EXIT_WITH_ERRORS, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
@@ -98,10 +98,8 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
     on_progress = _show_progress if sys.stderr.isatty() else None
     try:
         summary = ingest(request, on_progress=on_progress)
-    except SourceError as error:
-        raise UsageFailure(str(error)) from None
-    except ExhibitExistsError as error:
-        raise UsageFailure(str(error)) from None
+    except (SourceError, ExhibitExistsError) as error:
+        raise UsageFailure(display_message(str(error))) from None
     if on_progress is not None:
         click.echo("", err=True)
     click.echo(

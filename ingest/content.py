@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ingest.identify import Identifier, extension_mismatch
+from manifests.text import display_message
 
 Reader = Callable[[int, int], bytes]
 
@@ -68,7 +69,7 @@ def _failed(result: dict, kind: str, offset: int, size: int, message: str, head:
     result["read_error_kind"] = kind
     result["read_error_offset"] = offset
     result["read_error_length"] = size - offset
-    result["read_error_message"] = message
+    result["read_error_message"] = display_message(message)
     if head:
         _typed(result, head, name, identifier)
     return result

@@ -20,7 +20,7 @@ from ingest.scan import serialize
 from ingest.tsk import WalkItem
 from manifests.text import display
 
-DFVFS_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, IOError, dfvfs_errors.BackEndError, ValueError, RuntimeError)
+DFVFS_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, IOError, dfvfs_errors.Error, ValueError, RuntimeError)
 _NS = Decimal(1_000_000_000)
 
 

@@ -59,7 +59,7 @@ def walk(root: Path, problems_add: Callable[..., None], volume_index: int,
     except OSError as error:
         problems_add("walk", "unreadable_directory", "error", f"source folder cannot be read: {error}", volume_index=volume_index)
         return
-    yield _item(root_bytes, b"/", b"", info, None, logical_paths)
+    yield _item(root_bytes, b"/", b"", info, None, logical_paths, problems_add, volume_index)
     stack: list[tuple[bytes, bytes, int]] = [(root_bytes, b"", info.st_ino)]
     while stack:
         directory, relative, inode = stack.pop()
@@ -79,14 +79,14 @@ def walk(root: Path, problems_add: Callable[..., None], volume_index: int,
                 problems_add("walk", "unreadable_entry", "error", f"{display(full)} cannot be examined: {error}",
                              volume_index=volume_index, path=display(full), path_spec=_spec(absolute))
                 continue
-            yield _item(absolute, full, name, child, inode, logical_paths)
+            yield _item(absolute, full, name, child, inode, logical_paths, problems_add, volume_index)
             if stat.S_ISDIR(child.st_mode):
                 children.append((absolute, full, child.st_ino))
         stack.extend(reversed(children))
 
 
 def _item(absolute: bytes, full: bytes, name: bytes, info: os.stat_result, parent_inode: int | None,
-          logical_paths: dict[bytes, str] | None) -> WalkItem:
+          logical_paths: dict[bytes, str] | None, problems_add: Callable[..., None], volume_index: int) -> WalkItem:
     entry_type = _entry_type(info.st_mode)
     row = {
         "path": display(full),
@@ -115,7 +115,12 @@ def _item(absolute: bytes, full: bytes, name: bytes, info: os.stat_result, paren
         "path_spec": _spec(absolute),
     }
     if entry_type == "symlink":
-        target = os.readlink(absolute)
-        row["link_target"], row["link_target_bytes"] = display(target), target
+        try:
+            target = os.readlink(absolute)
+        except OSError as error:
+            problems_add("walk", "unreadable_link", "error", f"target of symbolic link {display(full)} cannot be read: {error}",
+                         volume_index=volume_index, path=display(full), path_spec=row["path_spec"])
+        else:
+            row["link_target"], row["link_target_bytes"] = display(target), target
     work = ("folder", os.fsdecode(absolute), info.st_size) if entry_type == "file" else None
     return WalkItem(row, work)

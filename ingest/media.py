@@ -15,6 +15,7 @@ from dfvfs.lib import errors as dfvfs_errors
 from dfvfs.resolver import resolver
 
 from ingest.scan import deserialize
+from manifests.text import display
 
 MEDIA_ALGORITHMS = ("md5", "sha1", "sha256")
 CHUNK = 1 << 20
@@ -113,7 +114,11 @@ def _hash_stream(read, size: int, result: MediaResult) -> None:
 def _hash_raw_file(path: str) -> MediaResult:
     """A single raw file is its own media: one pass gives the media hashes and the file's SHA-256."""
     result = MediaResult()
-    descriptor = _open_read_only(path)
+    try:
+        descriptor = _open_read_only(path)
+    except OSError as error:
+        result.error_message = f"media file cannot be opened: {error}"
+        return result
     try:
         size = os.fstat(descriptor).st_size
         result.size = size
@@ -140,7 +145,8 @@ def _hash_ewf(segments: list[str]) -> MediaResult:
         result.size = size
         stored = {str(k).lower(): str(v).lower() for k, v in (handle.get_hash_values() or {}).items() if v}
         result.stored_hashes = {name: stored[key] for name, key in (("md5", "md5"), ("sha1", "sha1")) if key in stored}
-        result.metadata = {str(k): str(v) for k, v in (handle.get_header_values() or {}).items() if v}
+        # Header values are free text typed at acquisition: escaped like any other display string.
+        result.metadata = {display(str(k)): display(str(v)) for k, v in (handle.get_header_values() or {}).items() if v}
 
         def read(offset: int, length: int) -> bytes:
             return handle.read_buffer_at_offset(length, offset)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from manifests.text import display
+from manifests.text import display_message
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Problems:
                 "path_spec": path_spec,
                 "offset": offset,
                 "length": length,
-                "message": display(message),
+                "message": display_message(message),
             }
         )
 

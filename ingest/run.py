@@ -194,7 +194,7 @@ def _backup_logical_paths(folder: Path, volume: Volume, problems: Problems) -> d
     with tempfile.TemporaryDirectory(prefix="exhibit-backup-") as scratch:
         try:
             manifest = itunes_backup.read_manifest(folder, Path(scratch))
-        except itunes_backup.BackupError as error:
+        except (itunes_backup.BackupError, OSError) as error:
             problems.add("walk", "backup_manifest_unreadable", "error", f"iTunes backup manifest: {error}; files are catalogued by stored name only",
                          volume_index=volume.index, path="/Manifest.db")
             return None
@@ -331,7 +331,11 @@ class _EvidenceHashes:
             before = [(path, size, digest, None)]
         containers = []
         unchanged = None
-        if self.config.verify_source_files and self.files:
+        if self.config.verify_source_files and self.files and before is None:
+            # The single pass meant to give the "before" hash failed: no before, so no proof either way.
+            problems.add("source", "source_unreadable", "error", "container files could not be hashed before the run; "
+                         "source_unchanged is unknown")
+        elif self.config.verify_source_files and self.files:
             after = media.sha256_files(self.files)
             unchanged = True
             for (path, size, digest, error), (_, size_after, digest_after, error_after) in zip(before or [], after):

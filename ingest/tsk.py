@@ -23,7 +23,7 @@ from dfvfs.resolver import resolver
 from ingest.scan import deserialize, serialize, split_raw_segments
 from manifests.text import display
 
-TSK_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, IOError, dfvfs_errors.BackEndError, RuntimeError)
+TSK_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, IOError, dfvfs_errors.Error, RuntimeError)
 
 _ENTRY_TYPES = {
     pytsk3.TSK_FS_META_TYPE_REG: "file",

@@ -18,6 +18,7 @@ from ingest import dfvfs_walk, tsk
 from ingest.content import ContentSettings, describe
 from ingest.identify import Identifier
 from ingest.scan import deserialize
+from manifests.text import display_message
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def run_unit(unit: Unit) -> list[tuple[int, dict]]:
     except tsk.TSK_READ_ERRORS as error:
         for entry_index, _target, _name in unit.items:
             results.append((entry_index, {"content_status": "read_error", "read_error_kind": "volume_unreadable",
-                                          "read_error_offset": 0, "read_error_message": str(error)}))
+                                          "read_error_offset": 0, "read_error_length": None, "read_error_message": display_message(str(error))}))
         return results
     items = unit.items
     if recipe.walker == "tsk":
@@ -121,7 +122,7 @@ def run_unit(unit: Unit) -> list[tuple[int, dict]]:
                 size, errors = target[2], dfvfs_walk.DFVFS_READ_ERRORS
         except (tsk.TSK_READ_ERRORS + dfvfs_walk.DFVFS_READ_ERRORS) as error:
             results.append((entry_index, {"content_status": "read_error", "read_error_kind": "open_failed", "read_error_offset": 0,
-                                          "read_error_length": None, "read_error_message": str(error)}))
+                                          "read_error_length": None, "read_error_message": display_message(str(error))}))
             continue
         try:
             results.append((entry_index, describe(read, size, name, settings, identifier, errors)))

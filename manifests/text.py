@@ -40,6 +40,11 @@ def display(value: bytes | str | None) -> str | None:
     return "".join(_escape_char(ch) for ch in value)
 
 
+def display_message(value: str) -> str:
+    """Prose that may quote already-escaped names: control and bidi characters escaped, backslashes kept."""
+    return "".join(ch if ch == "\\" else _escape_char(ch) for ch in value)
+
+
 def exact_bytes(value: str) -> bytes:
     """Bytes of a name that arrived as text (lone surrogates kept, as UTF-8 with surrogatepass)."""
     return value.encode("utf-8", errors="surrogatepass")
