@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import subprocess
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -613,3 +614,24 @@ def test_content_beyond_a_truncated_image_is_a_read_error(tmp_path: Path) -> Non
     assert result.output.startswith("completed with 1 errors:")
     (source,) = rows_of(result, "sources")
     assert source["media_size"] == (blocks[0] + kept_blocks) * 1024
+
+
+def test_deleted_content_beyond_a_truncated_image_is_not_zero_filled(tmp_path: Path) -> None:
+    """TSK zero-fills a deleted file's blocks past the image end; Exhibit stops there instead."""
+    require_tool("mkfs.ext4")
+    require_tool("debugfs")
+    victim = pseudo_random(MIB + MIB // 2, seed=11)
+    images.write_tree(tmp_path / "staging", {b"small.txt": b"small\n", b"victim.bin": victim})
+    image = images.make_ext4(tmp_path / "staging", tmp_path / "cut.raw", "4M")
+    blocks = images.ext4_blocks(image, "/victim.bin")
+    assert blocks == list(range(blocks[0], blocks[0] + len(victim) // 1024))
+    subprocess.run(["debugfs", "-w", "-R", "rm /victim.bin", str(image)], check=True, capture_output=True)
+    kept_blocks = 1100
+    os.truncate(image, (blocks[0] + kept_blocks) * 1024)
+    result = ingest_evidence(image, [image], tmp_path / "out")
+    rows = [r for r in rows_of(result, "artefacts") if r["deleted"] and r["size"] == len(victim)]
+    assert len(rows) == 1, [r["path"] for r in rows_of(result, "artefacts") if r["deleted"]]
+    row = rows[0]
+    assert (row["content_status"], row["read_error_kind"], row["read_error_offset"], row["sha256"]) == (
+        "read_error", "short_read", kept_blocks * 1024, None)
+    assert result.exit_code == 1
