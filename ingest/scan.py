@@ -527,7 +527,7 @@ def scan_source(source: Path, credentials: Credentials, vss: str, problems: Prob
                      f"tried: {FORMATS_TRIED}")
     media_spec = media_node.path_spec
     layout = Layout(source=source, kind="storage_media_image", format_chain=_chain(media_spec), volumes=scanner.volumes,
-                    media_path_spec=media_spec, container_files=_container_files(source, media_spec))
+                    media_path_spec=media_spec, container_files=_container_files(source, media_spec, problems))
     if len(layout.volumes) == 1 and layout.volumes[0].walkable:
         layout.kind = "file_system_image"
     return layout
@@ -547,37 +547,46 @@ def _media_node(root_node: source_scanner.SourceScanNode) -> source_scanner.Sour
         return media_node
 
 
-def _container_files(source: Path, media_spec: PathSpec) -> list[Path]:
+def _container_files(source: Path, media_spec: PathSpec, problems: Problems) -> list[Path]:
+    """Every file the media is read from: each one is hashed before and after the run."""
     kinds = set(_chain(media_spec))
     if definitions.TYPE_INDICATOR_VHDI in kinds:
-        return _vhd_chain(source)
+        return _vhd_chain(source, problems)
     if kinds & {definitions.TYPE_INDICATOR_EWF, definitions.TYPE_INDICATOR_RAW}:
         return split_raw_segments(source)
     if definitions.TYPE_INDICATOR_VMDK in kinds:
-        return _vmdk_extents(source)
+        return _vmdk_extents(source, problems)
     return [source]
 
 
-def _vhd_chain(source: Path) -> list[Path]:
+def _missing_container_file(problems: Problems, source: Path, what: str) -> None:
+    problems.add("source", "source_unreadable", "error", f"{source}: {what}; it is not among the hashed container files",
+                 path=os.fsdecode(source))
+
+
+def _vhd_chain(source: Path, problems: Problems) -> list[Path]:
     """A differencing VHD needs its parent: both are evidence files of the source."""
+    import pyvhdi
+
     files = [source]
     try:
-        import pyvhdi
-
         handle = pyvhdi.file()
         handle.open(os.fsdecode(source))
         parent_name = handle.get_parent_filename() if handle.get_disk_type() == 4 else None
         handle.close()
-    except (OSError, IOError, AttributeError):
+    except (OSError, IOError) as error:
+        _missing_container_file(problems, source, f"the VHD header cannot be read to find a parent disk ({error})")
         return files
     if parent_name:
         parent = source.with_name(parent_name.replace("\\", "/").rsplit("/", 1)[-1])
         if parent.exists() and parent != source:
-            files.extend(_vhd_chain(parent))
+            files.extend(_vhd_chain(parent, problems))
+        else:
+            _missing_container_file(problems, parent, f"parent disk named by {source.name} is not beside it")
     return files
 
 
-def _vmdk_extents(source: Path) -> list[Path]:
+def _vmdk_extents(source: Path, problems: Problems) -> list[Path]:
     """A VMDK descriptor names its extent files; they are part of the evidence."""
     with open(source, "rb") as handle:
         head = handle.read(4)
@@ -589,7 +598,9 @@ def _vmdk_extents(source: Path) -> list[Path]:
         parts = line.split('"')
         if len(parts) >= 3 and line.split(" ", 1)[0] in ("RW", "RDONLY", "NOACCESS"):
             extent = source.with_name(parts[1])
-            if extent.exists() and extent not in files:
+            if not extent.exists():
+                _missing_container_file(problems, extent, f"extent named by the VMDK descriptor {source.name} is missing")
+            elif extent not in files:
                 files.append(extent)
     return files
 
