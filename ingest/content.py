@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Callable
 
-from ingest.identify import Identifier, extension_mismatch
+from ingest.identify import Identifier, IdentifyError, extension_mismatch
 from manifests.text import display_message
 
 Reader = Callable[[int, int], bytes]
@@ -58,7 +58,12 @@ def describe(
 
 
 def _typed(result: dict, head: bytes, name: bytes, identifier: Identifier) -> None:
-    mime, description = identifier.identify(head)
+    try:
+        mime, description = identifier.identify(head)
+    except IdentifyError as error:
+        # The hashes stand; only the type is missing, and errors.parquet says why.
+        result["identify_error"] = display_message(str(error))
+        return
     result["mime_type"] = mime
     result["magic_description"] = description
     result["extension_mismatch"] = extension_mismatch(name, mime)

@@ -56,6 +56,9 @@ _BINARY_TYPES = frozenset(
 )
 
 
+IdentifyError = magic.MagicException
+
+
 class Identifier:
     """libmagic handles for MIME type and description, created once per process (they are costly).
 

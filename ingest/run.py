@@ -273,6 +273,10 @@ class _OrderedWriter:
             for entry_index, result in sorted(future.result(), key=lambda pair: pair[0]):
                 row = rows[entry_index - first]
                 row.update(result)
+                identify_error = row.pop("identify_error", None)
+                if identify_error is not None:
+                    self.read_problems.add("identify", "identify_failed", "error", f"libmagic could not type {row['path']}: {identify_error}",
+                                           volume_index=row["volume_index"], path=row["path"], path_spec=row["path_spec"])
                 if result.get("content_status") == "read_error":
                     self.read_problems.add("read", result.get("read_error_kind") or "read_error", "error",
                                            f"content of {row['path']} could not be read: {result.get('read_error_message')}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import asdict, dataclass
 
 from dfvfs.resolver import resolver
@@ -77,11 +78,16 @@ def _open_volume(recipe: VolumeRecipe):
 
 
 def _folder_reader(path: str):
-    flags = os.O_RDONLY | getattr(os, "O_NOATIME", 0)
+    # O_NOFOLLOW and O_NONBLOCK: if the entry was replaced by a link or a FIFO after the walk, the
+    # open fails or returns at once instead of reading outside the evidence or hanging.
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
     try:
-        descriptor = os.open(path, flags)
+        descriptor = os.open(path, flags | getattr(os, "O_NOATIME", 0))
     except PermissionError:
-        descriptor = os.open(path, os.O_RDONLY)  # O_NOATIME needs ownership; plain read-only then
+        descriptor = os.open(path, flags)  # O_NOATIME needs ownership; plain read-only then
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError(f"{path} is no longer a regular file")
 
     def read(offset: int, size: int) -> bytes:
         return os.pread(descriptor, size, offset)

@@ -131,3 +131,22 @@ def test_output_inside_a_folder_source_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "lies inside the evidence folder" in result.output
     assert sorted(p.relative_to(evidence) for p in evidence.rglob("*")) == before
+
+
+def test_libmagic_failure_is_an_error_row_and_hashes_stand(sample: Path, ingest_image, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.identify import Identifier, IdentifyError
+
+    real = Identifier.identify
+
+    def flaky(self: Identifier, head: bytes) -> tuple[str, str]:
+        if head.startswith(b"meet at"):
+            raise IdentifyError("simulated libmagic failure")
+        return real(self, head)
+
+    monkeypatch.setattr(Identifier, "identify", flaky)
+    result = ingest_image(sample)
+    assert result.exit_code == 1
+    row = result.by_path()[b"/Download/notes.txt"]
+    assert (row["content_status"], row["sha256"], row["mime_type"]) == ("hashed", hashlib.sha256(b"meet at the usual place\n").hexdigest(), None)
+    assert [(e["stage"], e["kind"], e["path"], e["message"]) for e in result.errors()] == [
+        ("identify", "identify_failed", "/Download/notes.txt", "libmagic could not type /Download/notes.txt: simulated libmagic failure")]
