@@ -29,7 +29,7 @@ from ingest.naming import encode_id
 from ingest.problems import Problems
 from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, serialize, tsk_file_system_name
 from ingest.versions import library_versions
-from ingest.work import Unit, VolumeRecipe, init_worker, run_unit
+from ingest.work import Unit, VolumeRecipe, init_worker, release_worker, run_unit
 from manifests.schemas import ARTEFACTS, ERRORS, SOURCES
 from manifests.text import display
 from manifests.writer import ExhibitOutput
@@ -101,6 +101,8 @@ class _Executor:
     def shutdown(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            release_worker()  # the in-process "worker" must not keep evidence handles open
 
 
 def ingest(request: IngestRequest, progress: Progress | None = None, on_progress: Callable[[Progress], None] | None = None) -> Summary:

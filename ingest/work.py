@@ -68,6 +68,11 @@ def init_worker(settings: ContentSettings, credentials: list[tuple[str, str, obj
         resolver.Resolver.key_chain.SetCredential(deserialize(spec_json), identifier, data)
 
 
+def release_worker() -> None:
+    """Drop this process's open volumes and libmagic handles."""
+    _STATE.clear()
+
+
 def _open_volume(recipe: VolumeRecipe):
     cache = _STATE["volumes"]
     handle = cache.get(recipe.index)

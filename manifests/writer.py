@@ -79,6 +79,8 @@ class ExhibitOutput:
         for path in self.staging.iterdir():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
+        if self.final_dir.exists():  # another run published the same exhibit meanwhile: never replace it
+            raise ExhibitExistsError(f"{self.final_dir} appeared while this run was writing; this run's output is discarded")
         os.rename(self.staging, self.final_dir)
         dir_fd = os.open(self.final_dir.parent, os.O_RDONLY)
         try:
