@@ -9,6 +9,7 @@ Exit codes (documented in README.md):
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -19,6 +20,8 @@ from ingest import __version__
 from ingest.config import ConfigError, load_config
 from ingest.run import IngestRequest, Progress, ingest
 from ingest.scan import Credentials, SourceError
+from ingest.naming import decode_id, encode_id
+from manifests import keys, verify
 from manifests.text import display, display_message
 from manifests.writer import ExhibitExistsError
 
@@ -74,9 +77,11 @@ def main() -> None:
               help="Hash from the acquisition log to check the media against (repeatable).")
 @click.option("--vss", type=click.Choice(["none", "all"]), default=None, help="Volume Shadow Copies: none (default) or all.")
 @click.option("--workers", type=click.IntRange(min=0), default=None, help="Worker processes (0: one per core).")
+@click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Ed25519 private key that signs manifest.json (default from pipeline.toml; none: unsigned).")
 def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | None, out_dir: Path | None, config_path: Path | None,
                    password: str | None, recovery_password: str | None, key_file: Path | None, expected_hashes: tuple[str, ...],
-                   vss: str | None, workers: int | None) -> None:
+                   vss: str | None, workers: int | None, signing_key: Path | None) -> None:
     """Ingest SOURCE (a disk, phone or volume image, an archive or a folder) as one exhibit."""
     if sum(x is not None for x in (password, recovery_password, key_file)) > 1:
         raise UsageFailure("give at most one of --password, --recovery-password, --key-file")
@@ -84,9 +89,16 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
         raise UsageFailure("--case and --exhibit must not be empty")
     try:
         config = load_config(config_path).with_overrides(output_dir=str(out_dir) if out_dir else None, examiner=examiner, vss=vss,
-                                                         workers=workers)
+                                                         workers=workers, signing_key=str(signing_key) if signing_key else None)
     except ConfigError as error:
         raise UsageFailure(f"configuration: {error}") from None
+    key = None
+    if config.signing_key:
+        passphrase = os.environ.get("EXHIBIT_KEY_PASSPHRASE")
+        try:
+            key = keys.load_private(Path(config.signing_key), passphrase.encode() if passphrase else None)
+        except keys.KeyFileError as error:
+            raise UsageFailure(str(error)) from None
     request = IngestRequest(
         source=source,
         case_id=case_id,
@@ -94,6 +106,7 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
         config=config,
         credentials=Credentials(password=password, recovery_password=recovery_password, key_file=key_file),
         expected_hashes=tuple(_expected_hash(v) for v in expected_hashes),
+        signing_key=key,
     )
     on_progress = _show_progress if sys.stderr.isatty() else None
     try:
@@ -107,7 +120,61 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
         f"{summary.bytes_hashed:,} bytes, {summary.errors} errors, {summary.warnings} warnings, "
         f"{summary.seconds:.1f} s -> {display(str(summary.output_dir))}"
     )
+    if key is None:
+        click.echo("note: manifest.json is sealed but UNSIGNED (no signing key configured)", err=True)
     sys.exit(EXIT_OK if summary.errors == 0 else EXIT_WITH_ERRORS)
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Ed25519 keys that sign manifests."""
+
+
+@keys_group.command("generate")
+@click.option("--name", required=True, help="Key name: NAME.key (private, mode 0600) and NAME.pub are written.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder for the two files.")
+@click.option("--passphrase-env", default=None, metavar="VAR", help="Encrypt the private key with the passphrase in this environment variable.")
+def keys_generate(name: str, out_dir: Path, passphrase_env: str | None) -> None:
+    """Create a signing key pair; hand NAME.pub to examiners and prosecutors."""
+    passphrase = None
+    if passphrase_env:
+        value = os.environ.get(passphrase_env)
+        if not value:
+            raise UsageFailure(f"--passphrase-env {passphrase_env}: the variable is not set or empty")
+        passphrase = value.encode()
+    try:
+        private_path, public_path = keys.generate(name, out_dir, passphrase)
+    except keys.KeyFileError as error:
+        raise UsageFailure(str(error)) from None
+    click.echo(f"private key: {private_path} (keep it secret)\npublic key: {public_path}\n"
+               f"fingerprint: {keys.fingerprint(keys.load_public(public_path))}")
+
+
+@main.command("verify")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Public key whose signatures are trusted (repeatable).")
+def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: tuple[Path, ...]) -> None:
+    """Check every sealed exhibit of CASE_DIR: parts, root digest, signature. Exit 0 only when all hold."""
+    try:
+        trusted = [keys.load_public(path) for path in trusted_keys]
+    except keys.KeyFileError as error:
+        raise UsageFailure(str(error)) from None
+    if exhibit_ids:
+        folders = [case_dir / encode_id(e) for e in exhibit_ids]
+        missing = [str(f) for f in folders if not f.is_dir()]
+        if missing:
+            raise UsageFailure(f"no such exhibit folder: {', '.join(missing)}")
+    else:
+        folders = sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    failures = 0
+    for folder in folders:
+        for check in verify.verify_exhibit(folder, trusted):
+            failures += not check.ok
+            click.echo(f"{'OK  ' if check.ok else 'FAIL'} {display(decode_id(folder.name))}: {check.what}: {display_message(check.detail)}")
+    click.echo(f"{len(folders)} exhibit(s) checked, {failures} check(s) failed")
+    sys.exit(EXIT_OK if failures == 0 and folders else EXIT_WITH_ERRORS)
 
 
 def run() -> None:

@@ -39,6 +39,7 @@ class Config:
     magic_bytes: int
     examiner: str
     lab: str
+    signing_key: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def digest(self) -> str:
@@ -90,6 +91,7 @@ def _from_dict(data: dict[str, Any]) -> Config:
             magic_bytes=int(identify["magic_bytes"]),
             examiner=str(people["examiner"]),
             lab=str(people["lab"]),
+            signing_key=str(_section(data, "seal").get("signing_key", "")),
         )
     except KeyError as missing:
         raise ConfigError(f"setting {missing} is missing") from None

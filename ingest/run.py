@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 import tempfile
 import time
 import uuid
@@ -30,7 +31,10 @@ from ingest.problems import Problems
 from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, serialize, tsk_file_system_name
 from ingest.versions import library_versions
 from ingest.work import Unit, VolumeRecipe, init_worker, release_worker, run_unit
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from manifests.schemas import ARTEFACTS, ERRORS, SOURCES
+from manifests.seal import seal
 from manifests.text import display
 from manifests.writer import ExhibitOutput
 
@@ -47,6 +51,7 @@ class IngestRequest:
     config: Config
     credentials: Credentials = Credentials()
     expected_hashes: tuple[tuple[str, str], ...] = ()
+    signing_key: Ed25519PrivateKey | None = None
 
 
 @dataclass
@@ -155,6 +160,10 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
             errors = output.open_table(ERRORS, metadata)
             for index, row in enumerate(problems.rows):
                 errors.append({**ids, "error_index": index, **row})
+            output.close_parts()
+            errors_count = problems.count("error")
+            outcome = "completed" if errors_count == 0 else f"completed with {errors_count} errors"
+            seal(output.staging, _seal_facts(request, metadata, source_row, started, outcome), request.signing_key)
             output.publish()
     finally:
         executor.shutdown()
@@ -399,6 +408,34 @@ def _volume_id(volume: Volume, layout: Layout) -> str:
             return node.location
         node = layout.volumes[node.parent_index] if node.parent_index is not None else None
     return "/"
+
+
+def _seal_facts(request: IngestRequest, metadata: dict[str, str], source_row: dict, started: datetime, outcome: str) -> dict:
+    """Everything the manifest states besides its parts; times in UTC, ISO 8601."""
+    return {
+        "case_id": request.case_id,
+        "exhibit_id": request.exhibit_id,
+        "run_id": metadata["exhibit.run_id"],
+        "tool": {"name": "exhibit", "version": __version__},
+        "libraries": {k.removeprefix("exhibit.library."): v for k, v in metadata.items() if k.startswith("exhibit.library.")},
+        "config_digest": metadata["exhibit.config_digest"],
+        "examiner": request.config.examiner,
+        "lab": request.config.lab,
+        "host": socket.gethostname(),
+        "started": started.isoformat(),
+        "finished": source_row["finished"].isoformat(),
+        "outcome": outcome,
+        "source": {
+            "path": source_row["source_path"],
+            "container_files": source_row["container_files"],
+            "source_unchanged": source_row["source_unchanged"],
+            "media_size": source_row["media_size"],
+            "media_md5": source_row["media_md5"],
+            "media_sha1": source_row["media_sha1"],
+            "media_sha256": source_row["media_sha256"],
+            "hash_checks": source_row["hash_checks"],
+        },
+    }
 
 
 def _volume_struct(volume: Volume) -> dict:

@@ -37,6 +37,7 @@ class TableWriter:
         self._writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
         self._rows: list[dict] = []
         self.row_count = 0
+        self.closed = False
 
     def append(self, row: dict) -> None:
         self._rows.append(row)
@@ -52,8 +53,11 @@ class TableWriter:
         self._rows = []
 
     def close(self) -> None:
+        if self.closed:
+            return
         self.flush()
         self._writer.close()
+        self.closed = True
 
 
 class ExhibitOutput:
@@ -73,9 +77,13 @@ class ExhibitOutput:
         self.writers[table.name] = writer
         return writer
 
-    def publish(self) -> Path:
+    def close_parts(self) -> None:
+        """Finish every Parquet part (the seal hashes them as they will be published)."""
         for writer in self.writers.values():
             writer.close()
+
+    def publish(self) -> Path:
+        self.close_parts()
         for path in self.staging.iterdir():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())

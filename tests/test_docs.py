@@ -17,7 +17,7 @@ def test_schema_section_is_current() -> None:
 def test_every_ingest_option_is_documented() -> None:
     command = main.commands["ingest"]
     options = [opt for param in command.params for opt in getattr(param, "opts", []) if opt.startswith("--")]
-    assert len(options) == 11
+    assert len(options) == 12
     missing = [opt for opt in options if opt not in README]
     assert missing == []
 
@@ -25,3 +25,11 @@ def test_every_ingest_option_is_documented() -> None:
 def test_exit_codes_documented() -> None:
     for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |"):
         assert code in README
+
+
+def test_every_command_and_option_is_documented() -> None:
+    commands = {"ingest": main.commands["ingest"], "verify": main.commands["verify"], "keys generate": main.commands["keys"].commands["generate"]}
+    for name, command in commands.items():
+        assert f"exhibit {name}" in README, name
+        options = [opt for param in command.params for opt in getattr(param, "opts", []) if opt.startswith("--")]
+        assert [opt for opt in options if opt not in README] == [], name
