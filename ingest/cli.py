@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -21,7 +22,7 @@ from ingest.config import ConfigError, load_config
 from ingest.run import IngestRequest, Progress, ingest
 from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
-from manifests import keys, verify
+from manifests import custody, keys, verify
 from manifests.text import display, display_message
 from manifests.writer import ExhibitExistsError
 
@@ -169,12 +170,100 @@ def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: t
     else:
         folders = sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
     failures = 0
+    for check in custody.verify_chain(case_dir, trusted):
+        failures += not check.ok
+        click.echo(f"{'OK  ' if check.ok else 'FAIL'} {display_message(check.what)}: {display_message(check.detail)}")
     for folder in folders:
+        exhibit = decode_id(folder.name)
         for check in verify.verify_exhibit(folder, trusted):
             failures += not check.ok
-            click.echo(f"{'OK  ' if check.ok else 'FAIL'} {display(decode_id(folder.name))}: {check.what}: {display_message(check.detail)}")
+            click.echo(f"{'OK  ' if check.ok else 'FAIL'} {display(exhibit)}: {check.what}: {display_message(check.detail)}")
+        named = custody.latest_seal(case_dir, exhibit)
+        current = verify.recorded_root_digest(folder)
+        linked = named is not None and named == current
+        failures += not linked
+        click.echo(f"{'OK  ' if linked else 'FAIL'} {display(exhibit)}: custody: latest ingested event names seal {named}, "
+                   f"manifest root digest {current}")
     click.echo(f"{len(folders)} exhibit(s) checked, {failures} check(s) failed")
     sys.exit(EXIT_OK if failures == 0 and folders else EXIT_WITH_ERRORS)
+
+
+@main.group("custody")
+def custody_group() -> None:
+    """The case's chain-of-custody ledger (CASE_DIR/custody.parquet)."""
+
+
+def _hash_ref(value: str) -> tuple[str, str, str]:
+    subject, _, rest = value.partition("=")
+    algorithm, _, digest = rest.partition(":")
+    if not subject or not algorithm or not re.fullmatch(r"[0-9a-fA-F]{32,128}", digest):
+        raise UsageFailure(f"--hash {value!r}: use SUBJECT=ALG:HEX, e.g. image=sha256:ab12...")
+    return subject, algorithm.lower(), digest.lower()
+
+
+@custody_group.command("add")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--exhibit", "exhibit_id", required=True, help="Exhibit id the event concerns.")
+@click.option("--action", required=True, type=click.Choice(custody.ACTIONS), help="What happened.")
+@click.option("--actor", required=True, help="Who acted (name).")
+@click.option("--role", default=None, help="Their role.")
+@click.option("--organisation", default=None, help="Their organisation.")
+@click.option("--from", "from_party", default=None, help="For transfers: from whom.")
+@click.option("--to", "to_party", default=None, help="For transfers: to whom.")
+@click.option("--when", default=None, help="ISO 8601 time with its UTC offset (default: now, local offset).")
+@click.option("--where", "location", default=None, help="Where it happened.")
+@click.option("--reason", default=None, help="Why (purpose).")
+@click.option("--authority", default=None, help="Under what authority (warrant, order).")
+@click.option("--hash", "hashes", multiple=True, metavar="SUBJECT=ALG:HEX", help="A hash the event concerns (repeatable).")
+@click.option("--note", default=None, help="Free text.")
+@click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None, help="Sign the event.")
+def custody_add(case_dir: Path, exhibit_id: str, action: str, actor: str, role: str | None, organisation: str | None,
+                from_party: str | None, to_party: str | None, when: str | None, location: str | None, reason: str | None,
+                authority: str | None, hashes: tuple[str, ...], note: str | None, signing_key: Path | None) -> None:
+    """Record a human custody event for an exhibit of CASE_DIR."""
+    occurred = None
+    if when is not None:
+        try:
+            occurred = datetime.fromisoformat(when)
+        except ValueError:
+            raise UsageFailure(f"--when {when!r}: not an ISO 8601 time") from None
+        if occurred.tzinfo is None:
+            raise UsageFailure(f"--when {when!r}: give the UTC offset too, e.g. 2026-11-27T14:05:00+01:00")
+    key = None
+    if signing_key is not None:
+        passphrase = os.environ.get("EXHIBIT_KEY_PASSPHRASE")
+        try:
+            key = keys.load_private(signing_key, passphrase.encode() if passphrase else None)
+        except keys.KeyFileError as error:
+            raise UsageFailure(str(error)) from None
+    event = custody.Event(exhibit_id=exhibit_id, action=action, actor_name=actor, actor_role=role, actor_organisation=organisation,
+                          from_party=from_party, to_party=to_party, occurred=occurred, location=location, purpose=reason,
+                          authority=authority, hashes=tuple(_hash_ref(h) for h in hashes), notes=note, tool_version=__version__)
+    try:
+        row = custody.append(case_dir, decode_id(case_dir.name), event, key)
+    except custody.CustodyError as error:
+        raise UsageFailure(str(error)) from None
+    click.echo(f"event {row['event_index']} recorded: {row['event_sha256']}")
+
+
+@custody_group.command("show")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--exhibit", "exhibit_id", default=None, help="Only this exhibit's events.")
+def custody_show(case_dir: Path, exhibit_id: str | None) -> None:
+    """Print the chain of custody, oldest first."""
+    for row in custody.read_events(case_dir):
+        if exhibit_id is not None and row["exhibit_id"] != exhibit_id:
+            continue
+        parts = [f"#{row['event_index']}", row["occurred"].isoformat(), f"(UTC{row['utc_offset_minutes']:+d} min)", row["action"],
+                 display(row["exhibit_id"]), "by", display(row["actor_name"])]
+        for label, key in (("role", "actor_role"), ("org", "actor_organisation"), ("from", "from_party"), ("to", "to_party"),
+                           ("at", "location"), ("why", "purpose"), ("authority", "authority"), ("note", "notes")):
+            if row[key]:
+                parts.append(f"{label}: {display(row[key])}")
+        for ref in row["hashes"] or []:
+            parts.append(f"{display(ref['subject'])}={ref['algorithm']}:{ref['value']}")
+        parts.append(f"sha256 {row['event_sha256'][:16]}" + (" signed" if row["signature"] else ""))
+        click.echo("  ".join(parts))
 
 
 def run() -> None:

@@ -34,6 +34,7 @@ from ingest.work import Unit, VolumeRecipe, init_worker, release_worker, run_uni
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from manifests.schemas import ARTEFACTS, ERRORS, SOURCES
+from manifests import custody
 from manifests.seal import seal
 from manifests.text import display
 from manifests.writer import ExhibitOutput
@@ -142,6 +143,7 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
     executor = _Executor(config.effective_workers(), settings, credentials)
     try:
         with ExhibitOutput(target_dir, run_id) as output:
+            _custody(request, target_dir.parent, "ingest_started", f"run {run_id}", ())
             evidence = _EvidenceHashes(layout, config, request, executor)
             artefacts = output.open_table(ARTEFACTS, metadata)
             ids = {"case_id": request.case_id, "exhibit_id": request.exhibit_id}
@@ -163,8 +165,11 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
             output.close_parts()
             errors_count = problems.count("error")
             outcome = "completed" if errors_count == 0 else f"completed with {errors_count} errors"
-            seal(output.staging, _seal_facts(request, metadata, source_row, started, outcome), request.signing_key)
+            manifest = seal(output.staging, _seal_facts(request, metadata, source_row, started, outcome), request.signing_key)
             output.publish()
+            sealed = [("manifest", "sha256", manifest["root_digest"])]
+            sealed += [("media", name, source_row[f"media_{name}"]) for name in media.MEDIA_ALGORITHMS if source_row.get(f"media_{name}")]
+            _custody(request, target_dir.parent, "ingested", f"run {run_id}: {outcome}", tuple(sealed))
     finally:
         executor.shutdown()
     return Summary(output_dir=target_dir, entries=progress.entries, files_hashed=progress.files_hashed, bytes_hashed=progress.bytes_hashed,
@@ -408,6 +413,15 @@ def _volume_id(volume: Volume, layout: Layout) -> str:
             return node.location
         node = layout.volumes[node.parent_index] if node.parent_index is not None else None
     return "/"
+
+
+def _custody(request: IngestRequest, case_dir: Path, action: str, notes: str, hashes: tuple[tuple[str, str, str], ...]) -> None:
+    """Exhibit's own custody events: the run started, and the run ended with this seal."""
+    examiner = request.config.examiner
+    event = custody.Event(exhibit_id=request.exhibit_id, action=action, actor_name=examiner or "exhibit (no examiner given)",
+                          actor_role="examiner" if examiner else "tool", actor_organisation=request.config.lab or None,
+                          purpose="evidence ingest", hashes=hashes, notes=notes, tool_version=__version__)
+    custody.append(case_dir, request.case_id, event, request.signing_key)
 
 
 def _seal_facts(request: IngestRequest, metadata: dict[str, str], source_row: dict, started: datetime, outcome: str) -> dict:

@@ -186,4 +186,37 @@ ERRORS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS)}
+HASH_REF = pa.struct([pa.field("subject", pa.string()), pa.field("algorithm", pa.string()), pa.field("value", pa.string())])
+
+CUSTODY = Table(
+    name="custody",
+    version=1,
+    doc="CASE/custody.parquet: the append-only, hash-chained chain-of-custody ledger of every exhibit in the case.",
+    columns=(
+        Column("case_id", pa.string(), "Case identifier.", False),
+        Column("event_index", pa.int64(), "Position of the event in the ledger, from 0.", False),
+        Column("exhibit_id", pa.string(), "Exhibit the event concerns.", False),
+        Column("action", pa.string(), "seized, received, acquired, ingest_started, ingested, verified, transferred, exported, returned, disposed or note.", False),
+        Column("actor_name", pa.string(), "Who acted.", False),
+        Column("actor_role", pa.string(), "Their role (examiner, officer, technician, ...)."),
+        Column("actor_organisation", pa.string(), "Their organisation."),
+        Column("from_party", pa.string(), "For transfers: from whom."),
+        Column("to_party", pa.string(), "For transfers: to whom."),
+        Column("occurred", pa.timestamp("us", tz="UTC"), "When, UTC.", False),
+        Column("utc_offset_minutes", pa.int32(), "The local UTC offset where it happened, in minutes.", False),
+        Column("location", pa.string(), "Where."),
+        Column("purpose", pa.string(), "Why: the purpose of the action."),
+        Column("authority", pa.string(), "Under what authority (warrant, order, request)."),
+        Column("hashes", pa.list_(HASH_REF), "Hashes the event concerns (subject, algorithm, value): for ingest, the manifest root digest and the media hashes."),
+        Column("notes", pa.string(), "Free text."),
+        Column("tool_version", pa.string(), "Exhibit version that wrote the event."),
+        Column("host", pa.string(), "Host that wrote the event."),
+        Column("previous_sha256", pa.string(), "event_sha256 of the event before (64 zeros for the first): the hash chain.", False),
+        Column("event_sha256", pa.string(), "SHA-256 over this event's fields and previous_sha256.", False),
+        Column("signature", pa.string(), "Ed25519 signature of event_sha256 (base64), when a key was given."),
+        Column("signer_fingerprint", pa.string(), "Fingerprint of the signing key."),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS, CUSTODY)}
+PARTS: tuple[str, ...] = ("artefacts", "sources", "errors")

@@ -58,6 +58,13 @@ def verify_exhibit(folder: Path, trusted: list[Ed25519PublicKey]) -> list[Check]
     return checks
 
 
+def recorded_root_digest(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8")).get("root_digest")
+    except (OSError, ValueError):
+        return None
+
+
 def _check_part(folder: Path, part: dict, add) -> None:
     path = folder / part["name"]
     if not path.is_file():

@@ -79,7 +79,10 @@ def test_a_run_that_dies_publishes_nothing(sample: Path, tmp_path: Path, monkeyp
     with pytest.raises(RuntimeError):
         CliRunner().invoke(main, ["ingest", str(sample), "--case", "C", "--exhibit", "E", "--out", str(tmp_path), "--workers", "1"],
                            catch_exceptions=False)
-    assert list((tmp_path / "C").iterdir()) == []
+    assert sorted(p.name for p in (tmp_path / "C").iterdir()) == [".custody.lock", "custody.parquet"]
+    from manifests.custody import read_events
+
+    assert [(e["exhibit_id"], e["action"]) for e in read_events(tmp_path / "C")] == [("E", "ingest_started")]
 
 
 def test_crash_maps_to_exit_3(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
