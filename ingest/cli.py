@@ -156,7 +156,8 @@ def keys_generate(name: str, out_dir: Path, passphrase_env: str | None) -> None:
 @click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
 @click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Public key whose signatures are trusted (repeatable).")
-def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: tuple[Path, ...]) -> None:
+@click.option("--rehash-source", is_flag=True, help="Hash the source image files again and compare with the recorded hashes.")
+def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: tuple[Path, ...], rehash_source: bool) -> None:
     """Check every sealed exhibit of CASE_DIR: parts, root digest, signature. Exit 0 only when all hold."""
     try:
         trusted = [keys.load_public(path) for path in trusted_keys]
@@ -178,6 +179,10 @@ def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: t
         for check in verify.verify_exhibit(folder, trusted):
             failures += not check.ok
             click.echo(f"{'OK  ' if check.ok else 'FAIL'} {display(exhibit)}: {check.what}: {display_message(check.detail)}")
+        if rehash_source:
+            for check in verify.rehash_source(folder):
+                failures += not check.ok
+                click.echo(f"{'OK  ' if check.ok else 'FAIL'} {display(exhibit)}: {display_message(check.what)}: {display_message(check.detail)}")
         named = custody.latest_seal(case_dir, exhibit)
         current = verify.recorded_root_digest(folder)
         linked = named is not None and named == current

@@ -58,6 +58,30 @@ def verify_exhibit(folder: Path, trusted: list[Ed25519PublicKey]) -> list[Check]
     return checks
 
 
+def rehash_source(folder: Path) -> list[Check]:
+    """Hash the source's container files again and compare with what the seal recorded."""
+    name = folder.name
+    try:
+        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        return [Check(name, "source", False, f"{MANIFEST_NAME} cannot be read: {error}")]
+    files = (manifest.get("source") or {}).get("container_files") or []
+    if not files:
+        return [Check(name, "source", False, "the manifest records no container files to hash again (a folder source, or hashing was off)")]
+    checks = []
+    for entry in files:
+        path = Path(entry["path"])
+        try:
+            digest = file_sha256(path)
+        except OSError as error:
+            checks.append(Check(name, f"source {entry['path']}", False, f"cannot be read: {error}"))
+            continue
+        same = digest == entry["sha256_before"]
+        checks.append(Check(name, f"source {entry['path']}", same,
+                            f"sha256 {digest}" + ("" if same else f" != recorded {entry['sha256_before']}")))
+    return checks
+
+
 def recorded_root_digest(folder: Path) -> str | None:
     try:
         return json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8")).get("root_digest")
