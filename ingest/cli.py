@@ -22,7 +22,7 @@ from ingest.config import ConfigError, load_config
 from ingest.run import IngestRequest, Progress, ingest
 from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
-from manifests import custody, keys, verify
+from manifests import custody, keys, report, verify
 from manifests.text import display, display_message
 from manifests.writer import ExhibitExistsError
 
@@ -191,6 +191,38 @@ def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: t
                    f"manifest root digest {current}")
     click.echo(f"{len(folders)} exhibit(s) checked, {failures} check(s) failed")
     sys.exit(EXIT_OK if failures == 0 and folders else EXIT_WITH_ERRORS)
+
+
+@main.command("report")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@click.option("--format", "output_format", type=click.Choice(["pdf", "html", "csv"]), required=True, help="Report format.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), required=True, help="File to write.")
+@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Public key trusted when the report verifies the case (repeatable).")
+def report_command(case_dir: Path, exhibit_ids: tuple[str, ...], output_format: str, output: Path, trusted_keys: tuple[Path, ...]) -> None:
+    """Write the evidence-hash report of CASE_DIR for prosecutors."""
+    try:
+        trusted = [keys.load_public(path) for path in trusted_keys]
+    except keys.KeyFileError as error:
+        raise UsageFailure(str(error)) from None
+    folders = [case_dir / encode_id(e) for e in exhibit_ids] if exhibit_ids else \
+        sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    missing = [str(f) for f in folders if not (f / "manifest.json").is_file()]
+    if missing or not folders:
+        raise UsageFailure(f"no sealed exhibit folder: {', '.join(missing) or case_dir}")
+    sections = report.collect(case_dir, folders, trusted)
+    title = f"Evidence-hash report, case {display(decode_id(case_dir.name))}"
+    try:
+        if output_format == "pdf":
+            report.write_pdf(sections, output, title)
+        elif output_format == "html":
+            report.write_html(sections, output, title)
+        else:
+            report.write_csv(sections, output)
+    except report.ReportError as error:
+        raise UsageFailure(str(error)) from None
+    click.echo(f"{output_format} report of {len(sections)} exhibit(s): {output}")
 
 
 @main.group("custody")
