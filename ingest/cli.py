@@ -67,6 +67,7 @@ def main() -> None:
 @click.option("--case", "case_id", required=True, help="Case identifier (kept exactly; the folder name is a safe encoding).")
 @click.option("--exhibit", "exhibit_id", required=True, help="Exhibit identifier, e.g. JS/1 (kept exactly; folder JS%2F1).")
 @click.option("--examiner", default=None, help="Who runs the ingest (default from pipeline.toml).")
+@click.option("--description", default="", help="What the exhibit is (e.g. 'Samsung phone, black, seized from desk 4'); kept in the manifest.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Output folder (default ./cases).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
               help="A pipeline.toml whose settings override the defaults.")
@@ -80,7 +81,7 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(min=0), default=None, help="Worker processes (0: one per core).")
 @click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
               help="Ed25519 private key that signs manifest.json (default from pipeline.toml; none: unsigned).")
-def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | None, out_dir: Path | None, config_path: Path | None,
+def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | None, description: str, out_dir: Path | None, config_path: Path | None,
                    password: str | None, recovery_password: str | None, key_file: Path | None, expected_hashes: tuple[str, ...],
                    vss: str | None, workers: int | None, signing_key: Path | None) -> None:
     """Ingest SOURCE (a disk, phone or volume image, an archive or a folder) as one exhibit."""
@@ -108,6 +109,7 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
         credentials=Credentials(password=password, recovery_password=recovery_password, key_file=key_file),
         expected_hashes=tuple(_expected_hash(v) for v in expected_hashes),
         signing_key=key,
+        description=description,
     )
     on_progress = _show_progress if sys.stderr.isatty() else None
     try:

@@ -53,6 +53,7 @@ class IngestRequest:
     credentials: Credentials = Credentials()
     expected_hashes: tuple[tuple[str, str], ...] = ()
     signing_key: Ed25519PrivateKey | None = None
+    description: str = ""
 
 
 @dataclass
@@ -429,6 +430,7 @@ def _seal_facts(request: IngestRequest, metadata: dict[str, str], source_row: di
     return {
         "case_id": request.case_id,
         "exhibit_id": request.exhibit_id,
+        "description": request.description,
         "run_id": metadata["exhibit.run_id"],
         "tool": {"name": "exhibit", "version": __version__},
         "libraries": {k.removeprefix("exhibit.library."): v for k, v in metadata.items() if k.startswith("exhibit.library.")},

@@ -56,6 +56,7 @@ def collect(case_dir: Path, exhibit_folders: list[Path], trusted: list[Ed25519Pu
         source = manifest.get("source") or {}
         section.add("Exhibit", "case", manifest["case_id"])
         section.add("Exhibit", "exhibit", exhibit_id)
+        section.add("Exhibit", "description", manifest.get("description") or "-")
         section.add("Exhibit", "examiner", manifest.get("examiner") or "-")
         section.add("Exhibit", "lab", manifest.get("lab") or "-")
         section.add("Exhibit", "ingested", f"{manifest['started']} to {manifest['finished']} (UTC) on {manifest['host']}")

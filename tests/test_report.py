@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 from make_sample import build_sample  # noqa: E402
 
 HOSTILE_EXHIBIT = "JS/1\u202egpj.exe\x1b[31m\nforged line"
+HOSTILE_FILE = "phone\nimage\u202eraw.\x1b[2Jdd"
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +27,12 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
     require_tool("mkfs.ext4")
     root = tmp_path_factory.mktemp("report")
     assert CliRunner().invoke(main, ["keys", "generate", "--name", "lab", "--out", str(root / "keys")]).exit_code == 0
-    image = build_sample(root / "image")
+    built = build_sample(root / "image")
+    image = built.with_name(HOSTILE_FILE)
+    built.rename(image)
     result = CliRunner().invoke(main, ["ingest", str(image), "--case", "OP-1", "--exhibit", HOSTILE_EXHIBIT, "--out", str(root / "cases"),
-                                       "--workers", "1", "--signing-key", str(root / "keys" / "lab.key"), "--examiner", "A. Smith"])
+                                       "--workers", "1", "--signing-key", str(root / "keys" / "lab.key"), "--examiner", "A. Smith",
+                                       "--description", "Samsung phone, black — desk 4"])
     assert result.exit_code == 0, result.output
     case_dir = root / "cases" / "OP-1"
     (folder,) = [p for p in case_dir.iterdir() if p.is_dir()]
@@ -55,6 +59,8 @@ def test_pdf_holds_every_hash_and_escapes_hostile_names(case: tuple[Path, Path, 
     assert missing == []
     assert "VERIFIED: " in text and "NOT VERIFIED" not in text
     assert "JS/1\\u202egpj.exe\\x1b[31m\\x0aforged line" in text
+    assert "phone\\x0aimage\\u202eraw.\\x1b[2Jdd" in text
+    assert "Samsung phone, black \u2014 desk 4" in text
     assert "\u202e" not in text and "\x1b" not in text
 
 
