@@ -27,6 +27,8 @@ FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"),
 )
+# Glyphs DejaVu lacks (Chinese, Japanese, Korean) come from Debian's fonts-droid-fallback.
+FALLBACK_FONTS = (Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),)
 
 
 class ReportError(ValueError):
@@ -135,6 +137,12 @@ def write_pdf(sections: list[Section], output: Path, title: str) -> None:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_font("Body", fname=str(font))
+    fallbacks = []
+    for index, path in enumerate(p for p in FALLBACK_FONTS if p.exists()):
+        pdf.add_font(f"Fallback{index}", fname=str(path))
+        fallbacks.append(f"Fallback{index}")
+    if fallbacks:
+        pdf.set_fallback_fonts(fallbacks)
     pdf.add_page()
     pdf.set_font("Body", size=14)
     pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")

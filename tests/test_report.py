@@ -32,7 +32,7 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
     built.rename(image)
     result = CliRunner().invoke(main, ["ingest", str(image), "--case", "OP-1", "--exhibit", HOSTILE_EXHIBIT, "--out", str(root / "cases"),
                                        "--workers", "1", "--signing-key", str(root / "keys" / "lab.key"), "--examiner", "A. Smith",
-                                       "--description", "Samsung phone, black — desk 4"])
+                                       "--description", "Samsung phone, black — desk 4, 三星手机, Ελληνικά"])
     assert result.exit_code == 0, result.output
     case_dir = root / "cases" / "OP-1"
     (folder,) = [p for p in case_dir.iterdir() if p.is_dir()]
@@ -60,7 +60,7 @@ def test_pdf_holds_every_hash_and_escapes_hostile_names(case: tuple[Path, Path, 
     assert "VERIFIED: " in text and "NOT VERIFIED" not in text
     assert "JS/1\\u202egpj.exe\\x1b[31m\\x0aforged line" in text
     assert "phone\\x0aimage\\u202eraw.\\x1b[2Jdd" in text
-    assert "Samsung phone, black \u2014 desk 4" in text
+    assert "Samsung phone, black \u2014 desk 4, \u4e09\u661f\u624b\u673a, \u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac" in text
     assert "\u202e" not in text and "\x1b" not in text
 
 
