@@ -94,13 +94,7 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
                                                          workers=workers, signing_key=str(signing_key) if signing_key else None)
     except ConfigError as error:
         raise UsageFailure(f"configuration: {error}") from None
-    key = None
-    if config.signing_key:
-        passphrase = os.environ.get("EXHIBIT_KEY_PASSPHRASE")
-        try:
-            key = keys.load_private(Path(config.signing_key), passphrase.encode() if passphrase else None)
-        except keys.KeyFileError as error:
-            raise UsageFailure(str(error)) from None
+    key = _signing_key(Path(config.signing_key)) if config.signing_key else None
     request = IngestRequest(
         source=source,
         case_id=case_id,
@@ -126,6 +120,36 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
     if key is None:
         click.echo("note: manifest.json is sealed but UNSIGNED (no signing key configured)", err=True)
     sys.exit(EXIT_OK if summary.errors == 0 else EXIT_WITH_ERRORS)
+
+
+def _signing_key(path: Path):
+    """The Ed25519 private key; a passphrase-protected one reads EXHIBIT_KEY_PASSPHRASE."""
+    passphrase = os.environ.get("EXHIBIT_KEY_PASSPHRASE")
+    try:
+        return keys.load_private(path, passphrase.encode() if passphrase else None)
+    except keys.KeyFileError as error:
+        raise UsageFailure(str(error)) from None
+
+
+def _trusted_keys(paths: tuple[Path, ...]) -> list:
+    try:
+        return [keys.load_public(path) for path in paths]
+    except keys.KeyFileError as error:
+        raise UsageFailure(str(error)) from None
+
+
+def _exhibit_folders(case_dir: Path, exhibit_ids: tuple[str, ...], sealed: bool) -> list[Path]:
+    """The named exhibits' folders, or every exhibit folder of the case; each must exist (and be sealed)."""
+    if exhibit_ids:
+        folders = [case_dir / encode_id(e) for e in exhibit_ids]
+    else:
+        folders = sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    missing = [str(f) for f in folders if not (f / "manifest.json" if sealed else f).exists()]
+    if missing:
+        raise UsageFailure(f"no such {'sealed ' if sealed else ''}exhibit folder: {', '.join(missing)}")
+    if sealed and not folders:
+        raise UsageFailure(f"no sealed exhibit folder in {case_dir}")
+    return folders
 
 
 @main.group("keys")
@@ -161,17 +185,8 @@ def keys_generate(name: str, out_dir: Path, passphrase_env: str | None) -> None:
 @click.option("--rehash-source", is_flag=True, help="Hash the source image files again and compare with the recorded hashes.")
 def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: tuple[Path, ...], rehash_source: bool) -> None:
     """Check every sealed exhibit of CASE_DIR: parts, root digest, signature. Exit 0 only when all hold."""
-    try:
-        trusted = [keys.load_public(path) for path in trusted_keys]
-    except keys.KeyFileError as error:
-        raise UsageFailure(str(error)) from None
-    if exhibit_ids:
-        folders = [case_dir / encode_id(e) for e in exhibit_ids]
-        missing = [str(f) for f in folders if not f.is_dir()]
-        if missing:
-            raise UsageFailure(f"no such exhibit folder: {', '.join(missing)}")
-    else:
-        folders = sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    trusted = _trusted_keys(trusted_keys)
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
     failures = 0
     for check in custody.verify_chain(case_dir, trusted):
         failures += not check.ok
@@ -204,15 +219,8 @@ def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: t
               help="Public key trusted when the report verifies the case (repeatable).")
 def report_command(case_dir: Path, exhibit_ids: tuple[str, ...], output_format: str, output: Path, trusted_keys: tuple[Path, ...]) -> None:
     """Write the evidence-hash report of CASE_DIR for prosecutors."""
-    try:
-        trusted = [keys.load_public(path) for path in trusted_keys]
-    except keys.KeyFileError as error:
-        raise UsageFailure(str(error)) from None
-    folders = [case_dir / encode_id(e) for e in exhibit_ids] if exhibit_ids else \
-        sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-    missing = [str(f) for f in folders if not (f / "manifest.json").is_file()]
-    if missing or not folders:
-        raise UsageFailure(f"no sealed exhibit folder: {', '.join(missing) or case_dir}")
+    trusted = _trusted_keys(trusted_keys)
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
     sections = report.collect(case_dir, folders, trusted)
     title = f"Evidence-hash report, case {display(decode_id(case_dir.name))}"
     try:
@@ -268,13 +276,7 @@ def custody_add(case_dir: Path, exhibit_id: str, action: str, actor: str, role: 
             raise UsageFailure(f"--when {when!r}: not an ISO 8601 time") from None
         if occurred.tzinfo is None:
             raise UsageFailure(f"--when {when!r}: give the UTC offset too, e.g. 2026-11-27T14:05:00+01:00")
-    key = None
-    if signing_key is not None:
-        passphrase = os.environ.get("EXHIBIT_KEY_PASSPHRASE")
-        try:
-            key = keys.load_private(signing_key, passphrase.encode() if passphrase else None)
-        except keys.KeyFileError as error:
-            raise UsageFailure(str(error)) from None
+    key = _signing_key(signing_key) if signing_key is not None else None
     event = custody.Event(exhibit_id=exhibit_id, action=action, actor_name=actor, actor_role=role, actor_organisation=organisation,
                           from_party=from_party, to_party=to_party, occurred=occurred, location=location, purpose=reason,
                           authority=authority, hashes=tuple(_hash_ref(h) for h in hashes), notes=note, tool_version=__version__)

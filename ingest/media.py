@@ -15,6 +15,7 @@ from dfvfs.lib import errors as dfvfs_errors
 from dfvfs.resolver import resolver
 
 from ingest.scan import deserialize
+from manifests.files import open_read_only, sha256_and_size
 from manifests.text import display
 
 MEDIA_ALGORITHMS = ("md5", "sha1", "sha256")
@@ -23,36 +24,16 @@ _READ_ERRORS = (OSError, IOError, dfvfs_errors.BackEndError, ValueError)
 
 
 def sha256_files(paths: list[str]) -> list[tuple[str, int, str | None, str | None]]:
-    """(path, size, sha256, error) per file, read with O_NOATIME where allowed so not even atime moves."""
+    """(path, size, sha256, error) per file."""
     out = []
     for path in paths:
         try:
-            descriptor = _open_read_only(path)
+            digest, size = sha256_and_size(path)
         except OSError as error:
             out.append((path, -1, None, str(error)))
             continue
-        digest = hashlib.sha256()
-        size = 0
-        try:
-            while True:
-                data = os.read(descriptor, CHUNK)
-                if not data:
-                    break
-                digest.update(data)
-                size += len(data)
-            out.append((path, size, digest.hexdigest(), None))
-        except OSError as error:
-            out.append((path, size, None, str(error)))
-        finally:
-            os.close(descriptor)
+        out.append((path, size, digest, None))
     return out
-
-
-def _open_read_only(path: str) -> int:
-    try:
-        return os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0))
-    except PermissionError:
-        return os.open(path, os.O_RDONLY)
 
 
 @dataclass
@@ -115,7 +96,7 @@ def _hash_raw_file(path: str) -> MediaResult:
     """A single raw file is its own media: one pass gives the media hashes and the file's SHA-256."""
     result = MediaResult()
     try:
-        descriptor = _open_read_only(path)
+        descriptor = open_read_only(path)
     except OSError as error:
         result.error_message = f"media file cannot be opened: {error}"
         return result

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from manifests.files import sha256_and_size
 from manifests.keys import fingerprint
 from manifests.schemas import TABLES
 
@@ -23,11 +24,7 @@ MANIFEST_FORMAT = 1
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_and_size(path)[0]
 
 
 def part_entry(path: Path) -> dict:
