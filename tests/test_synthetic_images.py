@@ -581,18 +581,25 @@ def test_same_image_twice_and_with_two_workers_gives_identical_tables(reference:
 
 # --- 10. read errors --------------------------------------------------------------------------
 
-def test_content_beyond_a_truncated_image_is_a_read_error(tmp_path: Path) -> None:
+def _cut_image(tmp_path: Path, seed: int, delete: bool, kept_blocks: int) -> tuple[Path, bytes, list[int]]:
+    """An ext4 image cut `kept_blocks` KiB into /victim.bin (one extent, after /small.txt); optionally deleted first."""
     require_tool("mkfs.ext4")
     require_tool("debugfs")
-    victim = pseudo_random(MIB + MIB // 2, seed=7)
+    victim = pseudo_random(MIB + MIB // 2, seed=seed)
     images.write_tree(tmp_path / "staging", {b"small.txt": b"small\n", b"victim.bin": victim})
     image = images.make_ext4(tmp_path / "staging", tmp_path / "cut.raw", "4M")
     blocks = images.ext4_blocks(image, "/victim.bin")
-    small_blocks = images.ext4_blocks(image, "/small.txt")
     assert blocks == list(range(blocks[0], blocks[0] + len(victim) // 1024))  # one extent, in file order
-    assert max(small_blocks) < blocks[0]
-    kept_blocks = 1100  # the image now ends 1100 KiB into victim.bin
+    assert max(images.ext4_blocks(image, "/small.txt")) < blocks[0]
+    if delete:
+        subprocess.run(["debugfs", "-w", "-R", "rm /victim.bin", str(image)], check=True, capture_output=True)
     os.truncate(image, (blocks[0] + kept_blocks) * 1024)
+    return image, victim, blocks
+
+
+def test_content_beyond_a_truncated_image_is_a_read_error(tmp_path: Path) -> None:
+    kept_blocks = 1100  # the image now ends 1100 KiB into victim.bin
+    image, victim, blocks = _cut_image(tmp_path, seed=7, delete=False, kept_blocks=kept_blocks)
     result = ingest_evidence(image, [image], tmp_path / "out")
     failed_at = kept_blocks * 1024
     chunk_start = MIB  # the second 1 MiB read asks for the rest of the file and comes back short
@@ -617,17 +624,9 @@ def test_content_beyond_a_truncated_image_is_a_read_error(tmp_path: Path) -> Non
 
 
 def test_deleted_content_beyond_a_truncated_image_is_not_zero_filled(tmp_path: Path) -> None:
-    """TSK zero-fills a deleted file's blocks past the image end; Exhibit stops there instead."""
-    require_tool("mkfs.ext4")
-    require_tool("debugfs")
-    victim = pseudo_random(MIB + MIB // 2, seed=11)
-    images.write_tree(tmp_path / "staging", {b"small.txt": b"small\n", b"victim.bin": victim})
-    image = images.make_ext4(tmp_path / "staging", tmp_path / "cut.raw", "4M")
-    blocks = images.ext4_blocks(image, "/victim.bin")
-    assert blocks == list(range(blocks[0], blocks[0] + len(victim) // 1024))
-    subprocess.run(["debugfs", "-w", "-R", "rm /victim.bin", str(image)], check=True, capture_output=True)
+    """Deleted content past the end of the image is a read error too, never hashed as zeros."""
     kept_blocks = 1100
-    os.truncate(image, (blocks[0] + kept_blocks) * 1024)
+    image, victim, blocks = _cut_image(tmp_path, seed=11, delete=True, kept_blocks=kept_blocks)
     result = ingest_evidence(image, [image], tmp_path / "out")
     rows = [r for r in rows_of(result, "artefacts") if r["deleted"] and r["size"] == len(victim)]
     assert len(rows) == 1, [r["path"] for r in rows_of(result, "artefacts") if r["deleted"]]
