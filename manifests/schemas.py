@@ -169,12 +169,12 @@ SOURCES = Table(
 
 ERRORS = Table(
     name="errors",
-    version=1,
+    version=2,
     doc="Every problem met during the run, with where it happened, so that 'completed with N errors' can be audited.",
     columns=_ids()
     + (
         Column("error_index", pa.int64(), "Order in which the problem was recorded (deterministic for the same input and configuration).", False),
-        Column("stage", pa.string(), "source, scan, volume, walk, read, identify or verify.", False),
+        Column("stage", pa.string(), "source, scan, volume, walk, read, identify, verify or parse (a chat or media parser).", False),
         Column("kind", pa.string(), "Short machine-readable kind: read_error, locked_volume, unsupported_volume, corrupt_entry, ...", False),
         Column("severity", pa.string(), "error (data could not be read) or warning (data read, something is odd).", False),
         Column("volume_index", pa.int32(), "Volume the problem belongs to, if any."),
@@ -183,6 +183,70 @@ ERRORS = Table(
         Column("offset", pa.int64(), "Byte offset where the problem was met, if known."),
         Column("length", pa.int64(), "Bytes affected, if known."),
         Column("message", pa.string(), "What went wrong, in the reader's words, escaped for display.", False),
+        Column("parser", pa.string(), "Parser that met the problem (stage parse), e.g. android_sms."),
+        Column("table_name", pa.string(), "Database table (or export file section) the problem is in."),
+        Column("row_id", pa.int64(), "Row id in that table."),
+        Column("field", pa.string(), "Column or field that could not be read."),
+    ),
+)
+
+PARTICIPANT = pa.struct([pa.field("id", pa.string()), pa.field("name", pa.string())])
+
+ATTACHMENT = pa.struct(
+    [
+        pa.field("file_name", pa.string()),
+        pa.field("mime_type", pa.string()),
+        pa.field("size", pa.int64()),
+        pa.field("local_path", pa.string()),
+        pa.field("artefact_path", pa.string()),
+        pa.field("sha256", pa.string()),
+    ]
+)
+
+MESSAGES = Table(
+    name="messages",
+    version=1,
+    doc="One row per chat message (and call or system event kept in a chat store) from every chat database or export a parser recognised.",
+    columns=_ids()
+    + (
+        Column("message_index", pa.int64(), "Position of the row in the exhibit's deterministic order (source entry order, then the parser's order).", False),
+        Column("app", pa.string(), "App that wrote the store (e.g. WhatsApp, Android SMS/MMS).", False),
+        Column("platform", pa.string(), "Android, iOS, macOS, Windows, desktop or export.", False),
+        Column("app_version", pa.string(), "App version, when the store records it."),
+        Column("account_id", pa.string(), "The device owner's account identifier in the app, when known."),
+        Column("conversation_id", pa.string(), "The app's identifier of the conversation (thread, chat, JID)."),
+        Column("conversation_title", pa.string(), "Conversation name or subject as the app shows it."),
+        Column("sender_id", pa.string(), "Sender's identifier (phone number, JID, user id); for outgoing messages the owner's when known."),
+        Column("sender_name", pa.string(), "Sender's display name from the app's own contacts tables."),
+        Column("recipients", pa.list_(PARTICIPANT), "Recipients (id and name) where the store says who they were."),
+        Column("direction", pa.string(), "incoming, outgoing or unknown.", False),
+        Column("sent", UTC_NS, "When the message was sent, UTC, at the source's precision."),
+        Column("sent_raw", pa.string(), "The stored value the sent time was converted from, as text, so the conversion can be checked."),
+        Column("received", UTC_NS, "When it was received or delivered, UTC."),
+        Column("read", UTC_NS, "When it was read, UTC."),
+        Column("edited", UTC_NS, "When it was last edited, UTC."),
+        Column("deleted", UTC_NS, "When it was deleted (unsent, revoked), UTC."),
+        Column("body", pa.string(), "Message text exactly as stored (control and bidi characters kept; escape them when displaying). Undecodable bytes appear backslash-escaped here and exactly in body_bytes."),
+        Column("body_bytes", pa.binary(), "The body's exact bytes when they are not valid UTF-8; null otherwise."),
+        Column("kind", pa.string(), "text, media, call, system, location, contact, reaction, sticker, poll, deleted or unknown.", False),
+        Column("attachments", pa.list_(ATTACHMENT), "Files the message refers to: name, MIME type, size, path as stored and, when that file is in this exhibit, its artefact path and SHA-256."),
+        Column("latitude", pa.float64(), "Latitude the message carries (a shared location), WGS 84 degrees."),
+        Column("longitude", pa.float64(), "Longitude the message carries."),
+        Column("location_name", pa.string(), "Name or address of the shared location."),
+        Column("is_deleted", pa.bool_(), "The app marks the message deleted or revoked; null when the store does not say."),
+        Column("is_edited", pa.bool_(), "The app marks the message edited."),
+        Column("is_forwarded", pa.bool_(), "The app marks the message forwarded."),
+        Column("is_view_once", pa.bool_(), "View-once (disappearing) media."),
+        Column("record_state", pa.string(), "live (in the database as SQLite reads it), wal_only (only in the uncheckpointed write-ahead log) or removed_in_wal (in the main file but deleted or replaced by the uncheckpointed WAL).", False),
+        Column("details", pa.map_(pa.string(), pa.string()), "App-specific values kept as text (call duration, message type codes, ...)."),
+        Column("source_path", pa.string(), "Path of the database or export in the exhibit (escaped for display).", False),
+        Column("source_path_bytes", pa.binary(), "Path of the database or export, exact bytes.", False),
+        Column("source_entry_index", pa.int64(), "entry_index of the database's row in artefacts (joins the two tables)."),
+        Column("source_sha256", pa.string(), "SHA-256 of the database or export file as read from the evidence."),
+        Column("source_table", pa.string(), "Table (or export section) the message row came from.", False),
+        Column("source_row_id", pa.int64(), "Row id (SQLite rowid or primary key) of the message in that table."),
+        Column("parser", pa.string(), "Parser that read the message.", False),
+        Column("parser_version", pa.string(), "Version of that parser.", False),
     ),
 )
 
@@ -218,5 +282,5 @@ CUSTODY = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS, CUSTODY)}
-PARTS: tuple[str, ...] = ("artefacts", "sources", "errors")
+TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS, MESSAGES, CUSTODY)}
+PARTS: tuple[str, ...] = ("artefacts", "sources", "errors", "messages")

@@ -1,0 +1,119 @@
+"""Android SMS and MMS from the telephony provider's mmssms.db (AOSP and Samsung builds).
+
+Schema facts (AOSP `TelephonyProvider` / `MmsSmsDatabaseHelper`, read for facts only):
+- `sms`: `_id`, `thread_id`, `address` (the other party), `date` (received, Unix ms),
+  `date_sent` (Unix ms, 0 when unknown), `type` (1 inbox, 2 sent, 3 draft, 4 outbox, 5 failed,
+  6 queued), `read` (0/1), `body`, `subject`, `service_center`.
+- `pdu` (MMS): `_id`, `thread_id`, `date` and `date_sent` in Unix seconds, `msg_box` (1 inbox,
+  2 sent, 3 draft, 4 outbox), `sub` (subject), `m_type` (128 send-req, 132 retrieve-conf, 130
+  notification-ind). `part`: `mid` -> pdu._id, `seq`, `ct` (MIME), `name`/`fn`/`cl` (file
+  name), `_data` (local file path), `text` (text parts). `addr`: `msg_id` -> pdu._id, `address`,
+  `type` (137 from, 151 to, 130 cc, 129 bcc).
+Samsung builds add columns; the minimum below is what both share.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Iterator
+
+from manifests.records import Attachment, Message, Participant
+from parsers.chat.base import ParseContext, SqliteChatParser, Variant
+from parsers.chat.times import unix_ms, unix_seconds
+from parsers.sqlite_store import Database
+
+SMS_TYPES = {1: "inbox", 2: "sent", 3: "draft", 4: "outbox", 5: "failed", 6: "queued"}
+OUTGOING_SMS = {2, 4, 5, 6}
+MMS_BOXES = {1: "inbox", 2: "sent", 3: "draft", 4: "outbox"}
+ADDR_FROM, ADDR_TO, ADDR_CC, ADDR_BCC = 137, 151, 130, 129
+MMS_MESSAGE_TYPES = (128, 130, 132)  # send-req, notification-ind, retrieve-conf: what the Messages app lists
+
+SMS_SQL = "SELECT _id, thread_id, address, date, date_sent, type, read, body, subject, service_center FROM sms ORDER BY _id"
+PDU_SQL = "SELECT _id, thread_id, date, date_sent, msg_box, read, sub, m_type FROM pdu ORDER BY _id"
+PART_SQL = "SELECT _id, mid, seq, ct, name, fn, cl, _data, text FROM part ORDER BY mid, seq, _id"
+ADDR_SQL = "SELECT _id, msg_id, address, type FROM addr ORDER BY msg_id, _id"
+
+
+class AndroidSms(SqliteChatParser):
+    name = "android_sms"
+    version = "1"
+    app = "Android SMS/MMS"
+    platform = "Android"
+    paths = ("*/com.android.providers.telephony/databases/mmssms.db", "*/mmssms.db")
+    variants = (
+        Variant("sms_mms", {"sms": ("_id", "thread_id", "address", "date", "date_sent", "type", "read", "body"),
+                            "pdu": ("_id", "thread_id", "date", "msg_box", "m_type"),
+                            "part": ("mid", "ct", "_data", "text"),
+                            "addr": ("msg_id", "address", "type")}),
+    )
+
+    def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
+        yield from context.each(database.query(SMS_SQL), "sms", lambda row: self._sms(row, context), "_id")
+        parts = _group(database.query(PART_SQL), "mid")
+        addresses = _group(database.query(ADDR_SQL), "msg_id")
+        for row in database.query(PDU_SQL):
+            if row["m_type"] not in MMS_MESSAGE_TYPES:
+                continue  # delivery and read reports are not messages
+            yield from context.each([row], "pdu", lambda r: self._mms(r, parts.get(r["_id"], []), addresses.get(r["_id"], []), context), "_id")
+
+    def _sms(self, row: sqlite3.Row, context: ParseContext) -> Message:
+        row_id = row["_id"]
+        kind = row["type"]
+        outgoing = kind in OUTGOING_SMS
+        other = Participant(row["address"]) if row["address"] is not None else None
+        received = context.time(row["date"], unix_ms, table="sms", row_id=row_id, field="date")
+        sent = context.time(row["date_sent"], unix_ms, table="sms", row_id=row_id, field="date_sent")
+        if outgoing:
+            # For a sent SMS `date` is when it was sent; date_sent is left 0.
+            sent, received = sent or received, None
+        details = {"sms_type": f"{kind} ({SMS_TYPES.get(kind, 'unknown')})", "read_flag": str(row["read"])}
+        if row["subject"] is not None:
+            details["subject"] = row["subject"]
+        if row["service_center"] is not None:
+            details["service_center"] = row["service_center"]
+        return Message(
+            source_table="sms", source_row_id=row_id, conversation_id=_text_id(row["thread_id"]),
+            sender=None if outgoing else other, recipients=(other,) if outgoing and other else (),
+            direction="outgoing" if outgoing else ("incoming" if kind == 1 else "unknown"),
+            sent=sent, sent_raw=str(row["date_sent"] if not outgoing or row["date_sent"] else row["date"]),
+            received=received, body=row["body"], kind="text", details=details,
+        )
+
+    def _mms(self, row: sqlite3.Row, parts: list[sqlite3.Row], addresses: list[sqlite3.Row], context: ParseContext) -> Message:
+        row_id = row["_id"]
+        box = row["msg_box"]
+        outgoing = box in (2, 4)
+        sender = next((Participant(a["address"]) for a in addresses if a["type"] == ADDR_FROM), None)
+        recipients = tuple(Participant(a["address"]) for a in addresses if a["type"] in (ADDR_TO, ADDR_CC, ADDR_BCC))
+        texts = [p["text"] for p in parts if p["ct"] == "text/plain" and p["text"] is not None]
+        attachments = tuple(
+            Attachment(file_name=p["name"] or p["fn"] or p["cl"], mime_type=p["ct"], local_path=p["_data"])
+            for p in parts if p["ct"] not in ("text/plain", "application/smil")
+        )
+        date = context.time(row["date"], unix_seconds, table="pdu", row_id=row_id, field="date")
+        date_sent = context.time(row["date_sent"], unix_seconds, table="pdu", row_id=row_id, field="date_sent")
+        details = {"msg_box": f"{box} ({MMS_BOXES.get(box, 'unknown')})", "m_type": str(row["m_type"])}
+        if row["sub"] is not None:
+            details["subject"] = row["sub"]
+        return Message(
+            source_table="pdu", source_row_id=row_id, conversation_id=_text_id(row["thread_id"]),
+            sender=sender, recipients=recipients, direction="outgoing" if outgoing else ("incoming" if box == 1 else "unknown"),
+            sent=date if outgoing else date_sent, sent_raw=str(row["date"] if outgoing else row["date_sent"]),
+            received=None if outgoing else date,
+            body="\n".join(texts) if texts else None, kind="media" if attachments else "text",
+            attachments=attachments, details=details,
+        )
+
+
+def _group(rows: list[sqlite3.Row], key: str) -> dict[int, list[sqlite3.Row]]:
+    grouped: dict[int, list[sqlite3.Row]] = {}
+    for row in rows:
+        grouped.setdefault(row[key], []).append(row)
+    return grouped
+
+
+def _text_id(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+PARSER = AndroidSms()

@@ -1,0 +1,150 @@
+"""What a chat parser declares, and the context it works in.
+
+A parser module defines one subclass of `SqliteChatParser` (a database, matched by schema) or
+`FileChatParser` (an export file), and binds an instance to the module name `PARSER`. Nothing
+else is edited to add an app: the registry finds every module in this package.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, ClassVar, Iterable, Iterator, Mapping
+
+from manifests.records import Message, ParseWarning
+from parsers.artefact import Artefact, Catalog
+from parsers.sqlite_store import Database, NotSQLiteError, open_copy
+
+# What converting one row may raise: a bad value becomes a warning for that row, the rest go on.
+ROW_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError, KeyError, IndexError, OverflowError,
+                                               UnicodeDecodeError, struct.error, sqlite3.DataError)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A schema version the parser understands: the minimum tables and columns it reads."""
+
+    name: str
+    required: Mapping[str, tuple[str, ...]]
+
+    def matches(self, database: Database) -> bool:
+        return all(database.has(table, *columns) for table, columns in self.required.items())
+
+
+class ChatParser:
+    """Common declaration: identity and the paths (globs, case-insensitive) the app's store lives at."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    app: ClassVar[str]
+    platform: ClassVar[str]
+    paths: ClassVar[tuple[str, ...]] = ()
+
+    def path_matches(self, path: str) -> bool:
+        import fnmatch
+
+        lowered = path.lower()
+        return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in self.paths)
+
+
+class SqliteChatParser(ChatParser):
+    """A parser for a SQLite store; `parse` receives the opened copy and the variant that matched."""
+
+    variants: ClassVar[tuple[Variant, ...]]
+    # SQLCipher stores (Signal): the header is not SQLite's; parse_encrypted is called with the key.
+    key_name: ClassVar[str | None] = None
+
+    def match(self, database: Database) -> Variant | None:
+        for variant in self.variants:
+            if variant.matches(database):
+                return variant
+        return None
+
+    def parse(self, database: Database, variant: Variant, context: "ParseContext") -> Iterator[Message]:
+        raise NotImplementedError
+
+    def parse_encrypted(self, artefact: Artefact, key: str, context: "ParseContext") -> Iterator[Message]:
+        raise NotImplementedError
+
+
+class FileChatParser(ChatParser):
+    """A parser for an export file (WhatsApp chat text, Telegram result.json, ...)."""
+
+    def recognises(self, path: str, head: bytes) -> bool:
+        """True when this file is the parser's export; `head` is the first 4096 bytes."""
+        raise NotImplementedError
+
+    def parse(self, artefact: Artefact, context: "ParseContext") -> Iterator[Message]:
+        raise NotImplementedError
+
+
+@dataclass
+class ParseContext:
+    """Everything a parser may touch besides its own artefact, and where its warnings go."""
+
+    artefact: Artefact
+    catalog: Catalog
+    scratch: Path
+    parser_name: str = ""
+    keys: Mapping[str, str] = field(default_factory=dict)
+    warnings: list[ParseWarning] = field(default_factory=list)
+    _companions: list[Database] = field(default_factory=list)
+
+    def warn(self, kind: str, message: str, *, table: str | None = None, row_id: int | None = None,
+             field: str | None = None, severity: str = "warning") -> None:
+        self.warnings.append(ParseWarning(kind=kind, message=message, table=table, row_id=row_id, field=field, severity=severity))
+
+    def each(self, rows: Iterable[sqlite3.Row], table: str, convert: Callable[[sqlite3.Row], Message | None],
+             row_id_column: str = "rowid") -> Iterator[Message]:
+        """convert() every row; a row that raises one of ROW_ERRORS becomes a warning, the rest go on."""
+        for row in rows:
+            try:
+                message = convert(row)
+            except ROW_ERRORS as error:
+                try:
+                    row_id = row[row_id_column]
+                except (IndexError, KeyError):
+                    row_id = None
+                self.warn("bad_row", f"row could not be read: {type(error).__name__}: {error}", table=table,
+                          row_id=row_id if isinstance(row_id, int) else None)
+                continue
+            if message is not None:
+                yield message
+
+    def time(self, value: object, convert: Callable[[object], int], *, table: str, row_id: int | None, field: str) -> int | None:
+        """A converted time, or None (with a warning) when the stored value is out of range or not a time.
+
+        Null, 0 and '' mean "not recorded" in every store seen, so they give None without a warning.
+        """
+        if value is None or value == 0 or value == "":
+            return None
+        try:
+            return convert(value)
+        except (ValueError, TypeError, ArithmeticError) as error:
+            self.warn("bad_time", f"{value!r} is not a valid time: {error}", table=table, row_id=row_id, field=field)
+            return None
+
+    def companion(self, pattern: str) -> Database | None:
+        """Open a copy of the nearest database matching `pattern` (a contacts store); None when absent.
+
+        A companion that is present but unreadable is a warning: names will be missing, and why is recorded.
+        """
+        for candidate in self.catalog.find(pattern, near=self.artefact):
+            if candidate.path_bytes == self.artefact.path_bytes:
+                continue
+            target = self.scratch / f"companion-{len(self._companions)}"
+            try:
+                database = open_copy(candidate, self.catalog, target)
+            except (NotSQLiteError, sqlite3.DatabaseError, OSError) as error:
+                self.warn("companion_unreadable", f"{candidate.path}: {error}; names from it are missing")
+                continue
+            self._companions.append(database)
+            return database
+        return None
+
+    def close(self) -> None:
+        for database in self._companions:
+            database.close()
+        self._companions.clear()

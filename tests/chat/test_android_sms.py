@@ -1,0 +1,78 @@
+"""Android SMS/MMS (mmssms.db): corpus counts, one golden record, MMS from a fixture, Samsung copies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from manifests.records import Attachment, Message, Participant
+from tests.chat.helpers import assert_no_warnings, build_database, corpus_file, parse_files
+
+PLASO = "log2timeline__plaso/test_data/android/mmssms.db"
+LOGICAL = b"/data/data/com.android.providers.telephony/databases/mmssms.db"
+
+
+def test_plaso_mmssms_counts_range_and_golden_record() -> None:
+    path = corpus_file(PLASO)
+    parsed = parse_files(path, logical={path: LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 9  # CHATS.tsv: sms 9, pdu 0
+    assert parsed.parser_names() == {"android_sms"}
+    assert parsed.time_range() == ("2013-10-29T16:56:28Z", "2013-10-29T17:16:17Z")
+    assert parsed.messages[2] == Message(
+        source_table="sms", source_row_id=3, conversation_id="1", sender=Participant("15555215554"),
+        direction="incoming", sent=1383066340000000000, sent_raw="1383066340000", received=1383066341303000000,
+        body="What message?", kind="text", details={"sms_type": "1 (inbox)", "read_flag": "0"},
+    )
+    assert {p.record_state for p in parsed.parsed} == {"live"}
+
+
+def test_found_by_schema_when_renamed(tmp_path: Path) -> None:
+    path = corpus_file(PLASO)
+    parsed = parse_files(path, logical={path: b"/sdcard/backup/copy_of_messages.bin"})
+    assert len(parsed.messages) == 9
+
+
+SCHEMA = """
+CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, date INTEGER, date_sent INTEGER DEFAULT 0,
+  read INTEGER DEFAULT 0, type INTEGER, subject TEXT, body TEXT, service_center TEXT);
+CREATE TABLE pdu (_id INTEGER PRIMARY KEY AUTOINCREMENT, thread_id INTEGER, date INTEGER, date_sent INTEGER DEFAULT 0,
+  msg_box INTEGER, read INTEGER DEFAULT 0, sub TEXT, m_type INTEGER);
+CREATE TABLE part (_id INTEGER PRIMARY KEY AUTOINCREMENT, mid INTEGER, seq INTEGER DEFAULT 0, ct TEXT, name TEXT,
+  fn TEXT, cl TEXT, _data TEXT, text TEXT);
+CREATE TABLE addr (_id INTEGER PRIMARY KEY, msg_id INTEGER, contact_id INTEGER, address TEXT, type INTEGER, charset INTEGER);
+"""
+
+
+def test_mms_with_picture_and_recipients(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "mmssms.db", SCHEMA, {
+        "pdu": [(1, 7, 1600000000, 1599999990, 1, 1, "hi", 132), (2, 7, 1600000100, 0, 2, 1, None, 128),
+                (3, 7, 1600000101, 0, 1, 1, None, 134)],  # 134: delivery report, not a message
+        "part": [(1, 1, 0, "application/smil", None, None, None, None, "<smil/>"),
+                 (2, 1, 1, "text/plain", None, None, "text_0.txt", None, "look"),
+                 (3, 1, 2, "image/jpeg", "IMG_1.jpg", None, "IMG_1.jpg", "/data/user_de/0/com.android.providers.telephony/app_parts/PART_1", None),
+                 (4, 2, 0, "text/plain", None, None, None, None, "ok")],
+        "addr": [(1, 1, None, "+15550001", 137, 106), (2, 1, None, "insert-address-token", 151, 106),
+                 (3, 2, None, "+15550001", 151, 106), (4, 2, None, "insert-address-token", 137, 106)],
+    })
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert [m.source_row_id for m in parsed.messages] == [1, 2]
+    first, second = parsed.messages
+    assert first == Message(
+        source_table="pdu", source_row_id=1, conversation_id="7", sender=Participant("+15550001"),
+        recipients=(Participant("insert-address-token"),), direction="incoming", sent=1599999990 * 10**9, sent_raw="1599999990",
+        received=1600000000 * 10**9, body="look", kind="media",
+        attachments=(Attachment(file_name="IMG_1.jpg", mime_type="image/jpeg",
+                                local_path="/data/user_de/0/com.android.providers.telephony/app_parts/PART_1"),),
+        details={"msg_box": "1 (inbox)", "m_type": "132", "subject": "hi"},
+    )
+    assert (second.direction, second.sent, second.received, second.body, second.recipients) == (
+        "outgoing", 1600000100 * 10**9, None, "ok", (Participant("+15550001"),))
+
+
+def test_samsung_dfrws_copies() -> None:
+    path = corpus_file("dfrc-korea__DFRWS_Challenge_2021/Part 3 Samsung Smartphone/[3-1] mmssms.db")
+    parsed = parse_files(path)
+    assert len(parsed.messages) == 32
+    # CHATS.tsv lists the range of sms.date (when the phone stored the message), not date_sent.
+    assert parsed.time_range(key=lambda m: m.received or m.sent) == ("2021-04-08T09:14:07Z", "2021-04-18T15:30:22Z")
