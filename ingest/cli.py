@@ -22,7 +22,7 @@ from ingest.config import ConfigError, load_config
 from ingest.run import IngestRequest, Progress, ingest
 from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
-from manifests import custody, keys, report, verify
+from manifests import chat_view, custody, keys, report, verify
 from manifests.text import display, display_message
 from manifests.writer import ExhibitExistsError
 
@@ -81,9 +81,11 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(min=0), default=None, help="Worker processes (0: one per core).")
 @click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
               help="Ed25519 private key that signs manifest.json (default from pipeline.toml; none: unsigned).")
+@click.option("--app-key", "app_keys", multiple=True, metavar="APP=KEY",
+              help="Key of an encrypted chat store, e.g. signal=<hex> (repeatable; never written to any output).")
 def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | None, description: str, out_dir: Path | None, config_path: Path | None,
                    password: str | None, recovery_password: str | None, key_file: Path | None, expected_hashes: tuple[str, ...],
-                   vss: str | None, workers: int | None, signing_key: Path | None) -> None:
+                   vss: str | None, workers: int | None, signing_key: Path | None, app_keys: tuple[str, ...]) -> None:
     """Ingest SOURCE (a disk, phone or volume image, an archive or a folder) as one exhibit."""
     if sum(x is not None for x in (password, recovery_password, key_file)) > 1:
         raise UsageFailure("give at most one of --password, --recovery-password, --key-file")
@@ -104,6 +106,7 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
         expected_hashes=tuple(_expected_hash(v) for v in expected_hashes),
         signing_key=key,
         description=description,
+        app_keys=_app_keys(app_keys, Path(config.app_keys_file) if config.app_keys_file else None),
     )
     on_progress = _show_progress if sys.stderr.isatty() else None
     try:
@@ -114,12 +117,31 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
         click.echo("", err=True)
     click.echo(
         f"{summary.outcome}: {summary.entries:,} entries, {summary.files_hashed:,} files hashed, "
-        f"{summary.bytes_hashed:,} bytes, {summary.errors} errors, {summary.warnings} warnings, "
+        f"{summary.bytes_hashed:,} bytes, {summary.messages:,} messages, {summary.errors} errors, {summary.warnings} warnings, "
         f"{summary.seconds:.1f} s -> {display(str(summary.output_dir))}"
     )
     if key is None:
         click.echo("note: manifest.json is sealed but UNSIGNED (no signing key configured)", err=True)
     sys.exit(EXIT_OK if summary.errors == 0 else EXIT_WITH_ERRORS)
+
+
+def _app_keys(values: tuple[str, ...], key_file: Path | None) -> tuple[tuple[str, str], ...]:
+    """APP=KEY pairs from the command line, after those of the configured key file (the command line wins)."""
+    lines: list[tuple[str, str]] = []
+    if key_file is not None:
+        try:
+            text = key_file.read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageFailure(f"app keys file {key_file}: {error.strerror or error}") from None
+        lines += [(f"{key_file} line {n}", line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip() and not line.lstrip().startswith("#")]
+    lines += [("--app-key", value) for value in values]
+    keys_by_app: dict[str, str] = {}
+    for origin, value in lines:
+        app, sep, key = value.partition("=")
+        if not sep or not app.strip() or not key.strip():
+            raise UsageFailure(f"{origin}: expected APP=KEY (for example signal=<hex>), got a value without '=' or with an empty side")
+        keys_by_app[app.strip().lower()] = key.strip()
+    return tuple(sorted(keys_by_app.items()))
 
 
 def _signing_key(path: Path):
@@ -321,3 +343,24 @@ def run() -> None:
 
 if __name__ == "__main__":
     run()
+
+
+@main.command("chats")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@click.option("--app", default=None, help="Only this app (a part of its name, e.g. whatsapp, or a parser name such as android_sms).")
+@click.option("--grep", default=None, metavar="TEXT", help="Only messages whose text contains TEXT (case-insensitive).")
+def chats_command(case_dir: Path, exhibit_ids: tuple[str, ...], app: str | None, grep: str | None) -> None:
+    """Print the conversations of CASE_DIR's exhibits from messages.parquet, escaped for the terminal."""
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
+    chat_filter = chat_view.ChatFilter(app=app, grep=grep)
+    shown = 0
+    for folder in folders:
+        if not (folder / "messages.parquet").exists():
+            click.echo(f"{display(decode_id(folder.name))}: no messages.parquet (ingested before chat parsing existed)", err=True)
+            continue
+        table = chat_view.read_messages(folder, chat_filter)
+        shown += table.num_rows
+        for line in chat_view.render(table):
+            click.echo(line)
+    click.echo(f"{shown} messages", err=True)

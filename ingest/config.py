@@ -40,6 +40,8 @@ class Config:
     examiner: str
     lab: str
     signing_key: str = ""
+    chats: bool = True
+    app_keys_file: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def digest(self) -> str:
@@ -92,6 +94,8 @@ def _from_dict(data: dict[str, Any]) -> Config:
             examiner=str(people["examiner"]),
             lab=str(people["lab"]),
             signing_key=str(_section(data, "seal").get("signing_key", "")),
+            chats=bool(_section(data, "chats")["enabled"]),
+            app_keys_file=str(_section(data, "chats").get("app_keys_file", "")),
         )
     except KeyError as missing:
         raise ConfigError(f"setting {missing} is missing") from None

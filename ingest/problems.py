@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
 from manifests.text import display_message
 
@@ -11,7 +12,7 @@ from manifests.text import display_message
 class Problems:
     """Ordered problem rows; the order is the order of discovery, which is deterministic."""
 
-    rows: list[dict] = field(default_factory=list)
+    rows: list[dict] = dataclasses.field(default_factory=list)
 
     def add(
         self,
@@ -25,6 +26,10 @@ class Problems:
         path_spec: str | None = None,
         offset: int | None = None,
         length: int | None = None,
+        parser: str | None = None,
+        table_name: str | None = None,
+        row_id: int | None = None,
+        field: str | None = None,
     ) -> None:
         self.rows.append(
             {
@@ -37,6 +42,10 @@ class Problems:
                 "offset": offset,
                 "length": length,
                 "message": display_message(message),
+                "parser": parser,
+                "table_name": table_name,
+                "row_id": row_id,
+                "field": field,
             }
         )
 

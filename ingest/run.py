@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 from dfvfs.lib import definitions
 
-from ingest import __version__, dfvfs_walk, folder_walk, itunes_backup, media, tsk
+from ingest import __version__, chats, dfvfs_walk, folder_walk, itunes_backup, media, tsk
 from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.naming import encode_id
@@ -33,7 +33,7 @@ from ingest.versions import library_versions
 from ingest.work import Unit, VolumeRecipe, init_worker, release_worker, run_unit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from manifests.schemas import ARTEFACTS, ERRORS, SOURCES
+from manifests.schemas import ARTEFACTS, ERRORS, MESSAGES, SOURCES
 from manifests import custody
 from manifests.seal import seal
 from manifests.text import display
@@ -54,6 +54,7 @@ class IngestRequest:
     expected_hashes: tuple[tuple[str, str], ...] = ()
     signing_key: Ed25519PrivateKey | None = None
     description: str = ""
+    app_keys: tuple[tuple[str, str], ...] = ()  # (app, key) for encrypted chat stores; never written out
 
 
 @dataclass
@@ -65,6 +66,8 @@ class Progress:
     entries: int = 0
     files_hashed: int = 0
     bytes_hashed: int = 0
+    chat_stores: int = 0
+    messages: int = 0
     started: float = field(default_factory=time.monotonic)
 
 
@@ -77,6 +80,7 @@ class Summary:
     errors: int
     warnings: int
     seconds: float
+    messages: int = 0
 
     @property
     def outcome(self) -> str:
@@ -154,6 +158,11 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
                     writer.add_volume(volume, recipe, items, _volume_id(volume, layout))
                 progress.volumes_done += 1
             writer.finish(problems)
+            artefacts.close()
+            if config.chats:
+                _chat_phase(writer.chat_candidates, executor, output, metadata, ids, problems, request, progress)
+            else:
+                output.open_table(MESSAGES, {**metadata, **chats.parser_metadata()})
             source_row = evidence.finish(problems)
             source_row.update(ids)
             source_row["volumes"] = [_volume_struct(v) for v in layout.volumes]
@@ -174,7 +183,8 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
     finally:
         executor.shutdown()
     return Summary(output_dir=target_dir, entries=progress.entries, files_hashed=progress.files_hashed, bytes_hashed=progress.bytes_hashed,
-                   errors=problems.count("error"), warnings=problems.count("warning"), seconds=time.monotonic() - progress.started)
+                   errors=problems.count("error"), warnings=problems.count("warning"), seconds=time.monotonic() - progress.started,
+                   messages=progress.messages)
 
 
 def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterator[tuple[VolumeRecipe, Iterator]]:
@@ -240,6 +250,7 @@ class _OrderedWriter:
         # Read errors are kept apart and appended after the walk's own problems, so the order of
         # errors.parquet does not depend on how many workers ran.
         self.read_problems = Problems()
+        self.chat_candidates = chats.CandidateCollector()
 
     def add_volume(self, volume: Volume, recipe: VolumeRecipe, items: Iterator, volume_id: str | None) -> None:
         base = {**self.ids, "volume_index": volume.index, "volume_id": volume_id, "volume_type": volume.file_system,
@@ -279,12 +290,12 @@ class _OrderedWriter:
             unit = Unit(unit_id=f"{recipe.index}-{self.unit_number}", volume=recipe, items=tuple(unit_items))
             self.unit_number += 1
             future = self.executor.submit(run_unit, unit)
-        self.window.append((rows, future))
+        self.window.append((rows, future, recipe, unit_items))
         while len(self.window) > self.max_in_flight:
             self._drain_one()
 
     def _drain_one(self) -> None:
-        rows, future = self.window.popleft()
+        rows, future, recipe, unit_items = self.window.popleft()
         if future is not None:
             first = rows[0]["entry_index"]
             for entry_index, result in sorted(future.result(), key=lambda pair: pair[0]):
@@ -302,6 +313,9 @@ class _OrderedWriter:
                 if result.get("content_status") in ("hashed", "empty"):
                     self.progress.files_hashed += 1
                     self.progress.bytes_hashed += row["size"] or 0
+            targets = {entry_index: target for entry_index, target, _name in unit_items}
+            for row in rows:
+                self.chat_candidates.consider(row, recipe, targets.get(row["entry_index"]))
         for row in rows:
             self.table.append(row)
         self.progress.entries += len(rows)
@@ -314,6 +328,30 @@ class _OrderedWriter:
         while self.window:
             self._drain_one()
         problems.rows.extend(self.read_problems.rows)
+
+
+def _chat_phase(collector: chats.CandidateCollector, executor: _Executor, output: ExhibitOutput, metadata: dict[str, str], ids: dict,
+                problems: Problems, request: IngestRequest, progress: Progress) -> None:
+    """Parse every chat store found, in entry order, and write messages.parquet (empty when none)."""
+    table = output.open_table(MESSAGES, {**metadata, **chats.parser_metadata()})
+    candidates = collector.candidates
+    keys = dict(request.app_keys)
+    futures = [executor.submit(chats.run_chat_unit, chats.unit_json(candidates, index, keys))
+               for index, candidate in enumerate(candidates) if candidate.parse]
+    rows: list[dict] = []
+    for future in futures:
+        result = future.result()
+        if result["messages"]:
+            progress.chat_stores += 1
+        rows.extend(result["messages"])
+        for problem in result["problems"]:
+            problems.add(problem["stage"], problem["kind"], problem["severity"], problem["message"], path=problem["path"],
+                         path_spec=problem["path_spec"], parser=problem["parser"], table_name=problem["table_name"],
+                         row_id=problem["row_id"], field=problem["field"])
+    chats.resolve_attachments(rows, output.staging / f"{ARTEFACTS.name}.parquet")
+    for index, row in enumerate(rows):
+        table.append({**ids, "message_index": index, **row})
+    progress.messages = len(rows)
 
 
 class _EvidenceHashes:

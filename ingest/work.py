@@ -100,6 +100,24 @@ def _folder_reader(path: str):
     return read, descriptor
 
 
+OPEN_ERRORS: tuple[type[BaseException], ...] = tsk.TSK_READ_ERRORS + dfvfs_walk.DFVFS_READ_ERRORS
+
+
+def open_content(recipe: VolumeRecipe, handle, target) -> tuple:
+    """(read(offset, size), size, the errors read raises, descriptor to close or None) for one walk target."""
+    if recipe.walker == "tsk":
+        return tsk.reader_for(handle, tuple(target)), target[3], tsk.TSK_READ_ERRORS, None
+    if recipe.walker == "folder":
+        read, descriptor = _folder_reader(target[1])
+        return read, target[2], (OSError,), descriptor
+    return dfvfs_walk.reader_for(target[1]), target[2], dfvfs_walk.DFVFS_READ_ERRORS, None
+
+
+def open_volume(recipe: VolumeRecipe):
+    """The worker's cached handle for a volume (a TSK file system, or True for the others)."""
+    return _open_volume(recipe)
+
+
 def run_unit(unit: Unit) -> list[tuple[int, dict]]:
     """Content fields for every item of the unit, in item order."""
     settings: ContentSettings = _STATE["settings"]
@@ -122,16 +140,8 @@ def run_unit(unit: Unit) -> list[tuple[int, dict]]:
         name = name_text.encode("latin-1")
         descriptor = None
         try:
-            if recipe.walker == "tsk":
-                read = tsk.reader_for(handle, tuple(target))
-                size, errors = target[3], tsk.TSK_READ_ERRORS
-            elif recipe.walker == "folder":
-                read, descriptor = _folder_reader(target[1])
-                size, errors = target[2], (OSError,)
-            else:
-                read = dfvfs_walk.reader_for(target[1])
-                size, errors = target[2], dfvfs_walk.DFVFS_READ_ERRORS
-        except (tsk.TSK_READ_ERRORS + dfvfs_walk.DFVFS_READ_ERRORS) as error:
+            read, size, errors, descriptor = open_content(recipe, handle, target)
+        except OPEN_ERRORS as error:
             results.append((entry_index, {"content_status": "read_error", "read_error_kind": "open_failed", "read_error_offset": 0,
                                           "read_error_length": None, "read_error_message": display_message(str(error))}))
             continue

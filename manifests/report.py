@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from manifests import custody
@@ -46,6 +48,16 @@ class Section:
         self.items.append((heading, display_message(label), display(text) if not isinstance(value, bool) else text))
 
 
+def _messages_by_app(folder: Path) -> list[tuple[str, int, int]]:
+    """(app, messages, distinct databases or exports) from messages.parquet, by app name."""
+    path = folder / "messages.parquet"
+    if not path.exists():
+        return []
+    table = pq.read_table(path, columns=["app", "source_path"])
+    grouped = table.group_by("app").aggregate([("source_path", "count"), ("source_path", "count_distinct")])
+    return sorted((row["app"], row["source_path_count"], row["source_path_count_distinct"]) for row in grouped.to_pylist())
+
+
 def collect(case_dir: Path, exhibit_folders: list[Path], trusted: list[Ed25519PublicKey]) -> list[Section]:
     sections = []
     chain_ok = all(check.ok for check in custody.verify_chain(case_dir, trusted))
@@ -75,6 +87,8 @@ def collect(case_dir: Path, exhibit_folders: list[Path], trusted: list[Ed25519Pu
                         f"expected {check['expected']}, computed {check['computed']}: {verdict}")
         for part in manifest["parts"]:
             section.add("Findings", part["schema"], f"{part['rows']} rows")
+        for app, count, stores in _messages_by_app(folder):
+            section.add("Messages", app, f"{count} messages from {stores} stores")
         section.add("Seal", "manifest root digest (SHA-256)", manifest["root_digest"])
         signature = manifest.get("signature")
         section.add("Seal", "signing key fingerprint", signature["public_key_fingerprint"] if signature else "UNSIGNED")

@@ -17,7 +17,7 @@ def test_schema_section_is_current() -> None:
 def test_every_ingest_option_is_documented() -> None:
     command = main.commands["ingest"]
     options = [opt for param in command.params for opt in getattr(param, "opts", []) if opt.startswith("--")]
-    assert len(options) == 13
+    assert len(options) == 14
     missing = [opt for opt in options if opt not in README]
     assert missing == []
 
@@ -29,7 +29,8 @@ def test_exit_codes_documented() -> None:
 
 def test_every_command_and_option_is_documented() -> None:
     commands = {"ingest": main.commands["ingest"], "verify": main.commands["verify"], "keys generate": main.commands["keys"].commands["generate"],
-                "custody add": main.commands["custody"].commands["add"], "custody show": main.commands["custody"].commands["show"], "report": main.commands["report"]}
+                "custody add": main.commands["custody"].commands["add"], "custody show": main.commands["custody"].commands["show"], "report": main.commands["report"],
+                "chats": main.commands["chats"]}
     for name, command in commands.items():
         assert f"exhibit {name}" in README, name
         options = [opt for param in command.params for opt in getattr(param, "opts", []) if opt.startswith("--")]

@@ -1,0 +1,288 @@
+"""Chat phase of an ingest: find chat stores among the hashed artefacts, parse them in the workers,
+tie attachments to artefacts, and write messages.parquet.
+
+Candidates are chosen from what the walk already learned (libmagic's type, the path), so no file is
+read twice unless it is a database, an export, or one of their siblings. Parsing happens on copies
+in a scratch folder: SQLite never opens anything inside the evidence.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from ingest.work import OPEN_ERRORS, VolumeRecipe, open_content, open_volume
+from manifests.records import Participant, UndecodedText
+from manifests.text import display
+from parsers.artefact import Catalog
+from parsers.chat.driver import ParsedMessage, is_candidate, parse_artefact
+from parsers.chat.registry import all_parsers, file_parsers
+
+SQLITE_MIMES = frozenset({"application/vnd.sqlite3", "application/x-sqlite3"})
+TEXT_MIMES = frozenset({"text/plain", "application/json", "text/html", "text/csv"})
+SIBLING_SUFFIXES = (b"-wal", b"-journal", b"-shm")
+COPY_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One artefact the chat phase may read: plain data, so it travels to a worker as JSON."""
+
+    entry_index: int
+    path: str  # path bytes as latin-1 text (exact, reversible)
+    path_spec: str
+    sha256: str | None
+    size: int
+    recipe: dict
+    target: list
+    parse: bool  # False: only a sibling or companion of a database
+
+
+class ImageArtefact:
+    """An artefact inside the image, read through the worker's open volume (never the host's file system)."""
+
+    def __init__(self, candidate: Candidate) -> None:
+        self.candidate = candidate
+        self.path_bytes = candidate.path.encode("latin-1")
+        self.sha256 = candidate.sha256
+        self.entry_index = candidate.entry_index
+
+    @property
+    def path(self) -> str:
+        return display(self.path_bytes) or ""
+
+    def _reader(self):
+        recipe = VolumeRecipe(**self.candidate.recipe)
+        try:
+            read, size, errors, descriptor = open_content(recipe, open_volume(recipe), self.candidate.target)
+        except OPEN_ERRORS as error:
+            raise OSError(f"{self.path}: cannot open: {error}") from None
+        return read, size, errors, descriptor
+
+    def read_head(self, size: int) -> bytes:
+        read, total, errors, descriptor = self._reader()
+        try:
+            want = min(size, total)
+            try:
+                data = read(0, want)
+            except errors as error:
+                raise OSError(f"{self.path}: read error at offset 0: {error}") from None
+            if len(data) != want:
+                raise OSError(f"{self.path}: short read at offset 0 ({len(data)} of {want} bytes)")
+            return data
+        finally:
+            if descriptor is not None:
+                os.close(descriptor)
+
+    def copy_to(self, destination: Path) -> None:
+        """Exact content to `destination`; a read error or short read raises rather than leave a hole."""
+        read, total, errors, descriptor = self._reader()
+        try:
+            with open(destination, "xb") as target:
+                offset = 0
+                while offset < total:
+                    want = min(COPY_CHUNK, total - offset)
+                    try:
+                        data = read(offset, want)
+                    except errors as error:
+                        raise OSError(f"{self.path}: read error at offset {offset}: {error}") from None
+                    if len(data) != want:
+                        raise OSError(f"{self.path}: short read at offset {offset} ({len(data)} of {want} bytes)")
+                    target.write(data)
+                    offset += want
+        finally:
+            if descriptor is not None:
+                os.close(descriptor)
+
+
+def _path_globs() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    parse_globs = tuple(g.lower() for p in all_parsers() for g in p.paths)
+    companion_globs = tuple(g.lower() for p in all_parsers() for g in getattr(p, "companions", ()))
+    return parse_globs, companion_globs
+
+
+@dataclass
+class CandidateCollector:
+    """Picks chat candidates from artefacts rows as they are written (in walk order)."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    globs: tuple[tuple[str, ...], tuple[str, ...]] = field(default_factory=_path_globs)
+    any_file_parsers: bool = field(default_factory=lambda: bool(file_parsers()))
+
+    def consider(self, row: dict, recipe: VolumeRecipe, target: list | None) -> None:
+        if target is None or row.get("content_status") != "hashed" or row.get("data_stream") is not None:
+            return
+        path_bytes: bytes = row["path_bytes"]
+        lowered = path_bytes.decode("utf-8", "surrogateescape").lower()
+        parse_globs, companion_globs = self.globs
+        mime = row.get("mime_type")
+        parse = (mime in SQLITE_MIMES or any(fnmatch.fnmatchcase(lowered, g) for g in parse_globs)
+                 or (self.any_file_parsers and mime in TEXT_MIMES))
+        keep = parse or path_bytes.endswith(SIBLING_SUFFIXES) or any(fnmatch.fnmatchcase(lowered, g) for g in companion_globs)
+        if keep:
+            self.candidates.append(Candidate(entry_index=row["entry_index"], path=path_bytes.decode("latin-1"), path_spec=row["path_spec"],
+                                             sha256=row.get("sha256"), size=row["size"] or 0, recipe=asdict(recipe), target=list(target),
+                                             parse=parse))
+
+
+def unit_json(candidates: list[Candidate], index: int, keys: dict[str, str]) -> str:
+    """A chat unit: the whole candidate catalog and which one to parse (keys stay in memory only)."""
+    return json.dumps({"parse": index, "catalog": [asdict(c) for c in candidates], "keys": keys})
+
+
+def run_chat_unit(unit: str) -> dict:
+    """Worker side: parse one candidate; rows for messages.parquet and problems as plain dicts."""
+    data = json.loads(unit)
+    candidates = [Candidate(**c) for c in data["catalog"]]
+    artefacts = [ImageArtefact(c) for c in candidates]
+    main = artefacts[data["parse"]]
+    catalog = Catalog.of(artefacts)
+    try:
+        head = main.read_head(4096)
+    except OSError as error:
+        return {"messages": [], "problems": [_problem(main, "", "artefact_unreadable", "error", str(error))]}
+    if not is_candidate(main.path, head):
+        return {"messages": [], "problems": []}
+    result = parse_artefact(main, catalog, keys=data["keys"], scratch=_scratch())
+    messages = [_message_row(parsed, main) for parsed in result.messages]
+    problems = [_problem(main, parser, w.kind, w.severity, w.message, w.table, w.row_id, w.field) for parser, w in result.warnings]
+    return {"messages": messages, "problems": problems}
+
+
+def _scratch() -> Path | None:
+    configured = os.environ.get("EXHIBIT_SCRATCH")
+    return Path(configured) if configured else None
+
+
+def _problem(artefact: ImageArtefact, parser: str, kind: str, severity: str, message: str, table: str | None = None,
+             row_id: int | None = None, field_name: str | None = None) -> dict:
+    return {"stage": "parse", "kind": kind, "severity": severity, "path": artefact.path, "path_spec": artefact.candidate.path_spec,
+            "message": message, "parser": parser or None, "table_name": table, "row_id": row_id, "field": field_name}
+
+
+def _participant(value: Participant | None) -> dict | None:
+    return None if value is None else {"id": value.id, "name": value.name}
+
+
+def _message_row(parsed: ParsedMessage, artefact: ImageArtefact) -> dict:
+    message = parsed.message
+    parser = parsed.parser
+    body = message.body
+    return {
+        "app": parser.app,
+        "platform": parser.platform,
+        "app_version": message.app_version,
+        "account_id": message.account_id,
+        "conversation_id": message.conversation_id,
+        "conversation_title": message.conversation_title,
+        "sender_id": message.sender.id if message.sender else None,
+        "sender_name": message.sender.name if message.sender else None,
+        "recipients": [_participant(p) for p in message.recipients] or None,
+        "direction": message.direction,
+        "sent": message.sent,
+        "sent_raw": message.sent_raw,
+        "received": message.received,
+        "read": message.read,
+        "edited": message.edited,
+        "deleted": message.deleted,
+        "body": body,
+        "body_bytes": body.raw if isinstance(body, UndecodedText) else None,
+        "kind": message.kind,
+        "attachments": [asdict(a) for a in message.attachments] or None,
+        "latitude": message.latitude,
+        "longitude": message.longitude,
+        "location_name": message.location_name,
+        "is_deleted": message.is_deleted,
+        "is_edited": message.is_edited,
+        "is_forwarded": message.is_forwarded,
+        "is_view_once": message.is_view_once,
+        "record_state": parsed.record_state,
+        "details": sorted(message.details.items()) or None,
+        "source_path": artefact.path,
+        "source_path_bytes": artefact.path_bytes,
+        "source_entry_index": artefact.entry_index,
+        "source_sha256": artefact.sha256,
+        "source_table": message.source_table,
+        "source_row_id": message.source_row_id,
+        "parser": parser.name,
+        "parser_version": parser.version,
+    }
+
+
+def parser_metadata() -> dict[str, str]:
+    """Parser names and versions for the Parquet metadata of messages.parquet."""
+    return {f"exhibit.parser.{p.name}": p.version for p in all_parsers()}
+
+
+# ---- attachments: tie a stored path to the artefact that holds the file -------------------------
+
+def _components(path: str) -> list[str]:
+    trimmed = path.replace("\\", "/")
+    if trimmed.startswith("file://"):
+        trimmed = trimmed[len("file://"):]
+    return [part for part in trimmed.split("/") if part not in ("", ".", "~")]
+
+
+def resolve_attachments(rows: list[dict], artefacts_parquet: Path) -> None:
+    """Fill artefact_path and sha256 of attachments whose file is in this exhibit.
+
+    A stored path matches an artefact when they share the file name and at least the folder above
+    it; the artefact sharing the most trailing components wins. When several share as many with
+    different content the attachment stays unresolved, rather than guessing.
+    """
+    wanted: set[bytes] = set()
+    for row in rows:
+        for attachment in row["attachments"] or ():
+            parts = _components(attachment["local_path"] or "")
+            if parts:
+                wanted.add(parts[-1].encode("utf-8", "surrogatepass"))
+    if not wanted:
+        return
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pq.read_table(artefacts_parquet, columns=["name_bytes", "path_bytes", "sha256", "entry_type", "data_stream"])
+    mask = pc.and_(pc.is_in(table["name_bytes"], value_set=pa.array(sorted(wanted), pa.binary())), pc.is_null(table["data_stream"]))
+    by_name: dict[bytes, list[tuple[list[str], bytes, str | None]]] = {}
+    for item in table.filter(mask).to_pylist():
+        if item["entry_type"] != "file":
+            continue
+        path_text = item["path_bytes"].decode("utf-8", "surrogateescape")
+        by_name.setdefault(item["name_bytes"], []).append((_components(path_text), item["path_bytes"], item["sha256"]))
+    for row in rows:
+        for attachment in row["attachments"] or ():
+            _resolve_one(attachment, by_name)
+
+
+def _resolve_one(attachment: dict, by_name: dict[bytes, list[tuple[list[str], bytes, str | None]]]) -> None:
+    parts = _components(attachment["local_path"] or "")
+    if not parts:
+        return
+    options = by_name.get(parts[-1].encode("utf-8", "surrogatepass"), [])
+    scored: list[tuple[int, bytes, str | None]] = []
+    for components, path_bytes, sha256 in options:
+        common = 0
+        for mine, theirs in zip(reversed(parts), reversed(components)):
+            if mine != theirs:
+                break
+            common += 1
+        if common >= 2 or (len(parts) == 1 and common == 1):
+            scored.append((common, path_bytes, sha256))
+    if not scored:
+        return
+    best = max(score for score, _, _ in scored)
+    top = sorted((p, s) for score, p, s in scored if score == best)
+    if len({s for _, s in top}) > 1:
+        return
+    path_bytes, sha256 = top[0]
+    attachment["artefact_path"] = display(path_bytes)
+    attachment["sha256"] = sha256
+
+
+__all__ = ["Candidate", "CandidateCollector", "resolve_attachments", "run_chat_unit", "unit_json", "parser_metadata"]
+

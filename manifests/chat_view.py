@@ -1,0 +1,79 @@
+"""Conversations from messages.parquet in a readable form, for `exhibit chats`.
+
+Every evidence string is escaped for display (control and bidi characters, undecodable bytes), so a
+hostile message cannot move the cursor or reorder a line on the examiner's terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from manifests.text import display
+
+COLUMNS = ("exhibit_id", "message_index", "app", "conversation_id", "conversation_title", "sender_id", "sender_name", "recipients",
+           "direction", "sent", "received", "body", "kind", "attachments", "record_state", "source_path", "source_table", "source_row_id")
+
+
+@dataclass(frozen=True)
+class ChatFilter:
+    app: str | None = None  # case-insensitive substring of the app name or exact parser name
+    grep: str | None = None  # case-insensitive substring of the body
+
+
+def read_messages(exhibit_folder: Path, chat_filter: ChatFilter) -> pa.Table:
+    table = pq.read_table(exhibit_folder / "messages.parquet", columns=list(COLUMNS) + ["parser"])
+    if chat_filter.app:
+        wanted = chat_filter.app.lower()
+        mask = pc.or_(pc.match_substring(pc.utf8_lower(table["app"]), wanted), pc.equal(table["parser"], chat_filter.app))
+        table = table.filter(mask)
+    if chat_filter.grep:
+        table = table.filter(pc.fill_null(pc.match_substring(table["body"], chat_filter.grep, ignore_case=True), False))
+    return table
+
+
+def _time(value: datetime | None) -> str:
+    if value is None:
+        return "(no time)".ljust(20)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _who(row: dict) -> str:
+    if row["direction"] == "outgoing":
+        return "me" if not row["sender_id"] else f"me ({display(row['sender_id'])})"
+    name, ident = row["sender_name"], row["sender_id"]
+    if name and ident:
+        return f"{display(name)} <{display(ident)}>"
+    return display(name or ident) or "(unknown sender)"
+
+
+def render(table: pa.Table) -> Iterator[str]:
+    """Lines grouped by exhibit, app and conversation, in the stored (deterministic) order."""
+    current = None
+    for row in table.to_pylist():
+        key = (row["exhibit_id"], row["app"], row["source_path"], row["conversation_id"])
+        if key != current:
+            current = key
+            title = f" \"{display(row['conversation_title'])}\"" if row["conversation_title"] else ""
+            yield ""
+            yield (f"== {display(row['exhibit_id'])} | {display(row['app'])} | conversation {display(row['conversation_id']) or '(none)'}{title}"
+                   f" | {display(row['source_path'])}")
+        arrow = "->" if row["direction"] == "outgoing" else ("<-" if row["direction"] == "incoming" else "--")
+        body = display(row["body"]) if row["body"] is not None else ""
+        extras = []
+        if row["kind"] != "text":
+            extras.append(f"[{row['kind']}]")
+        for attachment in row["attachments"] or ():
+            extras.append(f"[file {display(attachment['file_name'] or attachment['local_path']) or '?'}"
+                          + (f" sha256 {attachment['sha256'][:16]}...]" if attachment["sha256"] else "]"))
+        if row["record_state"] != "live":
+            extras.append(f"[{row['record_state']}]")
+        when = row["sent"] or row["received"]
+        text = " ".join([body] + extras if body else extras)
+        yield f"{_time(when)} {arrow} {_who(row)}: {text}  ({row['source_table']}#{row['source_row_id']})"

@@ -1,0 +1,130 @@
+"""End to end: phone images holding chat databases, ingested with `exhibit ingest`, give every message
+in messages.parquet with its provenance, attachments tied to artefacts, WAL-only rows marked, and every
+unreadable store as a row in errors.parquet."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tarfile
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from ingest.cli import main
+from tests.chat.helpers import build_database
+from tests.chat.test_android_sms import SCHEMA
+from tests.conftest import require_tool
+from tests.images import make_ext4, sha256_file
+
+TELEPHONY = "data/data/com.android.providers.telephony/databases"
+PART_PATH = "/data/user_de/0/com.android.providers.telephony/app_parts/PART_1700000000_IMG_0001.jpg"
+PICTURE = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00picture sent by MMS\xff\xd9"
+
+
+def _android_tree(root: Path) -> None:
+    """An Android userdata layout: mmssms.db whose WAL holds one message not yet checkpointed, the MMS
+    picture it refers to, an unrelated SQLite database, and a zip named like a chat database."""
+    databases = root / TELEPHONY
+    databases.mkdir(parents=True)
+    live = root.parent / "live"
+    live.mkdir()
+    db = build_database(live / "mmssms.db", SCHEMA, {
+        "sms": [(1, 1, "+15550001", 1700000000000, 1699999999000, 1, 1, None, "first \u202eevil\u202c text", None)],
+        "pdu": [(1, 1, 1700000100, 0, 2, 1, None, 128)],
+        "part": [(1, 1, 0, "image/jpeg", "IMG_0001.jpg", None, None, PART_PATH, None)],
+        "addr": [(1, 1, None, "+15550001", 151, 106)],
+    }, journal_mode="wal")
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA wal_autocheckpoint=0")
+    connection.execute("INSERT INTO sms VALUES (2, 1, '+15550001', 1700000200000, 0, 0, 1, NULL, 'only in the WAL', NULL)")
+    connection.commit()
+    for suffix in ("", "-wal", "-shm"):
+        shutil.copyfile(live / f"mmssms.db{suffix}", databases / f"mmssms.db{suffix}")
+    connection.close()
+    part = root / PART_PATH.lstrip("/")
+    part.parent.mkdir(parents=True)
+    part.write_bytes(PICTURE)
+    other = root / "data/data/com.example.notes/databases"
+    other.mkdir(parents=True)
+    build_database(other / "notes.db", "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);", {"notes": [(1, "not a chat")]})
+    fake = root / "data/data/com.android.providers.telephony.backup/databases"
+    fake.mkdir(parents=True)
+    (fake / "mmssms.db").write_bytes(b"PK\x03\x04" + b"\x00" * 60)
+
+
+def _ingest(source: Path, out: Path, *extra: str) -> tuple[int, str, Path]:
+    result = CliRunner().invoke(main, ["ingest", str(source), "--case", "OP-1", "--exhibit", "PHONE/1", "--out", str(out), "--workers", "2", *extra],
+                                catch_exceptions=False)
+    return result.exit_code, result.output, out / "OP-1" / "PHONE%2F1"
+
+
+@pytest.fixture(scope="module")
+def android_ingest(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
+    require_tool("mkfs.ext4")
+    folder = tmp_path_factory.mktemp("android")
+    staging = folder / "tree"
+    staging.mkdir()
+    _android_tree(staging)
+    image = make_ext4(staging, folder / "userdata.raw", "8M")
+    before = sha256_file(image)
+    code, output, exhibit = _ingest(image, folder / "cases")
+    assert code == 0, output
+    assert sha256_file(image) == before
+    return image, exhibit, {"output": output}
+
+
+def _rows(exhibit: Path, name: str) -> list[dict]:
+    return pq.read_table(exhibit / f"{name}.parquet").to_pylist()
+
+
+def test_messages_with_provenance_wal_state_and_attachment(android_ingest: tuple[Path, Path, dict]) -> None:
+    _image, exhibit, _ = android_ingest
+    messages = _rows(exhibit, "messages")
+    artefacts = {row["path"]: row for row in _rows(exhibit, "artefacts")}
+    db = artefacts[f"/{TELEPHONY}/mmssms.db"]
+    assert [(m["source_table"], m["source_row_id"], m["record_state"]) for m in messages] == [
+        ("sms", 1, "live"), ("sms", 2, "wal_only"), ("pdu", 1, "live")]
+    assert [m["message_index"] for m in messages] == [0, 1, 2]
+    for message in messages:
+        assert (message["source_path"], message["source_sha256"], message["source_entry_index"]) == (db["path"], db["sha256"], db["entry_index"])
+        assert (message["case_id"], message["exhibit_id"], message["parser"], message["parser_version"]) == ("OP-1", "PHONE/1", "android_sms", "1")
+    assert messages[0]["body"] == "first \u202eevil\u202c text"
+    picture = artefacts[PART_PATH]
+    assert messages[2]["attachments"] == [{"file_name": "IMG_0001.jpg", "mime_type": "image/jpeg", "size": None, "local_path": PART_PATH,
+                                           "artefact_path": PART_PATH, "sha256": picture["sha256"]}]
+    assert picture["sha256"] == __import__("hashlib").sha256(PICTURE).hexdigest()
+
+
+def test_unreadable_store_is_an_error_row_and_unrelated_database_is_silent(android_ingest: tuple[Path, Path, dict]) -> None:
+    _image, exhibit, _ = android_ingest
+    parse_rows = [e for e in _rows(exhibit, "errors") if e["stage"] == "parse"]
+    assert [(e["kind"], e["path"], e["parser"]) for e in parse_rows] == [
+        ("not_sqlite", "/data/data/com.android.providers.telephony.backup/databases/mmssms.db", "android_sms")]
+
+
+def test_chats_command_prints_escaped_conversation(android_ingest: tuple[Path, Path, dict]) -> None:
+    _image, exhibit, _ = android_ingest
+    result = CliRunner().invoke(main, ["chats", str(exhibit.parent), "--app", "sms"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line]
+    assert lines[0] == f"== PHONE/1 | Android SMS/MMS | conversation 1 | /{TELEPHONY}/mmssms.db"
+    assert lines[1] == "2023-11-14 22:13:19Z <- +15550001: first \\u202eevil\\u202c text  (sms#1)"
+    assert lines[2] == "2023-11-14 22:16:40Z <- +15550001: only in the WAL [wal_only]  (sms#2)"
+    assert lines[3].startswith("2023-11-14 22:15:00Z -> me: [media] [file IMG_0001.jpg sha256 ")
+    assert lines[4] == "3 messages"
+    grep = CliRunner().invoke(main, ["chats", str(exhibit.parent), "--grep", "WAL"])
+    assert [line for line in grep.output.splitlines() if " <- " in line] == [lines[2]]
+
+
+def test_chats_can_be_turned_off(tmp_path: Path) -> None:
+    staging = tmp_path / "tree"
+    staging.mkdir()
+    _android_tree(staging)
+    config = tmp_path / "no-chats.toml"
+    config.write_text("[chats]\nenabled = false\n")
+    code, output, exhibit = _ingest(staging, tmp_path / "cases", "--config", str(config))
+    assert code == 0, output
+    assert pq.read_table(exhibit / "messages.parquet").num_rows == 0
