@@ -21,11 +21,11 @@ from manifests.records import Participant, UndecodedText
 from manifests.text import display
 from parsers.artefact import Catalog
 from parsers.chat.driver import ParsedMessage, is_candidate, parse_artefact
-from parsers.chat.registry import all_parsers, file_parsers
+from parsers.chat.registry import all_parsers
 
 SQLITE_MIMES = frozenset({"application/vnd.sqlite3", "application/x-sqlite3"})
-TEXT_MIMES = frozenset({"text/plain", "application/json", "text/html", "text/csv"})
-SIBLING_SUFFIXES = (b"-wal", b"-journal", b"-shm")
+# SQLite's own sidecars, and Messenger's threads_db2-uid (the owner's id beside its database).
+SIBLING_SUFFIXES = (b"-wal", b"-journal", b"-shm", b"-uid")
 COPY_CHUNK = 1 << 20
 
 
@@ -112,7 +112,6 @@ class CandidateCollector:
 
     candidates: list[Candidate] = field(default_factory=list)
     globs: tuple[tuple[str, ...], tuple[str, ...]] = field(default_factory=_path_globs)
-    any_file_parsers: bool = field(default_factory=lambda: bool(file_parsers()))
 
     def consider(self, row: dict, recipe: VolumeRecipe, target: list | None) -> None:
         if target is None or row.get("content_status") != "hashed" or row.get("data_stream") is not None:
@@ -121,27 +120,45 @@ class CandidateCollector:
         lowered = path_bytes.decode("utf-8", "surrogateescape").lower()
         parse_globs, companion_globs = self.globs
         mime = row.get("mime_type")
-        parse = (mime in SQLITE_MIMES or any(fnmatch.fnmatchcase(lowered, g) for g in parse_globs)
-                 or (self.any_file_parsers and mime in TEXT_MIMES))
-        keep = parse or path_bytes.endswith(SIBLING_SUFFIXES) or any(fnmatch.fnmatchcase(lowered, g) for g in companion_globs)
+        parse = mime in SQLITE_MIMES or any(fnmatch.fnmatchcase(lowered, g) for g in parse_globs)
+        # A deleted -wal or contacts file beside a live database would be read as if current: siblings
+        # and companions are taken from allocated entries only (a deleted database itself is parsed).
+        helper = not row.get("deleted") and (path_bytes.endswith(SIBLING_SUFFIXES) or any(fnmatch.fnmatchcase(lowered, g) for g in companion_globs))
+        keep = parse or helper
         if keep:
             self.candidates.append(Candidate(entry_index=row["entry_index"], path=path_bytes.decode("latin-1"), path_spec=row["path_spec"],
                                              sha256=row.get("sha256"), size=row["size"] or 0, recipe=asdict(recipe), target=list(target),
                                              parse=parse))
 
 
-def unit_json(candidates: list[Candidate], index: int, keys: dict[str, str]) -> str:
-    """A chat unit: the whole candidate catalog and which one to parse (keys stay in memory only)."""
-    return json.dumps({"parse": index, "catalog": [asdict(c) for c in candidates], "keys": keys})
+def write_catalog(candidates: list[Candidate], folder: Path) -> Path:
+    """The candidate catalog as one JSON file in the scratch folder, read once by each worker."""
+    path = folder / "chat-catalog.json"
+    path.write_text(json.dumps([asdict(c) for c in candidates]), encoding="utf-8")
+    return path
+
+
+def unit_json(catalog_file: Path, index: int, keys: dict[str, str]) -> str:
+    """A chat unit: which catalog entry to parse (keys travel in memory only, never to a file)."""
+    return json.dumps({"catalog_file": str(catalog_file), "parse": index, "keys": keys})
+
+
+_CATALOGS: dict[str, tuple[list[ImageArtefact], Catalog]] = {}
+
+
+def _catalog(path: str) -> tuple[list[ImageArtefact], Catalog]:
+    if path not in _CATALOGS:
+        _CATALOGS.clear()
+        artefacts = [ImageArtefact(Candidate(**c)) for c in json.loads(Path(path).read_text(encoding="utf-8"))]
+        _CATALOGS[path] = (artefacts, Catalog.of(artefacts))
+    return _CATALOGS[path]
 
 
 def run_chat_unit(unit: str) -> dict:
     """Worker side: parse one candidate; rows for messages.parquet and problems as plain dicts."""
     data = json.loads(unit)
-    candidates = [Candidate(**c) for c in data["catalog"]]
-    artefacts = [ImageArtefact(c) for c in candidates]
+    artefacts, catalog = _catalog(data["catalog_file"])
     main = artefacts[data["parse"]]
-    catalog = Catalog.of(artefacts)
     try:
         head = main.read_head(4096)
     except OSError as error:
@@ -284,5 +301,5 @@ def _resolve_one(attachment: dict, by_name: dict[bytes, list[tuple[list[str], by
     attachment["sha256"] = sha256
 
 
-__all__ = ["Candidate", "CandidateCollector", "resolve_attachments", "run_chat_unit", "unit_json", "parser_metadata"]
+__all__ = ["Candidate", "CandidateCollector", "resolve_attachments", "run_chat_unit", "unit_json", "write_catalog", "parser_metadata"]
 

@@ -336,11 +336,13 @@ def _chat_phase(collector: chats.CandidateCollector, executor: _Executor, output
     table = output.open_table(MESSAGES, {**metadata, **chats.parser_metadata()})
     candidates = collector.candidates
     keys = dict(request.app_keys)
-    futures = [executor.submit(chats.run_chat_unit, chats.unit_json(candidates, index, keys))
-               for index, candidate in enumerate(candidates) if candidate.parse]
     rows: list[dict] = []
-    for future in futures:
-        result = future.result()
+    with tempfile.TemporaryDirectory(prefix="exhibit-chats-", dir=os.environ.get("EXHIBIT_SCRATCH")) as scratch:
+        catalog_file = chats.write_catalog(candidates, Path(scratch))
+        futures = [executor.submit(chats.run_chat_unit, chats.unit_json(catalog_file, index, keys))
+                   for index, candidate in enumerate(candidates) if candidate.parse]
+        results = [future.result() for future in futures]
+    for result in results:
         if result["messages"]:
             progress.chat_stores += 1
         rows.extend(result["messages"])

@@ -38,10 +38,10 @@ def read_messages(exhibit_folder: Path, chat_filter: ChatFilter) -> pa.Table:
     return table
 
 
-def _time(value: datetime | None) -> str:
-    if value is None:
+def _time(nanoseconds: int | None) -> str:
+    if nanoseconds is None:
         return "(no time)".ljust(20)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return datetime.fromtimestamp(nanoseconds // 1_000_000_000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _who(row: dict) -> str:
@@ -56,6 +56,9 @@ def _who(row: dict) -> str:
 def render(table: pa.Table) -> Iterator[str]:
     """Lines grouped by exhibit, app and conversation, in the stored (deterministic) order."""
     current = None
+    for name in ("sent", "received"):
+        # Nanosecond times (Apple's) do not fit a datetime: read them as integers.
+        table = table.set_column(table.schema.get_field_index(name), name, table[name].cast(pa.int64()))
     for row in table.to_pylist():
         key = (row["exhibit_id"], row["app"], row["source_path"], row["conversation_id"])
         if key != current:
@@ -74,6 +77,6 @@ def render(table: pa.Table) -> Iterator[str]:
                           + (f" sha256 {attachment['sha256'][:16]}...]" if attachment["sha256"] else "]"))
         if row["record_state"] != "live":
             extras.append(f"[{row['record_state']}]")
-        when = row["sent"] or row["received"]
+        when = row["sent"] if row["sent"] is not None else row["received"]
         text = " ".join([body] + extras if body else extras)
         yield f"{_time(when)} {arrow} {_who(row)}: {text}  ({row['source_table']}#{row['source_row_id']})"

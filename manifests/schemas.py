@@ -176,7 +176,7 @@ ERRORS = Table(
         Column("error_index", pa.int64(), "Order in which the problem was recorded (deterministic for the same input and configuration).", False),
         Column("stage", pa.string(), "source, scan, volume, walk, read, identify, verify or parse (a chat or media parser).", False),
         Column("kind", pa.string(), "Short machine-readable kind: read_error, locked_volume, unsupported_volume, corrupt_entry, ...", False),
-        Column("severity", pa.string(), "error (data could not be read) or warning (data read, something is odd).", False),
+        Column("severity", pa.string(), "error (data could not be read), warning (data read, something is odd) or info (a fact worth knowing, e.g. a contacts-only chat store).", False),
         Column("volume_index", pa.int32(), "Volume the problem belongs to, if any."),
         Column("path", pa.string(), "Path of the artefact for display (escaped), if any."),
         Column("path_spec", pa.string(), "dfVFS path specification (JSON) of the artefact or volume, if any."),

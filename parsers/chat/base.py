@@ -41,6 +41,9 @@ class ChatParser:
     app: ClassVar[str]
     platform: ClassVar[str]
     paths: ClassVar[tuple[str, ...]] = ()
+    # Other files the parser reads through the catalog (e.g. NSURLCache's fsCachedData/*), so that
+    # ingest hands them over although they are neither databases nor exports.
+    companions: ClassVar[tuple[str, ...]] = ()
 
     def path_matches(self, path: str) -> bool:
         import fnmatch
@@ -98,7 +101,10 @@ class ParseContext:
 
     def each(self, rows: Iterable[sqlite3.Row], table: str, convert: Callable[[sqlite3.Row], Message | None],
              row_id_column: str = "rowid") -> Iterator[Message]:
-        """convert() every row; a row that raises one of ROW_ERRORS becomes a warning, the rest go on."""
+        """convert() every row; a row that raises one of ROW_ERRORS becomes a warning, the rest go on.
+
+        Any subscriptable row works (export parsers pass their own items); `row[row_id_column]` names it.
+        """
         for row in rows:
             try:
                 message = convert(row)

@@ -15,7 +15,7 @@ from typing import Mapping
 
 from manifests.records import Message, ParseWarning
 from parsers.artefact import Artefact, Catalog
-from parsers.chat.base import ChatParser, FileChatParser, ParseContext, SqliteChatParser, Variant
+from parsers.chat.base import ChatParser, ParseContext, SqliteChatParser, Variant
 from parsers.chat.registry import file_parsers, sqlite_parsers
 from parsers.sqlite_store import Database, NotSQLiteError, _schema_tables, is_sqlite_head, open_copy
 
@@ -70,6 +70,12 @@ def _parse_sqlite(artefact: Artefact, catalog: Catalog, keys: Mapping[str, str],
     try:
         database = open_copy(artefact, catalog, work / "db")
     except (NotSQLiteError, sqlite3.DatabaseError, OSError) as error:
+        encrypted = [p for p in path_matched if p.key_name is not None]
+        if encrypted and not isinstance(error, OSError):
+            # SQLCipher with a plaintext header (iOS Signal keeps the first 32 bytes clear): SQLite
+            # sees its magic but cannot read the pages; the key holder's parser takes over.
+            _run_encrypted(encrypted, artefact, catalog, keys, work, result)
+            return
         if path_matched:
             names = ", ".join(p.name for p in path_matched)
             result.warnings.append(("", ParseWarning("database_unreadable", f"{artefact.path}: SQLite cannot read it ({error}); expected by {names}")))
@@ -100,11 +106,18 @@ def _run_sqlite_parser(parser: SqliteChatParser, variant: Variant, database: Dat
     # of the main file that the WAL removed are reported too (deleted, not yet checkpointed).
     main_rowids: dict[str, set[int]] = {}
     full_rowids: dict[str, set[int]] = {}
+    unknown: set[str] = set()
     for message in full:
         table = message.source_table
-        if table not in main_rowids:
-            main_rowids[table] = database.rowids(table, main_only=True)
-        in_main = message.source_row_id is None or message.source_row_id in main_rowids[table]
+        if table not in main_rowids and table not in unknown:
+            try:
+                main_rowids[table] = database.rowids(table, main_only=True)
+            except sqlite3.OperationalError as error:  # a WITHOUT ROWID table: no rowid to compare
+                unknown.add(table)
+                result.warnings.append((parser.name, ParseWarning("wal_state_unknown",
+                    f"{artefact.path}: table {table} has no rowid ({error}); its rows are reported live whether or not "
+                    "they are only in the WAL", table=table)))
+        in_main = message.source_row_id is None or table in unknown or message.source_row_id in main_rowids[table]
         result.messages.append(ParsedMessage(parser, message, "live" if in_main else "wal_only"))
         full_rowids.setdefault(table, set()).add(message.source_row_id)
     main_view = Database(artefact=artefact, connection=database.main_only, main_only=None, tables=_schema_tables(database.main_only))
@@ -112,12 +125,16 @@ def _run_sqlite_parser(parser: SqliteChatParser, variant: Variant, database: Dat
     if main_variant is None:
         return
     older = _collect(parser, lambda ctx: parser.parse(main_view, main_variant, ctx), artefact, catalog, keys, work / "main", ArtefactResult())
+    live_now: dict[str, set[int]] = {}
     for message in older:
         if message.source_row_id is None:
             continue
+        if message.source_table in unknown:
+            continue
         if message.source_row_id not in full_rowids.get(message.source_table, set()):
-            live_now = database.rowids(message.source_table)
-            if message.source_row_id not in live_now:
+            if message.source_table not in live_now:
+                live_now[message.source_table] = database.rowids(message.source_table)
+            if message.source_row_id not in live_now[message.source_table]:
                 result.messages.append(ParsedMessage(parser, message, "removed_in_wal"))
 
 
@@ -138,19 +155,27 @@ def _collect(parser: ChatParser, produce, artefact: Artefact, catalog: Catalog, 
     return messages
 
 
+def _run_encrypted(parsers: list[SqliteChatParser], artefact: Artefact, catalog: Catalog, keys: Mapping[str, str], work: Path,
+                   result: ArtefactResult) -> None:
+    """An encrypted store: parsed with its key, or one clear warning saying which key is missing."""
+    for parser in parsers:
+        key = keys.get(parser.key_name or "")
+        if key is None:
+            result.warnings.append((parser.name, ParseWarning("encrypted_no_key",
+                f"{artefact.path}: encrypted {parser.app} store; supply --app-key {parser.key_name}=KEY to read it")))
+            continue
+        messages = _collect(parser, lambda ctx, p=parser, k=key: p.parse_encrypted(artefact, k, ctx), artefact, catalog, keys,
+                            work / parser.name, result)
+        result.messages.extend(ParsedMessage(parser, m, "live") for m in messages)
+
+
 def _parse_other(artefact: Artefact, catalog: Catalog, keys: Mapping[str, str], work: Path, head: bytes, result: ArtefactResult) -> None:
     path = artefact.path
     for parser in sqlite_parsers():
         if not parser.path_matches(path):
             continue
         if parser.key_name is not None:
-            key = keys.get(parser.key_name)
-            if key is None:
-                result.warnings.append((parser.name, ParseWarning("encrypted_no_key",
-                    f"{path}: encrypted {parser.app} store; supply --app-key {parser.key_name}=KEY to read it")))
-                continue
-            messages = _collect(parser, lambda ctx, p=parser, k=key: p.parse_encrypted(artefact, k, ctx), artefact, catalog, keys, work / parser.name, result)
-            result.messages.extend(ParsedMessage(parser, m, "live") for m in messages)
+            _run_encrypted([parser], artefact, catalog, keys, work, result)
             continue
         result.warnings.append((parser.name, ParseWarning("not_sqlite",
             f"{path}: named like a {parser.app} database but is not SQLite (first bytes {head[:16].hex()}); "

@@ -4,6 +4,7 @@ unreadable store as a row in errors.parquet."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sqlite3
 import tarfile
@@ -77,7 +78,10 @@ def android_ingest(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
 
 
 def _rows(exhibit: Path, name: str) -> list[dict]:
-    return pq.read_table(exhibit / f"{name}.parquet").to_pylist()
+    """Rows as dicts; timestamps as integer nanoseconds (Apple stores nanoseconds; datetime cannot hold them)."""
+    from tests.conftest import Ingested
+
+    return Ingested(0, "", exhibit).table(name)
 
 
 def test_messages_with_provenance_wal_state_and_attachment(android_ingest: tuple[Path, Path, dict]) -> None:
@@ -95,7 +99,7 @@ def test_messages_with_provenance_wal_state_and_attachment(android_ingest: tuple
     picture = artefacts[PART_PATH]
     assert messages[2]["attachments"] == [{"file_name": "IMG_0001.jpg", "mime_type": "image/jpeg", "size": None, "local_path": PART_PATH,
                                            "artefact_path": PART_PATH, "sha256": picture["sha256"]}]
-    assert picture["sha256"] == __import__("hashlib").sha256(PICTURE).hexdigest()
+    assert picture["sha256"] == hashlib.sha256(PICTURE).hexdigest()
 
 
 def test_unreadable_store_is_an_error_row_and_unrelated_database_is_silent(android_ingest: tuple[Path, Path, dict]) -> None:
@@ -128,3 +132,76 @@ def test_chats_can_be_turned_off(tmp_path: Path) -> None:
     code, output, exhibit = _ingest(staging, tmp_path / "cases", "--config", str(config))
     assert code == 0, output
     assert pq.read_table(exhibit / "messages.parquet").num_rows == 0
+
+
+IOS_SMS = "amandawills__CS426-iphone-sms-forensics/sms.db"
+IOS_WHATSAPP = ("abrignoni__iLEAPP/admin/test/cases/data/whatsApp/testdata.whatsApp.whatsAppMessages.josh_ios15_ffs.zip.extracted/"
+                "filesystem2/mobile/Containers/Shared/AppGroup/694FBBC5-2E69-480A-A25B-FF8CC038BEF8/ChatStorage.sqlite")
+IOS_WHATSAPP_CONTACTS = ("abrignoni__iLEAPP/admin/test/cases/data/whatsApp/testdata.whatsApp.whatsAppCallHistory.josh_ios15_ffs.zip.extracted/"
+                         "filesystem2/mobile/Containers/Shared/AppGroup/694FBBC5-2E69-480A-A25B-FF8CC038BEF8/ContactsV2.sqlite")
+ANDROID_WHATSAPP = "code-kuuhaku__lab-whatsapp/msgstore.db"
+ANDROID_WHATSAPP_CONTACTS = "code-kuuhaku__lab-whatsapp/wa.db"
+IOS_ATTACHMENT = "private/var/mobile/Library/SMS/Attachments/2d/13/D98C451D-FDE9-4BD9-8BB6-DC4BF0B84881/IMG_0067.jpg"
+
+
+def _add(archive: tarfile.TarFile, source: Path, name: str) -> None:
+    """Add a corpus file (and its -wal/-shm) under `name`; tarfile only reads the corpus."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path = source.with_name(source.name + suffix)
+        if path.exists():
+            archive.add(path, arcname=name + suffix, recursive=False)
+
+
+def test_ios_tar_extraction_with_messages_whatsapp_and_an_attachment(tmp_path: Path) -> None:
+    from tests.chat.helpers import corpus_file
+
+    sms = corpus_file(IOS_SMS)
+    whatsapp = corpus_file(IOS_WHATSAPP)
+    contacts = corpus_file(IOS_WHATSAPP_CONTACTS)
+    group = "private/var/mobile/Containers/Shared/AppGroup/694FBBC5-2E69-480A-A25B-FF8CC038BEF8"
+    picture = tmp_path / "IMG_0067.jpg"
+    picture.write_bytes(b"\xff\xd8\xff\xe0 stand-in for the picture the message refers to \xff\xd9")
+    archive_path = tmp_path / "iphone.tar"
+    with tarfile.open(archive_path, "w", format=tarfile.PAX_FORMAT) as archive:
+        _add(archive, sms, "private/var/mobile/Library/SMS/sms.db")
+        _add(archive, whatsapp, f"{group}/ChatStorage.sqlite")
+        _add(archive, contacts, f"{group}/ContactsV2.sqlite")
+        archive.add(picture, arcname=IOS_ATTACHMENT)
+    sources = {p: sha256_file(p) for p in (sms, whatsapp, contacts, sms.with_name("sms.db-wal"), whatsapp.with_name("ChatStorage.sqlite-wal"))}
+    code, output, exhibit = _ingest(archive_path, tmp_path / "cases")
+    assert code == 0, output
+    assert {p: sha256_file(p) for p in sources} == sources
+    messages = _rows(exhibit, "messages")
+    by_parser: dict[str, int] = {}
+    for message in messages:
+        by_parser[message["parser"]] = by_parser.get(message["parser"], 0) + 1
+    assert by_parser == {"apple_messages": 105, "whatsapp_ios": 32}  # CHATS.tsv: message 105, ZWAMESSAGE 32
+    # Walk order (a TAR is walked in member order), then each parser's own order.
+    assert [m["source_path"] for m in messages] == ["/private/var/mobile/Library/SMS/sms.db"] * 105 + [f"/{group}/ChatStorage.sqlite"] * 32
+    attached = [a for m in messages for a in (m["attachments"] or []) if a["local_path"] and a["local_path"].endswith("IMG_0067.jpg")]
+    assert len(attached) == 1
+    assert (attached[0]["artefact_path"], attached[0]["sha256"]) == (f"/{IOS_ATTACHMENT}", sha256_file(picture))
+    assert [e for e in _rows(exhibit, "errors") if e["stage"] == "parse"] == []
+
+
+def test_android_image_with_whatsapp_and_names_from_wa_db(tmp_path: Path) -> None:
+    from tests.chat.helpers import corpus_file
+
+    require_tool("mkfs.ext4")
+    staging = tmp_path / "tree"
+    databases = staging / "data/data/com.whatsapp/databases"
+    databases.mkdir(parents=True)
+    shutil.copyfile(corpus_file(ANDROID_WHATSAPP), databases / "msgstore.db")
+    shutil.copyfile(corpus_file(ANDROID_WHATSAPP_CONTACTS), databases / "wa.db")
+    fake = staging / "media/0/WhatsApp/Databases"
+    fake.mkdir(parents=True)
+    (fake / "msgstore.db").write_bytes(b"\x00\x01 encrypted backup, not SQLite")
+    image = make_ext4(staging, tmp_path / "userdata.raw", "8M")
+    code, output, exhibit = _ingest(image, tmp_path / "cases")
+    assert code == 0, output
+    messages = _rows(exhibit, "messages")
+    assert len(messages) == 47  # CHATS.tsv: legacy messages table, 47 rows
+    assert {m["parser"] for m in messages} == {"whatsapp_android"}
+    assert any(m["sender_name"] for m in messages), "names come from wa.db"
+    parse_rows = [(e["kind"], e["path"], e["parser"]) for e in _rows(exhibit, "errors") if e["stage"] == "parse"]
+    assert parse_rows == [("not_sqlite", "/media/0/WhatsApp/Databases/msgstore.db", "whatsapp_android")]

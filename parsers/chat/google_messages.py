@@ -1,0 +1,145 @@
+"""Google Messages on Android: bugle_db (com.google.android.apps.messaging/databases/bugle_db).
+
+Google Messages grew out of AOSP Messaging ("Bugle"), whose DatabaseHelper documents the base
+schema; Google's app keeps those tables and adds columns. Facts (read for facts only from AOSP
+platform/packages/apps/Messaging src/com/android/messaging/datamodel/DatabaseHelper.java,
+data/ParticipantData.java, data/MessageData.java and ALEAPP's googleMessages module,
+abrignoni/ALEAPP scripts/artifacts/googleMessages.py; written in our own words):
+- `messages`: `_id` (INTEGER PRIMARY KEY AUTOINCREMENT), `conversation_id` -> conversations._id,
+  `sender_id` -> participants._id, `sent_timestamp` and `received_timestamp` (Unix ms),
+  `message_protocol` (0 SMS, 1 MMS), `message_status` (1..9 outgoing states: 1 complete,
+  2 delivered, 3 draft, 4 yet to send, 5 sending, 6 resending, 7 awaiting retry, 8 failed,
+  9 failed emergency number; 100..107 incoming states: 100 complete, 101..106 MMS download
+  states, 107 expired), `seen`, `read` (0/1), `mms_subject`.
+- `parts`: `_id`, `message_id`, `text` (text parts), `uri` (content URI of a media part),
+  `content_type`, `conversation_id`; newer Google Messages builds add `file_size_bytes`
+  (-1 unknown) and `local_cache_path` (ALEAPP notes older generations lack both): two variants.
+- `participants`: `_id`, `sub_id` (-2 = someone other than the device owner; any other value is a
+  "self" participant for a SIM), `normalized_destination` (E.164 number or email),
+  `display_destination`, `full_name` (from the phone's contacts, copied into this table).
+- `conversations`: `_id`, `name`; `conversation_participants(conversation_id, participant_id)`
+  lists the members other than the owner.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Iterator
+
+from manifests.records import Attachment, Message, Participant
+from parsers.chat.base import ParseContext, SqliteChatParser, Variant
+from parsers.chat.times import unix_ms
+from parsers.sqlite_store import Database
+
+OTHER_THAN_SELF = -2
+TEXT_TYPES = ("text/plain",)
+STATUSES = {1: "outgoing complete", 2: "outgoing delivered", 3: "outgoing draft", 4: "outgoing yet to send", 5: "outgoing sending",
+            6: "outgoing resending", 7: "outgoing awaiting retry", 8: "outgoing failed", 9: "outgoing failed emergency number",
+            100: "incoming complete", 101: "incoming yet to manual download", 102: "incoming retrying manual download",
+            103: "incoming manual downloading", 104: "incoming retrying auto download", 105: "incoming auto downloading",
+            106: "incoming download failed", 107: "incoming expired or not available"}
+PROTOCOLS = {0: "sms", 1: "mms"}
+
+MESSAGE_SQL = """SELECT _id, conversation_id, sender_id, sent_timestamp, received_timestamp, message_protocol, message_status,
+seen, read, mms_subject FROM messages ORDER BY _id"""
+PARTS_CURRENT_SQL = """SELECT _id, message_id, text, uri, content_type, file_size_bytes, local_cache_path FROM parts
+ORDER BY message_id, _id"""
+PARTS_OLD_SQL = """SELECT _id, message_id, text, uri, content_type, NULL AS file_size_bytes, NULL AS local_cache_path FROM parts
+ORDER BY message_id, _id"""
+PARTICIPANT_SQL = "SELECT _id, sub_id, normalized_destination, display_destination, full_name FROM participants"
+CONVERSATION_SQL = "SELECT _id, name FROM conversations"
+MEMBER_SQL = "SELECT conversation_id, participant_id FROM conversation_participants ORDER BY conversation_id, _id"
+
+BASE = {
+    "messages": ("_id", "conversation_id", "sender_id", "sent_timestamp", "received_timestamp", "message_protocol", "message_status",
+                 "seen", "read", "mms_subject"),
+    "participants": ("_id", "sub_id", "normalized_destination", "display_destination", "full_name"),
+    "conversations": ("_id", "name"),
+    "conversation_participants": ("_id", "conversation_id", "participant_id"),
+}
+OLD_PARTS = ("_id", "message_id", "text", "uri", "content_type")
+
+
+class GoogleMessages(SqliteChatParser):
+    name = "google_messages"
+    version = "1"
+    app = "Google Messages"
+    platform = "Android"
+    paths = ("*/com.google.android.apps.messaging/databases/bugle_db",)
+    variants = (
+        Variant("current", {**BASE, "parts": OLD_PARTS + ("file_size_bytes", "local_cache_path")}),
+        Variant("old", {**BASE, "parts": OLD_PARTS}),
+    )
+
+    def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
+        people = {row["_id"]: row for row in database.query(PARTICIPANT_SQL)}
+        titles = {row["_id"]: row["name"] for row in database.query(CONVERSATION_SQL)}
+        members: dict[int, list[Participant]] = {}
+        for row in database.query(MEMBER_SQL):
+            person = people.get(row["participant_id"])
+            if person is not None:
+                members.setdefault(row["conversation_id"], []).append(_participant(person))
+        parts: dict[int, list[sqlite3.Row]] = {}
+        for row in database.query(PARTS_CURRENT_SQL if variant.name == "current" else PARTS_OLD_SQL):
+            parts.setdefault(row["message_id"], []).append(row)
+        yield from context.each(database.query(MESSAGE_SQL), "messages",
+                                lambda row: _message(row, people, titles, members, parts.get(row["_id"], []), context), "_id")
+
+
+def _participant(person: sqlite3.Row) -> Participant:
+    return Participant(person["normalized_destination"], person["full_name"])
+
+
+def _direction(sender: sqlite3.Row | None) -> str:
+    """AOSP's rule: sub_id -2 marks a participant other than the owner; any other value is the owner."""
+    if sender is None or sender["sub_id"] is None:
+        return "unknown"
+    return "incoming" if sender["sub_id"] == OTHER_THAN_SELF else "outgoing"
+
+
+def _attachment(part: sqlite3.Row) -> Attachment:
+    size = part["file_size_bytes"]
+    uri = part["uri"]
+    return Attachment(file_name=uri.rsplit("/", 1)[-1] if uri else None, mime_type=part["content_type"],
+                      size=size if isinstance(size, int) and size >= 0 else None, local_path=part["local_cache_path"] or uri)
+
+
+def _time(row: sqlite3.Row, column: str, context: ParseContext) -> int | None:
+    return context.time(row[column], unix_ms, table="messages", row_id=row["_id"], field=column)
+
+
+def _details(row: sqlite3.Row, sender: sqlite3.Row | None) -> dict[str, str]:
+    status, protocol = row["message_status"], row["message_protocol"]
+    details = {"message_status": f"{status} ({STATUSES.get(status, 'unknown')})",
+               "message_protocol": f"{protocol} ({PROTOCOLS.get(protocol, 'unknown')})",
+               "read": str(row["read"]), "seen": str(row["seen"])}
+    if row["mms_subject"] is not None:
+        details["mms_subject"] = row["mms_subject"]
+    if sender is not None:
+        details["sender_sub_id"] = str(sender["sub_id"])
+    return details
+
+
+def _message(row: sqlite3.Row, people: dict[int, sqlite3.Row], titles: dict[int, str | None],
+             members: dict[int, list[Participant]], parts: list[sqlite3.Row], context: ParseContext) -> Message:
+    row_id = row["_id"]
+    sender_row = people.get(row["sender_id"])
+    direction = _direction(sender_row)
+    sender = _participant(sender_row) if sender_row is not None else None
+    if sender is not None and sender.id is None and sender.name is None:
+        sender = None  # a self participant with no number recorded: the owner, unidentified
+    texts = [p["text"] for p in parts if p["content_type"] in TEXT_TYPES and p["text"] is not None]
+    attachments = tuple(_attachment(p) for p in parts if p["content_type"] not in TEXT_TYPES)
+    sent_column = "sent_timestamp" if row["sent_timestamp"] or direction != "outgoing" else "received_timestamp"
+    return Message(
+        source_table="messages", source_row_id=row_id, conversation_id=str(row["conversation_id"]),
+        conversation_title=titles.get(row["conversation_id"]), sender=sender,
+        recipients=tuple(members.get(row["conversation_id"], [])) if direction == "outgoing" else (),
+        direction=direction, sent=_time(row, sent_column, context), sent_raw=None if row[sent_column] is None else str(row[sent_column]),
+        received=_time(row, "received_timestamp", context) if direction == "incoming" else None,
+        body="\n".join(texts) if texts else None, kind="media" if attachments else "text", attachments=attachments,
+        account_id=sender.id if direction == "outgoing" and sender is not None else None, details=_details(row, sender_row),
+    )
+
+
+PARSER = GoogleMessages()

@@ -1,0 +1,287 @@
+"""Facebook Messenger on Android: current `msys_database_<uid>` and legacy `threads_db2`.
+
+Schema facts (own words; source: ALEAPP `scripts/artifacts/FacebookMessenger.py`, read for facts):
+- current (MSYS / "lightspeed" store, `databases/msys_database_<account id>`):
+  `messages`: `message_id`, `thread_key`, `sender_id`, `text`, `timestamp_ms` (Unix ms),
+  `is_admin_message` (1 = app-generated notice); `contacts`: `id`, `name`, `username`;
+  `attachments`: `message_id`, `title_text`, `subtitle_text` (call and location captions),
+  `filename`, `playable_url_mime_type`, `playable_url`; `reactions`: `message_id`, `reaction`,
+  `reaction_creation_timestamp_ms` (and `actor_id`); `participants`: `thread_key`, `contact_id`;
+  `threads`: `thread_key`, `thread_name`. The account id is the file name's suffix.
+- legacy (`databases/threads_db2`): `messages`: `msg_id`, `thread_key`, `text`, `sender` (JSON
+  {"user_key": "FACEBOOK:<id>", "name": ...}), `timestamp_ms`, `timestamp_sent_ms`, `msg_type`,
+  `attachments` (JSON list: filename, mime_type), `shares` (JSON list: name, description, href),
+  `generic_admin_message_extensible_data` (JSON; calls carry `call_duration`, `video`);
+  `thread_users`: `user_key`, `first_name`, `last_name`, `name`; `threads`: `thread_key`, `name`.
+  The account id is in a small text file `threads_db2-uid` beside the database.
+Columns beyond each variant's minimum are read only when present (names from fixed lists).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from typing import Any, Iterator
+
+from manifests.records import Attachment, Message, Participant
+from parsers.artefact import Artefact
+from parsers.chat.base import ParseContext, SqliteChatParser, Variant
+from parsers.chat.times import unix_ms
+from parsers.sqlite_store import Database
+
+MSYS_MESSAGE_COLUMNS = ("message_id", "thread_key", "sender_id", "text", "timestamp_ms")
+MSYS_OPTIONAL = ("is_admin_message", "is_unsent", "is_forwarded", "offline_threading_id", "reply_source_id")
+LEGACY_MESSAGE_COLUMNS = ("msg_id", "thread_key", "text", "sender", "timestamp_ms")
+LEGACY_OPTIONAL = ("timestamp_sent_ms", "msg_type", "attachments", "shares", "generic_admin_message_extensible_data", "snippet")
+FACEBOOK_PREFIX = "FACEBOOK:"
+UID_FILE = re.compile(r"msys_database_(\d+)$")
+
+
+def select(database: Database, table: str, required: tuple[str, ...], optional: tuple[str, ...], order: str,
+           context: ParseContext) -> list[sqlite3.Row]:
+    """Rows with the required columns and those optional ones the table has (names from constants).
+
+    A WITHOUT ROWID table (not seen in samples, but possible in Meta's generated schemas) has no
+    rowid: the rows are still read, with source_row_id None and a warning saying WAL-only marking
+    cannot be done for them.
+    """
+    key = "rowid AS row_key"
+    if not has_rowid(database, table):
+        key = "NULL AS row_key"
+        context.warn("no_rowid", f"{table} is a WITHOUT ROWID table: rows have no row id and cannot be marked WAL-only", table=table)
+    columns = [key, *required, *(c for c in optional if database.has(table, c))]
+    return database.query(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
+
+
+def has_rowid(database: Database, table: str) -> bool:
+    rows = database.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE", (table,))
+    return not rows or "WITHOUT ROWID" not in " ".join(str(rows[0][0] or "").upper().split())
+
+
+def value(row: sqlite3.Row, column: str) -> Any:
+    """A column that may be absent from this schema version: None then."""
+    return row[column] if column in row.keys() else None
+
+
+def text_id(item: object) -> str | None:
+    return None if item is None else str(item)
+
+
+def names_by_id(database: Database) -> dict[str, str | None]:
+    """contacts.id -> contacts.name (MSYS / lightspeed)."""
+    return {str(r["id"]): r["name"] for r in database.query("SELECT id, name FROM contacts")}
+
+
+def group(rows: list[sqlite3.Row], key: str) -> dict[str, list[sqlite3.Row]]:
+    grouped: dict[str, list[sqlite3.Row]] = {}
+    for row in rows:
+        grouped.setdefault(str(row[key]), []).append(row)
+    return grouped
+
+
+def msys_reactions(database: Database) -> dict[str, list[sqlite3.Row]]:
+    if not database.has("reactions", "message_id", "reaction"):
+        return {}
+    actor = "actor_id" if database.has("reactions", "actor_id") else "NULL AS actor_id"
+    return group(database.query(f"SELECT message_id, reaction, {actor} FROM reactions ORDER BY message_id, actor_id, reaction"), "message_id")
+
+
+def msys_participants(database: Database) -> dict[str, list[str]]:
+    if not database.has("participants", "thread_key", "contact_id"):
+        return {}
+    members: dict[str, list[str]] = {}
+    for row in database.query("SELECT thread_key, contact_id FROM participants ORDER BY thread_key, contact_id"):
+        members.setdefault(str(row["thread_key"]), []).append(str(row["contact_id"]))
+    return members
+
+
+def msys_titles(database: Database) -> dict[str, str]:
+    if not database.has("threads", "thread_key", "thread_name"):
+        return {}
+    return {str(r["thread_key"]): r["thread_name"] for r in database.query("SELECT thread_key, thread_name FROM threads") if r["thread_name"]}
+
+
+def msys_message(row: sqlite3.Row, owner: str | None, names: dict[str, str | None], attachments: list[Attachment],
+                 captions: list[str], reactions: list[sqlite3.Row], members: list[str], title: str | None,
+                 context: ParseContext) -> Message:
+    """One MSYS / lightspeed `messages` row (shared by the Android and iOS stores)."""
+    row_id = row["row_key"]
+    sender_id = text_id(row["sender_id"])
+    details = {"message_id": str(row["message_id"])}
+    for column in ("is_admin_message", "offline_threading_id", "reply_source_id"):
+        if value(row, column) is not None:
+            details[column] = str(value(row, column))
+    if captions:
+        details["attachment_text"] = " | ".join(captions)
+    if reactions:
+        details["reactions"] = "; ".join(f"{r['actor_id']}:{r['reaction']}" if r["actor_id"] is not None else str(r["reaction"]) for r in reactions)
+    admin = value(row, "is_admin_message") == 1
+    is_call = any("call" in c.lower() for c in captions)
+    kind = "system" if admin else ("call" if is_call else ("media" if attachments else "text"))
+    unsent = value(row, "is_unsent")
+    forwarded = value(row, "is_forwarded")
+    direction = "unknown" if owner is None or sender_id is None else ("outgoing" if sender_id == owner else "incoming")
+    return Message(
+        source_table="messages", source_row_id=row_id, conversation_id=text_id(row["thread_key"]), conversation_title=title,
+        sender=Participant(sender_id, names.get(sender_id or "")) if sender_id else None,
+        recipients=tuple(Participant(m, names.get(m)) for m in members if m != sender_id), direction=direction,
+        sent=context.time(row["timestamp_ms"], unix_ms, table="messages", row_id=row_id, field="timestamp_ms"),
+        sent_raw=text_id(row["timestamp_ms"]), body=row["text"], kind="deleted" if unsent == 1 else kind,
+        attachments=tuple(attachments), is_deleted=None if unsent is None else unsent == 1,
+        is_forwarded=None if forwarded is None else forwarded == 1, account_id=owner, details=details,
+    )
+
+
+class MessengerAndroid(SqliteChatParser):
+    name = "messenger_android"
+    version = "1"
+    app = "Facebook Messenger"
+    platform = "Android"
+    paths = ("*/com.facebook.orca/databases/msys_database_*", "*/com.facebook.katana/databases/msys_database_*",
+             "*/com.facebook.orca/databases/threads_db2", "*/com.facebook.katana/databases/threads_db2")
+    variants = (
+        Variant("msys", {"messages": MSYS_MESSAGE_COLUMNS, "contacts": ("id", "name"), "threads": ("thread_key",)}),
+        Variant("threads_db2", {"messages": LEGACY_MESSAGE_COLUMNS, "thread_users": ("user_key",), "threads": ("thread_key",)}),
+    )
+
+    def match(self, database: Database) -> Variant | None:
+        # The iOS lightspeed store has the same message tables plus `_user_info`: messenger_ios reads it.
+        if database.has("_user_info", "facebook_user_id"):
+            return None
+        return super().match(database)
+
+    def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
+        if variant.name == "msys":
+            yield from self._msys(database, context)
+        else:
+            yield from self._legacy(database, context)
+
+    def _msys(self, database: Database, context: ParseContext) -> Iterator[Message]:
+        found = UID_FILE.search(context.artefact.path)
+        owner = found.group(1) if found else None
+        names = names_by_id(database)
+        attachments, captions = self._msys_attachments(database)
+        reactions = msys_reactions(database)
+        members = msys_participants(database)
+        titles = msys_titles(database)
+        rows = select(database, "messages", MSYS_MESSAGE_COLUMNS, MSYS_OPTIONAL, "timestamp_ms, message_id", context)
+        yield from context.each(rows, "messages", lambda r: msys_message(
+            r, owner, names, attachments.get(str(r["message_id"]), []), captions.get(str(r["message_id"]), []),
+            reactions.get(str(r["message_id"]), []), members.get(str(r["thread_key"]), []), titles.get(str(r["thread_key"])),
+            context), "row_key")
+
+    def _msys_attachments(self, database: Database) -> tuple[dict[str, list[Attachment]], dict[str, list[str]]]:
+        files: dict[str, list[Attachment]] = {}
+        captions: dict[str, list[str]] = {}
+        if not database.has("attachments", "message_id"):
+            return files, captions
+        wanted = ("title_text", "subtitle_text", "filename", "playable_url_mime_type", "playable_url")
+        columns = ["message_id", *(c if database.has("attachments", c) else f"NULL AS {c}" for c in wanted)]
+        for row in database.query(f"SELECT {', '.join(columns)} FROM attachments ORDER BY message_id, filename, title_text"):
+            key = str(row["message_id"])
+            if row["filename"] is not None or row["playable_url"] is not None or row["playable_url_mime_type"] is not None:
+                files.setdefault(key, []).append(Attachment(file_name=row["filename"], mime_type=row["playable_url_mime_type"],
+                                                            local_path=row["playable_url"]))
+            captions.setdefault(key, []).extend(t for t in (row["title_text"], row["subtitle_text"]) if t)
+        return files, captions
+
+    def _legacy(self, database: Database, context: ParseContext) -> Iterator[Message]:
+        owner = _legacy_owner(context.artefact, context)
+        names = self._legacy_names(database)
+        titles = {}
+        if database.has("threads", "thread_key", "name"):
+            titles = {str(r["thread_key"]): r["name"] for r in database.query("SELECT thread_key, name FROM threads") if r["name"]}
+        rows = select(database, "messages", LEGACY_MESSAGE_COLUMNS, LEGACY_OPTIONAL, "timestamp_ms, msg_id", context)
+        yield from context.each(rows, "messages", lambda r: self._legacy_message(r, owner, names, titles, context), "row_key")
+
+    def _legacy_names(self, database: Database) -> dict[str, str | None]:
+        wanted = ("name", "first_name", "last_name")
+        columns = ["user_key", *(c if database.has("thread_users", c) else f"NULL AS {c}" for c in wanted)]
+        names: dict[str, str | None] = {}
+        for row in database.query(f"SELECT {', '.join(columns)} FROM thread_users"):
+            full = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
+            names[_user_id(row["user_key"]) or ""] = row["name"] or full or None
+        return names
+
+    def _legacy_message(self, row: sqlite3.Row, owner: str | None, names: dict[str, str | None], titles: dict[str, str],
+                        context: ParseContext) -> Message:
+        row_id = row["row_key"]
+        details = {"msg_id": str(row["msg_id"])}
+        sender_json = _json(row["sender"], context, row_id, "sender")
+        sender = None
+        if isinstance(sender_json, dict):
+            user_id = _user_id(sender_json.get("user_key"))
+            if sender_json.get("user_key") is not None:
+                details["sender_user_key"] = str(sender_json["user_key"])
+            sender = Participant(user_id, names.get(user_id or "") or sender_json.get("name"))
+        for column in ("msg_type", "snippet"):
+            if value(row, column) is not None:
+                details[column] = str(value(row, column))
+        attachments = tuple(
+            Attachment(file_name=a.get("filename"), mime_type=a.get("mime_type"), size=a.get("file_size") if isinstance(a.get("file_size"), int) else None)
+            for a in _json_list(value(row, "attachments"), context, row_id, "attachments"))
+        for index, share in enumerate(_json_list(value(row, "shares"), context, row_id, "shares")):
+            for key in ("name", "description", "href"):
+                if share.get(key) is not None:
+                    details[f"share{index}_{key}"] = str(share[key])
+        admin = _json(value(row, "generic_admin_message_extensible_data"), context, row_id, "generic_admin_message_extensible_data")
+        kind = "media" if attachments else "text"
+        if isinstance(admin, dict):
+            kind = "call" if "call_duration" in admin else "system"
+            for key in ("call_duration", "video", "caller_id"):
+                if key in admin:
+                    details[key] = str(admin[key])
+        # timestamp_ms is the server's time of the message (what the app lists); the device's own
+        # send time, when recorded, is kept as text.
+        if value(row, "timestamp_sent_ms"):
+            details["timestamp_sent_ms"] = str(value(row, "timestamp_sent_ms"))
+        sent = context.time(row["timestamp_ms"], unix_ms, table="messages", row_id=row_id, field="timestamp_ms")
+        sender_id = sender.id if sender else None
+        outgoing = owner is not None and sender_id == owner
+        return Message(
+            source_table="messages", source_row_id=row_id, conversation_id=text_id(row["thread_key"]),
+            conversation_title=titles.get(str(row["thread_key"])), sender=sender,
+            direction="unknown" if owner is None or sender_id is None else ("outgoing" if outgoing else "incoming"),
+            sent=sent, sent_raw=text_id(row["timestamp_ms"]), body=row["text"], kind=kind,
+            attachments=attachments, account_id=owner, details=details,
+        )
+
+
+def _user_id(user_key: object) -> str | None:
+    """'FACEBOOK:1234' -> '1234' (the id MSYS and the uid file use); other keys kept whole."""
+    if user_key is None:
+        return None
+    key = str(user_key)
+    return key[len(FACEBOOK_PREFIX):] if key.startswith(FACEBOOK_PREFIX) else key
+
+
+def _json(raw: object, context: ParseContext, row_id: int, field: str) -> Any:
+    if raw is None or raw == "":
+        return None
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
+        context.warn("bad_json", f"{field}: {error}", table="messages", row_id=row_id, field=field)
+        return None
+
+
+def _json_list(raw: object, context: ParseContext, row_id: int, field: str) -> list[dict[str, Any]]:
+    parsed = _json(raw, context, row_id, field)
+    return [item for item in parsed if isinstance(item, dict)] if isinstance(parsed, list) else []
+
+
+def _legacy_owner(artefact: Artefact, context: ParseContext) -> str | None:
+    """The account id from `threads_db2-uid` beside the database, when the catalog holds it."""
+    uid_file = context.catalog.sibling(artefact, b"-uid")
+    if uid_file is None:
+        return None
+    try:
+        text = uid_file.read_head(64).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        context.warn("companion_unreadable", f"{uid_file.path}: {error}; directions unknown")
+        return None
+    return text if text.isdigit() else None
+
+
+PARSER = MessengerAndroid()

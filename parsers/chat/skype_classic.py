@@ -1,0 +1,227 @@
+"""Skype classic (desktop 3.x-7.x) `main.db`: chat messages, the call log and file transfers.
+
+Schema facts (read for facts only: the corpus databases themselves; IPED
+`iped-parsers/.../skype/SkypeMessage.java` and `SkypeSqliteV12.java`; plaso `skype.py` event names):
+- `Messages`: `id` (INTEGER PRIMARY KEY), `convo_id` -> `Conversations.id`, `author` (Skype name of the
+  writer), `from_dispname` (writer's display name as sent), `dialog_partner`, `timestamp` (Unix seconds),
+  `type` (what the row is: 61 text, 60 emote, 63 contacts sent, 64 SMS, 67 voice message, 68 file,
+  201 cloud media (URIObject), 50 contact request, 51 request accepted, 53 blocked, 10 members added,
+  12 member removed, 13 member left, 30 call started, 39 call ended, 110 birthday, 2/4 topic/conference
+  set), `chatmsg_type` (older sub-type, e.g. 3 plain, 7 special, 18 auth), `body_xml` (the text with
+  Skype's XML markup, kept exactly), `edited_by`/`edited_timestamp` (Unix seconds), `identities`
+  (members named by system rows; the SMS target for type 64), `sending_status`, `chatname`.
+- `Conversations`: `id`, `identity` (the partner's Skype name for type 1 dialogs, the chat id for
+  type 2 groups), `type`, `displayname`, `given_displayname`.
+- `Contacts`: `skypename`, `fullname`, `displayname`, `given_displayname` (the owner's own label).
+- `Accounts`: `skypename`, `fullname` of the profile owning the database.
+- `Calls`: `id`, `begin_timestamp` (Unix seconds), `is_incoming`, `host_identity`, `duration`
+  (seconds), `name`, `topic`, `is_conference`, `conv_dbid` -> `Conversations.id`.
+- `CallMembers`: `call_db_id` -> `Calls.id`, `identity`, `dispname`, `call_duration` (seconds): the
+  other parties of a call.
+- `Transfers`: `id`, `type` (1 incoming, 2 outgoing), `partner_handle`, `partner_dispname`, `status`,
+  `starttime`/`finishtime` (Unix seconds), `filepath`, `filename`, `filesize`, `chatmsg_guid` (the
+  `Messages.guid` of the chat row announcing it, when there is one), `convo_id`.
+A message edited to an empty `body_xml` is how the client records "remove message" (the row stays,
+the text is cleared, `edited_by`/`edited_timestamp` say who and when): is_deleted=True for it.
+A transfer whose `chatmsg_guid` names a message becomes that message's attachment; one without a
+message (older clients) is its own `media` message, so no file transfer is lost or counted twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Iterator
+
+from manifests.records import Attachment, Message, Participant
+from parsers.chat.base import ParseContext, SqliteChatParser, Variant
+from parsers.chat.times import unix_seconds
+from parsers.sqlite_store import Database
+
+KINDS = {61: "text", 60: "text", 64: "text", 63: "contact", 67: "media", 68: "media", 201: "media",
+         30: "call", 39: "call", 50: "system", 51: "system", 53: "system", 10: "system", 12: "system",
+         13: "system", 110: "system", 2: "system", 4: "system"}
+TYPE_NAMES = {61: "text", 60: "emote", 63: "contacts", 64: "sms", 67: "voice message", 68: "file",
+              201: "cloud media", 50: "contact request", 51: "request accepted", 53: "blocked",
+              10: "members added", 12: "member removed", 13: "member left", 30: "call started",
+              39: "call ended", 110: "birthday", 2: "topic set", 4: "conference created"}
+DIALOG = 1
+
+MESSAGES_SQL = ("SELECT id, convo_id, author, from_dispname, dialog_partner, timestamp, type, chatmsg_type, "
+                "body_xml, edited_by, edited_timestamp, identities, guid FROM Messages ORDER BY id")
+CONVERSATIONS_SQL = "SELECT id, identity, type, displayname, given_displayname FROM Conversations"
+CONTACTS_SQL = "SELECT skypename, fullname, displayname, given_displayname FROM Contacts"
+ACCOUNTS_SQL = "SELECT skypename, fullname FROM Accounts ORDER BY id"
+CALLS_SQL = "SELECT id, begin_timestamp, is_incoming, host_identity, duration, name, topic, is_conference, conv_dbid FROM Calls ORDER BY id"
+CALL_MEMBERS_SQL = "SELECT id, call_db_id, identity, dispname, call_duration FROM CallMembers ORDER BY call_db_id, id"
+TRANSFERS_SQL = ("SELECT id, type, partner_handle, partner_dispname, status, starttime, finishtime, filepath, filename, "
+                 "filesize, chatmsg_guid, convo_id FROM Transfers ORDER BY id")
+
+
+class SkypeClassic(SqliteChatParser):
+    name = "skype_classic"
+    version = "1"
+    app = "Skype classic"
+    platform = "Windows/macOS desktop"
+    paths = ("*/skype/*/main.db",)
+    variants = (
+        Variant("main_db", {"Messages": ("id", "convo_id", "author", "from_dispname", "dialog_partner", "timestamp",
+                                         "type", "chatmsg_type", "body_xml", "edited_by", "edited_timestamp",
+                                         "identities", "guid"),
+                            "Conversations": ("id", "identity", "type", "displayname", "given_displayname"),
+                            "Contacts": ("skypename", "fullname", "displayname", "given_displayname"),
+                            "Accounts": ("skypename", "fullname")}),
+    )
+
+    def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
+        names = _contact_names(database)
+        owner = _owner(database, names)
+        conversations = {row["id"]: row for row in database.query(CONVERSATIONS_SQL)}
+        transfers = database.query(TRANSFERS_SQL) if database.has("Transfers", "id", "type", "partner_handle", "partner_dispname",
+                                                                   "status", "starttime", "finishtime", "filepath", "filename",
+                                                                   "filesize", "chatmsg_guid", "convo_id") else []
+        by_guid: dict[bytes, list[sqlite3.Row]] = {}
+        for row in transfers:
+            if isinstance(row["chatmsg_guid"], bytes):
+                by_guid.setdefault(row["chatmsg_guid"], []).append(row)
+        rows = database.query(MESSAGES_SQL)
+        guids = {row["guid"] for row in rows if isinstance(row["guid"], bytes)}
+        yield from context.each(rows, "Messages", lambda r: self._message(r, owner, names, conversations, by_guid, context), "id")
+        if database.has("Calls", "id", "begin_timestamp", "is_incoming", "host_identity", "duration", "name", "topic",
+                        "is_conference", "conv_dbid"):
+            members: dict[int, list[sqlite3.Row]] = {}
+            if database.has("CallMembers", "id", "call_db_id", "identity", "dispname", "call_duration"):
+                for member in database.query(CALL_MEMBERS_SQL):
+                    members.setdefault(member["call_db_id"], []).append(member)
+            yield from context.each(database.query(CALLS_SQL), "Calls",
+                                    lambda r: self._call(r, members.get(r["id"], []), owner, names, conversations, context), "id")
+        loose = [row for row in transfers if row["chatmsg_guid"] not in guids]
+        yield from context.each(loose, "Transfers", lambda r: self._transfer(r, owner, names, conversations, context), "id")
+
+    def _message(self, row: sqlite3.Row, owner: Participant | None, names: dict[str, str],
+                 conversations: dict[int, sqlite3.Row], by_guid: dict[bytes, list[sqlite3.Row]], context: ParseContext) -> Message:
+        row_id = row["id"]
+        author = row["author"]
+        outgoing = owner is not None and author == owner.id
+        conversation = conversations.get(row["convo_id"])
+        sent = context.time(row["timestamp"], unix_seconds, table="Messages", row_id=row_id, field="timestamp")
+        edited = context.time(row["edited_timestamp"], unix_seconds, table="Messages", row_id=row_id, field="edited_timestamp")
+        kind_code = row["type"]
+        details = {"type": f"{kind_code} ({TYPE_NAMES.get(kind_code, 'unknown')})"}
+        for column in ("chatmsg_type", "from_dispname", "dialog_partner", "identities", "edited_by"):
+            if row[column] not in (None, ""):
+                details[column] = str(row[column])
+        attachments = tuple(_attachment(t) for t in by_guid.get(row["guid"], [])) if isinstance(row["guid"], bytes) else ()
+        sender = owner if outgoing else (Participant(author, names.get(author) or row["from_dispname"]) if author else None)
+        return Message(
+            source_table="Messages", source_row_id=row_id, conversation_id=_conversation_id(conversation, row["convo_id"]),
+            conversation_title=_title(conversation), sender=sender,
+            recipients=_recipients(outgoing, conversation, owner, names, row),
+            direction="outgoing" if outgoing else ("incoming" if owner is not None else "unknown"),
+            sent=sent, sent_raw=_text(row["timestamp"]), edited=edited, body=row["body_xml"],
+            kind=KINDS.get(kind_code, "unknown"), attachments=attachments,
+            is_edited=True if row["edited_timestamp"] else None,
+            is_deleted=True if row["edited_timestamp"] and row["body_xml"] == "" else None,
+            account_id=owner.id if owner else None, details=details,
+        )
+
+    def _call(self, row: sqlite3.Row, members: list[sqlite3.Row], owner: Participant | None, names: dict[str, str],
+              conversations: dict[int, sqlite3.Row], context: ParseContext) -> Message:
+        row_id = row["id"]
+        incoming = row["is_incoming"] == 1
+        host = row["host_identity"]
+        conversation = conversations.get(row["conv_dbid"])
+        details = {"is_incoming": _text(row["is_incoming"]) or ""}
+        for column in ("duration", "name", "topic", "is_conference", "host_identity"):
+            if row[column] not in (None, ""):
+                details[column] = str(row[column])
+        others = tuple(Participant(m["identity"], names.get(m["identity"]) or m["dispname"]) for m in members
+                       if m["identity"] and (owner is None or m["identity"] != owner.id))
+        if len(members) == 1 and members[0]["call_duration"] is not None:
+            details["call_duration"] = str(members[0]["call_duration"])
+        if incoming:
+            caller = host if host and (owner is None or host != owner.id) else (others[0].id if others else None)
+            sender = Participant(caller, names.get(caller)) if caller else None
+        else:
+            sender = owner
+        return Message(
+            source_table="Calls", source_row_id=row_id, conversation_id=_conversation_id(conversation, row["conv_dbid"]),
+            conversation_title=_title(conversation), sender=sender,
+            recipients=(((owner,) if owner else ()) if incoming else others),
+            direction="incoming" if incoming else ("outgoing" if row["is_incoming"] == 0 else "unknown"),
+            sent=context.time(row["begin_timestamp"], unix_seconds, table="Calls", row_id=row_id, field="begin_timestamp"),
+            sent_raw=_text(row["begin_timestamp"]), kind="call", account_id=owner.id if owner else None, details=details,
+        )
+
+    def _transfer(self, row: sqlite3.Row, owner: Participant | None, names: dict[str, str],
+                  conversations: dict[int, sqlite3.Row], context: ParseContext) -> Message:
+        row_id = row["id"]
+        outgoing = row["type"] == 2
+        partner = Participant(row["partner_handle"], names.get(row["partner_handle"]) or row["partner_dispname"]) if row["partner_handle"] else None
+        conversation = conversations.get(row["convo_id"])
+        finished = context.time(row["finishtime"], unix_seconds, table="Transfers", row_id=row_id, field="finishtime")
+        details = {"transfer_type": _text(row["type"]) or "", "status": _text(row["status"]) or ""}
+        if row["partner_dispname"] is not None:
+            details["partner_dispname"] = row["partner_dispname"]
+        return Message(
+            source_table="Transfers", source_row_id=row_id, conversation_id=_conversation_id(conversation, row["convo_id"]),
+            conversation_title=_title(conversation), sender=owner if outgoing else partner,
+            recipients=(partner,) if outgoing and partner else ((owner,) if owner and not outgoing else ()),
+            direction="outgoing" if outgoing else ("incoming" if row["type"] == 1 else "unknown"),
+            sent=context.time(row["starttime"], unix_seconds, table="Transfers", row_id=row_id, field="starttime"),
+            sent_raw=_text(row["starttime"]), received=finished if not outgoing else None, kind="media",
+            attachments=(_attachment(row),), account_id=owner.id if owner else None, details=details,
+        )
+
+
+def _attachment(row: sqlite3.Row) -> Attachment:
+    size = row["filesize"]
+    return Attachment(file_name=row["filename"], size=int(size) if isinstance(size, (int, str)) and str(size).isdigit() else None,
+                      local_path=row["filepath"] or None)
+
+
+def _contact_names(database: Database) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for row in database.query(CONTACTS_SQL):
+        label = row["given_displayname"] or row["displayname"] or row["fullname"]
+        if row["skypename"] and label:
+            names[row["skypename"]] = label
+    return names
+
+
+def _owner(database: Database, names: dict[str, str]) -> Participant | None:
+    for row in database.query(ACCOUNTS_SQL):
+        if row["skypename"]:
+            return Participant(row["skypename"], row["fullname"] or names.get(row["skypename"]))
+    return None
+
+
+def _recipients(outgoing: bool, conversation: sqlite3.Row | None, owner: Participant | None, names: dict[str, str],
+                row: sqlite3.Row) -> tuple[Participant, ...]:
+    """The other side of a dialog: its partner when the owner wrote, the owner otherwise; SMS go to `identities`."""
+    if row["type"] == 64 and row["identities"]:
+        return tuple(Participant(number) for number in row["identities"].split())
+    if conversation is None or conversation["type"] != DIALOG:
+        return ()
+    if outgoing:
+        partner = conversation["identity"]
+        return (Participant(partner, names.get(partner)),) if partner else ()
+    return (owner,) if owner else ()
+
+
+def _conversation_id(conversation: sqlite3.Row | None, fallback: object) -> str | None:
+    if conversation is not None and conversation["identity"]:
+        return conversation["identity"]
+    return _text(fallback)
+
+
+def _title(conversation: sqlite3.Row | None) -> str | None:
+    if conversation is None:
+        return None
+    return conversation["given_displayname"] or conversation["displayname"] or None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+PARSER = SkypeClassic()

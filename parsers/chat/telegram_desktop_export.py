@@ -1,0 +1,199 @@
+"""Telegram Desktop "Export chat history" in machine-readable JSON (`result.json`).
+
+Format facts (Telegram Desktop source, github.com/telegramdesktop/tdesktop,
+`Telegram/SourceFiles/export/output/export_output_json.cpp`, read for facts only):
+- A single-chat export is an object with `name`, `type` (personal_chat, private_group, ...), `id`
+  and `messages`. A full export has `personal_information` (`user_id`, names, phone) and
+  `chats.list[]` (and `left_chats.list[]`), each element a chat object as above.
+- A message has `id`, `type` ("message" or "service"), `date` (local time of the exporting PC, no
+  zone), `date_unixtime` (Unix seconds as a string, UTC; exports since about 2021),
+  `edited`/`edited_unixtime`, `from`/`from_id` ("user123", "channel123"), service messages
+  `actor`/`actor_id`/`action` (e.g. "phone_call" with `duration_seconds`, `discard_reason`),
+  `text` (a string, or a list of strings and entity objects with `type` and `text`), `photo`,
+  `file` (paths relative to the export folder), `media_type` (sticker, voice_message,
+  video_message, video_file, animation, audio_file), `mime_type`, `forwarded_from`,
+  `reply_to_message_id`, `location_information` {latitude, longitude}, `contact_information`, `poll`.
+Body: a list-form `text` is the concatenation of its parts' text (what the app displays).
+source_table is the JSON path of the chat's message list; source_row_id the 1-based index in it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterator
+
+from manifests.records import Attachment, Message, Participant
+from parsers.artefact import Artefact
+from parsers.chat.base import FileChatParser, ParseContext
+from parsers.chat.times import unix_seconds
+
+CHAT_TYPES = (b'"personal_chat"', b'"private_group"', b'"private_supergroup"', b'"public_supergroup"',
+              b'"private_channel"', b'"public_channel"', b'"bot_chat"', b'"saved_messages"')
+MEDIA_KINDS = {"sticker": "sticker"}
+
+
+class TelegramDesktopExport(FileChatParser):
+    name = "telegram_desktop_export"
+    version = "1"
+    app = "Telegram Desktop export"
+    platform = "Desktop"
+    paths = ("*/result.json",)
+
+    def recognises(self, path: str, head: bytes) -> bool:
+        if not path.lower().replace("\\", "/").endswith("result.json"):
+            return False
+        start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not start.startswith(b"{"):
+            return False
+        if b'"personal_information"' in start or (b'"chats"' in start and b'"about"' in start):
+            return True  # a full export
+        return b'"messages"' in start and any(t in start for t in CHAT_TYPES)  # a single chat
+
+    def parse(self, artefact: Artefact, context: ParseContext) -> Iterator[Message]:
+        target = context.scratch / "result.json"
+        artefact.copy_to(target)
+        try:
+            with open(target, "r", encoding="utf-8-sig") as handle:
+                document = json.load(handle)
+        except (ValueError, UnicodeDecodeError) as error:
+            context.warn("bad_json", f"{artefact.path}: not readable JSON: {error}", severity="error")
+            return
+        if not isinstance(document, dict):
+            context.warn("bad_json", f"{artefact.path}: top level is not an object")
+            return
+        owner = _owner(document)
+        for section, chat in _chats(document, context):
+            yield from self._chat(section, chat, owner, context)
+
+    def _chat(self, section: str, chat: dict, owner: str | None, context: ParseContext) -> Iterator[Message]:
+        messages = chat.get("messages")
+        if not isinstance(messages, list):
+            context.warn("bad_json", f"{section} is not a list", table=section)
+            return
+        conversation = None if chat.get("id") is None else str(chat.get("id"))
+        title = chat.get("name") if isinstance(chat.get("name"), str) else None
+        for index, item in enumerate(messages, start=1):
+            try:
+                message = self._message(section, index, item, conversation, title, chat.get("type"), owner, context)
+            except (ValueError, TypeError, KeyError, AttributeError) as error:
+                context.warn("bad_row", f"message could not be read: {type(error).__name__}: {error}", table=section, row_id=index)
+                continue
+            yield message
+
+    def _message(self, section: str, index: int, item: dict, conversation: str | None, title: str | None, chat_type: object,
+                 owner: str | None, context: ParseContext) -> Message:
+        if not isinstance(item, dict):
+            raise TypeError("message is not an object")
+        service = item.get("type") == "service"
+        sender_id = item.get("actor_id" if service else "from_id")
+        sender_name = item.get("actor" if service else "from")
+        sender = Participant(str(sender_id), sender_name if isinstance(sender_name, str) else None) if sender_id is not None else None
+        direction = "unknown"
+        if owner is not None and sender_id is not None:
+            direction = "outgoing" if str(sender_id) == f"user{owner}" else "incoming"
+        unixtime = item.get("date_unixtime")
+        sent = context.time(unixtime, unix_seconds, table=section, row_id=index, field="date_unixtime") if unixtime is not None else None
+        if unixtime is None and item.get("date") is not None:
+            context.warn("local_time_only", f"message {item.get('id')} has only a local date {item.get('date')!r}; no UTC time",
+                         table=section, row_id=index, field="date")
+        edited_raw = item.get("edited_unixtime")
+        edited = context.time(edited_raw, unix_seconds, table=section, row_id=index, field="edited_unixtime") if edited_raw else None
+        details = _details(item, chat_type)
+        kind, attachments = _kind_and_attachments(item, service)
+        location = item.get("location_information") if isinstance(item.get("location_information"), dict) else {}
+        return Message(
+            source_table=section, source_row_id=index, conversation_id=conversation, conversation_title=title,
+            sender=sender, direction=direction, sent=sent, sent_raw=None if unixtime is None else str(unixtime),
+            edited=edited, body=_text(item.get("text")), kind=kind, attachments=attachments,
+            latitude=_float(location.get("latitude")), longitude=_float(location.get("longitude")),
+            location_name=item.get("place_name") if isinstance(item.get("place_name"), str) else None,
+            is_edited="edited" in item or "edited_unixtime" in item, is_forwarded="forwarded_from" in item,
+            account_id=owner, details=details,
+        )
+
+
+def _chats(document: dict, context: ParseContext) -> Iterator[tuple[str, dict]]:
+    """(section path, chat object) for a single-chat or a full export."""
+    if "messages" in document:
+        yield "messages", document
+        return
+    for key in ("chats", "left_chats"):
+        holder = document.get(key)
+        if holder is None:
+            continue
+        chats = holder.get("list") if isinstance(holder, dict) else None
+        if not isinstance(chats, list):
+            context.warn("bad_json", f"{key}.list is missing or not a list", table=key)
+            continue
+        for position, chat in enumerate(chats):
+            if isinstance(chat, dict):
+                yield f"{key}.list[{position}].messages", chat
+
+
+def _owner(document: dict) -> str | None:
+    info = document.get("personal_information")
+    if isinstance(info, dict) and info.get("user_id") is not None:
+        return str(info["user_id"])
+    return None
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str):
+        return value if value != "" else None
+    if isinstance(value, list):
+        parts = [part if isinstance(part, str) else str(part.get("text", "")) for part in value if isinstance(part, (str, dict))]
+        joined = "".join(parts)
+        return joined if joined != "" else None
+    return None
+
+
+def _kind_and_attachments(item: dict, service: bool) -> tuple[str, tuple[Attachment, ...]]:
+    if service:
+        return ("call" if item.get("action") == "phone_call" else "system"), ()
+    attachments: list[Attachment] = []
+    if isinstance(item.get("photo"), str):
+        attachments.append(Attachment(file_name=os.path.basename(item["photo"]), mime_type="image/jpeg" if item["photo"].lower().endswith(".jpg") else None,
+                                      size=_int(item.get("photo_file_size")), local_path=item["photo"]))
+    if isinstance(item.get("file"), str):
+        attachments.append(Attachment(file_name=item.get("file_name") if isinstance(item.get("file_name"), str) else os.path.basename(item["file"]),
+                                      mime_type=item.get("mime_type") if isinstance(item.get("mime_type"), str) else None,
+                                      size=_int(item.get("file_size")), local_path=item["file"]))
+    if "location_information" in item:
+        return "location", tuple(attachments)
+    if "contact_information" in item:
+        return "contact", tuple(attachments)
+    if "poll" in item:
+        return "poll", tuple(attachments)
+    if attachments:
+        return MEDIA_KINDS.get(str(item.get("media_type")), "media"), tuple(attachments)
+    return "text", ()
+
+
+def _details(item: dict, chat_type: object) -> dict[str, str]:
+    details: dict[str, str] = {}
+    if item.get("id") is not None:
+        details["message_id"] = str(item["id"])
+    if item.get("date") is not None:
+        details["date_local"] = str(item["date"])
+    if chat_type is not None:
+        details["chat_type"] = str(chat_type)
+    for key in ("type", "action", "media_type", "forwarded_from", "reply_to_message_id", "duration_seconds", "discard_reason",
+                "sticker_emoji", "via_bot", "edited"):
+        if item.get(key) is not None and not isinstance(item.get(key), (dict, list)):
+            details[key] = str(item[key])
+    for key in ("contact_information", "poll"):
+        if isinstance(item.get(key), (dict, list)):
+            details[key] = json.dumps(item[key], ensure_ascii=False, sort_keys=True)
+    return details
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+PARSER = TelegramDesktopExport()

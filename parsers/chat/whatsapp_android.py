@@ -1,0 +1,332 @@
+"""WhatsApp for Android: msgstore.db, legacy `messages` schema and the current `message` schema.
+
+Schema facts (read from the corpus databases' own DDL and for meanings from IPED's WhatsApp parser,
+github.com/sepinf-inc/IPED iped-parsers .../whatsapp/ExtractorAndroid*.java, and ALEAPP
+scripts/artifacts/whatsApp.py; facts only, in our own words):
+- Legacy `messages` (until about 2021): `_id`, `key_remote_jid` (the chat: a person
+  `NUMBER@s.whatsapp.net`, a group `...@g.us`, `status@broadcast` for Status posts), `key_from_me`
+  (1 sent by the owner), `key_id` (message id), `status` (6 = a control/system row; 0 received;
+  4/5/13 sent, on server, delivered/read), `data` (text, or a vCard for contact messages), `timestamp`
+  (Unix ms, the sender's time), `received_timestamp` (Unix ms, stored on this phone),
+  `media_wa_type` (TEXT: 0 text, 1 image, 2 audio, 3 video, 4 contact, 5 location, 8 call,
+  9 document, 13 GIF, 14 contacts, 15 revoked, 16 live location, 20 sticker), `media_mime_type`,
+  `media_size` (bytes; for status-6 rows the system action code instead), `media_name`,
+  `media_caption`, `media_duration` (seconds; a call's length for type 8), `latitude`/`longitude`,
+  `remote_resource` (the group member who sent it; for system rows the member it is about).
+- Current schema (2021 onwards): `message` (`_id`, `chat_row_id` -> `chat._id`, `from_me`,
+  `key_id`, `sender_jid_row_id` -> `jid._id` in groups, `status`, `timestamp` and
+  `received_timestamp` in Unix ms, `message_type` with the same numbering plus 7 system,
+  42/43 view-once image/video, `text_data` (text or caption), `starred`); `chat` (`_id`,
+  `jid_row_id`, `subject` = group name); `jid` (`_id`, `raw_string`); `message_media`
+  (`message_row_id`, `file_path` relative to the WhatsApp folder, e.g. "Media/WhatsApp Images/...",
+  `file_size`, `mime_type`, `media_name`); `message_location` (`message_row_id`, `latitude`,
+  `longitude`, `place_name`).
+- Names: wa.db `wa_contacts` (`jid`, `display_name` = address-book name, `wa_name` = the name the
+  contact set in WhatsApp), found as a companion (`*/com.whatsapp/databases/wa.db`, else `*wa.db`).
+
+Decisions (documented, tested):
+- Placeholder row: every msgstore starts with a row whose key_remote_jid/key_id are "-1" (status
+  -1, timestamp 0, received_timestamp -1; in `message`: chat_row_id -1). It is no one's message but
+  it is a row of the table: it is reported as kind "system", direction "unknown", no chat, no times
+  (its -1 is a marker, not a time) and details["placeholder"]="true", so counts equal row counts.
+- Status-6 legacy rows and message_type 7 are kind "system" with direction "unknown" (key_from_me
+  is set on them even for events done by others); media_size is their action code
+  (details["system_action"]), never an attachment size. media_wa_type 8 rows are kind "call".
+- Transition databases (2021-22) hold BOTH tables; the schema's own delete trigger pairs rows by
+  `_id` (`DELETE FROM message WHERE _id=old._id`). The legacy `messages` row is authoritative (the
+  app still wrote every column there; in every corpus sample `message` holds only the placeholder).
+  A `message` row with a legacy twin is not emitted again (details["also_in"]="message"; a different
+  text is a `twin_differs` warning); a `message` row without a twin is emitted from `message`.
+- The owner's own jid is not in msgstore.db (it lives in shared_prefs), so outgoing messages have
+  no sender; recipients are the other party of a one-to-one chat.
+- Legacy media file path: databases before `message_media` keep it only inside `thumb_image`, a Java
+  serialised `com.whatsapp.MediaData` object whose `file` field is a `java.io.File`; its `path`
+  string (Java serialisation TC_STRING: 0x74, 2-byte big-endian length, modified UTF-8; spec:
+  docs.oracle.com/javase/8/docs/platform/serialization/spec/protocol.html) is read by
+  `_java_file_path`. A blob naming java.io.File whose path cannot be read is a `bad_blob` warning.
+- Legacy `forwarded` is a bit field whose bits are not documented: kept as details, is_forwarded None.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import sqlite3
+from typing import Iterator
+
+from manifests.records import Attachment, Message, Participant, decode_text
+from parsers.chat.base import ParseContext, SqliteChatParser, Variant
+from parsers.chat.times import unix_ms
+from parsers.sqlite_store import Database
+
+LEGACY_REQUIRED = {"messages": ("_id", "key_remote_jid", "key_from_me", "key_id", "status", "data", "timestamp",
+                                "media_wa_type", "media_mime_type", "media_size", "media_name")}
+CURRENT_REQUIRED = {"message": ("_id", "chat_row_id", "from_me", "timestamp", "text_data"),
+                    "chat": ("_id", "jid_row_id"), "jid": ("_id", "raw_string")}
+
+MEDIA_TYPES = {1: "image", 2: "audio", 3: "video", 9: "document", 13: "gif", 42: "view-once image", 43: "view-once video"}
+KINDS = {0: "text", 4: "contact", 5: "location", 7: "system", 8: "call", 14: "contact", 15: "deleted",
+         16: "location", 20: "sticker", **{t: "media" for t in MEDIA_TYPES}}
+VIEW_ONCE = {42, 43}
+SYSTEM_STATUS = 6
+PLACEHOLDER = "-1"
+
+# Optional columns, read when the table has them (names from this fixed list only).
+LEGACY_OPTIONAL = ("media_caption", "media_duration", "latitude", "longitude", "remote_resource",
+                   "received_timestamp", "starred", "forwarded", "media_url", "thumb_image")
+JAVA_FILE_CLASS = b"\x00\x0cjava.io.File"
+JAVA_STRING_AFTER_CLASS = b"xpt"  # end of class description, no superclass, then the path as TC_STRING
+CURRENT_OPTIONAL = ("key_id", "sender_jid_row_id", "status", "received_timestamp", "message_type", "starred")
+
+CONTACTS_SQL = "SELECT jid, display_name, wa_name FROM wa_contacts ORDER BY _id"
+MEDIA_SQL = "SELECT message_row_id, file_path, file_size, mime_type, media_name FROM message_media"
+LOCATION_SQL = "SELECT message_row_id, latitude, longitude, place_name FROM message_location"
+CHAT_LIST_SQL = "SELECT key_remote_jid, subject FROM chat_list"
+CHAT_SQL = "SELECT c._id AS _id, j.raw_string AS jid, c.subject AS subject FROM chat c LEFT JOIN jid j ON j._id = c.jid_row_id"
+JID_SQL = "SELECT _id, raw_string FROM jid"
+
+
+class WhatsAppAndroid(SqliteChatParser):
+    name = "whatsapp_android"
+    version = "1"
+    app = "WhatsApp"
+    platform = "Android"
+    paths = ("*/com.whatsapp/databases/msgstore.db", "*/msgstore.db", "*/com.whatsapp.w4b/databases/msgstore.db")
+    variants = (
+        Variant("transition", {**LEGACY_REQUIRED, **CURRENT_REQUIRED}),
+        Variant("legacy", LEGACY_REQUIRED),
+        Variant("current", CURRENT_REQUIRED),
+    )
+
+    def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
+        names = _contact_names(context)
+        media = _by_message(database, "message_media", MEDIA_SQL, ("message_row_id", "file_path", "file_size", "mime_type", "media_name"))
+        places = _by_message(database, "message_location", LOCATION_SQL, ("message_row_id", "latitude", "longitude", "place_name"))
+        legacy_ids: dict[int, str | None] = {}
+        if variant.name in ("transition", "legacy"):
+            titles = _chat_list_titles(database)
+            rows = database.query(_select("messages", LEGACY_REQUIRED["messages"], LEGACY_OPTIONAL, database))
+            for row in rows:
+                legacy_ids[row["_id"]] = row["data"]
+            convert = lambda row: self._legacy(row, names, titles, media, context)  # noqa: E731
+            yield from context.each(rows, "messages", convert, "_id")
+        if variant.name in ("transition", "current"):
+            chats = {row["_id"]: row for row in database.query(CHAT_SQL)}
+            jids = {row["_id"]: row["raw_string"] for row in database.query(JID_SQL)}
+            rows = database.query(_select("message", CURRENT_REQUIRED["message"], CURRENT_OPTIONAL, database))
+            fresh = [row for row in rows if not _twin(row, legacy_ids, context)]
+            convert = lambda row: self._current(row, names, chats, jids, media, places, context)  # noqa: E731
+            yield from context.each(fresh, "message", convert, "_id")
+
+    def _legacy(self, row: sqlite3.Row, names: dict[str, str], titles: dict[str, str], media: dict[int, sqlite3.Row],
+                context: ParseContext) -> Message:
+        row_id = row["_id"]
+        if row["key_remote_jid"] == PLACEHOLDER:
+            return _placeholder("messages", row_id, {"key_remote_jid": PLACEHOLDER, "key_id": str(row["key_id"]),
+                                                     "status": str(row["status"])})
+        chat = row["key_remote_jid"]
+        wa_type = _int(row["media_wa_type"])
+        system = row["status"] == SYSTEM_STATUS and wa_type != 8
+        kind = "system" if system else KINDS.get(wa_type, "unknown")
+        from_me = row["key_from_me"] == 1
+        details = {"key_id": str(row["key_id"]), "status": str(row["status"]), "media_wa_type": str(row["media_wa_type"])}
+        _optional_details(row, details, ("starred", "forwarded"))
+        group_member = _get(row, "remote_resource") or None
+        other = Participant(chat, names.get(chat))
+        if system:
+            direction, sender = "unknown", None
+            details["key_from_me"] = str(row["key_from_me"])
+            if row["media_size"] is not None:
+                details["system_action"] = str(row["media_size"])
+            if group_member:
+                details["about_member"] = group_member
+        elif from_me:
+            direction, sender = "outgoing", None
+        else:
+            direction = "incoming"
+            sender = Participant(group_member, names.get(group_member)) if group_member else other
+        body = row["data"]
+        caption = _get(row, "media_caption")
+        if kind == "call" and caption is not None:
+            details["call_media"] = caption  # "audio" or "video": the call's kind, not a caption
+        elif body is None and caption is not None:
+            body = caption
+            details["body_from"] = "media_caption"
+        attachments: tuple[Attachment, ...] = ()
+        if kind in ("media", "sticker", "call") or (kind == "deleted" and row["media_mime_type"]):
+            if kind == "call":
+                if _get(row, "media_duration") is not None:
+                    details["call_duration_s"] = str(row["media_duration"])
+            else:
+                attachments = (_legacy_attachment(row, media.get(row_id), _thumb_path(row, context)),)
+        latitude = longitude = location_name = None
+        if kind == "location":
+            latitude, longitude = _get(row, "latitude"), _get(row, "longitude")
+            location_name = row["media_name"]
+        received = None
+        if direction == "incoming":
+            received = context.time(_get(row, "received_timestamp"), unix_ms, table="messages", row_id=row_id, field="received_timestamp")
+        return Message(
+            source_table="messages", source_row_id=row_id, conversation_id=chat,
+            conversation_title=titles.get(chat) or (names.get(chat) if chat.endswith("@g.us") else None),
+            sender=sender, recipients=(other,) if direction == "outgoing" and not chat.endswith("@g.us") else (),
+            direction=direction, sent=context.time(row["timestamp"], unix_ms, table="messages", row_id=row_id, field="timestamp"),
+            sent_raw=_text(row["timestamp"]), received=received, body=body, kind=kind, attachments=attachments,
+            latitude=latitude, longitude=longitude, location_name=location_name,
+            is_deleted=True if kind == "deleted" else None, details=details,
+        )
+
+    def _current(self, row: sqlite3.Row, names: dict[str, str], chats: dict[int, sqlite3.Row], jids: dict[int, str],
+                 media: dict[int, sqlite3.Row], places: dict[int, sqlite3.Row], context: ParseContext) -> Message:
+        row_id = row["_id"]
+        if row["chat_row_id"] == -1:
+            return _placeholder("message", row_id, {"chat_row_id": "-1"})
+        chat_row = chats.get(row["chat_row_id"])
+        chat = chat_row["jid"] if chat_row is not None else None
+        message_type = _get(row, "message_type")
+        kind = KINDS.get(message_type, "unknown") if message_type is not None else ("media" if row_id in media else "text")
+        from_me = row["from_me"] == 1
+        details = {"chat_row_id": str(row["chat_row_id"])}
+        _optional_details(row, details, ("key_id", "status", "message_type", "starred"))
+        member_row = _get(row, "sender_jid_row_id")
+        member = jids.get(member_row) if member_row else None
+        other = Participant(chat, names.get(chat)) if chat else None
+        is_group = bool(chat and chat.endswith("@g.us"))
+        if kind == "system":
+            direction, sender = "unknown", None
+            details["from_me"] = str(row["from_me"])
+        elif from_me:
+            direction, sender = "outgoing", None
+        else:
+            direction = "incoming"
+            sender = Participant(member, names.get(member)) if member else (None if is_group else other)
+        attachments: tuple[Attachment, ...] = ()
+        if row_id in media and kind != "location":
+            attachments = (_current_attachment(media[row_id]),)
+        latitude = longitude = location_name = None
+        place = places.get(row_id)
+        if place is not None:
+            latitude, longitude, location_name = place["latitude"], place["longitude"], place["place_name"]
+        received = None
+        if direction == "incoming":
+            received = context.time(_get(row, "received_timestamp"), unix_ms, table="message", row_id=row_id, field="received_timestamp")
+        title = chat_row["subject"] if chat_row is not None else None
+        return Message(
+            source_table="message", source_row_id=row_id, conversation_id=chat,
+            conversation_title=title or (names.get(chat) if is_group and chat else None),
+            sender=sender, recipients=(other,) if direction == "outgoing" and other and not is_group else (),
+            direction=direction, sent=context.time(row["timestamp"], unix_ms, table="message", row_id=row_id, field="timestamp"),
+            sent_raw=_text(row["timestamp"]), received=received, body=row["text_data"], kind=kind, attachments=attachments,
+            latitude=latitude, longitude=longitude, location_name=location_name,
+            is_deleted=True if kind == "deleted" else None,
+            is_view_once=True if message_type in VIEW_ONCE else None, details=details,
+        )
+
+
+def _placeholder(table: str, row_id: int, details: dict[str, str]) -> Message:
+    """The "-1" row WhatsApp creates with every database: a system row with no chat and no time."""
+    return Message(source_table=table, source_row_id=row_id, direction="unknown", kind="system",
+                   details={**details, "placeholder": "true"})
+
+
+def _select(table: str, required: tuple[str, ...], optional: tuple[str, ...], database: Database) -> str:
+    """A SELECT of the required columns plus the optional ones this table has (names from fixed lists)."""
+    columns = list(required) + [c for c in optional if c not in required and database.has(table, c)]
+    return f"SELECT {', '.join(columns)} FROM {table} ORDER BY _id"
+
+
+def _twin(row: sqlite3.Row, legacy: dict[int, str | None], context: ParseContext) -> bool:
+    """True when the legacy table holds the same _id (that row is authoritative); warn if texts differ."""
+    if row["_id"] not in legacy:
+        return False
+    if row["chat_row_id"] != -1 and row["text_data"] is not None and row["text_data"] != legacy[row["_id"]]:
+        context.warn("twin_differs", "message and messages rows with this _id hold different text; messages is reported",
+                     table="message", row_id=row["_id"], field="text_data")
+    return True
+
+
+def _contact_names(context: ParseContext) -> dict[str, str]:
+    """jid -> name from wa.db: the address-book name, else the name the contact chose in WhatsApp."""
+    database = context.companion("*/com.whatsapp/databases/wa.db") or context.companion("*wa.db")
+    names: dict[str, str] = {}
+    if database is None or not database.has("wa_contacts", "jid", "display_name", "wa_name"):
+        return names
+    for row in database.query(CONTACTS_SQL):
+        name = row["display_name"] or row["wa_name"]
+        if row["jid"] and name and row["jid"] not in names:
+            names[row["jid"]] = name
+    return names
+
+
+def _chat_list_titles(database: Database) -> dict[str, str]:
+    if not database.has("chat_list", "key_remote_jid", "subject"):
+        return {}
+    return {row["key_remote_jid"]: row["subject"] for row in database.query(CHAT_LIST_SQL) if row["subject"]}
+
+
+def _by_message(database: Database, table: str, sql: str, columns: tuple[str, ...]) -> dict[int, sqlite3.Row]:
+    if not database.has(table, *columns):
+        return {}
+    return {row["message_row_id"]: row for row in database.query(sql)}
+
+
+def _legacy_attachment(row: sqlite3.Row, media: sqlite3.Row | None, thumb_path: str | None) -> Attachment:
+    """Legacy columns; the file path from message_media when a transition database has it, else thumb_image."""
+    path = media["file_path"] if media is not None and media["file_path"] else thumb_path
+    name = row["media_name"] or (posixpath.basename(path) if path else None)
+    return Attachment(file_name=name, mime_type=row["media_mime_type"] or (media["mime_type"] if media is not None else None),
+                      size=row["media_size"] if isinstance(row["media_size"], int) else None, local_path=path)
+
+
+def _thumb_path(row: sqlite3.Row, context: ParseContext) -> str | None:
+    blob = _get(row, "thumb_image")
+    if not isinstance(blob, bytes) or JAVA_FILE_CLASS not in blob:
+        return None  # absent, or an old-style thumbnail picture: no path stored
+    path = _java_file_path(blob)
+    if path is None:
+        context.warn("bad_blob", "thumb_image names java.io.File but its path could not be read", table="messages",
+                     row_id=row["_id"], field="thumb_image")
+    return path
+
+
+def _java_file_path(blob: bytes) -> str | None:
+    """The `path` of the first java.io.File in a Java-serialised blob, or None when it is not laid out as expected."""
+    start = blob.find(JAVA_FILE_CLASS)
+    marker = blob.find(JAVA_STRING_AFTER_CLASS, start, start + 120)
+    if start < 0 or marker < 0 or marker + 5 > len(blob):
+        return None
+    length = int.from_bytes(blob[marker + 3:marker + 5], "big")
+    data = blob[marker + 5:marker + 5 + length]
+    if len(data) != length:
+        return None
+    return decode_text(data)
+
+
+def _current_attachment(media: sqlite3.Row) -> Attachment:
+    path = media["file_path"]
+    return Attachment(file_name=media["media_name"] or (posixpath.basename(path) if path else None), mime_type=media["mime_type"],
+                      size=media["file_size"], local_path=path)
+
+
+def _optional_details(row: sqlite3.Row, details: dict[str, str], columns: tuple[str, ...]) -> None:
+    for column in columns:
+        value = _get(row, column)
+        if value not in (None, 0, ""):
+            details[column] = str(value)
+
+
+def _get(row: sqlite3.Row, column: str) -> object:
+    return row[column] if column in row.keys() else None
+
+
+def _int(value: object) -> int | None:
+    """media_wa_type is declared TEXT: '1' and 1 both occur."""
+    if value is None or value == "":
+        return None
+    return int(value)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+PARSER = WhatsAppAndroid()

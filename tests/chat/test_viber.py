@@ -1,0 +1,179 @@
+"""Viber: plaso's Android viber_data (call log), Android viber_messages fixtures (current and DB v53 schemas),
+and an iOS Contacts.data fixture with its Settings.data companion.
+
+Facts (see parsers/chat/viber.py): decompiled ViberMessagesHelper DDL (v53 and later) for viber_messages
+(messages.msg_date Unix ms, send_type 1 = sent, participant_id -> participants -> participants_info,
+participant_type 0 = owner; v53: address/date/type); viber_data calls.type 1 in / 2 out / 3 missed,
+viber_call_type 1 audio / 4 video, names via phonebookdata.data2 -> phonebookcontact; iOS ZVIBERMESSAGE
+ZSTATE send/delivered/received, ZDATE Core Data seconds, Settings.data Data(_myPhoneNumber, _myUserName)
+(iLEAPP scripts/artifacts/viber.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from manifests.records import Attachment, Message, Participant
+from tests.chat.helpers import assert_no_warnings, build_database, corpus_file, parse_files
+
+PLASO = "log2timeline__plaso/test_data/android/viber_data"
+DATA_LOGICAL = b"/data/data/com.viber.voip/databases/viber_data"
+MESSAGES_LOGICAL = b"/data/data/com.viber.voip/databases/viber_messages"
+IOS_ROOT = b"/private/var/mobile/Containers/Shared/AppGroup/0A1B/com.viber"
+DFIR_TWO = Participant("+19198887386", "This Is DFIR Two")
+
+
+def test_plaso_viber_data_calls_are_call_messages() -> None:
+    path = corpus_file(PLASO)
+    parsed = parse_files(path, logical={path: DATA_LOGICAL})
+    assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"viber"}
+    # CHATS.tsv: calls 4 (no message table in viber_data): each call is a kind="call" message.
+    assert len(parsed.messages) == 4
+    assert {m.kind for m in parsed.messages} == {"call"}
+    assert parsed.time_range() == ("2022-11-25T20:34:25Z", "2022-11-25T20:43:08Z")
+    assert parsed.messages[0] == Message(
+        source_table="calls", source_row_id=1, conversation_id="+19198887386", sender=DFIR_TWO, direction="incoming",
+        sent=1669408465582000000, sent_raw="1669408465582", body=None, kind="call",
+        details={"call_type": "1 (incoming)", "duration": "98", "media": "1 (audio)"},
+    )
+    assert [(m.direction, m.details["media"]) for m in parsed.messages[1:]] == [
+        ("outgoing", "1 (audio)"), ("incoming", "4 (video)"), ("outgoing", "4 (video)")]
+    assert parsed.messages[1].recipients == (DFIR_TWO,)
+
+
+COMMON = """
+CREATE TABLE conversations (_id INTEGER PRIMARY KEY autoincrement, conversation_type INTEGER DEFAULT 0, group_id INTEGER DEFAULT 0,
+  recipient_number TEXT, name TEXT, date LONG DEFAULT 0);
+CREATE TABLE participants (_id INTEGER PRIMARY KEY autoincrement, conversation_id INTEGER DEFAULT 0, participant_info_id INTEGER DEFAULT 0,
+  last_message_id INTEGER DEFAULT 0, active INTEGER DEFAULT TRUE, group_role INTEGER DEFAULT 0);
+CREATE TABLE participants_info (_id INTEGER PRIMARY KEY autoincrement, number TEXT, display_name TEXT, contact_name TEXT,
+  contact_id INTEGER DEFAULT 0, viber_name TEXT, participant_type INTEGER DEFAULT 1);
+"""
+CURRENT = COMMON + """
+CREATE TABLE messages (_id INTEGER PRIMARY KEY autoincrement, conversation_id INTEGER DEFAULT 0, order_key INTEGER, msg_date INTEGER NOT NULL,
+  token INTEGER, conversation_type INTEGER DEFAULT 0, participant_id INTEGER DEFAULT 0, unread INTEGER DEFAULT 0, flag INTEGER DEFAULT 0,
+  group_id INTEGER DEFAULT 0, extra_flags INTEGER DEFAULT 0, deleted INTEGER DEFAULT 0, send_type INTEGER NOT NULL, extra_mime INTEGER,
+  user_id TEXT NOT NULL, seq INTEGER, status INTEGER DEFAULT 0, location_lat INTEGER, location_lng INTEGER, extra_uri TEXT,
+  body TEXT, description TEXT, msg_info TEXT);
+"""
+V53 = COMMON + """
+CREATE TABLE messages (_id INTEGER PRIMARY KEY autoincrement, address TEXT NOT NULL, date INTEGER NOT NULL, read INTEGER DEFAULT 0,
+  opened INTEGER DEFAULT 0, status INTEGER DEFAULT 0, type INTEGER NOT NULL, body TEXT, token LONG, location_lat LONG, location_lng LONG,
+  extra_uri TEXT, extra_mime TEXT, deleted INTEGER DEFAULT 0, group_id INTEGER DEFAULT 0, conversation_id INTEGER DEFAULT 0,
+  conversation_type INTEGER DEFAULT 0, participant_id DEFAULT 0, date_real INTEGER NOT NULL);
+"""
+PEOPLE = {
+    "conversations": [(1, 0, 0, "+15550002", None, 0), (2, 1, 777, None, "Family", 0)],
+    "participants": [(1, 1, 1, 0, 1, 0), (2, 1, 2, 0, 1, 0), (3, 2, 1, 0, 1, 0), (4, 2, 3, 0, 1, 0)],
+    "participants_info": [(1, "+15550001", "Me", None, 0, None, 0), (2, "+15550002", "bob", "Bob Contact", 5, None, 1),
+                          (3, "+15550003", "Carol", None, 0, None, 1)],
+}
+
+
+def test_android_viber_messages_current_schema(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "viber_messages", CURRENT, {**PEOPLE, "messages": [
+        (1, 1, 1, 1600000000123, 11, 0, 2, 0, 0, 0, 0, 0, 0, 0, "u", 1, 0, None, None, None, "hi", None, None),
+        (2, 1, 2, 1600000001000, 12, 0, 1, 0, 0, 0, 0, 0, 1, 1, "u", 2, 0, None, None,
+         "file:///storage/emulated/0/Viber/media/IMG-1.jpg", None, None, "{\"a\":1}"),
+        (3, 2, 3, 1600000002000, 13, 1, 4, 1, 0, 777, 0, 1, 0, 5, "u", 3, 0, 515000000, -1000000, None, None, None, None),
+    ]})
+    parsed = parse_files(db, logical={db: MESSAGES_LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 3
+    me = Participant("+15550001", "Me")
+    assert parsed.messages[0] == Message(
+        source_table="messages", source_row_id=1, conversation_id="1", sender=Participant("+15550002", "Bob Contact"),
+        recipients=(me,), direction="incoming", sent=1600000000123000000, sent_raw="1600000000123", body="hi", kind="text",
+        is_deleted=False, account_id="+15550001",
+        details={"direction_flag": "0", "extra_mime": "0", "read_flag": "0", "token": "11"},
+    )
+    photo, location = parsed.messages[1:]
+    assert (photo.direction, photo.sender, photo.recipients, photo.kind, photo.attachments, photo.details["msg_info"]) == (
+        "outgoing", me, (Participant("+15550002", "Bob Contact"),), "media",
+        (Attachment(local_path="file:///storage/emulated/0/Viber/media/IMG-1.jpg"),), "{\"a\":1}")
+    assert (location.conversation_title, location.sender, location.kind, location.latitude, location.longitude, location.is_deleted) == (
+        "Family", Participant("+15550003", "Carol"), "location", 51.5, -0.1, True)
+    assert location.details["group_id"] == "777"
+
+
+def test_android_viber_messages_v53_schema(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "viber_messages", V53, {**PEOPLE, "messages": [
+        (1, "+15550002", 1400000000000, 1, 1, 0, 0, "old hello", 5, 0, 0, None, None, 0, 0, 1, 0, 2, 1400000000000),
+        (2, "+15550002", 1400000005000, 0, 0, 0, 1, "old reply", 6, 0, 0, None, None, 0, 0, 1, 0, 1, 1400000005000),
+    ]})
+    parsed = parse_files(db, logical={db: MESSAGES_LOGICAL})
+    assert_no_warnings(parsed)
+    assert [(m.direction, m.sender, m.body, m.sent) for m in parsed.messages] == [
+        ("incoming", Participant("+15550002", "Bob Contact"), "old hello", 1400000000000000000),
+        ("outgoing", Participant("+15550001", "Me"), "old reply", 1400000005000000000)]
+    assert parsed.messages[0].details["address"] == "+15550002"
+
+
+IOS_SCHEMA = """
+CREATE TABLE ZVIBERMESSAGE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZBEINGDELETED INTEGER, ZATTACHMENT INTEGER,
+  ZCONVERSATION INTEGER, ZLOCATION INTEGER, ZPHONENUMINDEX INTEGER, ZDATE TIMESTAMP, ZSTATEDATE TIMESTAMP, ZSTATE VARCHAR,
+  ZSYSTEMTYPE VARCHAR, ZTEXT VARCHAR, ZMETADATA VARCHAR);
+CREATE TABLE ZCONVERSATION (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZBEINGDELETED INTEGER, ZINTERLOCUTOR INTEGER, ZNAME VARCHAR);
+CREATE TABLE ZMEMBER (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZDISPLAYFULLNAME VARCHAR, ZDISPLAYSHORTNAME VARCHAR, ZNAME VARCHAR);
+CREATE TABLE ZPHONENUMBER (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZMEMBER INTEGER, ZCANONIZEDPHONENUM VARCHAR, ZPHONE VARCHAR);
+CREATE TABLE ZATTACHMENT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZFILESIZE INTEGER, ZNAME VARCHAR, ZTYPE VARCHAR);
+CREATE TABLE ZVIBERLOCATION (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZLATITUDE FLOAT, ZLONGITUDE FLOAT);
+"""
+
+
+def test_ios_contacts_data_with_settings_companion(tmp_path: Path) -> None:
+    (tmp_path / "database").mkdir()
+    (tmp_path / "settings").mkdir()
+    db = build_database(tmp_path / "database" / "Contacts.data", IOS_SCHEMA, {
+        "ZVIBERMESSAGE": [(1, 10, 1, 0, None, 1, None, 1, 620000000.5, 620000001.0, "received", None, "Hi from Dan", None),
+                          (2, 10, 1, 0, 1, 1, None, None, 620000010.0, 620000012.0, "delivered", None, None, "{\"x\":1}"),
+                          (3, 10, 1, 1, None, 1, 1, 1, 620000020.0, None, "received", None, None, None)],
+        "ZCONVERSATION": [(1, 2, 1, 0, 1, None)],
+        "ZMEMBER": [(1, 3, 1, "Dan Jones", "Dan", "dan")],
+        "ZPHONENUMBER": [(1, 4, 1, 1, "15550009", "+1 555 0009")],
+        "ZATTACHMENT": [(1, 5, 1, 2048, "IMG_0001.jpg", "picture")],
+        "ZVIBERLOCATION": [(1, 6, 1, 48.85, 2.35)],
+    })
+    settings = build_database(tmp_path / "settings" / "Settings.data", "CREATE TABLE Data (key TEXT PRIMARY KEY, value);",
+                              {"Data": [("_myPhoneNumber", "+15550001"), ("_myUserName", "Me Myself")]})
+    parsed = parse_files(db, settings, logical={db: IOS_ROOT + b"/database/Contacts.data", settings: IOS_ROOT + b"/settings/Settings.data"})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 3
+    dan = Participant("+1 555 0009", "Dan Jones")
+    me = Participant("+15550001", "Me Myself")
+    assert parsed.messages[0] == Message(
+        source_table="ZVIBERMESSAGE", source_row_id=1, conversation_id="1", sender=dan, recipients=(me,), direction="incoming",
+        sent=1598307200500000000, sent_raw="620000000.5", body="Hi from Dan", kind="text", is_deleted=False, account_id="+15550001",
+        details={"state": "received", "state_date": "620000001", "state_date_utc_ns": "1598307201000000000"},
+    )
+    photo, place = parsed.messages[1:]
+    assert (photo.direction, photo.sender, photo.recipients, photo.kind, photo.attachments) == (
+        "outgoing", me, (dan,), "media", (Attachment(file_name="IMG_0001.jpg", size=2048),))
+    assert (place.kind, place.latitude, place.longitude, place.is_deleted) == ("location", 48.85, 2.35, True)
+
+
+def test_ios_without_settings_leaves_owner_unknown(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "Contacts.data", IOS_SCHEMA, {
+        "ZVIBERMESSAGE": [(1, 10, 1, 0, None, 1, None, None, 620000010.0, None, "send", None, "yo", None)],
+        "ZCONVERSATION": [(1, 2, 1, 0, None, "Group")]})
+    parsed = parse_files(db, logical={db: IOS_ROOT + b"/database/Contacts.data"})
+    assert_no_warnings(parsed)
+    assert [(m.direction, m.sender, m.account_id, m.conversation_title) for m in parsed.messages] == [("outgoing", None, None, "Group")]
+
+
+def test_viber_with_unknown_schema_is_reported(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "viber_messages", "CREATE TABLE messages (_id INTEGER PRIMARY KEY, body TEXT);")
+    parsed = parse_files(db, logical={db: MESSAGES_LOGICAL})
+    assert parsed.messages == []
+    assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+def test_bad_row_is_a_warning_and_the_rest_go_on(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "viber_messages", CURRENT, {**PEOPLE, "messages": [
+        (1, 1, 1, 1600000000123, 11, 0, 2, 0, 0, 0, 0, 0, 0, 0, "u", 1, 0, "north", None, None, "bad place", None, None),
+        (2, 1, 2, 1600000001000, 12, 0, 2, 0, 0, 0, 0, 0, 0, 0, "u", 2, 0, None, None, None, "fine", None, None),
+    ]})
+    parsed = parse_files(db, logical={db: MESSAGES_LOGICAL})
+    assert [m.body for m in parsed.messages] == ["fine"]
+    assert [(w.kind, w.table, w.row_id) for w in parsed.warnings] == [("bad_row", "messages", 1)]
