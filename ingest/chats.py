@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -100,10 +101,11 @@ class ImageArtefact:
                 os.close(descriptor)
 
 
-def _path_globs() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    parse_globs = tuple(g.lower() for p in all_parsers() for g in p.paths)
-    companion_globs = tuple(g.lower() for p in all_parsers() for g in getattr(p, "companions", ()))
-    return parse_globs, companion_globs
+def _glob_pattern(globs: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One compiled regular expression for many globs: a phone holds hundreds of thousands of files."""
+    if not globs:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(g.lower())})" for g in sorted(set(globs))))
 
 
 @dataclass
@@ -111,21 +113,20 @@ class CandidateCollector:
     """Picks chat candidates from artefacts rows as they are written (in walk order)."""
 
     candidates: list[Candidate] = field(default_factory=list)
-    globs: tuple[tuple[str, ...], tuple[str, ...]] = field(default_factory=_path_globs)
+    parse_paths: re.Pattern[str] | None = field(default_factory=lambda: _glob_pattern(tuple(g for p in all_parsers() for g in p.paths)))
+    companion_paths: re.Pattern[str] | None = field(default_factory=lambda: _glob_pattern(tuple(g for p in all_parsers() for g in p.companions)))
 
     def consider(self, row: dict, recipe: VolumeRecipe, target: list | None) -> None:
         if target is None or row.get("content_status") != "hashed" or row.get("data_stream") is not None:
             return
         path_bytes: bytes = row["path_bytes"]
         lowered = path_bytes.decode("utf-8", "surrogateescape").lower()
-        parse_globs, companion_globs = self.globs
-        mime = row.get("mime_type")
-        parse = mime in SQLITE_MIMES or any(fnmatch.fnmatchcase(lowered, g) for g in parse_globs)
+        parse = row.get("mime_type") in SQLITE_MIMES or bool(self.parse_paths and self.parse_paths.match(lowered))
         # A deleted -wal or contacts file beside a live database would be read as if current: siblings
         # and companions are taken from allocated entries only (a deleted database itself is parsed).
-        helper = not row.get("deleted") and (path_bytes.endswith(SIBLING_SUFFIXES) or any(fnmatch.fnmatchcase(lowered, g) for g in companion_globs))
-        keep = parse or helper
-        if keep:
+        helper = not row.get("deleted") and (path_bytes.endswith(SIBLING_SUFFIXES)
+                                             or bool(self.companion_paths and self.companion_paths.match(lowered)))
+        if parse or helper:
             self.candidates.append(Candidate(entry_index=row["entry_index"], path=path_bytes.decode("latin-1"), path_spec=row["path_spec"],
                                              sha256=row.get("sha256"), size=row["size"] or 0, recipe=asdict(recipe), target=list(target),
                                              parse=parse))

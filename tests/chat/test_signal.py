@@ -171,3 +171,28 @@ def test_unknown_schema_at_signal_path(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: LOGICAL})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+def test_ios_encrypted_with_plaintext_header(tmp_path: Path) -> None:
+    """iOS keeps the first 32 bytes clear, so the file starts like SQLite; the key holder's parser takes over."""
+    plain = build_database(tmp_path / "plain.db", IOS, {
+        "model_TSThread": [(1, 0, "c+15550002", "+15550002", None, None)],
+        "model_TSInteraction": [(1, 0, "m1", 1690000001000, 1690000000000, "c+15550002", "+15550002", None, "ios in", None, 0, 0)]})
+    key, salt = "11" * 32, "22" * 16
+    db = tmp_path / "signal.sqlite"
+    connection = sqlcipher3.connect(str(db))
+    connection.execute(f"PRAGMA key = \"x'{key}{salt}'\"")
+    connection.execute("PRAGMA cipher_plaintext_header_size = 32")
+    connection.execute(f"ATTACH DATABASE '{plain}' AS plain KEY ''")
+    connection.execute("SELECT sqlcipher_export('main', 'plain')")
+    connection.execute("DETACH DATABASE plain")
+    connection.close()
+    assert db.read_bytes().startswith(b"SQLite format 3\x00")
+    logical = {db: b"/private/var/mobile/Containers/Shared/AppGroup/X/grdb/signal.sqlite"}
+    without = parse_files(db, logical=logical)
+    assert (without.messages, [w.kind for w in without.warnings]) == ([], ["encrypted_no_key"])
+    parsed = parse_files(db, logical=logical, keys={"signal": key + salt})
+    assert_no_warnings(parsed)
+    (message,) = parsed.messages
+    assert (message.source_table, message.source_row_id, message.body, message.sender) == (
+        "model_TSInteraction", 1, "ios in", Participant("+15550002"))

@@ -1,0 +1,141 @@
+"""WhatsApp for iOS call history: CallHistory.sqlite (Core Data), names from ContactsV2.sqlite.
+
+Schema facts (from the corpus database's DDL and Z_PRIMARYKEY, josh_ios15_ffs; meanings from iLEAPP
+scripts/artifacts/whatsApp.py "whatsAppCallHistory", read for facts only):
+- `ZWACDCALLEVENT` (entity WACDCallEvent): one row per call. `Z_PK`, `ZDATE` (call start, Cocoa
+  seconds since 2001-01-01 UTC, a float), `ZDURATION` (seconds, float), `ZOUTCOME` (0 ended, 1 missed,
+  4 rejected: iLEAPP's labels, which it notes have no vendor source), `ZBYTESSENT`/`ZBYTESRECEIVED`,
+  `ZGROUPCALLCREATORUSERJIDSTRING` (the jid that placed the call; absent on older releases such as
+  iOS 14.3), `ZGROUPJIDSTRING` (the group chat of a group call), `ZCALLIDSTRING` (some releases),
+  `Z1CALLEVENTS` -> `ZWAAGGREGATECALLEVENT.Z_PK`.
+- `ZWAAGGREGATECALLEVENT`: the call-log line that groups one or more calls: `ZINCOMING`, `ZVIDEO`,
+  `ZMISSED`, `ZMISSEDREASON` (0/1 flags, reported per group), `ZFIRSTDATE`.
+- `ZWACDCALLEVENTPARTICIPANT`: `Z1PARTICIPANTS` -> `ZWACDCALLEVENT.Z_PK`, `ZJIDSTRING` (the other
+  party), `ZOUTCOME`.
+- ContactsV2.sqlite `ZWAADDRESSBOOKCONTACT`: `ZWHATSAPPID` (jid), `ZFULLNAME`.
+
+Decisions:
+- One message per ZWACDCALLEVENT row, kind "call", body None; duration, outcome, byte counts and the
+  aggregate's flags are in details.
+- Direction: with a creator column, a call whose creator is one of its participants is incoming and
+  any other creator is the owner (outgoing) -- the rule iLEAPP also uses. Without it (old variant),
+  the aggregate's ZINCOMING decides; with neither, unknown.
+- The owner's jid is the creator of the outgoing calls when exactly one such jid exists; it is the
+  sender of outgoing calls and account_id.
+- conversation_id is the group jid for a group call, else the single other party's jid (the id of
+  the WhatsApp chat with that person).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Iterator
+
+from manifests.records import Message, Participant
+from parsers.chat.base import ParseContext, SqliteChatParser, Variant
+from parsers.chat.times import cocoa_seconds
+from parsers.sqlite_store import Database
+
+EVENT_REQUIRED = ("Z_PK", "ZDATE", "ZDURATION", "ZOUTCOME")
+EVENT_OPTIONAL = ("ZGROUPCALLCREATORUSERJIDSTRING", "ZGROUPJIDSTRING", "ZCALLIDSTRING", "ZBYTESSENT", "ZBYTESRECEIVED",
+                  "Z1CALLEVENTS")
+PARTICIPANT_COLUMNS = ("Z_PK", "Z1PARTICIPANTS", "ZJIDSTRING")
+AGGREGATE_COLUMNS = ("Z_PK", "ZINCOMING", "ZVIDEO", "ZMISSED", "ZMISSEDREASON")
+OUTCOMES = {0: "ended", 1: "missed", 4: "rejected"}
+CREATOR = "ZGROUPCALLCREATORUSERJIDSTRING"
+
+PARTICIPANT_SQL = "SELECT Z_PK, Z1PARTICIPANTS, ZJIDSTRING FROM ZWACDCALLEVENTPARTICIPANT ORDER BY Z1PARTICIPANTS, Z_PK"
+AGGREGATE_SQL = "SELECT Z_PK, ZINCOMING, ZVIDEO, ZMISSED, ZMISSEDREASON FROM ZWAAGGREGATECALLEVENT"
+CONTACTS_SQL = "SELECT ZWHATSAPPID, ZFULLNAME FROM ZWAADDRESSBOOKCONTACT WHERE ZWHATSAPPID IS NOT NULL ORDER BY Z_PK"
+
+
+class WhatsAppIosCalls(SqliteChatParser):
+    name = "whatsapp_ios_calls"
+    version = "1"
+    app = "WhatsApp"
+    platform = "iOS"
+    paths = ("*/Containers/Shared/AppGroup/*/CallHistory.sqlite",)
+    variants = (
+        Variant("with_creator", {"ZWACDCALLEVENT": EVENT_REQUIRED + (CREATOR,), "ZWACDCALLEVENTPARTICIPANT": PARTICIPANT_COLUMNS}),
+        Variant("without_creator", {"ZWACDCALLEVENT": EVENT_REQUIRED, "ZWACDCALLEVENTPARTICIPANT": PARTICIPANT_COLUMNS}),
+    )
+
+    def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
+        participants: dict[int, list[str]] = {}
+        for row in database.query(PARTICIPANT_SQL):
+            if row["ZJIDSTRING"]:
+                participants.setdefault(row["Z1PARTICIPANTS"], []).append(row["ZJIDSTRING"])
+        aggregates = ({row["Z_PK"]: row for row in database.query(AGGREGATE_SQL)}
+                      if database.has("ZWAAGGREGATECALLEVENT", *AGGREGATE_COLUMNS) else {})
+        columns = list(EVENT_REQUIRED) + [c for c in EVENT_OPTIONAL if database.has("ZWACDCALLEVENT", c)]
+        rows = database.query(f"SELECT {', '.join(columns)} FROM ZWACDCALLEVENT ORDER BY Z_PK")
+        owner = _owner(rows, participants)
+        names = _names(context)
+        convert = lambda row: self._call(row, participants.get(row["Z_PK"], []), aggregates, owner, names, context)  # noqa: E731
+        yield from context.each(rows, "ZWACDCALLEVENT", convert, "Z_PK")
+
+    def _call(self, row: sqlite3.Row, others: list[str], aggregates: dict[int, sqlite3.Row], owner: str | None,
+              names: dict[str, str], context: ParseContext) -> Message:
+        row_id = row["Z_PK"]
+        aggregate = aggregates.get(_get(row, "Z1CALLEVENTS"))
+        direction = _direction(_get(row, CREATOR), others, aggregate)
+        creator = _get(row, CREATOR)
+        if direction == "incoming":
+            caller = creator or (others[0] if len(others) == 1 else None)
+            sender = Participant(caller, names.get(caller)) if caller else None
+        elif direction == "outgoing":
+            caller = creator or owner
+            sender = Participant(caller, names.get(caller)) if caller else None
+        else:
+            sender = None
+        sender_id = sender.id if sender else None
+        recipients = tuple(Participant(jid, names.get(jid)) for jid in others if jid != sender_id)
+        group = _get(row, "ZGROUPJIDSTRING") or None
+        outcome = row["ZOUTCOME"]
+        details = {"duration_seconds": str(row["ZDURATION"]), "outcome": f"{outcome} ({OUTCOMES.get(outcome, 'unknown')})"}
+        for column, key in (("ZBYTESSENT", "bytes_sent"), ("ZBYTESRECEIVED", "bytes_received"), ("ZCALLIDSTRING", "call_id"),
+                            ("Z1CALLEVENTS", "aggregate_event"), (CREATOR, "creator")):
+            if _get(row, column) is not None:
+                details[key] = str(row[column])
+        if aggregate is not None:
+            for column in ("ZINCOMING", "ZVIDEO", "ZMISSED", "ZMISSEDREASON"):
+                if aggregate[column] is not None:
+                    details["aggregate_" + column[1:].lower()] = str(aggregate[column])
+        return Message(
+            source_table="ZWACDCALLEVENT", source_row_id=row_id,
+            conversation_id=group or (others[0] if len(others) == 1 else None),
+            sender=sender, recipients=recipients, direction=direction,
+            sent=context.time(row["ZDATE"], cocoa_seconds, table="ZWACDCALLEVENT", row_id=row_id, field="ZDATE"),
+            sent_raw=None if row["ZDATE"] is None else str(row["ZDATE"]), kind="call", account_id=owner, details=details,
+        )
+
+
+def _direction(creator: str | None, others: list[str], aggregate: sqlite3.Row | None) -> str:
+    if creator:
+        return "incoming" if creator in others else "outgoing"
+    if aggregate is not None and aggregate["ZINCOMING"] is not None:
+        return "incoming" if aggregate["ZINCOMING"] else "outgoing"
+    return "unknown"
+
+
+def _owner(rows: list[sqlite3.Row], participants: dict[int, list[str]]) -> str | None:
+    """The one jid that created calls it does not take part in (the owner's outgoing calls)."""
+    creators = {_get(r, CREATOR) for r in rows if _get(r, CREATOR) and _get(r, CREATOR) not in participants.get(r["Z_PK"], [])}
+    return creators.pop() if len(creators) == 1 else None
+
+
+def _names(context: ParseContext) -> dict[str, str]:
+    contacts = context.companion("*/ContactsV2.sqlite")
+    names: dict[str, str] = {}
+    if contacts is not None and contacts.has("ZWAADDRESSBOOKCONTACT", "Z_PK", "ZWHATSAPPID", "ZFULLNAME"):
+        for row in contacts.query(CONTACTS_SQL):
+            if row["ZFULLNAME"] and row["ZWHATSAPPID"] not in names:
+                names[row["ZWHATSAPPID"]] = row["ZFULLNAME"]
+    return names
+
+
+def _get(row: sqlite3.Row, column: str) -> object:
+    return row[column] if column in row.keys() else None
+
+
+PARSER = WhatsAppIosCalls()
