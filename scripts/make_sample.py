@@ -32,6 +32,29 @@ def _jpeg() -> bytes:
     return b"\xff\xd8" + app0 + b"\xff\xd9"
 
 
+def _sms_database() -> bytes:
+    """A small Android mmssms.db (the telephony provider's columns that matter), so the demo shows messages."""
+    import sqlite3
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mmssms.db"
+        connection = sqlite3.connect(path)
+        connection.executescript(
+            "CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, date INTEGER, date_sent INTEGER DEFAULT 0, "
+            "read INTEGER DEFAULT 0, type INTEGER, subject TEXT, body TEXT, service_center TEXT);"
+            "CREATE TABLE pdu (_id INTEGER PRIMARY KEY, thread_id INTEGER, date INTEGER, date_sent INTEGER DEFAULT 0, msg_box INTEGER, "
+            "read INTEGER DEFAULT 0, sub TEXT, m_type INTEGER);"
+            "CREATE TABLE part (_id INTEGER PRIMARY KEY, mid INTEGER, seq INTEGER DEFAULT 0, ct TEXT, name TEXT, fn TEXT, cl TEXT, _data TEXT, text TEXT);"
+            "CREATE TABLE addr (_id INTEGER PRIMARY KEY, msg_id INTEGER, contact_id INTEGER, address TEXT, type INTEGER, charset INTEGER);")
+        connection.executemany("INSERT INTO sms (_id, thread_id, address, date, date_sent, read, type, body) VALUES (?, 1, ?, ?, ?, 1, ?, ?)", [
+            (1, "+447700900123", 1704164645000, 1704164640000, 1, "Did you get the photos?"),
+            (2, "+447700900123", 1704164700000, 0, 2, "Yes. Meet at the usual place."),
+        ])
+        connection.commit()
+        connection.close()
+        return path.read_bytes()
+
+
 FILES: dict[str, bytes] = {
     "DCIM/Camera/IMG_20240102_030405.jpg": _jpeg(),
     "DCIM/Camera/IMG_20240102_030406.png": _png(),
@@ -39,6 +62,7 @@ FILES: dict[str, bytes] = {
     "Download/notes.txt": b"meet at the usual place\n",
     "WhatsApp/Media/README": b"media folder\n",
     "deleted-later.txt": b"this file is deleted from the image\n",
+    "data/data/com.android.providers.telephony/databases/mmssms.db": _sms_database(),
 }
 
 

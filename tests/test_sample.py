@@ -28,7 +28,7 @@ def test_every_file_hashed_and_deleted_entry_found(sample: Path, ingest_image) -
     assert result.exit_code == 0, result.output
     assert result.folder.name == "JS%2F1"
     rows = result.by_path()
-    assert len(result.artefacts()) == 14
+    assert len(result.artefacts()) == 19
     for relative, content in FILES.items():
         row = rows[b"/" + relative.encode()]
         assert row["sha256"] == hashlib.sha256(content).hexdigest()
@@ -41,6 +41,8 @@ def test_every_file_hashed_and_deleted_entry_found(sample: Path, ingest_image) -
     assert rows[b"/Download/invoice.txt"]["extension_mismatch"] is True
     assert rows[b"/Download/notes.txt"]["extension_mismatch"] is False
     assert result.errors() == []
+    assert [(m["sender_id"], m["direction"], m["body"]) for m in result.table("messages")] == [
+        ("+447700900123", "incoming", "Did you get the photos?"), (None, "outgoing", "Yes. Meet at the usual place.")]
     source = result.source()
     assert source["source_unchanged"] is True
     assert source["media_sha256"] == before == source["container_files"][0]["sha256_before"]
@@ -117,4 +119,4 @@ def test_split_raw_with_letter_suffixes(sample: Path, tmp_path: Path, ingest_ima
     assert source["format_chain"] == "RAW"
     assert [c["path"] for c in source["container_files"]] == [str(p) for p in parts] and len(parts) == 4
     assert source["media_sha256"] == hashlib.sha256(data).hexdigest()
-    assert len(result.artefacts()) == 14
+    assert len(result.artefacts()) == 19
