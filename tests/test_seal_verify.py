@@ -62,7 +62,7 @@ def test_manifest_lists_every_part_and_is_signed(sealed: tuple[Path, Path, Path]
     assert [(p["name"], p["schema"], p["schema_version"]) for p in manifest["parts"]] == [
         ("artefacts.parquet", "artefacts", 1), ("errors.parquet", "errors", 2), ("messages.parquet", "messages", 1),
         ("sources.parquet", "sources", 1)]
-    assert [p["rows"] for p in manifest["parts"]] == [14, 0, 0, 1]
+    assert [p["rows"] for p in manifest["parts"]] == [19, 0, 2, 1]
     assert (manifest["case_id"], manifest["exhibit_id"], manifest["examiner"], manifest["outcome"]) == ("OP-1", "JS/1", "A. Smith", "completed")
     assert manifest["signature"]["algorithm"] == "Ed25519"
     assert manifest["signature"]["public_key_fingerprint"] == fingerprint(load_public(public))
@@ -109,7 +109,7 @@ def test_deleted_row_rewritten_part_is_found(sealed: tuple[Path, Path, Path], tm
     table = pq.read_table(exhibit / "artefacts.parquet")
     pq.write_table(table.slice(0, table.num_rows - 1), exhibit / "artefacts.parquet")
     code, output = _verify(copy, public)
-    assert code == 1 and "rows 13 != recorded 14" in output
+    assert code == 1 and "rows 18 != recorded 19" in output
 
 
 def test_edited_manifest_breaks_digest_and_signature(sealed: tuple[Path, Path, Path], tmp_path: Path) -> None:
