@@ -205,3 +205,22 @@ def test_android_image_with_whatsapp_and_names_from_wa_db(tmp_path: Path) -> Non
     assert any(m["sender_name"] for m in messages), "names come from wa.db"
     parse_rows = [(e["kind"], e["path"], e["parser"]) for e in _rows(exhibit, "errors") if e["stage"] == "parse"]
     assert parse_rows == [("not_sqlite", "/media/0/WhatsApp/Databases/msgstore.db", "whatsapp_android")]
+
+
+def test_messages_are_the_same_whatever_the_worker_count(tmp_path: Path) -> None:
+    staging = tmp_path / "tree"
+    staging.mkdir()
+    _android_tree(staging)
+    databases = sorted((staging / TELEPHONY).iterdir())
+    before = {p.name: sha256_file(p) for p in databases}
+    assert sorted(before) == ["mmssms.db", "mmssms.db-shm", "mmssms.db-wal"]
+    tables = []
+    for workers in ("1", "2"):
+        result = CliRunner().invoke(main, ["ingest", str(staging), "--case", "OP-1", "--exhibit", f"W{workers}", "--out", str(tmp_path / "cases"),
+                                           "--workers", workers], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        rows = _rows(tmp_path / "cases" / "OP-1" / f"W{workers}", "messages")
+        tables.append([{k: v for k, v in row.items() if k != "exhibit_id"} for row in rows])
+    assert len(tables[0]) == 3
+    assert tables[0] == tables[1]
+    assert {p.name: sha256_file(p) for p in sorted((staging / TELEPHONY).iterdir())} == before  # the WAL was never checkpointed
