@@ -52,11 +52,11 @@ class Archived(dict):
         if name in self:
             return self[name]
         for key, value in self.items():
-            if key.endswith("*" + name):
+            if isinstance(key, str) and key.endswith("*" + name):
                 return value
         for key, value in self.items():
             # Scalar ivars carry their type glued on: 'BOOLisShhMode', 'NSUIntegerrawThreadSubtype'.
-            if key.endswith(name) and key[: -len(name)].isidentifier() and key[: -len(name)][:1].isupper():
+            if isinstance(key, str) and key.endswith(name) and key[: -len(name)].isidentifier() and key[: -len(name)][:1].isupper():
                 return value
         return default
 
@@ -74,7 +74,10 @@ def unarchive(data: bytes) -> Any:
     if not isinstance(objects, list) or not isinstance(top, dict) or not top:
         raise ArchiveError("malformed $objects or $top")
     root = top.get("root", next(iter(top.values())))
-    return _Resolver(objects).value(root)
+    try:
+        return _Resolver(objects).value(root)
+    except (TypeError, AttributeError, ValueError, RecursionError) as error:  # a damaged archive: wrong shapes where refs belong
+        raise ArchiveError(f"malformed archive: {type(error).__name__}: {error}") from error
 
 
 class _Resolver:
