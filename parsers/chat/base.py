@@ -7,6 +7,7 @@ else is edited to add an app: the registry finds every module in this package.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import struct
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from typing import Callable, ClassVar, Iterable, Iterator, Mapping
 from manifests.records import Message, ParseWarning
 from parsers.artefact import Artefact, Catalog
 from parsers.sqlite_store import Database, NotSQLiteError, open_copy
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?(?P<sign>[+-])(?P<h>\d{1,2}):?(?P<m>\d{2})?$")
 
 # What converting one row may raise: a bad value becomes a warning for that row, the rest go on.
 ROW_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError, KeyError, IndexError, OverflowError,
@@ -131,6 +134,23 @@ class ParseContext:
         except (ValueError, TypeError, ArithmeticError) as error:
             self.warn("bad_time", f"{value!r} is not a valid time: {error}", table=table, row_id=row_id, field=field)
             return None
+
+    def utc_offset(self, key: str, table: str) -> int | None:
+        """An examiner-supplied UTC offset in seconds for local-time exports (`--app-key KEY=+02:00`), or None.
+
+        A malformed value is a `bad_offset` warning and the times stay local.
+        """
+        value = self.keys.get(key)
+        if value is None:
+            return None
+        if value.strip().upper() in ("Z", "UTC", "GMT", "+00:00"):
+            return 0
+        match = _OFFSET.match(value.strip())
+        if match is None:
+            self.warn("bad_offset", f"{key}={value!r} is not an offset like +02:00; times are left local", table=table)
+            return None
+        seconds = int(match["h"]) * 3600 + int(match["m"] or 0) * 60
+        return -seconds if match["sign"] == "-" else seconds
 
     def companion(self, pattern: str) -> Database | None:
         """Open a copy of the nearest database matching `pattern` (a contacts store); None when absent.

@@ -58,7 +58,6 @@ IOS_FILE = re.compile(r"^\u200e?<attached: (?P<name>[^>]+)>$")
 OMITTED = re.compile(r"^\u200e?(?:<Media omitted>|(?:image|video|audio|sticker|GIF|document|Contact card) omitted)$")
 LOCATION = re.compile(r"location: https?://maps\.google\.com/\?q=(?P<lat>-?\d+(?:\.\d+)?),(?P<lon>-?\d+(?:\.\d+)?)", re.IGNORECASE)
 DELETED = ("This message was deleted", "You deleted this message")
-OFFSET = re.compile(r"^(?:UTC|GMT)?(?P<sign>[+-])(?P<h>\d{1,2}):?(?P<m>\d{2})?$")
 LINES = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
 EDITED = "<This message was edited>"
 MAX_NAME = 64  # a longer text before ": " is a system line's own words, not a name
@@ -108,7 +107,7 @@ class WhatsAppExport(FileChatParser):
             context.warn("no_messages", f"{artefact.path}: no line starts with a WhatsApp time stamp", table=TABLE, severity="error")
             return
         order, basis = _date_order(entries, context)
-        offset = _offset(context)
+        offset = context.utc_offset(OFFSET_KEY, TABLE)
         if offset is None:
             context.warn("local_time_unknown_offset", "export times are local with no offset in the file; sent is left empty "
                          f"(supply --app-key {OFFSET_KEY}=+HH:MM to convert)", table=TABLE)
@@ -259,21 +258,6 @@ def _local_time(entry: Entry, order: str, context: ParseContext) -> datetime | N
         context.warn("bad_time", f"{entry.stamp!r} is not a valid {order} date and time: {error}", table=TABLE,
                      row_id=entry.line, field="stamp")
         return None
-
-
-def _offset(context: ParseContext) -> int | None:
-    """The examiner-supplied UTC offset in seconds, or None (a malformed value is a warning)."""
-    value = context.keys.get(OFFSET_KEY)
-    if value is None:
-        return None
-    if value.strip().upper() in ("Z", "UTC", "GMT", "+00:00"):
-        return 0
-    match = OFFSET.match(value.strip())
-    if match is None:
-        context.warn("bad_offset", f"{OFFSET_KEY}={value!r} is not an offset like +02:00; times are left local", table=TABLE)
-        return None
-    seconds = int(match["h"]) * 3600 + int(match["m"] or 0) * 60
-    return -seconds if match["sign"] == "-" else seconds
 
 
 def _title(path: str) -> str | None:

@@ -58,7 +58,6 @@ LINE = re.compile(r"^\s*(?P<stamp>(?P<month>[^\W\d_]{3,}\.?) +(?P<day>\d{1,2}) (
 NICK = re.compile(r"^\s*<(?P<nick>[^<>\s]+)>(?:[ \t](?P<text>.*))?$", re.DOTALL)
 NOTICE = re.compile(r"^\s*-(?P<nick>[^\s-][^\s]*?)-(?:[ \t](?P<text>.*))?$", re.DOTALL)
 EVENTS = (("-->", "join"), ("<--", "part"), ("---", "info"), ("*", "action_or_event"))
-OFFSET = re.compile(r"^(?:UTC|GMT)?(?P<sign>[+-])(?P<h>\d{1,2}):?(?P<m>\d{2})?$")
 LINES = re.compile(rb"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
 
 
@@ -109,7 +108,7 @@ class XChatLog(FileChatParser):
         if any(line.session is None for line in lines):
             context.warn("year_unknown", "lines before the first session header have no year; their local time is left empty",
                          table=TABLE)
-        offset = _offset(context)
+        offset = context.utc_offset(OFFSET_KEY, TABLE)
         if offset is None:
             context.warn("local_time_unknown_offset", "log times are local with no offset in the file; sent is left empty "
                          f"(supply --app-key {OFFSET_KEY}=+HH:MM to convert)", table=TABLE)
@@ -210,21 +209,6 @@ def _names(path: str) -> tuple[str | None, str | None]:
     if len(parts) >= 4 and parts[-3].lower() == "logs" and parts[-4].lower() == "hexchat":
         return parts[-2], stem or None
     return None, stem or None
-
-
-def _offset(context: ParseContext) -> int | None:
-    """The examiner-supplied UTC offset in seconds, or None (a malformed value is a warning)."""
-    value = context.keys.get(OFFSET_KEY)
-    if value is None:
-        return None
-    if value.strip().upper() in ("Z", "UTC", "GMT", "+00:00"):
-        return 0
-    match = OFFSET.match(value.strip())
-    if match is None:
-        context.warn("bad_offset", f"{OFFSET_KEY}={value!r} is not an offset like +02:00; times are left local", table=TABLE)
-        return None
-    seconds = int(match["h"]) * 3600 + int(match["m"] or 0) * 60
-    return -seconds if match["sign"] == "-" else seconds
 
 
 PARSER = XChatLog()
