@@ -42,6 +42,7 @@ class Config:
     signing_key: str = ""
     chats: bool = True
     app_keys_file: str = ""
+    media: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def digest(self) -> str:
@@ -96,6 +97,7 @@ def _from_dict(data: dict[str, Any]) -> Config:
             signing_key=str(_section(data, "seal").get("signing_key", "")),
             chats=bool(_section(data, "chats")["enabled"]),
             app_keys_file=str(_section(data, "chats").get("app_keys_file", "")),
+            media=bool(_section(data, "media")["enabled"]),
         )
     except KeyError as missing:
         raise ConfigError(f"setting {missing} is missing") from None

@@ -21,6 +21,7 @@ class ContentSettings:
     algorithms: tuple[str, ...]
     chunk_size: int
     magic_bytes: int
+    media: bool = True  # read photo and video metadata in the same pass
 
 
 def describe(

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 from dfvfs.lib import definitions
 
-from ingest import __version__, chats, dfvfs_walk, folder_walk, itunes_backup, media, tsk
+from ingest import __version__, chats, dfvfs_walk, folder_walk, itunes_backup, media, media_metadata, tsk
 from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.naming import encode_id
@@ -33,7 +33,7 @@ from ingest.versions import library_versions
 from ingest.work import Unit, VolumeRecipe, init_worker, release_worker, run_unit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from manifests.schemas import ARTEFACTS, ERRORS, MESSAGES, SOURCES
+from manifests.schemas import ARTEFACTS, ERRORS, MEDIA, MESSAGES, SOURCES
 from manifests import custody
 from manifests.seal import seal
 from manifests.text import display
@@ -128,7 +128,7 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
     layout = scan_source(request.source, request.credentials, config.vss, problems)
     walkable = layout.walkable()
     progress.volumes_total = len(walkable)
-    settings = ContentSettings(algorithms=config.algorithms, chunk_size=config.chunk_size, magic_bytes=config.magic_bytes)
+    settings = ContentSettings(algorithms=config.algorithms, chunk_size=config.chunk_size, magic_bytes=config.magic_bytes, media=config.media)
     credentials = [(v.path_spec_json(), v.credential[0], v.credential[1]) for v in layout.volumes if v.credential is not None]
     metadata = {
         "exhibit.tool": "exhibit",
@@ -151,8 +151,9 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
             _custody(request, target_dir.parent, "ingest_started", f"run {run_id}", ())
             evidence = _EvidenceHashes(layout, config, request, executor)
             artefacts = output.open_table(ARTEFACTS, metadata)
+            media_table = output.open_table(MEDIA, {**metadata, **media_metadata.reader_metadata()})
             ids = {"case_id": request.case_id, "exhibit_id": request.exhibit_id}
-            writer = _OrderedWriter(artefacts, executor, config, progress, on_progress, ids)
+            writer = _OrderedWriter(artefacts, executor, config, progress, on_progress, ids, media_table)
             for volume in walkable:
                 for recipe, items in _volume_items(volume, layout, problems):
                     writer.add_volume(volume, recipe, items, _volume_id(volume, layout))
@@ -235,8 +236,10 @@ class _OrderedWriter:
     """Groups rows into units, sends them to workers, and writes results back in walk order."""
 
     def __init__(self, table, executor: _Executor, config: Config, progress: Progress,
-                 on_progress: Callable[[Progress], None] | None, ids: dict) -> None:
+                 on_progress: Callable[[Progress], None] | None, ids: dict, media_table) -> None:
         self.table = table
+        self.media_table = media_table
+        self.media_index = 0
         self.executor = executor
         self.config = config
         self.progress = progress
@@ -300,7 +303,10 @@ class _OrderedWriter:
             first = rows[0]["entry_index"]
             for entry_index, result in sorted(future.result(), key=lambda pair: pair[0]):
                 row = rows[entry_index - first]
+                media_fields = result.pop("media", None)
                 row.update(result)
+                if media_fields is not None:
+                    self._media_row(row, media_fields)
                 identify_error = row.pop("identify_error", None)
                 if identify_error is not None:
                     self.read_problems.add("identify", "identify_failed", "error", f"libmagic could not type {row['path']}: {identify_error}",
@@ -323,6 +329,21 @@ class _OrderedWriter:
         if self.on_progress is not None and now - self.last_report > 0.5:
             self.last_report = now
             self.on_progress(self.progress)
+
+    def _media_row(self, row: dict, media_fields: dict) -> None:
+        """One media.parquet row for an artefact, and its reader's warnings as errors rows."""
+        where = {"volume_index": row["volume_index"], "path": row["path"], "path_spec": row["path_spec"]}
+        if "error" in media_fields:
+            self.read_problems.add("media", "media_unreadable", "error", f"{row['path']}: {media_fields['error']}", **where)
+            return
+        for warning in media_fields["warnings"]:
+            self.read_problems.add("media", warning["kind"], warning["severity"], f"{row['path']}: {warning['message']}",
+                                   field=warning["field"], parser=media_fields["reader"], **where)
+        self.media_table.append({**self.ids, "media_index": self.media_index, "entry_index": row["entry_index"],
+                                 "volume_index": row["volume_index"], "path": row["path"], "path_bytes": row["path_bytes"],
+                                 "path_spec": row["path_spec"], "sha256": row.get("sha256"), **media_fields["record"],
+                                 "reader": media_fields["reader"], "reader_version": media_fields["reader_version"]})
+        self.media_index += 1
 
     def finish(self, problems: Problems) -> None:
         while self.window:

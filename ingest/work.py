@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from dfvfs.resolver import resolver
 
 from ingest import android_sparse  # noqa: F401  (registers the ANDROID_SPARSE layer in workers)
-from ingest import dfvfs_walk, tsk
+from ingest import dfvfs_walk, media_metadata, tsk
 from ingest.content import ContentSettings, describe
 from ingest.identify import Identifier
 from ingest.scan import deserialize
@@ -146,7 +146,13 @@ def run_unit(unit: Unit) -> list[tuple[int, dict]]:
                                           "read_error_length": None, "read_error_message": display_message(str(error))}))
             continue
         try:
-            results.append((entry_index, describe(read, size, name, settings, identifier, errors)))
+            fields = describe(read, size, name, settings, identifier, errors)
+            if settings.media and fields.get("content_status") == "hashed" and media_metadata.is_media_type(fields.get("mime_type")):
+                try:
+                    fields["media"] = media_metadata.extract(read, size, fields["mime_type"], name_text)
+                except errors as error:  # the file read fine a moment ago; a read error now is still a row
+                    fields["media"] = {"error": display_message(f"metadata read failed: {error}")}
+            results.append((entry_index, fields))
         finally:
             if descriptor is not None:
                 os.close(descriptor)

@@ -95,3 +95,46 @@ class ParseWarning:
     row_id: int | None = None
     field: str | None = None
     severity: str = "warning"
+
+
+@dataclass
+class MediaRecord:
+    """What a media reader found in one photo or video; ids and provenance are added by ingest.
+
+    Values that are present but invalid are kept as read and named in `flags` (e.g.
+    "gps_latitude_out_of_range", "capture_time_invalid", "gps_all_zero"), never dropped or fixed.
+    Times: `*_raw` is the text as recorded; `*_utc` is integer nanoseconds UTC, set only when the
+    offset is known (EXIF OffsetTime*, QuickTime's UTC creation time, GPS time).
+    """
+
+    container_format: str
+    codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    orientation: int | None = None
+    duration_seconds: float | None = None
+    frame_rate: float | None = None
+    capture_time_raw: str | None = None
+    capture_offset: str | None = None
+    capture_time_utc: int | None = None
+    capture_time_source: str | None = None
+    digitized_time_raw: str | None = None
+    digitized_time_utc: int | None = None
+    modified_time_raw: str | None = None
+    modified_time_utc: int | None = None
+    make: str | None = None
+    model: str | None = None
+    body_serial: str | None = None
+    lens_make: str | None = None
+    lens_model: str | None = None
+    software: str | None = None
+    gps_latitude: float | None = None
+    gps_longitude: float | None = None
+    gps_altitude: float | None = None
+    gps_time_utc: int | None = None
+    gps_source: str | None = None
+    content_identifier: str | None = None
+    image_unique_id: str | None = None
+    has_thumbnail: bool | None = None
+    thumbnail_sha256: str | None = None
+    flags: list[str] = field(default_factory=list)

@@ -58,6 +58,16 @@ def _messages_by_app(folder: Path) -> list[tuple[str, int, int]]:
     return sorted((row["app"], row["source_path_count"], row["source_path_count_distinct"]) for row in grouped.to_pylist())
 
 
+def _media_by_format(folder: Path) -> list[tuple[str, int, int]]:
+    """(container format, files, files with a latitude) from media.parquet."""
+    path = folder / "media.parquet"
+    if not path.exists():
+        return []
+    table = pq.read_table(path, columns=["container_format", "gps_latitude"])
+    grouped = table.group_by("container_format").aggregate([("container_format", "count"), ("gps_latitude", "count")])
+    return sorted((row["container_format"], row["container_format_count"], row["gps_latitude_count"]) for row in grouped.to_pylist())
+
+
 def collect(case_dir: Path, exhibit_folders: list[Path], trusted: list[Ed25519PublicKey]) -> list[Section]:
     sections = []
     chain_ok = all(check.ok for check in custody.verify_chain(case_dir, trusted))
@@ -89,6 +99,8 @@ def collect(case_dir: Path, exhibit_folders: list[Path], trusted: list[Ed25519Pu
             section.add("Findings", part["schema"], f"{part['rows']} rows")
         for app, count, stores in _messages_by_app(folder):
             section.add("Messages", app, f"{count} messages from {stores} stores")
+        for container, count, located in _media_by_format(folder):
+            section.add("Photos and videos", container, f"{count} files, {located} with a position")
         section.add("Seal", "manifest root digest (SHA-256)", manifest["root_digest"])
         signature = manifest.get("signature")
         section.add("Seal", "signing key fingerprint", signature["public_key_fingerprint"] if signature else "UNSIGNED")

@@ -250,6 +250,55 @@ MESSAGES = Table(
     ),
 )
 
+MEDIA = Table(
+    name="media",
+    version=1,
+    doc="One row per artefact whose content (by signature, not name) is a photo or video: capture time, place and device.",
+    columns=_ids()
+    + (
+        Column("media_index", pa.int64(), "Position of the row in the exhibit's deterministic order (the artefacts' walk order).", False),
+        Column("entry_index", pa.int64(), "entry_index of the artefact (joins artefacts).", False),
+        Column("volume_index", pa.int32(), "Volume of the artefact.", False),
+        Column("path", pa.string(), "Path of the artefact for display (escaped).", False),
+        Column("path_bytes", pa.binary(), "Path of the artefact, exact bytes.", False),
+        Column("path_spec", pa.string(), "dfVFS path specification (JSON) of the artefact.", False),
+        Column("sha256", pa.string(), "SHA-256 of the artefact's content (as in artefacts)."),
+        Column("container_format", pa.string(), "JPEG, TIFF, PNG, WebP, GIF, HEIF, AVIF, DNG, CR3, CR2, NEF, ARW, MPO, MP4, QuickTime, 3GP, M4V, AVI or Matroska: from the content's signature.", False),
+        Column("codec", pa.string(), "Video codec (avc1, hvc1, ...) or image coding (HEVC for HEIC, AV1 for AVIF) where known."),
+        Column("width", pa.int32(), "Width in pixels (of the primary image, or of the video track)."),
+        Column("height", pa.int32(), "Height in pixels."),
+        Column("orientation", pa.int16(), "EXIF orientation 1-8 as stored (or from a video track's rotation matrix: 1, 6, 3, 8)."),
+        Column("duration_seconds", pa.float64(), "Video duration in seconds."),
+        Column("frame_rate", pa.float64(), "Video frame rate (frames per second)."),
+        Column("capture_time_raw", pa.string(), "Capture time exactly as recorded (EXIF DateTimeOriginal text; QuickTime creation time as an ISO text of the stored value)."),
+        Column("capture_offset", pa.string(), "UTC offset recorded with the capture time (EXIF OffsetTimeOriginal), as stored."),
+        Column("capture_time_utc", UTC_NS, "Capture time in UTC, only where the offset is known (EXIF time + OffsetTimeOriginal; QuickTime/MP4 creation time, which is UTC)."),
+        Column("capture_time_source", pa.string(), "Which value gave the capture time: exif_datetime_original, quicktime_creation_date (Apple key, with its own offset), mvhd_creation_time, ..."),
+        Column("digitized_time_raw", pa.string(), "EXIF DateTimeDigitized (CreateDate) as recorded."),
+        Column("digitized_time_utc", UTC_NS, "Digitised time in UTC where OffsetTimeDigitized is recorded."),
+        Column("modified_time_raw", pa.string(), "EXIF DateTime (ModifyDate) or QuickTime modification time as recorded."),
+        Column("modified_time_utc", UTC_NS, "Modification time in UTC where the offset is known."),
+        Column("make", pa.string(), "Camera or phone maker (EXIF Make, QuickTime make)."),
+        Column("model", pa.string(), "Camera or phone model."),
+        Column("body_serial", pa.string(), "Camera body serial number (EXIF BodySerialNumber, or the maker's serial tag)."),
+        Column("lens_make", pa.string(), "Lens maker."),
+        Column("lens_model", pa.string(), "Lens model."),
+        Column("software", pa.string(), "Software that wrote the file (firmware, editor)."),
+        Column("gps_latitude", pa.float64(), "Latitude in decimal degrees (south negative), as recorded even when out of range (see flags)."),
+        Column("gps_longitude", pa.float64(), "Longitude in decimal degrees (west negative)."),
+        Column("gps_altitude", pa.float64(), "Altitude in metres (below sea level negative)."),
+        Column("gps_time_utc", UTC_NS, "GPS date and time stamp (UTC by definition)."),
+        Column("gps_source", pa.string(), "Where the position came from: exif, quicktime_xyz, quicktime_iso6709 (Apple key), xmp."),
+        Column("content_identifier", pa.string(), "Apple content identifier that links a Live Photo's still and video."),
+        Column("image_unique_id", pa.string(), "EXIF ImageUniqueID."),
+        Column("has_thumbnail", pa.bool_(), "An embedded thumbnail or preview image exists."),
+        Column("thumbnail_sha256", pa.string(), "SHA-256 of the embedded thumbnail (an edited photo can keep its original thumbnail)."),
+        Column("flags", pa.list_(pa.string()), "Values present but invalid, kept raw above: gps_latitude_out_of_range, gps_longitude_out_of_range, gps_all_zero, capture_time_invalid, ..."),
+        Column("reader", pa.string(), "Reader (module) that read the metadata.", False),
+        Column("reader_version", pa.string(), "Version of that reader.", False),
+    ),
+)
+
 HASH_REF = pa.struct([pa.field("subject", pa.string()), pa.field("algorithm", pa.string()), pa.field("value", pa.string())])
 
 CUSTODY = Table(
@@ -282,5 +331,5 @@ CUSTODY = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS, MESSAGES, CUSTODY)}
-PARTS: tuple[str, ...] = ("artefacts", "sources", "errors", "messages")
+TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS, MESSAGES, MEDIA, CUSTODY)}
+PARTS: tuple[str, ...] = ("artefacts", "sources", "errors", "messages", "media")

@@ -98,3 +98,24 @@ class Catalog:
             return (-len(common), candidate.path_bytes)
 
         return sorted(found, key=distance)
+
+
+def host_media_source(path: Path):
+    """A MediaSource over a host file opened read-only (tests, benchmarks)."""
+    from parsers.media.base import MediaSource
+
+    descriptor = open_read_only(path)
+    size = os.fstat(descriptor).st_size
+
+    def read(offset: int, length: int) -> bytes:
+        return os.pread(descriptor, length, offset)
+
+    source = MediaSource(read, size, name=str(path))
+    source.descriptor = descriptor  # type: ignore[attr-defined]  # closed by close_host_source
+    return source
+
+
+def close_host_source(source: object) -> None:
+    descriptor = getattr(source, "descriptor", None)
+    if descriptor is not None:
+        os.close(descriptor)

@@ -60,9 +60,9 @@ def test_manifest_lists_every_part_and_is_signed(sealed: tuple[Path, Path, Path]
     case, public, _ = sealed
     manifest = json.loads((case / "JS%2F1" / "manifest.json").read_text())
     assert [(p["name"], p["schema"], p["schema_version"]) for p in manifest["parts"]] == [
-        ("artefacts.parquet", "artefacts", 1), ("errors.parquet", "errors", 2), ("messages.parquet", "messages", 1),
-        ("sources.parquet", "sources", 1)]
-    assert [p["rows"] for p in manifest["parts"]] == [19, 0, 2, 1]
+        ("artefacts.parquet", "artefacts", 1), ("errors.parquet", "errors", 2), ("media.parquet", "media", 1),
+        ("messages.parquet", "messages", 1), ("sources.parquet", "sources", 1)]
+    assert [p["rows"] for p in manifest["parts"]] == [19, 0, 3, 2, 1]
     assert (manifest["case_id"], manifest["exhibit_id"], manifest["examiner"], manifest["outcome"]) == ("OP-1", "JS/1", "A. Smith", "completed")
     assert manifest["signature"]["algorithm"] == "Ed25519"
     assert manifest["signature"]["public_key_fingerprint"] == fingerprint(load_public(public))
@@ -73,7 +73,7 @@ def test_untouched_case_verifies(sealed: tuple[Path, Path, Path]) -> None:
     case, public, _ = sealed
     code, output = _verify(case, public)
     assert code == 0, output
-    assert output.count("OK   JS/1: part ") == 4
+    assert output.count("OK   JS/1: part ") == 5
     assert "OK   JS/1: signature: valid Ed25519 signature by trusted key" in output
     assert output.strip().endswith("1 exhibit(s) checked, 0 check(s) failed")
 

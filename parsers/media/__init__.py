@@ -1,0 +1,1 @@
+"""Media metadata readers: one module per family, each binding `READER`; see base.py."""
