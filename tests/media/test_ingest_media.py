@@ -19,6 +19,7 @@ PHOTO = "ianare__exif-samples/jpg/gps/DSCN0010.jpg"
 HEIC = "photoprism__photoprism/internal/meta/testdata/iphone_7.heic"
 VIDEO = "mindeng__nom-exif/testdata/meta.mov"
 
+DAMAGED = "media/0/DCIM/Camera/IMG_0002_cut.heic"
 LAYOUT = {
     "media/0/DCIM/Camera/DSCN0010.jpg": PHOTO,
     "media/0/DCIM/Camera/IMG_0001.heic": HEIC,
@@ -39,6 +40,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Ingested:
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(corpus / source, path)
     (staging / "media/0/DCIM/Camera/not_a_photo.jpg").write_bytes(b"just text pretending to be a photo\n")
+    (staging / DAMAGED).write_bytes((corpus / HEIC).read_bytes()[:3000])  # cut inside its meta box
     image = make_ext4(staging, folder / "userdata.raw", "16M")
     result = CliRunner().invoke(main, ["ingest", str(image), "--case", "OP-2", "--exhibit", "PHONE/2", "--out", str(folder / "cases"),
                                        "--workers", "2"], catch_exceptions=False)
@@ -50,9 +52,11 @@ def test_one_row_per_photo_or_video_joined_to_its_artefact(ingested: Ingested) -
     corpus = require_corpus()
     media = ingested.table("media")
     artefacts = {row["entry_index"]: row for row in ingested.artefacts()}
-    assert sorted(row["path"] for row in media) == sorted("/" + target for target in LAYOUT)
-    assert [row["media_index"] for row in media] == list(range(len(LAYOUT)))
+    assert sorted(row["path"] for row in media) == sorted(["/" + target for target in LAYOUT] + ["/" + DAMAGED])
+    assert [row["media_index"] for row in media] == list(range(len(LAYOUT) + 1))
     for row in media:
+        if row["path"] == "/" + DAMAGED:
+            continue
         artefact = artefacts[row["entry_index"]]
         assert (artefact["path"], artefact["sha256"], artefact["path_spec"]) == (row["path"], row["sha256"], row["path_spec"])
         source = corpus / LAYOUT[row["path"].lstrip("/")]
@@ -75,7 +79,10 @@ def test_photo_values_match_exiftool_facts(ingested: Ingested) -> None:
         assert row["capture_time_utc"] is None  # no OffsetTimeOriginal: the zone is unknown
 
 
-def test_media_warnings_are_error_rows_with_the_path(ingested: Ingested) -> None:
-    media_problems = [e for e in ingested.errors() if e["stage"] == "media"]
-    assert all(e["path"] for e in media_problems)
-    assert [e for e in media_problems if e["severity"] == "error"] == []
+def test_damaged_file_is_a_row_and_a_warning_with_its_path(ingested: Ingested) -> None:
+    (damaged,) = [row for row in ingested.table("media") if row["path"] == "/" + DAMAGED]
+    assert (damaged["container_format"], damaged["flags"], damaged["reader"], damaged["make"]) == ("HEIF", ["metadata_unreadable"], "heif", None)
+    problems = [(e["stage"], e["kind"], e["severity"], e["path"], e["parser"]) for e in ingested.errors() if e["stage"] == "media"]
+    assert problems == [("media", "malformed_media", "warning", "/" + DAMAGED, "heif")]
+    (problem,) = [e for e in ingested.errors() if e["stage"] == "media"]
+    assert "meta' box is cut short: 2968 of 3242 bytes" in problem["message"]
