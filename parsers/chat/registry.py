@@ -5,32 +5,16 @@ Adding an app is adding a module; the order is by parser name, so runs are deter
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
 
 import parsers.chat as package
 from parsers.chat.base import ChatParser, FileChatParser, SqliteChatParser
+from parsers.discovery import discover
 
 
 @cache
 def all_parsers() -> tuple[ChatParser, ...]:
-    found: list[ChatParser] = []
-    for module_info in pkgutil.iter_modules(package.__path__):
-        if module_info.name.startswith("_"):
-            continue  # work in progress or private helpers
-        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
-        parser = getattr(module, "PARSER", None)
-        if parser is None:
-            continue
-        if not isinstance(parser, ChatParser):
-            raise TypeError(f"{module.__name__}.PARSER is not a ChatParser")
-        found.append(parser)
-    names = [p.name for p in found]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"two chat parsers share a name: {duplicates}")
-    return tuple(sorted(found, key=lambda p: p.name))
+    return discover(package, "PARSER", ChatParser)
 
 
 def sqlite_parsers() -> tuple[SqliteChatParser, ...]:
