@@ -28,8 +28,25 @@ def _png(width: int = 2, height: int = 2) -> bytes:
 
 
 def _jpeg() -> bytes:
+    """A 1x1 JPEG header (no pixel data needed: nothing decodes it) carrying EXIF: camera, capture
+    time with its UTC offset, and a GPS position, so the demo's media.parquet has a full row."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "ExhibitCam"  # Make
+    exif[0x0110] = "Sample 1"  # Model
+    sub = exif.get_ifd(0x8769)
+    sub[0x9003] = "2024:01:02 04:04:05"  # DateTimeOriginal (local)
+    sub[0x9011] = "+01:00"  # OffsetTimeOriginal
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (51.0, 30.0, 0.0)  # 51.5 N
+    gps[3], gps[4] = "W", (0.0, 7.0, 30.0)  # 0.125 W
+    payload = exif.tobytes()  # Pillow writes the "Exif\\0\\0" prefix itself
     app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    return b"\xff\xd8" + app0 + b"\xff\xd9"
+    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, 1, 1, 1) + b"\x01\x11\x00"
+    sos = b"\xff\xda" + struct.pack(">HB", 8, 1) + b"\x01\x00\x00\x3f\x00"
+    return b"\xff\xd8" + app0 + app1 + sof0 + sos + b"\x00" + b"\xff\xd9"
 
 
 def _sms_database() -> bytes:

@@ -43,6 +43,13 @@ def test_every_file_hashed_and_deleted_entry_found(sample: Path, ingest_image) -
     assert result.errors() == []
     assert [(m["sender_id"], m["direction"], m["body"]) for m in result.table("messages")] == [
         ("+447700900123", "incoming", "Did you get the photos?"), (None, "outgoing", "Yes. Meet at the usual place.")]
+    media = {row["path"]: row for row in result.table("media")}
+    # By content: the PNG named invoice.txt is a picture; notes.txt is not.
+    assert sorted(media) == ["/DCIM/Camera/IMG_20240102_030405.jpg", "/DCIM/Camera/IMG_20240102_030406.png", "/Download/invoice.txt"]
+    photo = media["/DCIM/Camera/IMG_20240102_030405.jpg"]
+    assert (photo["make"], photo["model"], photo["capture_time_raw"], photo["capture_offset"]) == ("ExhibitCam", "Sample 1", "2024:01:02 04:04:05", "+01:00")
+    assert photo["capture_time_utc"] == 1704164645 * 10**9  # 04:04:05+01:00 is 03:04:05 UTC
+    assert (photo["gps_latitude"], photo["gps_longitude"], photo["gps_source"], photo["width"], photo["height"]) == (51.5, -0.125, "exif", 1, 1)
     source = result.source()
     assert source["source_unchanged"] is True
     assert source["media_sha256"] == before == source["container_files"][0]["sha256_before"]
