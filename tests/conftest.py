@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ def require_tool(name: str) -> str:
     """Path of an oracle or image-building tool; .ci/run installs them all, so CI never skips."""
     path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
     if path is None:
+        if os.environ.get("CI") == "true":  # CI must never pass green because an oracle was missing
+            pytest.fail(f"{name} is not installed; scripts/setup.sh installs it")
         pytest.skip(f"{name} is not installed (scripts/setup.sh installs it)")
     return path
 
