@@ -306,7 +306,7 @@ def run_timed(cmd: Sequence[str], out_dir: Path, count: CountFn | None = None) -
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     run = Run(wall, cpu, max(int(time_path.read_text().split()[-1]), orphan_rss), tree_pss_kib=sampler.peak_kib)
     if rc != 0:
-        tail = stderr_path.read_bytes()[-STDERR_TAIL:].decode("utf-8", "replace").strip()
+        tail = stderr_path.read_bytes()[-STDERR_TAIL:].decode("utf-8", "backslashreplace").strip()
         run.error = f"exit {rc}: {tail}"
     elif count is not None:
         run.items = count(out_dir)

@@ -52,7 +52,7 @@ class TskError(RuntimeError):
     def __init__(self, command: Sequence[str], returncode: int, stderr: bytes) -> None:
         self.command = list(command)
         self.returncode = returncode
-        self.stderr = stderr.decode("utf-8", "replace").strip()
+        self.stderr = stderr.decode("utf-8", "backslashreplace").strip()
         super().__init__(f"{' '.join(self.command)} exited {returncode}: {self.stderr}")
 
 
@@ -248,7 +248,7 @@ def tsk_partitions(
         if not result.stdout.strip() and not result.stderr.strip():
             return []
         raise TskError(command, result.returncode, result.stderr)
-    return _parse_mmls(result.stdout.decode("utf-8", "replace"))
+    return _parse_mmls(result.stdout.decode("utf-8", "backslashreplace"))
 
 
 def _parse_mmls(text: str) -> list[dict[str, str | int]]:
@@ -312,7 +312,7 @@ def ewf_stored_hashes(e01: Path) -> dict[str, str]:
         raise TskError(command, result.returncode, result.stderr)
     hashes: dict[str, str] = {}
     in_digests = False
-    for line in result.stdout.decode("utf-8", "replace").splitlines():
+    for line in result.stdout.decode("utf-8", "backslashreplace").splitlines():
         if not line.startswith(("\t", " ")):
             in_digests = line.strip() == "Digest hash information"
             continue
@@ -339,7 +339,7 @@ def ewf_verify(e01: Path) -> EwfVerification:
     """
     command = ["ewfverify", "-q", "-d", "sha1,sha256", os.fspath(e01)]
     result = _run(command)
-    text = result.stdout.decode("utf-8", "replace")
+    text = result.stdout.decode("utf-8", "backslashreplace")
     stored: dict[str, str] = {}
     computed: dict[str, str] = {}
     for line in text.splitlines():

@@ -75,7 +75,7 @@ def responses(database: Database, context: ParseContext, wanted: Callable[[str],
         data = row["receiver_data"]
         raw = data.encode("utf-8") if isinstance(data, str) else (bytes(data) if data is not None else b"")
         if row["isDataOnFS"]:
-            file_name = raw.decode("ascii", "replace").strip()
+            file_name = raw.decode("ascii", "backslashreplace").strip()
             body = _on_disk(file_name, entry_id, context)
             if body is None:
                 continue

@@ -90,7 +90,7 @@ class WhatsAppExport(FileChatParser):
     def recognises(self, path: str, head: bytes) -> bool:
         if not path.lower().endswith(".txt"):
             return False
-        first = head.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+        first = head.decode("utf-8", errors="backslashreplace").lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
         return bool(ANDROID.match(first) or IOS.match(first))
 
     def parse(self, artefact: Artefact, context: ParseContext) -> Iterator[Message]:

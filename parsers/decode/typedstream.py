@@ -106,7 +106,7 @@ class _Reader:
         name_bytes = self.shared_string()
         if name_bytes is None:
             raise TypedStreamError("class without a name")
-        name = name_bytes.decode("ascii", errors="replace")
+        name = name_bytes.decode("ascii", errors="backslashreplace")
         self.objects.append(name)
         self.integer()  # class version
         self.class_name()  # superclass chain, ends in nil or a reference

@@ -178,7 +178,10 @@ def clean_text(value: Any, trim: bool = False) -> str | None:
     bytes. Returns None for an empty value. Raises _Unreadable for a non-text value.
     """
     if isinstance(value, str):
-        data = value.encode("latin-1", "replace")
+        try:
+            data = value.encode("latin-1")
+        except UnicodeEncodeError:  # Pillow decoded it as UTF-8: those are the stored bytes
+            data = value.encode("utf-8", "surrogateescape")
     elif isinstance(value, (bytes, bytearray)):
         data = bytes(value)
     elif isinstance(value, tuple) and value and all(isinstance(v, int) and 0 <= v < 256 for v in value):

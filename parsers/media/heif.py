@@ -286,12 +286,12 @@ def _parse_iinf(body: bytes, meta: _Meta) -> None:
             _, position = _cstring(entry, position + 4, len(entry))  # item_name
             if item.kind == b"mime":
                 content_type, _ = _cstring(entry, position, len(entry))
-                item.content_type = content_type.decode("utf-8", "replace")
+                item.content_type = content_type.decode("utf-8", "backslashreplace")
         else:  # versions 0 and 1: no item type, a MIME content type after the name
             item = meta.item(_uint(entry, 4, 2))
             _, position = _cstring(entry, 8, len(entry))
             content_type, _ = _cstring(entry, position, len(entry))
-            item.content_type = content_type.decode("utf-8", "replace")
+            item.content_type = content_type.decode("utf-8", "backslashreplace")
 
 
 def _parse_iloc(body: bytes, meta: _Meta) -> None:

@@ -155,7 +155,7 @@ def doc_type(head: bytes) -> str | None:
     body = head[found[2]:found[2] + found[1]]
     for ident, value in _parse(body):
         if ident == DOC_TYPE:
-            return value.split(b"\x00", 1)[0].decode("ascii", errors="replace")
+            return value.split(b"\x00", 1)[0].decode("ascii", errors="backslashreplace")
     return None
 
 
