@@ -7,6 +7,7 @@ else is edited to add an app: the registry finds every module in this package.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import struct
@@ -133,6 +134,16 @@ class ParseContext:
             return convert(value)
         except (ValueError, TypeError, ArithmeticError) as error:
             self.warn("bad_time", f"{value!r} is not a valid time: {error}", table=table, row_id=row_id, field=field)
+            return None
+
+    def json_value(self, raw: object, *, table: str, row_id: int | None, field: str) -> object:
+        """A JSON column's value; None for an empty column, or (with a `bad_json` warning) for text that is not JSON."""
+        if raw is None or raw == "":
+            return None
+        try:
+            return json.loads(raw)  # type: ignore[arg-type]
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
+            self.warn("bad_json", f"{field}: {error}", table=table, row_id=row_id, field=field)
             return None
 
     def utc_offset(self, key: str, table: str) -> int | None:

@@ -16,7 +16,6 @@ note on direct.db `messages` columns; read for facts only):
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any, Iterator
 
@@ -54,7 +53,7 @@ class InstagramAndroid(SqliteChatParser):
         """thread_id -> (title, members by id, thread_v2_id)."""
         threads: dict[str, tuple[str | None, dict[str, Participant], str | None]] = {}
         for row in database.query("SELECT rowid AS row_key, thread_id, thread_info FROM threads ORDER BY rowid"):
-            info = _json(row["thread_info"], context, "threads", row["row_key"], "thread_info")
+            info = context.json_value(row["thread_info"], table="threads", row_id=row["row_key"], field="thread_info")
             if not isinstance(info, dict):
                 continue
             members: dict[str, Participant] = {}
@@ -69,7 +68,7 @@ class InstagramAndroid(SqliteChatParser):
         row_id = row["_id"]
         keys = row.keys()
         owner = _text(row["user_id"]) if "user_id" in keys and row["user_id"] is not None else session_owner
-        item = _json(row["message"], context, "messages", row_id, "message")
+        item = context.json_value(row["message"], table="messages", row_id=row_id, field="message")
         item = item if isinstance(item, dict) else {}
         thread_id = _text(row["thread_id"])
         title, members, thread_v2 = threads.get(thread_id or "", (None, {}, None))
@@ -144,16 +143,6 @@ def _user_id(user: dict[str, Any]) -> str | None:
         if user.get(key) is not None:
             return str(user[key])
     return None
-
-
-def _json(raw: object, context: ParseContext, table: str, row_id: int | None, field: str) -> Any:
-    if raw is None or raw == "":
-        return None
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
-        context.warn("bad_json", f"{field}: {error}", table=table, row_id=row_id, field=field)
-        return None
 
 
 def _text(value: object) -> str | None:

@@ -19,7 +19,6 @@ Columns beyond each variant's minimum are read only when present (names from fix
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from typing import Any, Iterator
@@ -208,7 +207,7 @@ class MessengerAndroid(SqliteChatParser):
                         context: ParseContext) -> Message:
         row_id = row["row_key"]
         details = {"msg_id": str(row["msg_id"])}
-        sender_json = _json(row["sender"], context, row_id, "sender")
+        sender_json = context.json_value(row["sender"], table="messages", row_id=row_id, field="sender")
         sender = None
         if isinstance(sender_json, dict):
             user_id = _user_id(sender_json.get("user_key"))
@@ -225,7 +224,8 @@ class MessengerAndroid(SqliteChatParser):
             for key in ("name", "description", "href"):
                 if share.get(key) is not None:
                     details[f"share{index}_{key}"] = str(share[key])
-        admin = _json(value(row, "generic_admin_message_extensible_data"), context, row_id, "generic_admin_message_extensible_data")
+        admin = context.json_value(value(row, "generic_admin_message_extensible_data"), table="messages", row_id=row_id,
+                                   field="generic_admin_message_extensible_data")
         kind = "media" if attachments else "text"
         if isinstance(admin, dict):
             kind = "call" if "call_duration" in admin else "system"
@@ -256,18 +256,8 @@ def _user_id(user_key: object) -> str | None:
     return key[len(FACEBOOK_PREFIX):] if key.startswith(FACEBOOK_PREFIX) else key
 
 
-def _json(raw: object, context: ParseContext, row_id: int, field: str) -> Any:
-    if raw is None or raw == "":
-        return None
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
-        context.warn("bad_json", f"{field}: {error}", table="messages", row_id=row_id, field=field)
-        return None
-
-
 def _json_list(raw: object, context: ParseContext, row_id: int, field: str) -> list[dict[str, Any]]:
-    parsed = _json(raw, context, row_id, field)
+    parsed = context.json_value(raw, table="messages", row_id=row_id, field=field)
     return [item for item in parsed if isinstance(item, dict)] if isinstance(parsed, list) else []
 
 
