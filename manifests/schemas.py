@@ -263,7 +263,7 @@ MEDIA = Table(
         Column("path_bytes", pa.binary(), "Path of the artefact, exact bytes.", False),
         Column("path_spec", pa.string(), "dfVFS path specification (JSON) of the artefact.", False),
         Column("sha256", pa.string(), "SHA-256 of the artefact's content (as in artefacts)."),
-        Column("container_format", pa.string(), "JPEG, TIFF, PNG, WebP, GIF, HEIF, AVIF, DNG, CR3, CR2, NEF, ARW, MPO, MP4, QuickTime, 3GP, M4V, AVI or Matroska: from the content's signature.", False),
+        Column("container_format", pa.string(), "JPEG, TIFF, PNG, WebP, GIF, HEIF, AVIF, DNG, CR3, CR2, NEF, ARW, ORF, RW2, RAW (older Panasonic), RAF, MPO, MP4, QuickTime, 3GP, M4V, AVI or Matroska: from the content's signature.", False),
         Column("codec", pa.string(), "Video codec (avc1, hvc1, ...) or image coding (HEVC for HEIC, AV1 for AVIF) where known."),
         Column("width", pa.int32(), "Width in pixels (of the primary image, or of the video track)."),
         Column("height", pa.int32(), "Height in pixels."),

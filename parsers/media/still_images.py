@@ -13,7 +13,10 @@ SubIFDs (where those raws keep the sensor image), else "TIFF". When IFD0 is a re
 preview (NewSubfileType 1), width/height are those of the first full-resolution SubIFD, which is
 what exiftool's ImageSize reports.
 
-EXIF always goes through `parsers.media.exif.apply_exif`. XMP (JPEG APP1, PNG iTXt/tEXt/zTXt
+EXIF always goes through `parsers.media.exif.apply_exif`. A PNG without an eXIf chunk may carry its
+EXIF as ImageMagick writes it: a tEXt/zTXt/iTXt chunk "Raw profile type exif" (or "... APP1") whose
+text is the hex-encoded block; that is decoded and read the same way (its thumbnail is hashed in
+the decoded bytes, as that is the only place it exists). XMP (JPEG APP1, PNG iTXt/tEXt/zTXt
 `XML:com.adobe.xmp`, WebP `XMP `, TIFF tag 700) gives the position only when EXIF has none
 (gps_source "xmp"); XMP with a DTD is refused (entity expansion) with a warning.
 
@@ -58,6 +61,8 @@ EXIF_HEADER = b"Exif\x00\x00"
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 MPF_HEADER = b"MPF\x00"
 PNG_XMP_KEY = b"XML:com.adobe.xmp"
+# ImageMagick's hex-encoded profiles in PNG text chunks (keywords as it writes them).
+PNG_RAW_EXIF_KEYS = (b"Raw profile type exif", b"Raw profile type APP1")
 
 MAKE_TAG = 0x010F
 DNG_VERSION = 0xC612
@@ -356,10 +361,11 @@ def _tiff_kind(ifd0: dict[int, Any]) -> str:
 
 
 def _read_png(source: MediaSource, record: MediaRecord, context: MediaContext) -> None:
-    """IHDR size; eXIf; XMP in iTXt/tEXt/zTXt: every chunk header up to IEND, skipping pixel data."""
+    """IHDR size; eXIf (else a raw-profile EXIF text); XMP in iTXt/tEXt/zTXt: chunk headers up to IEND."""
     position = 8
     exif_done = False
     xmp: bytes | None = None
+    raw_profile: bytes | None = None
     for _ in range(MAX_SEGMENTS * 64):  # many IDAT chunks are normal; a bound still stops loops
         header = source.read_at(position, 8)
         if len(header) < 8:
@@ -378,18 +384,55 @@ def _read_png(source: MediaSource, record: MediaRecord, context: MediaContext) -
         elif kind in (b"iTXt", b"tEXt", b"zTXt") and xmp is None and length <= MAX_XMP_BYTES:
             if source.read_at(data_offset, len(PNG_XMP_KEY) + 1) == PNG_XMP_KEY + b"\x00":
                 xmp = _png_text(kind, source.read_at(data_offset, length), context)
+            elif raw_profile is None:
+                keyword = source.read_at(data_offset, 80).split(b"\x00", 1)[0]
+                if keyword in PNG_RAW_EXIF_KEYS:
+                    raw_profile = _png_text(kind, source.read_at(data_offset, length), context, keyword) or b""
         elif kind == b"IEND":
             break
         position = data_offset + length + 4  # + CRC
+    if raw_profile and not exif_done:
+        block = _raw_profile_exif(raw_profile, context)
+        if block is not None:
+            # The EXIF exists only decoded, so its IFD1 thumbnail offsets are read in that copy.
+            decoded = MediaSource(lambda offset, size: block[offset:offset + size], len(block), source.name)
+            _apply_exif_block(block, 0, decoded, record, context)
     if record.has_thumbnail is None:
         record.has_thumbnail = False
     if xmp:
         _apply_xmp(xmp, record, context)
 
 
-def _png_text(kind: bytes, chunk: bytes, context: MediaContext) -> bytes | None:
+def _raw_profile_exif(text: bytes, context: MediaContext) -> bytes | None:
+    """The EXIF block of an ImageMagick "Raw profile type exif/APP1" text: a TIFF header (after "Exif\\0\\0").
+
+    The text is: newline, profile name, newline, the byte count (space-padded decimal), newline,
+    then the bytes as hex digits in lines (ImageMagick's png.c writer; exiftool reads the same).
+    """
+    parts = text.split(None, 2)
+    if len(parts) < 3 or not parts[1].isdigit():
+        context.warn("exif_unreadable", "PNG raw profile text is not 'name, length, hex'", field="exif")
+        return None
+    declared = int(parts[1])
+    digits = b"".join(parts[2].split())
+    try:
+        data = bytes.fromhex(digits[: 2 * declared].decode("ascii"))
+    except (ValueError, UnicodeDecodeError) as error:
+        context.warn("exif_unreadable", f"PNG raw profile hex unreadable: {error}", field="exif")
+        return None
+    if len(data) != declared:
+        context.warn("exif_damaged", f"PNG raw profile declares {declared} bytes, holds {len(data)}", field="exif")
+    if data.startswith(EXIF_HEADER):
+        data = data[len(EXIF_HEADER):]
+    if data[:4] not in TIFF_SIGNATURES:
+        context.warn("exif_unreadable", "PNG raw profile does not hold a TIFF/EXIF header", field="exif")
+        return None
+    return data
+
+
+def _png_text(kind: bytes, chunk: bytes, context: MediaContext, keyword: bytes = PNG_XMP_KEY) -> bytes | None:
     """The text of a tEXt/zTXt/iTXt chunk (keyword already checked), decompressed if need be."""
-    rest = chunk[len(PNG_XMP_KEY) + 1:]
+    rest = chunk[len(keyword) + 1:]
     try:
         if kind == b"tEXt":
             return rest
@@ -399,7 +442,10 @@ def _png_text(kind: bytes, chunk: bytes, context: MediaContext) -> bytes | None:
         text = rest[2:].split(b"\x00", 2)[2]  # after language tag and translated keyword
         return _inflate(text) if compressed else text
     except (IndexError, zlib.error) as error:
-        context.warn("xmp_unreadable", f"PNG {kind.decode()} XMP unreadable: {error}", field="gps_source")
+        if keyword == PNG_XMP_KEY:
+            context.warn("xmp_unreadable", f"PNG {kind.decode()} XMP unreadable: {error}", field="gps_source")
+        else:
+            context.warn("exif_unreadable", f"PNG {kind.decode()} raw profile unreadable: {error}", field="exif")
         return None
 
 

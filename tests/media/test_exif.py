@@ -85,7 +85,7 @@ def build_tiff(ifd0: list[Entry], exif: list[Entry] | None = None, gps: list[Ent
         for tag, kind, value in fixed:
             payload = _pack(kind, value, order)
             if tag == 0x0201 and thumbnail is not None and table is ifd1:
-                thumbnail_offset = len(out)
+                thumbnail_offset = len(out) + 8  # the value field, after tag, type and count
                 payload = b"\x00\x00\x00\x00"
             entry = struct.pack(order + "HHI", tag, kind, _count(kind, value))
             if len(payload) <= 4:

@@ -13,7 +13,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_readers_are_declared_tested_and_documented() -> None:
     names = [reader.name for reader in all_readers()]
-    assert names == ["heif", "isobmff_video", "matroska", "riff_avi", "still_images"]
+    assert names == ["camera_raw", "heif", "isobmff_video", "matroska", "riff_avi", "still_images"]
     for reader in all_readers():
         assert reader.version and reader.formats, reader.name
         assert f"`{reader.name}`" in README, f"{reader.name} is not in the README"
@@ -34,6 +34,10 @@ def test_signatures_go_to_exactly_one_reader() -> None:
         b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom": "MP4",
         b"\x00\x00\x00\x18ftyp3gp4\x00\x00\x02\x003gp4isom": "3GP",
         b"RIFF\x00\x00\x00\x00AVI LIST": "AVI",
+        b"IIRO\x08\x00\x00\x00": "ORF",
+        b"MMOR\x00\x00\x00\x08": "ORF",
+        b"IIU\x00\x08\x00\x00\x00": "RW2",
+        b"FUJIFILMCCD-RAW 0201": "RAF",
     }
     for head, container in heads.items():
         claims = [r.name for r in all_readers() if r.recognise(head + bytes(64)) is not None]
