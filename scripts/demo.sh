@@ -7,6 +7,6 @@ bash scripts/setup.sh
 rm -rf sample/cases
 status=0
 .venv/bin/exhibit ingest sample/sample-phone.raw --case DEMO-1 --exhibit 'JS/1' --examiner "Demo Examiner" --out sample/cases || status=$?
-echo "Output: $(pwd)/sample/cases/DEMO-1/JS%2F1 (artefacts.parquet, sources.parquet, errors.parquet, messages.parquet)"
+echo "Output: $(pwd)/sample/cases/DEMO-1/JS%2F1 (artefacts.parquet, sources.parquet, errors.parquet, messages.parquet, media.parquet)"
 .venv/bin/exhibit chats sample/cases/DEMO-1 || status=$?
 exit $status
