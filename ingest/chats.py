@@ -21,7 +21,7 @@ from ingest.work import OPEN_ERRORS, VolumeRecipe, open_content, open_volume
 from manifests.records import Participant, UndecodedText
 from manifests.text import display
 from parsers.artefact import Catalog
-from parsers.chat.driver import ParsedMessage, is_candidate, parse_artefact
+from parsers.chat.driver import ParsedMessage, parse_artefact
 from parsers.chat.registry import all_parsers
 
 SQLITE_MIMES = frozenset({"application/vnd.sqlite3", "application/x-sqlite3"})
@@ -160,12 +160,6 @@ def run_chat_unit(unit: str) -> dict:
     data = json.loads(unit)
     artefacts, catalog = _catalog(data["catalog_file"])
     main = artefacts[data["parse"]]
-    try:
-        head = main.read_head(4096)
-    except OSError as error:
-        return {"messages": [], "problems": [_problem(main, "", "artefact_unreadable", "error", str(error))]}
-    if not is_candidate(main.path, head):
-        return {"messages": [], "problems": []}
     result = parse_artefact(main, catalog, keys=data["keys"], scratch=_scratch())
     messages = [_message_row(parsed, main) for parsed in result.messages]
     problems = [_problem(main, parser, w.kind, w.severity, w.message, w.table, w.row_id, w.field) for parser, w in result.warnings]

@@ -66,7 +66,6 @@ class Progress:
     entries: int = 0
     files_hashed: int = 0
     bytes_hashed: int = 0
-    chat_stores: int = 0
     messages: int = 0
     started: float = field(default_factory=time.monotonic)
 
@@ -364,8 +363,6 @@ def _chat_phase(collector: chats.CandidateCollector, executor: _Executor, output
                    for index, candidate in enumerate(candidates) if candidate.parse]
         results = [future.result() for future in futures]
     for result in results:
-        if result["messages"]:
-            progress.chat_stores += 1
         rows.extend(result["messages"])
         for problem in result["problems"]:
             problems.add(problem["stage"], problem["kind"], problem["severity"], problem["message"], path=problem["path"],

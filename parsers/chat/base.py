@@ -107,7 +107,8 @@ class ParseContext:
              row_id_column: str = "rowid") -> Iterator[Message]:
         """convert() every row; a row that raises one of ROW_ERRORS becomes a warning, the rest go on.
 
-        Any subscriptable row works (export parsers pass their own items); `row[row_id_column]` names it.
+        Rows are sqlite3.Row (named by `row[row_id_column]`) or an export parser's own items (named by
+        the attribute of that name).
         """
         for row in rows:
             try:
@@ -115,8 +116,8 @@ class ParseContext:
             except ROW_ERRORS as error:
                 try:
                     row_id = row[row_id_column]
-                except (IndexError, KeyError):
-                    row_id = None
+                except (IndexError, KeyError, TypeError):
+                    row_id = getattr(row, row_id_column, None)
                 self.warn("bad_row", f"row could not be read: {type(error).__name__}: {error}", table=table,
                           row_id=row_id if isinstance(row_id, int) else None)
                 continue

@@ -37,15 +37,6 @@ class ArtefactResult:
     warnings: list[tuple[str, ParseWarning]] = field(default_factory=list)
 
 
-def is_candidate(path: str, head: bytes) -> bool:
-    """Whether an artefact is worth handing to parse_artefact (cheap: path globs and a header)."""
-    if is_sqlite_head(head):
-        return True
-    if any(p.path_matches(path) for p in sqlite_parsers()):
-        return True
-    return any(p.path_matches(path) or p.recognises(path, head) for p in file_parsers())
-
-
 def parse_artefact(artefact: Artefact, catalog: Catalog, keys: Mapping[str, str] | None = None,
                    scratch: Path | None = None) -> ArtefactResult:
     """Every message any parser reads from `artefact`; every failure as a warning."""

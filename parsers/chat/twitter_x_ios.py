@@ -67,15 +67,12 @@ class Owner:
 
 @dataclass
 class Item:
-    """One entry with where it was found; subscriptable so ParseContext.each can name the row."""
+    """One entry with where it was found (ParseContext.each names a bad one by its `index`)."""
 
     index: int
     timeline: str
     conversation: Archived
     entry: Any
-
-    def __getitem__(self, key: str) -> object:
-        return getattr(self, key)
 
 
 class TwitterXIos(FileChatParser):

@@ -76,8 +76,6 @@ class Entry:
     ampm: str | None
     parts: list[str] = field(default_factory=list)
 
-    def __getitem__(self, key: str) -> object:  # so ParseContext.each can name the row
-        return getattr(self, key)
 
 
 class WhatsAppExport(FileChatParser):

@@ -74,7 +74,7 @@ class Session:
 
 @dataclass
 class Line:
-    """A stamped line; subscriptable so ParseContext.each can name the row."""
+    """A stamped line (ParseContext.each names a bad one by its `number`)."""
 
     number: int
     stamp: str
@@ -84,8 +84,6 @@ class Line:
     rest: str
     session: Session | None
 
-    def __getitem__(self, key: str) -> object:
-        return getattr(self, key)
 
 
 class XChatLog(FileChatParser):

@@ -45,7 +45,7 @@ from PIL import ExifTags, Image
 from manifests.records import MediaRecord
 from parsers.media.base import MEDIA_ERRORS, MediaContext, MediaReader, MediaSource
 from parsers.media.exif import EXIF_IFD, apply_exif, exif_from_tiff_bytes
-from parsers.media.still_images import EXIF_HEADER, JPEG_IF_LENGTH, _jpeg_segments, _thumbnail
+from parsers.media.still_images import EXIF_HEADER, JPEG_IF_LENGTH, ifd1_thumbnail, jpeg_segments
 
 ORF_HEADS = (b"IIRO", b"IIRS", b"MMOR", b"MMSR")
 RW2_HEAD = b"IIU\x00"
@@ -148,12 +148,12 @@ def _read_tiff_like(source: MediaSource, record: MediaRecord, context: MediaCont
     apply_exif(record, exif, context)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # reported by _thumbnail if it matters
+            warnings.simplefilter("ignore")  # reported by ifd1_thumbnail if it matters
             ifd1 = exif.get_ifd(ExifTags.IFD.IFD1)
     except MEDIA_ERRORS:
         ifd1 = {}
     if ifd1.get(JPEG_IF_LENGTH):
-        _thumbnail(exif, 0, source, record, context)
+        ifd1_thumbnail(exif, 0, source, record, context)
 
 
 def _read_raf(source: MediaSource, record: MediaRecord, context: MediaContext) -> None:
@@ -172,7 +172,7 @@ def _read_raf(source: MediaSource, record: MediaRecord, context: MediaContext) -
     # The JPEG viewed on its own: segment offsets relative to its start.
     jpeg = MediaSource(lambda offset, size: source.read_at(jpeg_offset + offset, size),
                        min(jpeg_length, max(source.size - jpeg_offset, 0)), source.name)
-    for marker, offset, length in _jpeg_segments(jpeg, context):
+    for marker, offset, length in jpeg_segments(jpeg, context):
         if marker == 0xE1 and jpeg.read_at(offset, len(EXIF_HEADER)) == EXIF_HEADER:
             base = offset + len(EXIF_HEADER)
             block = jpeg.read_at(base, length - len(EXIF_HEADER))  # at most 64 KiB (16-bit length)
@@ -183,7 +183,7 @@ def _read_raf(source: MediaSource, record: MediaRecord, context: MediaContext) -
                 return
             apply_exif(record, exif, context)
             _raf_size(exif, record, context)
-            _thumbnail(exif, base, jpeg, record, context)
+            ifd1_thumbnail(exif, base, jpeg, record, context)
             return
     context.warn("exif_missing", "RAF embedded JPEG has no Exif APP1 before its scan", field="exif")
 

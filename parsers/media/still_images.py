@@ -151,11 +151,11 @@ def _apply_exif_block(block: bytes, base: int, source: MediaSource, record: Medi
         context.warn("exif_unreadable", f"EXIF block unreadable: {type(error).__name__}: {error}", field="exif")
         return None
     apply_exif(record, exif, context)
-    _thumbnail(exif, base, source, record, context)
+    ifd1_thumbnail(exif, base, source, record, context)
     return exif
 
 
-def _thumbnail(exif: Image.Exif, base: int, source: MediaSource, record: MediaRecord, context: MediaContext) -> None:
+def ifd1_thumbnail(exif: Image.Exif, base: int, source: MediaSource, record: MediaRecord, context: MediaContext) -> None:
     """IFD1's JPEG thumbnail: has_thumbnail and the SHA-256 of exactly those bytes."""
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -191,7 +191,7 @@ def _thumbnail(exif: Image.Exif, base: int, source: MediaSource, record: MediaRe
 # --- JPEG / MPO ---------------------------------------------------------------------------------
 
 
-def _jpeg_segments(source: MediaSource, context: MediaContext) -> list[tuple[int, int, int]]:
+def jpeg_segments(source: MediaSource, context: MediaContext) -> list[tuple[int, int, int]]:
     """(marker, data offset, data length) of each marker segment before the scan (SOS)."""
     segments: list[tuple[int, int, int]] = []
     position = 2
@@ -229,7 +229,7 @@ def _read_jpeg(source: MediaSource, record: MediaRecord, context: MediaContext) 
     exif_read = False
     xmp: bytes | None = None
     images: int | None = None
-    for marker, offset, length in _jpeg_segments(source, context):
+    for marker, offset, length in jpeg_segments(source, context):
         if marker == 0xE1:
             prefix = source.read_at(offset, len(XMP_HEADER))
             if prefix.startswith(EXIF_HEADER) and not exif_read:
@@ -295,14 +295,14 @@ def _read_tiff(source: MediaSource, record: MediaRecord, context: MediaContext) 
         # Their previews live in IFD0/SubIFDs; only an IFD1 thumbnail is reported.
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # reported by _thumbnail if it matters
+                warnings.simplefilter("ignore")  # reported by ifd1_thumbnail if it matters
                 ifd1 = exif.get_ifd(ExifTags.IFD.IFD1)
         except MEDIA_ERRORS:
             ifd1 = {}
         if ifd1.get(JPEG_IF_LENGTH):
-            _thumbnail(exif, 0, source, record, context)
+            ifd1_thumbnail(exif, 0, source, record, context)
     else:
-        _thumbnail(exif, 0, source, record, context)
+        ifd1_thumbnail(exif, 0, source, record, context)
     packet = ifd0.get(XML_PACKET)
     if isinstance(packet, (bytes, str)):
         _apply_xmp(packet.encode("latin-1") if isinstance(packet, str) else packet, record, context)

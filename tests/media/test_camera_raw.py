@@ -47,12 +47,8 @@ THUMBNAIL_SHA256 = hashlib.sha256(THUMBNAIL).hexdigest()
 
 def tiff_with_thumbnail(ifd0: list[Entry], exif: list[Entry] | None = None, gps: list[Entry] | None = None,
                         order: str = "<") -> bytes:
-    """build_tiff with an IFD1 JPEG thumbnail at the end (its offset found by building twice)."""
-    def build(offset: int) -> bytes:
-        ifd1 = [(0x0103, SHORT, (6,)), (0x0201, LONG, (offset,)), (0x0202, LONG, (len(THUMBNAIL),))]
-        return build_tiff(ifd0, exif, gps, ifd1=ifd1, order=order, trailer=THUMBNAIL)
-    first = build(0)
-    return build(len(first) - len(THUMBNAIL))
+    """build_tiff with an IFD1 JPEG thumbnail (compression 6)."""
+    return build_tiff(ifd0, exif, gps, ifd1=[(0x0103, SHORT, (6,))], thumbnail=THUMBNAIL, order=order)
 
 
 def with_magic(block: bytes, magic: bytes) -> bytes:
