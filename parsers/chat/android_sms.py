@@ -67,6 +67,8 @@ class AndroidSms(SqliteChatParser):
             # For a sent SMS `date` is when it was sent; date_sent is left 0.
             sent, received = sent or received, None
         details = {"sms_type": f"{kind} ({SMS_TYPES.get(kind, 'unknown')})", "read_flag": str(row["read"])}
+        if outgoing and row["date_sent"] and row["date"]:
+            details["date"] = str(row["date"])  # sent is date_sent; keep the stored `date` too
         if row["subject"] is not None:
             details["subject"] = row["subject"]
         if row["service_center"] is not None:

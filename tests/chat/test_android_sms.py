@@ -76,3 +76,17 @@ def test_samsung_dfrws_copies() -> None:
     assert len(parsed.messages) == 32
     # CHATS.tsv lists the range of sms.date (when the phone stored the message), not date_sent.
     assert parsed.time_range(key=lambda m: m.received or m.sent) == ("2021-04-08T09:14:07Z", "2021-04-18T15:30:22Z")
+
+
+def test_outgoing_sms_keeps_both_stored_times(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "mmssms.db", SCHEMA, {
+        "sms": [(1, 3, "+15550002", 1600000200123, 0, 1, 2, None, "sent, date only", None),
+                (2, 3, "+15550002", 1600000300456, 1600000299000, 1, 2, None, "sent, both times", None)],
+    })
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    first, second = parsed.messages
+    assert (first.sent, first.sent_raw, first.received, first.details) == (
+        1600000200123 * 10**6, "1600000200123", None, {"sms_type": "2 (sent)", "read_flag": "1"})
+    assert (second.sent, second.sent_raw, second.received, second.details) == (
+        1600000299000 * 10**6, "1600000299000", None, {"sms_type": "2 (sent)", "read_flag": "1", "date": "1600000300456"})

@@ -2,13 +2,15 @@
 rows it gives, against the count CHATS.tsv lists (measured by another hand with Python's sqlite3).
 
 Where the two differ the reason is written beside the row; the per-app test modules check the
-details (golden records, iLEAPP row-for-row comparisons, time ranges).
+details (golden records, iLEAPP row-for-row comparisons). Each file's time range (earliest and latest
+sent time, to the second) agrees with CHATS.tsv's, or differs for the reason written beside it.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -106,3 +108,57 @@ def test_corpus_database_gives_the_expected_rows(relative: str) -> None:
     assert dict(counts) == EXPECTED[relative][0]
     assert [w.kind for _, w in result.warnings if w.severity != "info"] == EXPECTED_WARNINGS.get(relative, [])
     assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+
+
+CACHE_RANGE = "CHATS.tsv lists no range for a cache of server responses"
+DATE_COLUMN = "CHATS.tsv ranges `date` (received if incoming, sent if outgoing); an incoming sent time is `date_sent`"
+# local_path -> (our earliest, our latest, why they differ from CHATS.tsv's earliest_utc/latest_utc).
+# Our range is over the `sent` time of every row but those the WAL removed; every other file agrees.
+RANGE_DIFFERENCES: dict[str, tuple[str, str, str]] = {
+    "log2timeline__plaso/test_data/tango_android_tc.db": (
+        "2016-01-15T14:29:18Z", "2016-01-15T14:53:32Z",
+        "CHATS.tsv ranges create_time; message 16777215 was stored 2014-04-30 but its send_time is 2016-01-15"),
+    "log2timeline__plaso/test_data/ios/twitter.db": ("", "", "Statuses are tweets, not messages"),
+    "log2timeline__plaso/test_data/ios/9368974384.db": (
+        "2020-03-22T19:12:02Z", "2023-04-27T17:57:03Z",
+        "CHATS.tsv's latest is a media link's expiration_date (row 1642), not a message time"),
+    "log2timeline__plaso/test_data/sqlite/skype_main.db": (
+        "2013-07-01T22:12:17Z", "2013-10-27T15:29:19Z", "the earliest row is call 110, not a Messages row"),
+    "log2timeline__plaso/test_data/AwemeIM.db": ("", "", "contacts, no message bodies"),
+    "abrignoni__iLEAPP/admin/test/cases/data/truthSocial/testdata.truthSocial.truthSocialMessages.josh_ios17_ffs.zip.extracted/filesystem1/private/var/mobile/Containers/Shared/AppGroup/E9E0EAAD-CA38-4661-999B-1E6B130F3288/chat/v1/107848900006371409/ChatModel.sqlite": (
+        "2022-12-04T02:21:12Z", "2024-07-22T18:05:49Z", "the earliest rows are chat events (kind system), not messages"),
+    "abrignoni__iLEAPP/admin/test/cases/data/discord_cache/testdata.discord_cache.discord_cache.josh_ios15_ffs.zip.extracted/filesystem2/mobile/Containers/Data/Application/FC296D69-95CC-448D-8C8B-BBCFADD48A2F/Library/Caches/com.hammerandchisel.discord/Cache.db": (
+        "2021-02-04T16:24:40Z", "2023-04-24T20:49:03Z", CACHE_RANGE),
+    "abrignoni__iLEAPP/admin/test/cases/data/burnerCache/testdata.burnerCache.burnerCache_messages.josh_ios15_ffs.zip.extracted/filesystem2/mobile/Containers/Data/Application/43637BC0-E3FA-4375-9A56-B85713075C0D/Library/Caches/com.adhoclabs.burner/Cache.db": (
+        "2023-05-08T17:25:37Z", "2023-05-08T18:01:21Z", CACHE_RANGE),
+    "dfrc-korea__DFRWS_Challenge_2021/Part 3 Samsung Smartphone/[3-1] mmssms.db": (
+        "2021-04-08T09:14:06Z", "2021-04-18T15:30:22Z", DATE_COLUMN),
+    "dfrc-korea__DFRWS_Challenge_2021/Part 3 Samsung Smartphone/[3-3] dec_mmssms.db": (
+        "2021-04-08T09:14:06Z", "2021-04-18T15:30:22Z", DATE_COLUMN),
+}
+DATE_COLUMN_AGREES = {path for path, (_, _, why) in RANGE_DIFFERENCES.items() if why == DATE_COLUMN}
+
+
+def _utc_second(nanoseconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(nanoseconds // 1_000_000_000))
+
+
+def _range(values: list[int]) -> tuple[str, str]:
+    return (_utc_second(min(values)), _utc_second(max(values))) if values else ("", "")
+
+
+@pytest.mark.parametrize("relative", sorted(EXPECTED))
+def test_corpus_database_time_range(relative: str) -> None:
+    root = require_corpus()
+    row = next(row for row in _chats_rows() if row["local_path"] == relative)
+    main, catalog = _catalog(root / relative, root)
+    kept = [p.message for p in parse_artefact(main, catalog).messages if p.record_state != "removed_in_wal"]
+    ours = _range([m.sent for m in kept if m.sent is not None])
+    listed = (row["earliest_utc"], row["latest_utc"])
+    if relative in RANGE_DIFFERENCES:
+        assert ours == RANGE_DIFFERENCES[relative][:2]
+        assert ours != listed
+    else:
+        assert ours == listed
+    if relative in DATE_COLUMN_AGREES:
+        assert _range([m.sent if m.direction == "outgoing" else m.received for m in kept]) == listed
