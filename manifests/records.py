@@ -125,6 +125,7 @@ class MediaRecord:
     make: str | None = None
     model: str | None = None
     body_serial: str | None = None
+    body_serial_source: str | None = None
     lens_make: str | None = None
     lens_model: str | None = None
     software: str | None = None

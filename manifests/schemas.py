@@ -252,8 +252,8 @@ MESSAGES = Table(
 
 MEDIA = Table(
     name="media",
-    version=1,
-    doc="One row per artefact whose content (by signature, not name) is a photo or video: capture time, place and device.",
+    version=2,
+    doc="One row per artefact whose content (by signature, not name) is a photo or video: capture time, place and device. Version 2 adds body_serial_source (maker-note, DNG and XMP serials).",
     columns=_ids()
     + (
         Column("media_index", pa.int64(), "Position of the row in the exhibit's deterministic order (the artefacts' walk order).", False),
@@ -280,7 +280,8 @@ MEDIA = Table(
         Column("modified_time_utc", UTC_NS, "Modification time in UTC where the offset is known."),
         Column("make", pa.string(), "Camera or phone maker (EXIF Make, QuickTime make)."),
         Column("model", pa.string(), "Camera or phone model."),
-        Column("body_serial", pa.string(), "Camera body serial number (EXIF BodySerialNumber, or the maker's serial tag)."),
+        Column("body_serial", pa.string(), "Camera body serial number as stored (see body_serial_source)."),
+        Column("body_serial_source", pa.string(), "Which tag gave body_serial, in this order of preference: exif_body_serial (EXIF BodySerialNumber), dng_camera_serial (DNG CameraSerialNumber), makernote_canon, makernote_nikon, makernote_olympus, makernote_motorola (the maker's serial tag), makernote_canon_internal, makernote_olympus_internal, makernote_panasonic_internal, makernote_fujifilm_internal (the maker's internal serial), xmp_aux_serial, xmp_exifex_body_serial; gopro_casn for GoPro video."),
         Column("lens_make", pa.string(), "Lens maker."),
         Column("lens_model", pa.string(), "Lens model."),
         Column("software", pa.string(), "Software that wrote the file (firmware, editor)."),

@@ -60,7 +60,7 @@ def test_manifest_lists_every_part_and_is_signed(sealed: tuple[Path, Path, Path]
     case, public, _ = sealed
     manifest = json.loads((case / "JS%2F1" / "manifest.json").read_text())
     assert [(p["name"], p["schema"], p["schema_version"]) for p in manifest["parts"]] == [
-        ("artefacts.parquet", "artefacts", 1), ("errors.parquet", "errors", 2), ("media.parquet", "media", 1),
+        ("artefacts.parquet", "artefacts", 1), ("errors.parquet", "errors", 2), ("media.parquet", "media", 2),
         ("messages.parquet", "messages", 1), ("sources.parquet", "sources", 1)]
     assert [p["rows"] for p in manifest["parts"]] == [19, 0, 3, 2, 1]
     assert (manifest["case_id"], manifest["exhibit_id"], manifest["examiner"], manifest["outcome"]) == ("OP-1", "JS/1", "A. Smith", "completed")

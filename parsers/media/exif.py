@@ -28,6 +28,7 @@ from PIL import Image, TiffImagePlugin
 
 from manifests.records import MediaRecord, decode_text
 from parsers.media.base import MEDIA_ERRORS, MediaContext
+from parsers.media.maker_notes import apply_maker_note
 
 # Pointers from IFD0 to the sub-IFDs (TIFF/EXIF).
 EXIF_IFD = 0x8769
@@ -39,6 +40,7 @@ MODEL = 0x0110
 ORIENTATION = 0x0112
 SOFTWARE = 0x0131
 DATE_TIME = 0x0132  # ModifyDate
+CAMERA_SERIAL_NUMBER = 0xC62F  # DNG 1.x CameraSerialNumber (IFD0)
 
 # Exif IFD tags.
 DATE_TIME_ORIGINAL = 0x9003
@@ -116,7 +118,10 @@ def apply_exif(record: MediaRecord, exif: Image.Exif, context: MediaContext) -> 
     _set_text(record, "make", primary0, MAKE, context, trim=True)
     _set_text(record, "model", primary0, MODEL, context, trim=True)
     _set_text(record, "software", primary0, SOFTWARE, context, trim=True)
-    _set_text(record, "body_serial", primaryx, BODY_SERIAL_NUMBER, context)
+    for ifds, tag, source in ((primaryx, BODY_SERIAL_NUMBER, "exif_body_serial"), (primary0, CAMERA_SERIAL_NUMBER, "dng_camera_serial")):
+        if record.body_serial is None:
+            _set_text(record, "body_serial", ifds, tag, context, number=True)
+            record.body_serial_source = source if record.body_serial is not None else None
     _set_text(record, "lens_make", primaryx, LENS_MAKE, context)
     _set_text(record, "lens_model", primaryx, LENS_MODEL, context)
     _set_text(record, "image_unique_id", primaryx, IMAGE_UNIQUE_ID, context)
@@ -138,6 +143,7 @@ def apply_exif(record: MediaRecord, exif: Image.Exif, context: MediaContext) -> 
 
     if gps:
         _apply_gps(record, gps, context)
+    apply_maker_note(record, exif, ifd0, exif_ifd, context)
 
 
 # --- IFD access ---------------------------------------------------------------------------------
@@ -197,9 +203,13 @@ def clean_text(value: Any, trim: bool = False) -> str | None:
 
 
 def _set_text(record: MediaRecord, name: str, ifds: tuple[dict[int, Any], ...], tag: int, context: MediaContext,
-              trim: bool = False) -> None:
+              trim: bool = False, number: bool = False) -> None:
+    """A text field; with `number`, an integer value (a serial some writers store as LONG) as its digits."""
     value = _lookup(ifds, tag)
     if value is None:
+        return
+    if number and isinstance(value, int) and not isinstance(value, bool):
+        setattr(record, name, str(value))
         return
     try:
         setattr(record, name, clean_text(value, trim))

@@ -24,7 +24,8 @@ item's coded bytes. The tests use pillow-heif as an independent check of what is
     run of length-prefixed NAL units WITHOUT the parameter sets, which live in its `hvcC`
     property. It is not a hash of a decodable file; it identifies the stored thumbnail.
   - content_identifier: Apple's maker note tag 0x0011 (exiftool 12.57 names it MediaGroupUUID,
-    other versions ContentIdentifier), the UUID shared with the Live Photo's video.
+    other versions ContentIdentifier), the UUID shared with the Live Photo's video; read by
+    parsers.media.maker_notes for every EXIF block (JPEG from an iPhone too).
   - orientation: the EXIF value as stored; `irot`/`imir` are not turned into an orientation (an
     iPhone writes both; iphone_7.heic from the ProCam app has EXIF orientation 6 and no irot).
   - not read: the XMP item (`mime`, application/rdf+xml); Apple's maker note ImageUniqueID (0x0015),
@@ -43,16 +44,15 @@ type ("CRAW"). CRM movies use the same `crx ` brand and would also be named CR3 
 from __future__ import annotations
 
 import hashlib
-import io
 import struct
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from PIL import Image, TiffImagePlugin
+from PIL import Image
 
 from manifests.records import MediaRecord
 from parsers.media.base import MEDIA_ERRORS, MediaContext, MediaReader, MediaSource
-from parsers.media.exif import apply_exif, clean_text, exif_from_tiff_bytes
+from parsers.media.exif import apply_exif, exif_from_tiff_bytes
 
 # Major brands (ISO/IEC 23008-12 Annex B, AV1-ISOBMFF/AVIF, Canon) that make a file ours.
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"mif2", b"msf1",
@@ -74,18 +74,13 @@ _MAX_ITEM = 16 << 20
 _MAX_TOP_BOXES = 4096
 _HASH_CHUNK = 1 << 20
 
-# EXIF / maker note tags used here (TIFF 6.0, EXIF 2.32; Apple maker note layout from exiftool's
-# documentation of Apple tags: "Apple iOS\0", version 1, byte order at 12, IFD at 14, offsets
-# relative to the maker note's start).
+# EXIF tags used here (TIFF 6.0, EXIF 2.32).
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
-_MAKER_NOTE = 0x927C
 _IMAGE_WIDTH = 0x0100
 _IMAGE_LENGTH = 0x0101
 _EXIF_IMAGE_WIDTH = 0xA002
 _EXIF_IMAGE_HEIGHT = 0xA003
-_APPLE_MAKER_NOTE = b"Apple iOS\0"
-_APPLE_CONTENT_IDENTIFIER = 0x0011
 
 
 def container_for_brands(head: bytes) -> str | None:
@@ -443,35 +438,6 @@ def _exif_tiff(payload: bytes) -> bytes:
     raise ValueError(f"Exif item has no TIFF header at offset {skip}")
 
 
-# --- Apple maker note ------------------------------------------------------------------------------
-
-
-def apple_content_identifier(exif: Image.Exif, context: MediaContext) -> str | None:
-    """Apple's content identifier (maker note tag 0x0011), or None when there is no Apple maker note."""
-    try:
-        note = exif.get_ifd(_EXIF_IFD).get(_MAKER_NOTE)
-    except MEDIA_ERRORS:
-        return None  # apply_exif already warned about an unreadable Exif IFD
-    if not isinstance(note, bytes) or not note.startswith(_APPLE_MAKER_NOTE) or len(note) < 16:
-        return None
-    order = note[12:14]
-    if order not in (b"MM", b"II"):
-        context.warn("makernote_unreadable", f"Apple maker note byte order {order!r} is unknown", field="content_identifier")
-        return None
-    magic = b"\0\x2a" if order == b"MM" else b"\x2a\0"
-    try:
-        directory = TiffImagePlugin.ImageFileDirectory_v2(ifh=order + magic + (14).to_bytes(4, "big" if order == b"MM" else "little"))
-        handle = io.BytesIO(note)
-        handle.seek(14)
-        directory.load(handle)
-        value = directory.get(_APPLE_CONTENT_IDENTIFIER)
-        return clean_text(value) if value is not None else None
-    except (*MEDIA_ERRORS, ArithmeticError) as error:
-        context.warn("makernote_unreadable", f"Apple maker note could not be read: {type(error).__name__}: {error}",
-                     field="content_identifier")
-        return None
-
-
 # --- CR3 -------------------------------------------------------------------------------------------
 
 
@@ -595,8 +561,7 @@ def _read_heif(source: MediaSource, record: MediaRecord, context: MediaContext) 
         except MEDIA_ERRORS as error:
             context.warn("exif_unreadable", f"Exif item {exif_item.item_id}: {type(error).__name__}: {error}", field="exif")
         else:
-            apply_exif(record, exif, context)
-            record.content_identifier = apple_content_identifier(exif, context)
+            apply_exif(record, exif, context)  # also Apple's maker note (content identifier)
 
     thumbnails = meta.referring(b"thmb", meta.primary) if meta.primary is not None else []
     record.has_thumbnail = bool(thumbnails)

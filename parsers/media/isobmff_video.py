@@ -577,6 +577,7 @@ def _fill(record: MediaRecord, found: _Found, context: MediaContext) -> None:
     record.software = (keys.get("com.apple.quicktime.software") or found.udta.get(b"\xa9swr") or found.ilst.get(b"\xa9swr")
                        or gopro.get(b"FIRM") or gopro.get(b"FMWR") or found.ilst.get(b"\xa9too"))
     record.body_serial = gopro.get(b"CASN")
+    record.body_serial_source = "gopro_casn" if record.body_serial is not None else None
     record.lens_model = keys.get("com.apple.quicktime.camera.lens_model")
     record.content_identifier = keys.get("com.apple.quicktime.content.identifier")
 

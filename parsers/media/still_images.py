@@ -18,7 +18,8 @@ EXIF as ImageMagick writes it: a tEXt/zTXt/iTXt chunk "Raw profile type exif" (o
 text is the hex-encoded block; that is decoded and read the same way (its thumbnail is hashed in
 the decoded bytes, as that is the only place it exists). XMP (JPEG APP1, PNG iTXt/tEXt/zTXt
 `XML:com.adobe.xmp`, WebP `XMP `, TIFF tag 700) gives the position only when EXIF has none
-(gps_source "xmp"); XMP with a DTD is refused (entity expansion) with a warning.
+(gps_source "xmp"), and the body serial (aux:SerialNumber, exifEX:BodySerialNumber) only when
+neither EXIF nor the maker note has one; XMP with a DTD is refused (entity expansion) with a warning.
 
 Thumbnail: has_thumbnail/thumbnail_sha256 describe the EXIF IFD1 thumbnail: JPEGInterchangeFormat
 (0x0201) bytes for JPEGInterchangeFormatLength (0x0202), the offset counted from the EXIF block's
@@ -509,11 +510,13 @@ def _read_gif(source: MediaSource, record: MediaRecord, context: MediaContext) -
 # --- XMP ----------------------------------------------------------------------------------------
 
 XMP_EXIF_NS = "http://ns.adobe.com/exif/1.0/"
+XMP_AUX_NS = "http://ns.adobe.com/exif/1.0/aux/"
+XMP_EXIFEX_NS = "http://cipa.jp/exif/1.0/"
 _XMP_COORDINATE = re.compile(r"\s*(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?(?:,(\d+(?:\.\d+)?))?\s*([NSEW])\s*", re.I)
 
 
-def _xmp_values(xmp: bytes) -> dict[str, str]:
-    """exif: namespace properties, written as attributes or elements, by local name."""
+def _xmp_values(xmp: bytes) -> dict[str, dict[str, str]]:
+    """Namespace URI -> {property local name: value}, written as attributes or elements."""
     start = xmp.find(b"<x:xmpmeta")
     if start < 0:
         start = xmp.find(b"<rdf:RDF")
@@ -524,14 +527,15 @@ def _xmp_values(xmp: bytes) -> dict[str, str]:
     if b"<!ENTITY" in xmp[: end]:
         raise ValueError("XMP with DTD entities is not read")  # entity expansion is a trap
     root = ElementTree.fromstring(xmp[start:end + len(end_tag)])
-    values: dict[str, str] = {}
-    prefix = "{" + XMP_EXIF_NS + "}"
+    values: dict[str, dict[str, str]] = {}
     for element in root.iter():
         for key, value in element.attrib.items():
-            if key.startswith(prefix):
-                values.setdefault(key[len(prefix):], value)
-        if element.tag.startswith(prefix) and element.text and element.text.strip():
-            values.setdefault(element.tag[len(prefix):], element.text.strip())
+            if key.startswith("{"):
+                namespace, _, local = key[1:].partition("}")
+                values.setdefault(namespace, {}).setdefault(local, value)
+        if element.tag.startswith("{") and element.text and element.text.strip():
+            namespace, _, local = element.tag[1:].partition("}")
+            values.setdefault(namespace, {}).setdefault(local, element.text.strip())
     return values
 
 
@@ -546,14 +550,26 @@ def xmp_coordinate(text: str) -> float:
 
 
 def _apply_xmp(xmp: bytes, record: MediaRecord, context: MediaContext) -> None:
-    """Position from XMP exif:GPSLatitude/GPSLongitude/GPSAltitude, only when EXIF gave none."""
+    """Position (exif:GPSLatitude/GPSLongitude/GPSAltitude) and body serial (aux:SerialNumber,
+    exifEX:BodySerialNumber) from XMP, each only when the binary EXIF gave none."""
     if record.gps_latitude is not None or record.gps_longitude is not None:
-        return
+        if record.body_serial is not None:
+            return
     try:
-        values = _xmp_values(xmp[:MAX_XMP_BYTES])
+        namespaces = _xmp_values(xmp[:MAX_XMP_BYTES])
     except (ElementTree.ParseError, ValueError) as error:
         context.warn("xmp_unreadable", f"XMP unreadable: {error}", field="gps_source")
         return
+    if record.body_serial is None:
+        for namespace, name, source in ((XMP_AUX_NS, "SerialNumber", "xmp_aux_serial"),
+                                        (XMP_EXIFEX_NS, "BodySerialNumber", "xmp_exifex_body_serial")):
+            serial = namespaces.get(namespace, {}).get(name)
+            if serial:
+                record.body_serial, record.body_serial_source = serial, source
+                break
+    if record.gps_latitude is not None or record.gps_longitude is not None:
+        return
+    values = namespaces.get(XMP_EXIF_NS, {})
     if "GPSLatitude" not in values and "GPSLongitude" not in values:
         return
     for name, key, limit, flag in (("gps_latitude", "GPSLatitude", 90, "gps_latitude_out_of_range"),

@@ -126,7 +126,7 @@ GOLDEN: dict[str, tuple[bytes, MediaRecord]] = {
         container_format="ORF", width=4640, height=3472, orientation=8,
         capture_time_raw="2013:05:01 10:11:12", capture_offset="+02:00", capture_time_utc=ns("2013-05-01 08:11:12"),
         capture_time_source="exif_datetime_original", digitized_time_raw="2013:05:01 10:11:12",
-        modified_time_raw="2013:05:01 10:11:12", make="OLYMPUS IMAGING CORP.", model="E-M5", body_serial="BX1234567",
+        modified_time_raw="2013:05:01 10:11:12", make="OLYMPUS IMAGING CORP.", model="E-M5", body_serial="BX1234567", body_serial_source="exif_body_serial",
         lens_model="OLYMPUS M.12-50mm F3.5-6.3", software="Version 1.0",
         gps_latitude=GPS_LATITUDE, gps_longitude=GPS_LONGITUDE, gps_altitude=-17.5,
         gps_time_utc=ns("2013-05-01 08:09:10"), gps_source="exif", has_thumbnail=True, thumbnail_sha256=THUMBNAIL_SHA256)),
@@ -143,7 +143,7 @@ GOLDEN: dict[str, tuple[bytes, MediaRecord]] = {
         container_format="RAF", width=6000, height=4000, orientation=1,
         capture_time_raw="2019:03:02 09:08:07", capture_offset="+09:00", capture_time_utc=ns("2019-03-02 00:08:07.25"),
         capture_time_source="exif_datetime_original", modified_time_raw="2019:03:02 09:08:07",
-        make="FUJIFILM", model="X-T2", body_serial="71A12345", lens_make="FUJIFILM",
+        make="FUJIFILM", model="X-T2", body_serial="71A12345", body_serial_source="exif_body_serial", lens_make="FUJIFILM",
         lens_model="XF18-55mmF2.8-4 R LM OIS", software="Digital Camera X-T2 Ver4.30",
         has_thumbnail=True, thumbnail_sha256=THUMBNAIL_SHA256)),
 }

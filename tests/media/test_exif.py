@@ -153,7 +153,7 @@ def test_complete_record_little_and_big_endian() -> None:
             capture_time_source="exif_datetime_original",
             digitized_time_raw="2008:10:22 16:28:40", digitized_time_utc=ns("2008-10-22 19:58:40") + 500_000_000,
             modified_time_raw="2008:11:01 21:15:07", modified_time_utc=ns("2008-11-01 20:15:07"),
-            make="NIKON", model="COOLPIX P6000", body_serial="SN123 ", lens_make="Nikon",
+            make="NIKON", model="COOLPIX P6000", body_serial="SN123 ", body_serial_source="exif_body_serial", lens_make="Nikon",
             lens_model="18.0-70.0 mm f/3.5-4.5  ", software="Nikon Transfer 1.1 W",
             gps_latitude=-float(43 + Fraction(28, 60) + Fraction(281, 360000)),
             gps_longitude=-float(11 + Fraction(53, 60) + Fraction(646, 360000)),

@@ -1,6 +1,6 @@
 """exiftool is the oracle: for every `[media]` file of the corpus, make, model, capture time, GPS
-latitude and longitude (to 1e-6 degree), altitude, width and height agree with `exiftool -n`, field
-by field. Every disagreement allowed is listed below with its reason; any other fails the test.
+latitude and longitude (to 1e-6 degree), altitude, width, height and the body serial number agree
+with `exiftool -n`, field by field. Every disagreement allowed is listed below with its reason; any other fails the test.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from parsers.media.driver import read_media
 from tests.conftest import require_tool
 from tests.corpus import require_corpus
 
-FIELDS = ("make", "model", "capture_time", "gps_latitude", "gps_longitude", "gps_altitude", "width", "height")
+FIELDS = ("make", "model", "capture_time", "gps_latitude", "gps_longitude", "gps_altitude", "width", "height", "body_serial")
 
 # (corpus path, field) -> why Exhibit's value differs from exiftool's (both values are asserted).
 ALLOWED: dict[tuple[str, str], tuple[object, object, str]] = {
     ("photoprism__photoprism/internal/photoprism/testdata/panorama360.jpg", "gps_altitude"): (
         None, "undef", "GPSAltitude is the rational 0/0: exiftool prints 'undef'; Exhibit keeps no number, flags gps_invalid and warns"),
+    ("exiftool__exiftool/t/images/Ricoh2.jpg", "body_serial"): (
+        None, "00000000000000012207000003100957", "Ricoh's maker note (InternalSerialNumber) is not read"),
 }
 
 
@@ -52,6 +54,10 @@ def _first(tags: dict, *names: str) -> object:
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value).strip()
+
+
+def _raw_text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _utc_text(stamp: object) -> str | None:
@@ -96,6 +102,11 @@ def _expected(tags: dict, record: MediaRecord) -> dict[str, object]:
         "gps_altitude": _first(tags, "Composite:GPSAltitude", "EXIF:GPSAltitude", "XMP:GPSAltitude"),
         "width": _size(tags, 0),
         "height": _size(tags, 1),
+        # In parsers.media.maker_notes' order: EXIF, DNG, maker serial, maker internal serial, XMP;
+        # GoPro video's CASN is exiftool's CameraSerialNumber.
+        # Compared as exiftool prints it, trailing blanks and all (a serial is kept exactly as stored).
+        "body_serial": _raw_text(_first(tags, "EXIF:SerialNumber", "EXIF:CameraSerialNumber", "MakerNotes:SerialNumber",
+                                    "MakerNotes:InternalSerialNumber", "XMP:SerialNumber", "QuickTime:CameraSerialNumber")),
     }
 
 
@@ -107,7 +118,8 @@ def _ours(record: MediaRecord) -> dict[str, object]:
     else:
         capture = record.capture_time_raw
     return {"make": record.make, "model": record.model, "capture_time": capture, "gps_latitude": record.gps_latitude,
-            "gps_longitude": record.gps_longitude, "gps_altitude": record.gps_altitude, "width": record.width, "height": record.height}
+            "gps_longitude": record.gps_longitude, "gps_altitude": record.gps_altitude, "width": record.width, "height": record.height,
+            "body_serial": record.body_serial}
 
 
 def _same(field: str, ours: object, theirs: object) -> bool:

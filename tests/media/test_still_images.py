@@ -115,6 +115,7 @@ GOLDEN: dict[str, tuple[MediaRecord, list[tuple[str, str | None]]]] = {
     "python-pillow__Pillow/Tests/images/ifd_tag_type.tiff": (MediaRecord(
         container_format="TIFF", width=640, height=512, capture_time_raw="2019:10:02 15:12:43",
         capture_time_source="exif_datetime_original", make="FLIR", model="Duo Pro R", software="V01.02.05",
+        body_serial="278290", body_serial_source="dng_camera_serial",  # stored as a LONG
         gps_latitude=35.59999861111111, gps_longitude=-111.66182722222223, gps_altitude=1845.656, gps_source="exif",
         has_thumbnail=False), []),
     "ianare__exif-samples/tiff/Arbitro.tiff": (MediaRecord(
@@ -124,7 +125,7 @@ GOLDEN: dict[str, tuple[MediaRecord, list[tuple[str, str | None]]]] = {
         container_format="DNG", width=3516, height=2328, orientation=1,
         capture_time_raw="2005:08:03 18:59:18", capture_time_source="exif_datetime_original",
         digitized_time_raw="2005:08:03 18:59:18", modified_time_raw="2005:08:03 18:59:18",
-        make="Canon", model="Canon EOS 350D DIGITAL"), []),
+        make="Canon", model="Canon EOS 350D DIGITAL", body_serial="012345678", body_serial_source="dng_camera_serial"), []),
     # PNG with an eXIf chunk (which holds an IFD1 thumbnail).
     "mindeng__nom-exif/testdata/exif.png": (MediaRecord(
         container_format="PNG", width=1, height=1,
@@ -145,12 +146,13 @@ GOLDEN: dict[str, tuple[MediaRecord, list[tuple[str, str | None]]]] = {
     "exiftool__exiftool/t/images/RIFF.webp": (MediaRecord(container_format="WebP", width=1, height=1, has_thumbnail=False), []),
     # --- edge files ---
     # corrupted.jpg: its damage is outside what we read (exiftool reads the same values). The serial
-    # exiftool shows is Olympus maker-note data, not EXIF BodySerialNumber, so body_serial stays None.
+    # is the Olympus maker note's Equipment SerialNumber, blanks kept as stored.
     "ianare__exif-samples/jpg/corrupted.jpg": (MediaRecord(
         container_format="JPEG", width=3648, height=2736, orientation=1,
         capture_time_raw="2015:09:08 11:02:17", capture_time_source="exif_datetime_original",
         digitized_time_raw="2015:09:08 11:02:17", modified_time_raw="2015:09:08 11:02:17",
-        make="OLYMPUS IMAGING CORP.", model="u1020,S1020", software="Version 1.0", has_thumbnail=True,
+        make="OLYMPUS IMAGING CORP.", model="u1020,S1020", software="Version 1.0",
+        body_serial="F70501740                      ", body_serial_source="makernote_olympus", has_thumbnail=True,
         thumbnail_sha256="56aea8cad54e36aef4913a3ab3c7e55713a71168747e0be0c3b4eb8e01de4bfa"), []),
     # buggy_panorama.jpg: latitude 213.64 is kept and flagged.
     "photoprism__photoprism/internal/meta/testdata/buggy_panorama.jpg": (MediaRecord(
@@ -264,7 +266,12 @@ def _expected(row: dict[str, Any]) -> dict[str, Any]:
         "digitized_time_raw": text("ExifIFD:CreateDate"), "modified_time_raw": text("IFD0:ModifyDate"),
         "digitized_time_utc": utc_of("ExifIFD:OffsetTimeDigitized", "Composite:SubSecCreateDate"),
         "modified_time_utc": utc_of("ExifIFD:OffsetTime", "Composite:SubSecModifyDate"),
-        "body_serial": text("ExifIFD:SerialNumber"), "lens_make": text("ExifIFD:LensMake"),
+        # body_serial in parsers.media.maker_notes' order: EXIF, DNG, the maker's serial, its internal serial, XMP.
+        "body_serial": text("ExifIFD:SerialNumber", "IFD0:CameraSerialNumber", "Canon:SerialNumber", "Nikon:SerialNumber",
+                            "Olympus:SerialNumber", "Motorola:SerialNumber", "Canon:InternalSerialNumber",
+                            "Olympus:InternalSerialNumber", "Panasonic:InternalSerialNumber", "FujiFilm:InternalSerialNumber",
+                            "Ricoh:InternalSerialNumber", "XMP-aux:SerialNumber", "XMP-exifEX:SerialNumber"),
+        "lens_make": text("ExifIFD:LensMake"),
         "lens_model": text("ExifIFD:LensModel"), "image_unique_id": text("ExifIFD:ImageUniqueID"),
         # Composite GPS values apply the N/S/E/W and altitude references; exiftool makes them only
         # when the reference tag exists, so fall back to the GPS group's unsigned value.
@@ -283,6 +290,8 @@ KNOWN_DISAGREEMENTS: dict[tuple[str, str], tuple[Any, Any]] = {
     ("python-pillow__Pillow/Tests/images/ultrahdr.jpg", "container_format"): ("MPO", "JPEG"),
     # GPSAltitude 0/0: exiftool prints "undef"; we keep None, flag gps_invalid and warn.
     ("photoprism__photoprism/internal/photoprism/testdata/panorama360.jpg", "gps_altitude"): (None, "undef"),
+    # Ricoh's maker note (its own "Ricoh" header and sub-directories) is not read.
+    ("exiftool__exiftool/t/images/Ricoh2.jpg", "body_serial"): (None, "00000000000000012207000003100957"),
     # DNG previews live in IFD0/SubIFDs, not IFD1: has_thumbnail is None ("not examined") for raws.
     ("exiftool__exiftool/t/images/DNG.dng", "has_thumbnail"): (None, False),
 }
