@@ -28,8 +28,10 @@ item's coded bytes. The tests use pillow-heif as an independent check of what is
     parsers.media.maker_notes for every EXIF block (JPEG from an iPhone too).
   - orientation: the EXIF value as stored; `irot`/`imir` are not turned into an orientation (an
     iPhone writes both; iphone_7.heic from the ProCam app has EXIF orientation 6 and no irot).
-  - not read: the XMP item (`mime`, application/rdf+xml); Apple's maker note ImageUniqueID (0x0015),
-    since image_unique_id is EXIF ImageUniqueID (0xA420) only.
+  - XMP: the `mime` item of type application/rdf+xml that describes the primary item, read after
+    the EXIF by parsers.media.xmp (fills only what the EXIF left empty).
+  - not read: Apple's maker note ImageUniqueID (0x0015), since image_unique_id is EXIF ImageUniqueID
+    (0xA420) only.
 
 CR3 (Canon; layout as documented by the community's "Describing the CR3 format" notes): `moov`
 holds a uuid box 85c0b687-820f-11e0-8111-f4ce462b6a48 whose CMT1 (IFD0), CMT2 (Exif IFD),
@@ -53,6 +55,7 @@ from PIL import Image
 from manifests.records import MediaRecord
 from parsers.media.base import MEDIA_ERRORS, MediaContext, MediaReader, MediaSource
 from parsers.media.exif import apply_exif, exif_from_tiff_bytes
+from parsers.media.xmp import MAX_XMP_BYTES, apply_xmp
 
 # Major brands (ISO/IEC 23008-12 Annex B, AV1-ISOBMFF/AVIF, Canon) that make a file ours.
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"mif2", b"msf1",
@@ -562,6 +565,14 @@ def _read_heif(source: MediaSource, record: MediaRecord, context: MediaContext) 
             context.warn("exif_unreadable", f"Exif item {exif_item.item_id}: {type(error).__name__}: {error}", field="exif")
         else:
             apply_exif(record, exif, context)  # also Apple's maker note (content identifier)
+    xmp_item = _describing(meta, meta.primary, lambda item: item.kind == b"mime" and item.content_type == "application/rdf+xml")
+    if xmp_item is not None:
+        try:
+            packet = _item_data(source, meta, xmp_item, MAX_XMP_BYTES)
+        except MEDIA_ERRORS as error:
+            context.warn("xmp_unreadable", f"XMP item {xmp_item.item_id}: {type(error).__name__}: {error}", field="xmp")
+        else:
+            apply_xmp(packet, record, context)
 
     thumbnails = meta.referring(b"thmb", meta.primary) if meta.primary is not None else []
     record.has_thumbnail = bool(thumbnails)

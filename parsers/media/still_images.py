@@ -17,9 +17,8 @@ EXIF always goes through `parsers.media.exif.apply_exif`. A PNG without an eXIf 
 EXIF as ImageMagick writes it: a tEXt/zTXt/iTXt chunk "Raw profile type exif" (or "... APP1") whose
 text is the hex-encoded block; that is decoded and read the same way (its thumbnail is hashed in
 the decoded bytes, as that is the only place it exists). XMP (JPEG APP1, PNG iTXt/tEXt/zTXt
-`XML:com.adobe.xmp`, WebP `XMP `, TIFF tag 700) gives the position only when EXIF has none
-(gps_source "xmp"), and the body serial (aux:SerialNumber, exifEX:BodySerialNumber) only when
-neither EXIF nor the maker note has one; XMP with a DTD is refused (entity expansion) with a warning.
+`XML:com.adobe.xmp`, WebP `XMP `, TIFF tag 700) is read after the EXIF by `parsers.media.xmp`,
+which fills only what the EXIF left empty (position, dates, body serial).
 
 Thumbnail: has_thumbnail/thumbnail_sha256 describe the EXIF IFD1 thumbnail: JPEGInterchangeFormat
 (0x0201) bytes for JPEGInterchangeFormatLength (0x0202), the offset counted from the EXIF block's
@@ -44,9 +43,7 @@ import hashlib
 import re
 import struct
 import warnings
-import xml.etree.ElementTree as ElementTree
 import zlib
-from fractions import Fraction
 from typing import Any
 
 from PIL import ExifTags, Image
@@ -54,6 +51,7 @@ from PIL import ExifTags, Image
 from manifests.records import MediaRecord
 from parsers.media.base import MEDIA_ERRORS, MediaContext, MediaReader, MediaSource
 from parsers.media.exif import apply_exif, clean_text, exif_from_tiff_bytes
+from parsers.media.xmp import MAX_XMP_BYTES, apply_xmp
 
 JPEG_SIGNATURE = b"\xff\xd8\xff"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -78,7 +76,6 @@ MP_NUMBER_OF_IMAGES = 0xB001
 
 RAW_CONTAINERS = ("DNG", "CR2", "NEF", "ARW")
 MAX_SEGMENTS = 1024  # a JPEG or PNG header with more segments/chunks than this is not real
-MAX_XMP_BYTES = 4 << 20
 MAX_THUMBNAIL_BYTES = 16 << 20
 # SOF markers (ITU T.81 table B.1): C0-CF except DHT (C4), JPG (C8) and DAC (CC).
 SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -252,7 +249,7 @@ def _read_jpeg(source: MediaSource, record: MediaRecord, context: MediaContext) 
     if record.has_thumbnail is None:
         record.has_thumbnail = False
     if xmp:
-        _apply_xmp(xmp, record, context)
+        apply_xmp(xmp, record, context)
 
 
 def _mpf_image_count(block: bytes, context: MediaContext) -> int | None:
@@ -306,7 +303,7 @@ def _read_tiff(source: MediaSource, record: MediaRecord, context: MediaContext) 
         ifd1_thumbnail(exif, 0, source, record, context)
     packet = ifd0.get(XML_PACKET)
     if isinstance(packet, (bytes, str)):
-        _apply_xmp(packet.encode("latin-1") if isinstance(packet, str) else packet, record, context)
+        apply_xmp(packet.encode("latin-1") if isinstance(packet, str) else packet, record, context)
 
 
 def _primary_sub_ifd_size(source: MediaSource, offsets: Any, record: MediaRecord, context: MediaContext) -> None:
@@ -401,7 +398,7 @@ def _read_png(source: MediaSource, record: MediaRecord, context: MediaContext) -
     if record.has_thumbnail is None:
         record.has_thumbnail = False
     if xmp:
-        _apply_xmp(xmp, record, context)
+        apply_xmp(xmp, record, context)
 
 
 def _raw_profile_exif(text: bytes, context: MediaContext) -> bytes | None:
@@ -444,7 +441,7 @@ def _png_text(kind: bytes, chunk: bytes, context: MediaContext, keyword: bytes =
         return _inflate(text) if compressed else text
     except (IndexError, zlib.error) as error:
         if keyword == PNG_XMP_KEY:
-            context.warn("xmp_unreadable", f"PNG {kind.decode()} XMP unreadable: {error}", field="gps_source")
+            context.warn("xmp_unreadable", f"PNG {kind.decode()} XMP unreadable: {error}", field="xmp")
         else:
             context.warn("exif_unreadable", f"PNG {kind.decode()} raw profile unreadable: {error}", field="exif")
         return None
@@ -495,7 +492,7 @@ def _read_webp(source: MediaSource, record: MediaRecord, context: MediaContext) 
     if record.has_thumbnail is None:
         record.has_thumbnail = False
     if xmp:
-        _apply_xmp(xmp, record, context)
+        apply_xmp(xmp, record, context)
 
 
 # --- GIF ----------------------------------------------------------------------------------------
@@ -505,94 +502,3 @@ def _read_gif(source: MediaSource, record: MediaRecord, context: MediaContext) -
     """GIF has no EXIF: the logical screen size is all it records here."""
     _pillow_size(source, record, context)
     record.has_thumbnail = False
-
-
-# --- XMP ----------------------------------------------------------------------------------------
-
-XMP_EXIF_NS = "http://ns.adobe.com/exif/1.0/"
-XMP_AUX_NS = "http://ns.adobe.com/exif/1.0/aux/"
-XMP_EXIFEX_NS = "http://cipa.jp/exif/1.0/"
-_XMP_COORDINATE = re.compile(r"\s*(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?(?:,(\d+(?:\.\d+)?))?\s*([NSEW])\s*", re.I)
-
-
-def _xmp_values(xmp: bytes) -> dict[str, dict[str, str]]:
-    """Namespace URI -> {property local name: value}, written as attributes or elements."""
-    start = xmp.find(b"<x:xmpmeta")
-    if start < 0:
-        start = xmp.find(b"<rdf:RDF")
-    end_tag = b"</x:xmpmeta>" if xmp[start:start + 10] == b"<x:xmpmeta" else b"</rdf:RDF>"
-    end = xmp.find(end_tag, start)
-    if start < 0 or end < 0:
-        raise ValueError("no x:xmpmeta or rdf:RDF element")
-    if b"<!ENTITY" in xmp[: end]:
-        raise ValueError("XMP with DTD entities is not read")  # entity expansion is a trap
-    root = ElementTree.fromstring(xmp[start:end + len(end_tag)])
-    values: dict[str, dict[str, str]] = {}
-    for element in root.iter():
-        for key, value in element.attrib.items():
-            if key.startswith("{"):
-                namespace, _, local = key[1:].partition("}")
-                values.setdefault(namespace, {}).setdefault(local, value)
-        if element.tag.startswith("{") and element.text and element.text.strip():
-            namespace, _, local = element.tag[1:].partition("}")
-            values.setdefault(namespace, {}).setdefault(local, element.text.strip())
-    return values
-
-
-def xmp_coordinate(text: str) -> float:
-    """XMP GPSCoordinate 'DDD,MM,SSk' or 'DDD,MM.mmk' (XMP spec part 2, 1.2.7.4) in signed degrees."""
-    match = _XMP_COORDINATE.fullmatch(text)
-    if match is None:
-        raise ValueError(f"not an XMP GPS coordinate: {text!r:.60}")
-    degrees, minutes, seconds, ref = match.groups()
-    value = Fraction(degrees) + Fraction(minutes or 0) / 60 + Fraction(seconds or 0) / 3600
-    return float(-value if ref.upper() in "SW" else value)
-
-
-def _apply_xmp(xmp: bytes, record: MediaRecord, context: MediaContext) -> None:
-    """Position (exif:GPSLatitude/GPSLongitude/GPSAltitude) and body serial (aux:SerialNumber,
-    exifEX:BodySerialNumber) from XMP, each only when the binary EXIF gave none."""
-    if record.gps_latitude is not None or record.gps_longitude is not None:
-        if record.body_serial is not None:
-            return
-    try:
-        namespaces = _xmp_values(xmp[:MAX_XMP_BYTES])
-    except (ElementTree.ParseError, ValueError) as error:
-        context.warn("xmp_unreadable", f"XMP unreadable: {error}", field="gps_source")
-        return
-    if record.body_serial is None:
-        for namespace, name, source in ((XMP_AUX_NS, "SerialNumber", "xmp_aux_serial"),
-                                        (XMP_EXIFEX_NS, "BodySerialNumber", "xmp_exifex_body_serial")):
-            serial = namespaces.get(namespace, {}).get(name)
-            if serial:
-                record.body_serial, record.body_serial_source = serial, source
-                break
-    if record.gps_latitude is not None or record.gps_longitude is not None:
-        return
-    values = namespaces.get(XMP_EXIF_NS, {})
-    if "GPSLatitude" not in values and "GPSLongitude" not in values:
-        return
-    for name, key, limit, flag in (("gps_latitude", "GPSLatitude", 90, "gps_latitude_out_of_range"),
-                                   ("gps_longitude", "GPSLongitude", 180, "gps_longitude_out_of_range")):
-        if key not in values:
-            continue
-        try:
-            number = xmp_coordinate(values[key])
-        except (ValueError, ZeroDivisionError) as error:
-            context.warn("xmp_unreadable", str(error), field=name)
-            if "gps_invalid" not in record.flags:
-                record.flags.append("gps_invalid")
-            continue
-        setattr(record, name, number)
-        if abs(number) > limit:
-            record.flags.append(flag)
-    if record.gps_latitude == 0 and record.gps_longitude == 0:
-        record.flags.append("gps_all_zero")
-    if "GPSAltitude" in values:
-        try:
-            metres = Fraction(values["GPSAltitude"].strip())
-            record.gps_altitude = float(-metres if values.get("GPSAltitudeRef", "").strip() == "1" else metres)
-        except (ValueError, ZeroDivisionError) as error:
-            context.warn("xmp_unreadable", f"XMP GPSAltitude: {error}", field="gps_altitude")
-    if record.gps_latitude is not None or record.gps_longitude is not None:
-        record.gps_source = "xmp"

@@ -25,11 +25,11 @@ from manifests.records import MediaRecord
 from parsers.artefact import close_host_source, host_media_source
 from parsers.media import heif
 from parsers.media.base import MediaContext, MediaSource
-from parsers.media.driver import read_media
 from parsers.media.exif import apply_exif, exif_from_tiff_bytes
 from parsers.media.registry import all_readers
 from tests.conftest import require_tool
 from tests.corpus import require_corpus, sources_rows
+from tests.media.helpers import read_file
 
 IPHONE_15 = "photoprism__photoprism/assets/examples/iphone_15_pro.heic"
 IPHONE_11 = "ianare__exif-samples/heic/IMG_5195.HEIC"
@@ -44,11 +44,7 @@ def _corpus_files() -> list[str]:
 
 
 def _read_path(path: Path) -> tuple[MediaRecord | None, list, str | None]:
-    source = host_media_source(path)
-    try:
-        result = read_media(source)
-    finally:
-        close_host_source(source)
+    result = read_file(path)
     return result.record, result.warnings, result.reader.name if result.reader else None
 
 
@@ -519,3 +515,18 @@ def test_reads_only_metadata() -> None:
     record = heif.READER.read(MediaSource(read, len(data)), "HEIF", MediaContext())
     assert record == GOLDEN[IPHONE_15]
     assert sum(touched) < 40_000 < len(data)
+
+
+@pytest.mark.parametrize("local_path", [IPHONE_11, AVIF])
+def test_xmp_item_is_the_packet_exiftool_extracts(local_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The application/rdf+xml item describing the primary image reaches the XMP reader byte for byte."""
+    require_tool("exiftool")
+    path = require_corpus() / local_path
+    expected = subprocess.run(["exiftool", "-b", "-XMP", str(path)], capture_output=True, check=True).stdout
+    assert expected.startswith(b"<") and len(expected) > 100
+    packets: list[bytes] = []
+    original = heif.apply_xmp
+    monkeypatch.setattr(heif, "apply_xmp", lambda packet, record, context: (packets.append(packet), original(packet, record, context)))
+    result = read_file(path)
+    assert result.record is not None and result.warnings == []
+    assert packets == [expected]

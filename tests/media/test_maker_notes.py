@@ -14,12 +14,11 @@ from pathlib import Path
 from PIL import Image
 
 from manifests.records import MediaRecord
-from parsers.artefact import close_host_source, host_media_source
-from parsers.media.base import MediaContext, MediaSource
-from parsers.media.driver import read_media
+from parsers.media.base import MediaContext
 from parsers.media.exif import exif_from_tiff_bytes
 from parsers.media.maker_notes import apply_maker_note
 from tests.corpus import require_corpus
+from tests.media.helpers import read_bytes, read_file
 from tests.media.test_exif import ASCII, UNDEFINED, ascii_, build_tiff, read
 
 MAKE = 0x010F
@@ -148,11 +147,7 @@ def test_a_note_not_at_the_place_the_exif_ifd_names_is_a_warning() -> None:
 
 
 def _corpus_record(relative: str) -> MediaRecord:
-    source = host_media_source(require_corpus() / relative)
-    try:
-        result = read_media(source)
-    finally:
-        close_host_source(source)
+    result = read_file(require_corpus() / relative)
     assert result.record is not None and result.warnings == []
     return result.record
 
@@ -181,11 +176,7 @@ def test_corpus_nikon_maker_note_is_read_where_exif_has_no_serial(tmp_path: Path
     assert data.count(entry) == 1
     copy = tmp_path / "nikon.jpg"
     copy.write_bytes(data.replace(entry, struct.pack("<HH", 0xA4FF, 2)))
-    source = host_media_source(copy)
-    try:
-        result = read_media(source)
-    finally:
-        close_host_source(source)
+    result = read_file(copy)
     assert result.record is not None and result.warnings == []
     assert (result.record.body_serial, result.record.body_serial_source) == ("NO= -1000f46        ", "makernote_nikon")
 
@@ -207,5 +198,5 @@ def test_damage_inside_real_maker_notes_is_never_a_crash() -> None:
             damaged = bytearray(data)
             damaged[position] ^= 0xFF
             frozen = bytes(damaged)
-            result = read_media(MediaSource(lambda offset, size, b=frozen: b[offset:offset + size], len(frozen), relative))
+            result = read_bytes(frozen, relative)
             assert result.record is not None and "metadata_unreadable" not in result.record.flags, (relative, position)

@@ -10,6 +10,7 @@ import calendar
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import zlib
@@ -22,9 +23,12 @@ from PIL import Image, ImageFile, PngImagePlugin
 from manifests.records import MediaRecord
 from parsers.artefact import close_host_source, host_media_source
 from parsers.media.base import MediaContext, MediaSource
-from parsers.media.driver import MediaResult, read_media
-from parsers.media.still_images import READER, xmp_coordinate
+from parsers.media.driver import read_media
+from parsers.media.still_images import READER
+from parsers.media.xmp import xmp_coordinate
 from tests.corpus import require_corpus, sources_rows
+from tests.media.helpers import read_bytes
+from tests.media.helpers import read_file as read
 from tests.media.test_exif import ASCII, BYTE, LONG, RATIONAL, SHORT, ascii_, build_tiff
 
 EXIFTOOL = "/usr/bin/exiftool"
@@ -42,17 +46,6 @@ def _still_paths() -> list[str]:
             found.append(row["local_path"])
     return sorted(found)
 
-
-def read(path: Path) -> MediaResult:
-    source = host_media_source(path)
-    try:
-        return read_media(source)
-    finally:
-        close_host_source(source)
-
-
-def read_bytes(data: bytes, name: str = "synthetic") -> MediaResult:
-    return read_media(MediaSource(lambda offset, size: data[offset:offset + size], len(data), name))
 
 
 def ns(text: str) -> int:
@@ -174,6 +167,10 @@ GOLDEN: dict[str, tuple[MediaRecord, list[tuple[str, str | None]]]] = {
     # not followed, warned (exiftool: "Wrong format (string) for IFD0 0x8825 GPSInfo") and flagged.
     "python-pillow__Pillow/Tests/images/exif_gps_typeerror.jpg": (MediaRecord(
         container_format="JPEG", width=800, height=531, modified_time_raw="2010:08:15 13:58:09",
+        # No EXIF DateTimeOriginal: the XMP's, with its offset, so UTC is known.
+        capture_time_raw="2010-07-11T13:53:00+02:00", capture_offset="+02:00", capture_time_utc=ns("2010-07-11 11:53:00"),
+        capture_time_source="xmp_exif_datetime_original",
+        digitized_time_raw="2010-07-11T13:53:00.9+02:00", digitized_time_utc=ns("2010-07-11 11:53:00.9"),
         software="Adobe Photoshop Elements 5.0", has_thumbnail=True,
         thumbnail_sha256="a6eed3cb047853a1f876c8c172e64b6c7a48e4ee577902d5bb250e82e9e2f4d5",
         flags=["gps_invalid"]), [("exif_pointer_invalid", "gps_ifd")]),
@@ -257,15 +254,31 @@ def _expected(row: dict[str, Any]) -> dict[str, Any]:
     def utc_of(offset_tag: str, composite: str) -> int | None:
         # exiftool's SubSec* composites carry the sub-seconds and the offset when both are recorded.
         return _utc(row[composite]) if offset_tag in row and composite in row else None
+    times = {
+        "capture_time": (text("ExifIFD:DateTimeOriginal"), text("ExifIFD:OffsetTimeOriginal"),
+                         utc_of("ExifIFD:OffsetTimeOriginal", "Composite:SubSecDateTimeOriginal")),
+        "digitized_time": (text("ExifIFD:CreateDate"), None, utc_of("ExifIFD:OffsetTimeDigitized", "Composite:SubSecCreateDate")),
+        "modified_time": (text("IFD0:ModifyDate"), None, utc_of("ExifIFD:OffsetTime", "Composite:SubSecModifyDate")),
+    }
+    # Where the EXIF has no such time, parsers.media.xmp's fallbacks (MWG pairs). exiftool prints an
+    # XMP date in EXIF form ('2010:07:11 13:53:00+02:00'); the record keeps the stored ISO text.
+    for prefix, keys in (("capture_time", ("XMP-exif:DateTimeOriginal", "XMP-photoshop:DateCreated")),
+                         ("digitized_time", ("XMP-exif:DateTimeDigitized", "XMP-xmp:CreateDate")),
+                         ("modified_time", ("XMP-xmp:ModifyDate", "XMP-tiff:DateTime"))):
+        xmp = text(*keys)
+        if times[prefix][0] is None and xmp is not None:
+            zone = re.search(r"(Z|[+-]\d{2}:\d{2})$", xmp)
+            times[prefix] = (re.sub(r"^(\d{4}):(\d{2}):(\d{2}) ", r"\1-\2-\3T", xmp), zone.group(1) if zone else None,
+                             _utc(xmp) if zone else None)
     return {
         "container_format": file_type, "width": width, "height": height,
         "make": text("IFD0:Make"), "model": text("IFD0:Model"), "software": text("IFD0:Software"),
         "orientation": get("IFD0:Orientation"),
-        "capture_time_raw": text("ExifIFD:DateTimeOriginal"), "capture_offset": text("ExifIFD:OffsetTimeOriginal"),
-        "capture_time_utc": utc_of("ExifIFD:OffsetTimeOriginal", "Composite:SubSecDateTimeOriginal"),
-        "digitized_time_raw": text("ExifIFD:CreateDate"), "modified_time_raw": text("IFD0:ModifyDate"),
-        "digitized_time_utc": utc_of("ExifIFD:OffsetTimeDigitized", "Composite:SubSecCreateDate"),
-        "modified_time_utc": utc_of("ExifIFD:OffsetTime", "Composite:SubSecModifyDate"),
+        "capture_time_raw": times["capture_time"][0], "capture_offset": times["capture_time"][1],
+        "capture_time_utc": times["capture_time"][2],
+        "digitized_time_raw": times["digitized_time"][0], "modified_time_raw": times["modified_time"][0],
+        "digitized_time_utc": times["digitized_time"][2],
+        "modified_time_utc": times["modified_time"][2],
         # body_serial in parsers.media.maker_notes' order: EXIF, DNG, the maker's serial, its internal serial, XMP.
         "body_serial": text("ExifIFD:SerialNumber", "IFD0:CameraSerialNumber", "Canon:SerialNumber", "Nikon:SerialNumber",
                             "Olympus:SerialNumber", "Motorola:SerialNumber", "Canon:InternalSerialNumber",
@@ -507,7 +520,7 @@ def test_xmp_with_entities_is_refused_with_a_warning() -> None:
     Image.new("RGB", (1, 1)).save(buffer, "PNG", pnginfo=info)
     result = read_bytes(buffer.getvalue())
     assert result.record is not None and result.record.gps_latitude is None
-    assert [(w.kind, w.field) for w in result.warnings] == [("xmp_unreadable", "gps_source")]
+    assert [(w.kind, w.field) for w in result.warnings] == [("xmp_unreadable", "xmp")]
 
 
 def _raw_tiff(make: bytes, dng: bool = False) -> bytes:
@@ -615,7 +628,7 @@ def test_zlib_broken_png_text_is_a_warning() -> None:
     damaged = png[:33] + chunk + png[33:]
     result = read_bytes(damaged)
     assert result.record == MediaRecord(container_format="PNG", width=1, height=1, has_thumbnail=False)
-    assert [(w.kind, w.field) for w in result.warnings] == [("xmp_unreadable", "gps_source")]
+    assert [(w.kind, w.field) for w in result.warnings] == [("xmp_unreadable", "xmp")]
 
 
 def test_reader_context_is_separate_per_file() -> None:
