@@ -291,7 +291,7 @@ MEDIA = Table(
         Column("gps_time_utc", UTC_NS, "GPS date and time stamp (UTC by definition)."),
         Column("gps_source", pa.string(), "Where the position came from: exif, xmp, quicktime_iso6709 (Apple key), quicktime_xyz (udta ©xyz), 3gpp_loci (3GPP location box)."),
         Column("content_identifier", pa.string(), "Apple content identifier that links a Live Photo's still and video."),
-        Column("image_unique_id", pa.string(), "EXIF ImageUniqueID."),
+        Column("image_unique_id", pa.string(), "EXIF ImageUniqueID; else the maker note's (Apple 0x0015, Canon 0x0028 as hex)."),
         Column("has_thumbnail", pa.bool_(), "An embedded thumbnail or preview image exists."),
         Column("thumbnail_sha256", pa.string(), "SHA-256 of the embedded thumbnail (an edited photo can keep its original thumbnail)."),
         Column("flags", pa.list_(pa.string()), "Values present but invalid, kept raw above: gps_latitude_out_of_range, gps_longitude_out_of_range, gps_all_zero, gps_invalid, gps_time_invalid, capture_time_invalid, digitized_time_invalid, modified_time_invalid, offset_invalid, orientation_invalid, thumbnail_not_jpeg, thumbnail_truncated, thumbnail_unreadable; metadata_unreadable (the reader failed: see errors), no_reader (an image/video type no reader knows)."),

@@ -40,7 +40,9 @@ holds a small JPEG thumbnail (16 bytes of header: version, flags, width, height,
 the JPEG). width/height are IFD0 ImageWidth/ImageLength from CMT1 (the full raw image size, as
 exiftool shows), else ExifImageWidth/Height from CMT2. thumbnail_sha256 is the SHA-256 of the THMB
 JPEG (the same bytes as `exiftool -b -ThumbnailImage`). codec is the first track's sample entry
-type ("CRAW"). CRM movies use the same `crx ` brand and would also be named CR3 here.
+type ("CRAW"). The CMT3 maker note gives image_unique_id (and a serial where EXIF has none)
+through parsers.media.maker_notes. CRM movies use the same `crx ` brand and would also be named
+CR3 here.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from PIL import Image
 from manifests.records import MediaRecord
 from parsers.media.base import MEDIA_ERRORS, MediaContext, MediaReader, MediaSource
 from parsers.media.exif import apply_exif, exif_from_tiff_bytes
+from parsers.media.maker_notes import apply_canon_block
 from parsers.media.xmp import MAX_XMP_BYTES, apply_xmp
 
 # Major brands (ISO/IEC 23008-12 Annex B, AV1-ISOBMFF/AVIF, Canon) that make a file ours.
@@ -505,6 +508,8 @@ def _read_cr3(source: MediaSource, record: MediaRecord, context: MediaContext) -
             width, height = exif_ifd.get(_EXIF_IMAGE_WIDTH), exif_ifd.get(_EXIF_IMAGE_HEIGHT)
         if isinstance(width, int) and isinstance(height, int):
             record.width, record.height = width, height
+        if b"CMT3" in blocks:
+            apply_canon_block(blocks[b"CMT3"], record, context)
     record.has_thumbnail = thumbnail is not None
     if thumbnail is not None:
         record.thumbnail_sha256 = hashlib.sha256(thumbnail).hexdigest()

@@ -9,7 +9,7 @@ one exists (exiftool agrees on every one: tests/media/test_exiftool_oracle.py):
 
 | header (first bytes)          | IFD at | offsets from   | tags read                                      |
 |-------------------------------|--------|----------------|------------------------------------------------|
-| (Make "Canon", no header)     | 0      | TIFF header    | 0x000C SerialNumber (LONG), 0x0096 InternalSerialNumber |
+| (Make "Canon", no header)     | 0      | TIFF header    | 0x000C SerialNumber (LONG), 0x0096 InternalSerialNumber, 0x0028 ImageUniqueID (16 bytes, as hex) |
 | `Nikon\\0\\x02` (type 3)        | 18     | own TIFF header at 10 | 0x001D SerialNumber, else 0x00A0 SerialNumber |
 | `OLYMPUS\\0` + byte order      | 12     | maker note     | 0x2010 Equipment IFD: 0x0101 SerialNumber, 0x0102 InternalSerialNumber |
 | `OM SYSTEM\\0\\0\\0` + byte order | 16   | maker note     | as OLYMPUS                                     |
@@ -17,12 +17,14 @@ one exists (exiftool agrees on every one: tests/media/test_exiftool_oracle.py):
 | `Panasonic\\0\\0\\0`             | 12     | TIFF header    | 0x0025 InternalSerialNumber (16 bytes, NULs in front) |
 | `FUJIFILM` + LE IFD offset    | that   | maker note (always little-endian) | 0x0010 InternalSerialNumber |
 | `MOT\\0` + 4 bytes (Motorola)  | 8      | maker note     | 0x5501 SerialNumber                            |
-| `Apple iOS\\0` + version + order | 14   | maker note     | 0x0011 content identifier (Live Photo link)    |
+| `Apple iOS\\0` + version + order | 14   | maker note     | 0x0011 content identifier (Live Photo link), 0x0015 ImageUniqueID |
 
 Order of preference for `body_serial` (`body_serial_source` names the one used): EXIF
 BodySerialNumber, DNG CameraSerialNumber, the maker's serial tag, the maker's "internal" serial (a
 board or production number, exiftool's InternalSerialNumber), and last XMP (aux:SerialNumber,
-exifEX:BodySerialNumber), since XMP is text that editing software writes and rewrites. Sony (enciphered), Pentax, Samsung, Ricoh and Kodak maker notes are not read.
+exifEX:BodySerialNumber), since XMP is text that editing software writes and rewrites.
+`image_unique_id` is EXIF ImageUniqueID, else the maker note's (Apple 0x0015, Canon 0x0028; CR3
+keeps its Canon note in the CMT3 box, read with `apply_canon_block`). Sony (enciphered), Pentax, Samsung, Ricoh and Kodak maker notes are not read.
 A maker note that cannot be read is an `makernote_unreadable` warning; the EXIF fields stand.
 """
 
@@ -128,6 +130,7 @@ class _Found:
     internal_serial: str | None = None
     internal_source: str | None = None
     content_identifier: str | None = None
+    image_unique_id: str | None = None
 
 
 def locate_maker_note(fp: IO[bytes], ifd0_exif_pointer: int, order: str) -> tuple[int, int] | None:
@@ -146,10 +149,15 @@ def locate_maker_note(fp: IO[bytes], ifd0_exif_pointer: int, order: str) -> tupl
 
 
 def _canon(note: bytes, at: int, block: Read, order: str) -> _Found:
-    directory = _Directory(block, order, at, 0)
+    return _canon_tags(_Directory(block, order, at, 0))
+
+
+def _canon_tags(directory: _Directory) -> _Found:
     serial = directory.text(0x000C)
+    unique = directory.raw(0x0028)
     return _Found(serial=serial, serial_source="makernote_canon" if serial else None,
-                  internal_serial=directory.text(0x0096), internal_source="makernote_canon_internal")
+                  internal_serial=directory.text(0x0096), internal_source="makernote_canon_internal",
+                  image_unique_id=unique.hex() if unique and unique.strip(b"\0") else None)
 
 
 def _nikon(note: bytes, at: int, block: Read, order: str) -> _Found:
@@ -208,7 +216,7 @@ def _apple(note: bytes, at: int, block: Read, order: str) -> _Found:
     if mark not in (b"II", b"MM"):
         raise MakerNoteError(f"Apple maker note byte order {mark!r} is unknown")
     directory = _Directory(_reader(note, 0), "<" if mark == b"II" else ">", 14, 0)
-    return _Found(content_identifier=directory.text(0x0011))
+    return _Found(content_identifier=directory.text(0x0011), image_unique_id=directory.text(0x0015))
 
 
 def _reader(data: bytes, shift: int) -> Read:
@@ -239,8 +247,8 @@ def _layout(note: bytes, make: str | None) -> Callable[[bytes, int, Read, str], 
 
 def apply_maker_note(record: MediaRecord, exif: Any, ifd0: dict[int, Any], exif_ifd: dict[int, Any],
                      context: MediaContext) -> None:
-    """Body serial (and its source) and Apple's content identifier from the maker note, where the
-    record has none yet; never raises for a damaged note."""
+    """Body serial (and its source), image unique id and Apple's content identifier from the maker
+    note, where the record has none yet; never raises for a damaged note."""
     note = exif_ifd.get(MAKER_NOTE)
     pointer = ifd0.get(EXIF_IFD)
     fp = getattr(exif, "fp", None)
@@ -270,8 +278,28 @@ def apply_maker_note(record: MediaRecord, exif: Any, ifd0: dict[int, Any], exif_
         context.warn("makernote_unreadable", f"maker note ({note[:12]!r}) unreadable: {type(error).__name__}: {error}",
                      field="body_serial")
         return
+    _apply_found(found, record)
+
+
+def apply_canon_block(block: bytes, record: MediaRecord, context: MediaContext) -> None:
+    """CR3's CMT3 box: the Canon maker note as a TIFF block of its own (IFD0 = the note's IFD)."""
+    try:
+        if block[:4] not in (b"II*\0", b"MM\0*"):
+            raise MakerNoteError(f"CMT3 has no TIFF header ({block[:4]!r})")
+        order = "<" if block[:2] == b"II" else ">"
+        first = struct.unpack(order + "I", block[4:8])[0]
+        found = _canon_tags(_Directory(_reader(block, 0), order, first, 0))
+    except (MakerNoteError, struct.error) as error:
+        context.warn("makernote_unreadable", f"Canon CMT3 maker note unreadable: {error}", field="body_serial")
+        return
+    _apply_found(found, record)
+
+
+def _apply_found(found: _Found, record: MediaRecord) -> None:
     if found.content_identifier and record.content_identifier is None:
         record.content_identifier = found.content_identifier
+    if found.image_unique_id and record.image_unique_id is None:
+        record.image_unique_id = found.image_unique_id
     if record.body_serial is None and found.serial:
         record.body_serial, record.body_serial_source = found.serial, found.serial_source
     elif record.body_serial is None and found.internal_serial:

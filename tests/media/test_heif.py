@@ -148,7 +148,7 @@ GOLDEN: dict[str, MediaRecord] = {
         digitized_time_raw="2025:09:06 20:24:47", digitized_time_utc=1757219087720000000,
         modified_time_raw="2025:09:06 20:24:47", modified_time_utc=1757219087720000000,
         make="Canon", model="Canon EOS R6", body_serial="072021007989", body_serial_source="exif_body_serial",
-        lens_model="EF100mm f/2.8L Macro IS USM",
+        lens_model="EF100mm f/2.8L Macro IS USM", image_unique_id="48bd7700e1c1456a988ebe0df2ca4002",  # CMT3 0x0028
         gps_latitude=37.386505, gps_longitude=-122.07646166666666, gps_altitude=-0.9,
         gps_time_utc=1757215157000000000, gps_source="exif",
         has_thumbnail=True,
@@ -180,15 +180,8 @@ def test_every_corpus_file_is_ours_without_warnings() -> None:
 # --- exiftool -------------------------------------------------------------------------------------
 
 # (file, field) -> (ours, exiftool's, why). Everything not listed must agree.
-EXIFTOOL_DIFFERENCES: dict[tuple[str, str], tuple[object, object, str]] = {
-    ("immich-app__test-assets/formats/heic/IMG_2682.heic", "image_unique_id"): (
-        None, "9B4585D7-AE5A-4679-B098-C883D2289C22",
-        "exiftool's ImageUniqueID here is Apple maker note tag 0x0015; image_unique_id is EXIF 0xA420 only "
-        "(absent in this file)"),
-    (CR3, "image_unique_id"): (
-        None, "48bd7700e1c1456a988ebe0df2ca4002",
-        "exiftool's ImageUniqueID here is Canon maker note tag 0x0028 (CMT3); image_unique_id is EXIF 0xA420 only"),
-}
+# (Apple's and Canon's maker-note ImageUniqueID are now read, so none is left.)
+EXIFTOOL_DIFFERENCES: dict[tuple[str, str], tuple[object, object, str]] = {}
 
 
 @cache
@@ -265,7 +258,7 @@ def test_agreement_with_exiftool() -> None:
             else:
                 differences[(local_path, field)] = (ours, theirs)
     assert differences == {key: value[:2] for key, value in EXIFTOOL_DIFFERENCES.items()}
-    assert agreed == len(files) * 19 - len(EXIFTOOL_DIFFERENCES)  # 9 files x 19 fields: 169 agree
+    assert agreed == len(files) * 19 - len(EXIFTOOL_DIFFERENCES)  # 9 files x 19 fields: all 171 agree
 
 
 def test_cr3_thumbnail_is_exiftools_thumbnail_image() -> None:

@@ -97,11 +97,39 @@ def test_fujifilm_internal_serial_is_always_little_endian() -> None:
         assert (record.body_serial, record.body_serial_source) == ("FC  A1234567     593331323133", "makernote_fujifilm_internal")
 
 
-def test_apple_content_identifier_in_a_jpeg_exif_block() -> None:
-    note = b"Apple iOS\0\0\x01MM" + _ifd([(0x0011, ASCII, ascii_(b"570F1469-09C7-4E50-9875-05F21D5BD166"))], ">", 14)
+def test_apple_content_identifier_and_image_unique_id_in_a_jpeg_exif_block() -> None:
+    note = b"Apple iOS\0\0\x01MM" + _ifd([(0x0011, ASCII, ascii_(b"570F1469-09C7-4E50-9875-05F21D5BD166")),
+                                           (0x0015, ASCII, ascii_(b"9B4585D7-AE5A-4679-B098-C883D2289C22"))], ">", 14)
     record, context = _read_with_note(note, b"Apple")
     assert context.warnings == []
-    assert (record.content_identifier, record.body_serial) == ("570F1469-09C7-4E50-9875-05F21D5BD166", None)
+    assert (record.content_identifier, record.image_unique_id, record.body_serial) == (
+        "570F1469-09C7-4E50-9875-05F21D5BD166", "9B4585D7-AE5A-4679-B098-C883D2289C22", None)
+
+
+def test_exif_image_unique_id_wins_over_apples() -> None:
+    note = b"Apple iOS\0\0\x01MM" + _ifd([(0x0015, ASCII, ascii_(b"FROM-THE-NOTE"))], ">", 14)
+    record, context = read(build_tiff(ifd0=[(MAKE, ASCII, ascii_(b"Apple"))],
+                                      exif=[(0xA420, ASCII, ascii_(b"F16QLHF01VB")), (MAKER_NOTE, UNDEFINED, note)]))
+    assert (record.image_unique_id, context.warnings) == ("F16QLHF01VB", [])
+
+
+def test_canon_serial_internal_serial_and_image_unique_id() -> None:
+    """Canon's note has no header and counts offsets from the TIFF header: built for its place."""
+    unique = bytes.fromhex("48bd7700e1c1456a988ebe0df2ca4002")
+
+    def note_at(position: int, serial: bool) -> bytes:
+        entries = [(0x0096, ASCII, ascii_(b"KQ0077032")), (0x0028, UNDEFINED, unique)]
+        if serial:
+            entries.append((0x000C, 4, struct.pack("<I", 560018150)))
+        return _ifd(entries, "<", 0, base=position)
+
+    for serial, expected in ((True, ("560018150", "makernote_canon")), (False, ("KQ0077032", "makernote_canon_internal"))):
+        probe = note_at(0, serial)
+        position = build_tiff(ifd0=[(MAKE, ASCII, ascii_(b"Canon"))], exif=[(MAKER_NOTE, UNDEFINED, probe)]).index(probe)
+        record, context = _read_with_note(note_at(position, serial), b"Canon")
+        assert context.warnings == []
+        assert (record.body_serial, record.body_serial_source) == expected
+        assert record.image_unique_id == "48bd7700e1c1456a988ebe0df2ca4002"
 
 
 def test_exif_body_serial_wins_over_the_maker_note() -> None:
