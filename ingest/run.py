@@ -201,7 +201,7 @@ def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterato
     if volume.file_system in TSK_FILE_SYSTEMS:
         tsk_volume = tsk.tsk_volume_for(volume.path_spec, volume.offset)
         try:
-            fs = tsk_volume.open()
+            fs, read_volume = tsk_volume.open_for_walk()
         except tsk.TSK_READ_ERRORS as error:
             problems.add("walk", "tsk_refused", "warning", f"The Sleuth Kit cannot open this {volume.file_system} file system ({error}); "
                          "walked with dfVFS instead (allocated entries only)", volume_index=volume.index, path_spec=volume.path_spec_json())
@@ -210,7 +210,7 @@ def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterato
                 volume.file_system = tsk_file_system_name(int(fs.info.ftype))
             recipe = VolumeRecipe(index=volume.index, walker="tsk", tsk_parent_spec=tsk_volume.parent_spec,
                                   tsk_raw_file=tsk_volume.raw_file, tsk_offset=tsk_volume.offset)
-            yield recipe, tsk.walk(fs, tsk_volume.parent_spec, problems.add, volume.index)
+            yield recipe, tsk.walk(fs, tsk_volume.parent_spec, problems.add, volume.index, read_volume)
             return
     recipe = VolumeRecipe(index=volume.index, walker="dfvfs")
     yield recipe, dfvfs_walk.walk(volume.path_spec, problems.add, volume.index)

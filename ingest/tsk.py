@@ -20,6 +20,7 @@ from dfvfs.lib import errors as dfvfs_errors
 from dfvfs.path.path_spec import PathSpec
 from dfvfs.resolver import resolver
 
+from ingest.ext_inodes import ExtInodeTable, ExtLayoutError
 from ingest.scan import deserialize, serialize, split_raw_segments
 from manifests.text import display
 
@@ -83,11 +84,20 @@ class TskVolume:
     raw_file: str | None
     offset: int
 
-    def open(self) -> pytsk3.FS_Info:
+    def open_image(self) -> pytsk3.Img_Info:
+        """The bytes the file system lies in (it starts at `offset`)."""
         if self.raw_file is not None:
-            image = pytsk3.Img_Info(self.raw_file)
-            return pytsk3.FS_Info(image, offset=self.offset)
-        return pytsk3.FS_Info(DfvfsImage(deserialize(self.parent_spec)))
+            return pytsk3.Img_Info(self.raw_file)
+        return DfvfsImage(deserialize(self.parent_spec))
+
+    def open(self) -> pytsk3.FS_Info:
+        return pytsk3.FS_Info(self.open_image(), offset=self.offset)
+
+    def open_for_walk(self) -> tuple[pytsk3.FS_Info, Callable[[int, int], bytes]]:
+        """The file system, and a reader of its own bytes (offset 0 = its first byte) for the walk."""
+        image = self.open_image()
+        start = self.offset
+        return pytsk3.FS_Info(image, offset=start), lambda offset, size: image.read(start + offset, size)
 
 
 def tsk_volume_for(fs_spec: PathSpec, offset: int | None) -> TskVolume:
@@ -126,15 +136,25 @@ class WalkItem:
     target: tuple | None
 
 
-def walk(fs: pytsk3.FS_Info, parent_spec_json: str, problems_add: Callable[..., None], volume_index: int) -> Iterator[WalkItem]:
+def walk(fs: pytsk3.FS_Info, parent_spec_json: str, problems_add: Callable[..., None], volume_index: int,
+         read_volume: Callable[[int, int], bytes] | None = None) -> Iterator[WalkItem]:
     """Every entry reachable from the root, including deleted names and TSK's orphan directory.
 
     Directories are walked depth-first in on-disk order; a directory already on the current
-    path is not entered again, so a corrupt loop cannot run forever.
+    path is not entered again, so a corrupt loop cannot run forever. `read_volume` (bytes of the
+    file system from its start) lets ext entries whose inode is free carry their deletion time.
     """
     ftype = int(fs.info.ftype)
     is_ntfs = bool(ftype & int(pytsk3.TSK_FS_TYPE_NTFS_DETECT))
     is_hfs = bool(ftype & int(pytsk3.TSK_FS_TYPE_HFS_DETECT))
+    report = _Reporter(problems_add, volume_index)
+    deletion_times = None
+    if ftype & int(pytsk3.TSK_FS_TYPE_EXT_DETECT) and read_volume is not None:
+        try:
+            deletion_times = ExtInodeTable(read_volume)
+        except (ExtLayoutError, *TSK_READ_ERRORS) as error:
+            problems_add("walk", "deletion_times_unread", "warning", f"ext deletion times (inode dtime) not read: {error}",
+                         volume_index=volume_index, path_spec=parent_spec_json)
     root_inode = fs.info.root_inum
     orphan_inode = fs.info.last_inum  # TSK's virtual $OrphanFiles directory is the last inode
     try:
@@ -142,8 +162,8 @@ def walk(fs: pytsk3.FS_Info, parent_spec_json: str, problems_add: Callable[..., 
     except TSK_READ_ERRORS as error:
         problems_add("walk", "corrupt_volume", "error", f"root directory cannot be opened: {error}", volume_index=volume_index, path_spec=parent_spec_json)
         return
-    report = _Reporter(problems_add, volume_index)
-    yield from _entry_items(root, b"/", b"", None, parent_spec_json, is_ntfs, is_hfs, report, orphan=False, root=True)
+    flags = _Flags(is_ntfs, is_hfs, deletion_times)
+    yield from _entry_items(root, b"/", b"", None, parent_spec_json, flags, report, orphan=False, root=True)
     stack: list[tuple[int, bytes, tuple[int, ...], bool]] = [(root_inode, b"", (root_inode,), False)]
     while stack:
         inode, path, ancestors, in_orphans = stack.pop()
@@ -163,7 +183,7 @@ def walk(fs: pytsk3.FS_Info, parent_spec_json: str, problems_add: Callable[..., 
                 full = path + b"/" + name
                 meta = entry.info.meta
                 child_orphan = in_orphans or (meta is not None and orphan_inode is not None and meta.addr == orphan_inode and path == b"")
-                yield from _entry_items(entry, full, name, inode, parent_spec_json, is_ntfs, is_hfs, report, orphan=in_orphans, root=False)
+                yield from _entry_items(entry, full, name, inode, parent_spec_json, flags, report, orphan=in_orphans, root=False)
                 if meta is not None and meta.type in _DIRECTORY_TYPES and meta.addr not in ancestors:
                     subdirectories.append((meta.addr, full, ancestors + (meta.addr,), child_orphan))
         except TSK_READ_ERRORS as error:
@@ -183,8 +203,29 @@ class _Reporter:
         self.add("walk", kind, "error", message, volume_index=self.volume_index, path=display(path), path_spec=spec)
 
 
+@dataclass(frozen=True)
+class _Flags:
+    """What kind of file system the walk is in, and where ext deletion times come from."""
+
+    is_ntfs: bool
+    is_hfs: bool
+    deletion_times: ExtInodeTable | None
+
+
+def _deletion_time(flags: _Flags, meta: pytsk3.TSK_FS_META, full: bytes, spec: str, report: _Reporter) -> int | None:
+    """An ext inode's dtime, only when the inode is free (a live inode uses the field for the orphan list)."""
+    if flags.deletion_times is None or meta is None or int(meta.flags) & pytsk3.TSK_FS_META_FLAG_ALLOC:
+        return None
+    try:
+        return flags.deletion_times.deletion_time(int(meta.addr))
+    except (ExtLayoutError, *TSK_READ_ERRORS) as error:
+        report("unreadable_inode", f"deletion time of {display(full)} (inode {meta.addr}) cannot be read: {error}", full, spec)
+        return None
+
+
 def _entry_items(entry: pytsk3.File, full: bytes, name: bytes, parent_inode: int | None, parent_spec_json: str,
-                 is_ntfs: bool, is_hfs: bool, report: _Reporter, orphan: bool, root: bool) -> Iterator[WalkItem]:
+                 flags: _Flags, report: _Reporter, orphan: bool, root: bool) -> Iterator[WalkItem]:
+    is_ntfs, is_hfs = flags.is_ntfs, flags.is_hfs
     name_info = entry.info.name
     meta = entry.info.meta
     name_allocated = root or bool(name_info is not None and int(name_info.flags) & pytsk3.TSK_FS_NAME_FLAG_ALLOC)
@@ -224,6 +265,7 @@ def _entry_items(entry: pytsk3.File, full: bytes, name: bytes, parent_inode: int
         "link_target_bytes": None,
         "path_spec": _spec_json(inode, location, None, parent_spec_json),
     }
+    row["deleted_time"] = _deletion_time(flags, meta, full, row["path_spec"], report)
     link = None
     if meta is not None and entry_type == "symlink":
         link = meta.link if isinstance(meta.link, bytes) or meta.link is None else str(meta.link).encode("utf-8", errors="surrogateescape")

@@ -79,7 +79,7 @@ ARTEFACTS = Table(
         Column("modified", UTC_NS, "Content modification time, UTC."),
         Column("accessed", UTC_NS, "Last access time, UTC."),
         Column("changed", UTC_NS, "Metadata change time (inode change; NTFS MFT entry modification), UTC."),
-        Column("deleted_time", UTC_NS, "Deletion time where the file system records one (ext2/3 dtime), UTC."),
+        Column("deleted_time", UTC_NS, "Deletion time where the file system records one (ext2/3/4 dtime of a free inode), UTC."),
         Column("mode", pa.int32(), "Permission bits (and set-id/sticky bits) as stored."),
         Column("uid", pa.int64(), "Owner user id."),
         Column("gid", pa.int64(), "Owner group id."),
