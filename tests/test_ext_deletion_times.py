@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.ext_inodes import ExtInodeTable
+from ingest.ext_inodes import ExtInodeTable, ExtLayoutError
 from tests.conftest import require_tool, run_ingest
 from tests.images import tool
 
@@ -64,8 +64,8 @@ def _deleted_rows(tmp_path: Path, image: Path) -> tuple[dict[str, tuple[int, int
 
 
 @pytest.mark.parametrize("mkfs,options", [
-    ("mkfs.ext4", ("-b", "4096")),
-    ("mkfs.ext2", ("-b", "1024")),
+    ("mkfs.ext4", ("-b", "4096", "-O", "64bit")),
+    ("mkfs.ext2", ("-b", "1024", "-O", "^64bit")),
     ("mkfs.ext4", ("-b", "1024", "-g", "1024", "-N", "64", "-O", "64bit")),
 ], ids=["ext4-4k", "ext2-1k", "ext4-64bit-groups"])
 def test_deleted_entries_carry_the_dtime_istat_shows(tmp_path: Path, mkfs: str, options: tuple[str, ...]) -> None:
@@ -76,9 +76,9 @@ def test_deleted_entries_carry_the_dtime_istat_shows(tmp_path: Path, mkfs: str, 
     for path, (inode, time) in deleted.items():
         assert _istat_deleted(image, inode) * 1_000_000_000 == time, path
     assert [e for e in errors if e["stage"] == "walk"] == []
-    if "64bit" in options:
-        table = ExtInodeTable(lambda offset, size: image.read_bytes()[offset:offset + size])
-        assert table.descriptor_size == 64
+    table = ExtInodeTable(lambda offset, size: image.read_bytes()[offset:offset + size])
+    assert table.descriptor_size == (32 if "^64bit" in options else 64)
+    if "-N" in options:
         assert deleted["/dir5/photo.jpg"][0] > table.inodes_per_group, "the test wants an inode outside group 0"
 
 
@@ -99,3 +99,28 @@ def test_meta_bg_file_system_is_a_warning_and_no_times(tmp_path: Path) -> None:
     walk = [(e["kind"], e["severity"]) for e in errors if e["stage"] == "walk"]
     assert walk == [("deletion_times_unread", "warning")]
     assert "meta_bg" in next(e["message"] for e in errors if e["kind"] == "deletion_times_unread")
+
+
+def test_inode_table_reader_refuses_what_it_cannot_follow(tmp_path: Path) -> None:
+    image = _image(tmp_path, "mkfs.ext4", "-b", "4096", "-O", "64bit")
+    data = bytearray(image.read_bytes())
+
+    def reader(blob: bytes):
+        return lambda offset, size: blob[offset:offset + size]
+
+    table = ExtInodeTable(reader(bytes(data)))
+    assert (table.block_size, table.inode_size, table.descriptor_size) == (4096, 256, 64)
+    with pytest.raises(ExtLayoutError, match="outside"):
+        table.deletion_time(table.inodes_count + 1)
+    with pytest.raises(ExtLayoutError, match="no ext superblock"):
+        ExtInodeTable(reader(bytes(data[:1024]) + b"\0" * 2048))
+    damaged = bytearray(data)
+    damaged[1024 + 0x18:1024 + 0x1C] = (40).to_bytes(4, "little")  # log block size 40
+    with pytest.raises(ExtLayoutError, match="implausible"):
+        ExtInodeTable(reader(bytes(damaged)))
+    # A group descriptor whose inode table lies past the end: that inode's read fails, named.
+    damaged = bytearray(data)
+    descriptor = 4096  # block after the first data block (0) with 4 KiB blocks
+    damaged[descriptor + 8:descriptor + 12] = (10**6).to_bytes(4, "little")
+    with pytest.raises(ExtLayoutError, match="cannot be read"):
+        ExtInodeTable(reader(bytes(damaged))).deletion_time(14)
