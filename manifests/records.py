@@ -128,6 +128,7 @@ class MediaRecord:
     body_serial_source: str | None = None
     lens_make: str | None = None
     lens_model: str | None = None
+    lens_serial: str | None = None
     software: str | None = None
     gps_latitude: float | None = None
     gps_longitude: float | None = None

@@ -253,7 +253,7 @@ MESSAGES = Table(
 MEDIA = Table(
     name="media",
     version=2,
-    doc="One row per artefact whose content (by signature, not name) is a photo or video: capture time, place and device. Version 2 adds body_serial_source (maker-note, DNG and XMP serials) and XMP dates where the EXIF has none.",
+    doc="One row per artefact whose content (by signature, not name) is a photo or video: capture time, place and device. Version 2 adds body_serial_source (maker-note, DNG and XMP serials), lens_serial, and XMP dates where the EXIF has none.",
     columns=_ids()
     + (
         Column("media_index", pa.int64(), "Position of the row in the exhibit's deterministic order (the artefacts' walk order).", False),
@@ -284,6 +284,7 @@ MEDIA = Table(
         Column("body_serial_source", pa.string(), "Which tag gave body_serial, in this order of preference: exif_body_serial (EXIF BodySerialNumber), dng_camera_serial (DNG CameraSerialNumber), makernote_canon, makernote_nikon, makernote_olympus, makernote_motorola (the maker's serial tag), makernote_canon_internal, makernote_olympus_internal, makernote_panasonic_internal, makernote_fujifilm_internal (the maker's internal serial), xmp_aux_serial, xmp_exifex_body_serial; gopro_casn for GoPro video."),
         Column("lens_make", pa.string(), "Lens maker."),
         Column("lens_model", pa.string(), "Lens model."),
+        Column("lens_serial", pa.string(), "Lens serial number as stored: EXIF LensSerialNumber, else XMP aux:LensSerialNumber or exifEX:LensSerialNumber; GoPro video: udta LENS."),
         Column("software", pa.string(), "Software that wrote the file (firmware, editor)."),
         Column("gps_latitude", pa.float64(), "Latitude in decimal degrees (south negative), as recorded even when out of range (see flags)."),
         Column("gps_longitude", pa.float64(), "Longitude in decimal degrees (west negative)."),

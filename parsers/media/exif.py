@@ -55,6 +55,7 @@ IMAGE_UNIQUE_ID = 0xA420
 BODY_SERIAL_NUMBER = 0xA431
 LENS_MAKE = 0xA433
 LENS_MODEL = 0xA434
+LENS_SERIAL_NUMBER = 0xA435
 
 # GPS IFD tags.
 GPS_LATITUDE_REF = 0x0001
@@ -124,6 +125,7 @@ def apply_exif(record: MediaRecord, exif: Image.Exif, context: MediaContext) -> 
             record.body_serial_source = source if record.body_serial is not None else None
     _set_text(record, "lens_make", primaryx, LENS_MAKE, context)
     _set_text(record, "lens_model", primaryx, LENS_MODEL, context)
+    _set_text(record, "lens_serial", primaryx, LENS_SERIAL_NUMBER, context, number=True)
     _set_text(record, "image_unique_id", primaryx, IMAGE_UNIQUE_ID, context)
     _set_orientation(record, primary0, context)
 

@@ -38,7 +38,8 @@ documentation (github.com/gopro/gpmf-parser) for the udta FIRM box and the GPMF 
   ("quicktime_xyz"), 3GPP udta loci ("3gpp_loci"). 0,0 is flagged gps_all_zero; a latitude beyond
   90 or longitude beyond 180 is kept and flagged.
 - make/model/software: Apple keys, then udta ©mak/©mod/©swr, then com.android.manufacturer/model
-  keys; GoPro: model from GPMF MINF, body_serial from GPMF CASN, software from udta FIRM; lens_model
+  keys; GoPro: model from GPMF MINF, body_serial from GPMF CASN, software from udta FIRM, lens_serial
+  from udta LENS; lens_model
   from com.apple.quicktime.camera.lens_model (a track-level key on recent iPhones/iPads); ilst ©too
   (encoder) is the software of last resort.
 - content_identifier: com.apple.quicktime.content.identifier (the Live Photo link).
@@ -309,10 +310,10 @@ def _read_udta(source: MediaSource, udta: _Box, found: _Found, context: MediaCon
                 found.udta.setdefault(child.kind, value)
         elif child.kind == b"loci":
             found.loci = found.loci or _loci(_payload(source, child, context, 4096))
-        elif child.kind == b"FIRM":
+        elif child.kind in (b"FIRM", b"LENS"):
             value = decode_text(_payload(source, child, context, 256).split(b"\x00", 1)[0]).strip()
             if value:
-                found.gopro.setdefault(b"FIRM", value)
+                found.gopro.setdefault(child.kind, value)
         elif child.kind == b"GPMF":
             _read_gpmf(_payload(source, child, context, 1 << 20), found)
         elif child.kind == b"meta":
@@ -579,6 +580,7 @@ def _fill(record: MediaRecord, found: _Found, context: MediaContext) -> None:
     record.body_serial = gopro.get(b"CASN")
     record.body_serial_source = "gopro_casn" if record.body_serial is not None else None
     record.lens_model = keys.get("com.apple.quicktime.camera.lens_model")
+    record.lens_serial = gopro.get(b"LENS")
     record.content_identifier = keys.get("com.apple.quicktime.content.identifier")
 
     _fill_gps(record, found, context)

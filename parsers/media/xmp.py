@@ -13,7 +13,8 @@ EXIF (or a maker note) already filled is never replaced.
   ("2010-07-11T13:53:00.9+02:00", possibly only "2010-07" or "2010"): the raw value is the stored
   text; UTC is given only for a full date and time with a zone ("Z" or ±hh:mm), at the stored
   precision. Text that is not such a date is kept raw and flagged (capture_time_invalid, ...).
-- Body serial: aux:SerialNumber, else exifEX:BodySerialNumber.
+- Body serial: aux:SerialNumber, else exifEX:BodySerialNumber; lens serial: aux:LensSerialNumber,
+  else exifEX:LensSerialNumber.
 
 Packets with a DTD are refused (entity expansion) with an `xmp_unreadable` warning.
 """
@@ -120,6 +121,9 @@ def apply_xmp(xmp: bytes, record: MediaRecord, context: MediaContext) -> None:
             if serial:
                 record.body_serial, record.body_serial_source = serial, source
                 break
+    if record.lens_serial is None:
+        record.lens_serial = (namespaces.get(XMP_AUX_NS, {}).get("LensSerialNumber")
+                              or namespaces.get(XMP_EXIFEX_NS, {}).get("LensSerialNumber") or None)
     _apply_dates(namespaces, record, context)
     if record.gps_latitude is None and record.gps_longitude is None:
         _apply_position(namespaces.get(XMP_EXIF_NS, {}), record, context)

@@ -21,7 +21,7 @@ from tests.conftest import require_tool
 from tests.corpus import require_corpus
 from tests.media.helpers import read_file
 
-FIELDS = ("make", "model", "capture_time", "gps_latitude", "gps_longitude", "gps_altitude", "width", "height", "body_serial")
+FIELDS = ("make", "model", "capture_time", "gps_latitude", "gps_longitude", "gps_altitude", "width", "height", "body_serial", "lens_serial")
 
 # (corpus path, field) -> why Exhibit's value differs from exiftool's (both values are asserted).
 ALLOWED: dict[tuple[str, str], tuple[object, object, str]] = {
@@ -107,6 +107,8 @@ def _expected(tags: dict, record: MediaRecord) -> dict[str, object]:
         # Compared as exiftool prints it, trailing blanks and all (a serial is kept exactly as stored).
         "body_serial": _raw_text(_first(tags, "EXIF:SerialNumber", "EXIF:CameraSerialNumber", "MakerNotes:SerialNumber",
                                     "MakerNotes:InternalSerialNumber", "XMP:SerialNumber", "QuickTime:CameraSerialNumber")),
+        # EXIF, then XMP (an empty XMP value is no value), then GoPro's udta LENS.
+        "lens_serial": _raw_text(_first(tags, "EXIF:LensSerialNumber", "XMP:LensSerialNumber", "QuickTime:LensSerialNumber")) or None,
     }
 
 
@@ -121,7 +123,7 @@ def _ours(record: MediaRecord) -> dict[str, object]:
         capture = record.capture_time_raw
     return {"make": record.make, "model": record.model, "capture_time": capture, "gps_latitude": record.gps_latitude,
             "gps_longitude": record.gps_longitude, "gps_altitude": record.gps_altitude, "width": record.width, "height": record.height,
-            "body_serial": record.body_serial}
+            "body_serial": record.body_serial, "lens_serial": record.lens_serial}
 
 
 def _same(field: str, ours: object, theirs: object) -> bool:

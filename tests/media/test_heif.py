@@ -148,7 +148,7 @@ GOLDEN: dict[str, MediaRecord] = {
         digitized_time_raw="2025:09:06 20:24:47", digitized_time_utc=1757219087720000000,
         modified_time_raw="2025:09:06 20:24:47", modified_time_utc=1757219087720000000,
         make="Canon", model="Canon EOS R6", body_serial="072021007989", body_serial_source="exif_body_serial",
-        lens_model="EF100mm f/2.8L Macro IS USM", image_unique_id="48bd7700e1c1456a988ebe0df2ca4002",  # CMT3 0x0028
+        lens_model="EF100mm f/2.8L Macro IS USM", lens_serial="000005e4d2", image_unique_id="48bd7700e1c1456a988ebe0df2ca4002",  # CMT3 0x0028
         gps_latitude=37.386505, gps_longitude=-122.07646166666666, gps_altitude=-0.9,
         gps_time_utc=1757215157000000000, gps_source="exif",
         has_thumbnail=True,

@@ -77,7 +77,7 @@ GOLDEN: dict[str, MediaRecord] = {
         container_format="MP4", codec="avc1", width=848, height=480, orientation=1, duration_seconds=10.517333333333333,
         frame_rate=29.97002997002997, capture_time_raw="2019-11-18T15:45:32", capture_time_utc=1574091932000000000,
         capture_time_source="mvhd_creation_time", modified_time_raw="2019-11-18T15:45:32", modified_time_utc=1574091932000000000,
-        model="GoPro Max", body_serial="C3353424500199", body_serial_source="gopro_casn", software="H19.03.01.30.00", gps_latitude=33.1268,
+        model="GoPro Max", body_serial="C3353424500199", body_serial_source="gopro_casn", lens_serial="C33632245042171", software="H19.03.01.30.00", gps_latitude=33.1268,
         gps_longitude=-117.3273, gps_source="quicktime_xyz"),
     "jcodec__jcodec/src/test/resources/metaedit/keyed.mp4": MediaRecord(
         container_format="MP4", codec="avc1", width=1920, height=1080, orientation=6, duration_seconds=11.371,

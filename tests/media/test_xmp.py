@@ -83,10 +83,12 @@ def test_an_invalid_xmp_date_is_kept_raw_flagged_and_warned() -> None:
     assert [(w.kind, w.field) for w in context.warnings] == [("xmp_unreadable", "capture_time_raw")]
 
 
-def test_serial_from_aux_then_exifex() -> None:
-    assert _apply('aux:SerialNumber="062021002724" exifEX:BodySerialNumber="X"')[0].body_serial_source == "xmp_aux_serial"
-    record, _ = _apply('exifEX:BodySerialNumber="BX1"')
-    assert (record.body_serial, record.body_serial_source) == ("BX1", "xmp_exifex_body_serial")
+def test_serials_from_aux_then_exifex() -> None:
+    record, _ = _apply('aux:SerialNumber="062021002724" exifEX:BodySerialNumber="X" aux:LensSerialNumber="4803006108" '
+                       'exifEX:LensSerialNumber="Y"')
+    assert (record.body_serial, record.body_serial_source, record.lens_serial) == ("062021002724", "xmp_aux_serial", "4803006108")
+    record, _ = _apply('exifEX:BodySerialNumber="BX1" exifEX:LensSerialNumber="L2" aux:LensSerialNumber=""')
+    assert (record.body_serial, record.body_serial_source, record.lens_serial) == ("BX1", "xmp_exifex_body_serial", "L2")
 
 
 def test_jpeg_with_exif_and_xmp_end_to_end() -> None:
