@@ -43,7 +43,9 @@ documentation (github.com/gopro/gpmf-parser) for the udta FIRM box and the GPMF 
   from com.apple.quicktime.camera.lens_model (a track-level key on recent iPhones/iPads); ilst ©too
   (encoder) is the software of last resort.
 - content_identifier: com.apple.quicktime.content.identifier (the Live Photo link).
-Not read (documented gaps): Samsung's udta 'smta' (no public specification), XMP, the GPMF GPS
+- XMP (udta 'XMP_' in QuickTime files, or a 'uuid' box of Adobe's XMP type at the top level or in
+  moov) is read last by parsers.media.xmp and fills only what the boxes left empty.
+Not read (documented gaps): Samsung's udta 'smta' (no public specification), the GPMF GPS
 track (a telemetry stream in mdat), and the per-sample Apple timed metadata track.
 """
 
@@ -57,6 +59,7 @@ from typing import Iterator
 
 from manifests.records import MediaRecord, decode_text
 from parsers.media.base import MEDIA_ERRORS, MediaContext, MediaReader, MediaSource
+from parsers.media.xmp import MAX_XMP_BYTES, apply_xmp
 
 _NS = 1_000_000_000
 _MAC_EPOCH = datetime(1904, 1, 1, tzinfo=timezone.utc)
@@ -73,6 +76,7 @@ _QT_TOP = _QT_FIRST | {b"uuid", b"junk", b"PICT", b"ftyp", b"meta", b"udta"}
 _MAX_CHILDREN = 4096          # boxes per container before we call it damaged
 _MAX_PAYLOAD = 16 << 20       # largest metadata box payload we read (stts of a very long video)
 _MAX_TOP_BOXES = 100_000
+XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")  # Adobe XMP in ISO files
 
 # ilst 'data' well-known types we turn into text (Apple QuickTime File Format, "Well-known types").
 _DATA_UTF8 = 1
@@ -122,6 +126,7 @@ class _Found:
     keys: dict[str, str] = field(default_factory=dict)
     ilst: dict[bytes, str] = field(default_factory=dict)
     gopro: dict[bytes, str] = field(default_factory=dict)
+    xmp: bytes | None = None
 
 
 def _fourcc(kind: bytes) -> str:
@@ -316,6 +321,8 @@ def _read_udta(source: MediaSource, udta: _Box, found: _Found, context: MediaCon
                 found.gopro.setdefault(child.kind, value)
         elif child.kind == b"GPMF":
             _read_gpmf(_payload(source, child, context, 1 << 20), found)
+        elif child.kind == b"XMP_" and found.xmp is None:
+            found.xmp = _payload(source, child, context, MAX_XMP_BYTES)
         elif child.kind == b"meta":
             _read_meta(source, child, found, context)
 
@@ -478,16 +485,26 @@ class IsoBmffVideoReader(MediaReader):
         for box in _boxes(source, 0, source.size, context, "file", _MAX_TOP_BOXES):
             if box.kind == b"ftyp" and found.major_brand is None:
                 found.major_brand = source.read_at(box.body, 4)
-            elif box.kind == b"moov":
+            elif box.kind == b"moov" and moov is None:
                 moov = box
-                break
+            elif box.kind == b"uuid" and found.xmp is None:
+                found.xmp = _xmp_uuid(source, box, context)
         record = MediaRecord(container_format=container)
         if moov is None:
             context.warn("malformed_media", "no moov box: the file has no movie metadata (truncated or still being written?)")
             return record
         _read_moov(source, moov, found, context)
         _fill(record, found, context)
+        if found.xmp:
+            apply_xmp(found.xmp, record, context)  # fills only what the boxes above left empty
         return record
+
+
+def _xmp_uuid(source: MediaSource, box: _Box, context: MediaContext) -> bytes | None:
+    """The XMP packet of a 'uuid' box of Adobe's XMP type (XMP specification part 3, 1.1.4), else None."""
+    if source.read_at(box.body, 16) != XMP_UUID:
+        return None
+    return _payload(source, _Box(box.kind, box.start, box.body + 16, box.end), context, MAX_XMP_BYTES)
 
 
 def container_of_brand(major: bytes) -> str | None:
@@ -541,6 +558,8 @@ def _read_moov(source: MediaSource, moov: _Box, found: _Found, context: MediaCon
                 _read_udta(source, child, found, context)
             elif child.kind == b"meta":
                 _read_meta(source, child, found, context)
+            elif child.kind == b"uuid" and found.xmp is None:
+                found.xmp = _xmp_uuid(source, child, context)
             elif child.kind == b"mvex":
                 for part in _boxes(source, child.body, child.end, context, "mvex"):
                     if part.kind == b"mehd":

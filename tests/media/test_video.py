@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 
 from manifests.records import MediaRecord
-from parsers.artefact import close_host_source, host_media_source
 from parsers.media.base import MediaSource
 from parsers.media.driver import read_media
 from parsers.media.isobmff_video import container_of_brand, parse_iso6709
 from tests.conftest import require_tool
 from tests.corpus import require_corpus, sources_rows
+from tests.media.helpers import read_bytes, read_file
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".3gp", ".m4v")
 
@@ -93,15 +93,11 @@ GOLDEN: dict[str, MediaRecord] = {
 
 
 def _read_path(path: Path):
-    source = host_media_source(path)
-    try:
-        return read_media(source)
-    finally:
-        close_host_source(source)
+    return read_file(path)
 
 
 def _read_bytes(data: bytes):
-    return read_media(MediaSource(lambda offset, size: data[offset:offset + size], len(data), name="fixture"))
+    return read_bytes(data, "fixture")
 
 
 def _corpus_videos() -> list[str]:
@@ -486,3 +482,41 @@ def test_matroska_not_claimed_and_damaged() -> None:
     result = _read_bytes(damaged)
     assert result.record is not None and result.record.container_format == "Matroska"
     assert result.warnings
+
+
+XMP_PACKET = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+              b'<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+              b'xmlns:aux="http://ns.adobe.com/exif/1.0/aux/" exif:GPSLatitude="43,28.0468N" exif:GPSLongitude="11,53.1077W" '
+              b'xmp:CreateDate="2024-05-06T07:08:09-07:00" xmp:ModifyDate="2030-01-01T00:00:00Z" aux:SerialNumber="CAM-7"/>'
+              b'</rdf:RDF></x:xmpmeta>')
+
+
+@pytest.mark.parametrize("where", ["top-level uuid after moov", "moov uuid", "udta XMP_"])
+def test_xmp_fills_only_what_the_boxes_left_empty(where: str) -> None:
+    uuid = box(b"uuid", bytes.fromhex("be7acfcb97a942e89c71999491e3afac") + XMP_PACKET)
+    inside = {"moov uuid": uuid, "udta XMP_": box(b"udta", box(b"XMP_", XMP_PACKET))}.get(where, b"")
+    data = _mp4(_video_trak() + inside) + (uuid if where.startswith("top-level") else b"")
+    result = _read_bytes(data)
+    assert result.warnings == []
+    record = result.record
+    # mvhd gives the capture and modified times: XMP's ModifyDate does not replace them.
+    assert (record.capture_time_source, record.modified_time_raw) == ("mvhd_creation_time", "2027-08-01T21:21:00")
+    assert (record.gps_latitude, record.gps_longitude, record.gps_source) == (
+        pytest.approx(43 + 28.0468 / 60, abs=1e-12), pytest.approx(-(11 + 53.1077 / 60), abs=1e-12), "xmp")
+    assert (record.digitized_time_raw, record.digitized_time_utc) == ("2024-05-06T07:08:09-07:00", 1715004489 * 1_000_000_000)
+    assert (record.body_serial, record.body_serial_source) == ("CAM-7", "xmp_aux_serial")
+
+
+def test_corpus_quicktime_xmp_packet_is_exiftools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QuickTime.mov's udta XMP_ reaches the XMP reader byte for byte (it holds no field we take)."""
+    from parsers.media import isobmff_video
+
+    require_tool("exiftool")
+    path = require_corpus() / "exiftool__exiftool/t/images/QuickTime.mov"
+    expected = subprocess.run(["exiftool", "-b", "-XMP", str(path)], capture_output=True, check=True).stdout
+    packets: list[bytes] = []
+    original = isobmff_video.apply_xmp
+    monkeypatch.setattr(isobmff_video, "apply_xmp", lambda packet, record, context: (packets.append(packet), original(packet, record, context)))
+    result = _read_path(path)
+    assert packets == [expected] and len(expected) == 704
+    assert result.warnings == []
