@@ -281,7 +281,7 @@ MEDIA = Table(
         Column("make", pa.string(), "Camera or phone maker (EXIF Make, QuickTime make)."),
         Column("model", pa.string(), "Camera or phone model."),
         Column("body_serial", pa.string(), "Camera body serial number as stored (see body_serial_source)."),
-        Column("body_serial_source", pa.string(), "Which tag gave body_serial, in this order of preference: exif_body_serial (EXIF BodySerialNumber), dng_camera_serial (DNG CameraSerialNumber), makernote_canon, makernote_nikon, makernote_olympus, makernote_motorola (the maker's serial tag), makernote_canon_internal, makernote_olympus_internal, makernote_panasonic_internal, makernote_fujifilm_internal (the maker's internal serial), xmp_aux_serial, xmp_exifex_body_serial; gopro_casn for GoPro video."),
+        Column("body_serial_source", pa.string(), "Which tag gave body_serial, in this order of preference: exif_body_serial (EXIF BodySerialNumber), dng_camera_serial (DNG CameraSerialNumber), makernote_canon, makernote_nikon, makernote_olympus, makernote_motorola (the maker's serial tag), makernote_canon_internal, makernote_olympus_internal, makernote_panasonic_internal, makernote_fujifilm_internal, makernote_ricoh_internal (the maker's internal serial), xmp_aux_serial, xmp_exifex_body_serial; gopro_casn for GoPro video."),
         Column("lens_make", pa.string(), "Lens maker."),
         Column("lens_model", pa.string(), "Lens model."),
         Column("lens_serial", pa.string(), "Lens serial number as stored: EXIF LensSerialNumber, else XMP aux:LensSerialNumber or exifEX:LensSerialNumber; GoPro video: udta LENS."),

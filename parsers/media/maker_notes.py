@@ -17,6 +17,7 @@ one exists (exiftool agrees on every one: tests/media/test_exiftool_oracle.py):
 | `Panasonic\\0\\0\\0`             | 12     | TIFF header    | 0x0025 InternalSerialNumber (16 bytes, NULs in front) |
 | `FUJIFILM` + LE IFD offset    | that   | maker note (always little-endian) | 0x0010 InternalSerialNumber |
 | `MOT\\0` + 4 bytes (Motorola)  | 8      | maker note     | 0x5501 SerialNumber                            |
+| `Ricoh` + 3 bytes not all NUL (Make RICOH) | 8 | TIFF header | 0x0005 InternalSerialNumber (16 bytes, as hex) |
 | `Apple iOS\\0` + version + order | 14   | maker note     | 0x0011 content identifier (Live Photo link), 0x0015 ImageUniqueID |
 
 Order of preference for `body_serial` (`body_serial_source` names the one used): EXIF
@@ -24,7 +25,8 @@ BodySerialNumber, DNG CameraSerialNumber, the maker's serial tag, the maker's "i
 board or production number, exiftool's InternalSerialNumber), and last XMP (aux:SerialNumber,
 exifEX:BodySerialNumber), since XMP is text that editing software writes and rewrites.
 `image_unique_id` is EXIF ImageUniqueID, else the maker note's (Apple 0x0015, Canon 0x0028; CR3
-keeps its Canon note in the CMT3 box, read with `apply_canon_block`). Sony (enciphered), Pentax, Samsung, Ricoh and Kodak maker notes are not read.
+keeps its Canon note in the CMT3 box, read with `apply_canon_block`). Sony (enciphered), Pentax,
+Samsung and Kodak maker notes, and Ricoh's other layouts (text notes, "RICOH\\0II"), are not read.
 A maker note that cannot be read is an `makernote_unreadable` warning; the EXIF fields stand.
 """
 
@@ -205,6 +207,13 @@ def _fujifilm(note: bytes, at: int, block: Read, order: str) -> _Found:
     return _Found(internal_serial=directory.text(0x0010), internal_source="makernote_fujifilm_internal")
 
 
+def _ricoh(note: bytes, at: int, block: Read, order: str) -> _Found:
+    directory = _Directory(block, order, at + 8, 0)
+    internal = directory.raw(0x0005)
+    return _Found(internal_serial=internal.hex() if internal and internal.strip(b"\0") else None,
+                  internal_source="makernote_ricoh_internal")
+
+
 def _motorola(note: bytes, at: int, block: Read, order: str) -> _Found:
     directory = _Directory(_reader(note, 0), order, 8, 0)
     serial = directory.text(0x5501)
@@ -240,6 +249,8 @@ def _layout(note: bytes, make: str | None) -> Callable[[bytes, int, Read, str], 
         return _fujifilm
     if note.startswith(b"MOT\0"):
         return _motorola
+    if note.startswith(b"Ricoh") and note[5:8] != b"\0\0\0" and make is not None and make.upper().startswith("RICOH"):
+        return _ricoh
     if make is not None and make.startswith("Canon"):
         return _canon
     return None

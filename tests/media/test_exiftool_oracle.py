@@ -27,8 +27,6 @@ FIELDS = ("make", "model", "capture_time", "gps_latitude", "gps_longitude", "gps
 ALLOWED: dict[tuple[str, str], tuple[object, object, str]] = {
     ("photoprism__photoprism/internal/photoprism/testdata/panorama360.jpg", "gps_altitude"): (
         None, "undef", "GPSAltitude is the rational 0/0: exiftool prints 'undef'; Exhibit keeps no number, flags gps_invalid and warns"),
-    ("exiftool__exiftool/t/images/Ricoh2.jpg", "body_serial"): (
-        None, "00000000000000012207000003100957", "Ricoh's maker note (InternalSerialNumber) is not read"),
 }
 
 

@@ -157,8 +157,10 @@ def test_damaged_maker_notes_warn_and_the_rest_is_read() -> None:
 
 
 def test_unknown_maker_notes_are_left_alone() -> None:
-    record, context = _read_with_note(b"SONY DSC \0\0\0" + b"\x01" * 40, b"SONY")
-    assert (record.body_serial, context.warnings) == (None, [])
+    for note, make in ((b"SONY DSC \0\0\0" + b"\x01" * 40, b"SONY"), (b"Ricoh\0\0\0Rev0103" + b"\x20" * 40, b"RICOH"),
+                       (b"Ricoh\xcf\0\0\0\x09" + b"\0" * 40, b"NOT RICOH")):
+        record, context = _read_with_note(note, make)
+        assert (record.body_serial, context.warnings) == (None, []), make
 
 
 def test_a_note_not_at_the_place_the_exif_ifd_names_is_a_warning() -> None:
@@ -186,6 +188,7 @@ def test_corpus_maker_serials() -> None:
         "exiftool__exiftool/t/images/Canon.jpg": ("560018150", "makernote_canon"),  # Canon:SerialNumber (LONG)
         "exiftool__exiftool/t/images/Motorola.jpg": ("NX0A3S0075", "makernote_motorola"),
         "ianare__exif-samples/jpg/Panasonic_DMC-FZ30.jpg": ("S010604030293", "makernote_panasonic_internal"),
+        "exiftool__exiftool/t/images/Ricoh2.jpg": ("00000000000000012207000003100957", "makernote_ricoh_internal"),  # hex of 16 bytes
         "ianare__exif-samples/jpg/corrupted.jpg": ("F70501740                      ", "makernote_olympus"),
         "immich-app__test-assets/metadata/gps-position/thompson-springs.jpg": ("062021002724", "xmp_aux_serial"),
         "exiftool__exiftool/t/images/DNG.dng": ("012345678", "dng_camera_serial"),
@@ -215,7 +218,7 @@ def test_damage_inside_real_maker_notes_is_never_a_crash() -> None:
     generator = random.Random(7)
     files = ("exiftool__exiftool/t/images/Canon.jpg", "exiftool__exiftool/t/images/Motorola.jpg",
              "ianare__exif-samples/jpg/corrupted.jpg", "ianare__exif-samples/jpg/Panasonic_DMC-FZ30.jpg",
-             "ianare__exif-samples/jpg/tests/87_OSError.jpg")
+             "ianare__exif-samples/jpg/tests/87_OSError.jpg", "exiftool__exiftool/t/images/Ricoh2.jpg")
     for relative in files:
         data = (require_corpus() / relative).read_bytes()
         with Image.open(require_corpus() / relative) as image:

@@ -304,8 +304,6 @@ KNOWN_DISAGREEMENTS: dict[tuple[str, str], tuple[Any, Any]] = {
     ("python-pillow__Pillow/Tests/images/ultrahdr.jpg", "container_format"): ("MPO", "JPEG"),
     # GPSAltitude 0/0: exiftool prints "undef"; we keep None, flag gps_invalid and warn.
     ("photoprism__photoprism/internal/photoprism/testdata/panorama360.jpg", "gps_altitude"): (None, "undef"),
-    # Ricoh's maker note (its own "Ricoh" header and sub-directories) is not read.
-    ("exiftool__exiftool/t/images/Ricoh2.jpg", "body_serial"): (None, "00000000000000012207000003100957"),
     # DNG previews live in IFD0/SubIFDs, not IFD1: has_thumbnail is None ("not examined") for raws.
     ("exiftool__exiftool/t/images/DNG.dng", "has_thumbnail"): (None, False),
 }
