@@ -27,7 +27,7 @@ exifEX:BodySerialNumber), since XMP is text that editing software writes and rew
 `image_unique_id` is EXIF ImageUniqueID, else the maker note's (Apple 0x0015, Canon 0x0028; CR3
 keeps its Canon note in the CMT3 box, read with `apply_canon_block`). Sony (enciphered), Pentax,
 Samsung and Kodak maker notes, and Ricoh's other layouts (text notes, "RICOH\\0II"), are not read.
-A maker note that cannot be read is an `makernote_unreadable` warning; the EXIF fields stand.
+A maker note that cannot be read is a `makernote_unreadable` warning; the EXIF fields stand.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ from parsers.media.base import MEDIA_ERRORS, MediaContext
 
 EXIF_IFD = 0x8769
 MAKER_NOTE = 0x927C
-UNDEFINED = 7
 MAX_ENTRIES = 2048  # a real maker note IFD has a few hundred entries at most
 MAX_VALUE = 1 << 16  # no serial or identifier is longer
 
