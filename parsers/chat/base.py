@@ -7,16 +7,19 @@ else is edited to add an app: the registry finds every module in this package.
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 import sqlite3
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from datetime import datetime
 from typing import Callable, ClassVar, Iterable, Iterator, Mapping
 
 from manifests.records import Message, ParseWarning
 from parsers.artefact import Artefact, Catalog
+from parsers.chat.times import unix_seconds
 from parsers.sqlite_store import Database, NotSQLiteError, open_copy
 
 _OFFSET = re.compile(r"^(?:UTC|GMT)?(?P<sign>[+-])(?P<h>\d{1,2}):?(?P<m>\d{2})?$")
@@ -163,6 +166,18 @@ class ParseContext:
             return None
         seconds = int(match["h"]) * 3600 + int(match["m"] or 0) * 60
         return -seconds if match["sign"] == "-" else seconds
+
+    def local_time(self, local: datetime | None, offset: int | None, key: str, details: dict[str, str], *,
+                   table: str, row_id: int | None, field: str) -> int | None:
+        """A local-time stamp of an export: kept in `details` as read; UTC only with the supplied offset."""
+        if local is None:
+            return None
+        details["local_time"] = local.isoformat()
+        if offset is None:
+            return None
+        details["utc_offset_supplied"] = self.keys[key]
+        seconds = calendar.timegm(local.timetuple()) - offset
+        return self.time(seconds, unix_seconds, table=table, row_id=row_id, field=field)
 
     def companion(self, pattern: str) -> Database | None:
         """Open a copy of the nearest database matching `pattern` (a contacts store); None when absent.

@@ -34,7 +34,6 @@ Decisions:
 
 from __future__ import annotations
 
-import calendar
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -44,7 +43,6 @@ from typing import Iterator
 from manifests.records import Attachment, Message, Participant, UndecodedText, decode_text
 from parsers.artefact import Artefact
 from parsers.chat.base import FileChatParser, ParseContext
-from parsers.chat.times import unix_seconds
 
 TABLE = "messages"
 OFFSET_KEY = "whatsapp_export_utc_offset"
@@ -142,14 +140,8 @@ class WhatsAppExport(FileChatParser):
                 kind = "deleted"
         if sender_name is not None and kind == "system":
             details["name_in_line"] = sender_name
-        local = _local_time(entry, order, context)
-        sent = None
-        if local is not None:
-            details["local_time"] = local.isoformat()
-            if offset is not None:
-                details["utc_offset_supplied"] = context.keys[OFFSET_KEY]
-                seconds = calendar.timegm(local.timetuple()) - offset
-                sent = context.time(seconds, unix_seconds, table=TABLE, row_id=entry.line, field="stamp")
+        sent = context.local_time(_local_time(entry, order, context), offset, OFFSET_KEY, details,
+                                  table=TABLE, row_id=entry.line, field="stamp")
         return Message(
             source_table=TABLE, source_row_id=entry.line, conversation_id=path, conversation_title=title,
             sender=Participant(None, sender_name) if sender_name is not None and kind != "system" else None,

@@ -35,7 +35,6 @@ Decisions:
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,7 +43,6 @@ from typing import Iterator
 from manifests.records import Message, Participant, UndecodedText, decode_text
 from parsers.artefact import Artefact
 from parsers.chat.base import FileChatParser, ParseContext
-from parsers.chat.times import unix_seconds
 
 TABLE = "lines"
 OFFSET_KEY = "xchat_log_utc_offset"
@@ -153,14 +151,8 @@ def _message(line: Line, offset: int | None, path: str, network: str | None, tit
         details["network"] = network
     if line.session is not None:
         details["session_header"] = line.session.raw
-    local = _local_time(line, context)
-    sent = None
-    if local is not None:
-        details["local_time"] = local.isoformat()
-        if offset is not None:
-            details["utc_offset_supplied"] = context.keys[OFFSET_KEY]
-            seconds = calendar.timegm(local.timetuple()) - offset
-            sent = context.time(seconds, unix_seconds, table=TABLE, row_id=line.number, field="stamp")
+    sent = context.local_time(_local_time(line, context), offset, OFFSET_KEY, details,
+                              table=TABLE, row_id=line.number, field="stamp")
     return Message(
         source_table=TABLE, source_row_id=line.number, conversation_id=path, conversation_title=title,
         sender=Participant(None, nick) if nick is not None else None, direction="unknown", sent=sent, sent_raw=line.stamp,
