@@ -1,7 +1,7 @@
 """EXIF -> MediaRecord fields: the one place every image reader (JPEG, TIFF, PNG, WebP, HEIF, raws) shares.
 
 Not a reader (no READER). `apply_exif` takes a Pillow `Image.Exif` (IFD0 plus, via get_ifd, the
-Exif and GPS sub-IFDs) and fills the record; a field that cannot be read becomes a warning naming
+Exif and GPS sub-IFDs, and the maker note through parsers.media.maker_notes) and fills the record; a field that cannot be read becomes a warning naming
 that field, and the rest is still read. Values that are present but invalid (latitude 213, a GPS
 block of zeros, the date 0000:00:00 00:00:00) are kept as read and named in `record.flags`.
 

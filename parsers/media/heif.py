@@ -30,8 +30,8 @@ item's coded bytes. The tests use pillow-heif as an independent check of what is
     iPhone writes both; iphone_7.heic from the ProCam app has EXIF orientation 6 and no irot).
   - XMP: the `mime` item of type application/rdf+xml that describes the primary item, read after
     the EXIF by parsers.media.xmp (fills only what the EXIF left empty).
-  - not read: Apple's maker note ImageUniqueID (0x0015), since image_unique_id is EXIF ImageUniqueID
-    (0xA420) only.
+  - image_unique_id: EXIF ImageUniqueID (0xA420), else Apple's maker note tag 0x0015 (through
+    parsers.media.maker_notes), which is where an iPhone HEIC keeps it.
 
 CR3 (Canon; layout as documented by the community's "Describing the CR3 format" notes): `moov`
 holds a uuid box 85c0b687-820f-11e0-8111-f4ce462b6a48 whose CMT1 (IFD0), CMT2 (Exif IFD),

@@ -76,6 +76,7 @@ _QT_TOP = _QT_FIRST | {b"uuid", b"junk", b"PICT", b"ftyp", b"meta", b"udta"}
 _MAX_CHILDREN = 4096          # boxes per container before we call it damaged
 _MAX_PAYLOAD = 16 << 20       # largest metadata box payload we read (stts of a very long video)
 _MAX_TOP_BOXES = 100_000
+_BOXES_AFTER_MOOV = 8  # top-level boxes looked at after moov, for an XMP uuid
 XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")  # Adobe XMP in ISO files
 
 # ilst 'data' well-known types we turn into text (Apple QuickTime File Format, "Well-known types").
@@ -482,6 +483,7 @@ class IsoBmffVideoReader(MediaReader):
     def read(self, source: MediaSource, container: str, context: MediaContext) -> MediaRecord:
         found = _Found()
         moov: _Box | None = None
+        after_moov = 0
         for box in _boxes(source, 0, source.size, context, "file", _MAX_TOP_BOXES):
             if box.kind == b"ftyp" and found.major_brand is None:
                 found.major_brand = source.read_at(box.body, 4)
@@ -489,6 +491,10 @@ class IsoBmffVideoReader(MediaReader):
                 moov = box
             elif box.kind == b"uuid" and found.xmp is None:
                 found.xmp = _xmp_uuid(source, box, context)
+            if moov is not None and box is not moov:
+                after_moov += 1
+                if after_moov >= _BOXES_AFTER_MOOV:
+                    break  # a fragmented file has thousands of moof/mdat pairs: XMP sits near moov
         record = MediaRecord(container_format=container)
         if moov is None:
             context.warn("malformed_media", "no moov box: the file has no movie metadata (truncated or still being written?)")

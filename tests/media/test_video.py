@@ -520,3 +520,19 @@ def test_corpus_quicktime_xmp_packet_is_exiftools(monkeypatch: pytest.MonkeyPatc
     result = _read_path(path)
     assert packets == [expected] and len(expected) == 704
     assert result.warnings == []
+
+
+def test_top_level_scan_stops_soon_after_moov(tmp_path: Path) -> None:
+    """A fragmented file's moof/mdat pairs are not walked: 8 boxes after moov at most, then stop."""
+    fragments = b"".join(box(b"moof", b"\0" * 8) + box(b"mdat", b"\0" * 8) for _ in range(50))
+    uuid = box(b"uuid", bytes.fromhex("be7acfcb97a942e89c71999491e3afac") + XMP_PACKET)
+    near = _read_bytes(_mp4(_video_trak()) + box(b"free") + uuid + fragments)
+    far = _read_bytes(_mp4(_video_trak()) + fragments + uuid)
+    assert (near.warnings, far.warnings) == ([], [])
+    assert (near.record.gps_source, far.record.gps_source) == ("xmp", None)
+    fragmented = tmp_path / "fragmented.mp4"
+    fragmented.write_bytes(_mp4(_video_trak()) + fragments)
+    counting = _CountingSource(fragmented)
+    read_media(counting)
+    headers_after_moov = [r for r in counting.reads if r[0] >= len(_mp4(_video_trak())) and r[1] == 8]
+    assert len(headers_after_moov) == 8
