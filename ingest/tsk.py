@@ -20,6 +20,7 @@ from dfvfs.lib import errors as dfvfs_errors
 from dfvfs.path.path_spec import PathSpec
 from dfvfs.resolver import resolver
 
+from ingest import ntfs_names
 from ingest.ext_inodes import ExtInodeTable, ExtLayoutError
 from ingest.scan import deserialize, serialize, split_raw_segments
 from manifests.text import display
@@ -180,8 +181,10 @@ def walk(fs: pytsk3.FS_Info, parent_spec_json: str, problems_add: Callable[..., 
                 name = name_info.name
                 if name in (b".", b"..") or name is None:
                     continue
-                full = path + b"/" + name
                 meta = entry.info.meta
+                if flags.is_ntfs and b"^" in name and meta is not None:
+                    name = _ntfs_exact_name(entry, name, inode, path, parent_spec_json, report)
+                full = path + b"/" + name
                 child_orphan = in_orphans or (meta is not None and orphan_inode is not None and meta.addr == orphan_inode and path == b"")
                 yield from _entry_items(entry, full, name, inode, parent_spec_json, flags, report, orphan=in_orphans, root=False)
                 if meta is not None and meta.type in _DIRECTORY_TYPES and meta.addr not in ancestors:
@@ -210,6 +213,17 @@ class _Flags:
     is_ntfs: bool
     is_hfs: bool
     deletion_times: ExtInodeTable | None
+
+
+def _ntfs_exact_name(entry: pytsk3.File, name: bytes, directory_inode: int, path: bytes, spec: str, report: _Reporter) -> bytes:
+    """The name as NTFS stores it where TSK's conversion may have replaced part of it with '^'."""
+    exact = ntfs_names.exact_name(entry, name, directory_inode, TSK_READ_ERRORS)
+    if exact is None:
+        full = path + b"/" + name
+        report("name_not_exact", f"{display(full)}: the name has '^' from The Sleuth Kit's conversion and no $FILE_NAME "
+               f"attribute of inode {entry.info.meta.addr} in this directory confirms it; kept as TSK gives it", full, spec)
+        return name
+    return exact
 
 
 def _deletion_time(flags: _Flags, meta: pytsk3.TSK_FS_META, full: bytes, spec: str, report: _Reporter) -> int | None:

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # fiwalk for the benchmark. e2fsprogs, dosfstools, mtools, qemu-utils, xz-utils, zip: building
 # and unpacking test images. file: the benchmark's peer. libimage-exiftool-perl: the media oracle
 # and the media benchmark's peer. python3-venv: the environment.
-PACKAGES="libimage-exiftool-perl zlib1g-dev fonts-dejavu-core fonts-droid-fallback poppler-utils libmagic1 file sleuthkit android-sdk-libsparse-utils ewf-tools e2fsprogs dosfstools mtools qemu-utils xz-utils zip unzip python3-venv python3-dev gcc"
+PACKAGES="libimage-exiftool-perl zlib1g-dev fonts-dejavu-core fonts-droid-fallback poppler-utils libmagic1 file sleuthkit android-sdk-libsparse-utils ewf-tools e2fsprogs dosfstools ntfs-3g mtools qemu-utils xz-utils zip unzip python3-venv python3-dev gcc"
 missing=""
 for package in $PACKAGES; do
   dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
