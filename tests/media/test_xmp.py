@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import random
+import subprocess
 
 import pytest
 from PIL import Image
@@ -10,6 +12,7 @@ from PIL import Image
 from manifests.records import MediaRecord
 from parsers.media.base import MediaContext
 from parsers.media.xmp import apply_xmp, xmp_date
+from tests.conftest import require_tool
 from tests.corpus import require_corpus
 from tests.media.helpers import read_bytes, read_file
 from tests.media.test_exif import ASCII, ascii_, build_tiff
@@ -115,3 +118,22 @@ def test_corpus_thompson_springs_times_come_from_xmp() -> None:
         "2022-01-10T15:15:44.31", "xmp_photoshop_date_created", None)
     assert (record.digitized_time_raw, record.modified_time_raw) == ("2022-01-10T15:15:44.31", "2022-01-10T15:15:44.31")
     assert (record.body_serial, record.body_serial_source) == ("062021002724", "xmp_aux_serial")
+
+
+def test_damaged_real_packets_never_raise() -> None:
+    """Bytes changed and packets cut at random in two real XMP packets: a warning at most, never an exception."""
+    require_tool("exiftool")
+    generator = random.Random(11)
+    for relative in ("python-pillow__Pillow/Tests/images/exif_gps_typeerror.jpg",
+                     "immich-app__test-assets/metadata/gps-position/thompson-springs.jpg"):
+        packet = subprocess.run(["exiftool", "-b", "-XMP", str(require_corpus() / relative)], capture_output=True, check=True).stdout
+        assert packet.startswith(b"<")
+        for _ in range(1000):
+            damaged = bytearray(packet)
+            for _ in range(generator.randint(1, 6)):
+                damaged[generator.randrange(len(damaged))] = generator.randrange(256)
+            if generator.random() < 0.3:
+                damaged = damaged[:generator.randrange(len(damaged))]
+            context = MediaContext()
+            apply_xmp(bytes(damaged), MediaRecord(container_format="JPEG"), context)
+            assert all(w.kind == "xmp_unreadable" for w in context.warnings)
