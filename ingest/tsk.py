@@ -202,8 +202,8 @@ class _Reporter:
     add: Callable[..., None]
     volume_index: int
 
-    def __call__(self, kind: str, message: str, path: bytes, spec: str) -> None:
-        self.add("walk", kind, "error", message, volume_index=self.volume_index, path=display(path), path_spec=spec)
+    def __call__(self, kind: str, message: str, path: bytes, spec: str, severity: str = "error") -> None:
+        self.add("walk", kind, severity, message, volume_index=self.volume_index, path=display(path), path_spec=spec)
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,8 @@ def _ntfs_exact_name(entry: pytsk3.File, name: bytes, directory_inode: int, path
     if exact is None:
         full = path + b"/" + name
         report("name_not_exact", f"{display(full)}: the name has '^' from The Sleuth Kit's conversion and no $FILE_NAME "
-               f"attribute of inode {entry.info.meta.addr} in this directory confirms it; kept as TSK gives it", full, spec)
+               f"attribute of inode {entry.info.meta.addr} in this directory confirms it; kept as TSK gives it", full, spec,
+               severity="warning")
         return name
     return exact
 

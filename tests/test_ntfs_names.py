@@ -124,3 +124,16 @@ def test_agreement_rule() -> None:
     assert ntfs_names.agrees(b"caret^name.txt", b"caret^name.txt")
     assert not ntfs_names.agrees(b"a^b", b"ab")  # '^' stands for at least one byte
     assert not ntfs_names.agrees(b"a^b", b"xa\xed\xa0\x80b")
+
+
+def test_an_unconfirmed_name_is_kept_as_tsk_gives_it_with_a_warning(ntfs_image: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk's side of a reused MFT entry (exact_name finds no agreeing $FILE_NAME): a row per name."""
+    monkeypatch.setattr(ntfs_names, "exact_name", lambda entry, name, parent, errors: None)
+    result = run_ingest(ntfs_image, tmp_path / "cases")
+    assert result.exit_code == 0, result.output
+    names = {row["name_bytes"] for row in result.table("artefacts")}
+    assert {b"hidden^txt", b"low^tail.txt", PLAIN.encode()} <= names
+    warnings = sorted((e["kind"], e["severity"], e["path"]) for e in result.table("errors") if e["stage"] == "walk")
+    assert warnings == [("name_not_exact", "warning", "/caret^name.txt"), ("name_not_exact", "warning", "/hidden^txt"),
+                        ("name_not_exact", "warning", "/low^tail.txt")]
