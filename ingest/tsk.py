@@ -229,8 +229,8 @@ def _ntfs_exact_name(entry: pytsk3.File, name: bytes, directory_inode: int, path
 
 def _deletion_time(flags: _Flags, meta: pytsk3.TSK_FS_META, full: bytes, spec: str, report: _Reporter) -> int | None:
     """An ext inode's dtime, only when the inode is free (a live inode uses the field for the orphan list)."""
-    if flags.deletion_times is None or meta is None or int(meta.flags) & pytsk3.TSK_FS_META_FLAG_ALLOC:
-        return None
+    if flags.deletion_times is None or meta is None or not meta.addr or int(meta.flags) & pytsk3.TSK_FS_META_FLAG_ALLOC:
+        return None  # no inode (address 0) has no deletion time to read
     try:
         return flags.deletion_times.deletion_time(int(meta.addr))
     except (ExtLayoutError, *TSK_READ_ERRORS) as error:
