@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 from parsers.artefact import close_host_source, host_media_source
@@ -19,3 +20,21 @@ def read_file(path: Path) -> MediaResult:
 
 def read_bytes(data: bytes, name: str = "synthetic") -> MediaResult:
     return read_media(MediaSource(lambda offset, size: data[offset:offset + size], len(data), name))
+
+
+def exiftool_time_ns(text: object) -> int | None:
+    """exiftool's 'YYYY:MM:DD HH:MM:SS[+HH:MM]' as UTC ns (no offset: a QuickTime value, stored UTC).
+
+    None for anything else, including exiftool's '0000:00:00 00:00:00' for a zero time.
+    """
+    if not isinstance(text, str):
+        return None
+    for layout in ("%Y:%m:%d %H:%M:%S%z", "%Y:%m:%d %H:%M:%S"):
+        try:
+            moment = datetime.strptime(text, layout)
+        except ValueError:
+            continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return int(moment.timestamp()) * 1_000_000_000
+    return None

@@ -19,7 +19,7 @@ import pytest
 from manifests.records import MediaRecord
 from tests.conftest import require_tool
 from tests.corpus import require_corpus
-from tests.media.helpers import read_file
+from tests.media.helpers import exiftool_time_ns, read_file
 
 FIELDS = ("make", "model", "capture_time", "gps_latitude", "gps_longitude", "gps_altitude", "width", "height", "body_serial", "lens_serial")
 
@@ -62,16 +62,10 @@ def _utc_text(stamp: object) -> str | None:
     """exiftool's QuickTime date ('2023:09:22 18:34:05+02:00', or a bare stored UTC value) as UTC text."""
     if stamp in (None, "0000:00:00 00:00:00"):
         return None
-    text = str(stamp)
-    for layout in ("%Y:%m:%d %H:%M:%S%z", "%Y:%m:%d %H:%M:%S"):
-        try:
-            moment = datetime.strptime(text, layout)
-        except ValueError:
-            continue
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)  # QuickTime CreateDate is stored UTC; exiftool prints it unconverted
-        return moment.astimezone(timezone.utc).strftime("%Y:%m:%d %H:%M:%S")
-    return text
+    nanoseconds = exiftool_time_ns(stamp)  # no offset: QuickTime CreateDate is stored UTC, printed unconverted
+    if nanoseconds is None:
+        return str(stamp)
+    return datetime.fromtimestamp(nanoseconds // 10**9, tz=timezone.utc).strftime("%Y:%m:%d %H:%M:%S")
 
 
 def _size(tags: dict, index: int) -> object:

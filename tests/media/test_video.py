@@ -16,7 +16,6 @@ import json
 import math
 import struct
 import subprocess
-from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from parsers.media.driver import read_media
 from parsers.media.isobmff_video import container_of_brand, parse_iso6709
 from tests.conftest import require_tool
 from tests.corpus import require_corpus, sources_rows
-from tests.media.helpers import read_bytes, read_file
+from tests.media.helpers import exiftool_time_ns, read_bytes, read_file
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".3gp", ".m4v")
 
@@ -140,26 +139,11 @@ def _exiftool(root: Path) -> dict[str, dict]:
     return {str(Path(item["SourceFile"]).relative_to(root)): item for item in json.loads(output)}
 
 
-def _exif_time(text: object) -> int | None:
-    """exiftool's "YYYY:MM:DD HH:MM:SS[+HH:MM]" as UTC ns (no offset: the stored QuickTime value, UTC)."""
-    if not isinstance(text, str):
-        return None
-    for layout in ("%Y:%m:%d %H:%M:%S%z", "%Y:%m:%d %H:%M:%S"):
-        try:
-            moment = datetime.strptime(text, layout)
-        except ValueError:
-            continue
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return int(moment.timestamp()) * 1_000_000_000
-    return None  # "0000:00:00 00:00:00": exiftool's rendering of a zero time
-
-
 def _expected(tags: dict, record: MediaRecord) -> dict[str, object]:
     capture = tags.get("CreationDate") if record.capture_time_source == "quicktime_creation_date" else tags.get("CreateDate")
     rotation = tags.get("Rotation")
     return {
-        "make": tags.get("Make"), "model": tags.get("Model"), "capture_time_utc": _exif_time(capture),
+        "make": tags.get("Make"), "model": tags.get("Model"), "capture_time_utc": exiftool_time_ns(capture),
         "gps_latitude": tags.get("GPSLatitude"), "gps_longitude": tags.get("GPSLongitude"), "gps_altitude": tags.get("GPSAltitude"),
         "width": tags.get("ImageWidth"), "height": tags.get("ImageHeight"), "duration_seconds": tags.get("Duration"),
         "frame_rate": tags.get("VideoFrameRate"), "orientation": _ROTATION_TO_ORIENTATION.get(rotation, rotation),
