@@ -12,7 +12,10 @@ set -euo pipefail
 venv="${1:-.venv}"
 python="$venv/bin/python"
 module=$("$python" -c "import pyewf; print(pyewf.__file__)")
-if ldd "$module" | grep -q 'libz\.so'; then
+# `ldd | grep -q` under pipefail fails at random: grep -q exits at the first match and ldd dies of
+# SIGPIPE. The output is read whole first, then searched.
+links_zlib() { local libraries; libraries=$(ldd "$1") && [[ $libraries == *libz.so* ]]; }
+if links_zlib "$module"; then
   exit 0
 fi
 version=$("$python" -c "import importlib.metadata as m; print(m.version('libewf-python'))")
@@ -30,5 +33,5 @@ fi
 sed -i "s|$old|$new|" "$source_dir/_build.py"
 LDFLAGS="-Wl,--no-as-needed -lz" "$python" -m pip install -q --no-deps --force-reinstall --no-cache-dir "$source_dir"
 module=$("$python" -c "import pyewf; print(pyewf.__file__)")
-ldd "$module" | grep -q 'libz\.so' || { echo "build_pyewf_zlib: rebuilt pyewf does not link zlib" >&2; exit 1; }
+links_zlib "$module" || { echo "build_pyewf_zlib: rebuilt pyewf does not link zlib" >&2; exit 1; }
 "$python" -c "import pyewf; pyewf.handle()"
