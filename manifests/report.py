@@ -73,6 +73,10 @@ class ExhibitReport:
         """Label is the report's own text (it may quote escaped names); value is escaped here."""
         self.items.append((heading, display_message(label), show(value)))
 
+    def add_escaped(self, heading: str, label: str, value: str | None) -> None:
+        """A value recorded already in display form (the manifest's source paths): not escaped twice."""
+        self.items.append((heading, display_message(label), display_message(value) if value else NONE_SHOWN))
+
     @property
     def verified(self) -> bool:
         return bool(self.checks) and all(check.ok for check in self.checks)
@@ -213,11 +217,11 @@ def _exhibit(case_dir: Path, folder: Path, trusted: list[Ed25519PublicKey], chai
     entry.add("Exhibit", "lab", manifest.get("lab"))
     entry.add("Exhibit", "ingested", f"{manifest['started']} to {manifest['finished']} (UTC) on {manifest['host']}")
     entry.items.append(("Exhibit", "outcome", tool_text(manifest["outcome"])))
-    entry.add("Source", "path", source.get("path"))
+    entry.add_escaped("Source", "path", source.get("path"))
     for file in source.get("container_files") or []:
         same = {True: "unchanged", False: "CHANGED during the ingest", None: "unchanged NOT confirmed"}[file["unchanged"]]
-        entry.add("Source", f"file {show(file['path'])}", f"{plural(file['size'], 'byte')}; SHA-256 before {file['sha256_before']}, "
-                                                         f"after {file['sha256_after'] or NONE_SHOWN}: {same}")
+        entry.add_escaped("Source", "container file", f"{file['path']}; {plural(file['size'], 'byte')}; SHA-256 before {file['sha256_before']}, "
+                                                       f"after {file['sha256_after'] or NONE_SHOWN}: {same}")
     entry.add("Source", "media size", plural(source["media_size"], "byte") if source.get("media_size") is not None else None)
     for name in ("md5", "sha1", "sha256"):
         entry.add("Source", f"media {name.upper()}", source.get(f"media_{name}"))
@@ -315,6 +319,8 @@ th, td { border: 1px solid #bbb; padding: .3em .5em; text-align: left; vertical-
 thead th { background: #e8e8e8; }
 table.details th { width: 16em; font-weight: normal; background: #f5f5f5; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.summary thead th, table.summary td.num, table.summary td.media { white-space: nowrap; overflow-wrap: normal; }
+table.summary td.verdict { min-width: 14em; }
 code, .hash { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: .92em; }
 .hash { white-space: nowrap; }
 .verdict { font-weight: bold; }
@@ -323,6 +329,8 @@ code, .hash { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: .
 td.ok, td.fail { font-weight: bold; }
 @media print {
   body { max-width: none; margin: 0; font-size: 10pt; }
+  table.details th { width: 11em; }
+  code, .hash { font-size: .85em; }
   h2 { break-before: page; }
   h2.first { break-before: auto; }
   tr, .verdict { break-inside: avoid; }
@@ -358,7 +366,7 @@ def write_html(report: Report, output: Path) -> None:
     for entry in report.exhibits:
         media_css = {"MATCH": "ok", "MISMATCH": "fail", "NOT COMPARED": "fail"}.get(entry.media_hash, "")
         parts.append(f"<tr><td>{html.escape(entry.exhibit_id)}</td>{_html_verdict(entry, 'td')}"
-                     f"<td class='{media_css}'>{html.escape(entry.media_hash)}</td>"
+                     f"<td class='media {media_css}'>{html.escape(entry.media_hash)}</td>"
                      + "".join(f"<td class='num'>{html.escape(entry.counts[name])}</td>" for name in COUNTED_PARTS) + "</tr>")
     parts.append("</tbody></table>")
     for entry in report.exhibits:
@@ -446,7 +454,7 @@ def _render_pdf(report: Report, total_pages: int | None) -> FPDF:
     pdf.multi_cell(0, 7, "Summary", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Body", size=8)
     with pdf.table(col_widths=(38, 56, 24, 18, 18, 18, 18), text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
-                   headings_style=bold, line_height=4.5, padding=1) as table:
+                   headings_style=bold, line_height=4.5, padding=1, v_align="TOP") as table:
         table.row(SUMMARY_HEADER)
         for entry in report.exhibits:
             cells = _summary_row(entry)
@@ -458,7 +466,7 @@ def _render_pdf(report: Report, total_pages: int | None) -> FPDF:
             for cell in cells[3:]:
                 row.cell(cell)
     pdf.set_font("Body", size=7)
-    pdf.multi_cell(0, 4, "Verdict: VERIFIED only when every check listed under the exhibit's Verification holds; otherwise "
+    pdf.multi_cell(0, 4, "How to read it: the verdict is VERIFIED only when every check listed under the exhibit's Verification holds; otherwise "
                          "NOT VERIFIED and the failing checks. Media hash: the computed media hash against stored (E01) and "
                          "--expected-hash values. Counts are rows in the exhibit's sealed tables.", new_x="LMARGIN", new_y="NEXT")
     for entry in report.exhibits:
@@ -495,7 +503,7 @@ def _pdf_table(pdf: FPDF, heading: str, pairs: list[tuple[str, str]], bold: Font
     pdf.multi_cell(0, 5.5, heading, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Body", size=7.5)
     with pdf.table(col_widths=(52, 138), text_align="LEFT", first_row_as_headings=False, line_height=3.8, padding=0.8,
-                   borders_layout="HORIZONTAL_LINES") as table:
+                   borders_layout="HORIZONTAL_LINES", v_align="TOP") as table:
         for index, (label, value) in enumerate(pairs):
             style = FontFace(color=RED) if index in red_rows else None
             row = table.row()
