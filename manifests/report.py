@@ -204,8 +204,19 @@ def _media_hash_word(source: dict) -> str:
     return "MATCH" if all(match is True for match in matches) else "NOT COMPARED"
 
 
+def _unreadable(folder: Path, trusted: list[Ed25519PublicKey], chain: list[Outcome]) -> ExhibitReport:
+    """An exhibit whose manifest cannot be read is in the report, NOT VERIFIED, under its folder's name."""
+    entry = ExhibitReport(show(folder.name), "not checked", {name: NONE_SHOWN for name in COUNTED_PARTS})
+    entry.checks = [Outcome(tool_text(c.what), c.ok, tool_text(c.detail)) for c in verify_exhibit(folder, trusted)] + chain
+    entry.add("Exhibit", "folder", folder.name)
+    return entry
+
+
 def _exhibit(case_dir: Path, folder: Path, trusted: list[Ed25519PublicKey], chain: list[Outcome], events: list[dict]) -> ExhibitReport:
-    manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return _unreadable(folder, trusted, chain)
     exhibit_id = manifest["exhibit_id"]
     source = manifest.get("source") or {}
     rows = {part["schema"]: part["rows"] for part in manifest["parts"]}

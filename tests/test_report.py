@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -315,3 +316,31 @@ def test_no_python_words_or_singular_plurals() -> None:
     assert [report.plural(n, "row") for n in (0, 1, 2)] == ["0 rows", "1 row", "2 rows"]
     assert report.tool_text("19735 bytes, 1 rows, sha256 ab; completed with 1 errors; 11 rows; 2.1 rows") == (
         "19735 bytes, 1 row, sha256 ab; completed with 1 error; 11 rows; 2.1 rows")
+
+
+def test_unreadable_manifest_is_reported_not_verified(case: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    case_dir, key, _ = case
+    copy = tmp_path / "OP-1"
+    shutil.copytree(case_dir, copy)
+    (folder,) = [p for p in copy.iterdir() if p.is_dir()]
+    (folder / "manifest.json").write_text("{not json", encoding="utf-8")
+    table = tmp_path / "report.csv"
+    _report(copy, "csv", table, key)
+    by_item = {(r[1], r[2]): r[3] for r in _csv(table)[1:]}
+    assert by_item[("Summary", "verdict")] == "NOT VERIFIED: manifest"
+    assert by_item[("Summary", "media hash")] == "not checked" and by_item[("Summary", "artefacts")] == "\u2014"
+    assert by_item[("Verification", "manifest")].startswith("FAILS: manifest.json cannot be read: ")
+
+
+def test_pdf_footer_keeps_a_case_id_that_looks_like_a_page_alias(tmp_path: Path) -> None:
+    """fpdf2's page-count alias is off: a case called "{nb}" is shown as it is, and page counts come from a first pass."""
+    entry = report.ExhibitReport("E1", "not checked", {name: "0" for name in report.COUNTED_PARTS},
+                                 checks=[Outcome("root digest", True, "recorded a, computed a")],
+                                 items=[("Findings", f"item {n}", f"{n} rows") for n in range(300)])
+    output = tmp_path / "alias.pdf"
+    report.write_pdf(report.Report("{nb}", "2026-01-01T00:00:00+00:00", [], [entry]), output)
+    pages = _pdf_pages(output)
+    assert len(pages) > 3
+    for number, page in enumerate(pages, start=1):
+        assert re.search(rf"Case \{{nb\}} \u00b7 evidence-hash report made 2026-01-01T00:00:00\+00:00\s+page {number} of {len(pages)}\n*$", page)
+    assert "Verdict: VERIFIED" in pages[1]
