@@ -48,15 +48,21 @@ def _ingest(root: Path, image: Path, case_id: str, exhibit: str, examiner: str, 
     return manifest
 
 
+def _sample(tmp_path_factory: pytest.TempPathFactory, name: str, file_name: str) -> tuple[Path, Path]:
+    """A folder with a signing key pair and the sample phone image under the given file name."""
+    require_tool("mkfs.ext4")
+    root = tmp_path_factory.mktemp(name)
+    assert CliRunner().invoke(main, ["keys", "generate", "--name", "lab", "--out", str(root / "keys")]).exit_code == 0
+    built = build_sample(root / "image")
+    image = built.with_name(file_name)
+    built.rename(image)
+    return root, image
+
+
 @pytest.fixture(scope="module")
 def case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
     """A good case: hostile names, signed, no acquisition hash to compare."""
-    require_tool("mkfs.ext4")
-    root = tmp_path_factory.mktemp("report")
-    assert CliRunner().invoke(main, ["keys", "generate", "--name", "lab", "--out", str(root / "keys")]).exit_code == 0
-    built = build_sample(root / "image")
-    image = built.with_name(HOSTILE_FILE)
-    built.rename(image)
+    root, image = _sample(tmp_path_factory, "report", HOSTILE_FILE)
     manifest = _ingest(root, image, "OP-1", HOSTILE_EXHIBIT, "A. Smith", "Samsung phone, black \u2014 desk 4, \u4e09\u661f\u624b\u673a, Ελληνικά")
     return root / "cases" / "OP-1", root / "keys" / "lab.pub", manifest
 
@@ -65,12 +71,7 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
 def mismatch_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict, dict]:
     """Two exhibits of one case: one ingested with a wrong --expected-hash, one whose acquisition hash matches;
     ids, examiner, description and source file name written to start spreadsheet formulas."""
-    require_tool("mkfs.ext4")
-    root = tmp_path_factory.mktemp("mismatch")
-    assert CliRunner().invoke(main, ["keys", "generate", "--name", "lab", "--out", str(root / "keys")]).exit_code == 0
-    built = build_sample(root / "image")
-    image = built.with_name(FORMULA_FILE)
-    built.rename(image)
+    root, image = _sample(tmp_path_factory, "mismatch", FORMULA_FILE)
     bad = _ingest(root, image, "OP-2", FORMULA_EXHIBIT, FORMULA_EXAMINER, FORMULA_DESCRIPTION, "--expected-hash", f"sha256:{WRONG_SHA256}")
     assert bad["source"]["hash_checks"][0]["match"] is False
     good = _ingest(root, image, "OP-2", SPACED_EXHIBIT, "=1+1", "@desk", "--expected-hash", f"sha256:{bad['source']['media_sha256']}")
