@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from manifests import custody, report
+from manifests import custody, report, verify
+from manifests.keys import load_public as verify_key
 from manifests.report import Outcome
 from manifests.text import csv_cell
 from tests.conftest import require_tool
@@ -345,3 +346,38 @@ def test_pdf_footer_keeps_a_case_id_that_looks_like_a_page_alias(tmp_path: Path)
     for number, page in enumerate(pages, start=1):
         assert re.search(rf"Case \{{nb\}} \u00b7 evidence-hash report made 2026-01-01T00:00:00\+00:00\s+page {number} of {len(pages)}\n*$", page)
     assert "Verdict: VERIFIED" in pages[1]
+
+
+def test_manifest_without_a_field_is_reported_not_verified(case: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    case_dir, key, _ = case
+    copy = tmp_path / "OP-1"
+    shutil.copytree(case_dir, copy)
+    (folder,) = [p for p in copy.iterdir() if p.is_dir()]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["outcome"]
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    table = tmp_path / "report.csv"
+    _report(copy, "csv", table, key)
+    by_item = {(r[1], r[2]): r[3] for r in _csv(table)[1:]}
+    assert by_item[("Summary", "verdict")] == "NOT VERIFIED: root digest, signature, manifest fields"
+    assert by_item[("Verification", "manifest fields")] == "FAILS: manifest.json lacks or mistypes a field: KeyError('outcome')"
+
+
+def test_an_acquisition_hash_verify_already_checks_is_counted_once(mismatch_case: tuple[Path, Path, dict, dict], tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """When verify compares the acquisition hashes itself (helper custody's change), its check stands alone."""
+    case_dir, key, bad, _ = mismatch_case
+    real = report.verify_exhibit
+
+    def with_hash_check(folder: Path, trusted: list) -> list:
+        checks = real(folder, trusted)
+        if json.loads((folder / "manifest.json").read_text())["exhibit_id"] == FORMULA_EXHIBIT:
+            checks.append(verify.Check(folder.name, "acquisition sha256", False, f"expected {WRONG_SHA256} != computed"))
+        return checks
+
+    monkeypatch.setattr(report, "verify_exhibit", with_hash_check)
+    made = report.collect(case_dir, sorted(p for p in case_dir.iterdir() if p.is_dir()), [verify_key(key)], "OP-2")
+    bad_entry = next(e for e in made.exhibits if e.exhibit_id == FORMULA_EXHIBIT)
+    assert bad_entry.verdict == "NOT VERIFIED: acquisition sha256"
+    good_entry = next(e for e in made.exhibits if e.exhibit_id == SPACED_EXHIBIT)
+    assert [c.name for c in good_entry.checks if c.name.startswith("acquisition")] == ["acquisition hash expected sha256"]
