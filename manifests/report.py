@@ -42,6 +42,7 @@ NONE_SHOWN = "\u2014"  # an em dash where a value is absent
 COUNTED_PARTS = ("artefacts", "messages", "media", "errors")
 VERIFIED, NOT_VERIFIED = "VERIFIED", "NOT VERIFIED"
 _HASH = re.compile(r"\b[0-9a-f]{32,128}\b")
+_UNTRUSTED = re.compile(r"signed by untrusted key (\S+)")
 _ONE_PLURAL = re.compile(r"(?<![\d.,])1 (row|byte|error|warning|event|file|check)s\b")
 
 
@@ -160,12 +161,16 @@ def _chain_outcomes(case_dir: Path, trusted: list[Ed25519PublicKey]) -> list[Out
     not trust is intact and unproven, not broken: the two are told apart so the wording says which.
     """
     links, signatures, events = [], [], 0
-    for check in custody.verify_chain(case_dir, trusted):
+    untrusted: dict[str, list[str]] = {}  # key fingerprint -> events it signed
+    for position, check in enumerate(custody.verify_chain(case_dir, trusted)):
         if check.what == "custody ledger":
             links.append(tool_text(check.detail))
             continue
         events += 1
         for problem in check.detail.split("; ") if not check.ok else ():
+            unknown = _UNTRUSTED.fullmatch(problem)
+            if unknown:
+                untrusted.setdefault(tool_text(unknown.group(1)), []).append(str(position))
             (signatures if "sign" in problem else links).append(f"{tool_text(check.what)}: {tool_text(problem)}")
     intact = not links
     if intact:
@@ -177,8 +182,11 @@ def _chain_outcomes(case_dir: Path, trusted: list[Ed25519PublicKey]) -> list[Out
     elif signatures:
         sign_ok = False
         prefix = "chain intact but " if intact else ""
-        untrusted = all("untrusted key" in problem for problem in signatures)
-        sign_detail = (prefix + ("signed by a key you did not trust: " if untrusted else "signatures do not hold: ") + "; ".join(signatures))
+        if sum(map(len, untrusted.values())) == len(signatures):  # every problem is a key the reader did not trust
+            sign_detail = prefix + "signed by a key you did not trust: " + "; ".join(
+                f"{'event' if len(positions) == 1 else 'events'} {', '.join(positions)} by key {key}" for key, positions in untrusted.items())
+        else:
+            sign_detail = prefix + "signatures do not hold: " + "; ".join(signatures)
     else:
         sign_ok, sign_detail = True, f"{plural(events, 'event')}, each signature valid by a trusted key"
     return [Outcome("custody chain", intact, link_detail), Outcome("custody signatures", sign_ok, sign_detail)]

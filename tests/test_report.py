@@ -157,6 +157,10 @@ def test_pdf_holds_every_hash_and_escapes_hostile_names(case: tuple[Path, Path, 
     text = "\n".join(pages)
     missing = [value for value in _hashes(manifest) if value not in text]
     assert missing == []
+    # every hash the report states (parts, custody events, seal) is whole on one line of the PDF
+    _report(case_dir, "csv", tmp_path / "report.csv", key)
+    stated = set(re.findall(r"\b[0-9a-f]{64}\b", (tmp_path / "report.csv").read_text(encoding="utf-8")))
+    assert len(stated) >= 10 and sorted(stated - set(re.findall(r"\b[0-9a-f]{64}\b", text))) == []
     assert "Verdict: VERIFIED\n" in text and "NOT VERIFIED:" not in text
     assert "JS/1\\u202egpj.exe\\x1b[31m\\x0aforged line" in text
     assert "phone\\x0aimage\\u202eraw.\\x1b[2Jdd" in text
@@ -299,14 +303,24 @@ def test_chain_wording_tells_untrusted_from_broken(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(custody, "verify_chain", lambda case_dir, trusted: untrusted)
     chain, signatures = report._chain_outcomes(tmp_path, [])
     assert chain == Outcome("custody chain", True, "intact: 1 event, every hash recomputed and linked to the one before")
-    assert signatures == Outcome("custody signatures", False, "chain intact but signed by a key you did not trust: "
-                                                              "custody event 0 (ingested A): signed by untrusted key ab12")
+    assert signatures == Outcome("custody signatures", False, "chain intact but signed by a key you did not trust: event 0 by key ab12")
     edited = [custody.ChainCheck("custody event 0 (ingested A)", True, "sha256 x"),
               custody.ChainCheck("custody event 1 (note A)", False, "event_sha256 y != recomputed z (edited); signed by untrusted key ab12")]
     monkeypatch.setattr(custody, "verify_chain", lambda case_dir, trusted: edited)
     chain, signatures = report._chain_outcomes(tmp_path, [])
     assert chain == Outcome("custody chain", False, "BROKEN: custody event 1 (note A): event_sha256 y != recomputed z (edited)")
-    assert signatures == Outcome("custody signatures", False, "signed by a key you did not trust: custody event 1 (note A): signed by untrusted key ab12")
+    assert signatures == Outcome("custody signatures", False, "signed by a key you did not trust: event 1 by key ab12")
+    forged = [custody.ChainCheck("custody event 0 (ingested A)", False, "signed by untrusted key ab12"),
+              custody.ChainCheck("custody event 1 (note A)", False, "signed by untrusted key cd34"),
+              custody.ChainCheck("custody event 2 (note A)", False, "signed by untrusted key ab12"),
+              custody.ChainCheck("custody event 3 (note A)", False, "signature does not match the event")]
+    monkeypatch.setattr(custody, "verify_chain", lambda case_dir, trusted: forged[:3])
+    assert report._chain_outcomes(tmp_path, [])[1].detail == (
+        "chain intact but signed by a key you did not trust: events 0, 2 by key ab12; event 1 by key cd34")
+    monkeypatch.setattr(custody, "verify_chain", lambda case_dir, trusted: forged)
+    assert report._chain_outcomes(tmp_path, [])[1].detail == (
+        "chain intact but signatures do not hold: custody event 0 (ingested A): signed by untrusted key ab12; custody event 1 (note A): "
+        "signed by untrusted key cd34; custody event 2 (note A): signed by untrusted key ab12; custody event 3 (note A): signature does not match the event")
     monkeypatch.setattr(custody, "verify_chain", lambda case_dir, trusted: [custody.ChainCheck("custody ledger", False, "custody.parquet is missing or empty")])
     chain, signatures = report._chain_outcomes(tmp_path, [])
     assert chain == Outcome("custody chain", False, "BROKEN: custody.parquet is missing or empty")
