@@ -249,6 +249,8 @@ def report_command(case_dir: Path, exhibit_ids: tuple[str, ...], output_format: 
         writers[output_format](made, output)
     except report.ReportError as error:
         raise UsageFailure(str(error)) from None
+    except OSError as error:
+        raise UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}") from None
     verified = sum(entry.verified for entry in made.exhibits)
     click.echo(f"{output_format} report of {len(made.exhibits)} exhibit(s), {verified} verified: {output}")
 

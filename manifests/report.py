@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import html
+import io
+import os
 import json
 import re
 from dataclasses import dataclass, field
@@ -112,12 +114,6 @@ def show(value: object) -> str:
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
-
-
-def tool_text(message: str) -> str:
-    """A message of Exhibit's own (a check's detail, the recorded outcome), escaped, with "1 rows" said
-    as "1 row" (the messages come from code that counts without a plural)."""
-    return _ONE_PLURAL.sub(r"1 \1", display_message(message))
 
 
 def tool_text(message: str) -> str:
@@ -307,6 +303,19 @@ def collect(case_dir: Path, exhibit_folders: list[Path], trusted: list[Ed25519Pu
     return Report(show(case_id), made, sorted(fingerprint(key) for key in trusted), exhibits)
 
 
+def _write_atomically(output: Path, data: bytes) -> None:
+    """The whole report or none of it: written beside the target, flushed, then renamed over it."""
+    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, output)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def _summary_row(entry: ExhibitReport) -> list[str]:
     return [entry.exhibit_id, entry.verdict, entry.media_hash, *(entry.counts[name] for name in COUNTED_PARTS)]
 
@@ -326,25 +335,26 @@ def _check_word(outcome: Outcome) -> str:
 
 def write_csv(report: Report, output: Path) -> None:
     """One table, four columns: the summary rows first, then the details, the checks and the versions."""
-    with open(output, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
 
-        def row(*cells: str) -> None:
-            writer.writerow([csv_cell(cell) for cell in cells])
+    def row(*cells: str) -> None:
+        writer.writerow([csv_cell(cell) for cell in cells])
 
-        row("exhibit", "section", "item", "value")
-        for entry in report.exhibits:
-            for name, value in zip(SUMMARY_HEADER[1:], _summary_row(entry)[1:]):
-                row(entry.exhibit_id, "Summary", name, value)
-        for entry in report.exhibits:
-            for heading, label, value in entry.items:
-                row(entry.exhibit_id, heading, label, value)
-            row(entry.exhibit_id, "Verification", "verdict", entry.verdict)
-            row(entry.exhibit_id, "Verification", "checked at", report.made)
-            for outcome in entry.checks:
-                row(entry.exhibit_id, "Verification", outcome.name, f"{_check_word(outcome)}: {outcome.detail}")
-            for label, value in entry.versions:
-                row(entry.exhibit_id, "Appendix: versions", label, value)
+    row("exhibit", "section", "item", "value")
+    for entry in report.exhibits:
+        for name, value in zip(SUMMARY_HEADER[1:], _summary_row(entry)[1:]):
+            row(entry.exhibit_id, "Summary", name, value)
+    for entry in report.exhibits:
+        for heading, label, value in entry.items:
+            row(entry.exhibit_id, heading, label, value)
+        row(entry.exhibit_id, "Verification", "verdict", entry.verdict)
+        row(entry.exhibit_id, "Verification", "checked at", report.made)
+        for outcome in entry.checks:
+            row(entry.exhibit_id, "Verification", outcome.name, f"{_check_word(outcome)}: {outcome.detail}")
+        for label, value in entry.versions:
+            row(entry.exhibit_id, "Appendix: versions", label, value)
+    _write_atomically(output, handle.getvalue().encode("utf-8"))
 
 
 _STYLE = """
@@ -433,7 +443,7 @@ def write_html(report: Report, output: Path) -> None:
         parts += [f"<tr><th>{html.escape(label)}</th><td><code>{html.escape(value)}</code></td></tr>" for label, value in entry.versions]
         parts.append("</table>")
     parts.append("</body></html>")
-    output.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    _write_atomically(output, ("\n".join(parts) + "\n").encode("utf-8"))
 
 
 GREEN, RED, GREY = (10, 107, 31), (176, 0, 32), (90, 90, 90)
@@ -557,4 +567,4 @@ def write_pdf(report: Report, output: Path) -> None:
     pdf = _render_pdf(report, total)
     if pdf.pages_count != total:
         raise ReportError(f"the PDF changed length between passes ({total} then {pdf.pages_count} pages)")
-    pdf.output(str(output))
+    _write_atomically(output, bytes(pdf.output()))

@@ -395,3 +395,20 @@ def test_an_acquisition_hash_verify_already_checks_is_counted_once(mismatch_case
     assert bad_entry.verdict == "NOT VERIFIED: acquisition sha256"
     good_entry = next(e for e in made.exhibits if e.exhibit_id == SPACED_EXHIBIT)
     assert [c.name for c in good_entry.checks if c.name.startswith("acquisition")] == ["acquisition hash expected sha256"]
+
+
+def test_report_is_written_whole_or_not_at_all(case: tuple[Path, Path, dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure while writing leaves the earlier report as it was and no temporary file behind."""
+    case_dir, key, _ = case
+    output = tmp_path / "report.html"
+    output.write_text("earlier report", encoding="utf-8")
+
+    def fail(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report.os, "replace", fail)
+    made = report.collect(case_dir, [p for p in case_dir.iterdir() if p.is_dir()], [verify_key(key)], "OP-1")
+    with pytest.raises(OSError, match="No space left"):
+        report.write_html(made, output)
+    assert output.read_text(encoding="utf-8") == "earlier report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
