@@ -243,18 +243,16 @@ def report_command(case_dir: Path, exhibit_ids: tuple[str, ...], output_format: 
     """Write the evidence-hash report of CASE_DIR for prosecutors."""
     trusted = _trusted_keys(trusted_keys)
     folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
-    sections = report.collect(case_dir, folders, trusted)
-    title = f"Evidence-hash report, case {display(decode_id(case_dir.name))}"
+    made = report.collect(case_dir, folders, trusted, decode_id(case_dir.name))
+    writers = {"pdf": report.write_pdf, "html": report.write_html, "csv": report.write_csv}
     try:
-        if output_format == "pdf":
-            report.write_pdf(sections, output, title)
-        elif output_format == "html":
-            report.write_html(sections, output, title)
-        else:
-            report.write_csv(sections, output)
+        writers[output_format](made, output)
     except report.ReportError as error:
         raise UsageFailure(str(error)) from None
-    click.echo(f"{output_format} report of {len(sections)} exhibit(s): {output}")
+    except OSError as error:
+        raise UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}") from None
+    verified = sum(entry.verified for entry in made.exhibits)
+    click.echo(f"{output_format} report of {len(made.exhibits)} exhibit(s), {verified} verified: {output}")
 
 
 @main.group("custody")

@@ -48,3 +48,21 @@ def display_message(value: str) -> str:
 def exact_bytes(value: str) -> bytes:
     """Bytes of a name that arrived as text (lone surrogates kept, as UTF-8 with surrogatepass)."""
     return value.encode("utf-8", errors="surrogatepass")
+
+
+# Characters a spreadsheet may read as the start of a formula (OWASP, "CSV Injection"): = + - @, tab
+# and carriage return, and their full-width and small forms (U+FF1D U+FF0B U+FF0D U+FF20, U+FE66 U+FE62
+# U+FE63), which some spreadsheets fold to ASCII on import.
+_FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63")
+
+
+def csv_cell(value: str) -> str:
+    """A CSV cell no spreadsheet runs as a formula: a single quote before a cell whose first character,
+    or first after leading whitespace of any kind (importers that trim it), starts a formula.
+
+    The quote is added, never a character removed, so the cell still shows every character of the value;
+    the exact value stays in the Parquet tables.
+    """
+    if value[:1] in _FORMULA_STARTS or value.lstrip()[:1] in _FORMULA_STARTS:
+        return "'" + value
+    return value
