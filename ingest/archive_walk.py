@@ -13,7 +13,6 @@ the first member below them, as `virtual_directory` rows: they are synthesised, 
 
 from __future__ import annotations
 
-import bz2  # noqa: F401  (zipfile's bzip2 members raise OSError from here)
 import gzip
 import io
 import json
