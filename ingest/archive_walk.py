@@ -460,6 +460,7 @@ def walk_tar(path: Path, compressed: bool, volume: Volume, problems_add: Report)
                 report("archive_budget", f"names kept in memory exceed {MAX_NAME_TABLE_BYTES} bytes: members after the one "
                        f"whose header is at byte {info.offset} are not listed", info.offset)
                 return
+        yield from listing.parents([b""])  # an archive without members still has its root
 
 
 def _hard_link(info: tarfile.TarInfo, full: bytes, name: bytes, spec: str, values: dict, links: dict[bytes, dict],
@@ -539,6 +540,7 @@ def walk_zip(path: Path, volume: Volume, problems_add: Report) -> Iterator[WalkI
                 report("archive_budget", f"names kept in memory exceed {MAX_NAME_TABLE_BYTES} bytes: members after number {index} "
                        "are not listed", info.header_offset)
                 return
+        yield from listing.parents([b""])  # an archive without members still has its root
 
 
 def _zip_symlink(archive: zipfile.ZipFile, info: zipfile.ZipInfo, full: bytes, name: bytes, spec: str, values: dict,

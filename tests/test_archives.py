@@ -504,6 +504,29 @@ def test_corrupt_zip_central_directory_is_an_error_not_a_crash(tmp_path: Path) -
     assert [(e["stage"], e["kind"]) for e in result.errors()] == [("walk", "corrupt_volume")]
 
 
+def test_encrypted_zip_member_costs_only_itself(tmp_path: Path) -> None:
+    source = write_zip(tmp_path / "enc.zip", [(b"open.txt", b"open\n"), (b"locked.txt", b"locked\n")], method=zipfile.ZIP_STORED)
+    raw = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        locked = archive.getinfo("locked.txt")
+    raw[locked.header_offset + 6] |= 0x01  # general-purpose flag bit 0: encrypted (local header)
+    central = raw.rfind(b"PK\x01\x02")
+    raw[central + 8] |= 0x01  # and in its central-directory entry
+    source.write_bytes(bytes(raw))
+    result = ingest(source, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert files(result) == [(b"/open.txt", sha(b"open\n")), (b"/locked.txt", None)]
+    assert content_fields(result.by_path()[b"/locked.txt"]) == ("read_error", "encrypted_member", 0, 7, None)
+    assert errors(result) == [("read", "encrypted_member", "error", "/locked.txt", 0, 7)]
+
+
+def test_empty_zip_is_its_root_alone(tmp_path: Path) -> None:
+    source = write_zip(tmp_path / "e.zip", [])
+    result = ingest(source, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert [(r["path"], r["entry_type"]) for r in result.artefacts()] == [("/", "virtual_directory")]
+
+
 # --- determinism --------------------------------------------------------------------------------
 
 def test_tar_gz_gives_the_same_tables_with_two_workers(tmp_path: Path) -> None:
