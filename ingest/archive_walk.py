@@ -571,7 +571,7 @@ class ArchiveSource:
     def __init__(self, path: str) -> None:
         self.path = path
         self.zip: zipfile.ZipFile | None = None
-        self.descriptor: int | None = None
+        self.file: io.BufferedReader | None = None
         self.gzip: gzip.GzipFile | None = None
 
     def zip_archive(self) -> zipfile.ZipFile:
@@ -583,23 +583,14 @@ class ArchiveSource:
         return self.zip
 
     def tar_descriptor(self) -> int:
-        if self.descriptor is None:
-            self.descriptor = os.open(self.path, os.O_RDONLY)
-        return self.descriptor
+        if self.file is None:
+            self.file = open(self.path, "rb")  # a file object: closed with the worker's state, never leaked
+        return self.file.fileno()
 
     def gzip_stream(self) -> gzip.GzipFile:
         if self.gzip is None:
             self.gzip = _open_stream(self.path, True)
         return self.gzip
-
-    def close(self) -> None:
-        if self.zip is not None:
-            self.zip.close()
-        if self.gzip is not None:
-            self.gzip.close()
-        if self.descriptor is not None:
-            os.close(self.descriptor)
-        self.zip = self.gzip = self.descriptor = None
 
 
 def reader_for(source: ArchiveSource, locator: dict) -> Callable[[int, int], bytes]:
