@@ -46,7 +46,7 @@ BLOCK = tarfile.BLOCKSIZE
 # What reading a gzip stream raises when it is damaged or cut.
 STREAM_ERRORS: tuple[type[BaseException], ...] = (zlib.error, EOFError, gzip.BadGzipFile, OSError)
 # What reading one member may raise; every one becomes a ContentReadError with its own kind.
-MEMBER_READ_ERRORS: tuple[type[BaseException], ...] = (ContentReadError,)
+MEMBER_READ_ERRORS: tuple[type[BaseException], ...] = (OSError,)  # ContentReadError is one
 _TAR_TYPES = {
     tarfile.DIRTYPE: "directory",
     tarfile.SYMTYPE: "symlink",
@@ -236,7 +236,7 @@ def _looks_like_header(block: bytes) -> bool:
         return False
     try:
         tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
-    except tarfile.HeaderError:
+    except (tarfile.HeaderError, ValueError):
         return False
     return True
 
@@ -297,7 +297,8 @@ def _tar_headers(stream, where: str, report: Report) -> Iterator[tuple[tarfile.T
         except tarfile.TruncatedHeaderError:
             report("archive_truncated", f"the TAR stream ends inside the header at byte {offset}", offset)
             break
-        except (tarfile.InvalidHeaderError, tarfile.SubsequentHeaderError, HeaderBudgetError) as error:
+        except (tarfile.InvalidHeaderError, tarfile.SubsequentHeaderError, HeaderBudgetError, ValueError) as error:
+            # ValueError: tarfile itself raises UnicodeDecodeError on a damaged pax hdrcharset record
             if pending is not None:
                 damage = _Damage(f"the {where} is damaged in or before this member's data: the TAR header after it, at byte "
                                  f"{offset}, is invalid ({error})", 0) if compressed else None
