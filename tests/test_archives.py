@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Ingested, run_ingest
+from tests.images import damaged
 
 WORDS = (b"alpha", b"beta", b"gamma", b"delta", b"omega", b"sigma")
 
@@ -590,13 +591,9 @@ def test_randomly_damaged_archives_give_only_documented_problems(kind: str, tmp_
         good = write_tar(tmp_path / "g.tar", members, fmt=tarfile.PAX_FORMAT).read_bytes()
     seen: set[str] = set()
     for _ in range(150):
-        data = bytearray(good)
-        for _ in range(chooser.randint(1, 6)):
-            data[chooser.randrange(len(data))] = chooser.randrange(256)
-        if chooser.random() < 0.3:
-            data = data[:chooser.randrange(len(data))]
+        data = damaged(good, chooser)
         path = tmp_path / f"x.{kind}"
-        path.write_bytes(gzip.compress(bytes(data), mtime=0) if kind == "tar.gz" else bytes(data))
+        path.write_bytes(gzip.compress(data, mtime=0) if kind == "tar.gz" else data)
         seen |= _walk_and_read(path, kind == "tar.gz")
     assert seen - {"unrecognised"} <= DOCUMENTED_KINDS
     assert len(seen - {"unrecognised"}) >= 2  # the damage did reach the walker
