@@ -16,6 +16,15 @@ from manifests.text import display_message
 Reader = Callable[[int, int], bytes]
 
 
+class ContentReadError(OSError):
+    """A read failure that names its own kind and offset (a ZIP member's bad CRC is no I/O error)."""
+
+    def __init__(self, kind: str, message: str, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.offset = offset
+
+
 @dataclass(frozen=True)
 class ContentSettings:
     algorithms: tuple[str, ...]
@@ -42,7 +51,10 @@ def describe(
         try:
             data = read(offset, want)
         except read_errors as error:
-            return _failed(result, "io_error", offset, size, str(error) or type(error).__name__, head, name, identifier)
+            kind, at = "io_error", offset
+            if isinstance(error, ContentReadError):
+                kind, at = error.kind, offset if error.offset is None else error.offset
+            return _failed(result, kind, at, size, str(error) or type(error).__name__, head, name, identifier)
         if len(data) != want:
             got = len(data)
             return _failed(result, "short_read", offset + got, size,

@@ -1,7 +1,8 @@
 """Walking a file system or archive through dfVFS file entries.
 
-Used where TSK does not serve: APFS, XFS, ZIP, TAR (and TAR.GZ), and any file system TSK refuses
-to open. dfVFS lists allocated entries only; where that matters the volume's walker is TSK.
+Used where TSK does not serve: APFS, XFS, and any file system TSK refuses to open. dfVFS lists
+allocated entries only; where that matters the volume's walker is TSK. Archives (ZIP, TAR,
+TAR.GZ) have their own walker, ingest/archive_walk.py.
 """
 
 from __future__ import annotations
@@ -53,12 +54,7 @@ def _entry_type(entry: FileEntry) -> str:
 
 
 def _name_bytes(entry: FileEntry) -> bytes:
-    name = entry.name or ""
-    info = getattr(entry, "_zip_info", None)  # dfVFS keeps the zipfile.ZipInfo; there is no public accessor
-    if info is not None and not info.flag_bits & 0x800:
-        # zipfile decoded the stored bytes as cp437 (no UTF-8 flag): encoding back gives them exactly
-        return name.encode("cp437")
-    return name.encode("utf-8", errors="surrogateescape")
+    return (entry.name or "").encode("utf-8", errors="surrogateescape")
 
 
 def walk(fs_spec: PathSpec, problems_add: Callable[..., None], volume_index: int) -> Iterator[WalkItem]:
@@ -92,7 +88,7 @@ def walk(fs_spec: PathSpec, problems_add: Callable[..., None], volume_index: int
 
 
 def _permission_bits(mode: int | None) -> int | None:
-    """ZIP external attributes carry the file type too (0o100644); keep permission, set-id and sticky bits only."""
+    """Some back ends give the file type in the mode too (0o100644); keep permission, set-id and sticky bits only."""
     return None if mode is None else mode & 0o7777
 
 
@@ -138,17 +134,6 @@ def _items(entry: FileEntry, full: bytes, name: bytes, parent_inode: int | None,
     if entry_type == "symlink" and entry.link:
         link = entry.link.encode("utf-8", errors="surrogateescape")
         row["link_target"], row["link_target_bytes"] = display(link), link
-    raw_mode = getattr(stat, "mode", None) if stat is not None else None
-    if entry_type == "file" and raw_mode is not None and raw_mode & 0o170000 == 0o120000 and size is not None and size <= 65536:
-        # a ZIP member with S_IFLNK (Info-ZIP `zip -y`): its data is the link target
-        try:
-            link = entry.GetFileObject().read(size)
-        except DFVFS_READ_ERRORS as error:
-            link = None
-            report("unreadable_link", f"target of symbolic link {display(full)} cannot be read: {error}", full, spec_json)
-        if link is not None:
-            entry_type = row["entry_type"] = "symlink"
-            row["link_target"], row["link_target_bytes"] = display(link), link
     target = ("dfvfs", spec_json, int(size or 0)) if entry_type == "file" else None
     yield WalkItem(row, target)
     for stream in entry.data_streams:

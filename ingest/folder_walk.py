@@ -1,7 +1,9 @@
 """Walking a folder source (a logical extraction as phone tools deliver it, or an iTunes backup).
 
 Only the folder given is read: symbolic links are recorded with their target and never
-followed, so nothing outside the evidence folder is catalogued. Files are opened read-only with
+followed, and a mount point inside the folder (another file system, or a bind mount of any
+folder or file, even one of the same file system) is recorded as an entry and never crossed, so
+nothing outside the evidence folder is catalogued. Files are opened read-only with
 O_NOATIME where the system allows it, so not even access times change.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Callable, Iterator
@@ -46,6 +49,32 @@ def _list_without_atime(directory: bytes) -> list[str]:
         os.close(descriptor)
 
 
+MOUNT_TABLE = "/proc/self/mountinfo"
+_OCTAL = re.compile(rb"\\([0-7]{3})")
+
+
+def mount_points(root: bytes, table: str = MOUNT_TABLE) -> frozenset[bytes]:
+    """Mount points strictly below `root` (a resolved path), from the kernel's mount table.
+
+    A bind mount of a folder of the same file system keeps st_dev, so the device number alone
+    cannot tell it apart; the mount table can. Without a readable table only st_dev is checked.
+    """
+    try:
+        with open(table, "rb") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return frozenset()
+    prefix = root.rstrip(b"/") + b"/"
+    found = set()
+    for line in lines:
+        fields = line.split(b" ")
+        if len(fields) > 4:
+            point = _OCTAL.sub(lambda match: bytes([int(match.group(1), 8)]), fields[4])
+            if point.startswith(prefix):
+                found.add(point)
+    return frozenset(found)
+
+
 def _spec(location: bytes) -> str:
     return json.dumps({"__type__": "PathSpec", "location": os.fsdecode(location), "type_indicator": "OS"})
 
@@ -60,6 +89,7 @@ def walk(root: Path, problems_add: Callable[..., None], volume_index: int,
         problems_add("walk", "unreadable_directory", "error", f"source folder cannot be read: {error}", volume_index=volume_index)
         return
     yield _item(root_bytes, b"/", b"", info, None, logical_paths, problems_add, volume_index)
+    mounts = mount_points(root_bytes)
     stack: list[tuple[bytes, bytes, int]] = [(root_bytes, b"", info.st_ino)]
     while stack:
         directory, relative, inode = stack.pop()
@@ -79,10 +109,30 @@ def walk(root: Path, problems_add: Callable[..., None], volume_index: int,
                 problems_add("walk", "unreadable_entry", "error", f"{display(full)} cannot be examined: {error}",
                              volume_index=volume_index, path=display(full), path_spec=_spec(absolute))
                 continue
+            if absolute in mounts or (stat.S_ISDIR(child.st_mode) and child.st_dev != info.st_dev):
+                yield _mount_point(absolute, full, name, child, inode, problems_add, volume_index)
+                continue
             yield _item(absolute, full, name, child, inode, logical_paths, problems_add, volume_index)
             if stat.S_ISDIR(child.st_mode):
                 children.append((absolute, full, child.st_ino))
         stack.extend(reversed(children))
+
+
+def _mount_point(absolute: bytes, full: bytes, name: bytes, info: os.stat_result, parent_inode: int | None,
+                 problems_add: Callable[..., None], volume_index: int) -> WalkItem:
+    """A mount point's name is evidence; what is mounted there is not: no metadata, no content, no children."""
+    spec = _spec(absolute)
+    problems_add("walk", "mount_point_not_crossed", "warning",
+                 f"{display(full)} is a mount point (another file system or a bind mount): recorded by name, not crossed; "
+                 "its metadata and content belong to what is mounted there and are not read",
+                 volume_index=volume_index, path=display(full), path_spec=spec)
+    row = {
+        "path": display(full), "path_bytes": full, "name_bytes": name, "data_stream": None, "logical_path": None, "inode": None,
+        "sequence": None, "parent_inode": parent_inode, "entry_type": _entry_type(info.st_mode), "size": None, "allocated": True,
+        "deleted": False, "orphan": False, "created": None, "modified": None, "accessed": None, "changed": None, "deleted_time": None,
+        "mode": None, "uid": None, "gid": None, "link_target": None, "link_target_bytes": None, "path_spec": spec,
+    }
+    return WalkItem(row, None)
 
 
 def _item(absolute: bytes, full: bytes, name: bytes, info: os.stat_result, parent_inode: int | None,

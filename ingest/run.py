@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 from dfvfs.lib import definitions
 
-from ingest import __version__, chats, dfvfs_walk, folder_walk, itunes_backup, media, media_metadata, tsk
+from ingest import __version__, archive_walk, chats, dfvfs_walk, folder_walk, itunes_backup, media, media_metadata, tsk
 from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.naming import encode_id
@@ -189,6 +189,10 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
 
 def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterator[tuple[VolumeRecipe, Iterator]]:
     """The walker for a volume: TSK where it opens the file system, dfVFS otherwise."""
+    if volume.role == "archive":
+        recipe = VolumeRecipe(index=volume.index, walker="archive", root=os.fsdecode(layout.source.absolute()))
+        yield recipe, archive_walk.walk(layout.source, volume, "GZIP" in layout.format_chain, problems.add)
+        return
     if volume.role == "folder":
         recipe = VolumeRecipe(index=volume.index, walker="folder", root=volume.location)
         folder = Path(volume.location)

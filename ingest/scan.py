@@ -9,8 +9,10 @@ is an error, not a folder to catalogue.
 
 from __future__ import annotations
 
+import gzip
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -606,26 +608,44 @@ def _vmdk_extents(source: Path, problems: Problems) -> list[Path]:
 
 
 def _logical_layout(source: Path, root: PathSpec) -> Layout | None:
-    """ZIP, TAR and TAR.GZ extractions: walked as archives, not scanned as disks."""
-    spec = root
-    compressed = analyzer.Analyzer.GetCompressedStreamTypeIndicators(spec)
-    chain = []
-    if definitions.TYPE_INDICATOR_GZIP in compressed:
-        spec = factory.Factory.NewPathSpec(definitions.TYPE_INDICATOR_GZIP, parent=spec)
-        chain.append(definitions.TYPE_INDICATOR_GZIP)
-    archives = analyzer.Analyzer.GetArchiveTypeIndicators(spec)
-    if definitions.TYPE_INDICATOR_ZIP in archives and spec is root and _is_aff4(source):
+    """ZIP, TAR and TAR.GZ extractions: walked as archives (ingest/archive_walk.py), not scanned as disks.
+
+    Recognised by their own signatures (a ZIP local header or end record at byte 0; "ustar" in the
+    first TAR header, inside a gzip stream or not) rather than through dfVFS, whose gzip layer
+    decompresses the whole stream when opened and fails on a damaged one before any member is listed.
+    """
+    if root.type_indicator != definitions.TYPE_INDICATOR_OS:
+        return None
+    kind, compressed = _archive_signature(source)
+    if kind is None:
+        return None
+    if kind == definitions.TYPE_INDICATOR_ZIP and _is_aff4(source):
         raise SourceError(f"{source}: AFF4 container (a ZIP holding an AFF4 volume); AFF4 is not supported, convert it to E01 or raw "
                           f"first; formats tried: {FORMATS_TRIED}")
-    for kind in (definitions.TYPE_INDICATOR_ZIP, definitions.TYPE_INDICATOR_TAR):
-        if kind in archives:
-            archive_spec = factory.Factory.NewPathSpec(kind, location="/", parent=spec)
-            chain.append(kind)
-            volume = Volume(index=0, parent_index=None, location="/", type=kind, role="archive", path_spec=archive_spec,
-                            file_system=kind, walkable=True, status="ingested")
-            return Layout(source=source, kind="archive", format_chain=chain, volumes=[volume], media_path_spec=None,
-                          container_files=[source])
-    return None
+    spec = factory.Factory.NewPathSpec(definitions.TYPE_INDICATOR_GZIP, parent=root) if compressed else root
+    chain = [definitions.TYPE_INDICATOR_GZIP, kind] if compressed else [kind]
+    archive_spec = factory.Factory.NewPathSpec(kind, location="/", parent=spec)
+    volume = Volume(index=0, parent_index=None, location="/", type=kind, role="archive", path_spec=archive_spec,
+                    file_system=kind, walkable=True, status="ingested")
+    return Layout(source=source, kind="archive", format_chain=chain, volumes=[volume], media_path_spec=None, container_files=[source])
+
+
+def _archive_signature(source: Path) -> tuple[str | None, bool]:
+    """("ZIP" or "TAR" or None, whether a gzip stream holds it), from the first bytes only."""
+    with open(source, "rb") as handle:
+        head = handle.read(512)
+        compressed = head[:2] == b"\x1f\x8b"
+        if compressed:
+            handle.seek(0)
+            try:
+                head = gzip.GzipFile(fileobj=handle, mode="rb").read(512)
+            except (OSError, EOFError, zlib.error):
+                return None, False  # not even one TAR header decompresses: left to the disk-image scan
+    if head[257:262] == b"ustar":
+        return definitions.TYPE_INDICATOR_TAR, compressed
+    if not compressed and head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return definitions.TYPE_INDICATOR_ZIP, False
+    return None, False
 
 
 def _is_aff4(source: Path) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from dfvfs.resolver import resolver
 
 from ingest import android_sparse  # noqa: F401  (registers the ANDROID_SPARSE layer in workers)
-from ingest import dfvfs_walk, media_metadata, tsk
+from ingest import archive_walk, dfvfs_walk, media_metadata, tsk
 from ingest.content import ContentSettings, describe
 from ingest.identify import Identifier
 from ingest.scan import deserialize
@@ -27,11 +27,11 @@ class VolumeRecipe:
     """How a worker reopens a walkable volume."""
 
     index: int
-    walker: str  # "tsk", "dfvfs" or "folder"
+    walker: str  # "tsk", "dfvfs", "folder" or "archive"
     tsk_parent_spec: str | None = None
     tsk_raw_file: str | None = None
     tsk_offset: int = 0
-    root: str | None = None  # folder sources: the folder's absolute path
+    root: str | None = None  # folder sources: the folder's absolute path; archives: the archive file
 
     def tsk_volume(self) -> tsk.TskVolume:
         return tsk.TskVolume(parent_spec=self.tsk_parent_spec or "", raw_file=self.tsk_raw_file, offset=self.tsk_offset)
@@ -77,7 +77,10 @@ def _open_volume(recipe: VolumeRecipe):
     cache = _STATE["volumes"]
     handle = cache.get(recipe.index)
     if handle is None:
-        handle = recipe.tsk_volume().open() if recipe.walker == "tsk" else True
+        if recipe.walker == "tsk":
+            handle = recipe.tsk_volume().open()
+        else:
+            handle = archive_walk.ArchiveSource(recipe.root or "") if recipe.walker == "archive" else True
         cache[recipe.index] = handle
     return handle
 
@@ -107,6 +110,8 @@ def open_content(recipe: VolumeRecipe, handle, target) -> tuple:
     """(read(offset, size), size, the errors read raises, descriptor to close or None) for one walk target."""
     if recipe.walker == "tsk":
         return tsk.reader_for(handle, tuple(target)), target[3], tsk.TSK_READ_ERRORS, None
+    if recipe.walker == "archive":
+        return archive_walk.reader_for(handle, target[1]), target[2], archive_walk.MEMBER_READ_ERRORS, None
     if recipe.walker == "folder":
         read, descriptor = _folder_reader(target[1])
         return read, target[2], (OSError,), descriptor

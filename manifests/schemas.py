@@ -85,7 +85,7 @@ ARTEFACTS = Table(
         Column("gid", pa.int64(), "Owner group id."),
         Column("link_target", pa.string(), "Symbolic link target for display (escaped)."),
         Column("link_target_bytes", pa.binary(), "Symbolic link target, exact bytes."),
-        Column("path_spec", pa.string(), "dfVFS path specification (JSON) that re-opens exactly this artefact.", False),
+        Column("path_spec", pa.string(), "dfVFS path specification (JSON) that re-opens exactly this artefact; for an archive member an ArchiveMember object (format, member_index, header_offset, exact member_name, parent), because dfVFS cannot tell two members of one name apart.", False),
         Column("content_status", pa.string(), "hashed, empty, no_content (directories and devices), read_error, not_hashed_deleted (deleted name whose inode was reused, or hash_deleted off), not_file_data (NTFS $BadClus:$Bad, a sparse map as long as the volume).", False),
         Column("md5", pa.string(), "MD5 of the content, lowercase hex; null when not configured or not readable."),
         Column("sha1", pa.string(), "SHA-1 of the content, lowercase hex."),

@@ -40,6 +40,16 @@ def pseudo_random(length: int, seed: int) -> bytes:
     return random.Random(seed).randbytes(length)
 
 
+def damaged(data: bytes, chooser: random.Random) -> bytes:
+    """A copy with one to six random bytes overwritten, cut short at a random place three times in ten."""
+    copy = bytearray(data)
+    for _ in range(chooser.randint(1, 6)):
+        copy[chooser.randrange(len(copy))] = chooser.randrange(256)
+    if chooser.random() < 0.3:
+        copy = copy[:chooser.randrange(len(copy))]
+    return bytes(copy)
+
+
 @dataclass(frozen=True)
 class Symlink:
     target: bytes
