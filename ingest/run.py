@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 from dfvfs.lib import definitions
 
-from ingest import __version__, chats, dfvfs_walk, folder_walk, itunes_backup, media, media_metadata, tsk
+from ingest import __version__, chats, confine, dfvfs_walk, folder_walk, itunes_backup, media, media_metadata, tsk
 from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.naming import encode_id
@@ -114,6 +114,7 @@ class _Executor:
             self.pool.shutdown(wait=True, cancel_futures=True)
         else:
             release_worker()  # the in-process "worker" must not keep evidence handles open
+        confine.activate(None)  # the run's confinement ends with the run
 
 
 def ingest(request: IngestRequest, progress: Progress | None = None, on_progress: Callable[[Progress], None] | None = None) -> Summary:

@@ -441,9 +441,17 @@ def _chain(volume_spec: PathSpec | None) -> list[str]:
 def scan_source(source: Path, credentials: Credentials, vss: str, problems: Problems, parent_dirs: tuple[Path, ...] = ()) -> Layout:
     """The layout of a source; SourceError when nothing in it is supported.
 
-    From here on this process's dfVFS opens only the source's container files (ingest.confine);
-    `Layout.confinement` carries the same rule to the workers.
+    From here on this process's dfVFS opens only the source's container files (ingest.confine) until
+    the run ends; `Layout.confinement` carries the same rule to the workers.
     """
+    try:
+        return _scan_source(source, credentials, vss, problems, parent_dirs)
+    except SourceError:
+        confine.activate(None)
+        raise
+
+
+def _scan_source(source: Path, credentials: Credentials, vss: str, problems: Problems, parent_dirs: tuple[Path, ...]) -> Layout:
     if not os.path.lexists(source):
         raise SourceError(f"{source}: no such file or folder")
     if source.is_dir():
