@@ -77,7 +77,8 @@ def _pulled_in(path_spec, what: str, name: str) -> tuple[str, ...] | None:
     files = _ACTIVE[0].pulled_in(path_spec.location)
     if files is None:
         _REFUSED.append(os.path.join(os.path.dirname(path_spec.location), name) if name else path_spec.location)
-        raise OutsideEvidence(f"{path_spec.location}: its {what} {name!r} was not resolved inside the evidence; not opened")
+        named = f"its {what} {name!r} was" if name else f"its {what} were"
+        raise OutsideEvidence(f"{path_spec.location}: {named} not resolved inside the evidence; not opened")
     return files
 
 

@@ -170,22 +170,28 @@ def _chain(source: Path, kind: str, folders: list[Path], problems: Problems) -> 
     return resolved
 
 
+def _extent_names(source: Path) -> list[str]:
+    """The extent file names of a VMDK descriptor, as libvmdk parses them (it opens only the descriptor)."""
+    vmdk = pyvmdk.handle()
+    vmdk.open(os.fsdecode(source))
+    try:
+        return [extent.filename or "" for extent in vmdk.extent_descriptors]
+    finally:
+        vmdk.close()
+
+
 def _vmdk(source: Path, folders: list[Path], problems: Problems) -> Resolved:
     """A VMDK descriptor names its extent files; a sparse VMDK with its descriptor inside is its own extent."""
     resolved = Resolved(files=[source])
     key = os.path.abspath(source)
     with open(source, "rb") as handle:
         head = handle.read(4)
-    vmdk = pyvmdk.handle()
     try:
-        vmdk.open(os.fsdecode(source))
-        names = [extent.filename or "" for extent in vmdk.extent_descriptors]
+        names = _extent_names(source)
     except OSError as error:
         resolved.broken = f"{source}: the VMDK descriptor cannot be read to find its extent files ({error})"
         problems.add("source", "source_unreadable", "error", resolved.broken, path=os.fsdecode(source))
         return resolved
-    finally:
-        vmdk.close()
     if head in _VMDK_SINGLE_FILE and len(names) == 1:
         resolved.links.append((key, (key,)))
         return resolved

@@ -147,6 +147,38 @@ def test_qcow2_backing_loop_is_refused(tmp_path: Path, ingest_image) -> None:
     assert [c["path"] for c in result.source()["container_files"]] == [str(child), str(folder / "b.qcow2")]
 
 
+def test_qcow2_backing_chain_longer_than_the_budget_is_refused(tmp_path: Path, ingest_image) -> None:
+    folder = tmp_path / "evidence"
+    for level in range(66):
+        _child(folder, f"c{level + 1}.qcow2", f"c{level}.qcow2")
+    result = ingest_image(folder / "c0.qcow2")
+    assert result.exit_code == 1, result.output
+    refusal = f"{folder / 'c0.qcow2'}: more than 64 backing files in its chain; refused"
+    assert _rows(result)[:2] == [("source", "container_reference_refused", refusal),
+                                 ("scan", "unreadable_volume", f"QCOW media is not read: {refusal}")]
+    assert len(result.source()["container_files"]) == 65
+
+
+def test_qcow2_hostile_headers_are_rows(tmp_path: Path, ingest_image) -> None:
+    """A backing name that is not UTF-8, and a header cut short: the child is unreadable, the run goes on."""
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    images.tool("qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", os.fsdecode(b"bad\xff\xfe.qcow2"), "-F", "qcow2", "child.qcow2",
+                "4M", cwd=folder)
+    cut = folder / "cut.qcow2"
+    cut.write_bytes((folder / "child.qcow2").read_bytes()[:100])
+    for image, why in ((folder / "child.qcow2", "pyqcow_file_get_backing_filename: unable to determine size of backing filename as UTF-8 "
+                                                "string."),
+                       (cut, "pyqcow_file_open: unable to open file. libqcow_file_header_read_file_io_handle: unable to read file header")):
+        result = ingest_image(image)
+        assert result.exit_code == 1, result.output
+        (first, second, third) = result.errors()
+        assert (first["stage"], first["kind"], second["kind"], third["kind"]) == ("source", "source_unreadable", "unreadable_volume",
+                                                                                 "media_read_error")
+        assert first["message"].startswith(f"{image}: its header cannot be read to find its backing file ({why}"), first["message"]
+        assert [(v["type"], v["status"]) for v in result.source()["volumes"]] == [("QCOW", "unreadable")]
+
+
 def test_qcow2_backing_file_beside_it_is_read_and_hashed(tmp_path: Path, decoy_raw: Path, ingest_image) -> None:
     folder = tmp_path / "evidence"
     folder.mkdir()
@@ -295,6 +327,22 @@ def test_vmdk_extent_outside_the_folder_is_refused(extent: str, rule: str, tmp_p
     assert _rows(result)[:2] == [("source", "container_reference_refused", refusal),
                                  ("scan", "unreadable_volume", f"VMDK media is not read: {refusal}")]
     assert [(e["stage"], e["kind"]) for e in result.errors()][2:] == [("source", "media_read_error")]
+    assert [c["path"] for c in result.source()["container_files"]] == [str(descriptor)]
+
+
+def test_vmdk_descriptor_that_is_garbage_is_a_row(tmp_path: Path, ingest_image) -> None:
+    descriptor = _descriptor(tmp_path / "evidence", "disk-flat.vmdk", 8192)
+    descriptor.write_bytes(descriptor.read_bytes().replace(b'RW 8192 FLAT "disk-flat.vmdk" 0', b"RW \xff\x00 FLAT \"\x01" * 50))
+    result = ingest_image(descriptor)
+    assert result.exit_code == 1, result.output
+    assert result.artefacts() == []
+    (first, second, third) = _rows(result)
+    why = (f"{descriptor}: the VMDK descriptor cannot be read to find its extent files (pyvmdk_handle_open: unable to open handle. "
+           "libvmdk_extent_values_read: unsupported number of extent values: 2.")
+    assert first[:2] == ("source", "source_unreadable") and first[2].startswith(why), first
+    assert second == ("scan", "unreadable_volume", f"VMDK media is not read: {first[2]}")
+    assert third == ("source", "media_read_error", f"media stream cannot be opened: Unable to open file object with error: {descriptor}: "
+                                                   "its extent files were not resolved inside the evidence; not opened")
     assert [c["path"] for c in result.source()["container_files"]] == [str(descriptor)]
 
 
