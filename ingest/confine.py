@@ -102,38 +102,35 @@ class _OSFileSystem(os_file_system.OSFileSystem):
         return super().FileEntryExistsByPathSpec(path_spec)
 
 
+def _attach_parent(file_io, path_spec, child, what: str, name: str, new_handle, has_parent, parents: list) -> bool:
+    """Open the resolved parent of `child` (and its own parents) and attach it; False when dfVFS may look itself."""
+    files = _pulled_in(path_spec, what, name)
+    if files is None:
+        return False
+    parent_spec = _os_spec(files[0])
+    file_object = resolver.Resolver.OpenFileObject(parent_spec, resolver_context=file_io._resolver_context)
+    parent = new_handle()
+    parent.open_file_object(file_object)
+    if has_parent(parent):
+        file_io._OpenParentFile(None, parent_spec, parent)
+    child.set_parent(parent)
+    parents.append(parent)
+    file_io._sub_file_objects.append(file_object)
+    return True
+
+
 class _QCOWFile(qcow_file_io.QCOWFile):
     def _OpenParentFile(self, file_system, path_spec, qcow_file):
-        files = _pulled_in(path_spec, "backing file", qcow_file.backing_filename)
-        if files is None:
-            return super()._OpenParentFile(file_system, path_spec, qcow_file)
-        parent_spec = _os_spec(files[0])
-        file_object = resolver.Resolver.OpenFileObject(parent_spec, resolver_context=self._resolver_context)
-        parent = pyqcow.file()
-        parent.open_file_object(file_object)
-        if parent.backing_filename:
-            self._OpenParentFile(file_system, parent_spec, parent)
-        qcow_file.set_parent(parent)
-        self._parent_qcow_files.append(parent)
-        self._sub_file_objects.append(file_object)
-        return None
+        if not _attach_parent(self, path_spec, qcow_file, "backing file", qcow_file.backing_filename, pyqcow.file,
+                              lambda handle: handle.backing_filename, self._parent_qcow_files):
+            super()._OpenParentFile(file_system, path_spec, qcow_file)
 
 
 class _VHDIFile(vhdi_file_io.VHDIFile):
     def _OpenParentFile(self, file_system, path_spec, vhdi_file):
-        files = _pulled_in(path_spec, "parent disk", vhdi_file.parent_filename or "")
-        if files is None:
-            return super()._OpenParentFile(file_system, path_spec, vhdi_file)
-        parent_spec = _os_spec(files[0])
-        file_object = resolver.Resolver.OpenFileObject(parent_spec, resolver_context=self._resolver_context)
-        parent = pyvhdi.file()
-        parent.open_file_object(file_object)
-        if parent.parent_identifier:
-            self._OpenParentFile(file_system, parent_spec, parent)
-        vhdi_file.set_parent(parent)
-        self._parent_vhdi_files.append(parent)
-        self._sub_file_objects.append(file_object)
-        return None
+        if not _attach_parent(self, path_spec, vhdi_file, "parent disk", vhdi_file.parent_filename or "", pyvhdi.file,
+                              lambda handle: handle.parent_identifier, self._parent_vhdi_files):
+            super()._OpenParentFile(file_system, path_spec, vhdi_file)
 
 
 class _VMDKFile(vmdk_file_io.VMDKFile):

@@ -378,15 +378,18 @@ def _copy_set(segments: list[Path], folder: Path) -> list[Path]:
     return [Path(shutil.copyfile(s, folder / s.name)) for s in segments]
 
 
+def _refused_whole(result, message: str) -> None:
+    """Exit 2, the exact message, and nothing written."""
+    assert (result.exit_code, result.output) == (2, f"Error: {message}\n")
+    assert not result.folder.exists()
+
+
 def test_e01_set_with_a_missing_middle_segment_is_refused(tmp_path: Path, e01_set: list[Path], ingest_image) -> None:
     segments = _copy_set(e01_set, tmp_path / "evidence")
     assert len(segments) == 9
     segments[3].unlink()
-    result = ingest_image(segments[0])
-    assert result.exit_code == 2
-    assert result.output == (f"Error: {segments[0]}: the segment set is incomplete: fs.E04 is missing after fs.E03, while 5 later "
-                             "segment(s) from fs.E05 are present; ingest needs the whole set\n")
-    assert not result.folder.exists()
+    _refused_whole(ingest_image(segments[0]), f"{segments[0]}: the segment set is incomplete: fs.E04 is missing after fs.E03, while 5 "
+                                                "later segment(s) from fs.E05 are present; ingest needs the whole set")
 
 
 def test_e01_set_with_a_cut_last_segment_is_refused(tmp_path: Path, e01_set: list[Path], ingest_image) -> None:
@@ -405,11 +408,8 @@ def test_e01_segment_symlink_leaving_the_folder_is_refused(tmp_path: Path, e01_s
     (tmp_path / "x").mkdir()
     shutil.move(segments[1], tmp_path / "x" / "fs.E02")
     segments[1].symlink_to(tmp_path / "x" / "fs.E02")
-    result = ingest_image(segments[0])
-    assert result.exit_code == 2
-    assert result.output == (f"Error: {segments[0]}: segment fs.E02 is refused: it leads outside the allowed folders (to "
-                             f"{tmp_path / 'x' / 'fs.E02'}); segments are read from the source's own folder only\n")
-    assert not result.folder.exists()
+    _refused_whole(ingest_image(segments[0]), f"{segments[0]}: segment fs.E02 is refused: it leads outside the allowed folders (to "
+                                                f"{tmp_path / 'x' / 'fs.E02'}); segments are read from the source's own folder only")
 
 
 def test_e01_whole_set_is_read_with_every_segment_hashed(tmp_path: Path, e01_set: list[Path], ingest_image) -> None:
@@ -426,8 +426,5 @@ def test_split_raw_with_a_missing_middle_segment_is_refused(tmp_path: Path, deco
     parts = images.split_raw(decoy_raw, tmp_path / "evidence" / "disk.raw", MIB)
     assert [p.name for p in parts] == ["disk.raw.000", "disk.raw.001", "disk.raw.002", "disk.raw.003"]
     parts[1].unlink()
-    result = ingest_image(parts[0])
-    assert result.exit_code == 2
-    assert result.output == (f"Error: {parts[0]}: the segment set is incomplete: disk.raw.001 is missing after disk.raw.000, while 2 "
-                             "later segment(s) from disk.raw.002 are present; ingest needs the whole set\n")
-    assert not result.folder.exists()
+    _refused_whole(ingest_image(parts[0]), f"{parts[0]}: the segment set is incomplete: disk.raw.001 is missing after disk.raw.000, "
+                                             "while 2 later segment(s) from disk.raw.002 are present; ingest needs the whole set")
