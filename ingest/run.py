@@ -94,7 +94,7 @@ def exhibit_dir(out_dir: Path, case_id: str, exhibit_id: str) -> Path:
 class _Executor:
     """A process pool, or the calling process itself when one worker is asked for."""
 
-    def __init__(self, workers: int, settings: ContentSettings, credentials: list, confinement=None) -> None:
+    def __init__(self, workers: int, settings: ContentSettings, credentials: list, confinement: confine.Confinement | None = None) -> None:
         self.pool = None
         if workers > 1:
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
