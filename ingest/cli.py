@@ -83,9 +83,12 @@ def main() -> None:
               help="Ed25519 private key that signs manifest.json (default from pipeline.toml; none: unsigned).")
 @click.option("--app-key", "app_keys", multiple=True, metavar="APP=KEY",
               help="Key of an encrypted chat store, e.g. signal=<hex> (repeatable; never written to any output).")
+@click.option("--parent-dir", "parent_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Folder where parent disks, backing files and extents named by the image may also be found (repeatable).")
 def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | None, description: str, out_dir: Path | None, config_path: Path | None,
                    password: str | None, recovery_password: str | None, key_file: Path | None, expected_hashes: tuple[str, ...],
-                   vss: str | None, workers: int | None, signing_key: Path | None, app_keys: tuple[str, ...]) -> None:
+                   vss: str | None, workers: int | None, signing_key: Path | None, app_keys: tuple[str, ...],
+                   parent_dirs: tuple[Path, ...]) -> None:
     """Ingest SOURCE (a disk, phone or volume image, an archive or a folder) as one exhibit."""
     if sum(x is not None for x in (password, recovery_password, key_file)) > 1:
         raise UsageFailure("give at most one of --password, --recovery-password, --key-file")
@@ -107,6 +110,7 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
         signing_key=key,
         description=description,
         app_keys=_app_keys(app_keys, Path(config.app_keys_file) if config.app_keys_file else None),
+        parent_dirs=parent_dirs,
     )
     on_progress = _show_progress if sys.stderr.isatty() else None
     try:

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 from dfvfs.lib import definitions
 
-from ingest import __version__, archive_walk, chats, dfvfs_walk, folder_walk, itunes_backup, media, media_metadata, tsk
+from ingest import __version__, archive_walk, chats, confine, dfvfs_walk, folder_walk, itunes_backup, media, media_metadata, tsk
 from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.naming import encode_id
@@ -55,6 +55,7 @@ class IngestRequest:
     signing_key: Ed25519PrivateKey | None = None
     description: str = ""
     app_keys: tuple[tuple[str, str], ...] = ()  # (app, key) for encrypted chat stores; never written out
+    parent_dirs: tuple[Path, ...] = ()  # folders where parent disks and extents may also be found (--parent-dir)
 
 
 @dataclass
@@ -93,13 +94,13 @@ def exhibit_dir(out_dir: Path, case_id: str, exhibit_id: str) -> Path:
 class _Executor:
     """A process pool, or the calling process itself when one worker is asked for."""
 
-    def __init__(self, workers: int, settings: ContentSettings, credentials: list) -> None:
+    def __init__(self, workers: int, settings: ContentSettings, credentials: list, confinement: confine.Confinement | None = None) -> None:
         self.pool = None
         if workers > 1:
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
-                                            initializer=init_worker, initargs=(settings, credentials))
+                                            initializer=init_worker, initargs=(settings, credentials, confinement))
         else:
-            init_worker(settings, credentials)
+            init_worker(settings, credentials, confinement)
 
     def submit(self, function: Callable, *args) -> Future:
         if self.pool is not None:
@@ -113,6 +114,7 @@ class _Executor:
             self.pool.shutdown(wait=True, cancel_futures=True)
         else:
             release_worker()  # the in-process "worker" must not keep evidence handles open
+        confine.activate(None)  # the run's confinement ends with the run
 
 
 def ingest(request: IngestRequest, progress: Progress | None = None, on_progress: Callable[[Progress], None] | None = None) -> Summary:
@@ -124,7 +126,7 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
     started = datetime.now(timezone.utc)
     run_id = uuid.uuid4().hex
     problems = Problems()
-    layout = scan_source(request.source, request.credentials, config.vss, problems)
+    layout = scan_source(request.source, request.credentials, config.vss, problems, request.parent_dirs)
     walkable = layout.walkable()
     progress.volumes_total = len(walkable)
     settings = ContentSettings(algorithms=config.algorithms, chunk_size=config.chunk_size, magic_bytes=config.magic_bytes, media=config.media)
@@ -144,7 +146,7 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
     if request.source.is_dir() and target_dir.resolve().is_relative_to(request.source.resolve()):
         raise SourceError(f"{request.source}: the output folder {target_dir} lies inside the evidence folder; "
                           "nothing is ever written under a source path (choose another --out)")
-    executor = _Executor(config.effective_workers(), settings, credentials)
+    executor = _Executor(config.effective_workers(), settings, credentials, layout.confinement)
     try:
         with ExhibitOutput(target_dir, run_id) as output:
             _custody(request, target_dir.parent, "ingest_started", f"run {run_id}", ())

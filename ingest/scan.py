@@ -28,7 +28,8 @@ from dfvfs.resolver import resolver
 from dfvfs.serializer.json_serializer import JsonPathSpecSerializer
 from dfvfs.volume import factory as volume_factory
 
-from ingest import android_sparse
+from ingest import android_sparse, confine
+from ingest.containers import IncompleteSet, Resolved, resolve, split_raw_segments
 from ingest.problems import Problems
 
 # Formats the scanner tries, for the message given when a source matches none of them.
@@ -136,6 +137,7 @@ class Layout:
     volumes: list[Volume] = field(default_factory=list)
     media_path_spec: PathSpec | None = None
     container_files: list[Path] = field(default_factory=list)
+    confinement: confine.Confinement | None = None  # the host files dfVFS may open (None: a folder source)
 
     def walkable(self) -> list[Volume]:
         return [v for v in self.volumes if v.walkable]
@@ -174,7 +176,7 @@ class _Scanner:
         self.context.AddScanNode(root_spec, None)
         try:
             self.scanner.Scan(self.context)
-        except (dfvfs_errors.BackEndError, ValueError, OSError):
+        except (dfvfs_errors.BackEndError, ValueError, OSError, RuntimeError):  # RuntimeError: pytsk3 under dfVFS
             # dfVFS abandons the whole tree when one node fails (a LUKS2 partition stops the scan
             # of every other partition); scan again one node at a time so a bad volume costs only itself.
             self.context = source_scanner.SourceScannerContext()
@@ -190,7 +192,7 @@ class _Scanner:
                 continue
             try:
                 self.scanner.Scan(self.context, auto_recurse=False, scan_path_spec=node.path_spec)
-            except (dfvfs_errors.BackEndError, ValueError, OSError) as error:
+            except (dfvfs_errors.BackEndError, ValueError, OSError, RuntimeError) as error:
                 if node is root:
                     raise SourceError(f"{self.source}: cannot be read as a disk or volume image ({error}); "
                                       f"formats tried: {FORMATS_TRIED}") from None
@@ -428,49 +430,6 @@ def _apfs_volume_encrypted(spec: PathSpec) -> bool:
     return bool(attribute and attribute.value)
 
 
-def split_raw_segments(source: Path) -> list[Path]:
-    """All files of a split raw or multi-segment EWF set that starts at `source`."""
-    name = source.name
-    candidates: list[Path] = []
-    lower = name.lower()
-    stem, _, suffix = name.rpartition(".")
-    if stem and suffix.isdigit():
-        width = len(suffix)
-        start = int(suffix)
-        for number in range(start, start + 100000):
-            part = source.with_name(f"{stem}.{number:0{width}d}")
-            if not part.exists():
-                break
-            candidates.append(part)
-    elif stem and len(suffix) == 2 and suffix.isalpha() and suffix.lower() == "aa":
-        for first in "abcdefghijklmnopqrstuvwxyz":
-            for second in "abcdefghijklmnopqrstuvwxyz":
-                letters = f"{first}{second}" if suffix.islower() else f"{first}{second}".upper()
-                part = source.with_name(f"{stem}.{letters}")
-                if not part.exists():
-                    return candidates
-                candidates.append(part)
-    elif lower.endswith((".e01", ".ex01", ".s01", ".l01")):
-        head = name[:-2]
-        letter = head[-1]
-        number = 1
-        while True:
-            part = source.with_name(f"{head}{number:02d}" if number < 100 else f"{head[:-1]}{_ewf_extension(letter, number)}")
-            if not part.exists():
-                break
-            candidates.append(part)
-            number += 1
-    return candidates or [source]
-
-
-def _ewf_extension(letter: str, number: int) -> str:
-    """EWF segment extension past .E99: .EAA, .EAB, ... (letter kept, two letters follow)."""
-    value = number - 100
-    first, second = divmod(value, 26)
-    base = "A" if letter.isupper() else "a"
-    return f"{letter}{chr(ord(base) + first)}{chr(ord(base) + second)}"
-
-
 def _chain(volume_spec: PathSpec | None) -> list[str]:
     names: list[str] = []
     spec = volume_spec
@@ -481,16 +440,33 @@ def _chain(volume_spec: PathSpec | None) -> list[str]:
     return list(reversed(names))
 
 
-def scan_source(source: Path, credentials: Credentials, vss: str, problems: Problems) -> Layout:
-    """The layout of a source; SourceError when nothing in it is supported."""
+def scan_source(source: Path, credentials: Credentials, vss: str, problems: Problems, parent_dirs: tuple[Path, ...] = ()) -> Layout:
+    """The layout of a source; SourceError when nothing in it is supported.
+
+    From here on this process's dfVFS opens only the source's container files (ingest.confine) until
+    the run ends; `Layout.confinement` carries the same rule to the workers.
+    """
+    try:
+        return _scan_source(source, credentials, vss, problems, parent_dirs)
+    except SourceError:
+        confine.activate(None)
+        raise
+
+
+def _scan_source(source: Path, credentials: Credentials, vss: str, problems: Problems, parent_dirs: tuple[Path, ...]) -> Layout:
     if not os.path.lexists(source):
         raise SourceError(f"{source}: no such file or folder")
     if source.is_dir():
+        confine.activate(None)
         return _folder_layout(source)
     if not source.is_file():
         raise SourceError(f"{source}: not a regular file or folder (block devices are ingested from an image of them)")
+    for folder in parent_dirs:
+        if not folder.is_dir():
+            raise SourceError(f"--parent-dir {folder}: not a folder")
     # Credentials given to an earlier ingest in this process must not unlock anything in this one.
     resolver.Resolver.key_chain.Empty()
+    confine.activate(Resolved(files=[source]).confinement())
     os_spec = _os_spec(source)
     with open(source, "rb") as handle:
         header = handle.read(64)
@@ -500,9 +476,22 @@ def scan_source(source: Path, credentials: Credentials, vss: str, problems: Prob
         root = os_spec
     logical = _logical_layout(source, root)
     if logical is not None:
+        logical.confinement = confine.Confinement(files=(os.path.abspath(source),))
         return logical
+    kind = _media_kind(os_spec) if root is os_spec else None
+    try:
+        resolved = resolve(source, kind, parent_dirs, problems) if root is os_spec else Resolved(files=[source])
+    except IncompleteSet as error:
+        raise SourceError(str(error)) from None
+    confinement = resolved.confinement()
+    confine.activate(confinement)
+    if resolved.broken is not None:
+        return _unreadable_layout(source, kind, os_spec, resolved, problems)
     scanner = _Scanner(source, credentials, vss, problems)
     scanner.run(root)
+    for location in confine.refused():
+        problems.add("scan", "outside_evidence_refused", "error", f"{location}: a container layer asked for this host file, which is not "
+                     "a container file of the source; it was not opened", path=location)
     context = scanner.context
     root_node = context.GetRootScanNode()
     if context.source_type not in (definitions.SOURCE_TYPE_STORAGE_MEDIA_IMAGE, definitions.SOURCE_TYPE_STORAGE_MEDIA_DEVICE) and root is os_spec:
@@ -513,11 +502,16 @@ def scan_source(source: Path, credentials: Credentials, vss: str, problems: Prob
             raise SourceError(f"{source}: no volume system or file system found in it; formats tried: {FORMATS_TRIED}")
         # A recognised container (E01, QCOW2, ...) with no known volume or file system inside is still
         # evidence: its media is hashed and checked, and the missing file system is an error row.
+        failure = scanner.scan_errors.get(media_node.path_spec.comparable)
         media = scanner.add(Volume(index=0, parent_index=None, location=None, type=media_node.type_indicator, role="media",
-                                   path_spec=media_node.path_spec, status="no_file_system"))
-        problems.add("scan", "no_file_system", "error",
-                     f"{media_node.type_indicator} media holds no supported volume system or file system; tried: {FORMATS_TRIED}",
-                     volume_index=media.index, path_spec=media.path_spec_json())
+                                   path_spec=media_node.path_spec, status="no_file_system" if failure is None else "unreadable"))
+        if failure is not None:
+            problems.add("scan", "unreadable_volume", "error", f"{media_node.type_indicator} media cannot be opened: {failure}",
+                         volume_index=media.index, path_spec=media.path_spec_json())
+        else:
+            problems.add("scan", "no_file_system", "error",
+                         f"{media_node.type_indicator} media holds no supported volume system or file system; tried: {FORMATS_TRIED}",
+                         volume_index=media.index, path_spec=media.path_spec_json())
     for child in media_node.sub_nodes:
         scanner.walk(child, None)
     if not scanner.volumes:
@@ -529,10 +523,29 @@ def scan_source(source: Path, credentials: Credentials, vss: str, problems: Prob
                      f"tried: {FORMATS_TRIED}")
     media_spec = media_node.path_spec
     layout = Layout(source=source, kind="storage_media_image", format_chain=_chain(media_spec), volumes=scanner.volumes,
-                    media_path_spec=media_spec, container_files=_container_files(source, media_spec, problems))
+                    media_path_spec=media_spec, container_files=resolved.files, confinement=confinement)
     if len(layout.volumes) == 1 and layout.volumes[0].walkable:
         layout.kind = "file_system_image"
     return layout
+
+
+def _media_kind(os_spec: PathSpec) -> str | None:
+    """The storage-media format dfVFS's analyzer sees at the source (None: raw, or none it knows by signature)."""
+    try:
+        kinds = analyzer.Analyzer.GetStorageMediaImageTypeIndicators(os_spec)
+    except READ_ERRORS:
+        return None
+    return kinds[0] if len(kinds) == 1 else None
+
+
+def _unreadable_layout(source: Path, kind: str | None, os_spec: PathSpec, resolved: Resolved, problems: Problems) -> Layout:
+    """A child whose parent or extent is refused or missing: its media is recorded as unreadable, never read partly."""
+    media_spec = factory.Factory.NewPathSpec(kind, parent=os_spec)
+    media = Volume(index=0, parent_index=None, location=None, type=kind, role="media", path_spec=media_spec, status="unreadable")
+    problems.add("scan", "unreadable_volume", "error", f"{kind} media is not read: {resolved.broken}", volume_index=0,
+                 path_spec=media.path_spec_json())
+    return Layout(source=source, kind="storage_media_image", format_chain=[kind], volumes=[media], media_path_spec=media_spec,
+                  container_files=resolved.files, confinement=resolved.confinement())
 
 
 def _media_node(root_node: source_scanner.SourceScanNode) -> source_scanner.SourceScanNode:
@@ -547,64 +560,6 @@ def _media_node(root_node: source_scanner.SourceScanNode) -> source_scanner.Sour
             node = node.sub_nodes[0]
             continue
         return media_node
-
-
-def _container_files(source: Path, media_spec: PathSpec, problems: Problems) -> list[Path]:
-    """Every file the media is read from: each one is hashed before and after the run."""
-    kinds = set(_chain(media_spec))
-    if definitions.TYPE_INDICATOR_VHDI in kinds:
-        return _vhd_chain(source, problems)
-    if kinds & {definitions.TYPE_INDICATOR_EWF, definitions.TYPE_INDICATOR_RAW}:
-        return split_raw_segments(source)
-    if definitions.TYPE_INDICATOR_VMDK in kinds:
-        return _vmdk_extents(source, problems)
-    return [source]
-
-
-def _missing_container_file(problems: Problems, source: Path, what: str) -> None:
-    problems.add("source", "source_unreadable", "error", f"{source}: {what}; it is not among the hashed container files",
-                 path=os.fsdecode(source))
-
-
-def _vhd_chain(source: Path, problems: Problems) -> list[Path]:
-    """A differencing VHD needs its parent: both are evidence files of the source."""
-    import pyvhdi
-
-    files = [source]
-    try:
-        handle = pyvhdi.file()
-        handle.open(os.fsdecode(source))
-        parent_name = handle.get_parent_filename() if handle.get_disk_type() == 4 else None
-        handle.close()
-    except (OSError, IOError) as error:
-        _missing_container_file(problems, source, f"the VHD header cannot be read to find a parent disk ({error})")
-        return files
-    if parent_name:
-        parent = source.with_name(parent_name.replace("\\", "/").rsplit("/", 1)[-1])
-        if parent.exists() and parent != source:
-            files.extend(_vhd_chain(parent, problems))
-        else:
-            _missing_container_file(problems, parent, f"parent disk named by {source.name} is not beside it")
-    return files
-
-
-def _vmdk_extents(source: Path, problems: Problems) -> list[Path]:
-    """A VMDK descriptor names its extent files; they are part of the evidence."""
-    with open(source, "rb") as handle:
-        head = handle.read(4)
-    if head == b"KDMV":
-        return [source]
-    files = [source]
-    text = source.read_bytes()[:65536].decode("utf-8", errors="backslashreplace")
-    for line in text.splitlines():
-        parts = line.split('"')
-        if len(parts) >= 3 and line.split(" ", 1)[0] in ("RW", "RDONLY", "NOACCESS"):
-            extent = source.with_name(parts[1])
-            if not extent.exists():
-                _missing_container_file(problems, extent, f"extent named by the VMDK descriptor {source.name} is missing")
-            elif extent not in files:
-                files.append(extent)
-    return files
 
 
 def _logical_layout(source: Path, root: PathSpec) -> Layout | None:

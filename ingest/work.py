@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from dfvfs.resolver import resolver
 
 from ingest import android_sparse  # noqa: F401  (registers the ANDROID_SPARSE layer in workers)
-from ingest import archive_walk, dfvfs_walk, media_metadata, tsk
+from ingest import archive_walk, confine, dfvfs_walk, media_metadata, tsk
 from ingest.content import ContentSettings, describe
 from ingest.identify import Identifier
 from ingest.scan import deserialize
@@ -57,9 +57,10 @@ class Unit:
 _STATE: dict = {}
 
 
-def init_worker(settings: ContentSettings, credentials: list[tuple[str, str, object]]) -> None:
-    """Per-process set-up: settings, libmagic, and the credentials that unlocked volumes."""
+def init_worker(settings: ContentSettings, credentials: list[tuple[str, str, object]], confinement: confine.Confinement | None = None) -> None:
+    """Per-process set-up: settings, libmagic, the credentials that unlocked volumes, the host files dfVFS may open."""
     os.environ["TZ"] = "UTC"
+    confine.activate(confinement)
     _STATE.clear()
     _STATE["settings"] = settings
     _STATE["identifier"] = Identifier()
