@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from ingest.cli import main
 from manifests.custody import GENESIS, LEDGER_NAME, event_hash, read_events
+from manifests.keys import fingerprint, load_public
 from manifests.schemas import CUSTODY
 from tests.conftest import require_tool
 
@@ -32,7 +33,7 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     seized = runner.invoke(main, ["custody", "add", str(root / "cases" / "OP-1"), "--exhibit", "JS/1", "--action", "seized",
                                   "--actor", "DC Jones", "--role", "officer", "--organisation", "Met", "--when", "2026-11-20T06:15:00+01:00",
                                   "--where", "Unit 4, call centre", "--reason", "search", "--authority", "warrant W-77",
-                                  "--signing-key", str(key)])
+                                  "--signing-key", str(key), "--new-exhibit"])
     assert seized.exit_code == 0, seized.output
     image = build_sample(root / "image")
     ingest = runner.invoke(main, ["ingest", str(image), "--case", "OP-1", "--exhibit", "JS/1", "--out", str(root / "cases"),
@@ -63,17 +64,24 @@ def test_chain_is_linked_and_complete(case: tuple[Path, Path]) -> None:
     assert [h["subject"] for h in ingested["hashes"]] == ["manifest", "media", "media", "media"]
     code, output = _verify(case_dir, key)
     assert code == 0, output
-    assert output.count("OK   custody event") == 4
+    assert output.count("OK   custody event") == 8
+    assert output.count("signature: valid Ed25519 signature by trusted key ") == 5
+    assert "custody chain intact (4 events), every event validly signed by a trusted key: VERIFIED" in output
     assert "OK   JS/1: custody: latest ingested event names seal" in output
 
 
 def test_show_prints_the_chain(case: tuple[Path, Path]) -> None:
     result = CliRunner().invoke(main, ["custody", "show", str(case[0]), "--exhibit", "JS/1"])
     lines = result.output.splitlines()
-    assert result.exit_code == 0 and len(lines) == 4
+    signer = fingerprint(load_public(case[1]))
+    events = read_events(case[0])
+    assert result.exit_code == 0 and len(lines) == 5
     assert lines[0].startswith("#0  2026-11-20T05:15:00+00:00  (UTC+60 min)  seized  JS/1  by  DC Jones  role: officer  org: Met")
-    assert "authority: warrant W-77" in lines[0] and lines[0].endswith("signed")
+    assert "authority: warrant W-77" in lines[0] and lines[0].endswith(f"sha256 {events[0]['event_sha256'][:16]}  signed by key {signer}")
     assert "from: Lab store  to: CPS" in lines[3]
+    assert lines[4] == f"head: event 3 sha256 {events[3]['event_sha256']}"
+    trusted = CliRunner().invoke(main, ["custody", "show", str(case[0]), "--trusted-key", str(case[1])])
+    assert trusted.output.splitlines()[0].endswith(f"signed by key {signer} (trusted, valid)")
 
 
 def _tampered(case_dir: Path, tmp_path: Path, change) -> Path:
