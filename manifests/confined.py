@@ -8,10 +8,20 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import reprlib
 import stat
 from pathlib import Path
 
 from manifests.files import CHUNK
+
+
+_BRIEF = reprlib.Repr()
+_BRIEF.maxstring = _BRIEF.maxother = 200
+
+
+def brief(value: object) -> str:
+    """repr() cut to a readable length: a hostile manifest's value may be megabytes long."""
+    return _BRIEF.repr(value)
 
 
 class Refused(Exception):
@@ -21,9 +31,9 @@ class Refused(Exception):
 def name_problem(name: object) -> str | None:
     """Why `name` is not a plain file name directly inside a folder (None when it is one)."""
     if not isinstance(name, str) or not name:
-        return f"name {name!r} is not a non-empty string"
+        return f"name {brief(name)} is not a non-empty string"
     if "/" in name or "\0" in name or name in (".", ".."):
-        return f"name {name!r} is not a plain file name inside the folder (a path, '..' or NUL); not opened"
+        return f"name {brief(name)} is not a plain file name inside the folder (a path, '..' or NUL); not opened"
     return None
 
 

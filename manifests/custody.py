@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from manifests.confined import Refused, open_inside
+from manifests.confined import Refused, brief, open_inside
 from manifests.keys import fingerprint
 from manifests.schemas import CUSTODY
 
@@ -319,7 +319,7 @@ def check_anchor(events: list[dict], anchor: object) -> ChainCheck:
         return ChainCheck(what, False, "the manifest records no custody head (custody_head missing or not an object)", "anchor")
     index, digest = anchor.get("event_index"), anchor.get("event_sha256")
     if type(index) is not int or index < 0 or not isinstance(digest, str):
-        return ChainCheck(what, False, f"the manifest's custody_head is malformed: {anchor!r}", "anchor")
+        return ChainCheck(what, False, f"the manifest's custody_head is malformed: {brief(anchor)}", "anchor")
     if index >= len(events):
         return ChainCheck(what, False, f"the seal recorded event {index} with sha256 {digest}, but the ledger holds only "
                           f"{len(events)} events (events removed)", "anchor")

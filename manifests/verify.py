@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from manifests import custody
-from manifests.confined import Refused, name_problem, open_inside, sha256_of
+from manifests.confined import Refused, brief, name_problem, open_inside, sha256_of
 from manifests.keys import fingerprint
 from manifests.seal import MANIFEST_NAME, file_sha256, root_digest
 
@@ -41,32 +41,32 @@ class Check:
     kind: str = ""
 
 
-class _Unreadable(Exception):
+class ManifestError(ValueError):
     """The manifest cannot be used; the message says why."""
 
 
 def load_manifest(folder: Path) -> dict:
-    """The manifest as a JSON object; _Unreadable when it is missing, a link, too big, not JSON or not an object."""
+    """The manifest as a JSON object; ManifestError when it is missing, a link, too big, not JSON or not an object."""
     try:
         info = os.lstat(folder / MANIFEST_NAME)
     except FileNotFoundError:
-        raise _Unreadable(f"{MANIFEST_NAME} is missing: the folder is not a sealed exhibit") from None
+        raise ManifestError(f"{MANIFEST_NAME} is missing: the folder is not a sealed exhibit") from None
     except OSError as error:
-        raise _Unreadable(f"{MANIFEST_NAME} cannot be examined: {error.strerror or error}") from None
+        raise ManifestError(f"{MANIFEST_NAME} cannot be examined: {error.strerror or error}") from None
     if stat.S_ISLNK(info.st_mode):
-        raise _Unreadable(f"{MANIFEST_NAME} is a symbolic link; not followed")
+        raise ManifestError(f"{MANIFEST_NAME} is a symbolic link; not followed")
     if info.st_size > MAX_MANIFEST_BYTES:
-        raise _Unreadable(f"{MANIFEST_NAME} is {info.st_size} bytes, over the {MAX_MANIFEST_BYTES}-byte limit")
+        raise ManifestError(f"{MANIFEST_NAME} is {info.st_size} bytes, over the {MAX_MANIFEST_BYTES}-byte limit")
     try:
         descriptor = open_inside(folder, [MANIFEST_NAME.encode()])
         with os.fdopen(descriptor, "rb") as handle:
             manifest = json.loads(handle.read(MAX_MANIFEST_BYTES + 1).decode("utf-8"))
     except Refused as error:
-        raise _Unreadable(f"{MANIFEST_NAME} {error}") from None
+        raise ManifestError(f"{MANIFEST_NAME} {error}") from None
     except (OSError, ValueError, RecursionError) as error:
-        raise _Unreadable(f"{MANIFEST_NAME} cannot be read as JSON: {type(error).__name__}: {error}") from None
+        raise ManifestError(f"{MANIFEST_NAME} cannot be read as JSON: {type(error).__name__}: {error}") from None
     if not isinstance(manifest, dict):
-        raise _Unreadable(f"{MANIFEST_NAME} holds a JSON {type(manifest).__name__}, not an object")
+        raise ManifestError(f"{MANIFEST_NAME} holds a JSON {type(manifest).__name__}, not an object")
     return manifest
 
 
@@ -82,7 +82,7 @@ def verify_exhibit(folder: Path, trusted: list[Ed25519PublicKey]) -> list[Check]
         return checks
     try:
         manifest = load_manifest(folder)
-    except _Unreadable as error:
+    except ManifestError as error:
         add("manifest", False, str(error))
         return checks
     recorded = manifest.get("root_digest")
@@ -117,7 +117,7 @@ def acquisition_checks(manifest: dict) -> list[Check]:
     checks = []
     for position, entry in enumerate(entries):
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("origin", "algorithm")):
-            checks.append(Check("", f"acquisition hash #{position}", False, f"malformed entry {entry!r}", "acquisition hash"))
+            checks.append(Check("", f"acquisition hash #{position}", False, f"malformed entry {brief(entry)}", "acquisition hash"))
             continue
         what = f"acquisition hash {entry['origin']} {entry['algorithm']}"
         stated = f"expected {entry.get('expected')}, computed {entry.get('computed')}"
@@ -138,11 +138,11 @@ def custody_checks(case_dir: Path, folder: Path, exhibit_id: str, ledger: custod
     name = folder.name
     try:
         manifest = load_manifest(folder)
-    except _Unreadable as error:
+    except ManifestError as error:
         return [Check(name, "custody", False, f"cannot be checked: {error}", "custody seal")]
     checks = []
     named = manifest.get("exhibit_id")
-    checks.append(Check(name, "exhibit id", named == exhibit_id, f"the manifest names exhibit {named!r}"
+    checks.append(Check(name, "exhibit id", named == exhibit_id, f"the manifest names exhibit {brief(named)}"
                         + ("" if named == exhibit_id else f", but its folder is that of {exhibit_id!r}"), "exhibit id"))
     if ledger.problem is not None:
         checks.append(Check(name, "custody anchor", False, f"cannot be checked: {ledger.problem}", "anchor"))
@@ -201,7 +201,7 @@ def rehash_source(folder: Path) -> list[Check]:
     name = folder.name
     try:
         manifest = load_manifest(folder)
-    except _Unreadable as error:
+    except ManifestError as error:
         return [Check(name, "source", False, str(error), "source")]
     source = manifest.get("source")
     if not isinstance(source, dict):
@@ -217,7 +217,7 @@ def rehash_source(folder: Path) -> list[Check]:
     checks = []
     for entry in files:
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not isinstance(entry.get("sha256_before"), str):
-            checks.append(Check(name, "source", False, f"malformed container file entry {entry!r}", "source"))
+            checks.append(Check(name, "source", False, f"malformed container file entry {brief(entry)}", "source"))
             continue
         try:
             digest = file_sha256(Path(entry["path"]))
@@ -233,7 +233,7 @@ def rehash_source(folder: Path) -> list[Check]:
 def _rehash_folder(folder: Path, source_path: object) -> list[Check]:
     name = folder.name
     if not isinstance(source_path, str):
-        return [Check(name, "source", False, f"source.path is {source_path!r}, not a folder path", "source")]
+        return [Check(name, "source", False, f"source.path is {brief(source_path)}, not a folder path", "source")]
     what = f"source folder {source_path}"
     descriptor = None
     try:
@@ -275,7 +275,7 @@ def _rehash_folder(folder: Path, source_path: object) -> list[Check]:
 def recorded_root_digest(folder: Path) -> str | None:
     try:
         digest = load_manifest(folder).get("root_digest")
-    except _Unreadable:
+    except ManifestError:
         return None
     return digest if isinstance(digest, str) else None
 
@@ -285,14 +285,14 @@ _PART_TYPES = {"size": int, "sha256": str, "rows": int}
 
 def _check_part(folder: Path, position: int, part: object, add) -> None:
     if not isinstance(part, dict):
-        add(f"part #{position}", False, f"the manifest's part entry is a {type(part).__name__}, not an object: {part!r}", "part")
+        add(f"part #{position}", False, f"the manifest's part entry is a {type(part).__name__}, not an object: {brief(part)}", "part")
         return
     problem = name_problem(part.get("name"))
     if problem is not None:
         add(f"part #{position}", False, problem, "part")
         return
     label = f"part {part['name']}"
-    wrong = [f"{key} {part.get(key)!r} is not {kind.__name__}" for key, kind in _PART_TYPES.items()
+    wrong = [f"{key} {brief(part.get(key))} is not {kind.__name__}" for key, kind in _PART_TYPES.items()
              if type(part.get(key)) is not kind]
     if wrong:
         add(label, False, f"malformed part entry: {'; '.join(wrong)}", "part")
@@ -333,7 +333,7 @@ def _check_signature(manifest: dict, computed: str, trusted: list[Ed25519PublicK
         add("signature", False, "the manifest is unsigned")
         return
     if not isinstance(signature, dict) or not isinstance(signature.get("value"), str):
-        add("signature", False, f"malformed signature entry {signature!r}")
+        add("signature", False, f"malformed signature entry {brief(signature)}")
         return
     wanted = signature.get("public_key_fingerprint")
     keys = [key for key in trusted if fingerprint(key) == wanted]

@@ -350,3 +350,16 @@ def test_a_crash_in_verify_is_not_called_an_unpublished_run(sealed: tuple[Path, 
     assert stopped.value.code == 3
     assert "nothing was published" not in err
     assert "exhibit: internal error (exit 3); this is a fault of exhibit, not a verdict on the case" in err
+
+
+def test_huge_hostile_values_are_quoted_briefly(sealed: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    copy = _copy(sealed, tmp_path)
+    manifest = _manifest(copy)
+    manifest["parts"][0] = "x" * 1_000_000
+    manifest["custody_head"] = {"event_index": [0] * 100_000, "event_sha256": "y" * 1_000_000}
+    _write(copy, manifest)
+    result = _verify(copy, sealed[1])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith(("FAIL E: part #0", "FAIL E: custody anchor"))]
+    assert len(lines) == 2 and all(len(line) < 700 for line in lines)
+    assert lines[0].startswith("FAIL E: part #0: the manifest's part entry is a str, not an object: 'xxxx")
