@@ -81,6 +81,22 @@ def open_inside(folder: Path, parts: list[bytes]) -> int:
     return descriptor
 
 
+def open_member(folder: Path, name: str, limit: int) -> int | None:
+    """A descriptor of the regular file `name` directly in `folder` (None when absent); Refused for a link,
+    a file over `limit` bytes, or anything else that is not a regular file."""
+    try:
+        info = os.lstat(folder / name)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise Refused(f"cannot be examined: {error.strerror or error}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise Refused("is a symbolic link; not followed")
+    if info.st_size > limit:
+        raise Refused(f"is {info.st_size} bytes, over the {limit}-byte limit")
+    return open_inside(folder, [name.encode()])
+
+
 def sha256_of(descriptor: int) -> tuple[str, int]:
     """SHA-256 (hex) and size of what the descriptor reads from its current position."""
     digest = hashlib.sha256()

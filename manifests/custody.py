@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import socket
-import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +25,7 @@ import pyarrow.parquet as pq
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from manifests.confined import Refused, brief, open_inside
+from manifests.confined import Refused, brief, open_member
 from manifests.keys import fingerprint
 from manifests.schemas import CUSTODY
 
@@ -108,21 +107,12 @@ def read_ledger(case_dir: Path) -> Ledger:
 
 def read_events(case_dir: Path) -> list[dict]:
     """Every event, oldest first ([] when there is no ledger); LedgerError when it cannot be trusted to be one."""
-    path = case_dir / LEDGER_NAME
     try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return []
-    except OSError as error:
-        raise LedgerError(f"{LEDGER_NAME} cannot be examined: {error.strerror or error}") from None
-    if stat.S_ISLNK(info.st_mode):
-        raise LedgerError(f"{LEDGER_NAME} is a symbolic link; not followed")
-    if info.st_size > MAX_LEDGER_BYTES:
-        raise LedgerError(f"{LEDGER_NAME} is {info.st_size} bytes, over the {MAX_LEDGER_BYTES}-byte limit")
-    try:
-        descriptor = open_inside(case_dir, [LEDGER_NAME.encode()])
+        descriptor = open_member(case_dir, LEDGER_NAME, MAX_LEDGER_BYTES)
     except Refused as error:
         raise LedgerError(f"{LEDGER_NAME} {error}") from None
+    if descriptor is None:
+        return []
     try:
         with os.fdopen(descriptor, "rb") as handle:
             table = pq.read_table(handle)

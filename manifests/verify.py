@@ -13,7 +13,6 @@ import base64
 import binascii
 import json
 import os
-import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from manifests import custody
-from manifests.confined import Refused, brief, name_problem, open_inside, sha256_of
+from manifests.confined import Refused, brief, name_problem, open_inside, open_member, sha256_of
 from manifests.keys import fingerprint
 from manifests.seal import MANIFEST_NAME, file_sha256, root_digest
 
@@ -48,21 +47,14 @@ class ManifestError(ValueError):
 def load_manifest(folder: Path) -> dict:
     """The manifest as a JSON object; ManifestError when it is missing, a link, too big, not JSON or not an object."""
     try:
-        info = os.lstat(folder / MANIFEST_NAME)
-    except FileNotFoundError:
-        raise ManifestError(f"{MANIFEST_NAME} is missing: the folder is not a sealed exhibit") from None
-    except OSError as error:
-        raise ManifestError(f"{MANIFEST_NAME} cannot be examined: {error.strerror or error}") from None
-    if stat.S_ISLNK(info.st_mode):
-        raise ManifestError(f"{MANIFEST_NAME} is a symbolic link; not followed")
-    if info.st_size > MAX_MANIFEST_BYTES:
-        raise ManifestError(f"{MANIFEST_NAME} is {info.st_size} bytes, over the {MAX_MANIFEST_BYTES}-byte limit")
-    try:
-        descriptor = open_inside(folder, [MANIFEST_NAME.encode()])
-        with os.fdopen(descriptor, "rb") as handle:
-            manifest = json.loads(handle.read(MAX_MANIFEST_BYTES + 1).decode("utf-8"))
+        descriptor = open_member(folder, MANIFEST_NAME, MAX_MANIFEST_BYTES)
     except Refused as error:
         raise ManifestError(f"{MANIFEST_NAME} {error}") from None
+    if descriptor is None:
+        raise ManifestError(f"{MANIFEST_NAME} is missing: the folder is not a sealed exhibit")
+    try:
+        with os.fdopen(descriptor, "rb") as handle:
+            manifest = json.loads(handle.read(MAX_MANIFEST_BYTES + 1).decode("utf-8"))
     except (OSError, ValueError, RecursionError) as error:
         raise ManifestError(f"{MANIFEST_NAME} cannot be read as JSON: {type(error).__name__}: {error}") from None
     if not isinstance(manifest, dict):
