@@ -34,6 +34,10 @@ def name_problem(name: object) -> str | None:
         return f"name {brief(name)} is not a non-empty string"
     if "/" in name or "\0" in name or name in (".", ".."):
         return f"name {brief(name)} is not a plain file name inside the folder (a path, '..' or NUL); not opened"
+    try:
+        os.fsencode(name)
+    except UnicodeEncodeError:
+        return f"name {brief(name)} holds characters no file name can (a lone surrogate); not opened"
     return None
 
 

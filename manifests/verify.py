@@ -54,12 +54,22 @@ def load_manifest(folder: Path) -> dict:
         raise ManifestError(f"{MANIFEST_NAME} is missing: the folder is not a sealed exhibit")
     try:
         with os.fdopen(descriptor, "rb") as handle:
-            manifest = json.loads(handle.read(MAX_MANIFEST_BYTES + 1).decode("utf-8"))
+            manifest = json.loads(handle.read(MAX_MANIFEST_BYTES + 1).decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
     except (OSError, ValueError, RecursionError) as error:
         raise ManifestError(f"{MANIFEST_NAME} cannot be read as JSON: {type(error).__name__}: {error}") from None
     if not isinstance(manifest, dict):
         raise ManifestError(f"{MANIFEST_NAME} holds a JSON {type(manifest).__name__}, not an object")
     return manifest
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    """Two readers of a manifest must never see different values: a repeated key is refused, not resolved."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"the key {brief(key)} appears more than once in one object")
+        seen.add(key)
+    return dict(pairs)
 
 
 def verify_exhibit(folder: Path, trusted: list[Ed25519PublicKey]) -> list[Check]:
@@ -294,7 +304,7 @@ def _check_part(folder: Path, position: int, part: object, add) -> None:
         add(label, False, f"is a symbolic link (to {os.readlink(path)!r}); not followed", "part")
         return
     try:
-        descriptor = open_inside(folder, [part["name"].encode("utf-8", errors="surrogateescape")])
+        descriptor = open_inside(folder, [os.fsencode(part["name"])])
     except Refused as error:
         add(label, False, "listed in the manifest but missing" if str(error) == "missing" else str(error), "part")
         return

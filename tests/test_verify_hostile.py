@@ -75,6 +75,8 @@ def test_folder_source_verifies_and_rehashes(sealed: tuple[Path, Path, Path]) ->
                         "position 0: invalid start byte"),
         (b"[" * 100_000, "FAIL E: manifest: manifest.json cannot be read as JSON: RecursionError: maximum recursion depth exceeded"),
         (b"[1, 2]", "FAIL E: manifest: manifest.json holds a JSON list, not an object"),
+        (b'{"root_digest": "a", "parts": [], "root_digest": "b"}',
+         "FAIL E: manifest: manifest.json cannot be read as JSON: ValueError: the key 'root_digest' appears more than once in one object"),
         (b"", "FAIL E: manifest: manifest.json cannot be read as JSON: JSONDecodeError: Expecting value: line 1 column 1 (char 0)"),
     ],
 )
@@ -109,6 +111,7 @@ def _set(path: tuple, value: object):
         (_set(("parts", 0, "name"), 7), "FAIL E: part #0: name 7 is not a non-empty string"),
         (_set(("parts", 0, "name"), "../../x"), "FAIL E: part #0: name '../../x' is not a plain file name inside the folder (a path, '..' or NUL); not opened"),
         (_set(("parts", 0, "name"), "/etc/passwd"), "FAIL E: part #0: name '/etc/passwd' is not a plain file name inside the folder (a path, '..' or NUL); not opened"),
+        (_set(("parts", 0, "name"), "\ud800.parquet"), "FAIL E: part #0: name '\\ud800.parquet' holds characters no file name can (a lone surrogate); not opened"),
         (_set(("parts", 0, "name"), ".."), "FAIL E: part #0: name '..' is not a plain file name inside the folder (a path, '..' or NUL); not opened"),
         (_set(("signature",), "c2lnbmVk"), "FAIL E: signature: malformed signature entry 'c2lnbmVk'"),
         (_set(("signature", "value"), 12), "FAIL E: signature: malformed signature entry"),
