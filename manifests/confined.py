@@ -24,6 +24,11 @@ def brief(value: object) -> str:
     return _BRIEF.repr(value)
 
 
+def short(value: object) -> str:
+    """A value as a message shows it: a string of up to 200 characters as it is, anything else brief()."""
+    return value if isinstance(value, str) and len(value) <= 200 else brief(value)
+
+
 class Refused(Exception):
     """The file is outside the folder, a symbolic link, not a regular file, or cannot be opened."""
 
@@ -35,9 +40,11 @@ def name_problem(name: object) -> str | None:
     if "/" in name or "\0" in name or name in (".", ".."):
         return f"name {brief(name)} is not a plain file name inside the folder (a path, '..' or NUL); not opened"
     try:
-        os.fsencode(name)
+        encoded = os.fsencode(name)
     except UnicodeEncodeError:
         return f"name {brief(name)} holds characters no file name can (a lone surrogate); not opened"
+    if len(encoded) > 255:
+        return f"name {brief(name)} is longer than any file name (255 bytes); not opened"
     return None
 
 

@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from manifests import custody
-from manifests.confined import Refused, brief, name_problem, open_inside, open_member, sha256_of
+from manifests.confined import Refused, brief, name_problem, open_inside, open_member, sha256_of, short
 from manifests.keys import fingerprint
 from manifests.seal import MANIFEST_NAME, file_sha256, root_digest
 
@@ -89,7 +89,7 @@ def verify_exhibit(folder: Path, trusted: list[Ed25519PublicKey]) -> list[Check]
         return checks
     recorded = manifest.get("root_digest")
     computed = root_digest(manifest)
-    add("root digest", recorded == computed, f"recorded {recorded}, computed {computed}")
+    add("root digest", recorded == computed, f"recorded {short(recorded)}, computed {computed}")
     parts = manifest.get("parts")
     listed = set()
     if not isinstance(parts, list):
@@ -121,8 +121,8 @@ def acquisition_checks(manifest: dict) -> list[Check]:
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("origin", "algorithm")):
             checks.append(Check("", f"acquisition hash #{position}", False, f"malformed entry {brief(entry)}", "acquisition hash"))
             continue
-        what = f"acquisition hash {entry['origin']} {entry['algorithm']}"
-        stated = f"expected {entry.get('expected')}, computed {entry.get('computed')}"
+        what = f"acquisition hash {short(entry['origin'])} {short(entry['algorithm'])}"
+        stated = f"expected {short(entry.get('expected'))}, computed {short(entry.get('computed'))}"
         match = entry.get("match")
         if match is True:
             checks.append(Check("", what, True, f"{stated}: MATCH", "acquisition hash"))
@@ -154,7 +154,7 @@ def custody_checks(case_dir: Path, folder: Path, exhibit_id: str, ledger: custod
     seal = custody.latest_seal_in(ledger.events, exhibit_id)
     current = manifest.get("root_digest")
     linked = seal is not None and seal == current
-    checks.append(Check(name, "custody", linked, f"latest ingested event names seal {seal}, manifest root digest {current}", "custody seal"))
+    checks.append(Check(name, "custody", linked, f"latest ingested event names seal {seal}, manifest root digest {short(current)}", "custody seal"))
     return checks
 
 
@@ -337,7 +337,7 @@ def _check_signature(manifest: dict, computed: str, trusted: list[Ed25519PublicK
     if not isinstance(signature, dict) or not isinstance(signature.get("value"), str):
         add("signature", False, f"malformed signature entry {brief(signature)}")
         return
-    wanted = signature.get("public_key_fingerprint")
+    wanted = short(signature.get("public_key_fingerprint"))
     keys = [key for key in trusted if fingerprint(key) == wanted]
     if not trusted:
         add("signature", False, f"signed by key {wanted}, not checked: no trusted key given (a signature by a key nobody trusted proves nothing)")
