@@ -218,7 +218,7 @@ def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: t
     for exhibit, group in groups.items():
         failed = [c for c in group if not c.ok]
         if summary:
-            label = display(exhibit) if exhibit else "custody ledger"
+            label = display(exhibit) if exhibit else "case (custody ledger)"
             state = f"NOT VERIFIED ({len(failed)} of {len(group)} checks failed)" if failed else f"VERIFIED ({len(group)} checks)"
             click.echo(f"{label}: {state}")
         for check in failed if summary else group:

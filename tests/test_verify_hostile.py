@@ -333,7 +333,7 @@ def test_summary_is_one_line_per_exhibit_with_failures_in_full(sealed: tuple[Pat
     result = _verify(copy, sealed[1], "--summary")
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        "custody ledger: VERIFIED (4 checks)",
+        "case (custody ledger): VERIFIED (4 checks)",
         "E: NOT VERIFIED (1 of 11 checks failed)",
         "FAIL E: part stray.txt: not listed in the manifest (a stray or added file)",
         "custody chain intact (2 events), every event validly signed by a trusted key: VERIFIED",
