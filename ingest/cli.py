@@ -199,6 +199,13 @@ def keys_generate(name: str, out_dir: Path, passphrase_env: str | None) -> None:
                f"fingerprint: {keys.fingerprint(keys.load_public(public_path))}")
 
 
+def _custody_head(value: str) -> dict:
+    index, _, digest = value.partition(":")
+    if not re.fullmatch(r"[0-9]{1,18}", index) or not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
+        raise UsageFailure(f"--custody-head {value!r}: use INDEX:SHA256 as `exhibit custody show` prints it, e.g. 4:ab12...")
+    return {"event_index": int(index), "event_sha256": digest.lower()}
+
+
 @main.command("verify")
 @click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
@@ -206,12 +213,16 @@ def keys_generate(name: str, out_dir: Path, passphrase_env: str | None) -> None:
               help="Public key whose signatures are trusted (repeatable).")
 @click.option("--rehash-source", is_flag=True, help="Hash the source again (image files, or every file of a folder source) and compare.")
 @click.option("--summary", is_flag=True, help="One line per exhibit (VERIFIED or NOT VERIFIED, number of checks), failures in full.")
-def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: tuple[Path, ...], rehash_source: bool, summary: bool) -> None:
+@click.option("--custody-head", default=None, metavar="INDEX:SHA256",
+              help="A ledger head kept outside the case (from custody show or a report): the ledger must still hold it.")
+def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: tuple[Path, ...], rehash_source: bool, summary: bool,
+                   custody_head: str | None) -> None:
     """Check every sealed exhibit of CASE_DIR: parts, root digest, signature, custody. Exit 0 only when all hold."""
     trusted = _trusted_keys(trusted_keys)
     folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
     exhibits = [(decode_id(folder.name), folder) for folder in folders]
-    checks = verify.verify_case(case_dir, exhibits, trusted, rehash=rehash_source)
+    known_head = _custody_head(custody_head) if custody_head is not None else None
+    checks = verify.verify_case(case_dir, exhibits, trusted, rehash=rehash_source, known_head=known_head)
     groups: dict[str, list[verify.Check]] = {}
     for check in checks:
         groups.setdefault(check.exhibit, []).append(check)

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from manifests.confined import Refused, brief, open_member
+from manifests.confined import Refused, brief, open_member, short
 from manifests.keys import fingerprint
 from manifests.schemas import CUSTODY
 
@@ -298,23 +298,24 @@ def signature_status(row: dict, trusted: list[Ed25519PublicKey] | None) -> str:
     return f"{text} (trusted, valid)" if problem is None else f"{text} (trusted key, signature INVALID)"
 
 
-def check_anchor(events: list[dict], anchor: object) -> ChainCheck:
-    """The ledger still holds the event a seal recorded as its head, at that index, and the chain up to it recomputes.
+def check_anchor(events: list[dict], anchor: object, what: str = "custody anchor", named_by: str = "the seal recorded") -> ChainCheck:
+    """The ledger still holds the event a seal recorded as its head (or a head kept elsewhere, `named_by`
+    saying which), at that index, and the chain up to it recomputes.
 
     This catches earlier events removed, edited or the chain rewritten even when no key is trusted; events
-    added after the seal are covered by later seals and signatures only.
+    added after the seal are covered by later seals, signatures, or a head kept outside the case.
     """
-    what = "custody anchor"
     if not isinstance(anchor, dict):
         return ChainCheck(what, False, "the manifest records no custody head (custody_head missing or not an object)", "anchor")
     index, digest = anchor.get("event_index"), anchor.get("event_sha256")
     if type(index) is not int or index < 0 or not isinstance(digest, str):
         return ChainCheck(what, False, f"the manifest's custody_head is malformed: {brief(anchor)}", "anchor")
+    digest = short(digest)
     if index >= len(events):
-        return ChainCheck(what, False, f"the seal recorded event {index} with sha256 {digest}, but the ledger holds only "
+        return ChainCheck(what, False, f"{named_by} event {index} with sha256 {digest}, but the ledger holds only "
                           f"{len(events)} events (events removed)", "anchor")
     if events[index]["event_sha256"] != digest:
-        return ChainCheck(what, False, f"event {index} has sha256 {events[index]['event_sha256']}, the seal recorded {digest} "
+        return ChainCheck(what, False, f"event {index} has sha256 {events[index]['event_sha256']}, {named_by} {digest} "
                           "(events before it removed, inserted or rewritten)", "anchor")
     previous = GENESIS
     for position in range(index + 1):
@@ -343,6 +344,9 @@ def chain_verdict(checks: list[ChainCheck]) -> str:
     if unsigned:
         return f"{head}, but {len(unsigned)} of {len(signatures)} events are not validly signed by a key you trusted " \
                f"({', '.join(c.what.removesuffix(' signature') for c in unsigned)}): NOT VERIFIED"
+    anchors = [c for c in checks if c.kind == "anchor" and not c.ok]
+    if anchors:
+        return f"{head}, but it does not hold the head given ({anchors[0].detail}): NOT VERIFIED"
     if broken:
         return f"{head}: NOT VERIFIED"
     return f"{head}, every event validly signed by a trusted key: VERIFIED"

@@ -158,14 +158,19 @@ def custody_checks(case_dir: Path, folder: Path, exhibit_id: str, ledger: custod
     return checks
 
 
-def verify_case(case_dir: Path, exhibits: list[tuple[str, Path]], trusted: list[Ed25519PublicKey], rehash: bool = False) -> list[Check]:
+def verify_case(case_dir: Path, exhibits: list[tuple[str, Path]], trusted: list[Ed25519PublicKey], rehash: bool = False,
+                known_head: dict | None = None) -> list[Check]:
     """Every check `exhibit verify` prints: the ledger (exhibit ""), then per (exhibit id, folder) its own.
 
     Checks of an exhibit carry its id (not its folder name). No exhibit at all is a failing check: an
-    empty case verifies nothing.
+    empty case verifies nothing. `known_head` ({"event_index", "event_sha256"}, kept outside the case)
+    must still be in the ledger: the one way to catch the newest events cut off.
     """
     ledger = custody.read_ledger(case_dir)
-    checks = [Check("", c.what, c.ok, c.detail, f"custody {c.kind}") for c in custody.verify_chain(case_dir, trusted)]
+    chain = custody.verify_chain(case_dir, trusted)
+    if known_head is not None:
+        chain.append(custody.check_anchor(ledger.events, known_head, "custody head given", "the head given is"))
+    checks = [Check("", c.what, c.ok, c.detail, f"custody {c.kind}") for c in chain]
     if not exhibits:
         checks.append(Check("", "exhibits", False, f"no exhibit folder in {case_dir}: nothing sealed to verify", "exhibits"))
     for exhibit_id, folder in exhibits:

@@ -316,3 +316,24 @@ def test_show_says_who_signed_and_whether_trusted(handled: tuple[Path, Path, Pat
     assert lines[1].endswith(f"  signed by key {lab} (trusted key, signature INVALID)")
     assert lines[2].endswith(f"  signed by key {forger} (NOT a trusted key)")
     assert lines[3] == f"head: event 2 sha256 {after[2]['event_sha256']}"
+
+
+def test_newest_events_cut_off_are_caught_only_against_a_head_kept_elsewhere(handled: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """Dropping the last signed transfer leaves a ledger every seal and signature still agrees with; the head
+    printed by `custody show` (or a report) before the cut is what catches it."""
+    shown = CliRunner().invoke(main, ["custody", "show", str(handled[0])]).output.splitlines()[-1]
+    index, digest = shown.removeprefix("head: event ").split(" sha256 ")
+    copy, before, _ = _attack(handled, tmp_path, lambda rows: rows[:4])
+    assert _verify(copy, handled[1])[0] == 0  # the limit the README states: nothing inside the case can tell
+    result = CliRunner().invoke(main, ["verify", str(copy), "--trusted-key", str(handled[1]), "--custody-head", f"{index}:{digest}"])
+    assert result.exit_code == 1
+    assert _fail_lines(result.output) == [
+        f"FAIL custody head given: the head given is event 4 with sha256 {before[4]['event_sha256']}, but the ledger holds only 4 events (events removed)"]
+    assert (f"custody chain intact (4 events), but it does not hold the head given (the head given is event 4 with sha256 "
+            f"{before[4]['event_sha256']}, but the ledger holds only 4 events (events removed)): NOT VERIFIED") in result.output
+    untouched = CliRunner().invoke(main, ["verify", str(handled[0]), "--trusted-key", str(handled[1]), "--custody-head", f"{index}:{digest}"])
+    assert untouched.exit_code == 0, untouched.output
+    assert CliRunner().invoke(main, ["verify", str(handled[0]), "--trusted-key", str(handled[1]), "--custody-head",
+                                     f"{index}:{digest.upper()}"]).exit_code == 0
+    for bad in ("4", "x:" + "a" * 64, "²:" + "a" * 64, "4:" + "a" * 63):
+        assert CliRunner().invoke(main, ["verify", str(copy), "--custody-head", bad]).exit_code == 2
