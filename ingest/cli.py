@@ -199,6 +199,14 @@ def keys_generate(name: str, out_dir: Path, passphrase_env: str | None) -> None:
                f"fingerprint: {keys.fingerprint(keys.load_public(public_path))}")
 
 
+def _decoded_or_none(folder_name: str) -> str | None:
+    """The exhibit id a folder name encodes; None for a name Exhibit never wrote (verify says so)."""
+    try:
+        return decode_id(folder_name)
+    except UnicodeDecodeError:
+        return None
+
+
 def _custody_head(value: str) -> dict:
     index, _, digest = value.partition(":")
     if not re.fullmatch(r"[0-9]{1,18}", index) or not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
@@ -220,25 +228,12 @@ def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: t
     """Check every sealed exhibit of CASE_DIR: parts, root digest, signature, custody. Exit 0 only when all hold."""
     trusted = _trusted_keys(trusted_keys)
     folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
-    exhibits = [(decode_id(folder.name), folder) for folder in folders]
+    exhibits = [(_decoded_or_none(folder.name), folder) for folder in folders]
     known_head = _custody_head(custody_head) if custody_head is not None else None
     checks = verify.verify_case(case_dir, exhibits, trusted, rehash=rehash_source, known_head=known_head)
-    groups: dict[str, list[verify.Check]] = {}
-    for check in checks:
-        groups.setdefault(check.exhibit, []).append(check)
-    for exhibit, group in groups.items():
-        failed = [c for c in group if not c.ok]
-        if summary:
-            label = display(exhibit) if exhibit else "case (custody ledger)"
-            state = f"NOT VERIFIED ({len(failed)} of {len(group)} checks failed)" if failed else f"VERIFIED ({len(group)} checks)"
-            click.echo(f"{label}: {state}")
-        for check in failed if summary else group:
-            prefix = f"{display(check.exhibit)}: " if check.exhibit else ""
-            click.echo(f"{'OK  ' if check.ok else 'FAIL'} {prefix}{display_message(check.what)}: {display_message(check.detail)}")
-    click.echo(display_message(verify.custody_verdict(checks)))
+    for line in verify.printed_lines(checks, len(folders), summary):
+        click.echo(line)
     failures = sum(not c.ok for c in checks)
-    click.echo(f"{len(folders)} exhibit(s) checked, {failures} check(s) failed")
-    click.echo(display_message(verify.verdict(checks)))
     sys.exit(EXIT_OK if failures == 0 else EXIT_WITH_ERRORS)
 
 

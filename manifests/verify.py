@@ -25,6 +25,7 @@ from manifests import custody
 from manifests.confined import Refused, brief, name_problem, open_inside, open_member, sha256_of, short
 from manifests.keys import fingerprint
 from manifests.seal import MANIFEST_NAME, file_sha256, root_digest
+from manifests.text import display, display_message
 
 MAX_MANIFEST_BYTES = 16 << 20
 
@@ -133,9 +134,12 @@ def acquisition_checks(manifest: dict) -> list[Check]:
     return checks
 
 
-def custody_checks(case_dir: Path, folder: Path, exhibit_id: str, ledger: custody.Ledger | None = None) -> list[Check]:
+def custody_checks(case_dir: Path, folder: Path, exhibit_id: str | None, ledger: custody.Ledger | None = None) -> list[Check]:
     """The exhibit against the case ledger: the manifest names this exhibit, the ledger still holds the head the
-    seal recorded (with the chain up to it), and the exhibit's latest `ingested` event names this seal."""
+    seal recorded (with the chain up to it), and the exhibit's latest `ingested` event names this seal.
+
+    `exhibit_id` None: the folder's name is the encoding of no id (a folder Exhibit never wrote).
+    """
     ledger = ledger if ledger is not None else custody.read_ledger(case_dir)
     name = folder.name
     try:
@@ -144,8 +148,12 @@ def custody_checks(case_dir: Path, folder: Path, exhibit_id: str, ledger: custod
         return [Check(name, "custody", False, f"cannot be checked: {error}", "custody seal")]
     checks = []
     named = manifest.get("exhibit_id")
-    checks.append(Check(name, "exhibit id", named == exhibit_id, f"the manifest names exhibit {brief(named)}"
-                        + ("" if named == exhibit_id else f", but its folder is that of {exhibit_id!r}"), "exhibit id"))
+    if exhibit_id is None:
+        checks.append(Check(name, "exhibit id", False, f"the folder name {name!r} is the encoding of no exhibit id "
+                            f"(the manifest names {brief(named)})", "exhibit id"))
+    else:
+        checks.append(Check(name, "exhibit id", named == exhibit_id, f"the manifest names exhibit {brief(named)}"
+                            + ("" if named == exhibit_id else f", but its folder is that of {exhibit_id!r}"), "exhibit id"))
     if ledger.problem is not None:
         checks.append(Check(name, "custody anchor", False, f"cannot be checked: {ledger.problem}", "anchor"))
     else:
@@ -158,7 +166,7 @@ def custody_checks(case_dir: Path, folder: Path, exhibit_id: str, ledger: custod
     return checks
 
 
-def verify_case(case_dir: Path, exhibits: list[tuple[str, Path]], trusted: list[Ed25519PublicKey], rehash: bool = False,
+def verify_case(case_dir: Path, exhibits: list[tuple[str | None, Path]], trusted: list[Ed25519PublicKey], rehash: bool = False,
                 known_head: dict | None = None) -> list[Check]:
     """Every check `exhibit verify` prints: the ledger (exhibit ""), then per (exhibit id, folder) its own.
 
@@ -178,7 +186,7 @@ def verify_case(case_dir: Path, exhibits: list[tuple[str, Path]], trusted: list[
         if rehash:
             own += rehash_source(folder)
         own += custody_checks(case_dir, folder, exhibit_id, ledger)
-        checks += [replace(c, exhibit=exhibit_id) for c in own]
+        checks += [replace(c, exhibit=exhibit_id if exhibit_id is not None else folder.name) for c in own]
     return checks
 
 
@@ -200,6 +208,27 @@ def custody_verdict(checks: list[Check]) -> str:
     """The ledger's sentence (intact, broken, or intact but not signed by a trusted key) from verify_case's checks."""
     return custody.chain_verdict([custody.ChainCheck(c.what, c.ok, c.detail, c.kind.removeprefix("custody "))
                                   for c in checks if not c.exhibit and c.kind.startswith("custody ")])
+
+
+def printed_lines(checks: list[Check], exhibits_checked: int, summary: bool = False) -> list[str]:
+    """What `exhibit verify` prints, escaped for a terminal: OK/FAIL lines grouped by exhibit (with --summary one
+    line per exhibit and only its failures), the ledger's sentence, the count, and the verdict last."""
+    groups: dict[str, list[Check]] = {}
+    for check in checks:
+        groups.setdefault(check.exhibit, []).append(check)
+    lines = []
+    for exhibit, group in groups.items():
+        failed = [c for c in group if not c.ok]
+        if summary:
+            state = f"NOT VERIFIED ({len(failed)} of {len(group)} checks failed)" if failed else f"VERIFIED ({len(group)} checks)"
+            lines.append(f"{display(exhibit) if exhibit else 'case (custody ledger)'}: {state}")
+        for check in failed if summary else group:
+            prefix = f"{display(check.exhibit)}: " if check.exhibit else ""
+            lines.append(f"{'OK  ' if check.ok else 'FAIL'} {prefix}{display_message(check.what)}: {display_message(check.detail)}")
+    lines.append(display_message(custody_verdict(checks)))
+    lines.append(f"{exhibits_checked} exhibit(s) checked, {sum(not c.ok for c in checks)} check(s) failed")
+    lines.append(display_message(verdict(checks)))
+    return lines
 
 
 def rehash_source(folder: Path) -> list[Check]:

@@ -372,3 +372,13 @@ def test_huge_hostile_values_are_quoted_briefly(sealed: tuple[Path, Path, Path],
     assert len(lines) == 2
     assert "FAIL E: part #1: name 'nnnnnnnn" in result.output and "is longer than any file name (255 bytes); not opened" in result.output
     assert lines[0].startswith("FAIL E: part #0: the manifest's part entry is a str, not an object: 'xxxx")
+
+
+def test_folder_name_that_encodes_no_id(sealed: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    copy = _copy(sealed, tmp_path)
+    shutil.copytree(copy / "E", copy / "%FF")
+    result = _verify(copy, sealed[1])
+    assert result.exit_code == 1
+    assert "FAIL %FF: exhibit id: the folder name '%FF' is the encoding of no exhibit id (the manifest names 'E')" in result.output
+    assert "FAIL %FF: custody: latest ingested event names seal None" in result.output
+    assert "OK   E: exhibit id: the manifest names exhibit 'E'" in result.output
