@@ -203,37 +203,42 @@ def keys_generate(name: str, out_dir: Path, passphrase_env: str | None) -> None:
                f"fingerprint: {keys.fingerprint(keys.load_public(public_path))}")
 
 
+def _decoded_or_none(folder_name: str) -> str | None:
+    """The exhibit id a folder name encodes; None for a name Exhibit never wrote (verify says so)."""
+    try:
+        return decode_id(folder_name)
+    except UnicodeDecodeError:
+        return None
+
+
+def _custody_head(value: str) -> dict:
+    index, _, digest = value.partition(":")
+    if not re.fullmatch(r"[0-9]{1,18}", index) or not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
+        raise UsageFailure(f"--custody-head {value!r}: use INDEX:SHA256 as `exhibit custody show` prints it, e.g. 4:ab12...")
+    return {"event_index": int(index), "event_sha256": digest.lower()}
+
+
 @main.command("verify")
 @click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
 @click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Public key whose signatures are trusted (repeatable).")
-@click.option("--rehash-source", is_flag=True, help="Hash the source image files again and compare with the recorded hashes.")
-def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: tuple[Path, ...], rehash_source: bool) -> None:
-    """Check every sealed exhibit of CASE_DIR: parts, root digest, signature. Exit 0 only when all hold."""
+@click.option("--rehash-source", is_flag=True, help="Hash the source again (image files, or every file of a folder source) and compare.")
+@click.option("--summary", is_flag=True, help="One line per exhibit (VERIFIED or NOT VERIFIED, number of checks), failures in full.")
+@click.option("--custody-head", default=None, metavar="INDEX:SHA256",
+              help="A ledger head kept outside the case (from custody show or a report): the ledger must still hold it.")
+def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: tuple[Path, ...], rehash_source: bool, summary: bool,
+                   custody_head: str | None) -> None:
+    """Check every sealed exhibit of CASE_DIR: parts, root digest, signature, custody. Exit 0 only when all hold."""
     trusted = _trusted_keys(trusted_keys)
     folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
-    failures = 0
-    for check in custody.verify_chain(case_dir, trusted):
-        failures += not check.ok
-        click.echo(f"{'OK  ' if check.ok else 'FAIL'} {display_message(check.what)}: {display_message(check.detail)}")
-    for folder in folders:
-        exhibit = decode_id(folder.name)
-        for check in verify.verify_exhibit(folder, trusted):
-            failures += not check.ok
-            click.echo(f"{'OK  ' if check.ok else 'FAIL'} {display(exhibit)}: {check.what}: {display_message(check.detail)}")
-        if rehash_source:
-            for check in verify.rehash_source(folder):
-                failures += not check.ok
-                click.echo(f"{'OK  ' if check.ok else 'FAIL'} {display(exhibit)}: {display_message(check.what)}: {display_message(check.detail)}")
-        named = custody.latest_seal(case_dir, exhibit)
-        current = verify.recorded_root_digest(folder)
-        linked = named is not None and named == current
-        failures += not linked
-        click.echo(f"{'OK  ' if linked else 'FAIL'} {display(exhibit)}: custody: latest ingested event names seal {named}, "
-                   f"manifest root digest {current}")
-    click.echo(f"{len(folders)} exhibit(s) checked, {failures} check(s) failed")
-    sys.exit(EXIT_OK if failures == 0 and folders else EXIT_WITH_ERRORS)
+    exhibits = [(_decoded_or_none(folder.name), folder) for folder in folders]
+    known_head = _custody_head(custody_head) if custody_head is not None else None
+    checks = verify.verify_case(case_dir, exhibits, trusted, rehash=rehash_source, known_head=known_head)
+    for line in verify.printed_lines(checks, len(folders), summary):
+        click.echo(line)
+    failures = sum(not c.ok for c in checks)
+    sys.exit(EXIT_OK if failures == 0 else EXIT_WITH_ERRORS)
 
 
 @main.command("report")
@@ -288,9 +293,10 @@ def _hash_ref(value: str) -> tuple[str, str, str]:
 @click.option("--hash", "hashes", multiple=True, metavar="SUBJECT=ALG:HEX", help="A hash the event concerns (repeatable).")
 @click.option("--note", default=None, help="Free text.")
 @click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None, help="Sign the event.")
+@click.option("--new-exhibit", is_flag=True, help="The case does not hold this exhibit yet (an event before ingest, such as its seizure).")
 def custody_add(case_dir: Path, exhibit_id: str, action: str, actor: str, role: str | None, organisation: str | None,
                 from_party: str | None, to_party: str | None, when: str | None, location: str | None, reason: str | None,
-                authority: str | None, hashes: tuple[str, ...], note: str | None, signing_key: Path | None) -> None:
+                authority: str | None, hashes: tuple[str, ...], note: str | None, signing_key: Path | None, new_exhibit: bool) -> None:
     """Record a human custody event for an exhibit of CASE_DIR."""
     occurred = None
     if when is not None:
@@ -305,7 +311,8 @@ def custody_add(case_dir: Path, exhibit_id: str, action: str, actor: str, role: 
                           from_party=from_party, to_party=to_party, occurred=occurred, location=location, purpose=reason,
                           authority=authority, hashes=tuple(_hash_ref(h) for h in hashes), notes=note, tool_version=__version__)
     try:
-        row = custody.append(case_dir, decode_id(case_dir.name), event, key)
+        sealed = bool(exhibit_id) and (case_dir / encode_id(exhibit_id) / "manifest.json").is_file()
+        row = custody.record(case_dir, decode_id(case_dir.name), event, key, exhibit_sealed=sealed, new_exhibit=new_exhibit)
     except custody.CustodyError as error:
         raise UsageFailure(str(error)) from None
     click.echo(f"event {row['event_index']} recorded: {row['event_sha256']}")
@@ -314,21 +321,31 @@ def custody_add(case_dir: Path, exhibit_id: str, action: str, actor: str, role: 
 @custody_group.command("show")
 @click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--exhibit", "exhibit_id", default=None, help="Only this exhibit's events.")
-def custody_show(case_dir: Path, exhibit_id: str | None) -> None:
-    """Print the chain of custody, oldest first."""
-    for row in custody.read_events(case_dir):
+@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Public key to tell trusted signers from others (repeatable).")
+def custody_show(case_dir: Path, exhibit_id: str | None, trusted_keys: tuple[Path, ...]) -> None:
+    """Print the chain of custody, oldest first, who signed each event, and the ledger's head."""
+    trusted = _trusted_keys(trusted_keys) if trusted_keys else None
+    ledger = custody.read_ledger(case_dir)
+    if ledger.problem is not None:
+        click.echo(f"FAIL {display_message(ledger.problem)}")
+        sys.exit(EXIT_WITH_ERRORS)
+    for row in ledger.events:
         if exhibit_id is not None and row["exhibit_id"] != exhibit_id:
             continue
-        parts = [f"#{row['event_index']}", row["occurred"].isoformat(), f"(UTC{row['utc_offset_minutes']:+d} min)", row["action"],
+        parts = [f"#{row['event_index']}", row["occurred"].isoformat(), f"(UTC{row['utc_offset_minutes']:+d} min)", display(row["action"]),
                  display(row["exhibit_id"]), "by", display(row["actor_name"])]
         for label, key in (("role", "actor_role"), ("org", "actor_organisation"), ("from", "from_party"), ("to", "to_party"),
                            ("at", "location"), ("why", "purpose"), ("authority", "authority"), ("note", "notes")):
             if row[key]:
                 parts.append(f"{label}: {display(row[key])}")
         for ref in row["hashes"] or []:
-            parts.append(f"{display(ref['subject'])}={ref['algorithm']}:{ref['value']}")
-        parts.append(f"sha256 {row['event_sha256'][:16]}" + (" signed" if row["signature"] else ""))
+            parts.append(f"{display(ref['subject'])}={display(ref['algorithm'])}:{display(ref['value'])}")
+        parts.append(f"sha256 {display(row['event_sha256'][:16])}")
+        parts.append(display_message(custody.signature_status(row, trusted)))
         click.echo("  ".join(parts))
+    head = ledger.head
+    click.echo(f"head: event {head['event_index']} sha256 {display(head['event_sha256'])}" if head else "head: none (the ledger is empty)")
 
 
 def run() -> None:
@@ -339,7 +356,10 @@ def run() -> None:
         import traceback
 
         traceback.print_exc()
-        click.echo("exhibit: the run failed; nothing was published (exit 3)", err=True)
+        if sys.argv[1:2] == ["ingest"]:
+            click.echo("exhibit: the run failed; nothing was published (exit 3)", err=True)
+        else:
+            click.echo("exhibit: internal error (exit 3); this is a fault of exhibit, not a verdict on the case", err=True)
         sys.exit(EXIT_FAILURE)
 
 

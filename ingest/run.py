@@ -505,8 +505,10 @@ def _seal_facts(request: IngestRequest, metadata: dict[str, str], source_row: di
         "started": started.isoformat(),
         "finished": source_row["finished"].isoformat(),
         "outcome": outcome,
+        "custody_head": custody.head(exhibit_dir(Path(request.config.output_dir), request.case_id, request.exhibit_id).parent),
         "source": {
             "path": source_row["source_path"],
+            "kind": source_row["source_kind"],
             "container_files": source_row["container_files"],
             "source_unchanged": source_row["source_unchanged"],
             "media_size": source_row["media_size"],

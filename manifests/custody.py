@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from manifests.confined import Refused, brief, open_member, short
 from manifests.keys import fingerprint
 from manifests.schemas import CUSTODY
 
@@ -33,6 +34,8 @@ LOCK_NAME = ".custody.lock"
 GENESIS = "0" * 64
 ACTIONS = ("seized", "received", "acquired", "ingest_started", "ingested", "verified", "transferred", "exported", "returned",
            "disposed", "note")
+INGEST_ACTIONS = ("ingest_started", "ingested")
+HUMAN_ACTIONS = tuple(action for action in ACTIONS if action not in INGEST_ACTIONS)
 _HASHED_FIELDS = [c.name for c in CUSTODY.columns if c.name not in ("event_sha256", "signature", "signer_fingerprint")]
 
 
@@ -74,11 +77,72 @@ def event_hash(row: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+class LedgerError(CustodyError):
+    """custody.parquet is a symbolic link, not Parquet, or not of the ledger's schema."""
+
+
+MAX_LEDGER_BYTES = 1 << 30
+_REQUIRED = [c.name for c in CUSTODY.columns if not c.nullable]
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The events of a ledger, or why it cannot be read (then `events` is empty and `problem` says why)."""
+
+    events: list[dict]
+    problem: str | None = None
+
+    @property
+    def head(self) -> dict | None:
+        return head_of(self.events)
+
+
+def read_ledger(case_dir: Path) -> Ledger:
+    """The ledger as read, never raising: a missing ledger is empty, a malformed one has a problem."""
+    try:
+        return Ledger(read_events(case_dir))
+    except LedgerError as error:
+        return Ledger([], str(error))
+
+
 def read_events(case_dir: Path) -> list[dict]:
-    path = case_dir / LEDGER_NAME
-    if not path.exists():
+    """Every event, oldest first ([] when there is no ledger); LedgerError when it cannot be trusted to be one."""
+    try:
+        descriptor = open_member(case_dir, LEDGER_NAME, MAX_LEDGER_BYTES)
+    except Refused as error:
+        raise LedgerError(f"{LEDGER_NAME} {error}") from None
+    if descriptor is None:
         return []
-    return pq.read_table(path).to_pylist()
+    try:
+        with os.fdopen(descriptor, "rb") as handle:
+            table = pq.read_table(handle)
+    except (OSError, pa.ArrowException, ValueError) as error:
+        raise LedgerError(f"{LEDGER_NAME} is not a readable Parquet file: {error}") from None
+    expected = CUSTODY.arrow_schema()
+    if table.schema.names != expected.names:
+        raise LedgerError(f"{LEDGER_NAME} has columns {table.schema.names}, not the ledger's {expected.names}")
+    wrong = [f"{field.name} is {table.schema.field(field.name).type}, not {field.type}" for field in expected
+             if not table.schema.field(field.name).type.equals(field.type)]
+    if wrong:
+        raise LedgerError(f"{LEDGER_NAME} has columns of the wrong type: {'; '.join(wrong)}")
+    rows = table.to_pylist()
+    for position, row in enumerate(rows):
+        missing = [name for name in _REQUIRED if row[name] is None]
+        if missing:
+            raise LedgerError(f"{LEDGER_NAME}: the event at position {position} has no {', '.join(missing)}")
+    return rows
+
+
+def head_of(events: list[dict]) -> dict | None:
+    """The newest event as a seal records it: its index and SHA-256 (None for an empty ledger)."""
+    if not events:
+        return None
+    return {"event_index": events[-1]["event_index"], "event_sha256": events[-1]["event_sha256"]}
+
+
+def head(case_dir: Path) -> dict | None:
+    """{"event_index", "event_sha256"} of the ledger's newest event; None when empty; LedgerError when unreadable."""
+    return head_of(read_events(case_dir))
 
 
 def append(case_dir: Path, case_id: str, event: Event, signing_key: Ed25519PrivateKey | None = None) -> dict:
@@ -140,48 +204,161 @@ def _write(case_dir: Path, rows: list[dict]) -> None:
     os.replace(temporary, case_dir / LEDGER_NAME)
 
 
+def record(case_dir: Path, case_id: str, event: Event, signing_key: Ed25519PrivateKey | None, exhibit_sealed: bool,
+           new_exhibit: bool) -> dict:
+    """A person's event: never one only ingest writes, and only for an exhibit the case holds unless it is new.
+
+    An exhibit is held when its folder is sealed (`exhibit_sealed`) or an earlier event names it; events are
+    never removed, so a check made before taking the append lock stays true.
+    """
+    if event.action in INGEST_ACTIONS:
+        raise CustodyError(f"action {event.action!r} is written by `exhibit ingest` only; a person records one of {', '.join(HUMAN_ACTIONS)}")
+    if not new_exhibit and not exhibit_sealed and not any(row["exhibit_id"] == event.exhibit_id for row in read_events(case_dir)):
+        raise CustodyError(f"the case holds no exhibit {event.exhibit_id!r} (no sealed exhibit folder and no earlier event for it); "
+                           "an event before ingest (such as its seizure) is recorded with --new-exhibit")
+    return append(case_dir, case_id, event, signing_key)
+
+
 @dataclass(frozen=True)
 class ChainCheck:
+    """One line of the ledger's verification; `kind` is ledger, chain or signature."""
+
     what: str
     ok: bool
     detail: str
+    kind: str = "chain"
 
 
 def verify_chain(case_dir: Path, trusted: list[Ed25519PublicKey]) -> list[ChainCheck]:
-    """Every event in order, each hash recomputed and linked, each signature checked."""
-    rows = read_events(case_dir)
-    if not rows:
-        return [ChainCheck("custody ledger", False, f"{LEDGER_NAME} is missing or empty")]
+    """Every event in order, each hash recomputed and linked; with trusted keys, each signature by one of them.
+
+    Without a trusted key, signatures are not checked and one failing check says so: a signature by a
+    key nobody trusted proves nothing, and a chain anyone can recompute proves no authorship.
+    """
+    ledger = read_ledger(case_dir)
+    if ledger.problem is not None:
+        return [ChainCheck("custody ledger", False, ledger.problem, "ledger")]
+    if not ledger.events:
+        return [ChainCheck("custody ledger", False, f"{LEDGER_NAME} is missing or empty", "ledger")]
     checks = []
     previous = GENESIS
     by_fingerprint = {fingerprint(key): key for key in trusted}
-    for position, row in enumerate(rows):
+    for position, row in enumerate(ledger.events):
         label = f"custody event {position} ({row['action']} {row['exhibit_id']})"
-        problems = []
-        if row["event_index"] != position:
-            problems.append(f"event_index {row['event_index']} at position {position} (removed or reordered)")
-        if row["previous_sha256"] != previous:
-            problems.append("previous_sha256 does not match the event before it (removed, inserted or reordered)")
-        computed = event_hash(row)
-        if computed != row["event_sha256"]:
-            problems.append(f"event_sha256 {row['event_sha256']} != recomputed {computed} (edited)")
-        if row["signature"]:
-            key = by_fingerprint.get(row["signer_fingerprint"])
-            if key is None:
-                problems.append(f"signed by untrusted key {row['signer_fingerprint']}")
-            else:
-                try:
-                    key.verify(base64.b64decode(row["signature"], validate=True), bytes.fromhex(row["event_sha256"]))
-                except (InvalidSignature, binascii.Error, ValueError):
-                    problems.append("signature does not match the event")
+        problems = _link_problems(row, position, previous)
         checks.append(ChainCheck(label, not problems, "; ".join(problems) or f"sha256 {row['event_sha256']}"))
+        if trusted:
+            problem = _signature_problem(row, by_fingerprint)
+            checks.append(ChainCheck(f"custody event {position} signature", problem is None,
+                                     problem or f"valid Ed25519 signature by trusted key {row['signer_fingerprint']}", "signature"))
         previous = row["event_sha256"]
+    if not trusted:
+        signed = sum(1 for row in ledger.events if row["signature"])
+        checks.append(ChainCheck("custody signatures", False, f"not checked against any trusted key (none given); {signed} of "
+                                 f"{len(ledger.events)} events carry a signature, which proves nothing until its key is trusted", "signature"))
     return checks
 
 
+def _link_problems(row: dict, position: int, previous: str) -> list[str]:
+    problems = []
+    if row["event_index"] != position:
+        problems.append(f"event_index {row['event_index']} at position {position} (removed or reordered)")
+    if row["previous_sha256"] != previous:
+        problems.append("previous_sha256 does not match the event before it (removed, inserted or reordered)")
+    computed = event_hash(row)
+    if computed != row["event_sha256"]:
+        problems.append(f"event_sha256 {row['event_sha256']} != recomputed {computed} (edited)")
+    return problems
+
+
+def _signature_problem(row: dict, by_fingerprint: dict[str, Ed25519PublicKey]) -> str | None:
+    if not row["signature"]:
+        return "unsigned (under trusted keys every event must be signed by one of them)"
+    key = by_fingerprint.get(row["signer_fingerprint"])
+    if key is None:
+        return f"signed by key {row['signer_fingerprint']}, which is not among the trusted keys"
+    try:
+        key.verify(base64.b64decode(row["signature"], validate=True), bytes.fromhex(row["event_sha256"]))
+    except (InvalidSignature, binascii.Error, ValueError):
+        return f"signature by trusted key {row['signer_fingerprint']} does not match the event"
+    return None
+
+
+def signature_status(row: dict, trusted: list[Ed25519PublicKey] | None) -> str:
+    """How `custody show` describes an event's signature: by whom, and (given keys) whether that key is trusted."""
+    if not row["signature"]:
+        return "unsigned"
+    text = f"signed by key {row['signer_fingerprint']}"
+    if trusted is None:
+        return text
+    by_fingerprint = {fingerprint(key): key for key in trusted}
+    if row["signer_fingerprint"] not in by_fingerprint:
+        return f"{text} (NOT a trusted key)"
+    problem = _signature_problem(row, by_fingerprint)
+    return f"{text} (trusted, valid)" if problem is None else f"{text} (trusted key, signature INVALID)"
+
+
+def check_anchor(events: list[dict], anchor: object, what: str = "custody anchor", named_by: str = "the seal recorded") -> ChainCheck:
+    """The ledger still holds the event a seal recorded as its head (or a head kept elsewhere, `named_by`
+    saying which), at that index, and the chain up to it recomputes.
+
+    This catches earlier events removed, edited or the chain rewritten even when no key is trusted; events
+    added after the seal are covered by later seals, signatures, or a head kept outside the case.
+    """
+    if not isinstance(anchor, dict):
+        return ChainCheck(what, False, "the manifest records no custody head (custody_head missing or not an object)", "anchor")
+    index, digest = anchor.get("event_index"), anchor.get("event_sha256")
+    if type(index) is not int or index < 0 or not isinstance(digest, str):
+        return ChainCheck(what, False, f"the manifest's custody_head is malformed: {brief(anchor)}", "anchor")
+    digest = short(digest)
+    if index >= len(events):
+        return ChainCheck(what, False, f"{named_by} event {index} with sha256 {digest}, but the ledger holds only "
+                          f"{len(events)} events (events removed)", "anchor")
+    if events[index]["event_sha256"] != digest:
+        return ChainCheck(what, False, f"event {index} has sha256 {events[index]['event_sha256']}, {named_by} {digest} "
+                          "(events before it removed, inserted or rewritten)", "anchor")
+    previous = GENESIS
+    for position in range(index + 1):
+        if _link_problems(events[position], position, previous):
+            return ChainCheck(what, False, f"the chain up to the sealed event {index} does not recompute at event {position}", "anchor")
+        previous = events[position]["event_sha256"]
+    return ChainCheck(what, True, f"the ledger holds the sealed head, event {index} with sha256 {digest}, and the chain up to it recomputes",
+                      "anchor")
+
+
+def chain_verdict(checks: list[ChainCheck]) -> str:
+    """One sentence on the ledger that separates a broken chain from signatures nobody trusted."""
+    ledger = [c for c in checks if c.kind == "ledger"]
+    if ledger:
+        return f"custody ledger NOT VERIFIED: {ledger[0].detail}"
+    events = [c for c in checks if c.kind == "chain"]
+    broken = [c.what for c in events if not c.ok]
+    signatures = [c for c in checks if c.kind == "signature"]
+    if broken:
+        head = f"custody chain BROKEN at {', '.join(broken)}"
+    else:
+        head = f"custody chain intact ({len(events)} events)"
+    unsigned = [c for c in signatures if not c.ok]
+    if any(c.what == "custody signatures" for c in signatures):
+        return f"{head}, but its signatures were not checked against any trusted key: NOT VERIFIED"
+    if unsigned:
+        return f"{head}, but {len(unsigned)} of {len(signatures)} events are not validly signed by a key you trusted " \
+               f"({', '.join(c.what.removesuffix(' signature') for c in unsigned)}): NOT VERIFIED"
+    anchors = [c for c in checks if c.kind == "anchor" and not c.ok]
+    if anchors:
+        return f"{head}, but it does not hold the head given ({anchors[0].detail}): NOT VERIFIED"
+    if broken:
+        return f"{head}: NOT VERIFIED"
+    return f"{head}, every event validly signed by a trusted key: VERIFIED"
+
+
 def latest_seal(case_dir: Path, exhibit_id: str) -> str | None:
-    """The manifest root digest named by the exhibit's latest `ingested` event."""
-    for row in reversed(read_events(case_dir)):
+    """The manifest root digest named by the exhibit's latest `ingested` event (None also when the ledger is unreadable)."""
+    return latest_seal_in(read_ledger(case_dir).events, exhibit_id)
+
+
+def latest_seal_in(events: list[dict], exhibit_id: str) -> str | None:
+    for row in reversed(events):
         if row["exhibit_id"] == exhibit_id and row["action"] == "ingested":
             for entry in row["hashes"] or []:
                 if entry["subject"] == "manifest" and entry["algorithm"] == "sha256":
