@@ -2,17 +2,17 @@
 """Chat memory benchmark: peak RSS of `exhibit ingest` on a folder holding one large msgstore.db.
 
 Builds a synthetic WhatsApp Android `msgstore.db` in the current schema (`jid`, `chat`, `message`,
-`message_media`, `message_location`: the DDL the tests in tests/chat/test_whatsapp_android.py use)
+`message_media`, `message_location`: the DDL of tests/chat/test_whatsapp_android.py, imported)
 with N messages (default 1,000,000) spread over 1,000 chats, one in 100 with a media row, ingests
 a folder holding it (`exhibit ingest FOLDER --workers 2`) under GNU `/usr/bin/time -v`, and reports
 the peak resident set of the whole process tree: the largest single process (time's "Maximum
 resident set size") and the sum of the peaks of every process the run reaped (getrusage of the
 children, taken as a subreaper so that worker processes are counted even when their parent exits
 first), and the largest sum of the resident sets of every process in the tree, sampled from /proc
-every 0.2 s. Standard library only; never run inside the unit tests.
+every 0.2 s. Standard library and the repository's test fixtures only; never run inside the unit tests.
 
-    python3 bench/chat_memory_bench.py                 # 1,000,000 messages
-    python3 bench/chat_memory_bench.py --messages 100000 --work /tmp/chat-bench
+    .venv/bin/python bench/chat_memory_bench.py                 # 1,000,000 messages
+    .venv/bin/python bench/chat_memory_bench.py --messages 100000 --work /tmp/chat-bench
 """
 
 from __future__ import annotations
@@ -32,23 +32,14 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from tests.chat.test_whatsapp_android import CURRENT_DDL as DDL  # noqa: E402  the schema the parser's tests use
 DEFAULT_EXHIBIT = REPO / ".venv" / "bin" / "exhibit"
 GNU_TIME = "/usr/bin/time"
 PR_SET_CHILD_SUBREAPER = 36
 CHATS = 1000
 MEDIA_EVERY = 100
 INSERT_BATCH = 50_000
-DDL = """
-CREATE TABLE jid (_id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, server TEXT NOT NULL, raw_string TEXT);
-CREATE TABLE chat (_id INTEGER PRIMARY KEY AUTOINCREMENT, jid_row_id INTEGER UNIQUE, subject TEXT);
-CREATE TABLE message (_id INTEGER PRIMARY KEY AUTOINCREMENT, chat_row_id INTEGER NOT NULL, from_me INTEGER NOT NULL,
-  key_id TEXT NOT NULL, sender_jid_row_id INTEGER, status INTEGER, timestamp INTEGER, received_timestamp INTEGER,
-  message_type INTEGER, text_data TEXT, starred INTEGER);
-CREATE TABLE message_media (message_row_id INTEGER PRIMARY KEY, chat_row_id INTEGER, file_path TEXT, file_size INTEGER,
-  mime_type TEXT, media_name TEXT);
-CREATE TABLE message_location (message_row_id INTEGER PRIMARY KEY, chat_row_id INTEGER, latitude REAL, longitude REAL,
-  place_name TEXT);
-"""
 
 
 def build_msgstore(path: Path, messages: int) -> None:

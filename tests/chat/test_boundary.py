@@ -95,16 +95,21 @@ def test_a_parser_that_fails_before_its_first_message(tmp_path: Path, monkeypatc
     assert _messages(ingested) == [(i, *m) for i, m in enumerate(WHATSAPP_MESSAGES)]
 
 
-def test_an_endless_view_is_stopped_by_the_query_budget(tmp_path: Path) -> None:
-    """`sms` is a view over a recursive query with no end: the 1 s budget stops it, the run completes."""
+def _ingest_with_sms_view(tmp_path: Path, view_sql: str, old_rows: dict, config_text: str) -> Ingested:
+    """Ingest the phone folder whose `sms` is the view `view_sql` (the real table renamed sms_old), with `config_text`."""
     source = tmp_path / "phone"
-    _phone(source, SMS_SCHEMA.replace("CREATE TABLE sms (", "CREATE TABLE sms_old ("), {})
+    _phone(source, SMS_SCHEMA.replace("CREATE TABLE sms (", "CREATE TABLE sms_old ("), old_rows)
     connection = sqlite3.connect(source / TELEPHONY / "mmssms.db")
-    connection.executescript(ENDLESS_SMS)
+    connection.executescript(view_sql)
     connection.close()
     config = tmp_path / "budget.toml"
-    config.write_text("[chats]\ndatabase_seconds = 1\n")
-    ingested = run_ingest(source, tmp_path / "cases", "--config", str(config))
+    config.write_text(config_text)
+    return run_ingest(source, tmp_path / "cases", "--config", str(config))
+
+
+def test_an_endless_view_is_stopped_by_the_query_budget(tmp_path: Path) -> None:
+    """`sms` is a view over a recursive query with no end: the 1 s budget stops it, the run completes."""
+    ingested = _ingest_with_sms_view(tmp_path, ENDLESS_SMS, {}, "[chats]\ndatabase_seconds = 1\n")
     assert ingested.exit_code == 0, ingested.output  # a warning, not an error
     path = f"/{TELEPHONY}/mmssms.db"
     assert _parse_errors(ingested) == [
@@ -124,14 +129,7 @@ CREATE VIEW sms AS SELECT a._id AS _id, a.thread_id AS thread_id, a.address AS a
 
 def test_the_row_budget_stops_a_join_that_explodes(tmp_path: Path) -> None:
     """`sms` is a view joining its 3 rows with a million pad rows: rows come fast, the row budget stops them."""
-    source = tmp_path / "phone"
-    _phone(source, SMS_SCHEMA.replace("CREATE TABLE sms (", "CREATE TABLE sms_old ("), {"sms_old": SMS_ROWS["sms"]})
-    connection = sqlite3.connect(source / TELEPHONY / "mmssms.db")
-    connection.executescript(EXPLODING_SMS)
-    connection.close()
-    config = tmp_path / "budget.toml"
-    config.write_text("[chats]\ndatabase_seconds = 600\ndatabase_rows = 5000\n")
-    ingested = run_ingest(source, tmp_path / "cases", "--config", str(config))
+    ingested = _ingest_with_sms_view(tmp_path, EXPLODING_SMS, {"sms_old": SMS_ROWS["sms"]}, "[chats]\ndatabase_seconds = 600\ndatabase_rows = 5000\n")
     assert ingested.exit_code == 0, ingested.output
     path = f"/{TELEPHONY}/mmssms.db"
     kept = [m for m in _messages(ingested) if m[1] == "android_sms"]
