@@ -109,7 +109,7 @@ def _guarded(messages: Iterable, on_failure: Callable[[Exception], None]) -> Ite
 
 def _failure(artefact: Artefact, who: str, error: Exception, produced: int, where: tuple[str, int | None] | None) -> ParseWarning:
     table, row_id = where if where is not None else (None, None)
-    at = f" at {table} row {row_id}" if where is not None else ""
+    at = "" if table is None else f" at {table}" + ("" if row_id is None else f" row {row_id}")
     return ParseWarning("parser_failed", f"{artefact.path}: {who} failed{at} after {produced} messages: {type(error).__name__}: {error}",
                         table=table, row_id=row_id, severity="error")
 
