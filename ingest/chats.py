@@ -4,6 +4,10 @@ tie attachments to artefacts, and write messages.parquet.
 Candidates are chosen from what the walk already learned (libmagic's type, the path), so no file is
 read twice unless it is a database, an export, or one of their siblings. Parsing happens on copies
 in a scratch folder: SQLite never opens anything inside the evidence.
+
+Messages stream: a worker writes the rows of its unit to a file in the chat phase's scratch folder
+in batches, and the main process reads them back batch by batch, ties their attachments to
+artefacts and appends them to messages.parquet, so memory does not grow with the number of messages.
 """
 
 from __future__ import annotations
@@ -11,23 +15,30 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import pickle
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import pyarrow.parquet as pq
 
+from ingest.config import Config
 from ingest.work import OPEN_ERRORS, VolumeRecipe, open_content, open_volume
 from manifests.records import Participant, UndecodedText
 from manifests.text import display
 from parsers.artefact import Catalog
-from parsers.chat.driver import ParsedMessage, parse_artefact
+from parsers.chat.driver import ParsedMessage, stream_artefact
 from parsers.chat.registry import all_parsers
+from parsers.sqlite_store import QueryLimits
 
 SQLITE_MIMES = frozenset({"application/vnd.sqlite3", "application/x-sqlite3"})
 # SQLite's own sidecars, and Messenger's threads_db2-uid (the owner's id beside its database).
 SIBLING_SUFFIXES = (b"-wal", b"-journal", b"-shm", b"-uid")
 COPY_CHUNK = 1 << 20
+# Message rows per batch in a unit's scratch file (and so in the main process at once).
+BATCH_ROWS = 1000
+ARTEFACT_BATCH_ROWS = 65536
 
 
 @dataclass(frozen=True)
@@ -139,9 +150,13 @@ def write_catalog(candidates: list[Candidate], folder: Path) -> Path:
     return path
 
 
-def unit_json(catalog_file: Path, index: int, keys: dict[str, str]) -> str:
-    """A chat unit: which catalog entry to parse (keys travel in memory only, never to a file)."""
-    return json.dumps({"catalog_file": str(catalog_file), "parse": index, "keys": keys})
+def unit_json(catalog_file: Path, index: int, keys: dict[str, str], messages_file: Path, config: Config) -> str:
+    """A chat unit: which catalog entry to parse, where its rows go, and the query budget of each database.
+
+    Keys travel in memory only, never to a file.
+    """
+    return json.dumps({"catalog_file": str(catalog_file), "parse": index, "keys": keys, "messages_file": str(messages_file),
+                       "database_seconds": config.chat_database_seconds, "database_rows": config.chat_database_rows})
 
 
 _CATALOGS: dict[str, tuple[list[ImageArtefact], Catalog]] = {}
@@ -156,14 +171,42 @@ def _catalog(path: str) -> tuple[list[ImageArtefact], Catalog]:
 
 
 def run_chat_unit(unit: str) -> dict:
-    """Worker side: parse one candidate; rows for messages.parquet and problems as plain dicts."""
+    """Worker side: parse one candidate, its rows for messages.parquet written in batches to the unit's file.
+
+    Returns the file, the number of rows in it, the file names its attachments refer to (to look up
+    in artefacts once per unit), and the problems as plain dicts.
+    """
     data = json.loads(unit)
     artefacts, catalog = _catalog(data["catalog_file"])
     main = artefacts[data["parse"]]
-    result = parse_artefact(main, catalog, keys=data["keys"], scratch=_scratch())
-    messages = [_message_row(parsed, main) for parsed in result.messages]
-    problems = [_problem(main, parser, w.kind, w.severity, w.message, w.table, w.row_id, w.field) for parser, w in result.warnings]
-    return {"messages": messages, "problems": problems}
+    limits = QueryLimits(seconds=float(data["database_seconds"]), rows=int(data["database_rows"]))
+    warnings: list = []
+    names: set[bytes] = set()
+    count = 0
+    with open(data["messages_file"], "xb") as handle:
+        batch: list[dict] = []
+        for parsed in stream_artefact(main, catalog, warnings, keys=data["keys"], scratch=_scratch(), limits=limits):
+            row = _message_row(parsed, main)
+            names.update(_attachment_names([row]))
+            batch.append(row)
+            count += 1
+            if len(batch) >= BATCH_ROWS:
+                pickle.dump(batch, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                batch = []
+        if batch:
+            pickle.dump(batch, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    problems = [_problem(main, parser, w.kind, w.severity, w.message, w.table, w.row_id, w.field) for parser, w in warnings]
+    return {"messages_file": data["messages_file"], "count": count, "attachment_names": sorted(names), "problems": problems}
+
+
+def read_messages(path: Path) -> Iterator[list[dict]]:
+    """The batches of rows a unit wrote, in order (a private file of this run, written by run_chat_unit)."""
+    with open(path, "rb") as handle:
+        while True:
+            try:
+                yield pickle.load(handle)
+            except EOFError:
+                return
 
 
 def _scratch() -> Path | None:
@@ -240,35 +283,51 @@ def _components(path: str) -> list[str]:
     return [part for part in trimmed.split("/") if part not in ("", ".", "~")]
 
 
-def resolve_attachments(rows: list[dict], artefacts_parquet: Path) -> None:
-    """Fill artefact_path and sha256 of attachments whose file is in this exhibit.
+AttachmentIndex = dict[bytes, list[tuple[list[str], bytes, str | None]]]
 
-    A stored path matches an artefact when they share the file name and at least the folder above
-    it; the artefact sharing the most trailing components wins. When several share as many with
-    different content the attachment stays unresolved, rather than guessing.
-    """
+
+def _attachment_names(rows: Iterable[dict]) -> set[bytes]:
+    """The file names (exact bytes) the attachments of `rows` refer to."""
     wanted: set[bytes] = set()
     for row in rows:
         for attachment in row["attachments"] or ():
             parts = _components(attachment["local_path"] or "")
             if parts:
                 wanted.add(parts[-1].encode("utf-8", "surrogatepass"))
+    return wanted
+
+
+def attachment_index(names: Iterable[bytes], artefacts_parquet: Path) -> AttachmentIndex:
+    """Regular files of this exhibit named like one of `names`, by name, read from artefacts in batches."""
+    wanted = sorted(set(names))
+    by_name: AttachmentIndex = {}
     if not wanted:
-        return
+        return by_name
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = pq.read_table(artefacts_parquet, columns=["name_bytes", "path_bytes", "sha256", "entry_type", "data_stream"])
-    mask = pc.and_(pc.is_in(table["name_bytes"], value_set=pa.array(sorted(wanted), pa.binary())), pc.is_null(table["data_stream"]))
-    by_name: dict[bytes, list[tuple[list[str], bytes, str | None]]] = {}
-    for item in table.filter(mask).to_pylist():
-        if item["entry_type"] != "file":
-            continue
-        path_text = item["path_bytes"].decode("utf-8", "surrogateescape")
-        by_name.setdefault(item["name_bytes"], []).append((_components(path_text), item["path_bytes"], item["sha256"]))
+    value_set = pa.array(wanted, pa.binary())
+    artefacts = pq.ParquetFile(artefacts_parquet)
+    for batch in artefacts.iter_batches(batch_size=ARTEFACT_BATCH_ROWS, columns=["name_bytes", "path_bytes", "sha256", "entry_type", "data_stream"]):
+        mask = pc.and_(pc.is_in(batch["name_bytes"], value_set=value_set), pc.is_null(batch["data_stream"]))
+        for item in batch.filter(mask).to_pylist():
+            if item["entry_type"] != "file":
+                continue
+            path_text = item["path_bytes"].decode("utf-8", "surrogateescape")
+            by_name.setdefault(item["name_bytes"], []).append((_components(path_text), item["path_bytes"], item["sha256"]))
+    return by_name
+
+
+def resolve_batch(rows: Iterable[dict], index: AttachmentIndex) -> None:
+    """Fill artefact_path and sha256 of the attachments of `rows` whose file is in `index`.
+
+    A stored path matches an artefact when they share the file name and at least the folder above
+    it; the artefact sharing the most trailing components wins. When several share as many with
+    different content the attachment stays unresolved, rather than guessing.
+    """
     for row in rows:
         for attachment in row["attachments"] or ():
-            _resolve_one(attachment, by_name)
+            _resolve_one(attachment, index)
 
 
 def _resolve_one(attachment: dict, by_name: dict[bytes, list[tuple[list[str], bytes, str | None]]]) -> None:
@@ -296,5 +355,6 @@ def _resolve_one(attachment: dict, by_name: dict[bytes, list[tuple[list[str], by
     attachment["sha256"] = sha256
 
 
-__all__ = ["Candidate", "CandidateCollector", "resolve_attachments", "run_chat_unit", "unit_json", "write_catalog", "parser_metadata"]
+__all__ = ["Candidate", "CandidateCollector", "attachment_index", "read_messages", "resolve_batch", "run_chat_unit",
+           "unit_json", "write_catalog", "parser_metadata"]
 

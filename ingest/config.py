@@ -43,6 +43,9 @@ class Config:
     chats: bool = True
     app_keys_file: str = ""
     media: bool = True
+    # [chats] query budget of one chat database: seconds SQLite may spend on it, rows it may return.
+    chat_database_seconds: float = 60.0
+    chat_database_rows: int = 100_000_000
     extra: dict[str, Any] = field(default_factory=dict)
 
     def digest(self) -> str:
@@ -98,6 +101,8 @@ def _from_dict(data: dict[str, Any]) -> Config:
             chats=bool(_section(data, "chats")["enabled"]),
             app_keys_file=str(_section(data, "chats").get("app_keys_file", "")),
             media=bool(_section(data, "media")["enabled"]),
+            chat_database_seconds=float(_section(data, "chats").get("database_seconds", 60.0)),
+            chat_database_rows=int(_section(data, "chats").get("database_rows", 100_000_000)),
         )
     except KeyError as missing:
         raise ConfigError(f"setting {missing} is missing") from None
@@ -110,6 +115,8 @@ def _validated(config: Config) -> Config:
         raise ConfigError(f"hash algorithms must be a non-empty list from {', '.join(HASH_ALGORITHMS)}; got {list(config.algorithms)}")
     if config.vss not in VSS_POLICIES:
         raise ConfigError(f"vss must be one of {', '.join(VSS_POLICIES)}; got {config.vss!r}")
+    if config.chat_database_seconds <= 0 or config.chat_database_rows < 1:
+        raise ConfigError("[chats] database_seconds > 0 and database_rows >= 1 are required")
     if config.workers < 0 or config.batch_size < 1 or config.batch_bytes < 1 or config.chunk_size < 4096 or config.magic_bytes < 1:
         raise ConfigError("workers >= 0, batch_size >= 1, batch_bytes >= 1, chunk_size >= 4096 and magic_bytes >= 1 are required")
     return config

@@ -358,26 +358,35 @@ class _OrderedWriter:
 
 def _chat_phase(collector: chats.CandidateCollector, executor: _Executor, output: ExhibitOutput, metadata: dict[str, str], ids: dict,
                 problems: Problems, request: IngestRequest, progress: Progress) -> None:
-    """Parse every chat store found, in entry order, and write messages.parquet (empty when none)."""
+    """Parse every chat store found, in entry order, and write messages.parquet (empty when none).
+
+    Each unit's rows come back through a file in the scratch folder and are appended batch by batch,
+    in unit order, so the message order is deterministic and memory stays flat.
+    """
     table = output.open_table(MESSAGES, {**metadata, **chats.parser_metadata()})
     candidates = collector.candidates
     keys = dict(request.app_keys)
-    rows: list[dict] = []
+    artefacts_parquet = output.staging / f"{ARTEFACTS.name}.parquet"
+    message_index = 0
     with tempfile.TemporaryDirectory(prefix="exhibit-chats-", dir=os.environ.get("EXHIBIT_SCRATCH")) as scratch:
-        catalog_file = chats.write_catalog(candidates, Path(scratch))
-        futures = [executor.submit(chats.run_chat_unit, chats.unit_json(catalog_file, index, keys))
+        folder = Path(scratch)
+        catalog_file = chats.write_catalog(candidates, folder)
+        futures = [executor.submit(chats.run_chat_unit, chats.unit_json(catalog_file, index, keys, folder / f"messages-{index}.bin", request.config))
                    for index, candidate in enumerate(candidates) if candidate.parse]
-        results = [future.result() for future in futures]
-    for result in results:
-        rows.extend(result["messages"])
-        for problem in result["problems"]:
-            problems.add(problem["stage"], problem["kind"], problem["severity"], problem["message"], path=problem["path"],
-                         path_spec=problem["path_spec"], parser=problem["parser"], table_name=problem["table_name"],
-                         row_id=problem["row_id"], field=problem["field"])
-    chats.resolve_attachments(rows, output.staging / f"{ARTEFACTS.name}.parquet")
-    for index, row in enumerate(rows):
-        table.append({**ids, "message_index": index, **row})
-    progress.messages = len(rows)
+        for future in futures:
+            result = future.result()
+            attachments = chats.attachment_index(result["attachment_names"], artefacts_parquet)
+            for batch in chats.read_messages(Path(result["messages_file"])):
+                chats.resolve_batch(batch, attachments)
+                for row in batch:
+                    table.append({**ids, "message_index": message_index, **row})
+                    message_index += 1
+            os.unlink(result["messages_file"])
+            for problem in result["problems"]:
+                problems.add(problem["stage"], problem["kind"], problem["severity"], problem["message"], path=problem["path"],
+                             path_spec=problem["path_spec"], parser=problem["parser"], table_name=problem["table_name"],
+                             row_id=problem["row_id"], field=problem["field"])
+    progress.messages = message_index
 
 
 class _EvidenceHashes:

@@ -15,7 +15,7 @@ Samsung builds add columns; the minimum below is what both share.
 from __future__ import annotations
 
 import sqlite3
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from manifests.records import Attachment, Message, Participant
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
@@ -107,7 +107,7 @@ class AndroidSms(SqliteChatParser):
         )
 
 
-def _group(rows: list[sqlite3.Row], key: str) -> dict[int, list[sqlite3.Row]]:
+def _group(rows: Iterable[sqlite3.Row], key: str) -> dict[int, list[sqlite3.Row]]:
     grouped: dict[int, list[sqlite3.Row]] = {}
     for row in rows:
         grouped.setdefault(row[key], []).append(row)

@@ -20,13 +20,22 @@ from typing import Callable, ClassVar, Iterable, Iterator, Mapping
 from manifests.records import Message, ParseWarning
 from parsers.artefact import Artefact, Catalog
 from parsers.chat.times import unix_seconds
-from parsers.sqlite_store import Database, NotSQLiteError, open_copy
+from parsers.sqlite_store import Database, NotSQLiteError, QueryBudgetExceeded, QueryLimits, open_copy
 
 _OFFSET = re.compile(r"^(?:UTC|GMT)?(?P<sign>[+-])(?P<h>\d{1,2}):?(?P<m>\d{2})?$")
 
 # What converting one row may raise: a bad value becomes a warning for that row, the rest go on.
 ROW_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError, KeyError, IndexError, OverflowError,
                                                UnicodeDecodeError, struct.error, sqlite3.DataError)
+
+
+def _row_id(row: object, column: str) -> int | None:
+    """The row id of a sqlite3.Row (by column) or of an export parser's item (by attribute); None if not an int."""
+    try:
+        value = row[column]  # type: ignore[index]
+    except (IndexError, KeyError, TypeError):
+        value = getattr(row, column, None)
+    return value if isinstance(value, int) else None
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,9 @@ class ParseContext:
     parser_name: str = ""
     keys: Mapping[str, str] = field(default_factory=dict)
     warnings: list[ParseWarning] = field(default_factory=list)
+    limits: QueryLimits = field(default_factory=QueryLimits)
+    # The row `each` is converting (table, row id), so a parser failure can say where it happened.
+    current: tuple[str, int | None] | None = None
     _companions: list[Database] = field(default_factory=list)
 
     def warn(self, kind: str, message: str, *, table: str | None = None, row_id: int | None = None,
@@ -114,16 +126,13 @@ class ParseContext:
         the attribute of that name).
         """
         for row in rows:
+            self.current = (table, _row_id(row, row_id_column))
             try:
                 message = convert(row)
             except ROW_ERRORS as error:
-                try:
-                    row_id = row[row_id_column]
-                except (IndexError, KeyError, TypeError):
-                    row_id = getattr(row, row_id_column, None)
-                self.warn("bad_row", f"row could not be read: {type(error).__name__}: {error}", table=table,
-                          row_id=row_id if isinstance(row_id, int) else None)
+                self.warn("bad_row", f"row could not be read: {type(error).__name__}: {error}", table=table, row_id=self.current[1])
                 continue
+            self.current = None
             if message is not None:
                 yield message
 
@@ -189,8 +198,8 @@ class ParseContext:
                 continue
             target = self.scratch / f"companion-{len(self._companions)}"
             try:
-                database = open_copy(candidate, self.catalog, target)
-            except (NotSQLiteError, sqlite3.DatabaseError, OSError) as error:
+                database = open_copy(candidate, self.catalog, target, self.limits)
+            except (NotSQLiteError, sqlite3.DatabaseError, OSError, QueryBudgetExceeded) as error:
                 self.warn("companion_unreadable", f"{candidate.path}: {error}; names from it are missing")
                 continue
             self._companions.append(database)

@@ -3,21 +3,29 @@
 Recognition is by schema (a variant's required tables and columns), so a renamed or relocated copy
 of a database is still read; a path match alone with no variant is a warning carrying the schema's
 fingerprint, so a new app version shows up instead of vanishing.
+
+Messages stream: `stream_artefact` yields each one as its parser produces it, so memory does not
+grow with the size of a store. Here is the one boundary where one artefact meets one parser: any
+exception a parser raises becomes a `parser_failed` warning (parser, path, table and row where
+known, the exception's type and message), the messages it gave before are kept, and the next
+parser and the next artefact go on. A database whose queries exhaust their budget gives
+`query_budget_exceeded`.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from manifests.records import Message, ParseWarning
 from parsers.artefact import Artefact, Catalog
-from parsers.chat.base import ChatParser, ParseContext, SqliteChatParser, Variant
+from parsers.chat.base import ChatParser, FileChatParser, ParseContext, SqliteChatParser, Variant
 from parsers.chat.registry import file_parsers, sqlite_parsers
-from parsers.sqlite_store import Database, NotSQLiteError, _schema_tables, is_sqlite_head, open_copy
+from parsers.sqlite_store import (Database, NotSQLiteError, QueryBudgetExceeded, QueryLimits, _schema_tables, is_sqlite_head,
+                                  open_copy)
 
 HEAD_BYTES = 4096
 
@@ -37,67 +45,125 @@ class ArtefactResult:
     warnings: list[tuple[str, ParseWarning]] = field(default_factory=list)
 
 
+Warnings = list[tuple[str, ParseWarning]]
+
+
 def parse_artefact(artefact: Artefact, catalog: Catalog, keys: Mapping[str, str] | None = None,
-                   scratch: Path | None = None) -> ArtefactResult:
-    """Every message any parser reads from `artefact`; every failure as a warning."""
+                   scratch: Path | None = None, limits: QueryLimits | None = None) -> ArtefactResult:
+    """Every message any parser reads from `artefact`, collected; every failure as a warning."""
     result = ArtefactResult()
-    keys = keys or {}
-    with tempfile.TemporaryDirectory(prefix="exhibit-chat-", dir=scratch) as folder:
-        work = Path(folder)
-        try:
-            head = artefact.read_head(HEAD_BYTES)
-        except OSError as error:
-            result.warnings.append(("", ParseWarning("artefact_unreadable", f"{artefact.path}: {error}", severity="error")))
-            return result
-        if is_sqlite_head(head):
-            _parse_sqlite(artefact, catalog, keys, work, result)
-        else:
-            _parse_other(artefact, catalog, keys, work, head, result)
+    result.messages.extend(stream_artefact(artefact, catalog, result.warnings, keys, scratch, limits))
     return result
 
 
-def _parse_sqlite(artefact: Artefact, catalog: Catalog, keys: Mapping[str, str], work: Path, result: ArtefactResult) -> None:
+def stream_artefact(artefact: Artefact, catalog: Catalog, warnings: Warnings, keys: Mapping[str, str] | None = None,
+                    scratch: Path | None = None, limits: QueryLimits | None = None) -> Iterator[ParsedMessage]:
+    """Every message any parser reads from `artefact`, one at a time; failures are appended to `warnings`.
+
+    A failure of the driver itself on this artefact (outside any one parser) is a `parser_failed`
+    warning without a parser name; the messages already given stay given.
+    """
+    keys = keys or {}
+    limits = limits or QueryLimits()
+    produced = [0]
+
+    def failed(error: Exception) -> None:
+        warnings.append(("", _failure(artefact, "the chat driver", error, produced[0], None)))
+
+    with tempfile.TemporaryDirectory(prefix="exhibit-chat-", dir=scratch) as folder:
+        for parsed in _guarded(_artefact_messages(artefact, catalog, keys, Path(folder), warnings, limits), failed):
+            produced[0] += 1
+            yield parsed
+
+
+def _artefact_messages(artefact: Artefact, catalog: Catalog, keys: Mapping[str, str], work: Path, warnings: Warnings,
+                       limits: QueryLimits) -> Iterator[ParsedMessage]:
+    try:
+        head = artefact.read_head(HEAD_BYTES)
+    except OSError as error:
+        warnings.append(("", ParseWarning("artefact_unreadable", f"{artefact.path}: {error}", severity="error")))
+        return
+    if is_sqlite_head(head):
+        yield from _parse_sqlite(artefact, catalog, keys, work, warnings, limits)
+    else:
+        yield from _parse_other(artefact, catalog, keys, work, head, warnings, limits)
+
+
+def _guarded(messages: Iterable, on_failure: Callable[[Exception], None]) -> Iterator:
+    """The items of `messages` until it raises: then `on_failure(error)` and the end.
+
+    Only taking the next item is guarded, never what the consumer does with it, so a failure to
+    store a message is not mistaken for a parser's failure.
+    """
+    iterator = iter(messages)
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except Exception as error:  # the boundary: one artefact meets one parser; anything it raises is a row
+            on_failure(error)
+            return
+        yield item
+
+
+def _failure(artefact: Artefact, who: str, error: Exception, produced: int, where: tuple[str, int | None] | None) -> ParseWarning:
+    table, row_id = where if where is not None else (None, None)
+    at = "" if table is None else f" at {table}" + ("" if row_id is None else f" row {row_id}")
+    return ParseWarning("parser_failed", f"{artefact.path}: {who} failed{at} after {produced} messages: {type(error).__name__}: {error}",
+                        table=table, row_id=row_id, severity="error")
+
+
+def _parse_sqlite(artefact: Artefact, catalog: Catalog, keys: Mapping[str, str], work: Path, warnings: Warnings,
+                  limits: QueryLimits) -> Iterator[ParsedMessage]:
     path_matched = [p for p in sqlite_parsers() if p.path_matches(artefact.path)]
     try:
-        database = open_copy(artefact, catalog, work / "db")
+        database = open_copy(artefact, catalog, work / "db", limits)
+    except QueryBudgetExceeded as error:
+        warnings.append(("", ParseWarning("query_budget_exceeded", f"{artefact.path}: its schema could not be read within the query budget: "
+                                          f"{error}; no parser read it")))
+        return
     except (NotSQLiteError, sqlite3.DatabaseError, OSError) as error:
         encrypted = [p for p in path_matched if p.key_name is not None]
         if encrypted and not isinstance(error, OSError):
             # SQLCipher with a plaintext header (iOS Signal keeps the first 32 bytes clear): SQLite
             # sees its magic but cannot read the pages; the key holder's parser takes over.
-            _run_encrypted(encrypted, artefact, catalog, keys, work, result)
+            yield from _run_encrypted(encrypted, artefact, catalog, keys, work, warnings, limits)
             return
         if path_matched:
             names = ", ".join(p.name for p in path_matched)
-            result.warnings.append(("", ParseWarning("database_unreadable", f"{artefact.path}: SQLite cannot read it ({error}); expected by {names}")))
+            warnings.append(("", ParseWarning("database_unreadable", f"{artefact.path}: SQLite cannot read it ({error}); expected by {names}")))
         else:
-            result.warnings.append(("", ParseWarning("database_unreadable", f"{artefact.path}: SQLite cannot read it ({error})")))
+            warnings.append(("", ParseWarning("database_unreadable", f"{artefact.path}: SQLite cannot read it ({error})")))
         return
     try:
         matched = [(p, v) for p in sqlite_parsers() if (v := p.match(database)) is not None]
         if not matched and path_matched:
             names = ", ".join(p.name for p in path_matched)
-            result.warnings.append(("", ParseWarning("schema_unrecognised",
+            warnings.append(("", ParseWarning("schema_unrecognised",
                 f"{artefact.path}: path expected by {names} but no known schema variant matches (schema fingerprint {database.fingerprint()}, "
                 f"tables: {', '.join(sorted(database.tables)) or 'none'})")))
         for index, (parser, variant) in enumerate(matched):
-            _run_sqlite_parser(parser, variant, database, artefact, catalog, keys, work / f"p{index}", result)
+            yield from _run_sqlite_parser(parser, variant, database, artefact, catalog, keys, work / f"p{index}", warnings, limits)
     finally:
         database.close()
 
 
 def _run_sqlite_parser(parser: SqliteChatParser, variant: Variant, database: Database, artefact: Artefact, catalog: Catalog,
-                       keys: Mapping[str, str], work: Path, result: ArtefactResult) -> None:
+                       keys: Mapping[str, str], work: Path, warnings: Warnings, limits: QueryLimits) -> Iterator[ParsedMessage]:
     work.mkdir()
-    full = _collect(parser, lambda ctx: parser.parse(database, variant, ctx), artefact, catalog, keys, work / "full", result)
+    full = _collect(parser, lambda ctx: parser.parse(database, variant, ctx), artefact, catalog, keys, work / "full", warnings, limits)
     if database.main_only is None:
-        result.messages.extend(ParsedMessage(parser, m, "live") for m in full)
+        yield from (ParsedMessage(parser, m, "live") for m in full)
         return
     # The WAL holds frames: rows whose key is missing from the main file alone are WAL-only, and rows
-    # of the main file that the WAL removed are reported too (deleted, not yet checkpointed).
+    # of the main file that the WAL removed are reported too (deleted, not yet checkpointed). Row ids
+    # (integers) are kept per table for this; the messages themselves still stream.
     main_rowids: dict[str, set[int]] = {}
     full_rowids: dict[str, set[int]] = {}
     unknown: set[str] = set()
+    wal_warnings: Warnings = []  # after the parser's own, as when the messages were collected first
+    budget_spent = False
     for message in full:
         table = message.source_table
         if table not in main_rowids and table not in unknown:
@@ -105,74 +171,121 @@ def _run_sqlite_parser(parser: SqliteChatParser, variant: Variant, database: Dat
                 main_rowids[table] = database.rowids(table, main_only=True)
             except sqlite3.OperationalError as error:  # a WITHOUT ROWID table: no rowid to compare
                 unknown.add(table)
-                result.warnings.append((parser.name, ParseWarning("wal_state_unknown",
+                wal_warnings.append((parser.name, ParseWarning("wal_state_unknown",
                     f"{artefact.path}: table {table} has no rowid ({error}); its rows are reported live whether or not "
                     "they are only in the WAL", table=table)))
+            except QueryBudgetExceeded as error:
+                unknown.add(table)
+                budget_spent = True
+                wal_warnings.append((parser.name, ParseWarning("query_budget_exceeded",
+                    f"{artefact.path}: the row ids of table {table} in the main file could not be read within the query budget ({error}); "
+                    "its rows are reported live whether or not they are only in the WAL", table=table)))
         in_main = message.source_row_id is None or table in unknown or message.source_row_id in main_rowids[table]
-        result.messages.append(ParsedMessage(parser, message, "live" if in_main else "wal_only"))
+        yield ParsedMessage(parser, message, "live" if in_main else "wal_only")
         full_rowids.setdefault(table, set()).add(message.source_row_id)
-    main_view = Database(artefact=artefact, connection=database.main_only, main_only=None, tables=_schema_tables(database.main_only))
-    main_variant = parser.match(main_view)
-    if main_variant is None:
-        return
-    older = _collect(parser, lambda ctx: parser.parse(main_view, main_variant, ctx), artefact, catalog, keys, work / "main", ArtefactResult())
-    live_now: dict[str, set[int]] = {}
-    for message in older:
-        if message.source_row_id is None:
-            continue
-        if message.source_table in unknown:
-            continue
-        if message.source_row_id not in full_rowids.get(message.source_table, set()):
-            if message.source_table not in live_now:
-                live_now[message.source_table] = database.rowids(message.source_table)
-            if message.source_row_id not in live_now[message.source_table]:
-                result.messages.append(ParsedMessage(parser, message, "removed_in_wal"))
-
-
-def _collect(parser: ChatParser, produce, artefact: Artefact, catalog: Catalog, keys: Mapping[str, str], work: Path,
-             result: ArtefactResult) -> list[Message]:
-    work.mkdir(parents=True, exist_ok=True)
-    context = ParseContext(artefact=artefact, catalog=catalog, scratch=work, parser_name=parser.name, keys=keys)
-    messages: list[Message] = []
+    warnings.extend(wal_warnings)
+    if budget_spent or database.budget.exceeded is not None:
+        return  # the main file alone cannot be read either: removed rows are not looked for (the warning says the budget ran out)
+    older_warnings: Warnings = []
     try:
-        for message in produce(context):
-            messages.append(message)
-    except (sqlite3.DatabaseError, OSError) as error:
-        context.warn("parse_stopped", f"{artefact.path}: reading stopped after {len(messages)} messages: {type(error).__name__}: {error}",
-                     severity="error")
+        main_view = Database(artefact=artefact, connection=database.main_only, main_only=None,
+                             tables=_schema_tables(database.main_only, database.budget), budget=database.budget)
+        main_variant = parser.match(main_view)
+        if main_variant is None:
+            return
+        older = _collect(parser, lambda ctx: parser.parse(main_view, main_variant, ctx), artefact, catalog, keys, work / "main",
+                         older_warnings, limits)
+        live_now: dict[str, set[int]] = {}
+        for message in older:
+            if message.source_row_id is None:
+                continue
+            if message.source_table in unknown:
+                continue
+            if message.source_row_id not in full_rowids.get(message.source_table, set()):
+                if message.source_table not in live_now:
+                    live_now[message.source_table] = database.rowids(message.source_table)
+                if message.source_row_id not in live_now[message.source_table]:
+                    yield ParsedMessage(parser, message, "removed_in_wal")
+    except QueryBudgetExceeded as error:
+        older_warnings.append((parser.name, ParseWarning("query_budget_exceeded", f"{artefact.path}: {error}")))
+    # Only failures of the pass over the main file alone are kept (its bad values were reported by the full pass).
+    warnings.extend((name, replace(w, message=f"{w.message} (reading the main file without the WAL, to find removed rows)"))
+                    for name, w in older_warnings if w.kind in ("query_budget_exceeded", "parser_failed"))
+
+
+def _collect(parser: ChatParser, produce: Callable[[ParseContext], Iterable[Message]], artefact: Artefact, catalog: Catalog,
+             keys: Mapping[str, str], work: Path, warnings: Warnings, limits: QueryLimits) -> Iterator[Message]:
+    """The messages one parser gives for one artefact, streamed; its warnings go to `warnings` when it is done.
+
+    A read error stops the parser with `parse_stopped`, an exhausted budget with
+    `query_budget_exceeded`, and anything else it raises with `parser_failed`; what it gave before stays.
+    """
+    work.mkdir(parents=True, exist_ok=True)
+    context = ParseContext(artefact=artefact, catalog=catalog, scratch=work, parser_name=parser.name, keys=keys, limits=limits)
+    count = 0
+
+    def failed(error: Exception) -> None:
+        if isinstance(error, QueryBudgetExceeded):
+            context.warn("query_budget_exceeded", f"{artefact.path}: reading stopped after {count} messages: {error}",
+                         table=context.current[0] if context.current else None)
+        elif isinstance(error, (sqlite3.DatabaseError, OSError)):
+            context.warn("parse_stopped", f"{artefact.path}: reading stopped after {count} messages: {type(error).__name__}: {error}",
+                         severity="error")
+        else:
+            context.warnings.append(_failure(artefact, f"parser {parser.name}", error, count, context.current))
+
+    try:
+        for message in _guarded(_produced(produce, context), failed):
+            count += 1
+            yield message
     finally:
         context.close()
-    result.warnings.extend((parser.name, w) for w in context.warnings)
-    return messages
+        warnings.extend((parser.name, w) for w in context.warnings)
+
+
+def _recognises(parser: FileChatParser, artefact: Artefact, head: bytes, warnings: Warnings) -> bool:
+    """Whether an export parser takes this file; one that raises while looking is a `parser_failed` warning."""
+    try:
+        return parser.recognises(artefact.path, head)
+    except Exception as error:  # the boundary: one artefact meets one parser; anything it raises is a row
+        warnings.append((parser.name, _failure(artefact, f"parser {parser.name}", error, 0, None)))
+        return False
+
+
+def _produced(produce: Callable[[ParseContext], Iterable[Message]], context: ParseContext) -> Iterator[Message]:
+    """Calling the parser is part of what is guarded: a parser that fails before its first message is caught too."""
+    yield from produce(context)
 
 
 def _run_encrypted(parsers: list[SqliteChatParser], artefact: Artefact, catalog: Catalog, keys: Mapping[str, str], work: Path,
-                   result: ArtefactResult) -> None:
+                   warnings: Warnings, limits: QueryLimits) -> Iterator[ParsedMessage]:
     """An encrypted store: parsed with its key, or one clear warning saying which key is missing."""
     for parser in parsers:
         key = keys.get(parser.key_name or "")
         if key is None:
-            result.warnings.append((parser.name, ParseWarning("encrypted_no_key",
+            warnings.append((parser.name, ParseWarning("encrypted_no_key",
                 f"{artefact.path}: encrypted {parser.app} store; supply --app-key {parser.key_name}=KEY to read it")))
             continue
         messages = _collect(parser, lambda ctx, p=parser, k=key: p.parse_encrypted(artefact, k, ctx), artefact, catalog, keys,
-                            work / parser.name, result)
-        result.messages.extend(ParsedMessage(parser, m, "live") for m in messages)
+                            work / parser.name, warnings, limits)
+        yield from (ParsedMessage(parser, m, "live") for m in messages)
 
 
-def _parse_other(artefact: Artefact, catalog: Catalog, keys: Mapping[str, str], work: Path, head: bytes, result: ArtefactResult) -> None:
+def _parse_other(artefact: Artefact, catalog: Catalog, keys: Mapping[str, str], work: Path, head: bytes, warnings: Warnings,
+                 limits: QueryLimits) -> Iterator[ParsedMessage]:
     path = artefact.path
     for parser in sqlite_parsers():
         if not parser.path_matches(path):
             continue
         if parser.key_name is not None:
-            _run_encrypted([parser], artefact, catalog, keys, work, result)
+            yield from _run_encrypted([parser], artefact, catalog, keys, work, warnings, limits)
             continue
-        result.warnings.append((parser.name, ParseWarning("not_sqlite",
+        warnings.append((parser.name, ParseWarning("not_sqlite",
             f"{path}: named like a {parser.app} database but is not SQLite (first bytes {head[:16].hex()}); "
             "encrypted, truncated or another format")))
     for parser in file_parsers():
-        if not parser.recognises(path, head):
+        if not _recognises(parser, artefact, head, warnings):
             continue
-        messages = _collect(parser, lambda ctx, p=parser: p.parse(artefact, ctx), artefact, catalog, keys, work / parser.name, result)
-        result.messages.extend(ParsedMessage(parser, m, "live") for m in messages)
+        messages = _collect(parser, lambda ctx, p=parser: p.parse(artefact, ctx), artefact, catalog, keys, work / parser.name,
+                            warnings, limits)
+        yield from (ParsedMessage(parser, m, "live") for m in messages)

@@ -96,8 +96,8 @@ class InstagramIos(SqliteChatParser):
             context.warn("bad_blob", f"message archive: {error}", table="messages", row_id=row_id, field="archive")
             return Message(source_table="messages", source_row_id=row_id, conversation_id=thread_id,
                            conversation_title=thread.title, kind="unknown", account_id=thread.viewer_id, details=details)
-        metadata = archived.field("metadata") or Archived()
-        content = archived.field("content") or Archived()
+        metadata = _object(archived.field("metadata"), "archive.metadata", row_id, context)
+        content = _object(archived.field("content"), "archive.content", row_id, context)
         sender_pk = _text(metadata.field("senderPk"))
         stamp = metadata.field("serverTimestamp")
         sent_raw = repr(stamp.seconds) if isinstance(stamp, CocoaDate) else None
@@ -108,7 +108,7 @@ class InstagramIos(SqliteChatParser):
         for name in ("serverId", "clientContext"):
             if metadata.field(name) and str(metadata.field(name)) != details["message_id"]:
                 details[name] = str(metadata.field(name))
-        body, kind, attachments = _content(content, subtype, details)
+        body, kind, attachments = _content(content, subtype, details, row_id, context)
         reactions = _reactions(archived.field("reactions"))
         if reactions:
             details["reactions"] = reactions
@@ -125,13 +125,25 @@ class InstagramIos(SqliteChatParser):
         )
 
 
-def _content(content: Archived, subtype: str, details: dict[str, str]) -> tuple[str | None, str, tuple[Attachment, ...]]:
+def _object(value: Any, field: str, row_id: int, context: ParseContext) -> Archived:
+    """An archived object the message needs; absent is empty, and anything else (a string where an
+    object belongs: type confusion in the archive) is a `bad_value` warning and read as empty."""
+    if isinstance(value, Archived):
+        return value
+    if value is not None:
+        context.warn("bad_value", f"{field} is {type(value).__name__}, not an archived object; read as empty",
+                     table="messages", row_id=row_id, field=field)
+    return Archived()
+
+
+def _content(content: Archived, subtype: str, details: dict[str, str], row_id: int,
+             context: ParseContext) -> tuple[str | None, str, tuple[Attachment, ...]]:
     """Body, kind and attachments of one archived message content."""
     if subtype == "SUBTYPE_TEXT":
         text = content.field("string")
         return (text if isinstance(text, str) else None), "text", ()
     if subtype == "SUBTYPE_THREAD_ACTIVITY":
-        activity = content.field("threadActivity") or Archived()
+        activity = _object(content.field("threadActivity"), "archive.content.threadActivity", row_id, context)
         activity_type = str(activity.field("codedSubtype"))
         details["activity"] = activity_type
         if activity.field("videoCallId"):
@@ -181,8 +193,8 @@ def _app_version(database: Database) -> str | None:
     """The app version that wrote the last inbox snapshot (`inbox_metadata.snapshot_app_version`)."""
     if not database.has("inbox_metadata", "snapshot_app_version", "row_id"):
         return None
-    rows = database.query("SELECT snapshot_app_version FROM inbox_metadata ORDER BY row_id DESC LIMIT 1")
-    return str(rows[0][0]) if rows and rows[0][0] is not None else None
+    row = database.first("SELECT snapshot_app_version FROM inbox_metadata ORDER BY row_id DESC LIMIT 1")
+    return str(row[0]) if row is not None and row[0] is not None else None
 
 
 def _reactions(reactions: Any) -> str:

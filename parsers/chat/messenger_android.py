@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from manifests.records import Attachment, Message, Participant
 from parsers.artefact import Artefact
@@ -54,8 +54,8 @@ def select(database: Database, table: str, required: tuple[str, ...], optional: 
 
 
 def has_rowid(database: Database, table: str) -> bool:
-    rows = database.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE", (table,))
-    return not rows or "WITHOUT ROWID" not in " ".join(str(rows[0][0] or "").upper().split())
+    row = database.first("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE", (table,))
+    return row is None or "WITHOUT ROWID" not in " ".join(str(row[0] or "").upper().split())
 
 
 def value(row: sqlite3.Row, column: str) -> Any:
@@ -72,7 +72,7 @@ def names_by_id(database: Database) -> dict[str, str | None]:
     return {str(r["id"]): r["name"] for r in database.query("SELECT id, name FROM contacts")}
 
 
-def group(rows: list[sqlite3.Row], key: str) -> dict[str, list[sqlite3.Row]]:
+def group(rows: Iterable[sqlite3.Row], key: str) -> dict[str, list[sqlite3.Row]]:
     grouped: dict[str, list[sqlite3.Row]] = {}
     for row in rows:
         grouped.setdefault(str(row[key]), []).append(row)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from manifests.records import Attachment, Message, Participant
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
@@ -64,9 +64,8 @@ class MeWe(SqliteChatParser):
         for row in database.query(ATTACHMENTS_SQL):
             attachments.setdefault(row["ZCHATMESSAGE"], []).append(
                 Attachment(file_name=row["ZFILENAME"], mime_type=row["ZMIMETYPE"]))
-        rows = database.query(MESSAGES_SQL)
-        members = _thread_members(rows)
-        yield from context.each(rows, TABLE, lambda row: self._message(row, users, owner, threads, members, attachments, context), "Z_PK")
+        members = _thread_members(database.query(MESSAGES_SQL))
+        yield from context.each(database.query(MESSAGES_SQL), TABLE, lambda row: self._message(row, users, owner, threads, members, attachments, context), "Z_PK")
 
     def _message(self, row: sqlite3.Row, users: dict[str, Participant], owner: str | None, threads: dict[str, str],
                  members: dict[str, list[str]], attachments: dict[int, list[Attachment]], context: ParseContext) -> Message:
@@ -128,7 +127,7 @@ def _display_name(row: sqlite3.Row) -> str | None:
     return full or row["ZHANDLE"]
 
 
-def _thread_members(rows: list[sqlite3.Row]) -> dict[str, list[str]]:
+def _thread_members(rows: Iterable[sqlite3.Row]) -> dict[str, list[str]]:
     """Thread id -> distinct senders in first-seen order (the store keeps no member list per chat)."""
     members: dict[str, list[str]] = {}
     for row in rows:

@@ -38,7 +38,7 @@ from manifests.records import Attachment, Message, Participant, decode_text
 from parsers.artefact import Artefact
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
-from parsers.sqlite_store import Database
+from parsers.sqlite_store import PROGRESS_STEPS, Database, QueryBudget, stream
 
 BASE_MASK = 0x1F
 INBOX = 20
@@ -299,28 +299,29 @@ def _open_encrypted(artefact: Artefact, key: str, context: ParseContext) -> Data
         if sibling is not None:
             sibling.copy_to(folder / ("signal.db" + suffix.decode()))
     # A wrong key fails on the first read and writes nothing, so one copy serves every attempt.
+    budget = QueryBudget(context.limits, interrupted=(sqlcipher3.OperationalError,))
     for _label, pragmas in _key_attempts(key):
         connection = sqlcipher3.connect(str(target), isolation_level=None, check_same_thread=False)
+        connection.set_progress_handler(budget.on_progress, PROGRESS_STEPS)
         try:
             for pragma in pragmas:
                 connection.execute(pragma)
-            tables = _tables(connection)
+            tables = _tables(connection, budget)
         except sqlcipher3.DatabaseError:
             connection.close()
             continue
         connection.text_factory = decode_text
         connection.row_factory = sqlcipher3.Row
-        return Database(artefact=artefact, connection=connection, main_only=None, tables=tables)  # type: ignore[arg-type]
+        return Database(artefact=artefact, connection=connection, main_only=None, tables=tables, budget=budget)  # type: ignore[arg-type]
     context.warn("encrypted_bad_key", f"{artefact.path}: the supplied Signal key did not open the database with any known setting",
                  severity="error")
     return None
 
 
-def _tables(connection: Any) -> dict[str, frozenset[str]]:
+def _tables(connection: Any, budget: QueryBudget) -> dict[str, frozenset[str]]:
     """Table -> column names of a sqlcipher3 connection (the same query the framework runs on sqlite3)."""
-    names = [row[0] for row in connection.execute(TABLES_SQL).fetchall()]
-    return {str(n).lower(): frozenset(str(c[0]).lower() for c in connection.execute(COLUMNS_SQL, (n,)).fetchall())
-            for n in names}
+    names = [row[0] for row in stream(connection, budget, TABLES_SQL)]
+    return {str(n).lower(): frozenset(str(c[0]).lower() for c in stream(connection, budget, COLUMNS_SQL, (n,))) for n in names}
 
 
 PARSER = Signal()

@@ -76,16 +76,15 @@ class SkypeClassic(SqliteChatParser):
         names = _contact_names(database)
         owner = _owner(database, names)
         conversations = {row["id"]: row for row in database.query(CONVERSATIONS_SQL)}
-        transfers = database.query(TRANSFERS_SQL) if database.has("Transfers", "id", "type", "partner_handle", "partner_dispname",
+        transfers = list(database.query(TRANSFERS_SQL)) if database.has("Transfers", "id", "type", "partner_handle", "partner_dispname",
                                                                    "status", "starttime", "finishtime", "filepath", "filename",
                                                                    "filesize", "chatmsg_guid", "convo_id") else []
         by_guid: dict[bytes, list[sqlite3.Row]] = {}
         for row in transfers:
             if isinstance(row["chatmsg_guid"], bytes):
                 by_guid.setdefault(row["chatmsg_guid"], []).append(row)
-        rows = database.query(MESSAGES_SQL)
-        guids = {row["guid"] for row in rows if isinstance(row["guid"], bytes)}
-        yield from context.each(rows, "Messages", lambda r: self._message(r, owner, names, conversations, by_guid, context), "id")
+        guids = {row["guid"] for row in database.query(MESSAGES_SQL) if isinstance(row["guid"], bytes)}
+        yield from context.each(database.query(MESSAGES_SQL), "Messages", lambda r: self._message(r, owner, names, conversations, by_guid, context), "id")
         if database.has("Calls", "id", "begin_timestamp", "is_incoming", "host_identity", "duration", "name", "topic",
                         "is_conference", "conv_dbid"):
             members: dict[int, list[sqlite3.Row]] = {}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from manifests.records import Message, Participant
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
@@ -152,7 +152,7 @@ def _profiles(database: Database, context: ParseContext) -> dict[str, str]:
     return names
 
 
-def _conversations(rows: list[sqlite3.Row], table: str, context: ParseContext) -> dict[str, tuple[str | None, tuple[str, ...]]]:
+def _conversations(rows: Iterable[sqlite3.Row], table: str, context: ParseContext) -> dict[str, tuple[str | None, tuple[str, ...]]]:
     """conversation id -> (topic, member MRIs)."""
     found: dict[str, tuple[str | None, tuple[str, ...]]] = {}
     for row in rows:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import sqlite3
 import struct
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from manifests.records import Message, Participant, decode_text
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
@@ -283,7 +283,7 @@ class TelegramAndroid(SqliteChatParser):
             return None
 
 
-def _names(rows: list[sqlite3.Row]) -> dict[int, str]:
+def _names(rows: Iterable[sqlite3.Row]) -> dict[int, str]:
     names: dict[int, str] = {}
     for row in rows:
         name = row["name"]

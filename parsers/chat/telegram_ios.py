@@ -359,13 +359,15 @@ class TelegramIos(SqliteChatParser):
             yield from self._unsupported(database, context, "it has no message history table t7")
             return
         names = self._peer_names(database, context)
-        ddl = database.query(HISTORY_DDL_SQL)
-        without_rowid = bool(ddl) and "WITHOUT ROWID" in str(ddl[0]["sql"] or "").upper()
+        ddl = database.first(HISTORY_DDL_SQL)
+        without_rowid = ddl is not None and "WITHOUT ROWID" in str(ddl["sql"] or "").upper()
         rows = database.query(HISTORY_NO_ROWID_SQL if without_rowid else HISTORY_SQL)
         outcome = _RowOutcome()
         decoded = 0
+        read = 0
         held: list[tuple[Message, str]] = []  # failures before any row decoded: the layout may not be this one
         for row in rows:
+            read += 1
             outcome.error = None
             for message in context.each([row], HISTORY_TABLE, lambda r: self._message(r, names, outcome, context), "rowid"):
                 if outcome.error is None:
@@ -381,7 +383,7 @@ class TelegramIos(SqliteChatParser):
                 else:
                     held.append((message, outcome.error))
         if held:
-            yield from self._unsupported(database, context, f"none of its {len(rows)} message values (t7) follows the known layout "
+            yield from self._unsupported(database, context, f"none of its {read} message values (t7) follows the known layout "
                                          f"(first problem: {held[0][1]})")
 
     @staticmethod
@@ -390,7 +392,8 @@ class TelegramIos(SqliteChatParser):
                      f"{why}; only its key was read", table=HISTORY_TABLE, row_id=message.source_row_id, field="value")
 
     def _unsupported(self, database: Database, context: ParseContext, why: str) -> Iterator[Message]:
-        count = database.query(TABLES_SQL)[0]["tables"]
+        first = database.first(TABLES_SQL)
+        count = first["tables"] if first is not None else 0
         context.warn("unsupported_format",
                      f"{database.artefact.path}: Telegram iOS Postbox database ({count} Postbox tables), but {why}; "
                      "this Postbox layout is not decoded, so no messages were read", table="__meta_tables")

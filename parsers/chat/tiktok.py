@@ -120,15 +120,16 @@ class TikTok(SqliteChatParser):
 
     def _contacts_only(self, database: Database, context: ParseContext) -> None:
         """AwemeIM.db without messages: one info notice with each contact's last chat time."""
-        rows = database.query(AWEME_SQL)
         chats = []
-        for row in rows:
+        contacts = 0
+        for row in database.query(AWEME_SQL):
+            contacts += 1
             when = context.time(row["latestChatTimestamp"], unix_seconds, table="AwemeContactsV5", row_id=None,
                                 field="latestChatTimestamp")
             if when is not None:
                 chats.append(f"{row['uid']} ({row['nickname'] or row['customID']}) last chat {iso_text(when)}")
         context.warn("contacts_only", f"{context.artefact.path}: TikTok contacts store with no messages "
-                     f"({len(rows)} contacts; {'; '.join(chats) or 'no chat times'}); messages are kept in "
+                     f"({contacts} contacts; {'; '.join(chats) or 'no chat times'}); messages are kept in "
                      "ChatFiles/<uid>/db.sqlite", table="AwemeContactsV5", severity="info")
 
 

@@ -83,6 +83,7 @@ LOCATION_SQL = "SELECT message_row_id, latitude, longitude, place_name FROM mess
 CHAT_LIST_SQL = "SELECT key_remote_jid, subject FROM chat_list"
 CHAT_SQL = "SELECT c._id AS _id, j.raw_string AS jid, c.subject AS subject FROM chat c LEFT JOIN jid j ON j._id = c.jid_row_id"
 JID_SQL = "SELECT _id, raw_string FROM jid"
+TWIN_SQL = "SELECT data FROM messages WHERE _id = ? LIMIT 1"
 
 
 class WhatsAppAndroid(SqliteChatParser):
@@ -101,19 +102,17 @@ class WhatsAppAndroid(SqliteChatParser):
         names = _contact_names(context)
         media = _by_message(database, "message_media", MEDIA_SQL, ("message_row_id", "file_path", "file_size", "mime_type", "media_name"))
         places = _by_message(database, "message_location", LOCATION_SQL, ("message_row_id", "latitude", "longitude", "place_name"))
-        legacy_ids: dict[int, str | None] = {}
         if variant.name in ("transition", "legacy"):
             titles = _chat_list_titles(database)
             rows = database.query(_select("messages", LEGACY_REQUIRED["messages"], LEGACY_OPTIONAL, database))
-            for row in rows:
-                legacy_ids[row["_id"]] = row["data"]
             convert = lambda row: self._legacy(row, names, titles, media, context)  # noqa: E731
             yield from context.each(rows, "messages", convert, "_id")
         if variant.name in ("transition", "current"):
             chats = {row["_id"]: row for row in database.query(CHAT_SQL)}
             jids = {row["_id"]: row["raw_string"] for row in database.query(JID_SQL)}
             rows = database.query(_select("message", CURRENT_REQUIRED["message"], CURRENT_OPTIONAL, database))
-            fresh = [row for row in rows if not _twin(row, legacy_ids, context)]
+            twins = variant.name == "transition"
+            fresh = (row for row in rows if not (twins and _twin(row, database, context)))
             convert = lambda row: self._current(row, names, chats, jids, media, places, context)  # noqa: E731
             yield from context.each(fresh, "message", convert, "_id")
 
@@ -234,11 +233,15 @@ def _select(table: str, required: tuple[str, ...], optional: tuple[str, ...], da
     return f"SELECT {', '.join(columns)} FROM {table} ORDER BY _id"
 
 
-def _twin(row: sqlite3.Row, legacy: dict[int, str | None], context: ParseContext) -> bool:
-    """True when the legacy table holds the same _id (that row is authoritative); warn if texts differ."""
-    if row["_id"] not in legacy:
+def _twin(row: sqlite3.Row, database: Database, context: ParseContext) -> bool:
+    """True when the legacy table holds the same _id (that row is authoritative); warn if texts differ.
+
+    One lookup per row rather than a map of every legacy row, so memory does not grow with the table.
+    """
+    legacy = database.first(TWIN_SQL, (row["_id"],))
+    if legacy is None:
         return False
-    if row["chat_row_id"] != -1 and row["text_data"] is not None and row["text_data"] != legacy[row["_id"]]:
+    if row["chat_row_id"] != -1 and row["text_data"] is not None and row["text_data"] != legacy["data"]:
         context.warn("twin_differs", "message and messages rows with this _id hold different text; messages is reported",
                      table="message", row_id=row["_id"], field="text_data")
     return True

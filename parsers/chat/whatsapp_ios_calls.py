@@ -29,7 +29,7 @@ Decisions:
 from __future__ import annotations
 
 import sqlite3
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from manifests.records import Message, Participant
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
@@ -68,11 +68,11 @@ class WhatsAppIosCalls(SqliteChatParser):
         aggregates = ({row["Z_PK"]: row for row in database.query(AGGREGATE_SQL)}
                       if database.has("ZWAAGGREGATECALLEVENT", *AGGREGATE_COLUMNS) else {})
         columns = list(EVENT_REQUIRED) + [c for c in EVENT_OPTIONAL if database.has("ZWACDCALLEVENT", c)]
-        rows = database.query(f"SELECT {', '.join(columns)} FROM ZWACDCALLEVENT ORDER BY Z_PK")
-        owner = _owner(rows, participants)
+        sql = f"SELECT {', '.join(columns)} FROM ZWACDCALLEVENT ORDER BY Z_PK"
+        owner = _owner(database.query(sql), participants)
         names = _names(context)
         convert = lambda row: self._call(row, participants.get(row["Z_PK"], []), aggregates, owner, names, context)  # noqa: E731
-        yield from context.each(rows, "ZWACDCALLEVENT", convert, "Z_PK")
+        yield from context.each(database.query(sql), "ZWACDCALLEVENT", convert, "Z_PK")
 
     def _call(self, row: sqlite3.Row, others: list[str], aggregates: dict[int, sqlite3.Row], owner: str | None,
               names: dict[str, str], context: ParseContext) -> Message:
@@ -118,7 +118,7 @@ def _direction(creator: str | None, others: list[str], aggregate: sqlite3.Row | 
     return "unknown"
 
 
-def _owner(rows: list[sqlite3.Row], participants: dict[int, list[str]]) -> str | None:
+def _owner(rows: Iterable[sqlite3.Row], participants: dict[int, list[str]]) -> str | None:
     """The one jid that created calls it does not take part in (the owner's outgoing calls)."""
     creators = {_get(r, CREATOR) for r in rows if _get(r, CREATOR) and _get(r, CREATOR) not in participants.get(r["Z_PK"], [])}
     return creators.pop() if len(creators) == 1 else None

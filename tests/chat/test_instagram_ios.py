@@ -120,3 +120,51 @@ def test_nskeyed_collections_dates_cycles_and_errors() -> None:
         unarchive(b"not a plist")
     with pytest.raises(ArchiveError):
         unarchive(_archive(["$null", {"$class": UID(2), "x": UID(40)}, {"$classname": "T", "$classes": ["T"]}]))
+
+
+def _message_archive(metadata: int) -> bytes:
+    """An archived IGDirectPublishedMessage; `metadata` is the object index its metadata refers to
+    (3: the metadata object; 7: a string, as in a type-confused archive)."""
+    import plistlib
+
+    UID = plistlib.UID
+
+    def cls(name: str) -> dict:
+        return {"$classname": name, "$classes": [name, "NSObject"]}
+
+    return _archive([
+        "$null",
+        {"$class": UID(2), "metadata": UID(metadata), "content": UID(5)},
+        cls("IGDirectPublishedMessage"),
+        {"$class": UID(4), "senderPk": UID(7), "serverTimestamp": UID(8)},
+        cls("IGDirectPublishedMessageMetadata"),
+        {"$class": UID(6), "codedSubtype": UID(9), "string": UID(10)},
+        cls("IGDirectPublishedMessageContent"),
+        "22824420",
+        {"$class": UID(11), "NS.time": 606793277.5},
+        "SUBTYPE_TEXT",
+        "hello",
+        cls("NSDate"),
+    ])
+
+
+def test_metadata_that_is_a_string_is_a_bad_value_and_the_other_rows_read(tmp_path: Path) -> None:
+    """Type confusion: `metadata` archived as a string (once an AttributeError that lost the exhibit)."""
+    db = build_database(tmp_path / "9368974384.db", DDL, {
+        "threads": [("t1", None, "9368974384", None, None, None, 1)],
+        "messages": [("m1", "t1", _message_archive(3), "IGDirectPublishedMessage", 1),
+                     ("m2", "t1", _message_archive(7), "IGDirectPublishedMessage", 2),
+                     ("m3", "t1", _message_archive(3), "IGDirectPublishedMessage", 3)],
+    })
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert [(w.kind, w.message, w.table, w.row_id, w.field, w.severity) for w in parsed.warnings] == [
+        ("bad_value", "archive.metadata is str, not an archived object; read as empty", "messages", 2, "archive.metadata", "warning")]
+    assert [m.source_row_id for m in parsed.messages] == [1, 2, 3]
+    good = Message(source_table="messages", source_row_id=1, conversation_id="t1", sender=Participant("22824420"), direction="incoming",
+                   sent=cocoa_seconds(606793277.5), sent_raw="606793277.5", body="hello", kind="text", account_id="9368974384",
+                   details={"message_id": "m1", "class_name": "IGDirectPublishedMessage", "subtype": "SUBTYPE_TEXT"})
+    assert parsed.messages[0] == good
+    assert parsed.messages[1] == Message(source_table="messages", source_row_id=2, conversation_id="t1", direction="unknown",
+                                         body="hello", kind="text", account_id="9368974384",
+                                         details={"message_id": "m2", "class_name": "IGDirectPublishedMessage", "subtype": "SUBTYPE_TEXT"})
+    assert parsed.messages[2].body == "hello" and parsed.messages[2].source_row_id == 3

@@ -1,0 +1,45 @@
+"""One bad photo costs that photo: a media reader that raises anything (not one of the damaged-file
+errors it anticipates) gives a `parser_failed` row for that file, the file still has its media row,
+and every other photo is read. Through a real `exhibit ingest` of a folder (one worker, in this
+process, so that the reader patched here is the one that runs)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from parsers.media import still_images
+from tests.conftest import run_ingest
+
+
+def _jpeg(colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 8), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_a_reader_that_raises_is_one_error_row_and_every_photo_keeps_its_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "phone" / "DCIM"
+    source.mkdir(parents=True)
+    for name, colour in (("a.jpg", (255, 0, 0)), ("b.jpg", (0, 255, 0)), ("c.jpg", (0, 0, 255))):
+        (source / name).write_bytes(_jpeg(colour))
+    original = still_images.READER.read
+
+    def confused(source, container, context):
+        if source.name == "b.jpg":
+            raise AttributeError("'str' object has no attribute 'get'")
+        return original(source, container, context)
+
+    monkeypatch.setattr(still_images.READER, "read", confused)
+    ingested = run_ingest(tmp_path / "phone", tmp_path / "cases")
+    assert ingested.exit_code == 1, ingested.output  # completed, with one error
+    errors = [(e["stage"], e["kind"], e["severity"], e["path"], e["parser"], e["message"]) for e in ingested.errors() if e["stage"] == "media"]
+    assert errors == [("media", "parser_failed", "error", "/DCIM/b.jpg", "still_images",
+                       "/DCIM/b.jpg: reader still_images failed on this JPEG: AttributeError: 'str' object has no attribute 'get'")]
+    media = {row["path"]: row for row in ingested.table("media")}
+    assert sorted(media) == ["/DCIM/a.jpg", "/DCIM/b.jpg", "/DCIM/c.jpg"]
+    assert (media["/DCIM/b.jpg"]["container_format"], media["/DCIM/b.jpg"]["flags"], media["/DCIM/b.jpg"]["width"]) == ("JPEG", ["metadata_unreadable"], None)
+    assert [(media[p]["width"], media[p]["height"], media[p]["flags"]) for p in ("/DCIM/a.jpg", "/DCIM/c.jpg")] == [(16, 8, None), (16, 8, None)]
