@@ -128,7 +128,8 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
         sys.exit(EXIT_FAILURE)
     except OSError as error:  # a full or failing output disk: what ingest() raises was never published
         _end_line(on_progress)
-        click.echo(f"exhibit: the run failed: {display_message(str(error))}; nothing was published (exit {EXIT_FAILURE})", err=True)
+        where = "".join(f" {note}" for note in getattr(error, "__notes__", ()))
+        click.echo(f"exhibit: the run failed: {display_message(str(error) + where)}; nothing was published (exit {EXIT_FAILURE})", err=True)
         sys.exit(EXIT_FAILURE)
     _end_line(on_progress)
     click.echo(_summary_line(summary))

@@ -205,6 +205,7 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
     findings: tuple[str, ...] = ()
     output: ExhibitOutput | None = None
     cleanup_failure = None
+    step = ["starting the run"]  # what the run was doing, for the message when the disk fails it
     try:
         # Left in reverse order: workers stopped, scratch removed, then (on failure) staging removed, and the lock let go.
         with ExhibitOutput(target_dir, run_id) as output, run_scratch(scratch_key(target_dir), run_id) as (scratch, stale_scratch), \
@@ -215,7 +216,9 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
             for name in stale_scratch:
                 problems.add("output", "stale_scratch_removed", "warning", f"removed the scratch folder {name} of this exhibit, left by "
                              "an earlier run that was stopped before it finished")
+            step[0] = "recording the ingest_started custody event"
             _custody(request, target_dir.parent, "ingest_started", f"run {run_id}", ())
+            step[0] = f"writing the parts in {output.staging}"
             evidence = _EvidenceHashes(layout, config, request, executor)
             artefacts = output.open_table(ARTEFACTS, metadata)
             media_table = output.open_table(MEDIA, {**metadata, **media_metadata.reader_metadata()})
@@ -243,15 +246,24 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
             output.close_parts()
             findings = hash_findings(source_row["hash_checks"])
             outcome = outcome_text(problems.count("error"), findings)
+            step[0] = f"sealing {output.staging}"
             manifest = seal(output.staging, _seal_facts(request, metadata, source_row, started, outcome), request.signing_key)
+            step[0] = f"writing {output.staging} to disk"
             output.sync()
             sealed = [("manifest", "sha256", manifest["root_digest"])]
             sealed += [("media", name, source_row[f"media_{name}"]) for name in media.MEDIA_ALGORITHMS if source_row.get(f"media_{name}")]
             # Publishing and its custody event are one step: a signal now waits, and a failed append takes the folder back.
             stop.hold()
-            output.publish(lambda: _custody(request, target_dir.parent, "ingested", f"run {run_id}: {outcome}", tuple(sealed)))
+
+            def record_ingested() -> None:
+                step[0] = f"recording the ingested custody event (the folder {target_dir} was taken back)"
+                _custody(request, target_dir.parent, "ingested", f"run {run_id}: {outcome}", tuple(sealed))
+
+            step[0] = f"publishing {target_dir}"
+            output.publish(record_ingested)
     except OSError as error:
         if output is None or not output.published:
+            error.add_note(f"while {step[0]}")
             raise
         cleanup_failure = str(error)  # only the run's own scratch or lock was left behind: the exhibit stands
     return Summary(output_dir=target_dir, entries=progress.entries, files_hashed=progress.files_hashed, bytes_hashed=progress.bytes_hashed,

@@ -5,6 +5,7 @@ of the same exhibit cleans up after a killed one and records that it did."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -185,3 +186,199 @@ def test_kill_9_leaves_no_worker_on_the_evidence_and_the_rerun_cleans_up(big_ima
          "message": f"removed the scratch folder {stale_scratch} of this exhibit, left by an earlier run that was stopped before it finished"},
     ]
     assert events(run.case) == [("EX-1", "ingest_started"), ("EX-1", "ingest_started"), ("EX-1", "ingested")]
+
+
+# --- a full disk -------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A tmpfs of 4 MiB mounted in the test's folder (unmounted afterwards, whatever happens)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"cannot mount a tmpfs: {result.stderr!r}")
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr!r}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def fill(mount: Path) -> None:
+    """Take every free byte of the file system with a filler file."""
+    descriptor = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        for size in (1 << 16, 4096, 1):
+            try:
+                while True:
+                    os.write(descriptor, b"\0" * size)
+            except OSError as error:
+                assert error.errno == 28
+    finally:
+        os.close(descriptor)
+    probe = os.open(mount / "probe", os.O_WRONLY | os.O_CREAT)
+    try:
+        with pytest.raises(OSError):
+            os.write(probe, b"x")
+    finally:
+        os.close(probe)
+        os.unlink(mount / "probe")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require_tool("mkfs.ext4")
+    sys.path.insert(0, str(REPO / "scripts"))
+    from make_sample import build_sample
+
+    return build_sample(tmp_path_factory.mktemp("sample"))
+
+
+def _fill_before(monkeypatch: pytest.MonkeyPatch, owner, name: str, mount: Path) -> None:
+    real = getattr(owner, name)
+
+    def filled_first(*args, **kwargs):
+        if not (mount / "filler").exists():
+            fill(mount)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, filled_first)
+
+
+def _publish_fails(monkeypatch: pytest.MonkeyPatch, mount: Path) -> None:
+    from manifests import writer
+
+    real = writer._fsync_dir
+
+    def after_rename(path: Path) -> None:
+        if path == mount / "CASE-1":  # the rename into place happened; syncing it "fails"
+            (mount / "filler").write_bytes(b"")
+            raise OSError(28, "No space left on device", str(path))
+        real(path)
+
+    monkeypatch.setattr(writer, "_fsync_dir", after_rename)
+
+
+PYARROW_FULL = "[Errno 28] Error writing bytes to file. Detail: [errno 28] No space left on device"
+MESSAGES = {  # {case}: the case folder; {staging}: the run's staging folder there
+    "writing parts": PYARROW_FULL + " while writing the parts in {staging}",
+    "sealing": "[Errno 28] No space left on device while sealing {staging}",
+    "publishing": "[Errno 28] No space left on device: '{case}' while publishing {case}/EX-1",
+    "custody append": PYARROW_FULL + " while recording the ingested custody event (the folder {case}/EX-1 was taken back)",
+}
+STAGES = {
+    "writing parts": lambda mp, mount: _fill_before(mp, __import__("manifests.writer").writer.ExhibitOutput, "open_table", mount),
+    "sealing": lambda mp, mount: _fill_before(mp, __import__("ingest.run").run, "seal", mount),
+    "publishing": _publish_fails,
+    "custody append": lambda mp, mount: _fill_before(mp, __import__("manifests.writer").writer.ExhibitOutput, "publish", mount),
+}
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_a_full_disk_publishes_nothing_and_says_so(stage: str, sample: Path, small_disk: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import run_ingest
+
+    monkeypatch.setenv("EXHIBIT_SCRATCH", str(tmp_path / "scratch"))
+    (tmp_path / "scratch").mkdir()
+    with monkeypatch.context() as patch:
+        STAGES[stage](patch, small_disk)
+        failed = run_ingest(sample, small_disk, workers=1)
+    case = small_disk / "CASE-1"
+    assert failed.exit_code == 3, failed.output
+    (line,) = failed.output.splitlines()
+    staging = re.search(r"\.EX-1\.partial-[0-9a-f]{32}", line)
+    detail = MESSAGES[stage].format(case=case, staging=f"{case}/{staging.group() if staging else '?'}")
+    assert line == f"exhibit: the run failed: {detail}; nothing was published (exit 3)"
+    assert sorted(p.name for p in case.iterdir()) == [".custody.lock", "custody.parquet"]
+    assert events(case) == [("EX-1", "ingest_started")]
+    assert list((tmp_path / "scratch").iterdir()) == []
+    (small_disk / "filler").unlink()
+    again = run_ingest(sample, small_disk, workers=1)
+    assert again.exit_code == 0, again.output
+    assert events(case) == [("EX-1", "ingest_started"), ("EX-1", "ingest_started"), ("EX-1", "ingested")]
+
+
+def test_a_disk_too_small_for_the_ledger_writes_nothing(sample: Path, tmp_path: Path) -> None:
+    """A real full disk, nothing simulated: 4 KiB hold neither the ledger nor any part."""
+    from tests.conftest import run_ingest
+
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(mount)], check=True)
+    try:
+        failed = run_ingest(sample, mount, workers=1)
+        assert failed.exit_code == 3, failed.output
+        assert failed.output.splitlines() == [f"exhibit: the run failed: {PYARROW_FULL} while recording the ingest_started custody "
+                                              "event; nothing was published (exit 3)"]
+        assert sorted(p.name for p in (mount / "CASE-1").iterdir()) == [".custody.lock"]
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+# --- the chat phase, stale staging, a live run's lock ------------------------------------------
+
+def test_a_stop_in_the_chat_phase_removes_its_scratch_copies(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from ingest import chats
+    from tests.conftest import run_ingest
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("EXHIBIT_SCRATCH", str(scratch))
+    copies: list[Path] = []
+
+    def copy_then_stop(unit: str) -> dict:
+        folder = Path(tempfile.mkdtemp(prefix="exhibit-chat-", dir=os.environ["EXHIBIT_SCRATCH"]))
+        (folder / "db").write_bytes(b"SQLite format 3\0")  # the copy of an evidence database
+        copies.append(folder)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)  # the stop arrives here
+        pytest.fail("the signal did not stop the chat phase")
+
+    monkeypatch.setattr(chats, "run_chat_unit", copy_then_stop)
+    stopped = run_ingest(sample, tmp_path / "out", workers=1)
+    assert (stopped.exit_code, stopped.output.splitlines()) == (143, [
+        "exhibit: stopped by SIGTERM; nothing was published (the staging folder, scratch copies and worker processes were removed) (exit 143)"])
+    assert copies and copies[0].parent.parent == scratch and not copies[0].exists()
+    assert list(scratch.iterdir()) == []
+    assert sorted(p.name for p in (tmp_path / "out" / "CASE-1").iterdir()) == [".custody.lock", "custody.parquet"]
+
+
+def test_only_this_exhibits_stale_staging_is_removed(sample: Path, tmp_path: Path) -> None:
+    from tests.conftest import run_ingest
+
+    case = tmp_path / "out" / "CASE-1"
+    stale = case / f".EX-1.partial-{'a' * 32}"
+    others = [case / f".EX-10.partial-{'b' * 32}", case / f".EX-1.partial-{'c' * 32}.partial-{'d' * 32}", case / ".EX-1.partial-x"]
+    for folder in [stale, *others]:
+        folder.mkdir(parents=True)
+        (folder / "artefacts.parquet").write_bytes(b"left over")
+    result = run_ingest(sample, tmp_path / "out", workers=1)
+    assert result.exit_code == 0, result.output
+    assert not stale.exists() and all(folder.is_dir() for folder in others)
+    warnings = [(e["stage"], e["kind"], e["severity"], e["message"]) for e in result.errors()]
+    assert warnings == [("output", "stale_staging_removed", "warning", f"removed the staging folder {stale.name} of this exhibit, left by "
+                         "an earlier run that was stopped before it finished (nothing of it was ever published)")]
+
+
+def test_a_live_runs_staging_is_never_touched(sample: Path, tmp_path: Path) -> None:
+    import fcntl
+
+    from tests.conftest import run_ingest
+
+    case = tmp_path / "out" / "CASE-1"
+    case.mkdir(parents=True)
+    live = case / f".EX-1.partial-{'e' * 32}"
+    live.mkdir()
+    lock = case / ".EX-1.run-lock"
+    lock.write_text(f"pid 4242, run {'e' * 32}")
+    with open(lock, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        refused = run_ingest(sample, tmp_path / "out", workers=1)
+    assert (refused.exit_code, refused.output.splitlines()) == (2, [
+        f"Error: another run is writing this exhibit now (pid 4242, run {'e' * 32}; lock {lock})"])
+    assert live.is_dir() and lock.exists() and not (case / "EX-1").exists()
