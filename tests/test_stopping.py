@@ -384,3 +384,34 @@ def test_a_live_runs_staging_is_never_touched(sample: Path, tmp_path: Path) -> N
     assert (refused.exit_code, refused.output.splitlines()) == (2, [
         f"Error: another run is writing this exhibit now (pid 4242, run {'e' * 32}; lock {lock})"])
     assert live.is_dir() and lock.exists() and not (case / "EX-1").exists()
+
+
+def test_a_publish_that_cannot_be_taken_back_says_so(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The custody append fails after the rename, and renaming back fails too: the message tells the truth."""
+    from manifests import custody, writer
+    from tests.conftest import run_ingest
+
+    real_rename, real_write = os.rename, custody._write
+    renames: list[str] = []
+
+    def rename(source, target) -> None:
+        renames.append(Path(target).name)
+        if len(renames) == 1:  # the undo of the rename into place
+            raise OSError(30, "Read-only file system", str(source))
+        real_rename(source, target)
+
+    def ledger_write(case_dir: Path, rows: list[dict]) -> None:
+        if rows[-1]["action"] == "ingested":
+            monkeypatch.setattr(writer.os, "rename", rename)
+            raise OSError(28, "No space left on device")
+        real_write(case_dir, rows)
+
+    monkeypatch.setattr(custody, "_write", ledger_write)
+    failed = run_ingest(sample, tmp_path / "out", workers=1)
+    case = tmp_path / "out" / "CASE-1"
+    assert failed.exit_code == 3
+    assert failed.output.splitlines() == [
+        f"exhibit: the run failed: [Errno 30] {case}/EX-1 was published, then [Errno 28] No space left on device; taking it back failed: "
+        f"Read-only file system; the exhibit folder stands without its ingested custody event (exit 3)"]
+    assert (case / "EX-1" / "manifest.json").exists()
+    assert events(case) == [("EX-1", "ingest_started")]
