@@ -4,7 +4,8 @@ Exit codes (documented in README.md):
   0  completed, no errors recorded
   1  completed, with errors recorded in errors.parquet
   2  bad usage, or a source that cannot be opened as any supported format
-  3  the run failed (nothing was published)
+  3  the run failed (nothing was published), e.g. the output disk is full
+  130  stopped by SIGINT (Ctrl-C), 143  stopped by SIGTERM: nothing was published, workers and scratch removed
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ import click
 
 from ingest import __version__
 from ingest.config import ConfigError, load_config
-from ingest.run import IngestRequest, Progress, ingest
+from ingest.run import IngestRequest, Progress, Summary, ingest, plural
 from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
+from ingest.stopping import Interrupted
 from manifests import chat_view, custody, keys, report, verify
 from manifests.text import display, display_message
-from manifests.writer import ExhibitExistsError
+from manifests.writer import ExhibitBusyError, ExhibitExistsError, PublishUndoError
 
 EXIT_OK, EXIT_WITH_ERRORS, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
+EXIT_SIGNAL_BASE = 128  # the shell's convention: 128 + signal number (130 SIGINT, 143 SIGTERM)
 _HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64}
 
 
@@ -115,18 +118,43 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
     on_progress = _show_progress if sys.stderr.isatty() else None
     try:
         summary = ingest(request, on_progress=on_progress)
-    except (SourceError, ExhibitExistsError) as error:
+    except (SourceError, ExhibitExistsError, ExhibitBusyError) as error:
         raise UsageFailure(display_message(str(error))) from None
-    if on_progress is not None:
-        click.echo("", err=True)
-    click.echo(
-        f"{summary.outcome}: {summary.entries:,} entries, {summary.files_hashed:,} files hashed, "
-        f"{summary.bytes_hashed:,} bytes, {summary.messages:,} messages, {summary.errors} errors, {summary.warnings} warnings, "
-        f"{summary.seconds:.1f} s -> {display(str(summary.output_dir))}"
-    )
+    except Interrupted as stop:
+        _end_line(on_progress)
+        click.echo(f"exhibit: stopped by {stop.signal_name}; nothing was published (the staging folder, scratch copies and "
+                   f"worker processes were removed) (exit {EXIT_SIGNAL_BASE + stop.signum})", err=True)
+        sys.exit(EXIT_SIGNAL_BASE + stop.signum)
+    except PublishUndoError as error:
+        _end_line(on_progress)
+        click.echo(f"exhibit: the run failed: {display_message(str(error))}; the exhibit folder stands without its ingested "
+                   f"custody event (exit {EXIT_FAILURE})", err=True)
+        sys.exit(EXIT_FAILURE)
+    except OSError as error:  # a full or failing output disk: what ingest() raises was never published
+        _end_line(on_progress)
+        where = "".join(f" {note}" for note in getattr(error, "__notes__", ()))
+        click.echo(f"exhibit: the run failed: {display_message(str(error) + where)}; nothing was published (exit {EXIT_FAILURE})", err=True)
+        sys.exit(EXIT_FAILURE)
+    _end_line(on_progress)
+    click.echo(_summary_line(summary))
+    if summary.held_signal:
+        click.echo(f"note: {summary.held_signal} came while the exhibit was being published; the run finished publishing first", err=True)
+    if summary.cleanup_failure:
+        click.echo(f"warning: the exhibit was published, but cleaning up after it failed: {display_message(summary.cleanup_failure)}", err=True)
     if key is None:
         click.echo("note: manifest.json is sealed but UNSIGNED (no signing key configured)", err=True)
     sys.exit(EXIT_OK if summary.errors == 0 else EXIT_WITH_ERRORS)
+
+
+def _end_line(on_progress: object) -> None:
+    if on_progress is not None:
+        click.echo("", err=True)
+
+
+def _summary_line(summary: Summary) -> str:
+    return (f"{summary.outcome}: {plural(summary.entries, 'entry', 'entries')}, {plural(summary.files_hashed, 'file')} hashed, "
+            f"{plural(summary.bytes_hashed, 'byte')}, {plural(summary.messages, 'message')}, {plural(summary.errors, 'error')}, "
+            f"{plural(summary.warnings, 'warning')}, {summary.seconds:.1f} s -> {display(str(summary.output_dir))}")
 
 
 def _app_keys(values: tuple[str, ...], key_file: Path | None) -> tuple[tuple[str, str], ...]:

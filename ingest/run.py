@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import socket
 import tempfile
 import time
@@ -30,7 +31,8 @@ from ingest.naming import encode_id
 from ingest.problems import Problems
 from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, serialize, tsk_file_system_name
 from ingest.versions import library_versions
-from ingest.work import Unit, VolumeRecipe, init_worker, release_worker, run_unit
+from ingest.stopping import StopOnSignals, run_scratch, scratch_key
+from ingest.work import Unit, VolumeRecipe, init_pool_worker, init_worker, release_worker, run_unit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from manifests.schemas import ARTEFACTS, ERRORS, MEDIA, MESSAGES, SOURCES
@@ -38,6 +40,9 @@ from manifests import custody
 from manifests.seal import seal
 from manifests.text import display
 from manifests.writer import ExhibitOutput
+
+HASH_ORIGINS = {"expected": "--expected-hash", "ewf_stored": "the E01 stored hash"}
+HASH_NAMES = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256"}
 
 TSK_FILE_SYSTEMS = frozenset({"EXT", "NTFS", "FAT", "HFS", "TSK", "EXFAT", "ISO9660"})
 _CONTENT_FIELDS = ("md5", "sha1", "sha256", "sha512", "mime_type", "magic_description", "extension_mismatch",
@@ -81,10 +86,35 @@ class Summary:
     warnings: int
     seconds: float
     messages: int = 0
+    hash_findings: tuple[str, ...] = ()  # e.g. "MD5 MISMATCH against --expected-hash"
+    held_signal: str | None = None  # a stop signal that came while the exhibit was being published
+    cleanup_failure: str | None = None  # published, but removing the run's scratch or lock failed afterwards
 
     @property
     def outcome(self) -> str:
-        return "completed" if self.errors == 0 else f"completed with {self.errors} errors"
+        return outcome_text(self.errors, self.hash_findings)
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    return f"{count:,} {singular if count == 1 else plural_form or singular + 's'}"
+
+
+def outcome_text(errors: int, findings: tuple[str, ...]) -> str:
+    """The run's outcome in words; a hash that does not match comes first, by name."""
+    done = "completed" if errors == 0 else f"completed with {plural(errors, 'error')}"
+    return "; ".join([*findings, done])
+
+
+def hash_findings(checks: list[dict] | None) -> tuple[str, ...]:
+    """A named finding for every media hash check that failed or could not be made."""
+    findings = []
+    for check in checks or ():
+        name, origin = HASH_NAMES.get(check["algorithm"], check["algorithm"].upper()), HASH_ORIGINS.get(check["origin"], check["origin"])
+        if check["match"] is False:
+            findings.append(f"{name} MISMATCH against {origin}")
+        elif check["match"] is None:
+            findings.append(f"{name} NOT VERIFIED against {origin} (media hash unavailable)")
+    return tuple(findings)
 
 
 def exhibit_dir(out_dir: Path, case_id: str, exhibit_id: str) -> Path:
@@ -92,13 +122,19 @@ def exhibit_dir(out_dir: Path, case_id: str, exhibit_id: str) -> Path:
 
 
 class _Executor:
-    """A process pool, or the calling process itself when one worker is asked for."""
+    """A process pool, or the calling process itself when one worker is asked for.
 
-    def __init__(self, workers: int, settings: ContentSettings, credentials: list, confinement: confine.Confinement | None = None) -> None:
+    Leaving it normally waits for the workers to finish; leaving it on an exception (a stop
+    signal, a full disk) kills them first, so a worker busy hashing a big file does not hold the
+    run, or the evidence, for minutes."""
+
+    def __init__(self, workers: int, settings: ContentSettings, credentials: list, scratch: Path,
+                 confinement: confine.Confinement | None = None) -> None:
         self.pool = None
         if workers > 1:
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
-                                            initializer=init_worker, initargs=(settings, credentials, confinement))
+                                            initializer=init_pool_worker,
+                                            initargs=(settings, credentials, str(scratch), os.getpid(), confinement))
         else:
             init_worker(settings, credentials, confinement)
 
@@ -109,20 +145,47 @@ class _Executor:
         future.set_result(function(*args))
         return future
 
-    def shutdown(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-        else:
+    def __enter__(self) -> "_Executor":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if self.pool is None:
             release_worker()  # the in-process "worker" must not keep evidence handles open
-        confine.activate(None)  # the run's confinement ends with the run
+            confine.activate(None)  # the run's confinement ends with the run
+            return
+        try:
+            if exc_type is not None:
+                self._kill_workers()
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            confine.activate(None)  # the run's confinement ends with the run
+
+    def _kill_workers(self) -> None:
+        # Python 3.11 has no public way to stop running tasks (3.14 adds terminate_workers); the
+        # pool's own process table is the only handle on them.
+        processes = list((self.pool._processes or {}).values())
+        for process in processes:
+            process.kill()
+        for process in processes:
+            process.join(timeout=5)
 
 
 def ingest(request: IngestRequest, progress: Progress | None = None, on_progress: Callable[[Progress], None] | None = None) -> Summary:
-    """Run one ingest and publish its folder; raises SourceError before anything is written."""
+    """Run one ingest and publish its folder; raises SourceError before anything is written.
+
+    Whatever this raises (a stop signal as Interrupted, a full disk as OSError), nothing was
+    published: the workers, the scratch folder and the staging folder are gone, and the ledger
+    holds at most this run's `ingest_started` event. The one exception is PublishUndoError,
+    whose message says what is where.
+    """
+    with StopOnSignals() as stop:
+        return _ingest(request, stop, progress or Progress(), on_progress)
+
+
+def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_progress: Callable[[Progress], None] | None) -> Summary:
     os.environ["TZ"] = "UTC"
     time.tzset()
     config = request.config
-    progress = progress or Progress()
     started = datetime.now(timezone.utc)
     run_id = uuid.uuid4().hex
     problems = Problems()
@@ -146,10 +209,23 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
     if request.source.is_dir() and target_dir.resolve().is_relative_to(request.source.resolve()):
         raise SourceError(f"{request.source}: the output folder {target_dir} lies inside the evidence folder; "
                           "nothing is ever written under a source path (choose another --out)")
-    executor = _Executor(config.effective_workers(), settings, credentials, layout.confinement)
+    findings: tuple[str, ...] = ()
+    output: ExhibitOutput | None = None
+    cleanup_failure = None
+    step = ["starting the run"]  # what the run was doing, for the message when the disk fails it
     try:
-        with ExhibitOutput(target_dir, run_id) as output:
+        # Left in reverse order: workers stopped, scratch removed, then (on failure) staging removed, and the lock let go.
+        with ExhibitOutput(target_dir, run_id) as output, run_scratch(scratch_key(target_dir), run_id) as (scratch, stale_scratch), \
+                _Executor(config.effective_workers(), settings, credentials, scratch, layout.confinement) as executor:
+            for name in output.stale_removed:
+                problems.add("output", "stale_staging_removed", "warning", f"removed the staging folder {name} of this exhibit, left by "
+                             "an earlier run that was stopped before it finished (nothing of it was ever published)")
+            for name in stale_scratch:
+                problems.add("output", "stale_scratch_removed", "warning", f"removed the scratch folder {name} of this exhibit, left by "
+                             "an earlier run that was stopped before it finished")
+            step[0] = "recording the ingest_started custody event"
             _custody(request, target_dir.parent, "ingest_started", f"run {run_id}", ())
+            step[0] = f"writing the parts in {output.staging}"
             evidence = _EvidenceHashes(layout, config, request, executor)
             artefacts = output.open_table(ARTEFACTS, metadata)
             media_table = output.open_table(MEDIA, {**metadata, **media_metadata.reader_metadata()})
@@ -175,18 +251,32 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
             for index, row in enumerate(problems.rows):
                 errors.append({**ids, "error_index": index, **row})
             output.close_parts()
-            errors_count = problems.count("error")
-            outcome = "completed" if errors_count == 0 else f"completed with {errors_count} errors"
+            findings = hash_findings(source_row["hash_checks"])
+            outcome = outcome_text(problems.count("error"), findings)
+            step[0] = f"sealing {output.staging}"
             manifest = seal(output.staging, _seal_facts(request, metadata, source_row, started, outcome), request.signing_key)
-            output.publish()
+            step[0] = f"writing {output.staging} to disk"
+            output.sync()
             sealed = [("manifest", "sha256", manifest["root_digest"])]
             sealed += [("media", name, source_row[f"media_{name}"]) for name in media.MEDIA_ALGORITHMS if source_row.get(f"media_{name}")]
-            _custody(request, target_dir.parent, "ingested", f"run {run_id}: {outcome}", tuple(sealed))
-    finally:
-        executor.shutdown()
+            # Publishing and its custody event are one step: a signal now waits, and a failed append takes the folder back.
+            stop.hold()
+
+            def record_ingested() -> None:
+                step[0] = f"recording the ingested custody event (the folder {target_dir} was taken back)"
+                _custody(request, target_dir.parent, "ingested", f"run {run_id}: {outcome}", tuple(sealed))
+
+            step[0] = f"publishing {target_dir}"
+            output.publish(record_ingested)
+    except OSError as error:
+        if output is None or not output.published:
+            error.add_note(f"while {step[0]}")
+            raise
+        cleanup_failure = str(error)  # only the run's own scratch or lock was left behind: the exhibit stands
     return Summary(output_dir=target_dir, entries=progress.entries, files_hashed=progress.files_hashed, bytes_hashed=progress.bytes_hashed,
                    errors=problems.count("error"), warnings=problems.count("warning"), seconds=time.monotonic() - progress.started,
-                   messages=progress.messages)
+                   messages=progress.messages, hash_findings=findings,
+                   held_signal=signal.Signals(stop.held).name if stop.held else None, cleanup_failure=cleanup_failure)
 
 
 def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterator[tuple[VolumeRecipe, Iterator]]:
@@ -224,7 +314,7 @@ def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterato
 
 def _backup_logical_paths(folder: Path, volume: Volume, problems: Problems) -> dict[bytes, str] | None:
     """Stored name -> DOMAIN/relativePath from Manifest.db (read from a copy, never in place)."""
-    with tempfile.TemporaryDirectory(prefix="exhibit-backup-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="exhibit-backup-", dir=os.environ.get("EXHIBIT_SCRATCH")) as scratch:
         try:
             manifest = itunes_backup.read_manifest(folder, Path(scratch))
         except (itunes_backup.BackupError, OSError) as error:

@@ -7,9 +7,14 @@ it. Each worker process keeps its opened volumes and libmagic handles for the li
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import select
+import signal
 import stat
+import tempfile
+import threading
 from dataclasses import asdict, dataclass
 
 from dfvfs.resolver import resolver
@@ -67,6 +72,41 @@ def init_worker(settings: ContentSettings, credentials: list[tuple[str, str, obj
     _STATE["volumes"] = {}
     for spec_json, identifier, data in credentials:
         resolver.Resolver.key_chain.SetCredential(deserialize(spec_json), identifier, data)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def init_pool_worker(settings: ContentSettings, credentials: list[tuple[str, str, object]], scratch: str, owner_pid: int,
+                     confinement: confine.Confinement | None = None) -> None:
+    """Set-up of a pool worker process: it never outlives the run that owns it, whatever kills the run.
+
+    Ctrl-C reaches the whole process group; the owner decides and stops the workers itself, so a
+    worker ignores SIGINT. A parent-death signal kills the worker when its parent (the forkserver)
+    dies, and a watcher thread kills it when the owner dies, even by `kill -9` (the forkserver
+    would otherwise wait for the workers, and the workers for work that never comes, holding the
+    evidence open). Scratch copies go to the run's scratch folder, which the owner removes.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    try:
+        owner = os.pidfd_open(owner_pid)
+    except ProcessLookupError:  # the owner is already gone
+        os._exit(1)
+    threading.Thread(target=_die_with_owner, args=(owner,), name="exhibit-owner-watch", daemon=True).start()
+    os.environ["EXHIBIT_SCRATCH"] = scratch
+    tempfile.tempdir = scratch
+    init_worker(settings, credentials, confinement)
+
+
+def _die_with_owner(owner_fd: int) -> None:
+    select.select([owner_fd], [], [])  # a pidfd becomes readable when its process exits
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def release_worker() -> None:

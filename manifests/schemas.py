@@ -174,7 +174,7 @@ ERRORS = Table(
     columns=_ids()
     + (
         Column("error_index", pa.int64(), "Order in which the problem was recorded (deterministic for the same input and configuration).", False),
-        Column("stage", pa.string(), "source, scan, volume, walk, read, identify, verify or parse (a chat or media parser).", False),
+        Column("stage", pa.string(), "source, scan, volume, walk, read, identify, verify, parse (a chat or media parser) or output (the run's own folders).", False),
         Column("kind", pa.string(), "Short machine-readable kind: read_error, locked_volume, unsupported_volume, corrupt_entry, ...", False),
         Column("severity", pa.string(), "error (data could not be read), warning (data read, something is odd) or info (a fact worth knowing, e.g. a contacts-only chat store).", False),
         Column("volume_index", pa.int32(), "Volume the problem belongs to, if any."),

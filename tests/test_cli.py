@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -56,9 +58,41 @@ def test_expected_hash_match_and_mismatch(sample: Path, ingest_image) -> None:
     assert good.source()["hash_checks"] == [{"origin": "expected", "algorithm": "sha256", "expected": digest, "computed": digest, "match": True}]
     bad = ingest_image(sample, "--expected-hash", "md5:" + "0" * 32)
     assert bad.exit_code == 1
-    assert "completed with 1 errors" in bad.output
+    assert _summary(bad) == ("MD5 MISMATCH against --expected-hash; completed with 1 error: 19 entries, 7 files hashed, 20,996 bytes, "
+                             f"2 messages, 1 error, 0 warnings, S s -> {bad.folder}")
     (error,) = bad.errors()
     assert (error["stage"], error["kind"], error["severity"]) == ("verify", "hash_mismatch", "error")
+    assert json.loads((bad.folder / "manifest.json").read_text())["outcome"] == "MD5 MISMATCH against --expected-hash; completed with 1 error"
+
+
+def _summary(result) -> str:
+    """The summary line (the first line of output) with its run time replaced by S."""
+    line = result.output.splitlines()[0]
+    return re.sub(r", [0-9]+\.[0-9] s -> ", ", S s -> ", line)
+
+
+def test_e01_stored_hash_mismatch_is_named(tmp_path: Path, ingest_image, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import media
+    from tests import images
+
+    require_tool("ewfacquire")
+    raw = tmp_path / "fs.raw"
+    images.write_tree(tmp_path / "tree", {b"a.txt": b"alpha\n"})
+    images.make_ext4(tmp_path / "tree", raw, "2M")
+    (e01,) = images.make_e01(raw, tmp_path / "disk")
+    real = media._hash_ewf
+
+    def stored_md5_differs(segments: list[str]) -> media.MediaResult:
+        result = real(segments)
+        assert result.stored_hashes["md5"] == hashlib.md5(raw.read_bytes()).hexdigest()
+        result.stored_hashes["md5"] = "0" * 32  # as if the acquisition had recorded another image
+        return result
+
+    monkeypatch.setattr(media, "_hash_ewf", stored_md5_differs)
+    result = ingest_image(e01)
+    assert result.exit_code == 1
+    assert _summary(result) == ("MD5 MISMATCH against the E01 stored hash; completed with 1 error: 4 entries, 1 file hashed, "
+                                f"6 bytes, 0 messages, 1 error, 0 warnings, S s -> {result.folder}")
 
 
 def test_existing_exhibit_is_never_overwritten(sample: Path, tmp_path: Path) -> None:

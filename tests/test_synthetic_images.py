@@ -618,7 +618,7 @@ def test_content_beyond_a_truncated_image_is_a_read_error(tmp_path: Path) -> Non
          "offset": failed_at, "length": len(victim) - failed_at, "message": f"content of /victim.bin could not be read: {message}"}]
     assert errors[0]["path_spec"] == row["path_spec"]
     assert result.exit_code == 1
-    assert result.output.startswith("completed with 1 errors:")
+    assert result.output.startswith("completed with 1 error: ")
     (source,) = rows_of(result, "sources")
     assert source["media_size"] == (blocks[0] + kept_blocks) * 1024
 
