@@ -143,7 +143,7 @@ def test_zip_bad_deflate_costs_only_that_member(tmp_path: Path) -> None:
     assert 0 < delivered < 300_000
     result = ingest(bad, tmp_path)
     assert result.exit_code == 1, result.output
-    assert result.output.startswith("completed with 1 errors:")
+    assert result.output.startswith("completed with 1 error:")
     assert files(result) == [(b"/one.txt", sha(THREE[0][1])), (b"/two.txt", None), (b"/three.txt", sha(THREE[2][1]))]
     row = result.by_path()[b"/two.txt"]
     assert content_fields(row) == ("read_error", "corrupt_member", delivered, 300_000 - delivered, None)
