@@ -21,11 +21,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingest.config import Config
 from ingest.work import OPEN_ERRORS, VolumeRecipe, open_content, open_volume
 from manifests.records import Participant, UndecodedText
+from manifests.schemas import MESSAGES
 from manifests.text import display
 from parsers.artefact import Catalog
 from parsers.chat.driver import ParsedMessage, stream_artefact
@@ -38,6 +40,11 @@ SIBLING_SUFFIXES = (b"-wal", b"-journal", b"-shm", b"-uid")
 COPY_CHUNK = 1 << 20
 # Message rows per batch in a unit's scratch file (and so in the main process at once).
 BATCH_ROWS = 1000
+# A message row as a worker builds it: messages.parquet less the columns the main process adds.
+_ADDED_LATER = ("case_id", "exhibit_id", "message_index")
+ROW_SCHEMA = pa.schema([f for f in MESSAGES.arrow_schema() if f.name not in _ADDED_LATER])
+# What a parser's record can hold that does not make a row: a wrong type, a value out of range.
+ROW_ERRORS: tuple[type[BaseException], ...] = (AttributeError, TypeError, ValueError, OverflowError, pa.ArrowInvalid, pa.ArrowTypeError)
 ARTEFACT_BATCH_ROWS = 65536
 
 
@@ -183,20 +190,64 @@ def run_chat_unit(unit: str) -> dict:
     warnings: list = []
     names: set[bytes] = set()
     count = 0
+    bad_rows: list[dict] = []
     with open(data["messages_file"], "xb") as handle:
         batch: list[dict] = []
         for parsed in stream_artefact(main, catalog, warnings, keys=data["keys"], scratch=_scratch(), limits=limits):
-            row = _message_row(parsed, main)
-            names.update(_attachment_names([row]))
+            row = _message_row_or_problem(parsed, main, bad_rows)
+            if row is None:
+                continue
             batch.append(row)
-            count += 1
             if len(batch) >= BATCH_ROWS:
-                pickle.dump(batch, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                count += _write_batch(handle, batch, main, bad_rows, names)
                 batch = []
         if batch:
-            pickle.dump(batch, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            count += _write_batch(handle, batch, main, bad_rows, names)
     problems = [_problem(main, parser, w.kind, w.severity, w.message, w.table, w.row_id, w.field) for parser, w in warnings]
+    problems.extend(bad_rows)
     return {"messages_file": data["messages_file"], "count": count, "attachment_names": sorted(names), "problems": problems}
+
+
+def _message_row_or_problem(parsed: ParsedMessage, artefact: "ImageArtefact", bad_rows: list[dict]) -> dict | None:
+    """The row of one message, or None and a `parser_failed` problem when the parser's record cannot make one."""
+    try:
+        return _message_row(parsed, artefact)
+    except ROW_ERRORS as error:
+        bad_rows.append(_unfit(parsed.parser.name, parsed.message.source_table, parsed.message.source_row_id, artefact, error))
+        return None
+
+
+def _write_batch(handle, batch: list[dict], artefact: "ImageArtefact", bad_rows: list[dict], names: set[bytes]) -> int:
+    """Write the rows that fit messages.parquet; each one that does not is a `parser_failed` problem.
+
+    The whole batch is checked against the schema at once; only a batch that fails is checked row by
+    row, so a wrong value costs its own message and the cost stays one conversion per batch.
+    """
+    try:
+        pa.Table.from_pylist(batch, schema=ROW_SCHEMA)
+        fitting = batch
+    except ROW_ERRORS:
+        fitting = []
+        for row in batch:
+            try:
+                pa.Table.from_pylist([row], schema=ROW_SCHEMA)
+            except ROW_ERRORS as error:
+                bad_rows.append(_unfit(row["parser"], row["source_table"], row["source_row_id"], artefact, error))
+                continue
+            fitting.append(row)
+    if fitting:
+        names.update(_attachment_names(fitting))
+        pickle.dump(fitting, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(fitting)
+
+
+def _unfit(parser: str, table: object, row_id: object, artefact: "ImageArtefact", error: BaseException) -> dict:
+    table_name = table if isinstance(table, str) else None
+    row = row_id if isinstance(row_id, int) and not isinstance(row_id, bool) and -2 ** 63 <= row_id < 2 ** 63 else None
+    where = f" ({table_name}#{row})" if table_name and row is not None else (f" ({table_name})" if table_name else "")
+    return _problem(artefact, parser, "parser_failed", "error",
+                    f"{artefact.path}: {parser} gave a message{where} that does not fit messages.parquet; the message is left out: "
+                    f"{type(error).__name__}: {error}", table_name, row)
 
 
 def read_messages(path: Path) -> Iterator[list[dict]]:

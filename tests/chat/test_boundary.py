@@ -7,6 +7,7 @@ parser patched here is the one that runs)."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import sqlite3
 from pathlib import Path
@@ -173,3 +174,34 @@ def test_query_returns_a_cursor_not_a_list(tmp_path: Path) -> None:
         assert [r["_id"] for r in rows] == [2, 3]
     finally:
         database.close()
+
+
+@pytest.mark.parametrize("change, error", [
+    ({"sent": "2023-11-14"}, "ArrowTypeError: object of type <class 'str'> cannot be converted to int"),
+    ({"sender": "+15550001"}, "AttributeError: 'str' object has no attribute 'id'"),
+    ({"source_row_id": 2 ** 70}, "OverflowError: Python int too large to convert to C long"),
+])
+def test_a_message_that_does_not_fit_the_table_costs_only_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 change: dict, error: str) -> None:
+    """A parser bug that yields a record of the wrong types (a string time, a string sender, a row id
+    past int64) is caught where the record becomes a row: that message is a `parser_failed` row, every
+    other message of the store and of the device is written."""
+    source = tmp_path / "phone"
+    _phone(source, SMS_SCHEMA, SMS_ROWS)
+    original = android_sms.AndroidSms._sms
+
+    def confused(self, row: sqlite3.Row, context: ParseContext):
+        message = original(self, row, context)
+        return dataclasses.replace(message, **change) if row["_id"] == 2 else message
+
+    monkeypatch.setattr(android_sms.AndroidSms, "_sms", confused)
+    ingested = run_ingest(source, tmp_path / "cases")
+    assert ingested.exit_code == 1, ingested.output
+    path = f"/{TELEPHONY}/mmssms.db"
+    row_id = change.get("source_row_id", 2)
+    where = " (sms#2)" if row_id == 2 else " (sms)"
+    assert _parse_errors(ingested) == [
+        ("parse", "parser_failed", "error", path, "android_sms", "sms", 2 if row_id == 2 else None, None,
+         f"{path}: android_sms gave a message{where} that does not fit messages.parquet; the message is left out: {error}")]
+    assert _messages(ingested) == ([(0, "android_sms", "sms", 1), (1, "android_sms", "sms", 3)]
+                                   + [(i + 2, *m) for i, m in enumerate(WHATSAPP_MESSAGES)])

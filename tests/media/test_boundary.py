@@ -5,6 +5,7 @@ process, so that the reader patched here is the one that runs)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -43,3 +44,30 @@ def test_a_reader_that_raises_is_one_error_row_and_every_photo_keeps_its_row(tmp
     assert sorted(media) == ["/DCIM/a.jpg", "/DCIM/b.jpg", "/DCIM/c.jpg"]
     assert (media["/DCIM/b.jpg"]["container_format"], media["/DCIM/b.jpg"]["flags"], media["/DCIM/b.jpg"]["width"]) == ("JPEG", ["metadata_unreadable"], None)
     assert [(media[p]["width"], media[p]["height"], media[p]["flags"]) for p in ("/DCIM/a.jpg", "/DCIM/c.jpg")] == [(16, 8, None), (16, 8, None)]
+
+
+@pytest.mark.parametrize("change, error", [
+    ({"width": "16"}, "ArrowInvalid: Could not convert '16' with type str: tried to convert to int32"),
+    ({"width": 2 ** 70}, "OverflowError: Python int too large to convert to C long"),
+])
+def test_a_record_that_does_not_fit_the_table_costs_only_its_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      change: dict, error: str) -> None:
+    """A reader bug that returns a record of the wrong types is caught where the record becomes a row."""
+    source = tmp_path / "phone" / "DCIM"
+    source.mkdir(parents=True)
+    for name, colour in (("a.jpg", (255, 0, 0)), ("b.jpg", (0, 255, 0))):
+        (source / name).write_bytes(_jpeg(colour))
+    original = still_images.READER.read
+
+    def confused(source, container, context):
+        record = original(source, container, context)
+        return dataclasses.replace(record, **change) if source.name == "b.jpg" else record
+
+    monkeypatch.setattr(still_images.READER, "read", confused)
+    ingested = run_ingest(tmp_path / "phone", tmp_path / "cases")
+    assert ingested.exit_code == 1, ingested.output
+    errors = [(e["kind"], e["severity"], e["path"], e["parser"], e["message"]) for e in ingested.errors() if e["stage"] == "media"]
+    assert errors == [("parser_failed", "error", "/DCIM/b.jpg", "still_images",
+                       f"/DCIM/b.jpg: reader still_images gave a record that does not fit media.parquet: {error}")]
+    media = {row["path"]: (row["container_format"], row["width"], row["flags"]) for row in ingested.table("media")}
+    assert media == {"/DCIM/a.jpg": ("JPEG", 16, None), "/DCIM/b.jpg": ("JPEG", None, ["metadata_unreadable"])}
