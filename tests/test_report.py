@@ -492,3 +492,21 @@ def test_report_is_written_whole_or_not_at_all(case: tuple[Path, Path, dict], tm
         report.write_html(made, output)
     assert output.read_text(encoding="utf-8") == "earlier report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_sealed_tables_that_cannot_be_read_are_lines_not_tracebacks(case: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    """messages.parquet that is not Parquet and media.parquet that is a link out of the folder: said so, never followed."""
+    case_dir, key, _ = case
+    copy = tmp_path / "OP-1"
+    shutil.copytree(case_dir, copy)
+    (folder,) = [p for p in copy.iterdir() if p.is_dir()]
+    (folder / "messages.parquet").write_bytes(b"not parquet")
+    (folder / "media.parquet").unlink()
+    (folder / "media.parquet").symlink_to("/etc/passwd")
+    table = tmp_path / "report.csv"
+    _report(copy, "csv", table, key)
+    by_item = {(r[1], r[2]): r[3] for r in _csv(table)[1:]}
+    assert by_item[("Messages", "messages.parquet")].startswith("cannot be read: ")
+    assert by_item[("Photos and videos", "media.parquet")] == "cannot be read: is a symbolic link; not followed"
+    assert by_item[("Summary", "verdict")] == _verify_line(copy, "--trusted-key", str(key))
+    assert by_item[("Summary", "verdict")].endswith(f"{ESCAPED_HOSTILE} part media.parquet, {ESCAPED_HOSTILE} part messages.parquet (2 of 14 checks failed)")
