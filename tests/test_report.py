@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from manifests import custody, report, verify
+from manifests import custody, report
 from manifests.keys import load_public as verify_key
 from ingest.naming import decode_id
 from manifests.report import Outcome
