@@ -280,7 +280,7 @@ def report_command(case_dir: Path, exhibit_ids: tuple[str, ...], output_format: 
     """Write the evidence-hash report of CASE_DIR for prosecutors."""
     trusted = _trusted_keys(trusted_keys)
     folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
-    made = report.collect(case_dir, folders, trusted, decode_id(case_dir.name))
+    made = report.collect(case_dir, [(_decoded_or_none(folder.name), folder) for folder in folders], trusted, decode_id(case_dir.name))
     writers = {"pdf": report.write_pdf, "html": report.write_html, "csv": report.write_csv}
     try:
         writers[output_format](made, output)

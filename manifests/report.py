@@ -1,60 +1,50 @@
-"""The evidence-hash report for prosecutors: a one-page summary (one row per exhibit: verdict, media
-hash match, row counts), then per exhibit what was received (source files and their hashes), the
-acquisition hashes beside the computed ones, what was found, the seal, who handled it and every check
-the verdict counts; tool and library versions in an appendix.
+"""The evidence-hash report for prosecutors: the facts it shows and its verdict; report_pdf, report_html
+and report_csv each write them in one format.
 
-The verdict is built only from checks, each shown with its own line: VERIFIED when every one holds,
-otherwise NOT VERIFIED and the names of those that fail. Every string from the evidence or the case is
-shown through `display()`, so a hostile name (newline, right-to-left override, escape sequence)
-appears escaped and cannot spoof the page; CSV cells also go through `csv_cell()`.
+Per exhibit: a summary row (verdict, media hash match, row counts), what was received (source files
+and their hashes), the acquisition hashes beside the computed ones, what was found, the seal, who
+handled it, and every check `exhibit verify` makes; the ledger head as a second anchor; tool and
+library versions in an appendix.
+
+The verdict is verify's own: `verify.verify_case` makes the checks and `verify.verdict` the sentence,
+so the report and `exhibit verify --exhibit ID` can never disagree. A malformed manifest or ledger is
+a failing check and a note, never an exception. Every string from the evidence or the case is shown
+through `display()`, so a hostile name (newline, right-to-left override, escape sequence) appears
+escaped and cannot spoof the page; CSV cells also go through `csv_cell()`.
 """
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 import os
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import pyarrow
 import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from manifests import custody
+from manifests import custody, verify
+from manifests.confined import Refused, brief, open_member
 from manifests.keys import fingerprint
-from manifests.seal import MANIFEST_NAME
-from manifests.text import csv_cell, display, display_message
-from manifests.verify import verify_exhibit
+from manifests.text import display, display_message
 
-if TYPE_CHECKING:  # fpdf2 takes most of a second to import: only when a PDF is made
-    from fpdf import FPDF
-    from fpdf.fonts import FontFace
-
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FONTS = {"Body": "DejaVuSans.ttf", "BodyB": "DejaVuSans-Bold.ttf", "Mono": "DejaVuSansMono.ttf"}
-# Glyphs DejaVu lacks (Chinese, Japanese, Korean) come from Debian's fonts-droid-fallback.
-FALLBACK_FONTS = (Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),)
 NONE_SHOWN = "\u2014"  # an em dash where a value is absent
 COUNTED_PARTS = ("artefacts", "messages", "media", "errors")
-VERIFIED, NOT_VERIFIED = "VERIFIED", "NOT VERIFIED"
-_HASH = re.compile(r"\b[0-9a-f]{32,128}\b")
-_UNTRUSTED = re.compile(r"signed by untrusted key (\S+)")
+SUMMARY_HEADER = ["exhibit", "verdict", "media hash", *COUNTED_PARTS]
+MAX_PART_BYTES = 1 << 34  # a sealed table read for its per-app and per-format counts
+HASH = re.compile(r"\b[0-9a-f]{32,128}\b")
 _ONE_PLURAL = re.compile(r"(?<![\d.,])1 (row|byte|error|warning|event|file|check)s\b")
 
 
 class ReportError(ValueError):
-    """The report cannot be made (no sealed exhibit, no font for the PDF)."""
+    """The report cannot be made (no font for the PDF, a PDF that changed length)."""
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One check the verdict counts: its name, whether it holds, and what was compared (escaped)."""
+    """One of verify's checks as the report shows it: name and detail escaped for display."""
 
     name: str
     ok: bool
@@ -68,6 +58,7 @@ class ExhibitReport:
     exhibit_id: str
     media_hash: str  # MATCH, MISMATCH, NOT COMPARED or "not checked"
     counts: dict[str, str]
+    verdict: str = "NOT VERIFIED: no check was made"
     checks: list[Outcome] = field(default_factory=list)
     items: list[tuple[str, str, str]] = field(default_factory=list)  # (heading, label, value)
     versions: list[tuple[str, str]] = field(default_factory=list)
@@ -84,10 +75,6 @@ class ExhibitReport:
     def verified(self) -> bool:
         return bool(self.checks) and all(check.ok for check in self.checks)
 
-    @property
-    def verdict(self) -> str:
-        return verdict(self.checks)
-
 
 @dataclass
 class Report:
@@ -95,6 +82,9 @@ class Report:
     made: str
     trusted: list[str]
     exhibits: list[ExhibitReport]
+    verdict: str = ""  # the verdict line of `exhibit verify` over the same exhibits
+    custody: str = ""  # its custody ledger sentence
+    ledger_head: str = NONE_SHOWN  # the newest event (index and SHA-256), to keep outside the case
 
     @property
     def title(self) -> str:
@@ -122,130 +112,65 @@ def tool_text(message: str) -> str:
     return _ONE_PLURAL.sub(r"1 \1", display_message(message))
 
 
-def verdict(checks: list[Outcome]) -> str:
-    """VERIFIED only when there are checks and every one holds; otherwise the failing checks by name."""
-    if not checks:
-        return f"{NOT_VERIFIED}: nothing was checked"
-    failed = [check.name for check in checks if not check.ok]
-    return VERIFIED if not failed else f"{NOT_VERIFIED}: {', '.join(failed)}"
+def collect(case_dir: Path, exhibits: list[tuple[str | None, Path]], trusted: list[Ed25519PublicKey], case_id: str) -> Report:
+    """The report of (exhibit id, folder) pairs as `exhibit verify` names them (id None: a folder name that
+    encodes no id). The case verdict is verify's over the ledger's checks and every exhibit's own, which
+    is what `verify_case` over all of them returns, without hashing each exhibit twice."""
+    ledger = custody.read_ledger(case_dir)
+    entries, case_checks = [], []
+    for exhibit_id, folder in exhibits:
+        checks = verify.verify_case(case_dir, [(exhibit_id, folder)], trusted, rehash=False, known_head=None)
+        if not case_checks:
+            case_checks = [check for check in checks if not check.exhibit]
+        case_checks += [check for check in checks if check.exhibit]
+        entries.append(_exhibit(exhibit_id, folder, checks, ledger))
+    if not exhibits:
+        case_checks = verify.verify_case(case_dir, [], trusted)
+    made = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return Report(show(case_id), made, sorted(fingerprint(key) for key in trusted), entries, display_message(verify.verdict(case_checks)),
+                  display_message(verify.custody_verdict(case_checks)), ledger_head(ledger))
 
 
-def _messages_by_app(folder: Path) -> list[tuple[str, int, int]]:
-    """(app, messages, distinct databases or exports) from messages.parquet, by app name."""
-    path = folder / "messages.parquet"
-    if not path.exists():
-        return []
-    table = pq.read_table(path, columns=["app", "source_path"])
-    grouped = table.group_by("app").aggregate([("source_path", "count"), ("source_path", "count_distinct")])
-    return sorted((row["app"], row["source_path_count"], row["source_path_count_distinct"]) for row in grouped.to_pylist())
+def ledger_head(ledger: custody.Ledger) -> str:
+    """The head an examiner can hand over: `exhibit verify --custody-head` later proves no event before it was cut."""
+    if ledger.problem is not None:
+        return tool_text(f"none: the ledger cannot be read ({ledger.problem})")
+    head = ledger.head
+    if head is None:
+        return "none: the case has no custody ledger or it is empty"
+    index, digest = head["event_index"], head["event_sha256"]
+    return tool_text(f"event {index}, SHA-256 {digest} (check later with: exhibit verify --custody-head {index}:{digest})")
 
 
-def _media_by_format(folder: Path) -> list[tuple[str, int, int]]:
-    """(container format, files, files with a latitude) from media.parquet."""
-    path = folder / "media.parquet"
-    if not path.exists():
-        return []
-    table = pq.read_table(path, columns=["container_format", "gps_latitude"])
-    grouped = table.group_by("container_format").aggregate([("container_format", "count"), ("gps_latitude", "count")])
-    return sorted((row["container_format"] or "", row["container_format_count"], row["gps_latitude_count"]) for row in grouped.to_pylist())
-
-
-def _chain_outcomes(case_dir: Path, trusted: list[Ed25519PublicKey]) -> list[Outcome]:
-    """The case's custody chain as two checks: links and hashes (is it intact?) and signatures (by whom?).
-
-    A chain whose every hash recomputes and links but whose events are signed by a key the reader did
-    not trust is intact and unproven, not broken: the two are told apart so the wording says which.
-    """
-    links, signatures, events = [], [], 0
-    untrusted: dict[str, list[str]] = {}  # key fingerprint -> events it signed
-    for position, check in enumerate(custody.verify_chain(case_dir, trusted)):
-        if check.what == "custody ledger":
-            links.append(tool_text(check.detail))
-            continue
-        events += 1
-        for problem in check.detail.split("; ") if not check.ok else ():
-            unknown = _UNTRUSTED.fullmatch(problem)
-            if unknown:
-                untrusted.setdefault(tool_text(unknown.group(1)), []).append(str(position))
-            (signatures if "sign" in problem else links).append(f"{tool_text(check.what)}: {tool_text(problem)}")
-    intact = not links
-    if intact:
-        link_detail = f"intact: {plural(events, 'event')}, every hash recomputed and linked to the one before"
-    else:
-        link_detail = "BROKEN: " + "; ".join(links)
-    if not events:
-        sign_detail, sign_ok = "no custody events to check", False
-    elif signatures:
-        sign_ok = False
-        prefix = "chain intact but " if intact else ""
-        if sum(map(len, untrusted.values())) == len(signatures):  # every problem is a key the reader did not trust
-            sign_detail = prefix + "signed by a key you did not trust: " + "; ".join(
-                f"{'event' if len(positions) == 1 else 'events'} {', '.join(positions)} by key {key}" for key, positions in untrusted.items())
-        else:
-            sign_detail = prefix + "signatures do not hold: " + "; ".join(signatures)
-    else:
-        sign_ok, sign_detail = True, f"{plural(events, 'event')}, each signature valid by a trusted key"
-    return [Outcome("custody chain", intact, link_detail), Outcome("custody signatures", sign_ok, sign_detail)]
-
-
-def _hash_outcomes(source: dict) -> list[Outcome]:
-    """Each stored or expected acquisition hash beside the computed one; a mismatch or a hash that could
-    not be compared fails the verdict (the report is right whether or not verify counts these itself)."""
-    outcomes = []
-    for check in source.get("hash_checks") or []:
-        word = {True: "MATCH", False: "MISMATCH", None: "NOT COMPARED (the media hash is unavailable)"}[check["match"]]
-        outcomes.append(Outcome(f"acquisition hash {show(check['origin'])} {show(check['algorithm'])}", check["match"] is True,
-                                f"expected {show(check['expected'])}, computed {show(check['computed'])}: {word}"))
-    return outcomes
-
-
-def _named_by(outcome: Outcome, checks: list[Outcome]) -> bool:
-    """Whether another check already names the expected digest of this acquisition-hash outcome."""
-    expected = _HASH.search(outcome.detail)
-    return expected is not None and any(expected.group() in check.detail for check in checks)
-
-
-def _media_hash_word(source: dict) -> str:
-    matches = [check["match"] for check in source.get("hash_checks") or []]
-    if not matches:
-        return "not checked"
-    if False in matches:
-        return "MISMATCH"
-    return "MATCH" if all(match is True for match in matches) else "NOT COMPARED"
-
-
-def _verify_outcomes(folder: Path, trusted: list[Ed25519PublicKey]) -> list[Outcome]:
-    return [Outcome(tool_text(c.what), c.ok, tool_text(c.detail)) for c in verify_exhibit(folder, trusted)]
-
-
-def _unreadable(folder: Path, trusted: list[Ed25519PublicKey], chain: list[Outcome], problem: Outcome | None = None) -> ExhibitReport:
-    """An exhibit whose manifest cannot be read, or lacks a field, is in the report, NOT VERIFIED, under its folder's name."""
-    entry = ExhibitReport(show(folder.name), "not checked", {name: NONE_SHOWN for name in COUNTED_PARTS})
-    entry.checks = _verify_outcomes(folder, trusted) + ([problem] if problem else []) + chain
-    entry.add("Exhibit", "folder", folder.name)
+def _exhibit(exhibit_id: str | None, folder: Path, checks: list[verify.Check], ledger: custody.Ledger) -> ExhibitReport:
+    entry = ExhibitReport(show(exhibit_id if exhibit_id is not None else folder.name), "not checked",
+                          {name: NONE_SHOWN for name in COUNTED_PARTS})
+    entry.verdict = display_message(verify.verdict(checks))
+    entry.checks = [Outcome(tool_text(check.what), check.ok, tool_text(check.detail)) for check in checks]
+    try:
+        manifest = verify.load_manifest(folder)
+    except verify.ManifestError as error:
+        entry.add("Exhibit", "folder", folder.name)
+        entry.items.append(("Exhibit", "manifest", tool_text(f"cannot be read: {error}")))
+        return entry
+    try:
+        _facts(entry, folder, manifest, [event for event in ledger.events if event["exhibit_id"] == exhibit_id])
+    except (KeyError, TypeError, AttributeError, ValueError) as error:  # a manifest edited by hand: verify's checks fail too
+        entry.media_hash, entry.counts = "not checked", {name: NONE_SHOWN for name in COUNTED_PARTS}
+        entry.items, entry.versions = [], []
+        entry.add("Exhibit", "folder", folder.name)
+        entry.items.append(("Exhibit", "manifest", tool_text(f"lacks or mistypes a field: {brief(error)}")))
     return entry
 
 
-def _exhibit(case_dir: Path, folder: Path, trusted: list[Ed25519PublicKey], chain: list[Outcome], events: list[dict]) -> ExhibitReport:
-    try:
-        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return _unreadable(folder, trusted, chain)
-    try:
-        return _sealed_exhibit(case_dir, folder, manifest, trusted, chain, events)
-    except (KeyError, TypeError) as error:  # a manifest edited by hand: its seal check fails as well
-        return _unreadable(folder, trusted, chain, Outcome("manifest fields", False, f"{MANIFEST_NAME} lacks or mistypes a field: "
-                                                                                     f"{tool_text(repr(error))}"))
-
-
-def _sealed_exhibit(case_dir: Path, folder: Path, manifest: dict, trusted: list[Ed25519PublicKey], chain: list[Outcome],
-                    events: list[dict]) -> ExhibitReport:
-    exhibit_id = manifest["exhibit_id"]
+def _facts(entry: ExhibitReport, folder: Path, manifest: dict, events: list[dict]) -> None:
+    """What the report shows beside the checks, read from the manifest, the sealed tables and the exhibit's events."""
     source = manifest.get("source") or {}
     rows = {part["schema"]: part["rows"] for part in manifest["parts"]}
-    entry = ExhibitReport(show(exhibit_id), _media_hash_word(source), {name: show(rows.get(name)) for name in COUNTED_PARTS})
+    entry.media_hash = _media_hash_word(source)
+    entry.counts = {name: show(rows.get(name)) for name in COUNTED_PARTS}
     entry.add("Exhibit", "case", manifest["case_id"])
-    entry.add("Exhibit", "exhibit", exhibit_id)
+    entry.add("Exhibit", "exhibit", manifest["exhibit_id"])
     entry.add("Exhibit", "description", manifest.get("description"))
     entry.add("Exhibit", "examiner", manifest.get("examiner"))
     entry.add("Exhibit", "lab", manifest.get("lab"))
@@ -259,23 +184,21 @@ def _sealed_exhibit(case_dir: Path, folder: Path, manifest: dict, trusted: list[
     entry.add("Source", "media size", plural(source["media_size"], "byte") if source.get("media_size") is not None else None)
     for name in ("md5", "sha1", "sha256"):
         entry.add("Source", f"media {name.upper()}", source.get(f"media_{name}"))
-    hash_checks = _hash_outcomes(source)
-    for outcome in hash_checks:
-        entry.items.append(("Acquisition hashes", outcome.name.removeprefix("acquisition hash "), outcome.detail))
-    if not hash_checks:
+    acquisition = verify.acquisition_checks(manifest)
+    for check in acquisition:
+        entry.items.append(("Acquisition hashes", tool_text(check.what.removeprefix("acquisition hash ")), tool_text(check.detail)))
+    if not acquisition:
         entry.add("Acquisition hashes", "compared", "none: no stored (E01) or --expected-hash value to compare with")
     for part in manifest["parts"]:
         entry.add("Findings", part["schema"], plural(part["rows"], "row"))
-    for app, count, stores in _messages_by_app(folder):
-        entry.add("Messages", show(app), f"{plural(count, 'message')} from {plural(stores, 'store')}")
-    for container, count, located in _media_by_format(folder):
-        entry.add("Photos and videos", show(container or None), f"{plural(count, 'file')}, {located} with a position")
+    _table_facts(entry, folder)
     entry.add("Seal", "manifest root digest (SHA-256)", manifest["root_digest"])
     signature = manifest.get("signature")
     entry.add("Seal", "signing key fingerprint", signature["public_key_fingerprint"] if signature else "UNSIGNED")
+    head = manifest.get("custody_head")
+    entry.add("Seal", "custody head sealed", f"event {show(head.get('event_index'))}, SHA-256 {show(head.get('event_sha256'))}"
+              if isinstance(head, dict) else None)
     for event in events:
-        if event["exhibit_id"] != exhibit_id:
-            continue
         party = f" from {event['from_party'] or NONE_SHOWN} to {event['to_party'] or NONE_SHOWN}" if event["from_party"] or event["to_party"] else ""
         signed = f"signed by {event['signer_fingerprint']}" if event["signature"] else "unsigned"
         entry.add("Custody", f"#{event['event_index']} {event['occurred'].isoformat()}",
@@ -284,26 +207,49 @@ def _sealed_exhibit(case_dir: Path, folder: Path, manifest: dict, trusted: list[
     entry.versions.append(("tool", show(f"{manifest['tool']['name']} {manifest['tool']['version']}")))
     entry.versions += [(show(library), show(version)) for library, version in sorted((manifest.get("libraries") or {}).items())]
 
-    checks = _verify_outcomes(folder, trusted)
-    # Once verify compares the acquisition hashes itself, its check (naming the expected digest) stands alone.
-    hash_checks = [o for o in hash_checks if not _named_by(o, checks)]
-    named = custody.latest_seal(case_dir, exhibit_id)
-    linked = named is not None and named == manifest["root_digest"]
-    seal_link = Outcome("custody seal link", linked, f"the latest ingested event names seal {show(named)}; "
-                                                     f"the manifest root digest is {manifest['root_digest']}")
-    entry.checks = checks + hash_checks + chain + [seal_link]
-    return entry
+
+def _media_hash_word(source: dict) -> str:
+    entries = source.get("hash_checks") or []
+    matches = [entry.get("match") if isinstance(entry, dict) else None for entry in entries]
+    if not matches:
+        return "not checked"
+    if False in matches:
+        return "MISMATCH"
+    return "MATCH" if all(match is True for match in matches) else "NOT COMPARED"
 
 
-def collect(case_dir: Path, exhibit_folders: list[Path], trusted: list[Ed25519PublicKey], case_id: str) -> Report:
-    chain = _chain_outcomes(case_dir, trusted)
-    events = custody.read_events(case_dir)
-    exhibits = [_exhibit(case_dir, folder, trusted, chain, events) for folder in exhibit_folders]
-    made = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return Report(show(case_id), made, sorted(fingerprint(key) for key in trusted), exhibits)
+def _table_facts(entry: ExhibitReport, folder: Path) -> None:
+    """Messages per app and photos per container format, from the sealed tables (a table that cannot be read is said so)."""
+    for name, heading in (("messages.parquet", "Messages"), ("media.parquet", "Photos and videos")):
+        try:
+            table = _sealed_table(folder, name, ["app", "source_path"] if name == "messages.parquet" else ["container_format", "gps_latitude"])
+        except (Refused, OSError, pyarrow.ArrowException, ValueError, KeyError) as error:
+            entry.items.append((heading, display(name), tool_text(f"cannot be read: {error}")))
+            continue
+        if table is None:
+            continue
+        if name == "messages.parquet":
+            grouped = table.group_by("app").aggregate([("source_path", "count"), ("source_path", "count_distinct")]).to_pylist()
+            for row in sorted(grouped, key=lambda row: row["app"] or ""):
+                entry.add(heading, show(row["app"]), f"{plural(row['source_path_count'], 'message')} from "
+                                                     f"{plural(row['source_path_count_distinct'], 'store')}")
+        else:
+            grouped = table.group_by("container_format").aggregate([("container_format", "count"), ("gps_latitude", "count")]).to_pylist()
+            for row in sorted(grouped, key=lambda row: row["container_format"] or ""):
+                entry.add(heading, show(row["container_format"] or None),
+                          f"{plural(row['container_format_count'], 'file')}, {row['gps_latitude_count']} with a position")
 
 
-def _write_atomically(output: Path, data: bytes) -> None:
+def _sealed_table(folder: Path, name: str, columns: list[str]) -> pyarrow.Table | None:
+    """A part read directly inside the exhibit folder (no link followed); None when the exhibit has none."""
+    descriptor = open_member(folder, name, MAX_PART_BYTES)
+    if descriptor is None:
+        return None
+    with os.fdopen(descriptor, "rb") as handle:
+        return pq.read_table(handle, columns=columns)
+
+
+def write_atomically(output: Path, data: bytes) -> None:
     """The whole report or none of it: written beside the target, flushed, then renamed over it."""
     temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
@@ -316,255 +262,38 @@ def _write_atomically(output: Path, data: bytes) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def _summary_row(entry: ExhibitReport) -> list[str]:
+def summary_row(entry: ExhibitReport) -> list[str]:
     return [entry.exhibit_id, entry.verdict, entry.media_hash, *(entry.counts[name] for name in COUNTED_PARTS)]
 
 
-SUMMARY_HEADER = ["exhibit", "verdict", "media hash", *COUNTED_PARTS]
-
-
-def _trusted_line(report: Report) -> str:
+def trusted_line(report: Report) -> str:
     if not report.trusted:
         return "Trusted keys: none given, so no signature can be proven."
     return f"Trusted {plural(len(report.trusted), 'key')}: " + ", ".join(report.trusted)
 
 
-def _check_word(outcome: Outcome) -> str:
+def check_word(outcome: Outcome) -> str:
     return "holds" if outcome.ok else "FAILS"
 
 
-def write_csv(report: Report, output: Path) -> None:
-    """One table, four columns: the summary rows first, then the details, the checks and the versions."""
-    handle = io.StringIO(newline="")
-    writer = csv.writer(handle)
-
-    def row(*cells: str) -> None:
-        writer.writerow([csv_cell(cell) for cell in cells])
-
-    row("exhibit", "section", "item", "value")
-    for entry in report.exhibits:
-        for name, value in zip(SUMMARY_HEADER[1:], _summary_row(entry)[1:]):
-            row(entry.exhibit_id, "Summary", name, value)
-    for entry in report.exhibits:
-        for heading, label, value in entry.items:
-            row(entry.exhibit_id, heading, label, value)
-        row(entry.exhibit_id, "Verification", "verdict", entry.verdict)
-        row(entry.exhibit_id, "Verification", "checked at", report.made)
-        for outcome in entry.checks:
-            row(entry.exhibit_id, "Verification", outcome.name, f"{_check_word(outcome)}: {outcome.detail}")
-        for label, value in entry.versions:
-            row(entry.exhibit_id, "Appendix: versions", label, value)
-    _write_atomically(output, handle.getvalue().encode("utf-8"))
-
-
-_STYLE = """
-body { font-family: "DejaVu Sans", Verdana, sans-serif; font-size: 15px; line-height: 1.45; color: #1a1a1a;
-       max-width: 72em; margin: 2em auto; padding: 0 1.5em; }
-h1 { font-size: 1.6em; margin-bottom: .2em; }
-h2 { font-size: 1.3em; border-bottom: 2px solid #444; padding-bottom: .2em; margin-top: 2.2em; }
-h3 { font-size: 1.05em; margin: 1.4em 0 .4em; color: #333; }
-p.meta { color: #444; margin: .2em 0; overflow-wrap: anywhere; }
-table { border-collapse: collapse; width: 100%; margin: .4em 0 1em; }
-th, td { border: 1px solid #bbb; padding: .3em .5em; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
-thead th { background: #e8e8e8; }
-table.details th { width: 16em; font-weight: normal; background: #f5f5f5; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.summary thead th, table.summary td.num, table.summary td.media { white-space: nowrap; overflow-wrap: normal; }
-table.summary td.verdict { min-width: 14em; }
-code, .hash { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: .92em; }
-.hash { white-space: nowrap; }
-.verdict { font-weight: bold; }
-.ok { color: #0a6b1f; }
-.fail { color: #b00020; }
-td.ok, td.fail { font-weight: bold; }
-@media print {
-  body { max-width: none; margin: 0; font-size: 10pt; }
-  table.details th { width: 11em; }
-  code, .hash { font-size: .85em; }
-  h2 { break-before: page; }
-  h2.first { break-before: auto; }
-  tr, .verdict { break-inside: avoid; }
-  .ok, .fail { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
-"""
-
-
-def _html_value(value: str) -> str:
-    """Escaped text with every hash in a span that never wraps."""
-    out, position = [], 0
-    for match in _HASH.finditer(value):
-        out.append(html.escape(value[position:match.start()]))
-        out.append(f"<span class='hash'>{match.group()}</span>")
-        position = match.end()
-    out.append(html.escape(value[position:]))
-    return "".join(out)
-
-
-def _html_verdict(entry: ExhibitReport, tag: str = "span") -> str:
-    css = "ok" if entry.verified else "fail"
-    return f"<{tag} class='verdict {css}'>{html.escape(entry.verdict)}</{tag}>"
-
-
-def write_html(report: Report, output: Path) -> None:
-    title = html.escape(report.title)
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
-             f"<title>{title}</title><style>{_STYLE}</style></head><body>",
-             f"<h1>{title}</h1>",
-             f"<p class='meta'>Made and verified at {html.escape(report.made)} (UTC). {_html_value(_trusted_line(report))}</p>",
-             "<h2 class='first'>Summary</h2><table class='summary'><thead><tr>"
-             + "".join(f"<th>{html.escape(name)}</th>" for name in SUMMARY_HEADER) + "</tr></thead><tbody>"]
-    for entry in report.exhibits:
-        media_css = {"MATCH": "ok", "MISMATCH": "fail", "NOT COMPARED": "fail"}.get(entry.media_hash, "")
-        parts.append(f"<tr><td>{html.escape(entry.exhibit_id)}</td>{_html_verdict(entry, 'td')}"
-                     f"<td class='media {media_css}'>{html.escape(entry.media_hash)}</td>"
-                     + "".join(f"<td class='num'>{html.escape(entry.counts[name])}</td>" for name in COUNTED_PARTS) + "</tr>")
-    parts.append("</tbody></table>")
-    for entry in report.exhibits:
-        parts.append(f"<h2>Exhibit {html.escape(entry.exhibit_id)}</h2><p>Verdict: {_html_verdict(entry)}</p>")
-        heading = None
-        for item_heading, label, value in entry.items:
-            if item_heading != heading:
-                if heading is not None:
-                    parts.append("</table>")
-                parts.append(f"<h3>{html.escape(item_heading)}</h3><table class='details'>")
-                heading = item_heading
-            parts.append(f"<tr><th>{html.escape(label)}</th><td>{_html_value(value)}</td></tr>")
-        parts.append("</table>")
-        parts.append(f"<h3>Verification at {html.escape(report.made)}: "
-                     f"{plural(sum(c.ok for c in entry.checks), 'check')} of {len(entry.checks)} hold</h3><table class='details'>")
-        for outcome in entry.checks:
-            css = "ok" if outcome.ok else "fail"
-            parts.append(f"<tr><th>{html.escape(outcome.name)}</th><td><span class='{css}'>{_check_word(outcome)}</span>: "
-                         f"{_html_value(outcome.detail)}</td></tr>")
-        parts.append("</table>")
-    parts.append("<h2>Appendix: tool and library versions</h2>")
-    for entry in report.exhibits:
-        parts.append(f"<h3>Exhibit {html.escape(entry.exhibit_id)}</h3><table class='details'>")
-        parts += [f"<tr><th>{html.escape(label)}</th><td><code>{html.escape(value)}</code></td></tr>" for label, value in entry.versions]
-        parts.append("</table>")
-    parts.append("</body></html>")
-    _write_atomically(output, ("\n".join(parts) + "\n").encode("utf-8"))
-
-
-GREEN, RED, GREY = (10, 107, 31), (176, 0, 32), (90, 90, 90)
-
-
-@cache
-def _pdf_class() -> type[FPDF]:
-    from fpdf import FPDF
-
-    class ReportPDF(FPDF):
-        """A4 pages whose footer names the case and says "page N of M" (M known from a first pass)."""
-
-        footer_text = ""
-        total_pages: int | None = None
-
-        def footer(self) -> None:
-            self.set_y(-12)
-            self.set_font("Body", size=7)
-            self.set_text_color(*GREY)
-            total = self.total_pages if self.total_pages is not None else "?"
-            self.cell(0, 5, self.footer_text, align="L")
-            self.set_x(self.l_margin)
-            self.cell(0, 5, f"page {self.page_no()} of {total}", align="R")
-            self.set_text_color(0, 0, 0)
-
-    return ReportPDF
-
-
-def _render_pdf(report: Report, total_pages: int | None) -> FPDF:
-    from fpdf.fonts import FontFace
-
-
-    missing = [name for name in FONTS.values() if not (FONT_DIR / name).exists()]
-    if missing:
-        raise ReportError(f"no Unicode font for the PDF: {', '.join(missing)} missing (install Debian's fonts-dejavu-core)")
-    pdf = _pdf_class()(format="A4")
-    pdf.alias_nb_pages(None)  # no text substitution: a name holding "{nb}" stays as it is
-    pdf.total_pages = total_pages
-    pdf.footer_text = f"Case {report.case_id} \u00b7 evidence-hash report made {report.made}"
-    pdf.set_auto_page_break(auto=True, margin=16)
-    for name, file in FONTS.items():
-        pdf.add_font(name, fname=str(FONT_DIR / file))
-    fallbacks = []
-    for index, path in enumerate(p for p in FALLBACK_FONTS if p.exists()):
-        pdf.add_font(f"Fallback{index}", fname=str(path))
-        fallbacks.append(f"Fallback{index}")
-    if fallbacks:
-        pdf.set_fallback_fonts(fallbacks, exact_match=False)
-    bold = FontFace(family="BodyB")
-    pdf.add_page()
-    pdf.set_font("BodyB", size=15)
-    pdf.multi_cell(0, 8, report.title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Body", size=8)
-    pdf.multi_cell(0, 4.5, f"Made and verified at {report.made} (UTC).", new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 4.5, _trusted_line(report), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    pdf.set_font("BodyB", size=11)
-    pdf.multi_cell(0, 7, "Summary", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Body", size=8)
-    with pdf.table(col_widths=(38, 56, 24, 18, 18, 18, 18), text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
-                   headings_style=bold, line_height=4.5, padding=1, v_align="TOP") as table:
-        table.row(SUMMARY_HEADER)
-        for entry in report.exhibits:
-            cells = _summary_row(entry)
-            row = table.row()
-            row.cell(cells[0])
-            row.cell(cells[1], style=FontFace(family="BodyB", color=GREEN if entry.verified else RED))
-            media_colour = {"MATCH": GREEN, "MISMATCH": RED, "NOT COMPARED": RED}.get(entry.media_hash)
-            row.cell(cells[2], style=FontFace(color=media_colour) if media_colour else None)
-            for cell in cells[3:]:
-                row.cell(cell)
-    pdf.set_font("Body", size=7)
-    pdf.multi_cell(0, 4, "How to read it: the verdict is VERIFIED only when every check listed under the exhibit's Verification holds; otherwise "
-                         "NOT VERIFIED and the failing checks. Media hash: the computed media hash against stored (E01) and "
-                         "--expected-hash values. Counts are rows in the exhibit's sealed tables.", new_x="LMARGIN", new_y="NEXT")
-    for entry in report.exhibits:
-        pdf.add_page()
-        pdf.set_font("BodyB", size=12)
-        pdf.multi_cell(0, 7, f"Exhibit {entry.exhibit_id}", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_text_color(*(GREEN if entry.verified else RED))
-        pdf.multi_cell(0, 6, f"Verdict: {entry.verdict}", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_text_color(0, 0, 0)
-        groups: dict[str, list[tuple[str, str]]] = {}
-        for heading, label, value in entry.items:
-            groups.setdefault(heading, []).append((label, value))
-        passed = sum(c.ok for c in entry.checks)
-        groups[f"Verification at {report.made}: {plural(passed, 'check')} of {len(entry.checks)} hold"] = [
-            (outcome.name, f"{_check_word(outcome)}: {outcome.detail}") for outcome in entry.checks]
-        failing = {index for index, outcome in enumerate(entry.checks) if not outcome.ok}
-        for heading, pairs in groups.items():
-            _pdf_table(pdf, heading, pairs, bold, failing if heading.startswith("Verification at ") else set())
-    pdf.add_page()
-    pdf.set_font("BodyB", size=12)
-    pdf.multi_cell(0, 7, "Appendix: tool and library versions", new_x="LMARGIN", new_y="NEXT")
-    for entry in report.exhibits:
-        _pdf_table(pdf, f"Exhibit {entry.exhibit_id}", entry.versions, bold)
-    return pdf
-
-
-def _pdf_table(pdf: FPDF, heading: str, pairs: list[tuple[str, str]], bold: FontFace, red_rows: set[int] = frozenset()) -> None:
-    """A heading and a two-column table; the value column is wide enough for a SHA-256 in one line,
-    and lines wrap only at spaces, so no hash is ever split."""
-    from fpdf.fonts import FontFace
-
-    pdf.ln(1.5)
-    pdf.set_font("BodyB", size=9)
-    pdf.multi_cell(0, 5.5, heading, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Body", size=7.5)
-    with pdf.table(col_widths=(52, 138), text_align="LEFT", first_row_as_headings=False, line_height=3.8, padding=0.8,
-                   borders_layout="HORIZONTAL_LINES", v_align="TOP") as table:
-        for index, (label, value) in enumerate(pairs):
-            style = FontFace(color=RED) if index in red_rows else None
-            row = table.row()
-            row.cell(label, style=style)
-            row.cell(value, style=style)
+def case_lines(report: Report) -> list[tuple[str, str]]:
+    """The case as a whole, in every format: the verdict `exhibit verify` prints, the ledger's sentence, its head."""
+    return [("case verdict", report.verdict), ("custody ledger", report.custody), ("custody ledger head", report.ledger_head)]
 
 
 def write_pdf(report: Report, output: Path) -> None:
-    """Rendered twice: the first pass counts the pages the footers then name ("page 3 of 12")."""
-    total = _render_pdf(report, None).pages_count
-    pdf = _render_pdf(report, total)
-    if pdf.pages_count != total:
-        raise ReportError(f"the PDF changed length between passes ({total} then {pdf.pages_count} pages)")
-    _write_atomically(output, bytes(pdf.output()))
+    from manifests.report_pdf import write  # fpdf2 takes most of a second to import: only when a PDF is made
+
+    write(report, output)
+
+
+def write_html(report: Report, output: Path) -> None:
+    from manifests.report_html import write
+
+    write(report, output)
+
+
+def write_csv(report: Report, output: Path) -> None:
+    from manifests.report_csv import write
+
+    write(report, output)

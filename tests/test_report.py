@@ -14,13 +14,15 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pyarrow
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from manifests import custody, report, verify
+from manifests import custody, report
 from manifests.keys import load_public as verify_key
+from ingest.naming import decode_id
 from manifests.report import Outcome
 from manifests.text import csv_cell
 from tests.conftest import require_tool
@@ -36,6 +38,7 @@ FORMULA_DESCRIPTION = "+cmd|' /C calc'!A0"
 FORMULA_FILE = "-2+3.dd"
 SPACED_EXHIBIT = " -2"
 WRONG_SHA256 = "0" * 64
+ESCAPED_HOSTILE = "JS/1\\u202egpj.exe\\x1b[31m\\x0aforged line"
 LEAKS = re.compile(r"\b(None|True|False)\b|\b1 (rows|bytes|errors|files|messages|stores|events|checks)\b")
 
 
@@ -149,6 +152,33 @@ def _html(path: Path) -> _Tables:
     return parser
 
 
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _in_every_format(verdict: str) -> dict[str, list[str]]:
+    return {"csv": [verdict, verdict], "html": [verdict, verdict], "pdf": [_squeezed(verdict)] * 2}
+
+
+def _pairs(case_dir: Path) -> list[tuple[str, Path]]:
+    """(exhibit id, folder) of every exhibit, as `exhibit verify` and `exhibit report` pair them."""
+    return [(decode_id(p.name), p) for p in sorted(case_dir.iterdir()) if p.is_dir()]
+
+
+def _verify_line(case_dir: Path, *args: str) -> str:
+    """The verdict line `exhibit verify` prints last."""
+    result = CliRunner().invoke(main, ["verify", str(case_dir), *args])
+    assert result.exit_code in (0, 1), result.output
+    return result.output.splitlines()[-1]
+
+
+BAD_VERDICT = 'NOT VERIFIED: =HYPERLINK("http://evil.example/?x","click") acquisition hash expected sha256 (1 of 19 checks failed)'
+
+
 def test_pdf_holds_every_hash_and_escapes_hostile_names(case: tuple[Path, Path, dict], tmp_path: Path) -> None:
     case_dir, key, manifest = case
     output = tmp_path / "report.pdf"
@@ -161,7 +191,7 @@ def test_pdf_holds_every_hash_and_escapes_hostile_names(case: tuple[Path, Path, 
     _report(case_dir, "csv", tmp_path / "report.csv", key)
     stated = set(re.findall(r"\b[0-9a-f]{64}\b", (tmp_path / "report.csv").read_text(encoding="utf-8")))
     assert len(stated) >= 10 and sorted(stated - set(re.findall(r"\b[0-9a-f]{64}\b", text))) == []
-    assert "Verdict: VERIFIED\n" in text and "NOT VERIFIED:" not in text
+    assert re.search(r"Verdict: VERIFIED: 14 checks hold\n", text) and "NOT VERIFIED:" not in text
     assert "JS/1\\u202egpj.exe\\x1b[31m\\x0aforged line" in text
     assert "phone\\x0aimage\\u202eraw.\\x1b[2Jdd" in text
     assert "Samsung phone, black \u2014 desk 4, \u4e09\u661f\u624b\u673a, \u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac" in text
@@ -181,7 +211,7 @@ def test_pdf_summary_first_footers_and_appendix(case: tuple[Path, Path, dict], t
     # the summary leads: one row, exhibit id (wrapped in its column), verdict, media hash, four counts
     assert pages[0].index("Summary") < pages[0].index("JS/1")
     (row,) = [line for line in pages[0].splitlines() if line.startswith("JS/1")]
-    assert re.fullmatch(r"JS/1\\u202egpj\.exe\\x1b\[\S*\s+VERIFIED\s+not checked\s+" + r"\s+".join(_counts(manifest)), row.strip()), row
+    assert re.fullmatch(r"JS/1\\u202egpj\.exe\\x1b\[\S*\s+VERIFIED: 14 checks hold\s+not checked\s+" + r"\s+".join(_counts(manifest)), row.strip()), row
     assert "Exhibit JS/1" not in pages[0] and "dfvfs" not in "".join(pages[:-1])
     assert "Appendix: tool and library versions" in pages[-1] and f"dfvfs {manifest['libraries']['dfvfs']}" in re.sub(r"\s+", " ", pages[-1])
 
@@ -194,12 +224,12 @@ def test_pdf_verdict_never_verified_beside_a_mismatch(mismatch_case: tuple[Path,
     text = "\n".join(pages)
     summary = pages[0].splitlines()
     (bad_row,) = [line for line in summary if line.startswith(FORMULA_EXHIBIT[:12])]
-    assert re.search(r"NOT VERIFIED: acquisition( hash)?\s+MISMATCH\s+" + r"\s+".join(_counts(bad)) + "$", bad_row), bad_row
+    assert re.search(r"NOT VERIFIED:\s+MISMATCH\s+" + r"\s+".join(_counts(bad)) + "$", bad_row), bad_row
     assert _counts(bad)[-1] == "1"  # the hash_mismatch row
     (good_row,) = [line for line in summary if line.startswith("-2 ")]  # pdftotext drops the leading space
-    assert re.fullmatch(r"-2\s+VERIFIED\s+MATCH\s+" + r"\s+".join(_counts(good)), good_row.rstrip()), good_row
-    bad_pages = [page for page in pages if "Verdict: NOT VERIFIED" in page]
-    assert "Verdict: NOT VERIFIED: acquisition hash expected sha256\n" in bad_pages[0]
+    assert re.fullmatch(r"-2\s+VERIFIED: 19 checks hold\s+MATCH\s+" + r"\s+".join(_counts(good)), good_row.rstrip()), good_row
+    bad_pages = [page for page in pages if "Verdict: NOT VERIFIED" in _flat(page)]
+    assert f"Verdict:{_squeezed(BAD_VERDICT)}Exhibitcase" in _squeezed(bad_pages[0])
     assert re.search(rf"expected sha256\s+FAILS: expected {WRONG_SHA256},\s+computed {bad['source']['media_sha256']}: MISMATCH", text)
     assert re.search(r"(?<!NOT )VERIFIED", "".join(bad_pages)) is None
     assert LEAKS.search(text) is None
@@ -215,12 +245,12 @@ def test_html_summary_verdicts_and_style(mismatch_case: tuple[Path, Path, dict, 
     parsed = _html(page)
     assert parsed.tables["summary"] == [
         ["exhibit", "verdict", "media hash", "artefacts", "messages", "media", "errors"],
-        [SPACED_EXHIBIT, "VERIFIED", "MATCH", *_counts(good)],
-        [FORMULA_EXHIBIT, "NOT VERIFIED: acquisition hash expected sha256", "MISMATCH", *_counts(bad)],
+        [SPACED_EXHIBIT, "VERIFIED: 19 checks hold", "MATCH", *_counts(good)],
+        [FORMULA_EXHIBIT, BAD_VERDICT, "MISMATCH", *_counts(bad)],
     ]
     assert "<style>" in source and "@media print" in source
-    assert "<td class='verdict fail'>NOT VERIFIED: acquisition hash expected sha256</td>" in source
-    assert "<td class='verdict ok'>VERIFIED</td>" in source
+    assert "<td class='verdict fail'>NOT VERIFIED: =HYPERLINK(&quot;http://evil.example/?x&quot;,&quot;click&quot;) acquisition" in source
+    assert "<td class='verdict ok'>VERIFIED: 19 checks hold</td>" in source
     assert f"<span class='hash'>{bad['root_digest']}</span>" in source
     assert source.index("class='summary'") < source.index("<h2>Exhibit") < source.index("Appendix: tool and library versions") < source.index("dfvfs")
     assert LEAKS.search("".join(parsed.text)) is None
@@ -233,7 +263,7 @@ def test_html_escapes_hostile_names(case: tuple[Path, Path, dict], tmp_path: Pat
     html_text = page.read_text()
     assert all(value in html_text for value in _hashes(manifest))
     assert "\u202e" not in html_text and "\x1b" not in html_text
-    assert _html(page).tables["summary"][1][:3] == ["JS/1\\u202egpj.exe\\x1b[31m\\x0aforged line", "VERIFIED", "not checked"]
+    assert _html(page).tables["summary"][1][:3] == [ESCAPED_HOSTILE, "VERIFIED: 14 checks hold", "not checked"]
 
 
 def test_csv_cells_cannot_start_formulas(mismatch_case: tuple[Path, Path, dict, dict], tmp_path: Path) -> None:
@@ -243,12 +273,12 @@ def test_csv_cells_cannot_start_formulas(mismatch_case: tuple[Path, Path, dict, 
     rows = _csv(table)
     assert rows[0] == ["exhibit", "section", "item", "value"]
     cells = [cell for row in rows for cell in row]
-    assert [cell for cell in cells if cell[:1] in "=+-@\t\r" or cell.lstrip()[:1] in "=+-@"] == []
+    assert [cell for cell in cells if cell and (cell[:1] in "=+-@\t\r" or cell.lstrip()[:1] in "=+-@")] == []
     quoted_bad, quoted_good = "'" + FORMULA_EXHIBIT, "' -2"
     summary = {(r[0], r[2]): r[3] for r in rows[1:] if r[1] == "Summary"}
-    assert summary == {(quoted_good, "verdict"): "VERIFIED", (quoted_good, "media hash"): "MATCH",
+    assert summary == {(quoted_good, "verdict"): "VERIFIED: 19 checks hold", (quoted_good, "media hash"): "MATCH",
                        **{(quoted_good, name): count for name, count in zip(("artefacts", "messages", "media", "errors"), _counts(good))},
-                       (quoted_bad, "verdict"): "NOT VERIFIED: acquisition hash expected sha256", (quoted_bad, "media hash"): "MISMATCH",
+                       (quoted_bad, "verdict"): BAD_VERDICT, (quoted_bad, "media hash"): "MISMATCH",
                        **{(quoted_bad, name): count for name, count in zip(("artefacts", "messages", "media", "errors"), _counts(bad))}}
     assert rows[1][1] == "Summary" and rows[len(summary)][1] == "Summary"  # the summary leads
     items = {(r[0], r[1], r[2]): r[3] for r in rows[1:]}
@@ -269,16 +299,20 @@ def test_csv_cells_cannot_start_formulas(mismatch_case: tuple[Path, Path, dict, 
 
 
 def test_csv_without_trusted_key_names_what_failed(case: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    """No trusted key: the manifest signature and the ledger's signatures are unproven, but the chain is intact, not broken."""
     case_dir, _, manifest = case
     table = tmp_path / "report.csv"
     _report(case_dir, "csv", table)
     by_item = {(r[1], r[2]): r[3] for r in _csv(table)[1:]}
     assert by_item[("Seal", "manifest root digest (SHA-256)")] == manifest["root_digest"]
     assert by_item[("Source", "media SHA256")] == manifest["source"]["media_sha256"]
-    assert by_item[("Summary", "verdict")] == "NOT VERIFIED: signature, custody signatures"
-    assert by_item[("Verification", "custody chain")] == "holds: intact: 2 events, every hash recomputed and linked to the one before"
-    assert by_item[("Verification", "custody signatures")].startswith("FAILS: chain intact but signed by a key you did not trust: ")
-    assert "BROKEN" not in by_item[("Verification", "custody signatures")]
+    assert by_item[("Summary", "verdict")] == f"NOT VERIFIED: custody signatures, {ESCAPED_HOSTILE} signature (2 of 13 checks failed)"
+    assert by_item[("Verification", f"custody event 1 (ingested {ESCAPED_HOSTILE})")].startswith("holds: sha256 ")
+    assert by_item[("Verification", "custody signatures")] == (
+        "FAILS: not checked against any trusted key (none given); 2 of 2 events carry a signature, which proves nothing until its key is trusted")
+    assert by_item[("Case", "custody ledger")] == (
+        "custody chain intact (2 events), but its signatures were not checked against any trusted key: NOT VERIFIED")
+    assert [value for value in by_item.values() if "BROKEN" in value] == []
 
 
 @pytest.mark.parametrize(("value", "cell"), [
@@ -289,42 +323,6 @@ def test_csv_without_trusted_key_names_what_failed(case: tuple[Path, Path, dict]
 ])
 def test_csv_cell(value: str, cell: str) -> None:
     assert csv_cell(value) == cell
-
-
-def test_verdict_counts_every_check() -> None:
-    assert report.verdict([]) == "NOT VERIFIED: nothing was checked"
-    assert report.verdict([Outcome("root digest", True, "")]) == "VERIFIED"
-    assert report.verdict([Outcome("root digest", True, ""), Outcome("signature", False, ""), Outcome("custody chain", False, "")]) == (
-        "NOT VERIFIED: signature, custody chain")
-
-
-def test_chain_wording_tells_untrusted_from_broken(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    untrusted = [custody.ChainCheck("custody event 0 (ingested A)", False, "signed by untrusted key ab12")]
-    monkeypatch.setattr(custody, "verify_chain", lambda case_dir, trusted: untrusted)
-    chain, signatures = report._chain_outcomes(tmp_path, [])
-    assert chain == Outcome("custody chain", True, "intact: 1 event, every hash recomputed and linked to the one before")
-    assert signatures == Outcome("custody signatures", False, "chain intact but signed by a key you did not trust: event 0 by key ab12")
-    edited = [custody.ChainCheck("custody event 0 (ingested A)", True, "sha256 x"),
-              custody.ChainCheck("custody event 1 (note A)", False, "event_sha256 y != recomputed z (edited); signed by untrusted key ab12")]
-    monkeypatch.setattr(custody, "verify_chain", lambda case_dir, trusted: edited)
-    chain, signatures = report._chain_outcomes(tmp_path, [])
-    assert chain == Outcome("custody chain", False, "BROKEN: custody event 1 (note A): event_sha256 y != recomputed z (edited)")
-    assert signatures == Outcome("custody signatures", False, "signed by a key you did not trust: event 1 by key ab12")
-    forged = [custody.ChainCheck("custody event 0 (ingested A)", False, "signed by untrusted key ab12"),
-              custody.ChainCheck("custody event 1 (note A)", False, "signed by untrusted key cd34"),
-              custody.ChainCheck("custody event 2 (note A)", False, "signed by untrusted key ab12"),
-              custody.ChainCheck("custody event 3 (note A)", False, "signature does not match the event")]
-    monkeypatch.setattr(custody, "verify_chain", lambda case_dir, trusted: forged[:3])
-    assert report._chain_outcomes(tmp_path, [])[1].detail == (
-        "chain intact but signed by a key you did not trust: events 0, 2 by key ab12; event 1 by key cd34")
-    monkeypatch.setattr(custody, "verify_chain", lambda case_dir, trusted: forged)
-    assert report._chain_outcomes(tmp_path, [])[1].detail == (
-        "chain intact but signatures do not hold: custody event 0 (ingested A): signed by untrusted key ab12; custody event 1 (note A): "
-        "signed by untrusted key cd34; custody event 2 (note A): signed by untrusted key ab12; custody event 3 (note A): signature does not match the event")
-    monkeypatch.setattr(custody, "verify_chain", lambda case_dir, trusted: [custody.ChainCheck("custody ledger", False, "custody.parquet is missing or empty")])
-    chain, signatures = report._chain_outcomes(tmp_path, [])
-    assert chain == Outcome("custody chain", False, "BROKEN: custody.parquet is missing or empty")
-    assert signatures == Outcome("custody signatures", False, "no custody events to check")
 
 
 def test_no_python_words_or_singular_plurals() -> None:
@@ -343,15 +341,17 @@ def test_unreadable_manifest_is_reported_not_verified(case: tuple[Path, Path, di
     table = tmp_path / "report.csv"
     _report(copy, "csv", table, key)
     by_item = {(r[1], r[2]): r[3] for r in _csv(table)[1:]}
-    assert by_item[("Summary", "verdict")] == "NOT VERIFIED: manifest"
+    assert by_item[("Summary", "verdict")] == f"NOT VERIFIED: {ESCAPED_HOSTILE} manifest, {ESCAPED_HOSTILE} custody (2 of 6 checks failed)"
+    assert by_item[("Summary", "verdict")] == _verify_line(copy, "--trusted-key", str(key))
     assert by_item[("Summary", "media hash")] == "not checked" and by_item[("Summary", "artefacts")] == "\u2014"
-    assert by_item[("Verification", "manifest")].startswith("FAILS: manifest.json cannot be read: ")
+    assert by_item[("Verification", "manifest")].startswith("FAILS: manifest.json cannot be read as JSON: JSONDecodeError: ")
+    assert by_item[("Exhibit", "manifest")].startswith("cannot be read: manifest.json cannot be read as JSON: ")
 
 
 def test_pdf_footer_keeps_a_case_id_that_looks_like_a_page_alias(tmp_path: Path) -> None:
     """fpdf2's page-count alias is off: a case called "{nb}" is shown as it is, and page counts come from a first pass."""
     entry = report.ExhibitReport("E1", "not checked", {name: "0" for name in report.COUNTED_PARTS},
-                                 checks=[Outcome("root digest", True, "recorded a, computed a")],
+                                 verdict="VERIFIED: 1 checks hold", checks=[Outcome("root digest", True, "recorded a, computed a")],
                                  items=[("Findings", f"item {n}", f"{n} rows") for n in range(300)])
     output = tmp_path / "alias.pdf"
     report.write_pdf(report.Report("{nb}", "2026-01-01T00:00:00+00:00", [], [entry]), output)
@@ -373,28 +373,108 @@ def test_manifest_without_a_field_is_reported_not_verified(case: tuple[Path, Pat
     table = tmp_path / "report.csv"
     _report(copy, "csv", table, key)
     by_item = {(r[1], r[2]): r[3] for r in _csv(table)[1:]}
-    assert by_item[("Summary", "verdict")] == "NOT VERIFIED: root digest, signature, manifest fields"
-    assert by_item[("Verification", "manifest fields")] == "FAILS: manifest.json lacks or mistypes a field: KeyError('outcome')"
+    assert by_item[("Summary", "verdict")] == f"NOT VERIFIED: {ESCAPED_HOSTILE} root digest, {ESCAPED_HOSTILE} signature (2 of 14 checks failed)"
+    assert by_item[("Exhibit", "manifest")] == "lacks or mistypes a field: KeyError('outcome')"
+    assert by_item[("Summary", "artefacts")] == "\u2014"
 
 
-def test_an_acquisition_hash_verify_already_checks_is_counted_once(mismatch_case: tuple[Path, Path, dict, dict], tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """When verify compares the acquisition hashes itself (helper custody's change), its check stands alone."""
-    case_dir, key, bad, _ = mismatch_case
-    real = report.verify_exhibit
-
-    def with_hash_check(folder: Path, trusted: list) -> list:
-        checks = real(folder, trusted)
-        if json.loads((folder / "manifest.json").read_text())["exhibit_id"] == FORMULA_EXHIBIT:
-            checks.append(verify.Check(folder.name, "acquisition sha256", False, f"expected {WRONG_SHA256} != computed"))
-        return checks
-
-    monkeypatch.setattr(report, "verify_exhibit", with_hash_check)
-    made = report.collect(case_dir, sorted(p for p in case_dir.iterdir() if p.is_dir()), [verify_key(key)], "OP-2")
+def test_an_acquisition_hash_is_counted_once(mismatch_case: tuple[Path, Path, dict, dict]) -> None:
+    """verify compares the acquisition hashes itself; the report adds no second check of its own."""
+    case_dir, key, _, _ = mismatch_case
+    made = report.collect(case_dir, _pairs(case_dir), [verify_key(key)], "OP-2")
+    for entry in made.exhibits:
+        assert [c.name for c in entry.checks if c.name.startswith("acquisition")] == ["acquisition hash expected sha256"]
     bad_entry = next(e for e in made.exhibits if e.exhibit_id == FORMULA_EXHIBIT)
-    assert bad_entry.verdict == "NOT VERIFIED: acquisition sha256"
-    good_entry = next(e for e in made.exhibits if e.exhibit_id == SPACED_EXHIBIT)
-    assert [c.name for c in good_entry.checks if c.name.startswith("acquisition")] == ["acquisition hash expected sha256"]
+    assert bad_entry.verdict == BAD_VERDICT and not bad_entry.verified
+
+
+def _strip_first_signature(case_dir: Path) -> None:
+    ledger = case_dir / "custody.parquet"
+    table = pq.read_table(ledger)
+    column = table.schema.get_field_index("signature")
+    values = table.column(column).to_pylist()
+    table = table.set_column(column, table.schema.field(column), pyarrow.array([None, *values[1:]], table.schema.field(column).type))
+    pq.write_table(table, ledger)
+
+
+def _report_verdicts(case_dir: Path, tmp_path: Path, keys: list[str], exhibits: list[str]) -> dict[str, list[str]]:
+    """Per format: [case verdict, each exhibit's verdict] as the report states them (the PDF's without whitespace)."""
+    args = [arg for exhibit in exhibits for arg in ("--exhibit", exhibit)]
+    found = {}
+    for output_format in ("csv", "html", "pdf"):
+        output = tmp_path / f"report.{output_format}"
+        result = CliRunner().invoke(main, ["report", str(case_dir), "--format", output_format, "--output", str(output), *keys, *args])
+        assert result.exit_code == 0, result.output
+        if output_format == "csv":
+            rows = _csv(output)[1:]
+            found["csv"] = [r[3] for r in rows if r[1:3] == ["Case", "case verdict"]] + [r[3] for r in rows if r[1:3] == ["Summary", "verdict"]]
+        elif output_format == "html":
+            tables = _html(output).tables
+            found["html"] = [v for label, v in tables["details case"] if label == "case verdict"] + [row[1] for row in tables["summary"][1:]]
+        else:
+            pages = [_squeezed(page) for page in _pdf_pages(output)]  # pdftotext breaks lines, even inside a word
+            case_verdict = re.search(r"caseverdict(.*?)custodyledger(custodychain|custodyledgerNOT)", pages[0])
+            exhibit_verdicts = [re.search(r"Verdict:(.*?)Exhibit(case|folder)", page) for page in pages[1:]]
+            found["pdf"] = [case_verdict.group(1)] + [m.group(1) for m in exhibit_verdicts if m]
+    return found
+
+
+@pytest.mark.parametrize("scenario", ["good", "wrong expected hash", "no trusted key", "event unsigned"])
+def test_report_verdict_is_the_verify_verdict(scenario: str, case: tuple[Path, Path, dict], mismatch_case: tuple[Path, Path, dict, dict],
+                                              tmp_path: Path) -> None:
+    """The report's verdicts (the case's, and each exhibit's) are the very lines `exhibit verify` prints, in every format."""
+    case_dir, key, _ = case
+    keys, exhibits = ["--trusted-key", str(key)], []
+    if scenario == "wrong expected hash":
+        case_dir, key, _, _ = mismatch_case
+        keys, exhibits = ["--trusted-key", str(key)], [FORMULA_EXHIBIT]
+    elif scenario == "no trusted key":
+        keys = []
+    elif scenario == "event unsigned":
+        shutil.copytree(case_dir, tmp_path / "OP-1")
+        case_dir = tmp_path / "OP-1"
+        _strip_first_signature(case_dir)
+    expected = _verify_line(case_dir, *keys, *[arg for exhibit in exhibits for arg in ("--exhibit", exhibit)])
+    assert expected == {"good": "VERIFIED: 14 checks hold", "wrong expected hash": BAD_VERDICT,
+                        "no trusted key": f"NOT VERIFIED: custody signatures, {ESCAPED_HOSTILE} signature (2 of 13 checks failed)",
+                        "event unsigned": "NOT VERIFIED: custody event 0 signature (1 of 14 checks failed)"}[scenario]
+    assert _report_verdicts(case_dir, tmp_path, keys, exhibits) == _in_every_format(expected)
+
+
+def test_report_over_a_malformed_case_never_raises(case: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    """custody.parquet that is not Parquet and a manifest that is not JSON: every format is written, NOT VERIFIED with the reasons."""
+    case_dir, key, _ = case
+    copy = tmp_path / "OP-1"
+    shutil.copytree(case_dir, copy)
+    (copy / "custody.parquet").write_bytes(b"PAR1 this is not a ledger")
+    (folder,) = [p for p in copy.iterdir() if p.is_dir()]
+    (folder / "manifest.json").write_text('{"exhibit_id": ', encoding="utf-8")
+    expected = _verify_line(copy, "--trusted-key", str(key))
+    assert expected == f"NOT VERIFIED: custody ledger, {ESCAPED_HOSTILE} manifest, {ESCAPED_HOSTILE} custody (3 of 3 checks failed)"
+    assert _report_verdicts(copy, tmp_path, ["--trusted-key", str(key)], []) == _in_every_format(expected)
+    rows = {(r[0], r[1], r[2]): r[3] for r in _csv(tmp_path / "report.csv")[1:]}
+    assert rows[("", "Case", "custody ledger head")].startswith("none: the ledger cannot be read (custody.parquet is not a readable Parquet file: ")
+    assert rows[("", "Case", "custody ledger")].startswith("custody ledger NOT VERIFIED: custody.parquet is not a readable Parquet file: ")
+    assert rows[(ESCAPED_HOSTILE, "Verification", "manifest")].startswith("FAILS: manifest.json cannot be read as JSON: JSONDecodeError: ")
+    for output_format in ("html", "pdf"):
+        assert "Traceback" not in (tmp_path / f"report.{output_format}").read_bytes().decode("latin-1")
+
+
+def test_report_states_the_ledger_head(case: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    """The ledger's newest event (index and SHA-256) is in every format, and `exhibit verify --custody-head` accepts it."""
+    case_dir, key, _ = case
+    head = custody.head(case_dir)
+    assert head["event_index"] == 1
+    anchor = f"{head['event_index']}:{head['event_sha256']}"
+    stated = f"event 1, SHA-256 {head['event_sha256']} (check later with: exhibit verify --custody-head {anchor})"
+    _report(case_dir, "csv", tmp_path / "report.csv", key)
+    assert [r[3] for r in _csv(tmp_path / "report.csv") if r[1:3] == ["Case", "custody ledger head"]] == [stated]
+    _report(case_dir, "html", tmp_path / "report.html", key)
+    assert ["custody ledger head", stated] in _html(tmp_path / "report.html").tables["details case"]
+    _report(case_dir, "pdf", tmp_path / "report.pdf", key)
+    assert f"custody ledger head {stated}" in _flat(_pdf_pages(tmp_path / "report.pdf")[0])
+    checked = CliRunner().invoke(main, ["verify", str(case_dir), "--trusted-key", str(key), "--custody-head", anchor])
+    assert checked.exit_code == 0, checked.output
 
 
 def test_report_is_written_whole_or_not_at_all(case: tuple[Path, Path, dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -407,8 +487,26 @@ def test_report_is_written_whole_or_not_at_all(case: tuple[Path, Path, dict], tm
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(report.os, "replace", fail)
-    made = report.collect(case_dir, [p for p in case_dir.iterdir() if p.is_dir()], [verify_key(key)], "OP-1")
+    made = report.collect(case_dir, _pairs(case_dir), [verify_key(key)], "OP-1")
     with pytest.raises(OSError, match="No space left"):
         report.write_html(made, output)
     assert output.read_text(encoding="utf-8") == "earlier report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_sealed_tables_that_cannot_be_read_are_lines_not_tracebacks(case: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    """messages.parquet that is not Parquet and media.parquet that is a link out of the folder: said so, never followed."""
+    case_dir, key, _ = case
+    copy = tmp_path / "OP-1"
+    shutil.copytree(case_dir, copy)
+    (folder,) = [p for p in copy.iterdir() if p.is_dir()]
+    (folder / "messages.parquet").write_bytes(b"not parquet")
+    (folder / "media.parquet").unlink()
+    (folder / "media.parquet").symlink_to("/etc/passwd")
+    table = tmp_path / "report.csv"
+    _report(copy, "csv", table, key)
+    by_item = {(r[1], r[2]): r[3] for r in _csv(table)[1:]}
+    assert by_item[("Messages", "messages.parquet")].startswith("cannot be read: ")
+    assert by_item[("Photos and videos", "media.parquet")] == "cannot be read: is a symbolic link; not followed"
+    assert by_item[("Summary", "verdict")] == _verify_line(copy, "--trusted-key", str(key))
+    assert by_item[("Summary", "verdict")].endswith(f"{ESCAPED_HOSTILE} part media.parquet, {ESCAPED_HOSTILE} part messages.parquet (2 of 14 checks failed)")
