@@ -198,14 +198,16 @@ def _row(case_id: str, event: Event, index: int, previous: str, signing_key: Ed2
 
 def _write(case_dir: Path, rows: list[dict]) -> None:
     temporary = case_dir / f".{LEDGER_NAME}.{os.getpid()}.tmp"
+    replaced = False
     try:
         pq.write_table(pa.Table.from_pylist(rows, schema=CUSTODY.arrow_schema()), temporary, compression="zstd")
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, case_dir / LEDGER_NAME)
-    except BaseException:  # a full disk or a stop: the ledger stays as it was, with no half-written copy beside it
-        temporary.unlink(missing_ok=True)
-        raise
+        replaced = True
+    finally:
+        if not replaced:  # a full disk or a stop: the ledger stays as it was, with no half-written copy beside it
+            temporary.unlink(missing_ok=True)
 
 
 def record(case_dir: Path, case_id: str, event: Event, signing_key: Ed25519PrivateKey | None, exhibit_sealed: bool,

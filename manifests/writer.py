@@ -135,15 +135,17 @@ class ExhibitOutput:
         self.synced = False
         final_dir.parent.mkdir(parents=True, exist_ok=True)
         self._lock = _RunLock(final_dir.parent / f".{final_dir.name}.run-lock", f"pid {os.getpid()}, run {run_id}")
+        staged = False
         try:
             if final_dir.exists():
                 raise ExhibitExistsError(f"{final_dir} already exists: an exhibit is ingested once; choose another --out or exhibit id")
             self.stale_removed = self._remove_stale_staging()
             self.staging = final_dir.parent / f".{final_dir.name}.partial-{run_id}"
             self.staging.mkdir()
-        except BaseException:
-            self._lock.release()
-            raise
+            staged = True
+        finally:
+            if not staged:
+                self._lock.release()
         self.writers: dict[str, TableWriter] = {}
 
     def _remove_stale_staging(self) -> list[str]:
