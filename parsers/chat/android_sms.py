@@ -5,11 +5,28 @@ Schema facts (AOSP `TelephonyProvider` / `MmsSmsDatabaseHelper`, read for facts 
   `date_sent` (Unix ms, 0 when unknown), `type` (1 inbox, 2 sent, 3 draft, 4 outbox, 5 failed,
   6 queued), `read` (0/1), `body`, `subject`, `service_center`.
 - `pdu` (MMS): `_id`, `thread_id`, `date` and `date_sent` in Unix seconds, `msg_box` (1 inbox,
-  2 sent, 3 draft, 4 outbox), `sub` (subject), `m_type` (128 send-req, 132 retrieve-conf, 130
-  notification-ind). `part`: `mid` -> pdu._id, `seq`, `ct` (MIME), `name`/`fn`/`cl` (file
+  2 sent, 3 draft, 4 outbox), `sub` (subject), `m_type` (the PDU's X-Mms-Message-Type, OMA
+  MMS encapsulation: 128 send-req, 129 send-conf, 130 notification-ind, 131 notifyresp-ind,
+  132 retrieve-conf, 133 acknowledge-ind, 134 delivery-ind, 135 read-rec-ind, 136 read-orig-ind),
+  `m_id` (Message-ID), `st` (X-Mms-Status of a delivery report: 128 expired, 129 retrieved,
+  130 rejected, 131 deferred, 132 unrecognised, 133 indeterminate, 134 forwarded, 135
+  unreachable), `read_status` (X-Mms-Read-Status of a read report: 128 read, 129 deleted without
+  being read), `m_size`, `exp` (expiry), `ct_l` (content location: where the MMS waits for download).
+  `part`: `mid` -> pdu._id, `seq`, `ct` (MIME), `name`/`fn`/`cl` (file
   name), `_data` (local file path), `text` (text parts). `addr`: `msg_id` -> pdu._id, `address`,
   `type` (137 from, 151 to, 130 cc, 129 bcc).
 Samsung builds add columns; the minimum below is what both share.
+
+MMS decisions (documented, tested):
+- 128 send-req (a sent MMS) and 132 retrieve-conf (a downloaded one) are messages.
+- 130 notification-ind is an MMS announced to the phone and not downloaded (AOSP replaces the row
+  once the MMS is retrieved): someone did send a message, so it is a message row, kind "unknown"
+  (its content is not on the phone), with its size, expiry and content location in details.
+- 134 delivery-ind and 136 read-orig-ind are reports about an MMS sent from this phone, not
+  messages: kind "system", direction "unknown", no body, `sent` = the report's date (when the
+  MMS was delivered or read), details report_type, the named status and the reported Message-ID.
+- Any other m_type is not written to the provider by AOSP: kept as kind "unknown" with an
+  `unexpected_m_type` warning, never dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +34,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Iterable, Iterator
 
-from manifests.records import Attachment, Message, Participant
+from manifests.records import Attachment, Message, Participant, decode_text
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms, unix_seconds
 from parsers.sqlite_store import Database
@@ -26,10 +43,19 @@ SMS_TYPES = {1: "inbox", 2: "sent", 3: "draft", 4: "outbox", 5: "failed", 6: "qu
 OUTGOING_SMS = {2, 4, 5, 6}
 MMS_BOXES = {1: "inbox", 2: "sent", 3: "draft", 4: "outbox"}
 ADDR_FROM, ADDR_TO, ADDR_CC, ADDR_BCC = 137, 151, 130, 129
-MMS_MESSAGE_TYPES = (128, 130, 132)  # send-req, notification-ind, retrieve-conf: what the Messages app lists
+MMS_TYPES = {128: "send-req", 129: "send-conf", 130: "notification-ind", 131: "notifyresp-ind", 132: "retrieve-conf",
+             133: "acknowledge-ind", 134: "delivery-ind", 135: "read-rec-ind", 136: "read-orig-ind"}
+MMS_MESSAGES = (128, 132)
+MMS_NOT_DOWNLOADED = 130
+MMS_REPORTS = {134: ("delivery report", "st", "delivery_status"), 136: ("read report", "read_status", "read_status")}
+DELIVERY_STATUSES = {128: "expired", 129: "retrieved", 130: "rejected", 131: "deferred", 132: "unrecognised",
+                     133: "indeterminate", 134: "forwarded", 135: "unreachable"}
+READ_STATUSES = {128: "read", 129: "deleted without being read"}
+REPORT_STATUSES = {"st": DELIVERY_STATUSES, "read_status": READ_STATUSES}
+PDU_OPTIONAL = ("m_id", "st", "read_status", "m_size", "exp", "ct_l")  # AOSP columns, read when present
 
 SMS_SQL = "SELECT _id, thread_id, address, date, date_sent, type, read, body, subject, service_center FROM sms ORDER BY _id"
-PDU_SQL = "SELECT _id, thread_id, date, date_sent, msg_box, read, sub, m_type FROM pdu ORDER BY _id"
+PDU_COLUMNS = ("_id", "thread_id", "date", "date_sent", "msg_box", "read", "sub", "m_type")
 PART_SQL = "SELECT _id, mid, seq, ct, name, fn, cl, _data, text FROM part ORDER BY mid, seq, _id"
 ADDR_SQL = "SELECT _id, msg_id, address, type FROM addr ORDER BY msg_id, _id"
 
@@ -51,10 +77,9 @@ class AndroidSms(SqliteChatParser):
         yield from context.each(database.query(SMS_SQL), "sms", lambda row: self._sms(row, context), "_id")
         parts = _group(database.query(PART_SQL), "mid")
         addresses = _group(database.query(ADDR_SQL), "msg_id")
-        for row in database.query(PDU_SQL):
-            if row["m_type"] not in MMS_MESSAGE_TYPES:
-                continue  # delivery and read reports are not messages
-            yield from context.each([row], "pdu", lambda r: self._mms(r, parts.get(r["_id"], []), addresses.get(r["_id"], []), context), "_id")
+        columns = PDU_COLUMNS + tuple(c for c in PDU_OPTIONAL if database.has("pdu", c))
+        rows = database.query(f"SELECT {', '.join(columns)} FROM pdu ORDER BY _id")  # names from fixed lists only
+        yield from context.each(rows, "pdu", lambda r: self._mms(r, parts.get(r["_id"], []), addresses.get(r["_id"], []), context), "_id")
 
     def _sms(self, row: sqlite3.Row, context: ParseContext) -> Message:
         row_id = row["_id"]
@@ -93,18 +118,53 @@ class AndroidSms(SqliteChatParser):
             for p in parts if p["ct"] not in ("text/plain", "application/smil")
         )
         date = context.time(row["date"], unix_seconds, table="pdu", row_id=row_id, field="date")
-        date_sent = context.time(row["date_sent"], unix_seconds, table="pdu", row_id=row_id, field="date_sent")
-        details = {"msg_box": f"{box} ({MMS_BOXES.get(box, 'unknown')})", "m_type": str(row["m_type"])}
+        m_type = row["m_type"]
+        details = {"msg_box": f"{box} ({MMS_BOXES.get(box, 'unknown')})", "m_type": f"{m_type} ({MMS_TYPES.get(m_type, 'unknown')})"}
         if row["sub"] is not None:
             details["subject"] = row["sub"]
+        if m_type in MMS_REPORTS:
+            return _mms_report(row, sender, recipients, date, details)
+        for column, key in (("m_size", "message_size"), ("exp", "expiry"), ("ct_l", "content_location")):
+            if m_type == MMS_NOT_DOWNLOADED and _optional(row, column) is not None:
+                details[key] = _detail(row[column])
+        if m_type not in MMS_MESSAGES and m_type != MMS_NOT_DOWNLOADED:
+            context.warn("unexpected_m_type", f"m_type {m_type!r} is not a type the telephony provider stores; kept as kind unknown",
+                         table="pdu", row_id=row_id, field="m_type")
+        kind = ("media" if attachments else "text") if m_type in MMS_MESSAGES else "unknown"
+        date_sent = context.time(row["date_sent"], unix_seconds, table="pdu", row_id=row_id, field="date_sent")
         return Message(
             source_table="pdu", source_row_id=row_id, conversation_id=_text_id(row["thread_id"]),
             sender=sender, recipients=recipients, direction="outgoing" if outgoing else ("incoming" if box == 1 else "unknown"),
             sent=date if outgoing else date_sent, sent_raw=str(row["date"] if outgoing else row["date_sent"]),
             received=None if outgoing else date,
-            body="\n".join(texts) if texts else None, kind="media" if attachments else "text",
+            body="\n".join(texts) if texts else None, kind=kind,
             attachments=attachments, details=details,
         )
+
+
+def _mms_report(row: sqlite3.Row, sender: Participant | None, recipients: tuple[Participant, ...], date: int | None,
+                details: dict[str, str]) -> Message:
+    """A delivery or read report about an MMS sent from this phone: a system row, its date when it was delivered or read."""
+    report, column, key = MMS_REPORTS[row["m_type"]]
+    details["report_type"] = report
+    status = _optional(row, column)
+    if status is not None:
+        details[key] = f"{_detail(status)} ({REPORT_STATUSES[column].get(status, 'unknown')})"
+    if _optional(row, "m_id") is not None:
+        details["reported_message_id"] = _detail(row["m_id"])
+    return Message(
+        source_table="pdu", source_row_id=row["_id"], conversation_id=_text_id(row["thread_id"]), sender=sender,
+        recipients=recipients, direction="unknown", sent=date, sent_raw=_text_id(row["date"]), kind="system", details=details,
+    )
+
+
+def _optional(row: sqlite3.Row, column: str) -> object:
+    return row[column] if column in row.keys() else None
+
+
+def _detail(value: object) -> str:
+    """A column's value as details text; a blob keeps its exact bytes."""
+    return decode_text(value) if isinstance(value, bytes) else str(value)
 
 
 def _group(rows: Iterable[sqlite3.Row], key: str) -> dict[int, list[sqlite3.Row]]:

@@ -7,10 +7,22 @@ data/ParticipantData.java, data/MessageData.java and ALEAPP's googleMessages mod
 abrignoni/ALEAPP scripts/artifacts/googleMessages.py; written in our own words):
 - `messages`: `_id` (INTEGER PRIMARY KEY AUTOINCREMENT), `conversation_id` -> conversations._id,
   `sender_id` -> participants._id, `sent_timestamp` and `received_timestamp` (Unix ms),
-  `message_protocol` (0 SMS, 1 MMS), `message_status` (1..9 outgoing states: 1 complete,
-  2 delivered, 3 draft, 4 yet to send, 5 sending, 6 resending, 7 awaiting retry, 8 failed,
-  9 failed emergency number; 100..107 incoming states: 100 complete, 101..106 MMS download
-  states, 107 expired), `seen`, `read` (0/1), `mms_subject`.
+  `message_protocol` (AOSP: -1 unknown, 0 SMS, 1 MMS, 2 MMS push notification = an MMS announced
+  and not yet downloaded; Google Messages adds 3 RCS: its own schema creates the index
+  `index_unsent_rcs_report ... WHERE messages.message_protocol = 3` over the RCS report columns),
+  `message_status` (AOSP: 1..9 outgoing states: 1 complete, 2 delivered, 3 draft, 4 yet to send,
+  5 sending, 6 resending, 7 awaiting retry, 8 failed, 9 failed emergency number; 100..107
+  incoming states: 100 complete, 101..106 MMS download states, 107 expired), `seen`, `read`
+  (0/1), `mms_subject`.
+- Google Messages extends message_status (numbering read from the Google Messages web protocol's
+  MessageStatusType as reverse-engineered by mautrix/gmessages pkg/libgm/gmproto/conversations.proto,
+  whose 1..9 and 100..107 are exactly AOSP's): 10..22 more outgoing states (11 displayed = read,
+  17 recipient lost RCS, 19 recipient did not decrypt ...), 108..114 more incoming states (108
+  delivered, 109 displayed, 113 failed to decrypt ...), 200..275 "tombstones": rows the app
+  writes into the conversation for an event, not a message anyone sent (200 participant joined,
+  201 participant left, 203 RCS group created, 211/217 group renamed, 213/216 end-to-end
+  encryption started, 214/215 switch to SMS/RCS, 244 missed video call ...), and 300 message
+  deleted.
 - `parts`: `_id`, `message_id`, `text` (text parts), `uri` (content URI of a media part),
   `content_type`, `conversation_id`; newer Google Messages builds add `file_size_bytes`
   (-1 unknown) and `local_cache_path` (ALEAPP notes older generations lack both): two variants.
@@ -19,6 +31,12 @@ abrignoni/ALEAPP scripts/artifacts/googleMessages.py; written in our own words):
   `display_destination`, `full_name` (from the phone's contacts, copied into this table).
 - `conversations`: `_id`, `name`; `conversation_participants(conversation_id, participant_id)`
   lists the members other than the owner.
+
+Decisions (documented, tested): a tombstone (message_status 200..299) is kind "system", direction
+"unknown", no sender (its sender_id participant is kept as details["participant"]) and its time
+is sent_timestamp, else received_timestamp; status 300 is kind "deleted". details keep the raw
+numbers with their names: message_status "200 (tombstone: participant joined)", message_protocol
+"3 (rcs)"; an unnamed number is "(unknown)", an unnamed 2xx "(tombstone: unnamed event)".
 """
 
 from __future__ import annotations
@@ -33,12 +51,38 @@ from parsers.sqlite_store import Database
 
 OTHER_THAN_SELF = -2
 TEXT_TYPES = ("text/plain",)
-STATUSES = {1: "outgoing complete", 2: "outgoing delivered", 3: "outgoing draft", 4: "outgoing yet to send", 5: "outgoing sending",
-            6: "outgoing resending", 7: "outgoing awaiting retry", 8: "outgoing failed", 9: "outgoing failed emergency number",
+STATUSES = {0: "unknown", 1: "outgoing complete", 2: "outgoing delivered", 3: "outgoing draft", 4: "outgoing yet to send",
+            5: "outgoing sending", 6: "outgoing resending", 7: "outgoing awaiting retry", 8: "outgoing failed",
+            9: "outgoing failed emergency number", 10: "outgoing send after processing", 11: "outgoing displayed",
+            12: "outgoing canceled", 13: "outgoing failed too large", 14: "outgoing not delivered yet",
+            15: "outgoing revocation pending", 16: "outgoing scheduled", 17: "outgoing failed recipient lost rcs",
+            18: "outgoing failed no retry no fallback", 19: "outgoing failed recipient did not decrypt", 20: "outgoing validating",
+            21: "outgoing failed recipient lost encryption", 22: "outgoing failed recipient did not decrypt, no more retry",
             100: "incoming complete", 101: "incoming yet to manual download", 102: "incoming retrying manual download",
             103: "incoming manual downloading", 104: "incoming retrying auto download", 105: "incoming auto downloading",
-            106: "incoming download failed", 107: "incoming expired or not available"}
-PROTOCOLS = {0: "sms", 1: "mms"}
+            106: "incoming download failed", 107: "incoming expired or not available", 108: "incoming delivered",
+            109: "incoming displayed", 110: "incoming download canceled", 111: "incoming download failed too large",
+            112: "incoming download failed sim has no data", 113: "incoming failed to decrypt", 114: "incoming decryption aborted",
+            300: "message deleted"}
+TOMBSTONES = {200: "participant joined", 201: "participant left", 202: "self left", 203: "rcs group created",
+              204: "mms group created", 205: "sms broadcast created", 206: "one-to-one sms created", 207: "one-to-one rcs created",
+              208: "switch to group mms", 209: "switch to broadcast sms", 210: "show link previews", 211: "group renamed (local)",
+              212: "verified sms applicable", 213: "encrypted one-to-one rcs created", 214: "protocol switch to text",
+              215: "protocol switch to rcs", 216: "protocol switch to encrypted rcs", 217: "group renamed",
+              218: "group name cleared", 219: "protocol switch to encrypted rcs (info)", 220: "self removed from group",
+              221: "participant removed from group", 225: "encrypted group participant joined",
+              227: "encrypted group participant left", 228: "encrypted group self left", 229: "encrypted group created",
+              230: "self removed from encrypted group", 231: "participant removed from encrypted group",
+              233: "group protocol switch rcs to end-to-end encrypted", 234: "group protocol switch end-to-end encrypted to rcs",
+              235: "protocol switch text to end-to-end encrypted", 236: "protocol switch end-to-end encrypted to text",
+              237: "protocol switch rcs to end-to-end encrypted", 238: "protocol switch end-to-end encrypted to rcs",
+              244: "missed video call", 245: "participant theme change", 259: "active self identity changed",
+              260: "group icon changed", 261: "group icon cleared", 264: "emergency conversation created",
+              271: "rcs group joined by link", 272: "invite link enabled", 273: "invite link disabled",
+              274: "invite link reset manually", 275: "invite link reset automatically"}
+TOMBSTONE_RANGE = range(200, 300)
+DELETED = 300
+PROTOCOLS = {-1: "unknown", 0: "sms", 1: "mms", 2: "mms notification, not downloaded", 3: "rcs"}
 
 MESSAGE_SQL = """SELECT _id, conversation_id, sender_id, sent_timestamp, received_timestamp, message_protocol, message_status,
 seen, read, mms_subject FROM messages ORDER BY _id"""
@@ -108,9 +152,15 @@ def _time(row: sqlite3.Row, column: str, context: ParseContext) -> int | None:
     return context.time(row[column], unix_ms, table="messages", row_id=row["_id"], field=column)
 
 
+def _status_name(status: object) -> str:
+    if isinstance(status, int) and status in TOMBSTONE_RANGE:
+        return f"tombstone: {TOMBSTONES.get(status, 'unnamed event')}"
+    return STATUSES.get(status, "unknown")
+
+
 def _details(row: sqlite3.Row, sender: sqlite3.Row | None) -> dict[str, str]:
     status, protocol = row["message_status"], row["message_protocol"]
-    details = {"message_status": f"{status} ({STATUSES.get(status, 'unknown')})",
+    details = {"message_status": f"{status} ({_status_name(status)})",
                "message_protocol": f"{protocol} ({PROTOCOLS.get(protocol, 'unknown')})",
                "read": str(row["read"]), "seen": str(row["seen"])}
     if row["mms_subject"] is not None:
@@ -130,15 +180,28 @@ def _message(row: sqlite3.Row, people: dict[int, sqlite3.Row], titles: dict[int,
         sender = None  # a self participant with no number recorded: the owner, unidentified
     texts = [p["text"] for p in parts if p["content_type"] in TEXT_TYPES and p["text"] is not None]
     attachments = tuple(_attachment(p) for p in parts if p["content_type"] not in TEXT_TYPES)
-    sent_column = "sent_timestamp" if row["sent_timestamp"] or direction != "outgoing" else "received_timestamp"
+    details = _details(row, sender_row)
+    tombstone = isinstance(row["message_status"], int) and row["message_status"] in TOMBSTONE_RANGE
+    kind = "media" if attachments else "text"
+    if tombstone:
+        kind, direction = "system", "unknown"
+        if sender is not None and sender.id is not None:
+            details["participant"] = sender.id
+        sender = None
+    elif row["message_status"] == DELETED:
+        kind = "deleted"
+    # An outgoing message or a tombstone may have sent_timestamp 0: then its stored time is received_timestamp.
+    falls_back = (tombstone or direction == "outgoing") and not row["sent_timestamp"]
+    sent_column = "received_timestamp" if falls_back else "sent_timestamp"
     return Message(
         source_table="messages", source_row_id=row_id, conversation_id=str(row["conversation_id"]),
         conversation_title=titles.get(row["conversation_id"]), sender=sender,
         recipients=tuple(members.get(row["conversation_id"], [])) if direction == "outgoing" else (),
         direction=direction, sent=_time(row, sent_column, context), sent_raw=None if row[sent_column] is None else str(row[sent_column]),
         received=_time(row, "received_timestamp", context) if direction == "incoming" else None,
-        body="\n".join(texts) if texts else None, kind="media" if attachments else "text", attachments=attachments,
-        account_id=sender.id if direction == "outgoing" and sender is not None else None, details=_details(row, sender_row),
+        body="\n".join(texts) if texts else None, kind=kind, attachments=attachments,
+        account_id=sender.id if direction == "outgoing" and sender is not None else None,
+        is_deleted=True if kind == "deleted" else None, details=details,
     )
 
 

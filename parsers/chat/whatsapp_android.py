@@ -25,10 +25,14 @@ scripts/artifacts/whatsApp.py; facts only, in our own words):
   contact set in WhatsApp), found as a companion (`*/com.whatsapp/databases/wa.db`, else `*wa.db`).
 
 Decisions (documented, tested):
-- Placeholder row: every msgstore starts with a row whose key_remote_jid/key_id are "-1" (status
-  -1, timestamp 0, received_timestamp -1; in `message`: chat_row_id -1). It is no one's message but
-  it is a row of the table: it is reported as kind "system", direction "unknown", no chat, no times
-  (its -1 is a marker, not a time) and details["placeholder"]="true", so counts equal row counts.
+- Placeholder row: the app creates every msgstore with one row that is no one's message. In
+  `messages` it is _id 1 with key_remote_jid and key_id "-1", key_from_me 0, status -1,
+  media_wa_type "-1", media_size -1, timestamp 0 and received_timestamp -1 (every corpus sample);
+  in `message` it is _id 1 with chat_row_id -1 (no chat row has that id), key_id "-1", from_me 0,
+  sort_id 0 and no text or times. It is a schema artefact, not evidence of a message, so it is not
+  a message row; it is counted instead in one info row `placeholder_row` (its table and row id),
+  so messages + info rows still equal the table's row count. Recognised by key_remote_jid "-1"
+  (legacy) or chat_row_id -1 (current), whatever the _id.
 - Status-6 legacy rows and message_type 7 are kind "system" with direction "unknown" (key_from_me
   is set on them even for events done by others); media_size is their action code
   (details["system_action"]), never an attachment size. media_wa_type 8 rows are kind "call".
@@ -69,6 +73,7 @@ KINDS = {0: "text", 4: "contact", 5: "location", 7: "system", 8: "call", 14: "co
 VIEW_ONCE = {42, 43}
 SYSTEM_STATUS = 6
 PLACEHOLDER = "-1"
+PLACEHOLDER_CHAT = -1
 
 # Optional columns, read when the table has them (names from this fixed list only).
 LEGACY_OPTIONAL = ("media_caption", "media_duration", "latitude", "longitude", "remote_resource",
@@ -112,16 +117,18 @@ class WhatsAppAndroid(SqliteChatParser):
             jids = {row["_id"]: row["raw_string"] for row in database.query(JID_SQL)}
             rows = database.query(_select("message", CURRENT_REQUIRED["message"], CURRENT_OPTIONAL, database))
             twins = variant.name == "transition"
-            fresh = (row for row in rows if not (twins and _twin(row, database, context)))
+            # A placeholder is not skipped as a twin: its own info row says why it is left out.
+            fresh = (row for row in rows
+                     if row["chat_row_id"] == PLACEHOLDER_CHAT or not (twins and _twin(row, database, context)))
             convert = lambda row: self._current(row, names, chats, jids, media, places, context)  # noqa: E731
             yield from context.each(fresh, "message", convert, "_id")
 
     def _legacy(self, row: sqlite3.Row, names: dict[str, str], titles: dict[str, str], media: dict[int, sqlite3.Row],
-                context: ParseContext) -> Message:
+                context: ParseContext) -> Message | None:
         row_id = row["_id"]
         if row["key_remote_jid"] == PLACEHOLDER:
-            return _placeholder("messages", row_id, {"key_remote_jid": PLACEHOLDER, "key_id": str(row["key_id"]),
-                                                     "status": str(row["status"])})
+            _placeholder("messages", row_id, f"key_remote_jid {PLACEHOLDER!r}", context)
+            return None
         chat = row["key_remote_jid"]
         wa_type = _int(row["media_wa_type"])
         system = row["status"] == SYSTEM_STATUS and wa_type != 8
@@ -175,10 +182,11 @@ class WhatsAppAndroid(SqliteChatParser):
         )
 
     def _current(self, row: sqlite3.Row, names: dict[str, str], chats: dict[int, sqlite3.Row], jids: dict[int, str],
-                 media: dict[int, sqlite3.Row], places: dict[int, sqlite3.Row], context: ParseContext) -> Message:
+                 media: dict[int, sqlite3.Row], places: dict[int, sqlite3.Row], context: ParseContext) -> Message | None:
         row_id = row["_id"]
-        if row["chat_row_id"] == -1:
-            return _placeholder("message", row_id, {"chat_row_id": "-1"})
+        if row["chat_row_id"] == PLACEHOLDER_CHAT:
+            _placeholder("message", row_id, f"chat_row_id {PLACEHOLDER_CHAT}", context)
+            return None
         chat_row = chats.get(row["chat_row_id"])
         chat = chat_row["jid"] if chat_row is not None else None
         message_type = _get(row, "message_type")
@@ -221,10 +229,10 @@ class WhatsAppAndroid(SqliteChatParser):
         )
 
 
-def _placeholder(table: str, row_id: int, details: dict[str, str]) -> Message:
-    """The "-1" row WhatsApp creates with every database: a system row with no chat and no time."""
-    return Message(source_table=table, source_row_id=row_id, direction="unknown", kind="system",
-                   details={**details, "placeholder": "true"})
+def _placeholder(table: str, row_id: int, marker: str, context: ParseContext) -> None:
+    """The "-1" row WhatsApp creates with every database: left out, and counted in one info row."""
+    context.warn("placeholder_row", f"{table} row {row_id} ({marker}) is the placeholder row WhatsApp creates with every "
+                 "database, not a message; left out", table=table, row_id=row_id, severity="info")
 
 
 def _select(table: str, required: tuple[str, ...], optional: tuple[str, ...], database: Database) -> str:
@@ -241,7 +249,7 @@ def _twin(row: sqlite3.Row, database: Database, context: ParseContext) -> bool:
     legacy = database.first(TWIN_SQL, (row["_id"],))
     if legacy is None:
         return False
-    if row["chat_row_id"] != -1 and row["text_data"] is not None and row["text_data"] != legacy["data"]:
+    if row["text_data"] is not None and row["text_data"] != legacy["data"]:
         context.warn("twin_differs", "message and messages rows with this _id hold different text; messages is reported",
                      table="message", row_id=row["_id"], field="text_data")
     return True

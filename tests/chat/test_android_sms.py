@@ -46,7 +46,7 @@ CREATE TABLE addr (_id INTEGER PRIMARY KEY, msg_id INTEGER, contact_id INTEGER, 
 def test_mms_with_picture_and_recipients(tmp_path: Path) -> None:
     db = build_database(tmp_path / "mmssms.db", SCHEMA, {
         "pdu": [(1, 7, 1600000000, 1599999990, 1, 1, "hi", 132), (2, 7, 1600000100, 0, 2, 1, None, 128),
-                (3, 7, 1600000101, 0, 1, 1, None, 134)],  # 134: delivery report, not a message
+                (3, 7, 1600000101, 0, 1, 1, None, 134)],  # 134: delivery report, a system row
         "part": [(1, 1, 0, "application/smil", None, None, None, None, "<smil/>"),
                  (2, 1, 1, "text/plain", None, None, "text_0.txt", None, "look"),
                  (3, 1, 2, "image/jpeg", "IMG_1.jpg", None, "IMG_1.jpg", "/data/user_de/0/com.android.providers.telephony/app_parts/PART_1", None),
@@ -56,18 +56,20 @@ def test_mms_with_picture_and_recipients(tmp_path: Path) -> None:
     })
     parsed = parse_files(db, logical={db: LOGICAL})
     assert_no_warnings(parsed)
-    assert [m.source_row_id for m in parsed.messages] == [1, 2]
-    first, second = parsed.messages
+    assert [(m.source_row_id, m.kind) for m in parsed.messages] == [(1, "media"), (2, "text"), (3, "system")]
+    first, second, report = parsed.messages
     assert first == Message(
         source_table="pdu", source_row_id=1, conversation_id="7", sender=Participant("+15550001"),
         recipients=(Participant("insert-address-token"),), direction="incoming", sent=1599999990 * 10**9, sent_raw="1599999990",
         received=1600000000 * 10**9, body="look", kind="media",
         attachments=(Attachment(file_name="IMG_1.jpg", mime_type="image/jpeg",
                                 local_path="/data/user_de/0/com.android.providers.telephony/app_parts/PART_1"),),
-        details={"msg_box": "1 (inbox)", "m_type": "132", "subject": "hi"},
+        details={"msg_box": "1 (inbox)", "m_type": "132 (retrieve-conf)", "subject": "hi"},
     )
     assert (second.direction, second.sent, second.received, second.body, second.recipients) == (
         "outgoing", 1600000100 * 10**9, None, "ok", (Participant("+15550001"),))
+    # No st / m_id columns in this schema: the report says what it is, without a status.
+    assert report.details == {"msg_box": "1 (inbox)", "m_type": "134 (delivery-ind)", "report_type": "delivery report"}
 
 
 def test_samsung_dfrws_copies() -> None:
@@ -90,3 +92,67 @@ def test_outgoing_sms_keeps_both_stored_times(tmp_path: Path) -> None:
         1600000200123 * 10**6, "1600000200123", None, {"sms_type": "2 (sent)", "read_flag": "1"})
     assert (second.sent, second.sent_raw, second.received, second.details) == (
         1600000299000 * 10**6, "1600000299000", None, {"sms_type": "2 (sent)", "read_flag": "1", "date": "1600000300456"})
+
+
+PDU_DDL = """CREATE TABLE pdu (_id INTEGER PRIMARY KEY AUTOINCREMENT, thread_id INTEGER, date INTEGER, date_sent INTEGER DEFAULT 0,
+  msg_box INTEGER, read INTEGER DEFAULT 0, sub TEXT, m_type INTEGER);"""
+PDU_AOSP_DDL = """CREATE TABLE pdu (_id INTEGER PRIMARY KEY AUTOINCREMENT, thread_id INTEGER, date INTEGER, date_sent INTEGER DEFAULT 0,
+  msg_box INTEGER, read INTEGER DEFAULT 0, m_id TEXT, sub TEXT, ct_l TEXT, exp INTEGER, m_type INTEGER, m_size INTEGER,
+  st INTEGER, read_status INTEGER);"""
+EVERY_M_TYPE = [  # _id, thread_id, date, date_sent, msg_box, read, m_id, sub, ct_l, exp, m_type, m_size, st, read_status
+    (1, 7, 1600000000, 0, 2, 1, "MID-1", None, None, None, 128, None, None, None),  # send-req: the sent MMS
+    (2, 7, 1600000050, 1600000040, 1, 0, None, "later", "http://mmsc.example/x1", 1600600000, 130, 48000, None, None),
+    (3, 7, 1600000060, 1600000055, 1, 1, "MID-3", None, None, None, 132, None, None, None),  # retrieve-conf
+    (4, 7, 1600000100, 0, 1, 1, "MID-1", None, None, None, 134, None, 129, None),  # delivery report of MMS 1: retrieved
+    (5, 7, 1600000200, 0, 1, 1, "MID-1", None, None, None, 136, None, None, 128),  # read report of MMS 1: read
+    (6, 7, 1600000300, 0, 1, 1, None, None, None, None, 133, None, None, None),  # acknowledge-ind: never stored by AOSP
+]
+
+
+def test_every_mms_type_kind_and_report_labels(tmp_path: Path) -> None:
+    assert PDU_DDL in SCHEMA
+    db = build_database(tmp_path / "mmssms.db", SCHEMA.replace(PDU_DDL, PDU_AOSP_DDL), {
+        "pdu": EVERY_M_TYPE,
+        "part": [(1, 1, 0, "text/plain", None, None, None, None, "sent one"), (2, 3, 0, "text/plain", None, None, None, None, "got one")],
+        "addr": [(1, 1, None, "+15550001", 151, 106), (2, 2, None, "+15550002", 137, 106), (3, 4, None, "+15550001", 151, 106),
+                 (4, 5, None, "+15550001", 137, 106)],
+    })
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert [(w.kind, w.table, w.row_id, w.field) for w in parsed.warnings] == [("unexpected_m_type", "pdu", 6, "m_type")]
+    assert [(m.source_row_id, m.kind, m.direction) for m in parsed.messages] == [
+        (1, "text", "outgoing"), (2, "unknown", "incoming"), (3, "text", "incoming"), (4, "system", "unknown"),
+        (5, "system", "unknown"), (6, "unknown", "incoming")]
+    sent, announced, received, delivered, read, odd = parsed.messages
+    assert [m.details["m_type"] for m in parsed.messages] == [
+        "128 (send-req)", "130 (notification-ind)", "132 (retrieve-conf)", "134 (delivery-ind)", "136 (read-orig-ind)",
+        "133 (acknowledge-ind)"]
+    assert (sent.body, received.body) == ("sent one", "got one")
+    assert announced == Message(
+        source_table="pdu", source_row_id=2, conversation_id="7", sender=Participant("+15550002"), direction="incoming",
+        sent=1600000040 * 10**9, sent_raw="1600000040", received=1600000050 * 10**9, kind="unknown",
+        details={"msg_box": "1 (inbox)", "m_type": "130 (notification-ind)", "subject": "later", "message_size": "48000",
+                 "expiry": "1600600000", "content_location": "http://mmsc.example/x1"},
+    )
+    assert delivered == Message(
+        source_table="pdu", source_row_id=4, conversation_id="7", recipients=(Participant("+15550001"),), direction="unknown",
+        sent=1600000100 * 10**9, sent_raw="1600000100", kind="system",
+        details={"msg_box": "1 (inbox)", "m_type": "134 (delivery-ind)", "report_type": "delivery report",
+                 "delivery_status": "129 (retrieved)", "reported_message_id": "MID-1"},
+    )
+    assert (read.sender, read.body, read.details["report_type"], read.details["read_status"], read.details["reported_message_id"]) == (
+        Participant("+15550001"), None, "read report", "128 (read)", "MID-1")
+    assert (odd.body, odd.sent, odd.received) == (None, None, 1600000300 * 10**9)
+
+
+def test_odd_mms_type_and_report_status_are_kept_and_named_unknown(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "mmssms.db", SCHEMA.replace(PDU_DDL, PDU_AOSP_DDL), {"pdu": [
+        (1, 7, 1600000000, 0, 1, 1, None, None, None, None, None, None, None, None),  # m_type missing
+        (2, 7, 1600000100, 0, 1, 1, b"\x00id", None, None, None, 134, None, "x'); DROP", None),  # type-confused st, blob m_id
+        (3, 7, 1600000200, 0, 1, 1, None, None, None, None, 136, None, None, 999)]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert [(w.kind, w.row_id) for w in parsed.warnings] == [("unexpected_m_type", 1)]
+    assert [(m.kind, m.details["m_type"]) for m in parsed.messages] == [
+        ("unknown", "None (unknown)"), ("system", "134 (delivery-ind)"), ("system", "136 (read-orig-ind)")]
+    assert parsed.messages[1].details["delivery_status"] == "x'); DROP (unknown)"
+    assert parsed.messages[1].details["reported_message_id"] == "\x00id"  # a blob: its exact bytes
+    assert parsed.messages[2].details["read_status"] == "999 (unknown)"

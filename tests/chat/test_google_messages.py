@@ -121,3 +121,44 @@ def test_named_like_bugle_db_but_unknown_schema(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: LOGICAL})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+# _id, conversation_id, sender_id, sent_timestamp, received_timestamp, message_protocol, message_status, seen, read,
+# sms_message_uri, mms_subject, self_id
+EVENT_ROWS = [(1, 2, 2, 1600000000000, 1600000000500, 3, 109, 1, 1, None, None, 1),  # RCS, incoming displayed
+              (2, 2, 1, 1600000010000, 1600000010000, 3, 11, 1, 1, None, None, 1),  # RCS, outgoing displayed (read)
+              (3, 2, 3, 0, 1600000020000, 3, 200, 1, 1, None, None, 1),  # tombstone: Bob joined
+              (4, 2, 1, 1600000030000, 1600000030000, 3, 216, 1, 1, None, None, 1),  # tombstone: end-to-end encryption on
+              (5, 1, 2, 0, 1600000040000, 0, 244, 1, 1, None, None, 1),  # tombstone: missed video call
+              (6, 1, 2, 0, 1600000050000, 0, 299, 1, 1, None, None, 1),  # a 2xx no source names
+              (7, 1, 2, 1600000060000, 1600000060500, 3, 300, 1, 1, None, None, 1),  # message deleted
+              (8, 1, 2, 1600000070000, 1600000070500, 2, 101, 0, 0, "content://mms/20", None, 1),  # MMS not downloaded
+              (9, 1, 2, 1600000080000, 1600000080500, 7, 150, 0, 0, None, None, 1)]  # numbers no source names
+
+
+def test_tombstones_are_system_rows_and_protocols_and_statuses_are_named(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "bugle_db", COMMON + OLD_PARTS, dict(ROWS, messages=EVENT_ROWS, parts=[
+        (1, 1, "rcs hello", None, "text/plain", -1, -1, 1600000000500, 2),
+        (2, 3, "Bob joined", None, "text/plain", -1, -1, 1600000020000, 2)]))
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert [(m.source_row_id, m.kind, m.direction) for m in parsed.messages] == [
+        (1, "text", "incoming"), (2, "text", "outgoing"), (3, "system", "unknown"), (4, "system", "unknown"),
+        (5, "system", "unknown"), (6, "system", "unknown"), (7, "deleted", "incoming"), (8, "text", "incoming"),
+        (9, "text", "incoming")]
+    assert [(m.details["message_protocol"], m.details["message_status"]) for m in parsed.messages] == [
+        ("3 (rcs)", "109 (incoming displayed)"), ("3 (rcs)", "11 (outgoing displayed)"),
+        ("3 (rcs)", "200 (tombstone: participant joined)"), ("3 (rcs)", "216 (tombstone: protocol switch to encrypted rcs)"),
+        ("0 (sms)", "244 (tombstone: missed video call)"), ("0 (sms)", "299 (tombstone: unnamed event)"),
+        ("3 (rcs)", "300 (message deleted)"), ("2 (mms notification, not downloaded)", "101 (incoming yet to manual download)"),
+        ("7 (unknown)", "150 (unknown)")]
+    joined = parsed.messages[2]
+    assert joined == Message(
+        source_table="messages", source_row_id=3, conversation_id="2", conversation_title="Hiking group", direction="unknown",
+        sent=1600000020000 * 10**6, sent_raw="1600000020000", body="Bob joined", kind="system",
+        details={"message_status": "200 (tombstone: participant joined)", "message_protocol": "3 (rcs)", "read": "1", "seen": "1",
+                 "sender_sub_id": "-2", "participant": "+15550002"},
+    )
+    # The owner's own event: no participant number is recorded for self, so none is named.
+    assert "participant" not in parsed.messages[3].details and parsed.messages[3].sent == 1600000030000 * 10**6
+    assert (parsed.messages[6].is_deleted, parsed.messages[6].sender) == (True, Participant("+15550001", "Alice Example"))

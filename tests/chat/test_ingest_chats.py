@@ -201,11 +201,14 @@ def test_android_image_with_whatsapp_and_names_from_wa_db(tmp_path: Path) -> Non
     code, output, exhibit = _ingest(image, tmp_path / "cases")
     assert code == 0, output
     messages = _rows(exhibit, "messages")
-    assert len(messages) == 47  # CHATS.tsv: legacy messages table, 47 rows
+    assert len(messages) == 46  # CHATS.tsv: legacy messages table, 47 rows; row 1 the placeholder (an info row)
     assert {m["parser"] for m in messages} == {"whatsapp_android"}
     assert any(m["sender_name"] for m in messages), "names come from wa.db"
-    parse_rows = [(e["kind"], e["path"], e["parser"]) for e in _rows(exhibit, "errors") if e["stage"] == "parse"]
-    assert parse_rows == [("not_sqlite", "/media/0/WhatsApp/Databases/msgstore.db", "whatsapp_android")]
+    parse_rows = [(e["kind"], e["severity"], e["path"], e["parser"], e["table_name"], e["row_id"])
+                  for e in _rows(exhibit, "errors") if e["stage"] == "parse"]
+    assert parse_rows == [
+        ("placeholder_row", "info", "/data/data/com.whatsapp/databases/msgstore.db", "whatsapp_android", "messages", 1),
+        ("not_sqlite", "warning", "/media/0/WhatsApp/Databases/msgstore.db", "whatsapp_android", None, None)]
 
 
 def test_messages_are_the_same_whatever_the_worker_count(tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 
 Schema facts are in parsers/chat/whatsapp_android.py (sources: the corpus databases' own DDL, IPED's
 WhatsApp parser and ALEAPP whatsApp.py, read for facts only). Every msgstore.db starts with a
-placeholder row ("-1" jid/key, timestamp 0): it is reported as a system row without chat or time,
-so counts equal CHATS.tsv row counts.
+placeholder row ("-1" jid/key, timestamp 0; chat_row_id -1 in `message`): it is not a message and is
+left out, counted in one `placeholder_row` info row, so messages + info rows = CHATS.tsv row counts.
 """
 
 from __future__ import annotations
@@ -11,26 +11,35 @@ from __future__ import annotations
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
-from tests.chat.helpers import assert_no_warnings, build_database, corpus_file, parse_files
+from tests.chat.helpers import Parsed, assert_no_warnings, build_database, corpus_file, parse_files
 
 IPED = "sepinf-inc__IPED/iped-parsers/iped-parsers-impl/src/test/resources/test-files/"
 MSGSTORE = b"/data/data/com.whatsapp/databases/msgstore.db"
 WADB = b"/data/data/com.whatsapp/databases/wa.db"
 
 
+def _info_rows(parsed: Parsed) -> list[tuple]:
+    return [(w.kind, w.severity, w.table, w.row_id) for w in parsed.warnings]
+
+
+def _placeholders(*tables: str) -> list[tuple]:
+    return [("placeholder_row", "info", table, 1) for table in tables]
+
+
 def test_iped_transition_database_with_wa_db_names() -> None:
     db, wa = corpus_file(IPED + "test_whatsAppMsgStore.db"), corpus_file(IPED + "test_whatsApp.db")
     parsed = parse_files(db, wa, logical={db: MSGSTORE, wa: WADB})
-    assert_no_warnings(parsed)
-    # CHATS.tsv: messages 75 rows (one is the placeholder), message 1 row (the placeholder's twin, not repeated).
-    assert len(parsed.messages) == 75
+    # CHATS.tsv: messages 75 rows (row 1 the placeholder), message 1 row (its own placeholder): 74 messages, 2 info rows.
+    assert _info_rows(parsed) == _placeholders("messages", "message")
+    assert parsed.warnings[0].message == ("messages row 1 (key_remote_jid '-1') is the placeholder row WhatsApp creates "
+                                          "with every database, not a message; left out")
+    assert len(parsed.messages) == 74
     assert {m.source_table for m in parsed.messages} == {"messages"}
     assert parsed.parser_names() == {"whatsapp_android"}
     assert parsed.time_range() == ("2016-04-29T21:15:08Z", "2021-06-16T17:01:34Z")
-    assert sum(m.kind == "system" for m in parsed.messages) == 71  # status-6 rows (group created, member added ...) + placeholder
-    assert parsed.messages[0] == Message(source_table="messages", source_row_id=1, direction="unknown", kind="system",
-                                         details={"key_remote_jid": "-1", "key_id": "-1", "status": "-1", "placeholder": "true"})
+    assert sum(m.kind == "system" for m in parsed.messages) == 70  # status-6 rows (group created, member added ...)
     by_row = {m.source_row_id: m for m in parsed.messages}
+    assert sorted(by_row) == list(range(2, 76))
     assert by_row[75] == Message(
         source_table="messages", source_row_id=75, conversation_id="556183125151@s.whatsapp.net",
         sender=Participant("556183125151@s.whatsapp.net", "Nickerida"), direction="incoming",
@@ -45,8 +54,8 @@ def test_iped_transition_database_with_wa_db_names() -> None:
 def test_lab_legacy_media_call_and_names() -> None:
     db, wa = corpus_file("code-kuuhaku__lab-whatsapp/msgstore.db"), corpus_file("code-kuuhaku__lab-whatsapp/wa.db")
     parsed = parse_files(db, wa, logical={db: MSGSTORE, wa: WADB})
-    assert_no_warnings(parsed)
-    assert len(parsed.messages) == 47  # CHATS.tsv 47 rows (row 1 the placeholder)
+    assert _info_rows(parsed) == _placeholders("messages")
+    assert len(parsed.messages) == 46  # CHATS.tsv 47 rows, row 1 the placeholder (left out, one info row)
     assert parsed.time_range() == ("2018-05-17T15:52:55Z", "2018-05-18T03:04:39Z")
     by_row = {m.source_row_id: m for m in parsed.messages}
     assert by_row[33] == Message(
@@ -74,8 +83,8 @@ def test_companion_found_by_name_glob_when_renamed() -> None:
 def test_er_simon_transition_media_paths_from_message_media() -> None:
     path = corpus_file("Er-Simon__Sqlite3-restore-deleted-records/msgstore.db")
     parsed = parse_files(path, logical={path: MSGSTORE})
-    assert_no_warnings(parsed)
-    assert len(parsed.messages) == 20  # CHATS.tsv 20 rows (row 1 the placeholder); `message` holds only its twin
+    assert _info_rows(parsed) == _placeholders("messages", "message")
+    assert len(parsed.messages) == 19  # CHATS.tsv 20 rows, row 1 the placeholder; `message` holds only its own placeholder
     # Status posts (status@broadcast) have timestamp 0: no time, so the range is of the chats.
     assert parsed.time_range() == ("2021-12-27T08:10:54Z", "2021-12-27T09:06:23Z")
     by_row = {m.source_row_id: m for m in parsed.messages}
@@ -93,7 +102,7 @@ def test_er_simon_transition_media_paths_from_message_media() -> None:
 def test_dllsystem_current_schema_subset() -> None:
     path = corpus_file("dllsystem__whatsapp-msgstore-web-viewer/msgstore.db")
     parsed = parse_files(path, logical={path: MSGSTORE})
-    assert_no_warnings(parsed)
+    assert_no_warnings(parsed)  # a synthetic sample without the placeholder row: nothing left out
     assert len(parsed.messages) == 9
     assert parsed.time_range() == ("2024-05-13T08:46:40Z", "2024-05-14T17:41:40Z")
     assert parsed.messages[8] == Message(
@@ -124,8 +133,7 @@ CURRENT_ROWS = {
     "jid": [(1, "4915100000001", "s.whatsapp.net", "4915100000001@s.whatsapp.net"),
             (2, "120363000000000001", "g.us", "120363000000000001@g.us")],
     "chat": [(1, 1, None), (2, 2, "Climbing")],
-    "message": [(1, -1, 0, "-1", None, -1, 0, None, None, None, None),
-                (2, 2, 0, "K2", 1, 0, 1700000000000, 1700000001000, 5, None, None),
+    "message": [(2, 2, 0, "K2", 1, 0, 1700000000000, 1700000001000, 5, None, None),
                 (3, 2, 0, "K3", 1, 0, 1700000100000, 1700000101000, 42, "look once", 1),
                 (4, 1, 1, "K4", None, 13, 1700000200000, 1700000200100, 0, "sent text", None)],
     "message_media": [(3, 2, "Media/WhatsApp Images/IMG-20231114-WA0003.jpg", 1234, "image/jpeg", None)],
@@ -133,15 +141,24 @@ CURRENT_ROWS = {
 }
 
 
+# The current schema's placeholder as the app writes it (chat_row_id -1, key_id "-1", from_me 0, no times).
+CURRENT_PLACEHOLDER = (1, -1, 0, "-1", None, None, None, None, None, None, None)
+# The legacy one (every corpus sample): key_remote_jid/key_id "-1", status -1, media_wa_type "-1", media_size -1,
+# timestamp 0, received_timestamp -1.
+LEGACY_PLACEHOLDER = (1, "-1", 0, "-1", -1, None, 0, None, "-1", -1, None, None, 0.0, 0.0, None, -1)
+
+
 def test_current_schema_location_view_once_and_group_sender(tmp_path: Path) -> None:
-    db = build_database(tmp_path / "msgstore.db", CURRENT_DDL, CURRENT_ROWS)
+    rows = dict(CURRENT_ROWS, message=[CURRENT_PLACEHOLDER, *CURRENT_ROWS["message"]])
+    db = build_database(tmp_path / "msgstore.db", CURRENT_DDL, rows)
     wa = build_database(tmp_path / "wa.db", "CREATE TABLE wa_contacts (_id INTEGER PRIMARY KEY, jid TEXT, display_name TEXT, wa_name TEXT);",
                         {"wa_contacts": [(1, "4915100000001@s.whatsapp.net", None, "Ana")]})
     parsed = parse_files(db, wa, logical={db: MSGSTORE, wa: WADB})
-    assert_no_warnings(parsed)
-    assert [m.source_row_id for m in parsed.messages] == [1, 2, 3, 4]
-    placeholder, location, view_once, sent = parsed.messages
-    assert (placeholder.kind, placeholder.sent, placeholder.details) == ("system", None, {"chat_row_id": "-1", "placeholder": "true"})
+    assert _info_rows(parsed) == _placeholders("message")
+    assert parsed.warnings[0].message == ("message row 1 (chat_row_id -1) is the placeholder row WhatsApp creates "
+                                          "with every database, not a message; left out")
+    assert [m.source_row_id for m in parsed.messages] == [2, 3, 4]
+    location, view_once, sent = parsed.messages
     assert location == Message(
         source_table="message", source_row_id=2, conversation_id="120363000000000001@g.us", conversation_title="Climbing",
         sender=Participant("4915100000001@s.whatsapp.net", "Ana"), direction="incoming", sent=1700000000 * 10**9,
@@ -157,19 +174,20 @@ def test_current_schema_location_view_once_and_group_sender(tmp_path: Path) -> N
 def test_transition_legacy_row_wins_and_message_only_rows_are_added(tmp_path: Path) -> None:
     """Rows with the same _id in both tables come from `messages`; `message`-only rows are read too."""
     rows = dict(CURRENT_ROWS)
-    rows["message"] = [(1, -1, 0, "-1", None, -1, 0, None, None, None, None),
+    rows["message"] = [CURRENT_PLACEHOLDER,
                        (2, 1, 0, "K2", None, 0, 1700000000000, 1700000001000, 0, "hello (edited copy)", None),
                        (3, 1, 0, "K3", None, 0, 1700000100000, 1700000101000, 0, "only in message", None)]
     rows["message_location"] = []
     rows["message_media"] = []
-    rows["messages"] = [(1, "-1", 0, "-1", -1, None, 0, None, "-1", -1, None, None, 0.0, 0.0, None, -1),
+    rows["messages"] = [LEGACY_PLACEHOLDER,
                         (2, "4915100000001@s.whatsapp.net", 0, "K2", 0, "hello", 1700000000000, None, "0", 0, None, None,
                          0.0, 0.0, None, 1700000001000)]
     db = build_database(tmp_path / "msgstore.db", LEGACY_DDL + CURRENT_DDL, rows)
     parsed = parse_files(db, logical={db: MSGSTORE})
     assert [(m.source_table, m.source_row_id, m.body) for m in parsed.messages] == [
-        ("messages", 1, None), ("messages", 2, "hello"), ("message", 3, "only in message")]
-    assert [(w.kind, w.table, w.row_id) for w in parsed.warnings] == [("twin_differs", "message", 2)]
+        ("messages", 2, "hello"), ("message", 3, "only in message")]
+    assert [(w.kind, w.table, w.row_id) for w in parsed.warnings] == [
+        ("placeholder_row", "messages", 1), ("placeholder_row", "message", 1), ("twin_differs", "message", 2)]
 
 
 def test_bad_time_is_a_warning_and_the_row_stays(tmp_path: Path) -> None:
@@ -205,3 +223,15 @@ def test_unknown_schema_at_whatsapp_path(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: MSGSTORE})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+def test_legacy_schema_placeholder_is_left_out_with_one_info_row(tmp_path: Path) -> None:
+    jid = "4915100000001@s.whatsapp.net"
+    db = build_database(tmp_path / "msgstore.db", LEGACY_DDL, {"messages": [
+        LEGACY_PLACEHOLDER, (2, jid, 1, "K2", 13, "hi", 1700000000000, None, "0", 0, None, None, 0.0, 0.0, None, 0)]})
+    parsed = parse_files(db, logical={db: MSGSTORE})
+    assert _info_rows(parsed) == _placeholders("messages")
+    assert parsed.messages == [Message(
+        source_table="messages", source_row_id=2, conversation_id=jid, recipients=(Participant(jid),), direction="outgoing",
+        sent=1700000000 * 10**9, sent_raw="1700000000000", body="hi", kind="text",
+        details={"key_id": "K2", "status": "13", "media_wa_type": "0"})]
