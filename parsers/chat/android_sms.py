@@ -10,6 +10,10 @@ Schema facts (AOSP `TelephonyProvider` / `MmsSmsDatabaseHelper`, read for facts 
   name), `_data` (local file path), `text` (text parts). `addr`: `msg_id` -> pdu._id, `address`,
   `type` (137 from, 151 to, 130 cc, 129 bcc).
 Samsung builds add columns; the minimum below is what both share.
+Versions (AOSP MmsSmsDatabaseHelper upgrade steps): database version 54 added `date_sent` to `sms` and
+`pdu` (before Android 4), 51 `seen`, 48 `error_code`, 46 `part.text`; `creator`, `sub_id` and
+others come later. So every column but the few a message needs is optional: absent, it reads as
+NULL (an old SMS has no sent time, only `date`).
 """
 
 from __future__ import annotations
@@ -28,10 +32,6 @@ MMS_BOXES = {1: "inbox", 2: "sent", 3: "draft", 4: "outbox"}
 ADDR_FROM, ADDR_TO, ADDR_CC, ADDR_BCC = 137, 151, 130, 129
 MMS_MESSAGE_TYPES = (128, 130, 132)  # send-req, notification-ind, retrieve-conf: what the Messages app lists
 
-SMS_SQL = "SELECT _id, thread_id, address, date, date_sent, type, read, body, subject, service_center FROM sms ORDER BY _id"
-PDU_SQL = "SELECT _id, thread_id, date, date_sent, msg_box, read, sub, m_type FROM pdu ORDER BY _id"
-PART_SQL = "SELECT _id, mid, seq, ct, name, fn, cl, _data, text FROM part ORDER BY mid, seq, _id"
-ADDR_SQL = "SELECT _id, msg_id, address, type FROM addr ORDER BY msg_id, _id"
 
 
 class AndroidSms(SqliteChatParser):
@@ -41,17 +41,21 @@ class AndroidSms(SqliteChatParser):
     platform = "Android"
     paths = ("*/com.android.providers.telephony/databases/mmssms.db", "*/mmssms.db")
     variants = (
-        Variant("sms_mms", {"sms": ("_id", "thread_id", "address", "date", "date_sent", "type", "read", "body"),
+        Variant("sms_mms", {"sms": ("_id", "thread_id", "address", "date", "type", "body"),
                             "pdu": ("_id", "thread_id", "date", "msg_box", "m_type"),
-                            "part": ("mid", "ct", "_data", "text"),
-                            "addr": ("msg_id", "address", "type")}),
+                            "part": ("mid", "ct"),
+                            "addr": ("msg_id", "address", "type")},
+                optional={"sms": ("date_sent", "read", "subject", "service_center"),
+                          "pdu": ("date_sent", "read", "sub"),
+                          "part": ("_id", "seq", "name", "fn", "cl", "_data", "text"),
+                          "addr": ("_id",)}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        yield from context.each(database.query(SMS_SQL), "sms", lambda row: self._sms(row, context), "_id")
-        parts = _group(database.query(PART_SQL), "mid")
-        addresses = _group(database.query(ADDR_SQL), "msg_id")
-        for row in database.query(PDU_SQL):
+        yield from context.each(database.query(variant.select(database, "sms", "_id")), "sms", lambda row: self._sms(row, context), "_id")
+        parts = _group(database.query(variant.select(database, "part", "mid, seq, _id")), "mid")
+        addresses = _group(database.query(variant.select(database, "addr", "msg_id, _id")), "msg_id")
+        for row in database.query(variant.select(database, "pdu", "_id")):
             if row["m_type"] not in MMS_MESSAGE_TYPES:
                 continue  # delivery and read reports are not messages
             yield from context.each([row], "pdu", lambda r: self._mms(r, parts.get(r["_id"], []), addresses.get(r["_id"], []), context), "_id")
@@ -66,7 +70,9 @@ class AndroidSms(SqliteChatParser):
         if outgoing:
             # For a sent SMS `date` is when it was sent; date_sent is left 0.
             sent, received = sent or received, None
-        details = {"sms_type": f"{kind} ({SMS_TYPES.get(kind, 'unknown')})", "read_flag": str(row["read"])}
+        details = {"sms_type": f"{kind} ({SMS_TYPES.get(kind, 'unknown')})"}
+        if row["read"] is not None:
+            details["read_flag"] = str(row["read"])
         if outgoing and row["date_sent"] and row["date"]:
             details["date"] = str(row["date"])  # sent is date_sent; keep the stored `date` too
         if row["subject"] is not None:
@@ -77,7 +83,7 @@ class AndroidSms(SqliteChatParser):
             source_table="sms", source_row_id=row_id, conversation_id=_text_id(row["thread_id"]),
             sender=None if outgoing else other, recipients=(other,) if outgoing and other else (),
             direction="outgoing" if outgoing else ("incoming" if kind == 1 else "unknown"),
-            sent=sent, sent_raw=str(row["date_sent"] if not outgoing or row["date_sent"] else row["date"]),
+            sent=sent, sent_raw=_text_id(row["date_sent"] if not outgoing or row["date_sent"] else row["date"]),
             received=received, body=row["body"], kind="text", details=details,
         )
 
@@ -100,7 +106,7 @@ class AndroidSms(SqliteChatParser):
         return Message(
             source_table="pdu", source_row_id=row_id, conversation_id=_text_id(row["thread_id"]),
             sender=sender, recipients=recipients, direction="outgoing" if outgoing else ("incoming" if box == 1 else "unknown"),
-            sent=date if outgoing else date_sent, sent_raw=str(row["date"] if outgoing else row["date_sent"]),
+            sent=date if outgoing else date_sent, sent_raw=_text_id(row["date"] if outgoing else row["date_sent"]),
             received=None if outgoing else date,
             body="\n".join(texts) if texts else None, kind="media" if attachments else "text",
             attachments=attachments, details=details,
