@@ -311,8 +311,11 @@ def _piece_text(piece: sqlite3.Row, row_id: int, context: ParseContext) -> str |
     data = piece["data"]
     if isinstance(data, str) or data is None:
         return data
+    if not isinstance(data, bytes):
+        context.warn("bad_blob", f"msg_pieces text is a {type(data).__name__}, not text", table="msg_pieces", row_id=row_id, field="data")
+        return None
     try:
-        return bytes(data).decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         context.warn("bad_blob", f"msg_pieces text is not UTF-8: {error}", table="msg_pieces", row_id=row_id, field="data")
         return None

@@ -282,3 +282,19 @@ def test_legacy_mms_text_that_is_not_utf8_is_a_warning(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: IOS_PATH})
     assert [(w.kind, w.table, w.row_id, w.field) for w in parsed.warnings] == [("bad_blob", "msg_pieces", 1, "data")]
     assert [(m.source_row_id, m.body) for m in parsed.messages] == [(1, None)]
+
+
+def test_legacy_type_confused_rows_cost_only_their_fields(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "sms.db", IOS4, {
+        "message": [(1, "+15550101", "yesterday", "t", 2, 0, None, 1, 0, 0, 0, 0, None, "us", None, None, 1),
+                    (2, "+15550101", 2**62, "far future", 3, 0, None, None, 0, 0, 0, 0, None, "us", None, None, 1),
+                    (3, "+15550101", 1290000000, None, "two", 0, None, 1, 0, 0, 0, 0, None, "us", None, None, 1)],
+        "msg_pieces": [(1, 3, 10**9, 0, 0, "text/plain", 0, 0, 0, None, None, None)],  # an integer where text belongs
+    })
+    parsed = parse_files(db, logical={db: IOS_PATH})
+    assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [
+        ("bad_time", 1, "date"), ("bad_time", 2, "date"), ("bad_blob", 3, "data")]
+    assert [(m.source_row_id, m.sent, m.sent_raw, m.direction, m.body) for m in parsed.messages] == [
+        (1, None, "yesterday", "incoming", "t"), (2, None, str(2**62), "outgoing", "far future"),
+        (3, 1290000000 * 10**9, "1290000000", "unknown", None)]
+    assert parsed.messages[2].details == {"flags": "two (unknown)", "read_flag": "1", "address": "+15550101"}
