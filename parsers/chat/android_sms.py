@@ -52,7 +52,8 @@ class AndroidSms(SqliteChatParser):
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        yield from context.each(database.query(variant.select(database, "sms", "_id")), "sms", lambda row: self._sms(row, context), "_id")
+        sms = database.query(variant.select(database, "sms", "_id"))
+        yield from context.each(sms, "sms", lambda row: self._sms(row, context), "_id")
         parts = _group(database.query(variant.select(database, "part", "mid, seq, _id")), "mid")
         addresses = _group(database.query(variant.select(database, "addr", "msg_id, _id")), "msg_id")
         for row in database.query(variant.select(database, "pdu", "_id")):
@@ -96,7 +97,8 @@ class AndroidSms(SqliteChatParser):
         texts = [p["text"] for p in parts if p["ct"] == "text/plain" and p["text"] is not None]
         attachments = tuple(
             Attachment(file_name=p["name"] or p["fn"] or p["cl"], mime_type=p["ct"], local_path=p["_data"])
-            for p in parts if p["ct"] not in ("text/plain", "application/smil")
+            # Before DB v46 a text part's text was in the file `_data` names: that file is the evidence then.
+            for p in parts if p["ct"] not in ("text/plain", "application/smil") or p["text"] is None and p["_data"]
         )
         date = context.time(row["date"], unix_seconds, table="pdu", row_id=row_id, field="date")
         date_sent = context.time(row["date_sent"], unix_seconds, table="pdu", row_id=row_id, field="date_sent")

@@ -139,3 +139,23 @@ def test_later_columns_are_not_needed_and_do_not_hide_messages(tmp_path: Path) -
     parsed = parse_files(db, logical={db: LOGICAL})
     assert_no_warnings(parsed)
     assert [(m.body, m.sent, m.received) for m in parsed.messages] == [("new", 1699999999000 * 10**6, 1700000000000 * 10**6)]
+
+
+def test_mms_text_kept_in_a_file_before_part_text_existed(tmp_path: Path) -> None:
+    # Before telephony database version 46 `part` had no `text`: a text part lived in the file `_data` names.
+    schema = PRE_ANDROID_4.replace(", _data TEXT, text TEXT);", ", _data TEXT);")
+    db = build_database(tmp_path / "mmssms.db", schema, {
+        "pdu": [(1, 4, 1250000000, 2, 1, "m1", None, None, None, 128, 0)],
+        "part": [(1, 1, 0, "text/plain", None, None, None, None, None, "text_0.txt", None, None,
+                  "/data/data/com.android.providers.telephony/app_parts/PART_7")],
+        "addr": [(1, 1, None, "+15550009", 151, 106)],
+    })
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert parsed.messages == [Message(
+        source_table="pdu", source_row_id=1, conversation_id="4", recipients=(Participant("+15550009"),), direction="outgoing",
+        sent=1250000000 * 10**9, sent_raw="1250000000", body=None, kind="media",
+        attachments=(Attachment(file_name="text_0.txt", mime_type="text/plain",
+                                local_path="/data/data/com.android.providers.telephony/app_parts/PART_7"),),
+        details={"msg_box": "2 (sent)", "m_type": "128"},
+    )]
