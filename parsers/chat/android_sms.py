@@ -11,7 +11,7 @@ Schema facts (AOSP `TelephonyProvider` / `MmsSmsDatabaseHelper`, read for facts 
   `type` (137 from, 151 to, 130 cc, 129 bcc).
 Samsung builds add columns; the minimum below is what both share.
 Versions (AOSP MmsSmsDatabaseHelper upgrade steps): database version 54 added `date_sent` to `sms` and
-`pdu` (before Android 4), 51 `seen`, 48 `error_code`, 46 `part.text`; `creator`, `sub_id` and
+`pdu` (issue 10 places this at Android 4; the release is not verified), 51 `seen`, 48 `error_code`, 46 `part.text`; `creator`, `sub_id` and
 others come later. So every column but the few a message needs is optional: absent, it reads as
 NULL (an old SMS has no sent time, only `date`).
 """
