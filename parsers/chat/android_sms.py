@@ -27,6 +27,11 @@ MMS decisions (documented, tested):
   MMS was delivered or read), details report_type, the named status and the reported Message-ID.
 - Any other m_type is not written to the provider by AOSP: kept as kind "unknown" with an
   `unexpected_m_type` warning, never dropped.
+
+Versions (AOSP MmsSmsDatabaseHelper upgrade steps): database version 54 added `date_sent` to `sms` and
+`pdu` (issue 10 places this at Android 4; the release is not verified), 51 `seen`, 48 `error_code`, 46 `part.text`; `creator`, `sub_id` and
+others come later. So every column but the few a message needs is optional: absent, it reads as
+NULL (an old SMS has no sent time, only `date`).
 """
 
 from __future__ import annotations
@@ -54,11 +59,6 @@ READ_STATUSES = {128: "read", 129: "deleted without being read"}
 REPORT_STATUSES = {"st": DELIVERY_STATUSES, "read_status": READ_STATUSES}
 PDU_OPTIONAL = ("m_id", "st", "read_status", "m_size", "exp", "ct_l")  # AOSP columns, read when present
 
-SMS_SQL = "SELECT _id, thread_id, address, date, date_sent, type, read, body, subject, service_center FROM sms ORDER BY _id"
-PDU_COLUMNS = ("_id", "thread_id", "date", "date_sent", "msg_box", "read", "sub", "m_type")
-PART_SQL = "SELECT _id, mid, seq, ct, name, fn, cl, _data, text FROM part ORDER BY mid, seq, _id"
-ADDR_SQL = "SELECT _id, msg_id, address, type FROM addr ORDER BY msg_id, _id"
-
 
 class AndroidSms(SqliteChatParser):
     name = "android_sms"
@@ -67,18 +67,22 @@ class AndroidSms(SqliteChatParser):
     platform = "Android"
     paths = ("*/com.android.providers.telephony/databases/mmssms.db", "*/mmssms.db")
     variants = (
-        Variant("sms_mms", {"sms": ("_id", "thread_id", "address", "date", "date_sent", "type", "read", "body"),
+        Variant("sms_mms", {"sms": ("_id", "thread_id", "address", "date", "type", "body"),
                             "pdu": ("_id", "thread_id", "date", "msg_box", "m_type"),
-                            "part": ("mid", "ct", "_data", "text"),
-                            "addr": ("msg_id", "address", "type")}),
+                            "part": ("mid", "ct"),
+                            "addr": ("msg_id", "address", "type")},
+                optional={"sms": ("date_sent", "read", "subject", "service_center"),
+                          "pdu": ("date_sent", "read", "sub") + PDU_OPTIONAL,
+                          "part": ("_id", "seq", "name", "fn", "cl", "_data", "text"),
+                          "addr": ("_id",)}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        yield from context.each(database.query(SMS_SQL), "sms", lambda row: self._sms(row, context), "_id")
-        parts = _group(database.query(PART_SQL), "mid")
-        addresses = _group(database.query(ADDR_SQL), "msg_id")
-        columns = PDU_COLUMNS + tuple(c for c in PDU_OPTIONAL if database.has("pdu", c))
-        rows = database.query(f"SELECT {', '.join(columns)} FROM pdu ORDER BY _id")  # names from fixed lists only
+        sms = database.query(variant.select(database, "sms", "_id"))
+        yield from context.each(sms, "sms", lambda row: self._sms(row, context), "_id")
+        parts = _group(database.query(variant.select(database, "part", "mid, seq, _id")), "mid")
+        addresses = _group(database.query(variant.select(database, "addr", "msg_id, _id")), "msg_id")
+        rows = database.query(variant.select(database, "pdu", "_id"))
         yield from context.each(rows, "pdu", lambda r: self._mms(r, parts.get(r["_id"], []), addresses.get(r["_id"], []), context), "_id")
 
     def _sms(self, row: sqlite3.Row, context: ParseContext) -> Message:
@@ -91,7 +95,9 @@ class AndroidSms(SqliteChatParser):
         if outgoing:
             # For a sent SMS `date` is when it was sent; date_sent is left 0.
             sent, received = sent or received, None
-        details = {"sms_type": f"{kind} ({SMS_TYPES.get(kind, 'unknown')})", "read_flag": str(row["read"])}
+        details = {"sms_type": f"{kind} ({SMS_TYPES.get(kind, 'unknown')})"}
+        if row["read"] is not None:
+            details["read_flag"] = str(row["read"])
         if outgoing and row["date_sent"] and row["date"]:
             details["date"] = str(row["date"])  # sent is date_sent; keep the stored `date` too
         if row["subject"] is not None:
@@ -102,7 +108,7 @@ class AndroidSms(SqliteChatParser):
             source_table="sms", source_row_id=row_id, conversation_id=_text_id(row["thread_id"]),
             sender=None if outgoing else other, recipients=(other,) if outgoing and other else (),
             direction="outgoing" if outgoing else ("incoming" if kind == 1 else "unknown"),
-            sent=sent, sent_raw=str(row["date_sent"] if not outgoing or row["date_sent"] else row["date"]),
+            sent=sent, sent_raw=_text_id(row["date_sent"] if not outgoing or row["date_sent"] else row["date"]),
             received=received, body=row["body"], kind="text", details=details,
         )
 
@@ -115,7 +121,8 @@ class AndroidSms(SqliteChatParser):
         texts = [p["text"] for p in parts if p["ct"] == "text/plain" and p["text"] is not None]
         attachments = tuple(
             Attachment(file_name=p["name"] or p["fn"] or p["cl"], mime_type=p["ct"], local_path=p["_data"])
-            for p in parts if p["ct"] not in ("text/plain", "application/smil")
+            # Before DB v46 a text part's text was in the file `_data` names: that file is the evidence then.
+            for p in parts if p["ct"] not in ("text/plain", "application/smil") or p["text"] is None and p["_data"]
         )
         date = context.time(row["date"], unix_seconds, table="pdu", row_id=row_id, field="date")
         m_type = row["m_type"]
@@ -135,7 +142,7 @@ class AndroidSms(SqliteChatParser):
         return Message(
             source_table="pdu", source_row_id=row_id, conversation_id=_text_id(row["thread_id"]),
             sender=sender, recipients=recipients, direction="outgoing" if outgoing else ("incoming" if box == 1 else "unknown"),
-            sent=date if outgoing else date_sent, sent_raw=str(row["date"] if outgoing else row["date_sent"]),
+            sent=date if outgoing else date_sent, sent_raw=_text_id(row["date"] if outgoing else row["date_sent"]),
             received=None if outgoing else date,
             body="\n".join(texts) if texts else None, kind=kind,
             attachments=attachments, details=details,

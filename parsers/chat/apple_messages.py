@@ -21,6 +21,20 @@ imessage-exporter project's documentation; written in our own words):
 - `attachment`: `ROWID`, `filename` (e.g. ~/Library/SMS/Attachments/ab/11/<guid>/IMG_1.jpg),
   `mime_type`, `transfer_name`, `total_bytes`; `message_attachment_join(message_id, attachment_id)`.
 A stripped copy (mvt's test backup) holds only `message` and `handle`: the "minimal" variant.
+
+Before iOS 6 (the "legacy" variant; facts from The iPhone Wiki's "Messages" page, iOS 3.1.3 to
+5.0.1, and the iOS 4/5 queries of toffer/iphone-sms-backup and jkeen/forever-chat-imessage-export):
+- no `handle`/`chat`: `message` has `ROWID`, `address` (the other party), `date`, `text`, `flags`,
+  `group_id` -> `msg_group.ROWID` (the conversation), `subject`, `read`, `svc_center`;
+  `group_member(group_id, address)` lists a conversation's parties; `msg_pieces(message_id,
+  part_id, content_type, content_loc, data)` holds an MMS's parts (text parts in `data`).
+- SMS rows: `date` is Unix seconds; `flags` 2 = received, 3 = sent, 33 = send failed, 16387 = sent,
+  129 = deleted (direction unknown); any other value: unknown, the raw value kept.
+- iOS 5 adds iMessage in the same table: `is_madrid` = 1, the other party in `madrid_handle`,
+  the owner's account in `madrid_account` ('P:'/'E:' prefix), `madrid_roomname` for group chats,
+  `madrid_flags` 12289/77825 = received, 36869/45061/102405 = sent, 32773/98309 = sent to a group;
+  `date`, `madrid_date_read` and `madrid_date_delivered` are seconds since 2001-01-01 on these rows
+  (forever-chat reads `date` so; iphone-sms-backup takes the read/delivered time instead: both kept).
 """
 
 from __future__ import annotations
@@ -30,15 +44,25 @@ from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat.times import cocoa_auto
+from parsers.chat.times import cocoa_auto, cocoa_seconds, unix_seconds
 from parsers.decode.typedstream import TypedStreamError, attributed_string_text
 from parsers.sqlite_store import Database
 
-MESSAGE_COLUMNS = ("ROWID", "guid", "text", "attributedBody", "handle_id", "service", "account", "date", "date_read",
-                   "date_delivered", "is_from_me", "item_type")
-# Added in later iOS/macOS versions; selected as NULL when the store lacks them (names from this list only).
-OPTIONAL_COLUMNS = ("associated_message_type", "associated_message_guid", "balloon_bundle_id", "destination_caller_id",
+MESSAGE_COLUMNS = ("ROWID", "guid", "text", "handle_id", "date", "is_from_me")
+# Read when present, selected as NULL when the store lacks them (several came with later iOS/macOS versions).
+OPTIONAL_COLUMNS = ("attributedBody", "service", "account", "date_read", "date_delivered", "item_type",
+                    "associated_message_type", "associated_message_guid", "balloon_bundle_id", "destination_caller_id",
                     "subject", "group_title", "group_action_type", "other_handle")
+LEGACY_COLUMNS = ("ROWID", "address", "date", "text", "flags", "group_id")
+LEGACY_OPTIONAL = ("subject", "read", "svc_center", "is_madrid", "madrid_handle", "madrid_flags", "madrid_roomname",
+                   "madrid_service", "madrid_account", "madrid_guid", "madrid_date_read", "madrid_date_delivered")
+GROUP_MEMBER_SQL = "SELECT group_id, address FROM group_member ORDER BY group_id, ROWID"
+PIECES_SQL = "SELECT message_id, content_type, content_loc, data FROM msg_pieces ORDER BY message_id, part_id, ROWID"
+SMS_FLAGS = {2: ("incoming", "received"), 3: ("outgoing", "sent"), 33: ("outgoing", "send failed"),
+             16387: ("outgoing", "sent"), 129: ("unknown", "deleted")}
+MADRID_FLAGS = {12289: "incoming", 77825: "incoming", 36869: "outgoing", 45061: "outgoing", 102405: "outgoing",
+                32773: "outgoing", 98309: "outgoing"}
+NOT_ATTACHMENTS = ("text/plain", "application/smil")
 HANDLE_SQL = "SELECT ROWID, id, service FROM handle"
 CHAT_SQL = "SELECT ROWID, guid, chat_identifier, display_name FROM chat"
 CHAT_MESSAGE_SQL = "SELECT chat_id, message_id FROM chat_message_join ORDER BY message_id, chat_id"
@@ -67,11 +91,15 @@ class AppleMessages(SqliteChatParser):
     paths = ("*/Library/SMS/sms.db", "*/Library/Messages/chat.db",
              "*/3d/3d0d7e5fb2ce288813306e4d4636395e047a3d28")  # sms.db's name in an iTunes backup
     variants = (
-        Variant("chats", FULL_TABLES),
-        Variant("minimal", {"message": MESSAGE_COLUMNS, "handle": ("ROWID", "id", "service")}),
+        Variant("chats", FULL_TABLES, optional={"message": OPTIONAL_COLUMNS}),
+        Variant("minimal", {"message": MESSAGE_COLUMNS, "handle": ("ROWID", "id", "service")}, optional={"message": OPTIONAL_COLUMNS}),
+        Variant("legacy", {"message": LEGACY_COLUMNS}, optional={"message": LEGACY_OPTIONAL}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
+        if variant.name == "legacy":
+            yield from _legacy(database, variant, context)
+            return
         handles = {row["ROWID"]: row for row in database.query(HANDLE_SQL)}
         chats: dict[int, sqlite3.Row] = {}
         chat_of: dict[int, list[int]] = {}
@@ -85,7 +113,7 @@ class AppleMessages(SqliteChatParser):
                 members.setdefault(row["chat_id"], []).append(row["handle_id"])
             for row in database.query(ATTACHMENT_SQL):
                 attachments.setdefault(row["message_id"], []).append(row)
-        rows = database.query(_message_sql(database))
+        rows = database.query(variant.select(database, "message", "ROWID"))
         lookups = _Lookups(handles, chats, chat_of, members, attachments)
         yield from context.each(rows, "message", lambda row: _message(row, lookups, context), "ROWID")
 
@@ -102,18 +130,19 @@ class _Lookups:
         return Participant(row["id"]) if row is not None else None
 
 
-def _message_sql(database: Database) -> str:
-    """The message query: fixed column names, optional ones present or selected as NULL."""
-    optional = [c if database.has("message", c) else f"NULL AS {c}" for c in OPTIONAL_COLUMNS]
-    return f"SELECT {', '.join(MESSAGE_COLUMNS + tuple(optional))} FROM message ORDER BY ROWID"
+def _account(account: object) -> str | None:
+    """An account without Apple's 'p:'/'e:' prefix; None when empty."""
+    if isinstance(account, str) and len(account) > 2 and account[1] == ":":
+        return account[2:]
+    if isinstance(account, str) and account and ":" not in account:
+        return account
+    return None
 
 
 def _owner(row: sqlite3.Row) -> str | None:
     """The owner's account without Apple's 'p:'/'e:' prefix; destination_caller_id when account is empty."""
-    account = row["account"]
-    if isinstance(account, str) and len(account) > 2 and account[1] == ":":
-        return account[2:]
-    if isinstance(account, str) and account and ":" not in account:
+    account = _account(row["account"])
+    if account is not None:
         return account
     caller = row["destination_caller_id"]
     return caller if isinstance(caller, str) and caller else None
@@ -204,6 +233,92 @@ def _attachment(row: sqlite3.Row) -> Attachment:
     filename = row["filename"]
     name = row["transfer_name"] or (filename.rsplit("/", 1)[-1] if filename else None)
     return Attachment(file_name=name, mime_type=row["mime_type"], size=row["total_bytes"], local_path=filename)
+
+
+# Before iOS 6 -----------------------------------------------------------------------------------
+
+
+def _legacy(database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
+    members: dict[int, list[str]] = {}
+    if database.has("group_member", "ROWID", "group_id", "address"):
+        for row in database.query(GROUP_MEMBER_SQL):
+            if row["address"] is not None:
+                members.setdefault(row["group_id"], []).append(row["address"])
+    pieces: dict[int, list[sqlite3.Row]] = {}
+    if database.has("msg_pieces", "ROWID", "message_id", "part_id", "content_type", "content_loc", "data"):
+        for row in database.query(PIECES_SQL):
+            pieces.setdefault(row["message_id"], []).append(row)
+    rows = database.query(variant.select(database, "message", "ROWID"))
+    yield from context.each(rows, "message", lambda row: _legacy_message(row, members, pieces, context), "ROWID")
+
+
+def _legacy_message(row: sqlite3.Row, members: dict[int, list[str]], pieces: dict[int, list[sqlite3.Row]],
+                    context: ParseContext) -> Message:
+    row_id = row["ROWID"]
+    madrid = row["is_madrid"] == 1
+    details: dict[str, str] = {"flags": str(row["flags"])}
+    if madrid:
+        direction = MADRID_FLAGS.get(row["madrid_flags"], "unknown")
+        details["madrid_flags"] = str(row["madrid_flags"])
+        other = row["madrid_handle"] or row["address"]
+        convert = cocoa_seconds
+    else:
+        direction, label = SMS_FLAGS.get(row["flags"], ("unknown", "unknown"))
+        details["flags"] = f"{row['flags']} ({label})"
+        other = row["address"]
+        convert = unix_seconds
+    for column in ("madrid_guid", "madrid_service", "madrid_roomname", "subject", "svc_center"):
+        if row[column] not in (None, ""):
+            details[column] = str(row[column])
+    if row["read"] is not None:
+        details["read_flag"] = str(row["read"])
+    owner = _account(row["madrid_account"]) if madrid else None
+    party = Participant(other) if other else None
+    if direction == "outgoing":
+        group = tuple(Participant(a) for a in members.get(row["group_id"], []))
+        sender, recipients = (Participant(owner) if owner else None), group or ((party,) if party else ())
+    elif direction == "incoming":
+        sender, recipients = party, ()
+    else:
+        sender, recipients = None, ()
+        if other:
+            details["address"] = other  # who it was with is known, the direction is not
+    parts = pieces.get(row_id, [])
+    body = row["text"]
+    if body is None:
+        texts = [_piece_text(p, row_id, context) for p in parts if p["content_type"] == "text/plain"]
+        if any(t is not None for t in texts):
+            body = "\n".join(t for t in texts if t is not None)
+            details["text_source"] = "msg_pieces"
+    attachments = tuple(Attachment(file_name=p["content_loc"], mime_type=p["content_type"])
+                        for p in parts if p["content_type"] not in NOT_ATTACHMENTS)
+    read_time = context.time(row["madrid_date_read"], cocoa_seconds, table="message", row_id=row_id, field="madrid_date_read")
+    delivered = context.time(row["madrid_date_delivered"], cocoa_seconds, table="message", row_id=row_id,
+                             field="madrid_date_delivered")
+    return Message(
+        source_table="message", source_row_id=row_id,
+        conversation_id=None if row["group_id"] is None else str(row["group_id"]),
+        sender=sender, recipients=recipients, direction=direction,
+        sent=context.time(row["date"], convert, table="message", row_id=row_id, field="date"),
+        sent_raw=None if row["date"] is None else str(row["date"]),
+        received=delivered if direction == "outgoing" else None, read=read_time,
+        body=body, kind="media" if attachments else "text", attachments=attachments, account_id=owner, details=details,
+    )
+
+
+def _piece_text(piece: sqlite3.Row, row_id: int, context: ParseContext) -> str | None:
+    """The text of a text/plain MMS piece (stored as bytes or text); a piece that is not UTF-8 is a warning."""
+    data = piece["data"]
+    if isinstance(data, str) or data is None:
+        return data
+    if not isinstance(data, bytes):
+        context.warn("bad_blob", f"msg_pieces text is a {type(data).__name__}, not text", table="msg_pieces", row_id=row_id, field="data")
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        context.warn("bad_blob", f"msg_pieces text is not UTF-8: {error}", table="msg_pieces", row_id=row_id, field="data")
+        return None
 
 
 PARSER = AppleMessages()

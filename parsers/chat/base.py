@@ -38,15 +38,55 @@ def _row_id(row: object, column: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
+_COLUMN = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?: AS (?P<alias>[A-Za-z_][A-Za-z0-9_]*))?$")
+_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _column(spec: str) -> tuple[str, str]:
+    """A declared column `name` or `name AS alias`: (name in the store, name in the row)."""
+    match = _COLUMN.match(spec)
+    if match is None:
+        raise ValueError(f"not a column declaration: {spec!r}")
+    return match["name"], match["alias"] or match["name"]
+
+
 @dataclass(frozen=True)
 class Variant:
-    """A schema version the parser understands: the minimum tables and columns it reads."""
+    """A schema version the parser understands.
+
+    `required`: the minimum tables and columns a message cannot be read without (time, body,
+    direction, conversation); a store matches when it has them all. `optional`: columns read when
+    the store has them and selected as NULL when it does not, so an older or newer version of the
+    app still yields every message. A column is `name` or `name AS alias` (the row's key); only
+    these declared identifiers ever reach the SQL text, never a value from the store.
+    """
 
     name: str
     required: Mapping[str, tuple[str, ...]]
+    optional: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for table, columns in (*self.required.items(), *self.optional.items()):
+            if not _TABLE.match(table):
+                raise ValueError(f"not a table name: {table!r}")
+            for spec in columns:
+                _column(spec)
 
     def matches(self, database: Database) -> bool:
-        return all(database.has(table, *columns) for table, columns in self.required.items())
+        return all(database.has(table, *(_column(c)[0] for c in columns)) for table, columns in self.required.items())
+
+    def columns(self, database: Database, table: str) -> str:
+        """The select list of `table`: its required columns, then each optional one or `NULL AS` it when absent."""
+        listed = list(self.required.get(table, ()))
+        for spec in self.optional.get(table, ()):
+            name, alias = _column(spec)
+            listed.append(spec if database.has(table, name) else f"NULL AS {alias}")
+        return ", ".join(listed)
+
+    def select(self, database: Database, table: str, order_by: str = "") -> str:
+        """`SELECT <columns> FROM table [ORDER BY ...]`: fixed text from the declaration, chosen per store."""
+        sql = f"SELECT {self.columns(database, table)} FROM {table}"
+        return f"{sql} ORDER BY {order_by}" if order_by else sql
 
 
 class ChatParser:

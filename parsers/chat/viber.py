@@ -13,6 +13,11 @@ participants_info._id`):
   the predecessor of `send_type`, 1 sent / 0 received: an inference, the raw value is kept in details), `read`, `body`, `extra_mime` (text), `extra_uri`,
   `location_lat`/`location_lng`, `deleted`, `conversation_id`, `participant_id`.
 - `conversations`: `_id`, `name` (group name), `recipient_number`, `group_id`, `conversation_type`.
+  Later versions drop `recipient_number` (a decompiled later build keeps the conversation's
+  participants in `participants` and up to four preview ids `participant_id_1`..`_4` ->
+  participants_info._id in `conversations`); the 1:1 partner then comes from `participants` only.
+  So only `_id` is required there, and only time, body, direction, conversation and writer in
+  `messages`: every other column is optional (NULL when the store lacks it).
 - `participants`: `_id`, `conversation_id`, `participant_info_id`; `participants_info`: `_id`,
   `number`, `display_name`, `contact_name`, `participant_type` (0 = the owner).
 Content kind: extra_mime is kept raw in details; kind = location when coordinates are set, media when
@@ -52,11 +57,6 @@ CALL_TYPES = {1: "incoming", 2: "outgoing", 3: "missed"}
 CALL_MEDIA = {1: "audio", 4: "video"}
 IOS_OUTGOING = ("send", "delivered")
 
-CURRENT_SQL = ("SELECT _id, conversation_id, msg_date AS date, participant_id, send_type AS direction_flag, unread AS read_flag, deleted, "
-               "extra_mime, extra_uri, location_lat, location_lng, body, token, msg_info, NULL AS address FROM messages ORDER BY _id")
-OLD_SQL = ("SELECT _id, conversation_id, date, participant_id, type AS direction_flag, read AS read_flag, deleted, extra_mime, extra_uri, "
-           "location_lat, location_lng, body, token, NULL AS msg_info, address FROM messages ORDER BY _id")
-CONVERSATIONS_SQL = "SELECT _id, name, recipient_number, group_id FROM conversations"
 PARTICIPANTS_SQL = ("SELECT p._id AS participant_id, p.conversation_id, i._id AS info_id, i.number, i.display_name, i.contact_name, "
                     "i.participant_type FROM participants p JOIN participants_info i ON i._id = p.participant_info_id")
 INFOS_SQL = "SELECT _id, number, display_name, contact_name, participant_type FROM participants_info"
@@ -72,9 +72,12 @@ IOS_MEMBERS_SQL = ("SELECT m.Z_PK, m.ZDISPLAYFULLNAME, m.ZNAME, (SELECT p.ZPHONE
                    "ORDER BY p.Z_PK LIMIT 1) AS phone FROM ZMEMBER m")
 SETTINGS_SQL = "SELECT key, value FROM Data WHERE key IN ('_myPhoneNumber', '_myUserName')"
 
-ANDROID_COMMON = {"conversations": ("_id", "name", "recipient_number", "group_id"),
+ANDROID_COMMON = {"conversations": ("_id",),
                   "participants": ("_id", "conversation_id", "participant_info_id"),
                   "participants_info": ("_id", "number", "display_name", "contact_name", "participant_type")}
+# Read when present: content, flags and the conversation's name, group and (older builds) number.
+MESSAGE_OPTIONAL = ("deleted", "extra_mime", "extra_uri", "location_lat", "location_lng", "token")
+CONVERSATION_OPTIONAL = ("name", "recipient_number", "group_id")
 
 
 class Viber(SqliteChatParser):
@@ -85,12 +88,14 @@ class Viber(SqliteChatParser):
     paths = ("*/com.viber.voip/databases/viber_messages", "*/com.viber.voip/databases/viber_data",
              "*/com.viber/database/Contacts.data")
     variants = (
-        Variant("android_messages", {"messages": ("_id", "conversation_id", "msg_date", "participant_id", "send_type", "unread",
-                                                  "deleted", "extra_mime", "extra_uri", "location_lat", "location_lng", "body",
-                                                  "token", "msg_info"), **ANDROID_COMMON}),
-        Variant("android_messages_v53", {"messages": ("_id", "address", "date", "type", "read", "body", "token", "extra_mime",
-                                                      "extra_uri", "location_lat", "location_lng", "deleted", "conversation_id",
-                                                      "participant_id"), **ANDROID_COMMON}),
+        Variant("android_messages", {"messages": ("_id", "conversation_id", "msg_date AS date", "participant_id",
+                                                  "send_type AS direction_flag", "body"), **ANDROID_COMMON},
+                optional={"messages": ("unread AS read_flag", *MESSAGE_OPTIONAL, "msg_info", "address"),
+                          "conversations": CONVERSATION_OPTIONAL}),
+        Variant("android_messages_v53", {"messages": ("_id", "conversation_id", "date", "participant_id", "type AS direction_flag",
+                                                      "body", "address"), **ANDROID_COMMON},
+                optional={"messages": ("read AS read_flag", *MESSAGE_OPTIONAL, "msg_info"),
+                          "conversations": CONVERSATION_OPTIONAL}),
         Variant("android_data_calls", {"calls": ("_id", "number", "canonized_number", "date", "duration", "type", "viber_call_type")}),
         Variant("ios_contacts_data", {"ZVIBERMESSAGE": ("Z_PK", "ZCONVERSATION", "ZPHONENUMINDEX", "ZDATE", "ZSTATEDATE", "ZSTATE",
                                                         "ZTEXT", "ZSYSTEMTYPE", "ZMETADATA", "ZBEINGDELETED", "ZATTACHMENT", "ZLOCATION"),
@@ -106,12 +111,13 @@ class Viber(SqliteChatParser):
         elif variant.name == "ios_contacts_data":
             yield from self._ios(database, context)
         else:
-            yield from self._android(database, CURRENT_SQL if variant.name == "android_messages" else OLD_SQL, context)
+            yield from self._android(database, variant, context)
 
     # Android viber_messages -------------------------------------------------------------------------
 
-    def _android(self, database: Database, sql: str, context: ParseContext) -> Iterator[Message]:
-        conversations = {row["_id"]: row for row in database.query(CONVERSATIONS_SQL)}
+    def _android(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
+        conversations = {row["_id"]: row for row in database.query(variant.select(database, "conversations"))}
+        sql = variant.select(database, "messages", "_id")
         participants = {row["participant_id"]: row for row in database.query(PARTICIPANTS_SQL)}
         members: dict[int, list[Participant]] = {}
         for row in participants.values():
@@ -128,11 +134,14 @@ class Viber(SqliteChatParser):
         outgoing = row["direction_flag"] == 1
         conversation = conversations.get(row["conversation_id"])
         writer = participants.get(row["participant_id"])
-        sender = owner if outgoing else (_android_person(writer) if writer is not None else
-                                          (Participant(row["address"]) if row["address"] else None))
-        others = tuple(members.get(row["conversation_id"], []))
+        number = conversation["recipient_number"] if conversation is not None else None
+        partner = Participant(row["address"] or number) if row["address"] or number else None  # older builds only
+        sender = owner if outgoing else (_android_person(writer) if writer is not None else partner)
+        others = tuple(members.get(row["conversation_id"], [])) or ((partner,) if partner else ())
         latitude, longitude = _degrees(row["location_lat"]), _degrees(row["location_lng"])
-        details = {"direction_flag": str(row["direction_flag"]), "extra_mime": str(row["extra_mime"])}
+        details = {"direction_flag": str(row["direction_flag"])}
+        if row["extra_mime"] is not None:
+            details["extra_mime"] = str(row["extra_mime"])
         for column in ("read_flag", "token", "msg_info", "address", "location_lat", "location_lng"):
             if row[column] not in (None, "", 0) or column == "read_flag" and row[column] == 0:
                 details[column] = str(row[column])

@@ -156,3 +156,72 @@ def test_odd_mms_type_and_report_status_are_kept_and_named_unknown(tmp_path: Pat
     assert parsed.messages[1].details["delivery_status"] == "x'); DROP (unknown)"
     assert parsed.messages[1].details["reported_message_id"] == "\x00id"  # a blob: its exact bytes
     assert parsed.messages[2].details["read_status"] == "999 (unknown)"
+
+
+# Before Android 4 (TelephonyProvider database versions below 54) neither `sms` nor `pdu` had
+# `date_sent`; `seen` came with version 51, `part.text` with 46, `creator`/`sub_id` much later.
+# This store is of about version 50: those columns are absent and every message is still read.
+PRE_ANDROID_4 = """
+CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, person INTEGER, date INTEGER, protocol INTEGER,
+  read INTEGER DEFAULT 0, status INTEGER DEFAULT -1, type INTEGER, reply_path_present INTEGER, subject TEXT, body TEXT,
+  service_center TEXT, locked INTEGER DEFAULT 0, error_code INTEGER DEFAULT 0);
+CREATE TABLE pdu (_id INTEGER PRIMARY KEY, thread_id INTEGER, date INTEGER, msg_box INTEGER, read INTEGER DEFAULT 0, m_id TEXT,
+  sub TEXT, sub_cs INTEGER, ct_t TEXT, m_type INTEGER, locked INTEGER DEFAULT 0);
+CREATE TABLE part (_id INTEGER PRIMARY KEY, mid INTEGER, seq INTEGER DEFAULT 0, ct TEXT, name TEXT, chset INTEGER, cd TEXT,
+  fn TEXT, cid TEXT, cl TEXT, ctt_s INTEGER, ctt_t TEXT, _data TEXT, text TEXT);
+CREATE TABLE addr (_id INTEGER PRIMARY KEY, msg_id INTEGER, contact_id INTEGER, address TEXT, type INTEGER, charset INTEGER);
+"""
+
+
+def test_pre_android_4_store_without_date_sent(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "mmssms.db", PRE_ANDROID_4, {
+        "sms": [(1, 1, "+15550007", None, 1290000000123, 0, 1, -1, 1, 0, None, "gingerbread hello", "+15559000", 0, 0),
+                (2, 1, "+15550007", None, 1290000060456, 0, 1, -1, 2, 0, None, "reply", None, 0, 0)],
+        "pdu": [(1, 1, 1290000100, 1, 1, "m1", "pic", 106, "application/vnd.wap.multipart.related", 132, 0)],
+        "part": [(1, 1, 0, "image/jpeg", "cat.jpg", None, None, None, None, "cat.jpg", None, None,
+                  "/data/data/com.android.providers.telephony/app_parts/PART_1", None)],
+        "addr": [(1, 1, None, "+15550007", 137, 106)],
+    })
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 3
+    assert parsed.messages[0] == Message(
+        source_table="sms", source_row_id=1, conversation_id="1", sender=Participant("+15550007"), direction="incoming",
+        sent=None, sent_raw=None, received=1290000000123000000, body="gingerbread hello", kind="text",
+        details={"sms_type": "1 (inbox)", "read_flag": "1", "service_center": "+15559000"},
+    )
+    reply, picture = parsed.messages[1:]
+    assert (reply.direction, reply.sent, reply.sent_raw, reply.received, reply.recipients) == (
+        "outgoing", 1290000060456000000, "1290000060456", None, (Participant("+15550007"),))
+    assert (picture.source_table, picture.direction, picture.sent, picture.sent_raw, picture.received, picture.attachments) == (
+        "pdu", "incoming", None, None, 1290000100 * 10**9,
+        (Attachment(file_name="cat.jpg", mime_type="image/jpeg", local_path="/data/data/com.android.providers.telephony/app_parts/PART_1"),))
+
+
+def test_later_columns_are_not_needed_and_do_not_hide_messages(tmp_path: Path) -> None:
+    later = SCHEMA.replace("service_center TEXT);", "service_center TEXT, seen INTEGER DEFAULT 0, creator TEXT, sub_id INTEGER DEFAULT -1);", 1)
+    db = build_database(tmp_path / "mmssms.db", later, {
+        "sms": [(1, 2, "+15550008", 1700000000000, 1699999999000, 1, 1, None, "new", None, 1, "com.google.android.apps.messaging", 1)]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert [(m.body, m.sent, m.received) for m in parsed.messages] == [("new", 1699999999000 * 10**6, 1700000000000 * 10**6)]
+
+
+def test_mms_text_kept_in_a_file_before_part_text_existed(tmp_path: Path) -> None:
+    # Before telephony database version 46 `part` had no `text`: a text part lived in the file `_data` names.
+    schema = PRE_ANDROID_4.replace(", _data TEXT, text TEXT);", ", _data TEXT);")
+    db = build_database(tmp_path / "mmssms.db", schema, {
+        "pdu": [(1, 4, 1250000000, 2, 1, "m1", None, None, None, 128, 0)],
+        "part": [(1, 1, 0, "text/plain", None, None, None, None, None, "text_0.txt", None, None,
+                  "/data/data/com.android.providers.telephony/app_parts/PART_7")],
+        "addr": [(1, 1, None, "+15550009", 151, 106)],
+    })
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert parsed.messages == [Message(
+        source_table="pdu", source_row_id=1, conversation_id="4", recipients=(Participant("+15550009"),), direction="outgoing",
+        sent=1250000000 * 10**9, sent_raw="1250000000", body=None, kind="media",
+        attachments=(Attachment(file_name="text_0.txt", mime_type="text/plain",
+                                local_path="/data/data/com.android.providers.telephony/app_parts/PART_7"),),
+        details={"msg_box": "2 (sent)", "m_type": "128 (send-req)"},
+    )]

@@ -197,3 +197,104 @@ def test_named_like_sms_db_but_unknown_schema(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: IOS_PATH})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+# Before iOS 6 (The iPhone Wiki "Messages", iOS 3.1.3-5.0.1; the iOS 4/5 queries of iphone-sms-backup and
+# forever-chat-imessage-export): no handle/chat tables; `message.address`, `flags` (2 received, 3 sent) and
+# `date` in Unix seconds; `group_member` lists a conversation's parties; `msg_pieces` holds MMS parts.
+IOS4 = """
+CREATE TABLE _SqliteDatabaseProperties (key TEXT, value TEXT, UNIQUE(key));
+CREATE TABLE msg_group (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, type INTEGER, newest_message INTEGER, unread_count INTEGER, hash INTEGER);
+CREATE TABLE group_member (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, group_id INTEGER, address TEXT, country TEXT);
+CREATE TABLE message (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, address TEXT, date INTEGER, text TEXT, flags INTEGER, replace INTEGER,
+  svc_center TEXT, group_id INTEGER, association_id INTEGER, height INTEGER, UIFlags INTEGER, version INTEGER, subject TEXT,
+  country TEXT, headers BLOB, recipients BLOB, read INTEGER);
+CREATE TABLE msg_pieces (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, message_id INTEGER, data BLOB, part_id INTEGER, preview_part INTEGER,
+  content_type TEXT, height INTEGER, version INTEGER, flags INTEGER, content_id TEXT, content_loc TEXT, headers BLOB);
+"""
+# iOS 5 adds iMessage to the same table (is_madrid = 1, madrid_* columns, dates in seconds since 2001).
+IOS5 = IOS4.replace("recipients BLOB, read INTEGER);", """recipients BLOB, read INTEGER, madrid_attributedBody BLOB,
+  madrid_handle TEXT, madrid_version INTEGER, madrid_guid TEXT, madrid_type INTEGER, madrid_roomname TEXT, madrid_service TEXT,
+  madrid_account TEXT, madrid_account_guid TEXT, madrid_flags INTEGER, madrid_attachmentInfo BLOB, madrid_url TEXT,
+  madrid_error INTEGER, is_madrid INTEGER, madrid_date_read INTEGER, madrid_date_delivered INTEGER);""")
+
+
+def test_ios4_sms_db_without_handle_or_chat(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "sms.db", IOS4, {
+        "msg_group": [(1, 0, 3, 0, 0)],
+        "group_member": [(1, 1, "+15550101", "us")],
+        "message": [(1, "+15550101", 1290000000, "old hello", 2, 0, "+15559000", 1, 0, 0, 0, 0, None, "us", None, None, 1),
+                    (2, "+15550101", 1290000100, "old reply", 3, 0, None, 1, 0, 0, 0, 0, None, "us", None, None, 1),
+                    (3, "+15550101", 1290000200, None, 2, 0, None, 1, 0, 0, 0, 0, "pic", "us", None, None, 0)],
+        "msg_pieces": [(1, 3, b"look at this", 0, 0, "text/plain", 0, 0, 0, "text_0", "text_0.txt", None),
+                       (2, 3, b"\xff\xd8jpeg", 1, 0, "image/jpeg", 0, 0, 0, "IMG_0001", "IMG_0001.jpg", None)],
+    })
+    parsed = parse_files(db, logical={db: IOS_PATH})
+    assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"apple_messages"}
+    assert len(parsed.messages) == 3
+    assert parsed.messages[0] == Message(
+        source_table="message", source_row_id=1, conversation_id="1", sender=Participant("+15550101"), direction="incoming",
+        sent=1290000000 * 10**9, sent_raw="1290000000", body="old hello", kind="text",
+        details={"flags": "2 (received)", "svc_center": "+15559000", "read_flag": "1"},
+    )
+    reply, mms = parsed.messages[1:]
+    assert (reply.direction, reply.sender, reply.recipients, reply.sent) == (
+        "outgoing", None, (Participant("+15550101"),), 1290000100 * 10**9)
+    assert (mms.kind, mms.body, mms.attachments, mms.details["text_source"], mms.details["subject"]) == (
+        "media", "look at this", (Attachment(file_name="IMG_0001.jpg", mime_type="image/jpeg"),), "msg_pieces", "pic")
+
+
+def test_ios5_sms_db_with_imessage_rows(tmp_path: Path) -> None:
+    sms = (1, "+15550101", 1320000000, "sms row", 2, 0, None, 1, 0, 0, 0, 0, None, "us", None, None, 1)
+    madrid_in = (2, None, 342000000, "imessage in", 0, 0, None, 2, 0, 0, 0, 0, None, None, None, None, 1, None,
+                 "friend@example.com", 10, "GUID-2", 0, None, "iMessage", "E:me@example.com", None, 12289, None, None, 0, 1,
+                 342000050, 0)
+    madrid_out = (3, None, 342000100, "imessage out", 0, 0, None, 2, 0, 0, 0, 0, None, None, None, None, 1, None,
+                  "friend@example.com", 10, "GUID-3", 0, None, "iMessage", "E:me@example.com", None, 36869, None, None, 0, 1,
+                  0, 342000102)
+    unknown = (4, "+15550101", 1320000300, "odd", 129, 0, None, 1, 0, 0, 0, 0, None, "us", None, None, 1) + (None,) * 16
+    db = build_database(tmp_path / "sms.db", IOS5, {
+        "group_member": [(1, 1, "+15550101", "us"), (2, 2, "friend@example.com", None)],
+        "message": [sms + (None,) * 13 + (0, None, None), madrid_in, madrid_out, unknown],
+    })
+    parsed = parse_files(db, logical={db: IOS_PATH})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 4
+    first, incoming, outgoing, odd = parsed.messages
+    assert (first.sent, first.direction, first.details) == (1320000000 * 10**9, "incoming", {"flags": "2 (received)", "read_flag": "1"})
+    assert incoming == Message(
+        source_table="message", source_row_id=2, conversation_id="2", sender=Participant("friend@example.com"),
+        direction="incoming", sent=(978307200 + 342000000) * 10**9, sent_raw="342000000", read=(978307200 + 342000050) * 10**9,
+        body="imessage in", kind="text", account_id="me@example.com",
+        details={"flags": "0", "madrid_flags": "12289", "madrid_guid": "GUID-2", "madrid_service": "iMessage", "read_flag": "1"},
+    )
+    assert (outgoing.direction, outgoing.sender, outgoing.recipients, outgoing.received) == (
+        "outgoing", Participant("me@example.com"), (Participant("friend@example.com"),), (978307200 + 342000102) * 10**9)
+    assert (odd.direction, odd.sender, odd.details["flags"], odd.details["address"]) == ("unknown", None, "129 (deleted)", "+15550101")
+
+
+def test_legacy_mms_text_that_is_not_utf8_is_a_warning(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "sms.db", IOS4, {
+        "message": [(1, "+15550101", 1290000200, None, 2, 0, None, 1, 0, 0, 0, 0, None, "us", None, None, 0)],
+        "msg_pieces": [(1, 1, b"\xff\xfe", 0, 0, "text/plain", 0, 0, 0, "text_0", "text_0.txt", None)],
+    })
+    parsed = parse_files(db, logical={db: IOS_PATH})
+    assert [(w.kind, w.table, w.row_id, w.field) for w in parsed.warnings] == [("bad_blob", "msg_pieces", 1, "data")]
+    assert [(m.source_row_id, m.body) for m in parsed.messages] == [(1, None)]
+
+
+def test_legacy_type_confused_rows_cost_only_their_fields(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "sms.db", IOS4, {
+        "message": [(1, "+15550101", "yesterday", "t", 2, 0, None, 1, 0, 0, 0, 0, None, "us", None, None, 1),
+                    (2, "+15550101", 2**62, "far future", 3, 0, None, None, 0, 0, 0, 0, None, "us", None, None, 1),
+                    (3, "+15550101", 1290000000, None, "two", 0, None, 1, 0, 0, 0, 0, None, "us", None, None, 1)],
+        "msg_pieces": [(1, 3, 10**9, 0, 0, "text/plain", 0, 0, 0, None, None, None)],  # an integer where text belongs
+    })
+    parsed = parse_files(db, logical={db: IOS_PATH})
+    assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [
+        ("bad_time", 1, "date"), ("bad_time", 2, "date"), ("bad_blob", 3, "data")]
+    assert [(m.source_row_id, m.sent, m.sent_raw, m.direction, m.body) for m in parsed.messages] == [
+        (1, None, "yesterday", "incoming", "t"), (2, None, str(2**62), "outgoing", "far future"),
+        (3, 1290000000 * 10**9, "1290000000", "unknown", None)]
+    assert parsed.messages[2].details == {"flags": "two (unknown)", "read_flag": "1", "address": "+15550101"}

@@ -177,3 +177,57 @@ def test_bad_row_is_a_warning_and_the_rest_go_on(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: MESSAGES_LOGICAL})
     assert [m.body for m in parsed.messages] == ["fine"]
     assert [(w.kind, w.table, w.row_id) for w in parsed.warnings] == [("bad_row", "messages", 1)]
+
+
+# Later builds: `conversations` has no `recipient_number` any more; who is in a conversation is only in
+# `participants` (and `participant_id_1`..`_4`, participants_info ids of the latest writers, shown in the
+# chat list). A decompiled later build also reads `messages.message_global_id` and a
+# `group_conversations_extras` table. Built from those facts; the store must still yield every message.
+LATER = """
+CREATE TABLE conversations (_id INTEGER PRIMARY KEY autoincrement, conversation_type INTEGER DEFAULT 0, group_id INTEGER DEFAULT 0,
+  name TEXT, date LONG DEFAULT 0, participant_id_1 INTEGER DEFAULT 0, participant_id_2 INTEGER DEFAULT 0,
+  participant_id_3 INTEGER DEFAULT 0, participant_id_4 INTEGER DEFAULT 0, last_message_id INTEGER DEFAULT 0,
+  unread_message_count INTEGER DEFAULT 0, deleted INTEGER DEFAULT 0);
+CREATE TABLE group_conversations_extras (_id INTEGER PRIMARY KEY autoincrement, group_id INTEGER, local_message_id INTEGER);
+CREATE TABLE participants (_id INTEGER PRIMARY KEY autoincrement, conversation_id INTEGER DEFAULT 0, participant_info_id INTEGER DEFAULT 0,
+  last_message_id INTEGER DEFAULT 0, active INTEGER DEFAULT 0, group_role INTEGER DEFAULT 0);
+CREATE TABLE participants_info (_id INTEGER PRIMARY KEY autoincrement, participant_type INTEGER DEFAULT 1, member_id TEXT,
+  encrypted_member_id TEXT, number TEXT, display_name TEXT, contact_name TEXT, viber_name TEXT, contact_id INTEGER DEFAULT 0);
+CREATE TABLE messages (_id INTEGER PRIMARY KEY autoincrement, conversation_id INTEGER DEFAULT 0, order_key INTEGER, msg_date INTEGER NOT NULL,
+  token INTEGER, conversation_type INTEGER DEFAULT 0, participant_id INTEGER DEFAULT 0, unread INTEGER DEFAULT 0, deleted INTEGER DEFAULT 0,
+  send_type INTEGER NOT NULL, extra_mime INTEGER, message_global_id INTEGER, status INTEGER DEFAULT 0, location_lat INTEGER,
+  location_lng INTEGER, extra_uri TEXT, body TEXT, msg_info TEXT, spans TEXT);
+"""
+
+
+def test_android_viber_messages_later_schema_without_recipient_number(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "viber_messages", LATER, {
+        "conversations": [(1, 0, 0, None, 0, 2, 0, 0, 0, 2, 0, 0), (2, 1, 888, "Team", 0, 3, 1, 0, 0, 3, 0, 0)],
+        "participants": [(1, 1, 1, 0, 0, 0), (2, 1, 2, 1, 0, 0), (3, 2, 1, 0, 0, 0), (4, 2, 3, 3, 0, 0)],
+        "participants_info": [(1, 0, "me-id", None, "+15550001", "Me", None, None, 0),
+                              (2, 1, "dora-id", None, "+15550004", "dora", "Dora Contact", "Dora V", 7),
+                              (3, 1, "erin-id", None, "+15550005", "Erin", None, None, 0)],
+        "messages": [(1, 1, 1, 1700000000123, 21, 0, 2, 1, 0, 0, 0, 9001, 0, None, None, None, "hello from dora", None, None),
+                     (2, 1, 2, 1700000001000, 22, 0, 1, 0, 0, 1, 0, 9002, 0, None, None, None, "hi dora", None, None),
+                     (3, 2, 3, 1700000002000, 23, 1, 4, 0, 0, 0, 0, 9003, 0, None, None, None, "team news", None, None)],
+    })
+    parsed = parse_files(db, logical={db: MESSAGES_LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 3
+    me, dora = Participant("+15550001", "Me"), Participant("+15550004", "Dora Contact")
+    assert parsed.messages[0] == Message(
+        source_table="messages", source_row_id=1, conversation_id="1", sender=dora, recipients=(me,), direction="incoming",
+        sent=1700000000123000000, sent_raw="1700000000123", body="hello from dora", kind="text", is_deleted=False,
+        account_id="+15550001", details={"direction_flag": "0", "extra_mime": "0", "read_flag": "1", "token": "21"},
+    )
+    reply, group = parsed.messages[1:]
+    assert (reply.direction, reply.sender, reply.recipients, reply.body) == ("outgoing", me, (dora,), "hi dora")
+    assert (group.conversation_title, group.sender, group.details["group_id"]) == ("Team", Participant("+15550005", "Erin"), "888")
+
+
+def test_v53_partner_from_recipient_number_when_participants_are_missing(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "viber_messages", V53, {**PEOPLE, "participants": [], "messages": [
+        (1, "+15550002", 1400000005000, 0, 0, 0, 1, "to bob", 6, 0, 0, None, None, 0, 0, 1, 0, 0, 1400000005000)]})
+    parsed = parse_files(db, logical={db: MESSAGES_LOGICAL})
+    assert_no_warnings(parsed)
+    assert [(m.direction, m.recipients) for m in parsed.messages] == [("outgoing", (Participant("+15550002"),))]
