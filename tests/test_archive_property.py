@@ -17,8 +17,6 @@ import io
 import json
 import os
 import random
-import shutil
-import sqlite3
 import subprocess
 import tarfile
 import warnings
@@ -424,3 +422,61 @@ def test_ext4_image_catalogue_equals_the_tree(tree_name: str, folders: dict[str,
     inodes = {r["path_bytes"]: r["inode"] for r in rows}
     for name, target in tree.links.items():  # mkfs.ext4 -d keeps hard links: one inode, two names
         assert inodes[b"/" + name] == inodes[b"/" + target]
+
+
+# --- an Android layout: every store once, every message once ------------------------------------
+
+WHATSAPP = b"data/user/0/com.whatsapp/databases/msgstore.db"
+TELEPHONY_DE = b"data/user_de/0/com.android.providers.telephony/databases/mmssms.db"
+TELEPHONY_LEGACY = b"data/data/com.android.providers.telephony/databases/mmssms.db"
+NOTES = b"data/data/com.example.notes/databases/notes.db"
+
+
+def _sms(row_id: int, body: str) -> tuple:
+    return (row_id, 1, "+15550001", 1_700_000_000_000 + row_id * 1000, 0, 1, 1, None, body, None)
+
+
+def android_tree(staging: Path) -> Tree:
+    """WhatsApp (4 rows in `message`), telephony in user_de (3 SMS) and a legacy copy in data/data (2 other SMS)."""
+    built = staging.parent / "built"
+    built.mkdir()
+    build_database(built / "msgstore.db", CURRENT_DDL, CURRENT_ROWS)
+    build_database(built / "mmssms-de.db", SMS_SCHEMA, {"sms": [_sms(1, "one"), _sms(2, "two"), _sms(3, "three")]})
+    build_database(built / "mmssms-legacy.db", SMS_SCHEMA, {"sms": [_sms(7, "legacy seven"), _sms(8, "legacy eight")]})
+    build_database(built / "notes.db", "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);", {"notes": [(1, "not a chat")]})
+    tree = Tree({WHATSAPP: (built / "msgstore.db").read_bytes(), TELEPHONY_DE: (built / "mmssms-de.db").read_bytes(),
+                 TELEPHONY_LEGACY: (built / "mmssms-legacy.db").read_bytes(), NOTES: (built / "notes.db").read_bytes(),
+                 b"data/user/0/com.whatsapp/files/me": b"phone number\n"})
+    write_folder(tree, staging)
+    return tree
+
+
+@pytest.mark.parametrize("builder", ["tarfile", "gnu-tar"])
+def test_android_tar_lists_each_store_once_and_parses_it_once(builder: str, tmp_path: Path) -> None:
+    staging = tmp_path / "phone"
+    tree = android_tree(staging)
+    archive = tmp_path / "userdata.tar"
+    if builder == "tarfile":
+        tarfile_whole_folder(tree, staging, archive, False)  # ./data/user/..., ./data/user_de/...
+    else:
+        require_tool("tar")
+        _gnu_tar("-cf", archive, "--sort=name", "-C", staging, "data")  # data/data/..., data/user/..., data/user_de/...
+    archive.chmod(0o444)
+    result = ingest(archive, tmp_path / "out")
+    rows = result.artefacts()
+    assert sorted(file_rows(result)) == tree.catalogued()
+    paths = [r["path_bytes"] for r in rows]
+    assert len(paths) == len(set(paths)) == len(tree.catalogued()) + len(tree.folders())
+    assert not [p for p in paths if b"/user/user_de" in p or b"/user_de/user" in p]  # the phantom listing dfVFS gave
+    messages = result.table("messages")
+    counted: dict[tuple[str, str], int] = {}
+    for message in messages:
+        key = (message["source_path"], message["parser"])
+        counted[key] = counted.get(key, 0) + 1
+    assert counted == {("/" + WHATSAPP.decode(), "whatsapp_android"): 4, ("/" + TELEPHONY_DE.decode(), "android_sms"): 3,
+                       ("/" + TELEPHONY_LEGACY.decode(), "android_sms"): 2}
+    assert [(m["source_table"], m["source_row_id"]) for m in messages if m["source_path"] == "/" + TELEPHONY_LEGACY.decode()] == [
+        ("sms", 7), ("sms", 8)]
+    assert [m["body"] for m in messages if m["source_path"] == "/" + TELEPHONY_DE.decode()] == ["one", "two", "three"]
+    keys = [(m["source_path"], m["source_table"], m["source_row_id"]) for m in messages]
+    assert len(keys) == len(set(keys))  # no message twice
