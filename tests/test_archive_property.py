@@ -90,7 +90,8 @@ FIXED = Tree(
         b"empty.txt": b"",
         b"big.bin": images.pseudo_random(70_000, seed=7),
     },
-    links={b"links/hard-to-a-b": b"a/b", b"data/user_de/hard": b"data/user/0/com.example/files/a.txt"},
+    links={b"links/hard-to-a-b": b"a/b", b"data/user_de/hard": b"data/user/0/com.example/files/a.txt",
+           b"links/to-long": LONG_255, LONG_255[:-8] + b"hard-" + b"s" * 150: b"names/bad\xff\xfe.bin"},  # long link targets and names
     empty=(b"empty-folder", b"data/user_de/1"),
 )
 
