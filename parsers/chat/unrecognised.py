@@ -44,7 +44,7 @@ class Reason:
 
 def _bare(name: str, core_data: bool) -> str:
     """The name without Core Data's `Z` prefix (ZWAMESSAGE -> wamessage), lowercased."""
-    return (name[1:] if core_data and name[:1] in "zZ" and not name.lower().startswith("z_") else name).lower()
+    return (name[1:] if core_data and name[:1] in ("z", "Z") and not name.lower().startswith("z_") else name).lower()
 
 
 def _words(name: str) -> list[str]:
@@ -63,9 +63,9 @@ def _has_text_affinity(declared: str) -> bool:
     return upper == "" or ("INT" not in upper and any(s in upper for s in ("CHAR", "CLOB", "TEXT")))
 
 
-def _is_body(column: str, declared: str, core_data: bool) -> bool:
+def _is_body_name(column: str, core_data: bool) -> bool:
     words = _words(column) if not core_data else [_bare(column, True)]
-    return bool(words) and words[0] in BODY_WORDS and not NOT_BODY_WORDS.intersection(words) and _has_text_affinity(declared)
+    return bool(words) and words[0] in BODY_WORDS and not NOT_BODY_WORDS.intersection(words) and not _is_time_like(_bare(column, core_data), "")
 
 
 def _columns(database: Database, table: str) -> list[tuple[str, str]]:
@@ -74,7 +74,7 @@ def _columns(database: Database, table: str) -> list[tuple[str, str]]:
 
 def _schema_reason(database: Database, table: str) -> tuple[str, bool] | None:
     """Why `table`'s schema looks like a message table, and whether it needs MANY_ROWS (else one row)."""
-    core_data = table[:1] in "zZ" and database.has("z_primarykey")
+    core_data = table[:1] in ("z", "Z") and database.has("z_primarykey")
     if core_data and table.lower().startswith("z_"):
         return None  # Core Data's own bookkeeping and many-to-many join tables
     bare = _bare(table, core_data)
@@ -82,8 +82,10 @@ def _schema_reason(database: Database, table: str) -> tuple[str, bool] | None:
         return "named like a message table", False
     if LOG_WORDS.intersection(_words(table)):
         return None
+    if not any(word in column for column in database.tables.get(table.lower(), ()) for word in BODY_WORDS):
+        return None  # no column could be a body (the schema's names are lowercased): the declared types need not be read
     columns = _columns(database, table)
-    bodies = [c for c, t in columns if _is_body(c, t, core_data) and not _is_time_like(_bare(c, core_data), "")]
+    bodies = [c for c, t in columns if _is_body_name(c, core_data) and _has_text_affinity(t)]
     times = [c for c, t in columns if _is_time_like(_bare(c, core_data), t) and c not in bodies]
     if bodies and times:
         return f"text column {bodies[0]}, time column {times[0]}", True

@@ -126,6 +126,9 @@ CHAT_LIKE: dict[str, tuple[str, dict, str]] = {
     "shape_at_many_rows": ("CREATE TABLE entries (id INTEGER PRIMARY KEY, text TEXT, created_at INTEGER);",
                            {"entries": _rows(10, lambda i: (i, f"hi {i}", T0 + i))},
                            "entries (text column text, time column created_at, at least 10 rows)"),
+    "camel_case_columns": ("CREATE TABLE items (itemId INTEGER PRIMARY KEY, messageText TEXT, sentDate INTEGER);",
+                           {"items": _rows(11, lambda i: (i, f"m{i}", T0 + i))},
+                           "items (text column messageText, time column sentDate, at least 10 rows)"),
     "untyped_columns": ("CREATE TABLE posts (id, body_text, ts);", {"posts": _rows(12, lambda i: (i, f"b{i}", T0 + i))},
                         "posts (text column body_text, time column ts, at least 10 rows)"),
     "quoted_name": ('CREATE TABLE "we""ird chat" (id INTEGER PRIMARY KEY, x TEXT);', {'"we""ird chat"': [(1, "x")]},
@@ -212,3 +215,12 @@ def test_renamed_copy_of_a_known_store_is_read_by_schema(tmp_path: Path) -> None
     assert parsed.parser_names() == {"android_sms"}
     assert [(m.source_table, m.source_row_id, m.body, m.received) for m in parsed.messages] == \
         [("sms", i, f"text {i}", (T0 + i) * 1_000_000) for i in range(1, 13)]
+
+
+def test_endless_view_named_like_messages_is_not_probed(tmp_path: Path) -> None:
+    """Views are never counted: one over an endless recursive query would only stop at the budget."""
+    db = build_database(tmp_path / "view.db", "CREATE TABLE prefs (k TEXT, v TEXT); CREATE VIEW messages AS WITH RECURSIVE c(x) AS "
+                        "(SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x AS body, x AS ts FROM c;")
+    artefact = HostArtefact(db)
+    result = parse_artefact(artefact, Catalog.of([artefact]), limits=QueryLimits(seconds=5.0))
+    assert (result.messages, result.warnings) == ([], [])
