@@ -2,7 +2,9 @@
 
 Recognition is by schema (a variant's required tables and columns), so a renamed or relocated copy
 of a database is still read; a path match alone with no variant is a warning carrying the schema's
-fingerprint, so a new app version shows up instead of vanishing.
+fingerprint, so a new app version shows up instead of vanishing; a database anywhere else that no
+parser reads but whose tables look like a message store is one `chat_store_unrecognised` warning
+(see `parsers/chat/unrecognised.py`), never both.
 
 Messages stream: `stream_artefact` yields each one as its parser produces it, so memory does not
 grow with the size of a store. Here is the one boundary where one artefact meets one parser: any
@@ -24,6 +26,7 @@ from manifests.records import Message, ParseWarning
 from parsers.artefact import Artefact, Catalog
 from parsers.chat.base import ChatParser, FileChatParser, ParseContext, SqliteChatParser, Variant
 from parsers.chat.registry import file_parsers, sqlite_parsers
+from parsers.chat.unrecognised import unrecognised_warning
 from parsers.sqlite_store import (Database, NotSQLiteError, QueryBudgetExceeded, QueryLimits, _schema_tables, is_sqlite_head,
                                   open_copy)
 
@@ -143,6 +146,8 @@ def _parse_sqlite(artefact: Artefact, catalog: Catalog, keys: Mapping[str, str],
             warnings.append(("", ParseWarning("schema_unrecognised",
                 f"{artefact.path}: path expected by {names} but no known schema variant matches (schema fingerprint {database.fingerprint()}, "
                 f"tables: {', '.join(sorted(database.tables)) or 'none'})")))
+        elif not matched and (warning := unrecognised_warning(database)) is not None:
+            warnings.append(("", warning))
         for index, (parser, variant) in enumerate(matched):
             yield from _run_sqlite_parser(parser, variant, database, artefact, catalog, keys, work / f"p{index}", warnings, limits)
     finally:

@@ -64,7 +64,9 @@ def test_ios_tweet_cache_has_no_dms(tmp_path: Path) -> None:
     assert statuses == 67  # CHATS.tsv lists these 67 tweets
     assert not any("message" in t.lower() or "conversation" in t.lower() for t in tables)
     parsed = parse_files(path, logical={path: IOS_LOGICAL})
-    assert_no_warnings(parsed)
+    # Tweets with a text and a date column, read by no parser: said once, not silently dropped.
+    assert [(w.kind, w.table) for w in parsed.warnings] == [("chat_store_unrecognised", "Statuses")]
+    assert "Statuses (text column text, time column date, at least 10 rows)" in parsed.warnings[0].message
     assert parsed.messages == []  # no DM table: 0 messages, and none of the 67 Statuses rows
     assert not any(m.source_table == "Statuses" for m in parsed.messages)
 
