@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ingest import zip_directory
 from ingest.content import ContentReadError
 from ingest.scan import Volume, serialize
 from ingest.tsk import WalkItem
@@ -36,7 +37,7 @@ from manifests.text import display, display_message
 # Budgets for hostile archives: members listed, one member's headers (pax records, GNU long
 # names), header reads for one member, a ZIP symlink's target, and the names kept in memory
 # (folders already listed and hard-link targets).
-MAX_MEMBERS = 5_000_000
+MAX_MEMBERS = zip_directory.MAX_ENTRIES
 MAX_HEADER_BYTES = 1 << 20
 MAX_HEADER_READS = 64
 MAX_LINK_TARGET = 65536
@@ -505,8 +506,11 @@ def walk_zip(path: Path, volume: Volume, problems_add: Report) -> Iterator[WalkI
                      offset=offset)
 
     try:
-        archive = zipfile.ZipFile(open(os.fsdecode(path), "rb"))
-    except (zipfile.BadZipFile, OSError, ValueError, UnicodeDecodeError, EOFError) as error:
+        archive = zip_directory.open_zip(path, MAX_MEMBERS)
+    except zip_directory.OverBudget as error:
+        report("archive_budget", f"ZIP: {error}", None)
+        return
+    except zip_directory.OPEN_ERRORS as error:
         report("corrupt_volume", f"ZIP central directory cannot be read: {error}", None)
         return
     with archive:
@@ -578,8 +582,8 @@ class ArchiveSource:
     def zip_archive(self) -> zipfile.ZipFile:
         if self.zip is None:
             try:
-                self.zip = zipfile.ZipFile(open(self.path, "rb"))
-            except (zipfile.BadZipFile, ValueError, UnicodeDecodeError, EOFError) as error:
+                self.zip = zip_directory.open_zip(self.path, MAX_MEMBERS)
+            except zip_directory.CORRUPT_ERRORS as error:  # OverBudget is a ValueError
                 raise ContentReadError("open_failed", f"ZIP central directory cannot be read: {error}") from None
         return self.zip
 

@@ -57,9 +57,19 @@ def activate(confinement: Confinement | None) -> None:
     _REFUSED.clear()
 
 
+def active() -> Confinement | None:
+    """The confinement this process's dfVFS is under (None: none)."""
+    return _ACTIVE[0]
+
+
 def refused() -> list[str]:
     """Host locations refused since the last activate, in order, each once."""
     return list(dict.fromkeys(_REFUSED))
+
+
+def check(location: str) -> None:
+    """OutsideEvidence unless the active confinement (if any) lets this host file be opened."""
+    _check(location)
 
 
 def _check(location: str | None) -> None:

@@ -179,7 +179,10 @@ def ingest(request: IngestRequest, progress: Progress | None = None, on_progress
     whose message says what is where.
     """
     with StopOnSignals() as stop:
-        return _ingest(request, stop, progress or Progress(), on_progress)
+        try:
+            return _ingest(request, stop, progress or Progress(), on_progress)
+        finally:
+            confine.activate(None)  # whatever ends the run (a busy exhibit, a stop during the scan), its confinement ends too
 
 
 def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_progress: Callable[[Progress], None] | None) -> Summary:

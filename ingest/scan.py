@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ from dfvfs.resolver import resolver
 from dfvfs.serializer.json_serializer import JsonPathSpecSerializer
 from dfvfs.volume import factory as volume_factory
 
-from ingest import android_sparse, confine
+from ingest import android_sparse, confine, zip_directory
 from ingest.containers import IncompleteSet, Resolved, resolve, split_raw_segments
 from ingest.problems import Problems
 
@@ -606,9 +605,9 @@ def _archive_signature(source: Path) -> tuple[str | None, bool]:
 def _is_aff4(source: Path) -> bool:
     """An AFF4 image is a ZIP whose members are chunks and RDF metadata, not evidence files."""
     try:
-        with zipfile.ZipFile(source) as archive:
+        with zip_directory.open_zip(source) as archive:
             names = {name.lstrip("/") for name in archive.namelist()}
-    except (zipfile.BadZipFile, OSError):
+    except zip_directory.OPEN_ERRORS:  # damaged or over budget: not an AFF4 image; the archive walk reports why
         return False
     return bool(names & AFF4_MARKERS)
 

@@ -1,15 +1,18 @@
 """The Sleuth Kit (pytsk3) over any dfVFS layer: opening a file system, walking it, reading content.
 
 TSK is used for NTFS, FAT/exFAT, ext2/3/4, HFS+ and ISO9660 because, unlike dfVFS's directory
-listing, it reports deleted names, orphan inodes and every NTFS data stream. A file system on a
-plain single-file raw image is opened by TSK directly (C reads, no Python per read); anything
-nested (E01, QCOW2, partitions in LVM, VSS stores, unlocked encrypted volumes) is read through a
-dfVFS file object.
+listing, it reports deleted names, orphan inodes and every NTFS data stream. TSK never opens a
+file by name: given a name it would itself look for split-image segments beside it (`x.002.dmgpart`,
+`x(2).bin`, `x.aab`, `x.001`) and follow symlinks, outside the confinement. A plain single-file raw
+image is read through one descriptor Exhibit opened (`RawFileImage`, one pread per TSK cache
+fill); anything nested (E01, QCOW2, partitions in LVM, VSS stores, unlocked encrypted volumes) is
+read through a dfVFS file object. Both refuse a short read: TSK would zero-fill it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -20,7 +23,7 @@ from dfvfs.lib import errors as dfvfs_errors
 from dfvfs.path.path_spec import PathSpec
 from dfvfs.resolver import resolver
 
-from ingest import ntfs_names
+from ingest import confine, ntfs_names
 from ingest.ext_inodes import ExtInodeTable, ExtLayoutError
 from ingest.scan import deserialize, serialize, split_raw_segments
 from manifests.text import display
@@ -58,23 +61,75 @@ _NS = 1_000_000_000
 _NTFS_BADCLUS_INODE = 8
 
 
+class ShortImageRead(IOError):
+    """The image holds fewer bytes than TSK asked for: TSK would zero-fill the rest, so the read fails."""
+
+
+def _checked(data: bytes, offset: int, size: int, image_size: int, name: str) -> bytes:
+    """`data` when it holds every byte the image has in [offset, offset + size); ShortImageRead otherwise."""
+    if offset < 0 or offset >= image_size:
+        raise ShortImageRead(f"{name}: read at offset {offset} lies at or past the image end ({image_size} bytes)")
+    expected = min(size, image_size - offset)
+    if len(data) < expected:
+        raise ShortImageRead(f"{name}: read of {expected} bytes at offset {offset} returned {len(data)}")
+    return data[:expected]
+
+
 class DfvfsImage(pytsk3.Img_Info):
     """A TSK image whose bytes come from a dfVFS file object (any container or volume layer)."""
 
     def __init__(self, path_spec: PathSpec) -> None:
         self._file_object = resolver.Resolver.OpenFileObject(path_spec)
         self._size = self._file_object.get_size()
+        self._name = getattr(path_spec, "location", None) or path_spec.type_indicator
         super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
 
     def read(self, offset: int, size: int) -> bytes:
         self._file_object.seek(offset)
-        return self._file_object.read(size)
+        return _checked(self._file_object.read(size), offset, size, self._size, self._name)
 
     def get_size(self) -> int:
         return self._size
 
     def close(self) -> None:
         return None
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOATIME = getattr(os, "O_NOATIME", 0)
+
+
+class RawFileImage(pytsk3.Img_Info):
+    """One raw image file, read through a descriptor Exhibit opened (never a name handed to TSK)."""
+
+    def __init__(self, location: str) -> None:
+        self._name = location
+        self._file = os.fdopen(_open_evidence(location), "rb", buffering=0)  # closed when the image is collected
+        self._fd = self._file.fileno()
+        self._size = os.fstat(self._fd).st_size
+        super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+
+    def read(self, offset: int, size: int) -> bytes:
+        if offset < 0 or offset >= self._size:
+            return _checked(b"", offset, size, self._size, self._name)
+        return _checked(os.pread(self._fd, size, offset), offset, size, self._size, self._name)
+
+    def get_size(self) -> int:
+        return self._size
+
+    def close(self) -> None:
+        return None  # TSK's close; the descriptor lives as long as this object, so no later read meets a reused number
+
+
+def _open_evidence(location: str) -> int:
+    """A read-only descriptor on the file itself (a symlink is refused); O_NOATIME where the owner allows it."""
+    confine.check(location)
+    if _NOATIME:
+        try:
+            return os.open(location, _OPEN_FLAGS | _NOATIME)
+        except PermissionError:
+            pass  # O_NOATIME needs the file's owner (or CAP_FOWNER); the plain open still reads nothing else
+    return os.open(location, _OPEN_FLAGS)
 
 
 @dataclass(frozen=True)
@@ -88,7 +143,7 @@ class TskVolume:
     def open_image(self) -> pytsk3.Img_Info:
         """The bytes the file system lies in (it starts at `offset`)."""
         if self.raw_file is not None:
-            return pytsk3.Img_Info(self.raw_file)
+            return RawFileImage(self.raw_file)
         return DfvfsImage(deserialize(self.parent_spec))
 
     def open(self) -> pytsk3.FS_Info:

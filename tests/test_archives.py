@@ -520,6 +520,56 @@ def test_corrupt_zip_central_directory_is_an_error_not_a_crash(tmp_path: Path) -
     assert [(e["stage"], e["kind"]) for e in result.errors()] == [("walk", "corrupt_volume")]
 
 
+def _messages(result: Ingested) -> list[tuple]:
+    return [(e["stage"], e["kind"], e["severity"], e["path"], e["message"]) for e in result.errors()]
+
+
+def test_zip_entry_needing_an_unknown_version_is_a_corrupt_volume(tmp_path: Path) -> None:
+    """zipfile raises NotImplementedError (not BadZipFile) for "version needed" above 6.3; found by a reviewer's fuzzing."""
+    from ingest import archive_walk
+
+    source = write_zip(tmp_path / "v.zip", THREE)
+    raw = bytearray(source.read_bytes())
+    raw[raw.rfind(b"PK\x01\x02") + 6] = 233  # the last entry needs "version 23.3"
+    source.write_bytes(bytes(raw))
+    result = ingest(source, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert result.artefacts() == []
+    assert _messages(result) == [("walk", "corrupt_volume", "error", None, "ZIP central directory cannot be read: zip file version 23.3")]
+    with pytest.raises(OSError) as raised:
+        archive_walk.ArchiveSource(str(source)).zip_archive()
+    assert (raised.value.kind, str(raised.value)) == ("open_failed", "ZIP central directory cannot be read: zip file version 23.3")
+
+
+def _zip64_end(entries: int, directory_bytes: int, directory_offset: int, record_offset: int) -> bytes:
+    """A ZIP64 end record (at record_offset), its locator and a classic end record that defers to them."""
+    record = struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, directory_bytes, directory_offset)
+    locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, record_offset, 1)
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return record + locator + end
+
+
+@pytest.mark.parametrize("claim, detail", [
+    ("zip64_entries", "claims 1000000000 members, more than the 5000000 listed"),
+    ("directory_bytes", "claims 4294967280 bytes of central directory, more than 1073741824"),
+])
+def test_zip_end_record_over_budget_is_refused_before_the_directory_is_read(claim: str, detail: str, tmp_path: Path) -> None:
+    """A real three-member ZIP whose end record claims 10^9 members (ZIP64) or a 4 GiB central directory."""
+    raw = write_zip(tmp_path / "big.zip", THREE).read_bytes()
+    body, directory = raw[:raw.rfind(b"PK\x05\x06")], raw.find(b"PK\x01\x02")
+    if claim == "zip64_entries":
+        end = _zip64_end(10 ** 9, 46 * 10 ** 9, directory, len(body))
+    else:
+        end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 3, 3, 0xFFFFFFF0, directory, 0)
+    source = tmp_path / "big.zip"
+    source.write_bytes(body + end)
+    result = ingest(source, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert result.artefacts() == []
+    assert _messages(result) == [("walk", "archive_budget", "error", None, f"ZIP: the end of the central directory {detail}; the archive is "
+                                                                           "not opened")]
+
+
 def test_encrypted_zip_member_costs_only_itself(tmp_path: Path) -> None:
     source = write_zip(tmp_path / "enc.zip", [(b"open.txt", b"open\n"), (b"locked.txt", b"locked\n")], method=zipfile.ZIP_STORED)
     raw = bytearray(source.read_bytes())
@@ -590,8 +640,10 @@ def test_randomly_damaged_archives_give_only_documented_problems(kind: str, tmp_
                    _info(b"s", kind=tarfile.SYMTYPE, link=b"t" * 200), _info(b"f\xff", text(2, 1000))]
         good = write_tar(tmp_path / "g.tar", members, fmt=tarfile.PAX_FORMAT).read_bytes()
     seen: set[str] = set()
-    for _ in range(150):
+    for round_ in range(150):
         data = damaged(good, chooser)
+        if kind == "zip" and round_ % 5 == 0 and (entry := data.rfind(b"PK\x01\x02")) >= 0 and entry + 7 < len(data):
+            data = data[:entry + 6] + bytes([chooser.randrange(64, 256)]) + data[entry + 7:]  # "version needed" past 6.3
         path = tmp_path / f"x.{kind}"
         path.write_bytes(gzip.compress(data, mtime=0) if kind == "tar.gz" else data)
         seen |= _walk_and_read(path, kind == "tar.gz")
