@@ -14,6 +14,13 @@ Format facts (Telegram Desktop source, github.com/telegramdesktop/tdesktop,
   video_message, video_file, animation, audio_file), `mime_type`, `forwarded_from`,
   `reply_to_message_id`, `location_information` {latitude, longitude}, `contact_information`, `poll`.
 Body: a list-form `text` is the concatenation of its parts' text (what the app displays).
+Old exports (before `date_unixtime`, about 2021) write `edited` on every message, and a message never
+edited gets the epoch rendered in the exporting PC's local time (`"edited": "1970-01-01T05:00:00"` at
+UTC+5, `"1969-12-31T19:00:00"` at UTC-5; public parsers of such exports quote these): an `edited`
+within the world's offsets (UTC-12 to UTC+14) of the epoch, or an `edited_unixtime` of "0", is "never
+edited" (edited None, is_edited False; the raw value stays in details["edited"]). Old exports also
+write `from_id`/`actor_id` as a bare number (182120723) where new ones write "user182120723"; the owner
+is recognised in both forms.
 source_table is the JSON path of the chat's message list; source_row_id the 1-based index in it.
 """
 
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timedelta
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
@@ -31,6 +39,8 @@ from parsers.chat.times import unix_seconds
 CHAT_TYPES = (b'"personal_chat"', b'"private_group"', b'"private_supergroup"', b'"public_supergroup"',
               b'"private_channel"', b'"public_channel"', b'"bot_chat"', b'"saved_messages"')
 MEDIA_KINDS = {"sticker": "sticker"}
+EPOCH = datetime(1970, 1, 1)
+EPOCH_EARLIEST, EPOCH_LATEST = EPOCH - timedelta(hours=12), EPOCH + timedelta(hours=14)  # the epoch in UTC-12 .. UTC+14
 
 
 class TelegramDesktopExport(FileChatParser):
@@ -91,13 +101,14 @@ class TelegramDesktopExport(FileChatParser):
         sender = Participant(str(sender_id), sender_name if isinstance(sender_name, str) else None) if sender_id is not None else None
         direction = "unknown"
         if owner is not None and sender_id is not None:
-            direction = "outgoing" if str(sender_id) == f"user{owner}" else "incoming"
+            direction = "outgoing" if str(sender_id) in (f"user{owner}", owner) else "incoming"
         unixtime = item.get("date_unixtime")
         sent = context.time(unixtime, unix_seconds, table=section, row_id=index, field="date_unixtime") if unixtime is not None else None
         if unixtime is None and item.get("date") is not None:
             context.warn("local_time_only", f"message {item.get('id')} has only a local date {item.get('date')!r}; no UTC time",
                          table=section, row_id=index, field="date")
-        edited_raw = item.get("edited_unixtime")
+        never_edited = _never_edited(item)
+        edited_raw = None if never_edited else item.get("edited_unixtime")
         edited = context.time(edited_raw, unix_seconds, table=section, row_id=index, field="edited_unixtime") if edited_raw else None
         details = _details(item, chat_type)
         kind, attachments = _kind_and_attachments(item, service)
@@ -108,7 +119,7 @@ class TelegramDesktopExport(FileChatParser):
             edited=edited, body=_text(item.get("text")), kind=kind, attachments=attachments,
             latitude=_float(location.get("latitude")), longitude=_float(location.get("longitude")),
             location_name=item.get("place_name") if isinstance(item.get("place_name"), str) else None,
-            is_edited="edited" in item or "edited_unixtime" in item, is_forwarded="forwarded_from" in item,
+            is_edited=not never_edited and ("edited" in item or "edited_unixtime" in item), is_forwarded="forwarded_from" in item,
             account_id=owner, details=details,
         )
 
@@ -136,6 +147,20 @@ def _owner(document: dict) -> str | None:
     if isinstance(info, dict) and info.get("user_id") is not None:
         return str(info["user_id"])
     return None
+
+
+def _never_edited(item: dict) -> bool:
+    """An `edited` that is the epoch in local time (old exports' "not edited"), or an `edited_unixtime` of 0."""
+    if "edited_unixtime" in item:  # the UTC value, when there is one, decides
+        return str(item["edited_unixtime"]) in ("0", "")
+    edited = item.get("edited")
+    if not isinstance(edited, str):
+        return False
+    try:
+        local = datetime.fromisoformat(edited)
+    except ValueError:
+        return False
+    return local.tzinfo is None and EPOCH_EARLIEST <= local <= EPOCH_LATEST
 
 
 def _text(value: object) -> str | None:

@@ -116,3 +116,65 @@ def test_json_with_messages_key_but_no_chat_type_is_ignored(tmp_path: Path) -> N
     path.write_text('{"messages": [{"id": 1, "text": "not telegram"}], "count": 1}')
     parsed = parse_files(path)
     assert parsed.messages == [] and parsed.warnings == []
+
+
+# An export of the old format (before date_unixtime): `edited` on every message, the epoch in the
+# exporting PC's local time when never edited ("1970-01-01T01:00:00" at UTC+1, as public parsers of
+# such exports quote it), and bare-number from_id/actor_id.
+OLD = {
+    "about": "Here is the data you requested.",
+    "personal_information": {"user_id": 352786456, "first_name": "Yuliya", "last_name": "", "phone_number": "+1 555 0100"},
+    "chats": {"about": "This page lists all chats from this export.", "list": [{
+        "name": "Vadim", "type": "personal_chat", "id": 4647753752,
+        "messages": [
+            {"id": 2, "type": "message", "date": "2017-11-14T20:42:15", "edited": "1970-01-01T01:00:00",
+             "from": "Yuliya", "from_id": 352786456, "text": "Hey"},
+            {"id": 3, "type": "message", "date": "2017-11-14T20:43:00", "edited": "2017-11-14T20:50:00",
+             "from": "Vadim", "from_id": 182120723, "text": "fixed typo"},
+            {"id": 4, "type": "message", "date": "2017-11-14T20:44:00", "edited": "1969-12-31T19:00:00",
+             "from": "Vadim", "from_id": 182120723, "text": "exported at UTC-5"},
+            {"id": 5, "type": "service", "date": "2017-11-14T20:45:00", "edited": "1970-01-01T14:00:00",
+             "actor": "Yuliya", "actor_id": 352786456, "action": "pin_message", "text": ""},
+            {"id": 6, "type": "message", "date": "2017-11-14T20:46:00", "edited": "1970-01-01T14:00:01",
+             "from": "Vadim", "from_id": 182120723, "text": "past every zone's epoch: an edit"},
+        ]}]},
+}
+
+
+def test_old_export_epoch_edited_means_never_edited(tmp_path: Path) -> None:
+    path = _write(tmp_path, OLD)
+    parsed = parse_files(path)
+    assert [(w.kind, w.table, w.row_id) for w in parsed.warnings] == [
+        ("local_time_only", "chats.list[0].messages", n) for n in range(1, 6)]
+    assert [(m.is_edited, m.edited) for m in parsed.messages] == [(False, None), (True, None), (False, None), (False, None), (True, None)]
+    assert [m.direction for m in parsed.messages] == ["outgoing", "incoming", "incoming", "outgoing", "incoming"]
+    assert parsed.messages[0] == Message(
+        source_table="chats.list[0].messages", source_row_id=1, conversation_id="4647753752", conversation_title="Vadim",
+        sender=Participant("352786456", "Yuliya"), direction="outgoing", sent=None, sent_raw=None, edited=None, body="Hey",
+        kind="text", is_edited=False, is_forwarded=False, account_id="352786456",
+        details={"message_id": "2", "date_local": "2017-11-14T20:42:15", "chat_type": "personal_chat", "type": "message",
+                 "edited": "1970-01-01T01:00:00"},
+    )
+    assert parsed.messages[1].details["edited"] == "2017-11-14T20:50:00"  # a real edit, local time only: kept, no UTC
+
+
+def test_new_export_edit_times(tmp_path: Path) -> None:
+    document = {"name": "Bob", "type": "personal_chat", "id": 4455, "messages": [
+        {"id": 1, "type": "message", "date": "2023-03-01T10:00:00", "date_unixtime": "1677664800", "from": "Bob", "from_id": "user4455",
+         "text": "not edited"},
+        {"id": 2, "type": "message", "date": "2023-03-01T10:01:00", "date_unixtime": "1677664860", "edited": "2023-03-01T10:02:00",
+         "edited_unixtime": "1677664920", "from": "Bob", "from_id": "user4455", "text": "edited"},
+        {"id": 3, "type": "message", "date": "2023-03-01T10:03:00", "date_unixtime": "1677664980", "edited": "1970-01-01T01:00:00",
+         "edited_unixtime": "0", "from": "Bob", "from_id": "user4455", "text": "epoch in both"},
+    ]}
+    path = _write(tmp_path, document)
+    parsed = parse_files(path)
+    assert_no_warnings(parsed)
+    assert [(m.is_edited, m.edited) for m in parsed.messages] == [(False, None), (True, 1677664920 * 10**9), (False, None)]
+    assert parsed.messages[1] == Message(
+        source_table="messages", source_row_id=2, conversation_id="4455", conversation_title="Bob",
+        sender=Participant("user4455", "Bob"), direction="unknown", sent=1677664860 * 10**9, sent_raw="1677664860",
+        edited=1677664920 * 10**9, body="edited", kind="text", is_edited=True, is_forwarded=False,
+        details={"message_id": "2", "date_local": "2023-03-01T10:01:00", "chat_type": "personal_chat", "type": "message",
+                 "edited": "2023-03-01T10:02:00"},
+    )
