@@ -9,11 +9,19 @@ written by the apps, seen in public sample exports):
   MARK): `<attached: 00000012-PHOTO-2021-03-01-10-00-00.jpg>`, `image omitted`, or an event such
   as `Messages and calls are end-to-end encrypted.` (iOS puts the chat's name as its "sender").
 - A message continues on the following lines until the next line that starts with a time stamp.
-- Locations: `location: https://maps.google.com/?q=LAT,LON`; deleted: `This message was deleted`.
+- Locations: `location: https://maps.google.com/?q=LAT,LON`; deleted: `This message was deleted` (iOS:
+  `\u200eThis message was deleted.`, a message of its sender, not an event).
+- Older iOS exports write the encryption notice as a message of the chat partner or the group
+  (`[1.1.2019, 12.00.00] Jane Doe: Messages to this chat and calls are now secured with end-to-end
+  encryption.`, no U+200E); it is a system line (English wording only). Finnish iOS writes `klo`
+  between date and time (`[12.3.2022 klo 14.08.18]`).
 
 Supported time stamps: date `D/M/Y`, `M/D/Y` or `Y-M-D`, separators `/`, `.` or `-`, two- or
 four-digit years; time `H:MM` or `H:MM:SS` (also with `.`), 24-hour or 12-hour with AM/PM
-(`AM`, `am`, `a.m.`, `a. m.`, after a space, no-break space or U+202F). Localised words for
+(`AM`, `am`, `a.m.`, `a. m.`, after a space, no-break space or U+202F); date and time apart by
+`, `, a space or ` klo ` (Finnish). Not supported: markers written before the time in other
+scripts (`下午`, `오후`, `午後`): such a line is not a stamp (it continues the message before it) and
+a file that starts with one is not taken for an export. Localised words for
 "file attached"/"omitted" are not recognised except English (attachments are still found by the
 `<attached: ...>` form on iOS).
 
@@ -59,7 +67,7 @@ from parsers.chat.base import FileChatParser, ParseContext
 TABLE = "messages"
 OFFSET_KEY = "whatsapp_export_utc_offset"
 LRM = "\u200e"
-_STAMP = (r"(?P<stamp>(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4}),?\s(?P<time>\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)"
+_STAMP = (r"(?P<stamp>(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4}),?\s(?:klo\s)?(?P<time>\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)"
           r"(?:[\s\u202f\u00a0]?(?P<ampm>[AaPp]\.?\s?[Mm]\.?))?)")
 ANDROID = re.compile(r"^" + _STAMP + r"\s[-\u2013]\s(?P<rest>.*)$", re.DOTALL)
 IOS = re.compile(r"^\u200e?\[" + _STAMP + r"\]\s(?P<rest>.*)$", re.DOTALL)
@@ -67,7 +75,11 @@ ANDROID_FILE = re.compile(r"^(?P<name>.+?) \(file attached\)$")
 IOS_FILE = re.compile(r"^\u200e?<attached: (?P<name>[^>]+)>$")
 OMITTED = re.compile(r"^\u200e?(?:<Media omitted>|(?:image|video|audio|sticker|GIF|document|Contact card) omitted)$")
 LOCATION = re.compile(r"location: https?://maps\.google\.com/\?q=(?P<lat>-?\d+(?:\.\d+)?),(?P<lon>-?\d+(?:\.\d+)?)", re.IGNORECASE)
-DELETED = ("This message was deleted", "You deleted this message")
+DELETED = ("This message was deleted", "You deleted this message")  # iOS adds a full stop (and U+200E)
+# Encryption notices: iOS exports of about 2019 write them like a message from the chat partner (or
+# the group), with no U+200E to tell them apart; English only.
+NOTICES = ("Messages and calls are end-to-end encrypted", "Messages to this chat and calls are now secured with end-to-end encryption",
+           "Messages to this group are now secured with end-to-end encryption")
 LINE_BYTES = re.compile(rb"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")  # only \r\n, \n and \r end a line (not U+2028 ...)
 EDITED = "<This message was edited>"
 MAX_NAME = 64  # a longer text before ": " is a system line's own words, not a name
@@ -164,9 +176,11 @@ class WhatsAppExport(FileChatParser):
         stamp = entry.stamp
         details = {"format": stamp.form, "date_order": f"{order.order} ({order.basis})"}
         kind = "text"
-        if stamp.form == "ios" and body.startswith(LRM) and not (IOS_FILE.match(body) or OMITTED.match(body)):
+        plain = body.lstrip(LRM)
+        deleted = plain.removesuffix(".") in DELETED
+        if stamp.form == "ios" and body.startswith(LRM) and not (IOS_FILE.match(body) or OMITTED.match(body) or deleted):
             kind = "system"  # iOS marks events (encryption notice, member added ...) with U+200E
-        if sender_name is None:
+        if sender_name is None or plain.startswith(NOTICES):
             kind = "system"
         attachments: tuple[Attachment, ...] = ()
         first_line = body.split("\n", 1)[0].rstrip("\r")
@@ -182,7 +196,7 @@ class WhatsAppExport(FileChatParser):
                 details["media_omitted"] = "true"
             elif (where := LOCATION.search(body)) is not None:
                 kind, latitude, longitude = "location", float(where["lat"]), float(where["lon"])
-            elif body.lstrip(LRM) in DELETED:
+            elif deleted:
                 kind = "deleted"
         if sender_name is not None and kind == "system":
             details["name_in_line"] = sender_name

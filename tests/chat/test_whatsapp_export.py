@@ -220,3 +220,23 @@ def test_hostile_exports_cost_only_themselves(tmp_path: Path) -> None:
     empty.write_bytes(b"[25/12/23, 10:00:00] ")
     cut = parse_files(empty)  # the file ends right after a stamp: one empty system line, nothing invented
     assert [(m.kind, m.body, m.sender, m.details["local_time"]) for m in cut.messages] == [("system", "", None, "2023-12-25T10:00:00")]
+
+
+def test_ios_pitfalls_deleted_notice_without_mark_and_finnish_klo(tmp_path: Path) -> None:
+    text = ("[1.1.2019, 12.00.00] Jane Doe: Messages to this chat and calls are now secured with end-to-end encryption.\n"
+            "[13.3.2022 klo 14.08.18] Jane Doe: \u200eThis message was deleted.\n"
+            "[13.3.2022 klo 14.09.00] Matti: You deleted this message\n"
+            "[13.3.2022 klo 14.10.00] Matti: \u200eMessages and calls are end-to-end encrypted. Tap to learn more.\n"
+            "[13.3.2022 klo 14.11.00] Matti: my text says This message was deleted.\n")
+    parsed = _export(tmp_path, "WhatsApp Chat with Jane.txt", text, b"/x/WhatsApp Chat with Jane.txt")
+    assert_no_warnings(parsed, allowed=NO_OFFSET)
+    assert [(m.kind, m.sender, m.is_deleted) for m in parsed.messages] == [
+        ("system", None, None), ("deleted", Participant(None, "Jane Doe"), True), ("deleted", Participant(None, "Matti"), True),
+        ("system", None, None), ("text", Participant(None, "Matti"), None)]
+    assert parsed.messages[1] == Message(
+        source_table="messages", source_row_id=2, conversation_id="/x/WhatsApp Chat with Jane.txt", conversation_title="Jane",
+        sender=Participant(None, "Jane Doe"), direction="unknown", sent=None, sent_raw="13.3.2022 klo 14.08.18",
+        body="\u200eThis message was deleted.", kind="deleted", is_deleted=True,
+        details={"format": "ios", "date_order": "DMY (a first number above 12)", "local_time": "2022-03-13T14:08:18"},
+    )
+    assert parsed.messages[0].details["name_in_line"] == "Jane Doe"
