@@ -21,6 +21,9 @@ within the world's offsets (UTC-12 to UTC+14) of the epoch, or an `edited_unixti
 edited" (edited None, is_edited False; the raw value stays in details["edited"]). Old exports also
 write `from_id`/`actor_id` as a bare number (182120723) where new ones write "user182120723"; the owner
 is recognised in both forms.
+A file the export did not save has a placeholder instead of its path ("(File not included. Change data
+exporting settings to download.)", "(File exceeds maximum size. ...)"): the attachment keeps its name,
+type and size but no local_path, and details["file_not_saved"] (or "photo_not_saved") the placeholder.
 source_table is the JSON path of the chat's message list; source_row_id the 1-based index in it.
 """
 
@@ -173,17 +176,27 @@ def _text(value: object) -> str | None:
     return None
 
 
+def _saved(value: object) -> str | None:
+    """The path of a file the export saved; None for Desktop's placeholder ("(File not included. ...)") or no path."""
+    if not isinstance(value, str) or (value.startswith("(File ") and value.endswith(")")):
+        return None
+    return value
+
+
 def _kind_and_attachments(item: dict, service: bool) -> tuple[str, tuple[Attachment, ...]]:
     if service:
         return ("call" if item.get("action") == "phone_call" else "system"), ()
     attachments: list[Attachment] = []
     if isinstance(item.get("photo"), str):
-        attachments.append(Attachment(file_name=os.path.basename(item["photo"]), mime_type="image/jpeg" if item["photo"].lower().endswith(".jpg") else None,
-                                      size=_int(item.get("photo_file_size")), local_path=item["photo"]))
+        photo = _saved(item["photo"])
+        attachments.append(Attachment(file_name=os.path.basename(photo) if photo else None,
+                                      mime_type="image/jpeg" if (photo or "").lower().endswith(".jpg") else None,
+                                      size=_int(item.get("photo_file_size")), local_path=photo))
     if isinstance(item.get("file"), str):
-        attachments.append(Attachment(file_name=item.get("file_name") if isinstance(item.get("file_name"), str) else os.path.basename(item["file"]),
-                                      mime_type=item.get("mime_type") if isinstance(item.get("mime_type"), str) else None,
-                                      size=_int(item.get("file_size")), local_path=item["file"]))
+        file = _saved(item["file"])
+        name = item.get("file_name") if isinstance(item.get("file_name"), str) else (os.path.basename(file) if file else None)
+        attachments.append(Attachment(file_name=name, mime_type=item.get("mime_type") if isinstance(item.get("mime_type"), str) else None,
+                                      size=_int(item.get("file_size")), local_path=file))
     if "location_information" in item:
         return "location", tuple(attachments)
     if "contact_information" in item:
@@ -207,6 +220,9 @@ def _details(item: dict, chat_type: object) -> dict[str, str]:
                 "sticker_emoji", "via_bot", "edited"):
         if item.get(key) is not None and not isinstance(item.get(key), (dict, list)):
             details[key] = str(item[key])
+    for key in ("photo", "file"):
+        if isinstance(item.get(key), str) and _saved(item[key]) is None:
+            details[f"{key}_not_saved"] = item[key]  # why the export holds no file, in Desktop's words
     for key in ("contact_information", "poll"):
         if isinstance(item.get(key), (dict, list)):
             details[key] = json.dumps(item[key], ensure_ascii=False, sort_keys=True)

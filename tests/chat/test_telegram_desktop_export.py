@@ -178,3 +178,27 @@ def test_new_export_edit_times(tmp_path: Path) -> None:
         details={"message_id": "2", "date_local": "2023-03-01T10:01:00", "chat_type": "personal_chat", "type": "message",
                  "edited": "2023-03-01T10:02:00"},
     )
+
+
+def test_files_the_export_did_not_save_have_no_path(tmp_path: Path) -> None:
+    too_big = "(File exceeds maximum size. Change data exporting settings to download.)"
+    not_included = "(File not included. Change data exporting settings to download.)"
+    path = _write(tmp_path, {"name": "Bob", "type": "personal_chat", "id": 4455, "messages": [
+        {"id": 1, "type": "message", "date": "2023-03-01T10:00:00", "date_unixtime": "1677664800", "from": "Bob", "from_id": "user4455",
+         "file": too_big, "file_name": "holiday.mp4", "file_size": 3000000000, "media_type": "video_file", "mime_type": "video/mp4", "text": ""},
+        {"id": 2, "type": "message", "date": "2023-03-01T10:01:00", "date_unixtime": "1677664860", "from": "Bob", "from_id": "user4455",
+         "photo": not_included, "photo_file_size": 81234, "text": "look"},
+    ]})
+    parsed = parse_files(path)
+    assert_no_warnings(parsed)
+    video, photo = parsed.messages
+    assert video == Message(
+        source_table="messages", source_row_id=1, conversation_id="4455", conversation_title="Bob",
+        sender=Participant("user4455", "Bob"), direction="unknown", sent=1677664800 * 10**9, sent_raw="1677664800", body=None,
+        kind="media", attachments=(Attachment(file_name="holiday.mp4", mime_type="video/mp4", size=3000000000, local_path=None),),
+        is_edited=False, is_forwarded=False,
+        details={"message_id": "1", "date_local": "2023-03-01T10:00:00", "chat_type": "personal_chat", "type": "message",
+                 "media_type": "video_file", "file_not_saved": too_big},
+    )
+    assert (photo.kind, photo.body, photo.attachments, photo.details["photo_not_saved"]) == (
+        "media", "look", (Attachment(file_name=None, mime_type=None, size=81234, local_path=None),), not_included)
