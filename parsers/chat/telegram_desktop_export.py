@@ -20,7 +20,10 @@ UTC+5, `"1969-12-31T19:00:00"` at UTC-5; public parsers of such exports quote th
 within the world's offsets (UTC-12 to UTC+14) of the epoch, or an `edited_unixtime` of "0", is "never
 edited" (edited None, is_edited False; the raw value stays in details["edited"]). Old exports also
 write `from_id`/`actor_id` as a bare number (182120723) where new ones write "user182120723"; the owner
-is recognised in both forms.
+is recognised in both forms. Their `date` is the exporting PC's local time with no zone: sent stays
+None (sent_raw the local text) with one `local_time_only` warning per chat, unless the examiner
+supplies the offset (`--app-key telegram_desktop_export_utc_offset=+03:00`), which converts `date`
+and a real local `edited` to UTC and is recorded in details.
 A file the export did not save has a placeholder instead of its path ("(File not included. Change data
 exporting settings to download.)", "(File exceeds maximum size. ...)"): the attachment keeps its name,
 type and size but no local_path, and details["file_not_saved"] (or "photo_not_saved") the placeholder.
@@ -39,6 +42,7 @@ from parsers.artefact import Artefact
 from parsers.chat.base import FileChatParser, ParseContext
 from parsers.chat.times import unix_seconds
 
+OFFSET_KEY = "telegram_desktop_export_utc_offset"
 CHAT_TYPES = (b'"personal_chat"', b'"private_group"', b'"private_supergroup"', b'"public_supergroup"',
               b'"private_channel"', b'"public_channel"', b'"bot_chat"', b'"saved_messages"')
 MEDIA_KINDS = {"sticker": "sticker"}
@@ -76,26 +80,34 @@ class TelegramDesktopExport(FileChatParser):
             context.warn("bad_json", f"{artefact.path}: top level is not an object")
             return
         owner = _owner(document)
+        offset = context.utc_offset(OFFSET_KEY, "messages")
         for section, chat in _chats(document, context):
-            yield from self._chat(section, chat, owner, context)
+            yield from self._chat(section, chat, owner, offset, context)
 
-    def _chat(self, section: str, chat: dict, owner: str | None, context: ParseContext) -> Iterator[Message]:
+    def _chat(self, section: str, chat: dict, owner: str | None, offset: int | None, context: ParseContext) -> Iterator[Message]:
         messages = chat.get("messages")
         if not isinstance(messages, list):
             context.warn("bad_json", f"{section} is not a list", table=section)
             return
         conversation = None if chat.get("id") is None else str(chat.get("id"))
         title = chat.get("name") if isinstance(chat.get("name"), str) else None
+        local_only: list[int] = []
         for index, item in enumerate(messages, start=1):
             try:
-                message = self._message(section, index, item, conversation, title, chat.get("type"), owner, context)
+                message = self._message(section, index, item, conversation, title, chat.get("type"), owner, offset, context)
             except (ValueError, TypeError, KeyError, AttributeError) as error:
                 context.warn("bad_row", f"message could not be read: {type(error).__name__}: {error}", table=section, row_id=index)
                 continue
+            if item.get("date_unixtime") is None and item.get("date") is not None:
+                local_only.append(index)
             yield message
+        if local_only and offset is None:
+            context.warn("local_time_only", f"{len(local_only)} messages have only a local date (an export from before date_unixtime), "
+                         f"the first at row {local_only[0]}; sent is left empty (supply --app-key {OFFSET_KEY}=+HH:MM to convert)",
+                         table=section, row_id=local_only[0], field="date")
 
     def _message(self, section: str, index: int, item: dict, conversation: str | None, title: str | None, chat_type: object,
-                 owner: str | None, context: ParseContext) -> Message:
+                 owner: str | None, offset: int | None, context: ParseContext) -> Message:
         if not isinstance(item, dict):
             raise TypeError("message is not an object")
         service = item.get("type") == "service"
@@ -105,20 +117,24 @@ class TelegramDesktopExport(FileChatParser):
         direction = "unknown"
         if owner is not None and sender_id is not None:
             direction = "outgoing" if str(sender_id) in (f"user{owner}", owner) else "incoming"
+        details = _details(item, chat_type)
         unixtime = item.get("date_unixtime")
         sent = context.time(unixtime, unix_seconds, table=section, row_id=index, field="date_unixtime") if unixtime is not None else None
-        if unixtime is None and item.get("date") is not None:
-            context.warn("local_time_only", f"message {item.get('id')} has only a local date {item.get('date')!r}; no UTC time",
-                         table=section, row_id=index, field="date")
+        if unixtime is None and offset is not None:
+            sent = context.local_time(_local(item.get("date"), section, index, "date", context), offset, OFFSET_KEY, details,
+                                      table=section, row_id=index, field="date")
         never_edited = _never_edited(item)
         edited_raw = None if never_edited else item.get("edited_unixtime")
         edited = context.time(edited_raw, unix_seconds, table=section, row_id=index, field="edited_unixtime") if edited_raw else None
-        details = _details(item, chat_type)
+        if not never_edited and "edited_unixtime" not in item and offset is not None and item.get("edited") is not None:
+            edited = context.local_time(_local(item["edited"], section, index, "edited", context), offset, OFFSET_KEY, {},
+                                        table=section, row_id=index, field="edited")
         kind, attachments = _kind_and_attachments(item, service)
         location = item.get("location_information") if isinstance(item.get("location_information"), dict) else {}
         return Message(
             source_table=section, source_row_id=index, conversation_id=conversation, conversation_title=title,
-            sender=sender, direction=direction, sent=sent, sent_raw=None if unixtime is None else str(unixtime),
+            sender=sender, direction=direction, sent=sent,
+            sent_raw=str(unixtime) if unixtime is not None else (str(item["date"]) if item.get("date") is not None else None),
             edited=edited, body=_text(item.get("text")), kind=kind, attachments=attachments,
             latitude=_float(location.get("latitude")), longitude=_float(location.get("longitude")),
             location_name=item.get("place_name") if isinstance(item.get("place_name"), str) else None,
@@ -150,6 +166,21 @@ def _owner(document: dict) -> str | None:
     if isinstance(info, dict) and info.get("user_id") is not None:
         return str(info["user_id"])
     return None
+
+
+def _local(value: object, section: str, index: int, name: str, context: ParseContext) -> datetime | None:
+    """An old export's local time ("2017-11-14T20:42:15"), or None with a `bad_time` warning."""
+    if value is None:
+        return None
+    try:
+        local = datetime.fromisoformat(str(value))
+    except ValueError as error:
+        context.warn("bad_time", f"{value!r} is not a local date and time: {error}", table=section, row_id=index, field=name)
+        return None
+    if local.tzinfo is not None:
+        context.warn("bad_time", f"{value!r} carries a zone; an export's local date never does", table=section, row_id=index, field=name)
+        return None
+    return local
 
 
 def _never_edited(item: dict) -> bool:

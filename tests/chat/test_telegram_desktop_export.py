@@ -144,13 +144,14 @@ OLD = {
 def test_old_export_epoch_edited_means_never_edited(tmp_path: Path) -> None:
     path = _write(tmp_path, OLD)
     parsed = parse_files(path)
-    assert [(w.kind, w.table, w.row_id) for w in parsed.warnings] == [
-        ("local_time_only", "chats.list[0].messages", n) for n in range(1, 6)]
+    assert [(w.kind, w.message, w.table, w.row_id) for w in parsed.warnings] == [(
+        "local_time_only", "5 messages have only a local date (an export from before date_unixtime), the first at row 1; sent is "
+        "left empty (supply --app-key telegram_desktop_export_utc_offset=+HH:MM to convert)", "chats.list[0].messages", 1)]
     assert [(m.is_edited, m.edited) for m in parsed.messages] == [(False, None), (True, None), (False, None), (False, None), (True, None)]
     assert [m.direction for m in parsed.messages] == ["outgoing", "incoming", "incoming", "outgoing", "incoming"]
     assert parsed.messages[0] == Message(
         source_table="chats.list[0].messages", source_row_id=1, conversation_id="4647753752", conversation_title="Vadim",
-        sender=Participant("352786456", "Yuliya"), direction="outgoing", sent=None, sent_raw=None, edited=None, body="Hey",
+        sender=Participant("352786456", "Yuliya"), direction="outgoing", sent=None, sent_raw="2017-11-14T20:42:15", edited=None, body="Hey",
         kind="text", is_edited=False, is_forwarded=False, account_id="352786456",
         details={"message_id": "2", "date_local": "2017-11-14T20:42:15", "chat_type": "personal_chat", "type": "message",
                  "edited": "1970-01-01T01:00:00"},
@@ -202,3 +203,18 @@ def test_files_the_export_did_not_save_have_no_path(tmp_path: Path) -> None:
     )
     assert (photo.kind, photo.body, photo.attachments, photo.details["photo_not_saved"]) == (
         "media", "look", (Attachment(file_name=None, mime_type=None, size=81234, local_path=None),), not_included)
+
+
+def test_old_export_with_a_supplied_offset(tmp_path: Path) -> None:
+    path = _write(tmp_path, OLD)
+    parsed = parse_files(path, keys={"telegram_desktop_export_utc_offset": "+01:00"})
+    assert_no_warnings(parsed)
+    assert [(m.sent, m.edited, m.is_edited) for m in parsed.messages[:3]] == [
+        (1510688535 * 10**9, None, False), (1510688580 * 10**9, 1510689000 * 10**9, True), (1510688640 * 10**9, None, False)]
+    assert (parsed.messages[0].details["local_time"], parsed.messages[0].details["utc_offset_supplied"]) == ("2017-11-14T20:42:15", "+01:00")
+    bad = {"name": "X", "type": "personal_chat", "id": 1, "messages": [
+        {"id": 1, "type": "message", "date": "14.11.2017 20:42", "from": "X", "from_id": 5, "text": "odd date"}]}
+    (tmp_path / "b").mkdir()
+    odd = parse_files(_write(tmp_path / "b", bad), keys={"telegram_desktop_export_utc_offset": "+01:00"})
+    assert [(m.sent, m.body) for m in odd.messages] == [(None, "odd date")]
+    assert [(w.kind, w.row_id, w.field) for w in odd.warnings] == [("bad_time", 1, "date")]
