@@ -157,10 +157,11 @@ class WhatsAppExport(FileChatParser):
         if offset is None:
             context.warn("local_time_unknown_offset", "export times are local with no offset in the file; sent is left empty "
                          f"(supply --app-key {OFFSET_KEY}=+HH:MM to convert)", table=TABLE)
-        folder = posixpath.dirname(artefact.path.replace("\\", "/"))
-        title = _title(artefact.path)
+        path = artefact.path  # a display string built on each access: taken once, not once per message
+        folder = posixpath.dirname(path.replace("\\", "/"))
+        title = _title(path)
         undecodable: list[int] = []
-        convert = lambda entry: self._message(entry, order, offset, folder, title, artefact.path, undecodable, context)  # noqa: E731
+        convert = lambda entry: self._message(entry, order, offset, folder, title, path, undecodable, context)  # noqa: E731
         yield from context.each(_entries(target, context), TABLE, convert, "line")
 
     def _message(self, entry: Entry, order: Order, offset: int | None, folder: str, title: str | None,
