@@ -52,7 +52,7 @@ EPOCH_EARLIEST, EPOCH_LATEST = EPOCH - timedelta(hours=12), EPOCH + timedelta(ho
 
 class TelegramDesktopExport(FileChatParser):
     name = "telegram_desktop_export"
-    version = "1"
+    version = "2"
     app = "Telegram Desktop export"
     platform = "Desktop"
     paths = ("*/result.json",)

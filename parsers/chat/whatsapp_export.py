@@ -133,7 +133,7 @@ class Order:
 
 class WhatsAppExport(FileChatParser):
     name = "whatsapp_export"
-    version = "1"
+    version = "2"
     app = "WhatsApp"
     platform = "export"
     paths = ("*/WhatsApp Chat with *.txt", "*/WhatsApp Chat - *.txt", "*/_chat.txt")
@@ -147,7 +147,7 @@ class WhatsAppExport(FileChatParser):
     def parse(self, artefact: Artefact, context: ParseContext) -> Iterator[Message]:
         target = context.scratch / "export.txt"
         artefact.copy_to(target)
-        order = _date_order(target, context)
+        order = _date_order(target)
         if order is None:
             context.warn("no_messages", f"{artefact.path}: no line starts with a WhatsApp time stamp", table=TABLE, severity="error")
             return
@@ -287,7 +287,7 @@ def _split_sender(data: bytes) -> tuple[str | None, str]:
     return name.lstrip(LRM), decode_text(rest)
 
 
-def _date_order(path: Path, context: ParseContext) -> Order | None:
+def _date_order(path: Path) -> Order | None:
     """Pass 1: the day/month order of the whole file from every stamped line (see the module docstring); None: no stamp."""
     stamps = 0
     all_year_first = True
