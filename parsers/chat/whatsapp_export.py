@@ -71,7 +71,7 @@ _STAMP = (r"(?P<stamp>(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4}),?\s(?:klo\s)?(?P
           r"(?:[\s\u202f\u00a0]?(?P<ampm>[AaPp]\.?\s?[Mm]\.?))?)")
 ANDROID = re.compile(r"^" + _STAMP + r"\s[-\u2013]\s(?P<rest>.*)$", re.DOTALL)
 IOS = re.compile(r"^\u200e?\[" + _STAMP + r"\]\s(?P<rest>.*)$", re.DOTALL)
-ANDROID_FILE = re.compile(r"^(?P<name>.+?) \(file attached\)$")
+ANDROID_FILE = re.compile(r"^\u200e?(?P<name>.+?) \(file attached\)$")  # U+200E before the name is no part of it
 IOS_FILE = re.compile(r"^\u200e?<attached: (?P<name>[^>]+)>$")
 OMITTED = re.compile(r"^\u200e?(?:<Media omitted>|(?:image|video|audio|sticker|GIF|document|Contact card) omitted)$")
 LOCATION = re.compile(r"location: https?://maps\.google\.com/\?q=(?P<lat>-?\d+(?:\.\d+)?),(?P<lon>-?\d+(?:\.\d+)?)", re.IGNORECASE)

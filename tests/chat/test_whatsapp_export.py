@@ -240,3 +240,10 @@ def test_ios_pitfalls_deleted_notice_without_mark_and_finnish_klo(tmp_path: Path
         details={"format": "ios", "date_order": "DMY (a first number above 12)", "local_time": "2022-03-13T14:08:18"},
     )
     assert parsed.messages[0].details["name_in_line"] == "Jane Doe"
+
+
+def test_a_mark_before_an_android_attachment_is_no_part_of_its_name(tmp_path: Path) -> None:
+    text = "25/12/23, 10:00 - Ana: \u200eIMG-20231225-WA0001.jpg (file attached)\n"
+    parsed = _export(tmp_path, "WhatsApp Chat with Ana.txt", text, b"/sdcard/WhatsApp Chat with Ana.txt")
+    assert [(m.kind, m.body, m.attachments) for m in parsed.messages] == [("media", "\u200eIMG-20231225-WA0001.jpg (file attached)", (
+        Attachment(file_name="IMG-20231225-WA0001.jpg", local_path="/sdcard/IMG-20231225-WA0001.jpg"),))]
