@@ -14,6 +14,19 @@ Format facts (Telegram Desktop source, github.com/telegramdesktop/tdesktop,
   video_message, video_file, animation, audio_file), `mime_type`, `forwarded_from`,
   `reply_to_message_id`, `location_information` {latitude, longitude}, `contact_information`, `poll`.
 Body: a list-form `text` is the concatenation of its parts' text (what the app displays).
+Old exports (before `date_unixtime`, about 2021) write `edited` on every message, and a message never
+edited gets the epoch rendered in the exporting PC's local time (`"edited": "1970-01-01T05:00:00"` at
+UTC+5, `"1969-12-31T19:00:00"` at UTC-5; public parsers of such exports quote these): an `edited`
+within the world's offsets (UTC-12 to UTC+14) of the epoch, or an `edited_unixtime` of "0", is "never
+edited" (edited None, is_edited False; the raw value stays in details["edited"]). Old exports also
+write `from_id`/`actor_id` as a bare number (182120723) where new ones write "user182120723"; the owner
+is recognised in both forms. Their `date` is the exporting PC's local time with no zone: sent stays
+None (sent_raw the local text) with one `local_time_only` warning per chat, unless the examiner
+supplies the offset (`--app-key telegram_desktop_export_utc_offset=+03:00`), which converts `date`
+and a real local `edited` to UTC and is recorded in details.
+A file the export did not save has a placeholder instead of its path ("(File not included. Change data
+exporting settings to download.)", "(File exceeds maximum size. ...)"): the attachment keeps its name,
+type and size but no local_path, and details["file_not_saved"] (or "photo_not_saved") the placeholder.
 source_table is the JSON path of the chat's message list; source_row_id the 1-based index in it.
 """
 
@@ -21,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timedelta
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
@@ -28,14 +42,17 @@ from parsers.artefact import Artefact
 from parsers.chat.base import FileChatParser, ParseContext
 from parsers.chat.times import unix_seconds
 
+OFFSET_KEY = "telegram_desktop_export_utc_offset"
 CHAT_TYPES = (b'"personal_chat"', b'"private_group"', b'"private_supergroup"', b'"public_supergroup"',
               b'"private_channel"', b'"public_channel"', b'"bot_chat"', b'"saved_messages"')
 MEDIA_KINDS = {"sticker": "sticker"}
+EPOCH = datetime(1970, 1, 1)
+EPOCH_EARLIEST, EPOCH_LATEST = EPOCH - timedelta(hours=12), EPOCH + timedelta(hours=14)  # the epoch in UTC-12 .. UTC+14
 
 
 class TelegramDesktopExport(FileChatParser):
     name = "telegram_desktop_export"
-    version = "1"
+    version = "2"
     app = "Telegram Desktop export"
     platform = "Desktop"
     paths = ("*/result.json",)
@@ -63,26 +80,34 @@ class TelegramDesktopExport(FileChatParser):
             context.warn("bad_json", f"{artefact.path}: top level is not an object")
             return
         owner = _owner(document)
+        offset = context.utc_offset(OFFSET_KEY, "messages")
         for section, chat in _chats(document, context):
-            yield from self._chat(section, chat, owner, context)
+            yield from self._chat(section, chat, owner, offset, context)
 
-    def _chat(self, section: str, chat: dict, owner: str | None, context: ParseContext) -> Iterator[Message]:
+    def _chat(self, section: str, chat: dict, owner: str | None, offset: int | None, context: ParseContext) -> Iterator[Message]:
         messages = chat.get("messages")
         if not isinstance(messages, list):
             context.warn("bad_json", f"{section} is not a list", table=section)
             return
         conversation = None if chat.get("id") is None else str(chat.get("id"))
         title = chat.get("name") if isinstance(chat.get("name"), str) else None
+        local_only: list[int] = []
         for index, item in enumerate(messages, start=1):
             try:
-                message = self._message(section, index, item, conversation, title, chat.get("type"), owner, context)
+                message = self._message(section, index, item, conversation, title, chat.get("type"), owner, offset, context)
             except (ValueError, TypeError, KeyError, AttributeError) as error:
                 context.warn("bad_row", f"message could not be read: {type(error).__name__}: {error}", table=section, row_id=index)
                 continue
+            if item.get("date_unixtime") is None and item.get("date") is not None:
+                local_only.append(index)
             yield message
+        if local_only and offset is None:
+            context.warn("local_time_only", f"{len(local_only)} messages have only a local date (an export from before date_unixtime), "
+                         f"the first at row {local_only[0]}; sent is left empty (supply --app-key {OFFSET_KEY}=+HH:MM to convert)",
+                         table=section, row_id=local_only[0], field="date")
 
     def _message(self, section: str, index: int, item: dict, conversation: str | None, title: str | None, chat_type: object,
-                 owner: str | None, context: ParseContext) -> Message:
+                 owner: str | None, offset: int | None, context: ParseContext) -> Message:
         if not isinstance(item, dict):
             raise TypeError("message is not an object")
         service = item.get("type") == "service"
@@ -91,24 +116,29 @@ class TelegramDesktopExport(FileChatParser):
         sender = Participant(str(sender_id), sender_name if isinstance(sender_name, str) else None) if sender_id is not None else None
         direction = "unknown"
         if owner is not None and sender_id is not None:
-            direction = "outgoing" if str(sender_id) == f"user{owner}" else "incoming"
+            direction = "outgoing" if str(sender_id) in (f"user{owner}", owner) else "incoming"
+        details = _details(item, chat_type)
         unixtime = item.get("date_unixtime")
         sent = context.time(unixtime, unix_seconds, table=section, row_id=index, field="date_unixtime") if unixtime is not None else None
-        if unixtime is None and item.get("date") is not None:
-            context.warn("local_time_only", f"message {item.get('id')} has only a local date {item.get('date')!r}; no UTC time",
-                         table=section, row_id=index, field="date")
-        edited_raw = item.get("edited_unixtime")
+        if unixtime is None and offset is not None:
+            sent = context.local_time(_local(item.get("date"), section, index, "date", context), offset, OFFSET_KEY, details,
+                                      table=section, row_id=index, field="date")
+        never_edited = _never_edited(item)
+        edited_raw = None if never_edited else item.get("edited_unixtime")
         edited = context.time(edited_raw, unix_seconds, table=section, row_id=index, field="edited_unixtime") if edited_raw else None
-        details = _details(item, chat_type)
+        if not never_edited and "edited_unixtime" not in item and offset is not None and item.get("edited") is not None:
+            edited = context.local_time(_local(item["edited"], section, index, "edited", context), offset, OFFSET_KEY, {},
+                                        table=section, row_id=index, field="edited")
         kind, attachments = _kind_and_attachments(item, service)
         location = item.get("location_information") if isinstance(item.get("location_information"), dict) else {}
         return Message(
             source_table=section, source_row_id=index, conversation_id=conversation, conversation_title=title,
-            sender=sender, direction=direction, sent=sent, sent_raw=None if unixtime is None else str(unixtime),
+            sender=sender, direction=direction, sent=sent,
+            sent_raw=str(unixtime) if unixtime is not None else (str(item["date"]) if item.get("date") is not None else None),
             edited=edited, body=_text(item.get("text")), kind=kind, attachments=attachments,
             latitude=_float(location.get("latitude")), longitude=_float(location.get("longitude")),
             location_name=item.get("place_name") if isinstance(item.get("place_name"), str) else None,
-            is_edited="edited" in item or "edited_unixtime" in item, is_forwarded="forwarded_from" in item,
+            is_edited=not never_edited and ("edited" in item or "edited_unixtime" in item), is_forwarded="forwarded_from" in item,
             account_id=owner, details=details,
         )
 
@@ -138,6 +168,35 @@ def _owner(document: dict) -> str | None:
     return None
 
 
+def _local(value: object, section: str, index: int, name: str, context: ParseContext) -> datetime | None:
+    """An old export's local time ("2017-11-14T20:42:15"), or None with a `bad_time` warning."""
+    if value is None:
+        return None
+    try:
+        local = datetime.fromisoformat(str(value))
+    except ValueError as error:
+        context.warn("bad_time", f"{value!r} is not a local date and time: {error}", table=section, row_id=index, field=name)
+        return None
+    if local.tzinfo is not None:
+        context.warn("bad_time", f"{value!r} carries a zone; an export's local date never does", table=section, row_id=index, field=name)
+        return None
+    return local
+
+
+def _never_edited(item: dict) -> bool:
+    """An `edited` that is the epoch in local time (old exports' "not edited"), or an `edited_unixtime` of 0."""
+    if "edited_unixtime" in item:  # the UTC value, when there is one, decides
+        return str(item["edited_unixtime"]) in ("0", "")
+    edited = item.get("edited")
+    if not isinstance(edited, str):
+        return False
+    try:
+        local = datetime.fromisoformat(edited)
+    except ValueError:
+        return False
+    return local.tzinfo is None and EPOCH_EARLIEST <= local <= EPOCH_LATEST
+
+
 def _text(value: object) -> str | None:
     if isinstance(value, str):
         return value if value != "" else None
@@ -148,17 +207,27 @@ def _text(value: object) -> str | None:
     return None
 
 
+def _saved(value: object) -> str | None:
+    """The path of a file the export saved; None for Desktop's placeholder ("(File not included. ...)") or no path."""
+    if not isinstance(value, str) or (value.startswith("(File ") and value.endswith(")")):
+        return None
+    return value
+
+
 def _kind_and_attachments(item: dict, service: bool) -> tuple[str, tuple[Attachment, ...]]:
     if service:
         return ("call" if item.get("action") == "phone_call" else "system"), ()
     attachments: list[Attachment] = []
     if isinstance(item.get("photo"), str):
-        attachments.append(Attachment(file_name=os.path.basename(item["photo"]), mime_type="image/jpeg" if item["photo"].lower().endswith(".jpg") else None,
-                                      size=_int(item.get("photo_file_size")), local_path=item["photo"]))
+        photo = _saved(item["photo"])
+        attachments.append(Attachment(file_name=os.path.basename(photo) if photo else None,
+                                      mime_type="image/jpeg" if (photo or "").lower().endswith(".jpg") else None,
+                                      size=_int(item.get("photo_file_size")), local_path=photo))
     if isinstance(item.get("file"), str):
-        attachments.append(Attachment(file_name=item.get("file_name") if isinstance(item.get("file_name"), str) else os.path.basename(item["file"]),
-                                      mime_type=item.get("mime_type") if isinstance(item.get("mime_type"), str) else None,
-                                      size=_int(item.get("file_size")), local_path=item["file"]))
+        file = _saved(item["file"])
+        name = item.get("file_name") if isinstance(item.get("file_name"), str) else (os.path.basename(file) if file else None)
+        attachments.append(Attachment(file_name=name, mime_type=item.get("mime_type") if isinstance(item.get("mime_type"), str) else None,
+                                      size=_int(item.get("file_size")), local_path=file))
     if "location_information" in item:
         return "location", tuple(attachments)
     if "contact_information" in item:
@@ -182,6 +251,9 @@ def _details(item: dict, chat_type: object) -> dict[str, str]:
                 "sticker_emoji", "via_bot", "edited"):
         if item.get(key) is not None and not isinstance(item.get(key), (dict, list)):
             details[key] = str(item[key])
+    for key in ("photo", "file"):
+        if isinstance(item.get(key), str) and _saved(item[key]) is None:
+            details[f"{key}_not_saved"] = item[key]  # why the export holds no file, in Desktop's words
     for key in ("contact_information", "poll"):
         if isinstance(item.get(key), (dict, list)):
             details[key] = json.dumps(item[key], ensure_ascii=False, sort_keys=True)

@@ -116,3 +116,105 @@ def test_json_with_messages_key_but_no_chat_type_is_ignored(tmp_path: Path) -> N
     path.write_text('{"messages": [{"id": 1, "text": "not telegram"}], "count": 1}')
     parsed = parse_files(path)
     assert parsed.messages == [] and parsed.warnings == []
+
+
+# An export of the old format (before date_unixtime): `edited` on every message, the epoch in the
+# exporting PC's local time when never edited ("1970-01-01T01:00:00" at UTC+1, as public parsers of
+# such exports quote it), and bare-number from_id/actor_id.
+OLD = {
+    "about": "Here is the data you requested.",
+    "personal_information": {"user_id": 352786456, "first_name": "Yuliya", "last_name": "", "phone_number": "+1 555 0100"},
+    "chats": {"about": "This page lists all chats from this export.", "list": [{
+        "name": "Vadim", "type": "personal_chat", "id": 4647753752,
+        "messages": [
+            {"id": 2, "type": "message", "date": "2017-11-14T20:42:15", "edited": "1970-01-01T01:00:00",
+             "from": "Yuliya", "from_id": 352786456, "text": "Hey"},
+            {"id": 3, "type": "message", "date": "2017-11-14T20:43:00", "edited": "2017-11-14T20:50:00",
+             "from": "Vadim", "from_id": 182120723, "text": "fixed typo"},
+            {"id": 4, "type": "message", "date": "2017-11-14T20:44:00", "edited": "1969-12-31T19:00:00",
+             "from": "Vadim", "from_id": 182120723, "text": "exported at UTC-5"},
+            {"id": 5, "type": "service", "date": "2017-11-14T20:45:00", "edited": "1970-01-01T14:00:00",
+             "actor": "Yuliya", "actor_id": 352786456, "action": "pin_message", "text": ""},
+            {"id": 6, "type": "message", "date": "2017-11-14T20:46:00", "edited": "1970-01-01T14:00:01",
+             "from": "Vadim", "from_id": 182120723, "text": "past every zone's epoch: an edit"},
+        ]}]},
+}
+
+
+def test_old_export_epoch_edited_means_never_edited(tmp_path: Path) -> None:
+    path = _write(tmp_path, OLD)
+    parsed = parse_files(path)
+    assert [(w.kind, w.message, w.table, w.row_id) for w in parsed.warnings] == [(
+        "local_time_only", "5 messages have only a local date (an export from before date_unixtime), the first at row 1; sent is "
+        "left empty (supply --app-key telegram_desktop_export_utc_offset=+HH:MM to convert)", "chats.list[0].messages", 1)]
+    assert [(m.is_edited, m.edited) for m in parsed.messages] == [(False, None), (True, None), (False, None), (False, None), (True, None)]
+    assert [m.direction for m in parsed.messages] == ["outgoing", "incoming", "incoming", "outgoing", "incoming"]
+    assert parsed.messages[0] == Message(
+        source_table="chats.list[0].messages", source_row_id=1, conversation_id="4647753752", conversation_title="Vadim",
+        sender=Participant("352786456", "Yuliya"), direction="outgoing", sent=None, sent_raw="2017-11-14T20:42:15", edited=None, body="Hey",
+        kind="text", is_edited=False, is_forwarded=False, account_id="352786456",
+        details={"message_id": "2", "date_local": "2017-11-14T20:42:15", "chat_type": "personal_chat", "type": "message",
+                 "edited": "1970-01-01T01:00:00"},
+    )
+    assert parsed.messages[1].details["edited"] == "2017-11-14T20:50:00"  # a real edit, local time only: kept, no UTC
+
+
+def test_new_export_edit_times(tmp_path: Path) -> None:
+    document = {"name": "Bob", "type": "personal_chat", "id": 4455, "messages": [
+        {"id": 1, "type": "message", "date": "2023-03-01T10:00:00", "date_unixtime": "1677664800", "from": "Bob", "from_id": "user4455",
+         "text": "not edited"},
+        {"id": 2, "type": "message", "date": "2023-03-01T10:01:00", "date_unixtime": "1677664860", "edited": "2023-03-01T10:02:00",
+         "edited_unixtime": "1677664920", "from": "Bob", "from_id": "user4455", "text": "edited"},
+        {"id": 3, "type": "message", "date": "2023-03-01T10:03:00", "date_unixtime": "1677664980", "edited": "1970-01-01T01:00:00",
+         "edited_unixtime": "0", "from": "Bob", "from_id": "user4455", "text": "epoch in both"},
+    ]}
+    path = _write(tmp_path, document)
+    parsed = parse_files(path)
+    assert_no_warnings(parsed)
+    assert [(m.is_edited, m.edited) for m in parsed.messages] == [(False, None), (True, 1677664920 * 10**9), (False, None)]
+    assert parsed.messages[1] == Message(
+        source_table="messages", source_row_id=2, conversation_id="4455", conversation_title="Bob",
+        sender=Participant("user4455", "Bob"), direction="unknown", sent=1677664860 * 10**9, sent_raw="1677664860",
+        edited=1677664920 * 10**9, body="edited", kind="text", is_edited=True, is_forwarded=False,
+        details={"message_id": "2", "date_local": "2023-03-01T10:01:00", "chat_type": "personal_chat", "type": "message",
+                 "edited": "2023-03-01T10:02:00"},
+    )
+
+
+def test_files_the_export_did_not_save_have_no_path(tmp_path: Path) -> None:
+    too_big = "(File exceeds maximum size. Change data exporting settings to download.)"
+    not_included = "(File not included. Change data exporting settings to download.)"
+    path = _write(tmp_path, {"name": "Bob", "type": "personal_chat", "id": 4455, "messages": [
+        {"id": 1, "type": "message", "date": "2023-03-01T10:00:00", "date_unixtime": "1677664800", "from": "Bob", "from_id": "user4455",
+         "file": too_big, "file_name": "holiday.mp4", "file_size": 3000000000, "media_type": "video_file", "mime_type": "video/mp4", "text": ""},
+        {"id": 2, "type": "message", "date": "2023-03-01T10:01:00", "date_unixtime": "1677664860", "from": "Bob", "from_id": "user4455",
+         "photo": not_included, "photo_file_size": 81234, "text": "look"},
+    ]})
+    parsed = parse_files(path)
+    assert_no_warnings(parsed)
+    video, photo = parsed.messages
+    assert video == Message(
+        source_table="messages", source_row_id=1, conversation_id="4455", conversation_title="Bob",
+        sender=Participant("user4455", "Bob"), direction="unknown", sent=1677664800 * 10**9, sent_raw="1677664800", body=None,
+        kind="media", attachments=(Attachment(file_name="holiday.mp4", mime_type="video/mp4", size=3000000000, local_path=None),),
+        is_edited=False, is_forwarded=False,
+        details={"message_id": "1", "date_local": "2023-03-01T10:00:00", "chat_type": "personal_chat", "type": "message",
+                 "media_type": "video_file", "file_not_saved": too_big},
+    )
+    assert (photo.kind, photo.body, photo.attachments, photo.details["photo_not_saved"]) == (
+        "media", "look", (Attachment(file_name=None, mime_type=None, size=81234, local_path=None),), not_included)
+
+
+def test_old_export_with_a_supplied_offset(tmp_path: Path) -> None:
+    path = _write(tmp_path, OLD)
+    parsed = parse_files(path, keys={"telegram_desktop_export_utc_offset": "+01:00"})
+    assert_no_warnings(parsed)
+    assert [(m.sent, m.edited, m.is_edited) for m in parsed.messages[:3]] == [
+        (1510688535 * 10**9, None, False), (1510688580 * 10**9, 1510689000 * 10**9, True), (1510688640 * 10**9, None, False)]
+    assert (parsed.messages[0].details["local_time"], parsed.messages[0].details["utc_offset_supplied"]) == ("2017-11-14T20:42:15", "+01:00")
+    bad = {"name": "X", "type": "personal_chat", "id": 1, "messages": [
+        {"id": 1, "type": "message", "date": "14.11.2017 20:42", "from": "X", "from_id": 5, "text": "odd date"}]}
+    (tmp_path / "b").mkdir()
+    odd = parse_files(_write(tmp_path / "b", bad), keys={"telegram_desktop_export_utc_offset": "+01:00"})
+    assert [(m.sent, m.body) for m in odd.messages] == [(None, "odd date")]
+    assert [(w.kind, w.row_id, w.field) for w in odd.warnings] == [("bad_time", 1, "date")]
