@@ -92,6 +92,31 @@ def open_inside(folder: Path, parts: list[bytes]) -> int:
     return descriptor
 
 
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
+
+
+def open_regular(path: str) -> int:
+    """A read-only descriptor of the regular file at `path` (a path a manifest names); Refused for a symbolic
+    link, a device, a FIFO or a socket, which are never read (a FIFO or /dev/zero would never end)."""
+    try:
+        descriptor = _open_step(os.fsencode(path), os.O_RDONLY | os.O_NONBLOCK, None)
+    except (UnicodeEncodeError, ValueError):
+        raise Refused(f"{brief(path)} is not a path a file can have (NUL or a lone surrogate); not opened") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise Refused("is a symbolic link; not followed") from None
+        if error.errno == errno.ENOENT:
+            raise Refused("missing") from None
+        raise Refused(f"cannot be opened: {error.strerror or error}") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        raise Refused(f"is {kind}, not a regular file; not read")
+    return descriptor
+
+
 def open_member(folder: Path, name: str, limit: int) -> int | None:
     """A descriptor of the regular file `name` directly in `folder` (None when absent); Refused for a link,
     a file over `limit` bytes, or anything else that is not a regular file."""
