@@ -31,7 +31,11 @@ def _wal_database(folder: Path) -> Path:
     connection.execute("INSERT INTO sms VALUES (3, 1, '+1555', 1600000002000, 0, 1, 1, NULL, 'three (only in the WAL)', NULL)")
     connection.execute("DELETE FROM sms WHERE _id = 2")
     connection.commit()
-    evidence = folder / "evidence"
+    return _snapshot(connection, live, folder / "evidence")
+
+
+def _snapshot(connection: sqlite3.Connection, live: Path, evidence: Path) -> Path:
+    """mmssms.db with its -wal and -shm copied while `connection` still holds them open, then closed."""
     evidence.mkdir()
     for suffix in ("", "-wal", "-shm"):
         shutil.copyfile(live / f"mmssms.db{suffix}", evidence / f"mmssms.db{suffix}")
@@ -72,12 +76,7 @@ def test_main_file_damaged_where_the_wal_is_whole_keeps_every_message(tmp_path: 
     ((page_size,),) = connection.execute("PRAGMA page_size")
     connection.execute("UPDATE sms SET body = body || 'x'")  # every sms page now also in the WAL
     connection.commit()
-    evidence = tmp_path / "evidence"
-    evidence.mkdir()
-    for suffix in ("", "-wal", "-shm"):
-        shutil.copyfile(live / f"mmssms.db{suffix}", evidence / f"mmssms.db{suffix}")
-    connection.close()
-    main = evidence / "mmssms.db"
+    main = _snapshot(connection, live, tmp_path / "evidence")
     data = bytearray(main.read_bytes())
     start = (root - 1) * page_size
     data[start:start + 100] = b"\xff" * 100
