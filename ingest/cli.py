@@ -118,7 +118,7 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
     on_progress = _show_progress if sys.stderr.isatty() else None
     try:
         summary = ingest(request, on_progress=on_progress)
-    except (SourceError, ExhibitExistsError, ExhibitBusyError) as error:
+    except (SourceError, ExhibitExistsError, ExhibitBusyError, custody.CustodyError) as error:
         raise UsageFailure(display_message(str(error))) from None
     except Interrupted as stop:
         _end_line(on_progress)

@@ -212,6 +212,7 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
     if request.source.is_dir() and target_dir.resolve().is_relative_to(request.source.resolve()):
         raise SourceError(f"{request.source}: the output folder {target_dir} lies inside the evidence folder; "
                           "nothing is ever written under a source path (choose another --out)")
+    custody.require_readable(target_dir.parent)
     findings: tuple[str, ...] = ()
     output: ExhibitOutput | None = None
     cleanup_failure = None

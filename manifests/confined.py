@@ -76,16 +76,33 @@ def open_inside(folder: Path, parts: list[bytes]) -> int:
                 raise Refused(f"{os.fsdecode(step)!r} cannot be opened: {error.strerror or error}") from None
             os.close(current)
             current = following
-        try:
-            descriptor = _open_step(parts[-1], os.O_RDONLY | os.O_NONBLOCK, current)
-        except OSError as error:
-            if error.errno == errno.ELOOP:
-                raise Refused("is a symbolic link; not followed") from None
-            if error.errno == errno.ENOENT:
-                raise Refused("missing") from None
-            raise Refused(f"cannot be opened: {error.strerror or error}") from None
+        return _open_regular_at(parts[-1], current)
     finally:
         os.close(current)
+
+
+def open_regular(path: str) -> int:
+    """A read-only descriptor of the regular file at `path` (a path a manifest names); Refused for a symbolic
+    link, a device, a FIFO or a socket, which are never read (a FIFO or /dev/zero would never end)."""
+    try:
+        name = os.fsencode(path)
+    except UnicodeEncodeError:
+        raise Refused(f"{brief(path)} is not a path a file can have (a lone surrogate); not opened") from None
+    if not name or b"\0" in name:
+        raise Refused(f"{brief(path)} is not a path a file can have (empty or NUL); not opened")
+    return _open_regular_at(name, None)
+
+
+def _open_regular_at(name: bytes, dir_fd: int | None) -> int:
+    """Opened without blocking (a FIFO) or following a link, and kept only when fstat says it is a regular file."""
+    try:
+        descriptor = _open_step(name, os.O_RDONLY | os.O_NONBLOCK, dir_fd)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise Refused("is a symbolic link; not followed") from None
+        if error.errno == errno.ENOENT:
+            raise Refused("missing") from None
+        raise Refused(f"cannot be opened: {error.strerror or error}") from None
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
         os.close(descriptor)
         raise Refused("is not a regular file; not read")

@@ -105,6 +105,14 @@ def read_ledger(case_dir: Path) -> Ledger:
         return Ledger([], str(error))
 
 
+def require_readable(case_dir: Path) -> None:
+    """LedgerError naming the file when the case's ledger exists but cannot be read: a run must not start then."""
+    problem = read_ledger(case_dir).problem
+    if problem is not None:
+        raise LedgerError(f"{case_dir / LEDGER_NAME}: the case's custody ledger cannot be read ({problem}); nothing was written "
+                          "(restore the ledger from a copy first; it is never replaced by a new one)")
+
+
 def read_events(case_dir: Path) -> list[dict]:
     """Every event, oldest first ([] when there is no ledger); LedgerError when it cannot be trusted to be one."""
     try:

@@ -228,16 +228,31 @@ def _table_facts(entry: ExhibitReport, folder: Path) -> None:
             continue
         if table is None:
             continue
-        if name == "messages.parquet":
-            grouped = table.group_by("app").aggregate([("source_path", "count"), ("source_path", "count_distinct")]).to_pylist()
-            for row in sorted(grouped, key=lambda row: row["app"] or ""):
-                entry.add(heading, show(row["app"]), f"{plural(row['source_path_count'], 'message')} from "
-                                                     f"{plural(row['source_path_count_distinct'], 'store')}")
-        else:
-            grouped = table.group_by("container_format").aggregate([("container_format", "count"), ("gps_latitude", "count")]).to_pylist()
-            for row in sorted(grouped, key=lambda row: row["container_format"] or ""):
-                entry.add(heading, show(row["container_format"] or None),
-                          f"{plural(row['container_format_count'], 'file')}, {row['gps_latitude_count']} with a position")
+        try:  # a nested or mistyped column cannot be grouped: the table is named, the verdict stays verify's
+            facts = _message_facts(table) if name == "messages.parquet" else _media_facts(table)
+        except pyarrow.ArrowException as error:
+            entry.items.append((heading, display(name), tool_text(f"cannot be summarised: {type(error).__name__}: {error}")))
+            continue
+        for item, value in facts:
+            entry.add(heading, item, value)
+
+
+def _grouped(table: pyarrow.Table, key: str, aggregates: list[tuple[str, str]]) -> list[dict]:
+    """Rows grouped by a string column; ArrowTypeError when the sealed column is of another type."""
+    kind = table.schema.field(key).type
+    if not (pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind)):
+        raise pyarrow.ArrowTypeError(f"column {key} is {kind}, not a string")
+    return sorted(table.group_by(key).aggregate(aggregates).to_pylist(), key=lambda row: row[key] or "")
+
+
+def _message_facts(table: pyarrow.Table) -> list[tuple[str, str]]:
+    return [(show(row["app"]), f"{plural(row['source_path_count'], 'message')} from {plural(row['source_path_count_distinct'], 'store')}")
+            for row in _grouped(table, "app", [("source_path", "count"), ("source_path", "count_distinct")])]
+
+
+def _media_facts(table: pyarrow.Table) -> list[tuple[str, str]]:
+    return [(show(row["container_format"] or None), f"{plural(row['container_format_count'], 'file')}, {row['gps_latitude_count']} with a position")
+            for row in _grouped(table, "container_format", [("container_format", "count"), ("gps_latitude", "count")])]
 
 
 def _sealed_table(folder: Path, name: str, columns: list[str]) -> pyarrow.Table | None:

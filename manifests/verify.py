@@ -22,9 +22,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from manifests import custody
-from manifests.confined import Refused, brief, name_problem, open_inside, open_member, sha256_of, short
+from manifests.confined import Refused, brief, name_problem, open_inside, open_member, open_regular, sha256_of, short
 from manifests.keys import fingerprint
-from manifests.seal import MANIFEST_NAME, file_sha256, root_digest
+from manifests.seal import MANIFEST_NAME, root_digest
 from manifests.text import display, display_message
 
 MAX_MANIFEST_BYTES = 16 << 20
@@ -184,10 +184,22 @@ def verify_case(case_dir: Path, exhibits: list[tuple[str | None, Path]], trusted
     for exhibit_id, folder in exhibits:
         own = verify_exhibit(folder, trusted)
         if rehash:
-            own += rehash_source(folder)
+            own += rehash_source(folder) if _seal_holds(own) else [_rehash_refused(folder, own)]
         own += custody_checks(case_dir, folder, exhibit_id, ledger)
         checks += [replace(c, exhibit=exhibit_id if exhibit_id is not None else folder.name) for c in own]
     return checks
+
+
+def _seal_holds(own: list[Check]) -> bool:
+    """The manifest's root digest and its signature by a trusted key both hold: only then may its paths direct reads."""
+    kinds = [c for c in own if c.kind in ("root digest", "signature")]
+    return {c.kind for c in kinds} == {"root digest", "signature"} and all(c.ok for c in kinds)
+
+
+def _rehash_refused(folder: Path, own: list[Check]) -> Check:
+    failed = [c.what for c in own if c.kind in ("root digest", "signature") and not c.ok] or ["root digest and signature"]
+    return Check(folder.name, "source", False, f"not hashed again: the manifest's {' and '.join(failed)} check did not hold, so the "
+                 "paths it names are not read (a manifest anyone could have written must not direct reads)", "source")
 
 
 def check_name(check: Check) -> str:
@@ -256,10 +268,17 @@ def rehash_source(folder: Path) -> list[Check]:
             checks.append(Check(name, "source", False, f"malformed container file entry {brief(entry)}", "source"))
             continue
         try:
-            digest = file_sha256(Path(entry["path"]))
+            descriptor = open_regular(entry["path"])
+        except Refused as error:
+            checks.append(Check(name, f"source {entry['path']}", False, str(error), "source"))
+            continue
+        try:
+            digest, _ = sha256_of(descriptor)
         except OSError as error:
             checks.append(Check(name, f"source {entry['path']}", False, f"cannot be read: {error}", "source"))
             continue
+        finally:
+            os.close(descriptor)
         same = digest == entry["sha256_before"]
         checks.append(Check(name, f"source {entry['path']}", same,
                             f"sha256 {digest}" + ("" if same else f" != recorded {entry['sha256_before']}"), "source"))

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from manifests.custody import GENESIS, LEDGER_NAME, event_hash, read_events
+from manifests.custody import GENESIS, LEDGER_NAME, Event, LedgerError, append, event_hash, read_events
 from manifests.keys import fingerprint, load_public
 from manifests.schemas import CUSTODY
 from tests.conftest import require_tool
@@ -337,3 +337,32 @@ def test_newest_events_cut_off_are_caught_only_against_a_head_kept_elsewhere(han
                                      f"{index}:{digest.upper()}"]).exit_code == 0
     for bad in ("4", "x:" + "a" * 64, "²:" + "a" * 64, "4:" + "a" * 63):
         assert CliRunner().invoke(main, ["verify", str(copy), "--custody-head", bad]).exit_code == 2
+
+
+def test_unreadable_ledger_refuses_ingest_and_custody_add_and_is_never_replaced(tmp_path: Path) -> None:
+    case_dir = tmp_path / "cases" / "C"
+    case_dir.mkdir(parents=True)
+    ledger = case_dir / LEDGER_NAME
+    ledger.write_bytes(b"garbage\n")
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "a.txt").write_bytes(b"some evidence")
+    runner = CliRunner()
+    ingest = runner.invoke(main, ["ingest", str(evidence), "--case", "C", "--exhibit", "E1", "--out", str(tmp_path / "cases"),
+                                  "--workers", "1"])
+    assert ingest.exit_code == 2, ingest.output
+    assert ingest.exception is None or isinstance(ingest.exception, SystemExit)
+    problem = ("custody.parquet is not a readable Parquet file: Could not open Parquet input source '<Buffer>': "
+               "Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet file.")
+    assert ingest.output == (f"Error: {ledger}: the case's custody ledger cannot be read ({problem}); nothing was written "
+                             "(restore the ledger from a copy first; it is never replaced by a new one)\n")
+    assert sorted(p.name for p in case_dir.iterdir()) == [LEDGER_NAME]
+    assert ledger.read_bytes() == b"garbage\n"
+
+    add = runner.invoke(main, ["custody", "add", str(case_dir), "--exhibit", "E1", "--action", "seized", "--actor", "X", "--new-exhibit"])
+    assert add.exit_code == 2, add.output
+    assert add.output == f"Error: {problem}\n"
+    with pytest.raises(LedgerError, match="not a readable Parquet file"):
+        append(case_dir, "C", Event(exhibit_id="E1", action="note", actor_name="X"))
+    assert ledger.read_bytes() == b"garbage\n"
+    assert sorted(p.name for p in case_dir.iterdir()) == [".custody.lock", LEDGER_NAME]

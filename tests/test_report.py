@@ -510,3 +510,28 @@ def test_sealed_tables_that_cannot_be_read_are_lines_not_tracebacks(case: tuple[
     assert by_item[("Photos and videos", "media.parquet")] == "cannot be read: is a symbolic link; not followed"
     assert by_item[("Summary", "verdict")] == _verify_line(copy, "--trusted-key", str(key))
     assert by_item[("Summary", "verdict")].endswith(f"{ESCAPED_HOSTILE} part media.parquet, {ESCAPED_HOSTILE} part messages.parquet (2 of 14 checks failed)")
+
+
+def _nested(path: Path, column: str) -> None:
+    """The sealed part rewritten with `column` as list<int64> (one [1, 2] per row), every other column as it was."""
+    table = pq.read_table(path)
+    nested = pyarrow.array([[1, 2]] * table.num_rows, type=pyarrow.list_(pyarrow.int64()))
+    pq.write_table(table.set_column(table.schema.get_field_index(column), column, nested), path)
+
+
+def test_nested_column_in_a_sealed_table_is_not_summarised_and_verdict_stays_verifys(case: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    case_dir, key, _ = case
+    copy = tmp_path / "OP-1"
+    shutil.copytree(case_dir, copy)
+    (folder,) = [p for p in copy.iterdir() if p.is_dir()]
+    assert pq.read_schema(folder / "messages.parquet").field("app").type == pyarrow.string()
+    assert pq.read_table(folder / "messages.parquet").num_rows > 0 and pq.read_table(folder / "media.parquet").num_rows > 0
+    _nested(folder / "messages.parquet", "app")
+    _nested(folder / "media.parquet", "container_format")
+    expected = _verify_line(copy, "--trusted-key", str(key))
+    assert expected == f"NOT VERIFIED: {ESCAPED_HOSTILE} part media.parquet, {ESCAPED_HOSTILE} part messages.parquet (2 of 14 checks failed)"
+    assert _report_verdicts(copy, tmp_path, ["--trusted-key", str(key)], []) == _in_every_format(expected)
+    rows = [r for r in _csv(tmp_path / "report.csv")[1:] if r[1] in ("Messages", "Photos and videos")]
+    assert rows == [[ESCAPED_HOSTILE, "Messages", "messages.parquet", "cannot be summarised: ArrowTypeError: column app is list<element: int64>, not a string"],
+                    [ESCAPED_HOSTILE, "Photos and videos", "media.parquet",
+                     "cannot be summarised: ArrowTypeError: column container_format is list<element: int64>, not a string"]]

@@ -172,13 +172,17 @@ def test_passphrase_protected_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_rehash_source_matches_then_catches_a_changed_image(tmp_path: Path) -> None:
     require_tool("mkfs.ext4")
     image = build_sample(tmp_path / "img")
-    result = CliRunner().invoke(main, ["ingest", str(image), "--case", "C", "--exhibit", "E", "--out", str(tmp_path / "cases"), "--workers", "1"])
+    assert CliRunner().invoke(main, ["keys", "generate", "--name", "lab", "--out", str(tmp_path / "keys")]).exit_code == 0
+    result = CliRunner().invoke(main, ["ingest", str(image), "--case", "C", "--exhibit", "E", "--out", str(tmp_path / "cases"), "--workers", "1",
+                                       "--signing-key", str(tmp_path / "keys" / "lab.key")])
     assert result.exit_code == 0
-    good = CliRunner().invoke(main, ["verify", str(tmp_path / "cases" / "C"), "--rehash-source"])
+    trusted = ["--trusted-key", str(tmp_path / "keys" / "lab.pub")]  # only a seal by a trusted key may direct reads
+    good = CliRunner().invoke(main, ["verify", str(tmp_path / "cases" / "C"), "--rehash-source", *trusted])
+    assert good.exit_code == 0, good.output
     assert f"OK   E: source {image}: sha256 " in good.output
     data = bytearray(image.read_bytes())
     data[-1] ^= 0xFF
     image.write_bytes(bytes(data))
-    bad = CliRunner().invoke(main, ["verify", str(tmp_path / "cases" / "C"), "--rehash-source"])
+    bad = CliRunner().invoke(main, ["verify", str(tmp_path / "cases" / "C"), "--rehash-source", *trusted])
     assert bad.exit_code == 1
     assert f"FAIL E: source {image}: sha256 " in bad.output and "!= recorded" in bad.output

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -286,7 +287,7 @@ def test_rehash_folder_source_catches_changes_without_following_links(sealed: tu
     shutil.copytree(evidence, changed)
     manifest = _manifest(copy)
     manifest["source"]["path"] = str(changed)
-    _write(copy, manifest)  # the root digest now fails too; the source lines are what this test reads
+    _resealed(copy, manifest, key.with_suffix(".key"))  # sealed again by the lab: only a trusted seal may direct reads
     (changed / "notes.txt").write_bytes(b"meet at the other place\n")
     result = _verify(copy, key, "--rehash-source")
     recorded = {r["path_bytes"]: r["sha256"] for r in pq.read_table(copy / "E" / "artefacts.parquet", columns=["path_bytes", "sha256"]).to_pylist()}
@@ -382,3 +383,71 @@ def test_folder_name_that_encodes_no_id(sealed: tuple[Path, Path, Path], tmp_pat
     assert "FAIL %FF: exhibit id: the folder name '%FF' is the encoding of no exhibit id (the manifest names 'E')" in result.output
     assert "FAIL %FF: custody: latest ingested event names seal None" in result.output
     assert "OK   E: exhibit id: the manifest names exhibit 'E'" in result.output
+
+
+def _resealed(case_dir: Path, manifest: dict, private_key: Path) -> None:
+    """The manifest rewritten and sealed again with the lab's key: root digest and signature hold, so its paths are read."""
+    import base64
+
+    from manifests.keys import fingerprint, load_private
+    from manifests.seal import root_digest
+
+    key = load_private(private_key)
+    manifest["root_digest"] = root_digest(manifest)
+    manifest["signature"] = {"algorithm": "Ed25519", "public_key_fingerprint": fingerprint(key.public_key()),
+                             "value": base64.b64encode(key.sign(bytes.fromhex(manifest["root_digest"]))).decode()}
+    _write(case_dir, manifest)
+
+
+def _verify_in_a_process(case_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """A hang (reading /dev/zero or a FIFO to its end) must fail the test, not stop it: run apart, with a time limit."""
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run([sys.executable, "-c", "from ingest.cli import run; run()", "verify", str(case_dir), *args],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+
+
+def test_rehash_reads_only_regular_files_a_sealed_manifest_names(sealed: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    case_dir, key, evidence = sealed
+    copy = _copy(sealed, tmp_path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.raw"
+    link.symlink_to(evidence / "notes.txt")
+    image = tmp_path / "image.raw"
+    image.write_bytes(b"an image\n")
+    import hashlib
+
+    digest = hashlib.sha256(b"an image\n").hexdigest()
+    manifest = _manifest(copy)
+    manifest["source"] = {**manifest["source"], "kind": "image", "path": str(image), "container_files": [
+        {"path": "/dev/zero", "sha256_before": digest}, {"path": str(fifo), "sha256_before": digest},
+        {"path": str(link), "sha256_before": digest}, {"path": str(image), "sha256_before": digest}]}
+    _resealed(copy, manifest, key.with_suffix(".key"))
+    result = _verify_in_a_process(copy, "--trusted-key", str(key), "--rehash-source")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert "OK   E: root digest: recorded " + manifest["root_digest"] + ", computed " + manifest["root_digest"] in lines
+    assert [line for line in lines if line.startswith(("OK   E: source", "FAIL E: source"))] == [
+        "FAIL E: source /dev/zero: is not a regular file; not read",
+        f"FAIL E: source {fifo}: is not a regular file; not read",
+        f"FAIL E: source {link}: is a symbolic link; not followed",
+        f"OK   E: source {image}: sha256 {digest}",
+    ]
+
+
+def test_rehash_is_refused_when_the_manifest_is_not_sealed_by_a_trusted_key(sealed: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    case_dir, key, _ = sealed
+    copy = _copy(sealed, tmp_path)
+    manifest = _manifest(copy)
+    manifest["source"] = {**manifest["source"], "kind": "image", "container_files": [{"path": "/dev/zero", "sha256_before": "0" * 64}]}
+    _write(copy, manifest)  # an attacker's edit: the root digest no longer holds
+    refused = ("FAIL E: source: not hashed again: the manifest's root digest and signature check did not hold, so the paths it names "
+               "are not read (a manifest anyone could have written must not direct reads)")
+    result = _verify_in_a_process(copy, "--trusted-key", str(key), "--rehash-source")
+    assert result.returncode == 1, result.stderr
+    assert [line for line in result.stdout.splitlines() if line.startswith(("OK   E: source", "FAIL E: source"))] == [refused]
+    _resealed(copy, manifest, key.with_suffix(".key"))  # sealed again, but checked without the key that signed it
+    result = _verify_in_a_process(copy, "--rehash-source")
+    assert result.returncode == 1, result.stderr
+    assert [line for line in result.stdout.splitlines() if line.startswith(("OK   E: source", "FAIL E: source"))] == [refused.replace("root digest and signature", "signature")]

@@ -179,6 +179,12 @@ def _run_sqlite_parser(parser: SqliteChatParser, variant: Variant, database: Dat
                 wal_warnings.append((parser.name, ParseWarning("wal_state_unknown",
                     f"{artefact.path}: table {table} has no rowid ({error}); its rows are reported live whether or not "
                     "they are only in the WAL", table=table)))
+            except sqlite3.DatabaseError as error:  # the main file alone is damaged where the WAL is not
+                unknown.add(table)
+                wal_warnings.append((parser.name, ParseWarning("wal_state_unknown",
+                    f"{artefact.path}: the row ids of table {table} in the main file without the WAL could not be read "
+                    f"({type(error).__name__}: {error}); its rows are reported live whether or not they are only in the WAL",
+                    table=table, severity="error")))
             except QueryBudgetExceeded as error:
                 unknown.add(table)
                 budget_spent = True
@@ -213,9 +219,12 @@ def _run_sqlite_parser(parser: SqliteChatParser, variant: Variant, database: Dat
                     yield ParsedMessage(parser, message, "removed_in_wal")
     except QueryBudgetExceeded as error:
         older_warnings.append((parser.name, ParseWarning("query_budget_exceeded", f"{artefact.path}: {error}")))
+    except sqlite3.DatabaseError as error:  # the main file alone is damaged: removed rows cannot be looked for
+        older_warnings.append((parser.name, ParseWarning("parse_stopped", f"{artefact.path}: {type(error).__name__}: {error}",
+                                                         severity="error")))
     # Only failures of the pass over the main file alone are kept (its bad values were reported by the full pass).
     warnings.extend((name, replace(w, message=f"{w.message} (reading the main file without the WAL, to find removed rows)"))
-                    for name, w in older_warnings if w.kind in ("query_budget_exceeded", "parser_failed"))
+                    for name, w in older_warnings if w.kind in ("query_budget_exceeded", "parser_failed", "parse_stopped"))
 
 
 def _collect(parser: ChatParser, produce: Callable[[ParseContext], Iterable[Message]], artefact: Artefact, catalog: Catalog,

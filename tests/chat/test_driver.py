@@ -31,7 +31,11 @@ def _wal_database(folder: Path) -> Path:
     connection.execute("INSERT INTO sms VALUES (3, 1, '+1555', 1600000002000, 0, 1, 1, NULL, 'three (only in the WAL)', NULL)")
     connection.execute("DELETE FROM sms WHERE _id = 2")
     connection.commit()
-    evidence = folder / "evidence"
+    return _snapshot(connection, live, folder / "evidence")
+
+
+def _snapshot(connection: sqlite3.Connection, live: Path, evidence: Path) -> Path:
+    """mmssms.db with its -wal and -shm copied while `connection` still holds them open, then closed."""
     evidence.mkdir()
     for suffix in ("", "-wal", "-shm"):
         shutil.copyfile(live / f"mmssms.db{suffix}", evidence / f"mmssms.db{suffix}")
@@ -57,6 +61,47 @@ def test_without_its_wal_the_database_shows_only_checkpointed_rows(tmp_path: Pat
     db.with_name("mmssms.db-shm").unlink()
     parsed = parse_files(db, logical={db: LOGICAL})
     assert [(m.source_row_id, p.record_state) for p, m in zip(parsed.parsed, parsed.messages)] == [(1, "live"), (2, "live")]
+
+
+def test_main_file_damaged_where_the_wal_is_whole_keeps_every_message(tmp_path: Path) -> None:
+    """The sms table's root page is garbage in the main file but rewritten in the WAL: the database reads
+    (50 rows), only the main-file-alone lookups fail, and each is a warning of its own."""
+    live = tmp_path / "live"
+    live.mkdir()
+    db = build_database(live / "mmssms.db", SCHEMA, {"sms": [(i, 1, "+1555", 1600000000000 + i * 1000, 0, 1, 1, None, f"m{i}", None)
+                                                              for i in range(1, 51)]}, journal_mode="wal")
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA wal_autocheckpoint=0")
+    ((root,),) = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'sms'")
+    ((page_size,),) = connection.execute("PRAGMA page_size")
+    connection.execute("UPDATE sms SET body = body || 'x'")  # every sms page now also in the WAL
+    connection.commit()
+    main = _snapshot(connection, live, tmp_path / "evidence")
+    data = bytearray(main.read_bytes())
+    start = (root - 1) * page_size
+    data[start:start + 100] = b"\xff" * 100
+    main.write_bytes(bytes(data))
+    check = sqlite3.connect(f"file:{main}?mode=ro&immutable=1", uri=True)  # the main file alone, as the oracle
+    try:
+        check.execute("SELECT rowid FROM sms").fetchall()
+        raise AssertionError("the main file alone should be unreadable")
+    except sqlite3.DatabaseError as error:
+        assert str(error) == "database disk image is malformed"
+    finally:
+        check.close()
+
+    parsed = parse_files(main, logical={main: LOGICAL})
+    assert [(p.message.source_row_id, p.message.body, p.record_state) for p in parsed.parsed] == [
+        (i, f"m{i}x", "live") for i in range(1, 51)]
+    path = LOGICAL.decode()
+    assert [(w.kind, w.table, w.severity, w.message) for w in parsed.warnings] == [
+        ("wal_state_unknown", "sms", "error",
+         f"{path}: the row ids of table sms in the main file without the WAL could not be read (DatabaseError: database disk image "
+         "is malformed); its rows are reported live whether or not they are only in the WAL"),
+        ("parse_stopped", None, "error",
+         f"{path}: reading stopped after 0 messages: DatabaseError: database disk image is malformed "
+         "(reading the main file without the WAL, to find removed rows)"),
+    ]
 
 
 def test_non_sqlite_file_named_like_a_chat_database(tmp_path: Path) -> None:
