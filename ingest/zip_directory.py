@@ -68,9 +68,11 @@ def check_budget(handle: BinaryIO, max_entries: int = MAX_ENTRIES, max_bytes: in
 def open_zip(path: str | os.PathLike, max_entries: int = MAX_ENTRIES) -> zipfile.ZipFile:
     """The archive, after its end record passed the budget (OverBudget, or one of OPEN_ERRORS)."""
     handle = open(os.fsdecode(path), "rb")
+    archive = None
     try:
         check_budget(handle, max_entries)
-        return zipfile.ZipFile(handle)
-    except BaseException:
-        handle.close()
-        raise
+        archive = zipfile.ZipFile(handle)
+        return archive
+    finally:
+        if archive is None:  # refused or unreadable: the handle does not outlive the refusal
+            handle.close()
