@@ -15,6 +15,7 @@ import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import pyarrow
 import pyarrow.parquet as pq
@@ -267,22 +268,28 @@ def rehash_source(folder: Path) -> list[Check]:
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not isinstance(entry.get("sha256_before"), str):
             checks.append(Check(name, "source", False, f"malformed container file entry {brief(entry)}", "source"))
             continue
-        try:
-            descriptor = open_regular(entry["path"])
-        except Refused as error:
-            checks.append(Check(name, f"source {entry['path']}", False, str(error), "source"))
+        digest, failure = _digest(lambda: open_regular(entry["path"]))
+        if failure is not None:
+            checks.append(Check(name, f"source {entry['path']}", False, failure, "source"))
             continue
-        try:
-            digest, _ = sha256_of(descriptor)
-        except OSError as error:
-            checks.append(Check(name, f"source {entry['path']}", False, f"cannot be read: {error}", "source"))
-            continue
-        finally:
-            os.close(descriptor)
         same = digest == entry["sha256_before"]
         checks.append(Check(name, f"source {entry['path']}", same,
                             f"sha256 {digest}" + ("" if same else f" != recorded {entry['sha256_before']}"), "source"))
     return checks
+
+
+def _digest(opener: Callable[[], int]) -> tuple[str | None, str | None]:
+    """SHA-256 of the file `opener` opens (refusing links and non-regular files), or why there is none."""
+    try:
+        descriptor = opener()
+    except Refused as error:
+        return None, str(error)
+    try:
+        return sha256_of(descriptor)[0], None
+    except OSError as error:
+        return None, f"cannot be read: {error.strerror or error}"
+    finally:
+        os.close(descriptor)
 
 
 def _rehash_folder(folder: Path, source_path: object) -> list[Check]:
@@ -307,18 +314,10 @@ def _rehash_folder(folder: Path, source_path: object) -> list[Check]:
         listed += 1
         relative = row["path_bytes"].decode("utf-8", errors="surrogateescape")
         parts = [p for p in row["path_bytes"].split(b"/") if p]
-        try:
-            file = open_inside(Path(source_path), parts)
-        except Refused as error:
-            checks.append(Check(name, f"source file {relative}", False, str(error), "source"))
+        digest, failure = _digest(lambda: open_inside(Path(source_path), parts))
+        if failure is not None:
+            checks.append(Check(name, f"source file {relative}", False, failure, "source"))
             continue
-        try:
-            digest, _ = sha256_of(file)
-        except OSError as error:
-            checks.append(Check(name, f"source file {relative}", False, f"cannot be read: {error.strerror or error}", "source"))
-            continue
-        finally:
-            os.close(file)
         if digest != row["sha256"]:
             checks.append(Check(name, f"source file {relative}", False, f"sha256 {digest} != recorded {row['sha256']}", "source"))
     failed = len(checks)
