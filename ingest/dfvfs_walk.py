@@ -8,11 +8,14 @@ TAR.GZ) have their own walker, ingest/archive_walk.py.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterator
 
 from dfdatetime import interface as dfdatetime_interface
+from dfvfs.lib import definitions
 from dfvfs.lib import errors as dfvfs_errors
+from dfvfs.path import factory as path_spec_factory
 from dfvfs.path.path_spec import PathSpec
 from dfvfs.resolver import resolver
 from dfvfs.vfs.file_entry import FileEntry
@@ -73,18 +76,121 @@ def walk(fs_spec: PathSpec, problems_add: Callable[..., None], volume_index: int
     stack: list[tuple[FileEntry, bytes]] = [(root, b"")]
     while stack:
         directory, path = stack.pop()
-        children = []
-        try:
-            for child in directory.sub_file_entries:
-                name = _name_bytes(child)
-                full = path + b"/" + name
-                yield from _items(child, full, name, _inode(directory), report)
-                if child.IsDirectory() and not child.IsLink():
-                    children.append((child, full))
-        except DFVFS_READ_ERRORS as error:
-            problems_add("walk", "unreadable_directory", "error", f"listing of {display(path or b'/')} stopped early: {error}",
-                         volume_index=volume_index, path=display(path or b"/"), path_spec=serialize(directory.path_spec))
+        children: list[tuple[FileEntry, bytes]] = []
+        listed = 0
+        listing = iter(directory.sub_file_entries)
+        while True:
+            try:
+                child = next(listing)
+            except StopIteration:
+                break
+            except DFVFS_READ_ERRORS as error:
+                resumed = _resume_listing(directory, listed)
+                if resumed is None:
+                    problems_add("walk", "unreadable_directory", "error", f"listing of {display(path or b'/')} stopped early: {error}",
+                                 volume_index=volume_index, path=display(path or b"/"), path_spec=serialize(directory.path_spec))
+                else:
+                    yield from _resumed(resumed, path, directory, children, report)
+                break
+            listed += 1
+            yield from _checked_child(child, path, directory, children, report)
         stack.extend(reversed(children))
+
+
+def _child(child: FileEntry, path: bytes, directory: FileEntry, children: list[tuple[FileEntry, bytes]],
+           report: Callable[[str, str, bytes, str], None]) -> Iterator[WalkItem]:
+    name = _name_bytes(child)
+    full = path + b"/" + name
+    yield from _items(child, full, name, _inode(directory), report)
+    if child.IsDirectory() and not child.IsLink():
+        children.append((child, full))
+
+
+@dataclass(frozen=True)
+class UnnamedEntry:
+    """A folder entry whose name the back end cannot decode (libyal refuses names that are not UTF-8)."""
+
+    index: int
+    number: int | None
+    error: str
+
+
+# dfVFS's own listing gives up on the whole folder at the first name its libyal back end cannot
+# decode; these are the libyal entries (private to dfVFS, no public accessor) that can be listed
+# by index instead, with the path-spec key that addresses an entry of that back end.
+_NATIVE_ENTRIES = {definitions.TYPE_INDICATOR_EXT: ("_fsext_file_entry", "inode"),
+                   definitions.TYPE_INDICATOR_XFS: ("_fsxfs_file_entry", "inode"),
+                   definitions.TYPE_INDICATOR_APFS: ("_fsapfs_file_entry", "identifier")}
+
+
+def _resume_listing(directory: FileEntry, listed: int) -> Iterator[FileEntry | UnnamedEntry] | None:
+    """The entries after the one dfVFS stopped at, by index; None when the back end cannot be listed so."""
+    native_attribute, key = _NATIVE_ENTRIES.get(directory.type_indicator, (None, None))
+    native = getattr(directory, native_attribute, None) if native_attribute else None
+    if native is None or key is None:
+        return None
+    try:
+        total = native.number_of_sub_file_entries
+    except DFVFS_READ_ERRORS:
+        return None
+    return _by_index(directory, native, key, listed, total)
+
+
+def _by_index(directory: FileEntry, native: object, key: str, start: int, total: int) -> Iterator[FileEntry | UnnamedEntry]:
+    location = getattr(directory.path_spec, "location", None) or ""
+    file_system = directory.GetFileSystem()
+    for index in range(start, total):
+        try:
+            sub = native.get_sub_file_entry(index)
+        except DFVFS_READ_ERRORS as error:
+            yield UnnamedEntry(index, None, str(error))
+            continue
+        number = getattr(sub, f"{key}_number" if key == "inode" else key, None)
+        try:
+            name = sub.name
+        except DFVFS_READ_ERRORS as error:
+            yield UnnamedEntry(index, number, str(error))
+            continue
+        spec = path_spec_factory.Factory.NewPathSpec(directory.type_indicator, location=file_system.JoinPath([location, name]),
+                                                     parent=directory.path_spec.parent, **{key: number})
+        entry = file_system.GetFileEntryByPathSpec(spec)
+        if entry is None:
+            yield UnnamedEntry(index, number, f"entry {name!r} cannot be opened")
+            continue
+        yield entry
+
+
+def _resumed(entries: Iterator[FileEntry | UnnamedEntry], path: bytes, directory: FileEntry,
+             children: list[tuple[FileEntry, bytes]], report: Callable[[str, str, bytes, str], None]) -> Iterator[WalkItem]:
+    """The rest of a folder after a name dfVFS could not give: siblings are walked, each unnamed entry is an error row."""
+    folder = path or b"/"
+    spec = serialize(directory.path_spec)
+    while True:
+        try:
+            entry = next(entries)
+        except StopIteration:
+            return
+        except DFVFS_READ_ERRORS as error:
+            report("unreadable_directory", f"listing of {display(folder)} stopped early: {error}", folder, spec)
+            return
+        if isinstance(entry, UnnamedEntry):
+            number = "unknown" if entry.number is None else str(entry.number)
+            report("name_undecodable", f"entry {entry.index} of {display(folder)} (inode or identifier {number}) has a name the "
+                   f"file-system library cannot decode (not UTF-8); it and anything below it are not catalogued: {entry.error}",
+                   folder, spec)
+            continue
+        yield from _checked_child(entry, path, directory, children, report)
+
+
+def _checked_child(child: FileEntry, path: bytes, directory: FileEntry, children: list[tuple[FileEntry, bytes]],
+                   report: Callable[[str, str, bytes, str], None]) -> Iterator[WalkItem]:
+    """One listed entry; one that cannot be read is an error row and its siblings go on."""
+    try:
+        yield from _child(child, path, directory, children, report)
+    except DFVFS_READ_ERRORS as error:
+        folder = path or b"/"
+        report("unreadable_directory", f"entry {display(_name_bytes(child))} of {display(folder)} cannot be read: {error}",
+               folder, serialize(directory.path_spec))
 
 
 def _permission_bits(mode: int | None) -> int | None:

@@ -528,13 +528,28 @@ def test_dfvfs_walker_lists_each_directory_record_once(tree_name: str, tmp_path:
 
 
 def test_dfvfs_walker_reports_a_name_its_back_end_cannot_decode(tmp_path: Path) -> None:
-    """libfsext (like the other libyal back ends) refuses a name that is not UTF-8 and stops listing that
-    folder: the walk says so in an error row for the folder; nothing is silently missing or renamed."""
+    """libfsext (like the other libyal back ends) refuses a name that is not UTF-8, and dfVFS then stops
+    listing the whole folder. The walker lists the rest of that folder by index: every sibling before
+    and after the bad name is catalogued and hashed, and the bad entry is one `name_undecodable` error
+    row carrying its inode (The Sleuth Kit's `fls` is the oracle for the inode), never a silent gap."""
     require_tool("mkfs.ext4")
-    tree = Tree({b"inner/bad\xff.txt": b"bad\n", b"inner/ok.txt": b"ok\n", b"other/fine.txt": b"fine\n"})
+    require_tool("fls")
+    siblings = {f"inner/file{i:02}.txt".encode(): f"content {i}\n".encode() for i in range(12)}
+    tree = Tree({b"inner/bad\xff.txt": b"bad\n", **siblings, b"other/fine.txt": b"fine\n"})
     image = images.make_ext4(write_folder(tree, tmp_path / "tree"), tmp_path / "fs.raw", "4M")
     rows, problems, hashed = _dfvfs_walk(image)
-    assert problems == [("unreadable_directory", "/inner")]
-    assert (b"/other/fine.txt", sha(b"fine\n")) in hashed
-    assert {path for path, _ in hashed} <= {b"/inner/ok.txt", b"/other/fine.txt"}
+    assert problems == [("name_undecodable", "/inner")]
+    assert sorted(hashed) == sorted([(b"/" + name, sha(data)) for name, data in siblings.items()] + [(b"/other/fine.txt", sha(b"fine\n"))])
     assert all(_utf8(r["path_bytes"]) for r in rows)
+    listing = subprocess.run(["fls", "-r", "-p", os.fspath(image)], check=True, capture_output=True).stdout
+    bad_inode = next(int(line.split(b":")[0].split()[-1]) for line in listing.splitlines() if line.endswith(b"inner/bad\xff.txt"))
+    messages = _dfvfs_walk_messages(image)
+    assert len(messages) == 1 and f"(inode or identifier {bad_inode})" in messages[0] and "not catalogued" in messages[0]
+
+
+def _dfvfs_walk_messages(image: Path) -> list[str]:
+    from ingest import dfvfs_walk
+
+    messages: list[str] = []
+    list(dfvfs_walk.walk(_dfvfs_ext(image), lambda stage, kind, severity, message, **k: messages.append(message), 0))
+    return messages
