@@ -28,6 +28,9 @@ A file the export did not save has a placeholder instead of its path ("(File not
 exporting settings to download.)", "(File exceeds maximum size. ...)"): the attachment keeps its name,
 type and size but no local_path, and details["file_not_saved"] (or "photo_not_saved") the placeholder.
 source_table is the JSON path of the chat's message list; source_row_id the 1-based index in it.
+The file is streamed (parsers/chat/_telegram_export_stream.py): memory holds one message and the
+chats' names, never the export; a fault keeps every message before it and is one `bad_json` error
+naming the byte, chat and message; a message over 4 MiB is a `message_too_large` warning.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
 from parsers.artefact import Artefact
+from parsers.chat import _telegram_export_stream as stream_json
 from parsers.chat.base import FileChatParser, ParseContext
 from parsers.chat.times import unix_seconds
 
@@ -70,37 +74,36 @@ class TelegramDesktopExport(FileChatParser):
     def parse(self, artefact: Artefact, context: ParseContext) -> Iterator[Message]:
         target = context.scratch / "result.json"
         artefact.copy_to(target)
-        try:
-            with open(target, "r", encoding="utf-8-sig") as handle:
-                document = json.load(handle)
-        except (ValueError, UnicodeDecodeError) as error:
-            context.warn("bad_json", f"{artefact.path}: not readable JSON: {error}", severity="error")
-            return
-        if not isinstance(document, dict):
+        survey = stream_json.survey(target)
+        if survey.top_not_object:
             context.warn("bad_json", f"{artefact.path}: top level is not an object")
             return
-        owner = _owner(document)
         offset = context.utc_offset(OFFSET_KEY, "messages")
-        for section, chat in _chats(document, context):
-            yield from self._chat(section, chat, owner, offset, context)
-
-    def _chat(self, section: str, chat: dict, owner: str | None, offset: int | None, context: ParseContext) -> Iterator[Message]:
-        messages = chat.get("messages")
-        if not isinstance(messages, list):
-            context.warn("bad_json", f"{section} is not a list", table=section)
-            return
-        conversation = None if chat.get("id") is None else str(chat.get("id"))
-        title = chat.get("name") if isinstance(chat.get("name"), str) else None
-        local_only: list[int] = []
-        for index, item in enumerate(messages, start=1):
+        stream = stream_json.MessageStream(target, survey)
+        for place, item in stream:
+            if isinstance(item, stream_json.Skipped):
+                context.warn(item.kind, item.message, table=place.section, row_id=place.index)
+                continue
+            if isinstance(item, stream_json.ChatEnd):
+                self._chat_end(place.section, item.local_only, offset, context)
+                continue
+            chat = survey.chats.get(place.section, {})
             try:
-                message = self._message(section, index, item, conversation, title, chat.get("type"), owner, offset, context)
+                message = self._message(place.section, place.index, item, _conversation(chat.get("id")), _title(chat.get("name")),
+                                        chat.get("type"), survey.owner, offset, context)
             except (ValueError, TypeError, KeyError, AttributeError) as error:
-                context.warn("bad_row", f"message could not be read: {type(error).__name__}: {error}", table=section, row_id=index)
+                context.warn("bad_row", f"message could not be read: {type(error).__name__}: {error}", table=place.section,
+                             row_id=place.index)
                 continue
             if item.get("date_unixtime") is None and item.get("date") is not None:
-                local_only.append(index)
+                stream.local_only(place.index)
             yield message
+        if stream.failure is not None:
+            context.warn("bad_json", f"{artefact.path}: not readable JSON {stream.failure}", severity="error",
+                         table=stream.failure_place.section if stream.failure_place else None,
+                         row_id=stream.failure_place.index if stream.failure_place else None)
+
+    def _chat_end(self, section: str, local_only: list[int], offset: int | None, context: ParseContext) -> None:
         if local_only and offset is None:
             context.warn("local_time_only", f"{len(local_only)} messages have only a local date (an export from before date_unixtime), "
                          f"the first at row {local_only[0]}; sent is left empty (supply --app-key {OFFSET_KEY}=+HH:MM to convert)",
@@ -143,29 +146,12 @@ class TelegramDesktopExport(FileChatParser):
         )
 
 
-def _chats(document: dict, context: ParseContext) -> Iterator[tuple[str, dict]]:
-    """(section path, chat object) for a single-chat or a full export."""
-    if "messages" in document:
-        yield "messages", document
-        return
-    for key in ("chats", "left_chats"):
-        holder = document.get(key)
-        if holder is None:
-            continue
-        chats = holder.get("list") if isinstance(holder, dict) else None
-        if not isinstance(chats, list):
-            context.warn("bad_json", f"{key}.list is missing or not a list", table=key)
-            continue
-        for position, chat in enumerate(chats):
-            if isinstance(chat, dict):
-                yield f"{key}.list[{position}].messages", chat
+def _conversation(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
-def _owner(document: dict) -> str | None:
-    info = document.get("personal_information")
-    if isinstance(info, dict) and info.get("user_id") is not None:
-        return str(info["user_id"])
-    return None
+def _title(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _local(value: object, section: str, index: int, name: str, context: ParseContext) -> datetime | None:

@@ -48,7 +48,7 @@ FULL = {
 
 def _write(tmp_path: Path, document: dict) -> Path:
     folder = tmp_path / "ChatExport_2023-03-02"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     path = folder / "result.json"
     path.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
@@ -218,3 +218,136 @@ def test_old_export_with_a_supplied_offset(tmp_path: Path) -> None:
     odd = parse_files(_write(tmp_path / "b", bad), keys={"telegram_desktop_export_utc_offset": "+01:00"})
     assert [(m.sent, m.body) for m in odd.messages] == [(None, "odd date")]
     assert [(w.kind, w.row_id, w.field) for w in odd.warnings] == [("bad_time", 1, "date")]
+
+
+# --- streamed reading (ijson): order, faults and budgets -----------------------------------------
+
+def _raw(tmp_path: Path, data: bytes) -> Path:
+    folder = tmp_path / "ChatExport_2023-03-02"
+    folder.mkdir(parents=True)
+    path = folder / "result.json"
+    path.write_bytes(data)
+    return path
+
+
+def _full_bytes() -> bytes:
+    return json.dumps(FULL, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def test_chat_fields_and_owner_after_the_messages_are_still_used(tmp_path: Path) -> None:
+    """The JSON may list a chat's `messages` before its name and id, and the owner last: a first pass reads those."""
+    chat = {"messages": SINGLE["messages"], "name": "Bob", "type": "personal_chat", "id": 4455}
+    document = {"about": FULL["about"], "chats": {"about": "x", "list": [chat]}, "personal_information": FULL["personal_information"]}
+    streamed = parse_files(_write(tmp_path / "late", document)).messages
+    in_order = parse_files(_write(tmp_path / "early", {k: FULL[k] for k in ("about", "personal_information")} | {
+        "chats": {"about": "x", "list": [SINGLE]}})).messages
+    assert len(streamed) == 6
+    assert streamed == in_order
+    assert {(m.conversation_id, m.conversation_title, m.account_id) for m in streamed} == {("4455", "Bob", "1001")}
+    assert [m.direction for m in streamed] == ["incoming", "outgoing", "incoming", "incoming", "outgoing", "outgoing"]
+
+
+def test_a_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    parsed = parse_files(_raw(tmp_path, b"\xef\xbb\xbf" + json.dumps(SINGLE).encode()))
+    assert_no_warnings(parsed)
+    assert [m.source_row_id for m in parsed.messages] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_truncated_export_keeps_every_message_before_the_cut(tmp_path: Path) -> None:
+    data = _full_bytes()
+    cut = data.index(b'"create_group"')  # inside the second chat's only message
+    parsed = parse_files(_raw(tmp_path, data[:cut]))
+    assert [(m.source_table, m.source_row_id) for m in parsed.messages] == [("chats.list[0].messages", i) for i in range(1, 7)]
+    assert [(w.kind, w.severity, w.table, w.row_id) for w in parsed.warnings] == [("bad_json", "error", "chats.list[1].messages", 1)]
+    assert f"stopped after reading {cut} bytes, in chats.list[1].messages at message 1" in parsed.warnings[0].message
+
+
+def test_corrupt_bytes_mid_file_cost_the_rest_of_the_file_only(tmp_path: Path) -> None:
+    data = _full_bytes()
+    at = data.index(b'"plain hello"') + 3
+    parsed = parse_files(_raw(tmp_path, data[:at] + b"\xff\xfe" + data[at + 2:]))  # not UTF-8, inside the first body
+    assert parsed.messages == []
+    assert [(w.kind, w.severity, w.table, w.row_id) for w in parsed.warnings] == [("bad_json", "error", "chats.list[0].messages", 1)]
+    at = data.index(b'"id": 777')
+    broken = parse_files(_raw(tmp_path / "b", data[:at] + b"}}}}" + data[at:]))  # a structural break in the second chat
+    assert len(broken.messages) == 6
+    assert [(w.kind, w.severity) for w in broken.warnings] == [("bad_json", "error")]
+
+
+def test_values_of_the_wrong_type_cost_their_message_or_section(tmp_path: Path) -> None:
+    document = {"name": "Bob", "type": "personal_chat", "id": 4455, "messages": [
+        "not an object",
+        {"id": 2, "type": "message", "date_unixtime": "1677664800", "from_id": "user4455", "text": 12345},
+        {"id": 3, "type": "message", "date_unixtime": ["1677664800"], "from_id": "user4455", "text": "list date"},
+        {"id": 4, "type": "message", "date_unixtime": "1677664900", "from_id": "user4455", "text": "fine"}]}
+    parsed = parse_files(_write(tmp_path, document))
+    assert [(m.source_row_id, m.body, m.sent) for m in parsed.messages] == [
+        (2, None, 1677664800 * 10**9), (3, "list date", None), (4, "fine", 1677664900 * 10**9)]
+    assert [(w.kind, w.row_id) for w in parsed.warnings] == [("bad_row", 1), ("bad_time", 3)]
+    as_dict = parse_files(_write(tmp_path / "d", {"name": "Bob", "type": "personal_chat", "id": 1, "messages": {"1": {"id": 1}}}))
+    assert as_dict.messages == []
+    assert [(w.kind, w.message, w.table) for w in as_dict.warnings] == [("bad_json", "messages is not a list", "messages")]
+    holder = {"about": "x", "personal_information": {"user_id": 1}, "chats": {"about": "x", "list": 7},
+              "left_chats": {"list": [{"name": "gone", "type": "personal_chat", "id": 9}]}}
+    odd = parse_files(_write(tmp_path / "h", holder))
+    assert [(w.kind, w.message) for w in odd.warnings] == [("bad_json", "chats.list is missing or not a list"),
+                                                           ("bad_json", "left_chats.list[0].messages is not a list")]
+
+
+def test_an_oversized_message_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    from parsers.chat import _telegram_export_stream as telegram_desktop_export
+
+    huge = {"id": 2, "type": "message", "date_unixtime": "1677664800", "from_id": "user1", "text": "x" * (telegram_desktop_export.MAX_MESSAGE_BYTES + 1)}
+    document = {"name": "Bob", "type": "personal_chat", "id": 1, "messages": [SINGLE["messages"][0], huge, SINGLE["messages"][2]]}
+    parsed = parse_files(_write(tmp_path, document))
+    assert [m.source_row_id for m in parsed.messages] == [1, 3]
+    assert [(w.kind, w.table, w.row_id, w.message) for w in parsed.warnings] == [
+        ("message_too_large", "messages", 2, f"message 2 is larger than {telegram_desktop_export.MAX_MESSAGE_BYTES} bytes; it is left out")]
+
+
+def test_deep_nesting_stops_at_the_budget(tmp_path: Path) -> None:
+    head = json.dumps({"name": "Bob", "type": "personal_chat", "id": 1, "messages": [SINGLE["messages"][0]]})[:-2]
+    data = head.encode() + b', {"id": 2, "text": ' + b"[" * 1_000_000 + b"]" * 1_000_000 + b"}]}"
+    parsed = parse_files(_raw(tmp_path, data))
+    assert [m.source_row_id for m in parsed.messages] == [1]
+    assert [(w.kind, w.severity, w.table, w.row_id) for w in parsed.warnings] == [("bad_json", "error", "messages", 2)]
+    assert parsed.warnings[0].message.endswith("nested deeper than 64 levels")
+
+
+def test_the_careful_stream_gives_what_the_sound_one_gives(tmp_path: Path, monkeypatch) -> None:
+    """A file the survey proves sound is read by ijson's C builder; any other by the careful stream. Same rows."""
+    from parsers.chat import _telegram_export_stream as stream_json
+
+    documents = {"single": SINGLE, "full": FULL, "old": OLD,
+                 "late": {"chats": {"list": [{"messages": SINGLE["messages"], "name": "Bob", "id": 1}, 5, {"name": "no messages"}]},
+                          "personal_information": {"user_id": 1001}, "left_chats": {"list": [SINGLE]}}}
+    sound = {name: parse_files(_write(tmp_path / "sound" / name, document)) for name, document in documents.items()}
+    real_survey = stream_json.survey
+
+    def unsound(path: Path) -> stream_json.Survey:
+        found = real_survey(path)
+        assert found.sound
+        found.sound = False
+        return found
+
+    monkeypatch.setattr(stream_json, "survey", unsound)
+    for name, document in documents.items():
+        careful = parse_files(_write(tmp_path / "careful" / name, document))
+        assert careful.messages == sound[name].messages, name
+        assert [(w.kind, w.message, w.table, w.row_id) for w in careful.warnings] == [
+            (w.kind, w.message, w.table, w.row_id) for w in sound[name].warnings], name
+    assert [len(sound[name].messages) for name in documents] == [6, 7, 5, 12]
+    assert [(w.kind, w.message) for w in sound["late"].warnings] == [("bad_json", "chats.list[2].messages is not a list")]
+
+
+def test_a_key_holding_a_dot_is_read_carefully(tmp_path: Path) -> None:
+    """ijson's string prefixes would take the key "chats.list.item.messages" for the path: such a file takes the careful stream."""
+    from parsers.chat import _telegram_export_stream as stream_json
+
+    document = {"personal_information": {"user_id": 1001}, "chats.list.item.messages": [SINGLE["messages"][0]],
+                "chats": {"list": [SINGLE]}}
+    path = _write(tmp_path, document)
+    assert stream_json.survey(path).sound is False
+    parsed = parse_files(path)
+    assert_no_warnings(parsed)
+    assert [(m.source_table, m.source_row_id) for m in parsed.messages] == [("chats.list[0].messages", i) for i in range(1, 7)]
