@@ -71,8 +71,8 @@ IOS_ATTACHMENTS = Variant("ios_attachments", {"ZKIKATTACHMENT": ("Z_PK", "ZMESSA
 ANDROID_CONTACTS = Variant("android_contacts", {"KIKcontactsTable": ("jid",)}, {"KIKcontactsTable": ("display_name", "user_name")})
 ENTITIES_SQL = "SELECT Z_ENT, Z_NAME FROM Z_PRIMARYKEY"
 CHAT_ENTITY, MESSAGE_ENTITY = "kikchat", "kikmessage"
-_JOIN_TABLE = re.compile(r"^z_([0-9]{1,6})messages$")
-_MESSAGE_COLUMN = re.compile(r"^z_([0-9]{1,6})messages$")
+# Z_<n>MESSAGES, lower case as Database.tables holds names: the join table's name and its message column.
+_Z_MESSAGES = re.compile(r"^z_([0-9]{1,6})messages$")
 
 
 class Kik(SqliteChatParser):
@@ -213,11 +213,11 @@ def _pattern_links(database: Database) -> list[tuple[str, str, str]]:
     """Every table shaped like the join table: Z_<n>MESSAGES with Z_<n>CHAT and one Z_<m>MESSAGES column."""
     links = []
     for table, columns in sorted(database.tables.items()):
-        match = _JOIN_TABLE.match(table)
+        match = _Z_MESSAGES.match(table)
         if match is None:
             continue
         chat = int(match[1])
-        messages = [int(m[1]) for c in columns if (m := _MESSAGE_COLUMN.match(c))]
+        messages = [int(m[1]) for c in columns if (m := _Z_MESSAGES.match(c))]
         if f"z_{chat}chat" in columns and len(messages) == 1:
             links.append((f"Z_{chat}MESSAGES", f"Z_{chat}CHAT", f"Z_{messages[0]}MESSAGES"))
     return links
