@@ -55,8 +55,9 @@ import re
 import sqlite3
 from typing import Iterator
 
-from manifests.records import Attachment, Message, Participant, decode_text
+from manifests.records import Attachment, Message, Participant
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
+from parsers.chat.stored_text import stored_text
 from parsers.chat.times import cocoa_seconds, unix_ms
 from parsers.sqlite_store import Database
 
@@ -132,12 +133,12 @@ class Kik(SqliteChatParser):
         outgoing = kind_code == 2
         return Message(
             source_table="ZKIKMESSAGE", source_row_id=row_id,
-            conversation_id=_text(chat_user["ZJID"]) if chat_user is not None else None,
-            conversation_title=_text(chat_user["ZDISPLAYNAME"]) if chat_user is not None else None,
+            conversation_id=stored_text(chat_user["ZJID"]) if chat_user is not None else None,
+            conversation_title=stored_text(chat_user["ZDISPLAYNAME"]) if chat_user is not None else None,
             sender=user if kind_code == 1 else None, recipients=(user,) if outgoing and user else (),
             direction="outgoing" if outgoing else ("incoming" if kind_code == 1 else "unknown"),
             sent=sent, sent_raw=None if row["ZTIMESTAMP"] is None else str(row["ZTIMESTAMP"]),
-            received=None if outgoing else received, body=_text(row["ZBODY"]),
+            received=None if outgoing else received, body=stored_text(row["ZBODY"]),
             kind="media" if files else ("system" if kind_code in (3, 4) else "text"), attachments=files, details=details,
         )
 
@@ -151,11 +152,11 @@ class Kik(SqliteChatParser):
 
     def _android_message(self, row: sqlite3.Row, names: dict[str, str | None], context: ParseContext) -> Message:
         row_id = row["_id"]
-        partner_jid = _text(row["partner_jid"])
+        partner_jid = stored_text(row["partner_jid"])
         partner = Participant(partner_jid, names.get(partner_jid)) if partner_jid else None
         outgoing = row["was_me"] == 1
         direction = "outgoing" if outgoing else ("incoming" if row["was_me"] == 0 else "unknown")
-        conversation = _text(row["bin_id"]) or partner_jid
+        conversation = stored_text(row["bin_id"]) or partner_jid
         system = row["sys_msg"] or row["stat_msg"]
         details = {"was_me": str(row["was_me"])}
         for column in ("read_state", "uid", "sys_msg", "stat_msg", "content_id"):
@@ -170,7 +171,7 @@ class Kik(SqliteChatParser):
             direction=direction,
             sent=context.time(row["timestamp"], unix_ms, table="messagesTable", row_id=row_id, field="timestamp"),
             sent_raw=None if row["timestamp"] is None else str(row["timestamp"]),
-            body=_text(row["body"]),
+            body=stored_text(row["body"]),
             kind="media" if row["content_id"] else ("system" if system and row["body"] is None else "text"),
             attachments=(Attachment(file_name=str(row["content_id"])),) if row["content_id"] else (),
             details=details,
@@ -229,19 +230,11 @@ def _chats_sql(table: str, chat_column: str, message_column: str) -> str:
             f"JOIN ZKIKCHAT c ON c.Z_PK = l.{chat_column} ORDER BY c.Z_PK, l.{message_column}")
 
 
-def _text(value: object) -> str | None:
-    """A text column's value as text: a number is written out, a blob keeps its bytes (decode_text)."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        return decode_text(value)
-    return str(value)
-
 
 def _ios_participant(user: sqlite3.Row | None) -> Participant | None:
     if user is None:
         return None
-    return Participant(_text(user["ZJID"]) or _text(user["ZUSERNAME"]), _text(user["ZDISPLAYNAME"]) or _text(user["ZUSERNAME"]))
+    return Participant(stored_text(user["ZJID"]) or stored_text(user["ZUSERNAME"]), stored_text(user["ZDISPLAYNAME"]) or stored_text(user["ZUSERNAME"]))
 
 
 PARSER = Kik()

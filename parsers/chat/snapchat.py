@@ -58,6 +58,7 @@ from typing import Iterator
 
 from manifests.records import Message, Participant, decode_text
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
+from parsers.chat.stored_text import stored_text
 from parsers.chat.times import unix_ms
 from parsers.decode.protobuf import LENGTH, ProtobufError, follow, parse
 from parsers.sqlite_store import Database
@@ -137,7 +138,7 @@ class Snapchat(SqliteChatParser):
         sender_id = row["sender_id"]
         sender = Participant(str(sender_id), names.get(str(sender_id))) if sender_id is not None else None
         return Message(
-            source_table=TABLE, source_row_id=row_id, conversation_id=_text(row["client_conversation_id"]), sender=sender,
+            source_table=TABLE, source_row_id=row_id, conversation_id=stored_text(row["client_conversation_id"]), sender=sender,
             direction="outgoing" if row["created_on_device"] == 1 else "unknown",
             sent=context.time(row["creation_timestamp"], unix_ms, table=TABLE, row_id=row_id, field="creation_timestamp"),
             sent_raw=None if row["creation_timestamp"] is None else str(row["creation_timestamp"]),
@@ -158,7 +159,7 @@ class Snapchat(SqliteChatParser):
     def _main_message(self, row: sqlite3.Row, feeds: dict[object, sqlite3.Row], friends: dict[object, sqlite3.Row],
                       context: ParseContext) -> Message:
         row_id = row["row_id"]
-        message_type = _text(row["type"])
+        message_type = stored_text(row["type"])
         details = {"type": str(message_type), "feed_row_id": str(row["feedRowId"]), "sender_row_id": str(row["senderId"])}
         for column, key in (("key", "key"), ("clientStatus", "client_status"), ("savedStates", "saved_states"), ("released", "released")):
             if row[column] not in (None, ""):
@@ -169,24 +170,24 @@ class Snapchat(SqliteChatParser):
             details["content_bytes"] = str(len(content))
             details["content_hex"] = content[:CONTENT_HEX_BYTES].hex()
             if message_type == "text":
-                body = _main_text(content)
+                body = _mainstored_text(content)
                 if body is None:
                     context.warn("bad_blob", f"content ({len(content)} bytes) does not hold text at the offsets ALEAPP reads "
                                  f"(length byte at {MAIN_TEXT_LENGTH_AT:#x}, text from {MAIN_TEXT_AT:#x})",
                                  table="Message", row_id=row_id, field="content")
         elif content is not None:
-            body = _text(content)  # a store that kept text in the column
+            body = stored_text(content)  # a store that kept text in the column
         feed = feeds.get(row["feedRowId"])
         friend = friends.get(row["senderId"])
         sender = None
         if friend is not None:
-            sender = Participant(_text(friend["userId"]) or _text(friend["username"]), _text(friend["displayName"]) or _text(friend["username"]))
+            sender = Participant(stored_text(friend["userId"]) or stored_text(friend["username"]), stored_text(friend["displayName"]) or stored_text(friend["username"]))
         elif row["senderId"] is not None:
             sender = Participant(str(row["senderId"]))
         return Message(
             source_table="Message", source_row_id=row_id,
-            conversation_id=_text(feed["key"]) if feed is not None else None,
-            conversation_title=(_text(feed["specifiedName"]) or _text(feed["participantString"])) if feed is not None else None,
+            conversation_id=stored_text(feed["key"]) if feed is not None else None,
+            conversation_title=(stored_text(feed["specifiedName"]) or stored_text(feed["participantString"])) if feed is not None else None,
             sender=sender, direction="unknown",
             sent=context.time(row["timestamp"], unix_ms, table="Message", row_id=row_id, field="timestamp"),
             sent_raw=None if row["timestamp"] is None else str(row["timestamp"]),
@@ -205,16 +206,16 @@ class Snapchat(SqliteChatParser):
 
     def _tcspahn_message(self, row: sqlite3.Row, names: dict[str, str], context: ParseContext) -> Message:
         row_id = row["row_id"]
-        chat_type = _text(row["type"])
+        chat_type = stored_text(row["type"])
         details: dict[str, str] = {}
         for column in ("chat_id", "type", "send_receive_status", "is_saved_by_sender", "is_saved_by_recipient", "media_id"):
             if row[column] not in (None, ""):
                 details[column] = str(row[column])
-        sender, recipient = _text(row["sender"]), _text(row["recipient"])
-        body = _text(row["text"])
+        sender, recipient = stored_text(row["sender"]), stored_text(row["recipient"])
+        body = stored_text(row["text"])
         kind = TCSPAHN_KINDS.get(chat_type or "", "text" if chat_type is None and body else "unknown")
         return Message(
-            source_table="Chat", source_row_id=row_id, conversation_id=_text(row["conversation_id"]),
+            source_table="Chat", source_row_id=row_id, conversation_id=stored_text(row["conversation_id"]),
             sender=Participant(sender, names.get(sender)) if sender else None,
             recipients=(Participant(recipient, names.get(recipient)),) if recipient else (),
             direction="unknown",
@@ -224,7 +225,7 @@ class Snapchat(SqliteChatParser):
         )
 
 
-def _main_text(content: bytes) -> str | None:
+def _mainstored_text(content: bytes) -> str | None:
     """The text of a main.db "text" row by ALEAPP's layout, or None when the blob does not fit it."""
     if len(content) <= MAIN_TEXT_AT:
         return None
@@ -253,14 +254,6 @@ def _decode_content(blob: bytes) -> tuple[tuple[str, str] | None, str | None]:
             text = decode_text(fields[0].value)  # type: ignore[arg-type]
     return kind, text
 
-
-def _text(value: object) -> str | None:
-    """A text column's value as text: a number is written out, a blob keeps its bytes (decode_text)."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        return decode_text(value)
-    return str(value)
 
 
 def _friend_names(context: ParseContext) -> dict[str, str]:

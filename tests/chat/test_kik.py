@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
-from tests.chat.helpers import assert_no_warnings, build_database, corpus_file, parse_files
+from tests.chat.helpers import assert_no_warnings, build_database, corpus_file, parse_files, truncate_to_half
 
 PLASO = "log2timeline__plaso/test_data/ios/kik.sqlite"
 IOS_LOGICAL = b"/private/var/mobile/Containers/Shared/AppGroup/ABC/cores/private/xyz/kik.sqlite"
@@ -231,9 +231,7 @@ def test_ios_truncated_store_is_database_unreadable(tmp_path: Path) -> None:
         connection.executemany("INSERT INTO ZKIKMESSAGE (Z_PK, ZTYPE, ZUSER, ZTIMESTAMP, ZBODY) VALUES (?, 1, 1, 6e8, ?)",
                                [(i, "z" * 2000) for i in range(4, 400)])
     connection.close()
-    size = db.stat().st_size
-    with open(db, "r+b") as handle:
-        handle.truncate(size // 2)
+    truncate_to_half(db)
     parsed = parse_files(db, logical={db: IOS_LOGICAL})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["database_unreadable"]

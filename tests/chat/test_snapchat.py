@@ -14,7 +14,7 @@ from pathlib import Path
 
 from manifests.records import Message, Participant
 from parsers.decode.protobuf import encode_field
-from tests.chat.helpers import assert_no_warnings, build_database, parse_files
+from tests.chat.helpers import assert_no_warnings, build_database, parse_files, truncate_to_half
 
 LOGICAL = b"/data/data/com.snapchat.android/databases/arroyo.db"
 MAIN_LOGICAL = b"/data/data/com.snapchat.android/databases/main.db"
@@ -273,9 +273,7 @@ def test_tcspahn_path_without_chat_table_is_reported(tmp_path: Path) -> None:
 def test_tcspahn_truncated_file_is_database_unreadable(tmp_path: Path) -> None:
     db = build_database(tmp_path / "tcspahn.db", TCSPAHN_SCHEMA, {
         "Chat": [_chat_row(f"c-{i}", "text", "alice_s", "bob99", 1420000000000 + i, "x" * 3000) for i in range(200)]})
-    size = db.stat().st_size
-    with open(db, "r+b") as handle:
-        handle.truncate(size // 2)
+    truncate_to_half(db)
     parsed = parse_files(db, logical={db: TCSPAHN_LOGICAL})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["database_unreadable"]
