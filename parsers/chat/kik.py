@@ -234,7 +234,9 @@ def _chats_sql(table: str, chat_column: str, message_column: str) -> str:
 def _ios_participant(user: sqlite3.Row | None) -> Participant | None:
     if user is None:
         return None
-    return Participant(stored_text(user["ZJID"]) or stored_text(user["ZUSERNAME"]), stored_text(user["ZDISPLAYNAME"]) or stored_text(user["ZUSERNAME"]))
+    handle = stored_text(user["ZJID"]) or stored_text(user["ZUSERNAME"])
+    name = stored_text(user["ZDISPLAYNAME"]) or stored_text(user["ZUSERNAME"])
+    return Participant(handle, name) if handle or name else None
 
 
 PARSER = Kik()

@@ -201,8 +201,10 @@ def test_ios_without_join_table_reads_messages_and_says_why(tmp_path: Path) -> N
 
 
 def test_ios_minimal_store_reads_with_optional_columns_and_tables_absent(tmp_path: Path) -> None:
+    # ZKIKUSER row 5 names nobody (all null): the message is addressed to no participant rather than to an empty one.
     db = build_database(tmp_path / "kik.sqlite", "CREATE TABLE ZKIKMESSAGE (Z_PK INTEGER PRIMARY KEY, ZTYPE INTEGER, ZUSER INTEGER, "
-                        "ZTIMESTAMP TIMESTAMP, ZBODY VARCHAR);", {"ZKIKMESSAGE": [(1, 2, 5, 400000000, "hello")]})
+                        "ZTIMESTAMP TIMESTAMP, ZBODY VARCHAR); CREATE TABLE ZKIKUSER (Z_PK INTEGER PRIMARY KEY, ZJID VARCHAR);",
+                        {"ZKIKMESSAGE": [(1, 2, 5, 400000000, "hello")], "ZKIKUSER": [(5, None)]})
     parsed = parse_files(db, logical={db: IOS_LOGICAL})
     assert [w.kind for w in parsed.warnings] == ["chat_links_missing"]
     assert "no ZKIKCHAT table" in parsed.warnings[0].message
