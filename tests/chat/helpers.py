@@ -98,3 +98,11 @@ def build_database(path: Path, schema: str, rows: Mapping[str, Sequence[Sequence
 def assert_no_warnings(parsed: Parsed, allowed: Iterable[str] = ()) -> None:
     unexpected = [w for w in parsed.warnings if w.kind not in set(allowed)]
     assert unexpected == []
+
+
+def truncate_to_half(path: Path) -> Path:
+    """Cut a fixture file to half its size (a truncated copy of a store)."""
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.truncate(size // 2)
+    return path
