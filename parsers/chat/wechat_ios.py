@@ -2,7 +2,7 @@
 
 Sources (facts only; no sample in the corpus):
 - BlueMatthew/WechatExporter (`WechatExporter/core/WechatParser.cpp`, `MessageParser.cpp`; its
-  tests name iOS 15.4 with WeChat 8.0.18): the stores are plain SQLite (opened read-only with
+  README at release v1.9.5.13 names iOS 15.4 with WeChat 8.0.18 among its tests): the stores are plain SQLite (opened read-only with
   sqlite3); messages of one conversation are in the table `Chat_` + the lowercase hex MD5 of the
   conversation's user name, in `DB/MM.sqlite` and in further `DB/message_<n>.sqlite` files;
   columns read: `CreateTime` (Unix seconds), `Message`, `Des`, `Type`, `MesLocalID` (the local
