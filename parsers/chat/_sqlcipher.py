@@ -8,11 +8,11 @@ serves every attempt. The key only ever reaches the PRAGMA text after the caller
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
-from manifests.records import decode_text
+from manifests.records import Message, decode_text
 from parsers.artefact import Artefact
-from parsers.chat.base import ParseContext
+from parsers.chat.base import ParseContext, SqliteChatParser
 from parsers.sqlite_store import PROGRESS_STEPS, Database, QueryBudget, stream
 
 SCHEMA_SQL = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
@@ -55,6 +55,27 @@ def open_decrypted(artefact: Artefact, context: ParseContext, attempts: Sequence
     context.warn("encrypted_bad_key", f"{artefact.path}: the supplied {app} key did not open the database with any known "
                  f"setting ({tried}): a wrong key, or a damaged or truncated file", severity="error")
     return None
+
+
+def read_decrypted(parser: SqliteChatParser, artefact: Artefact, context: ParseContext, attempts: Sequence[Attempt],
+                   copy_name: str) -> Iterator[Message]:
+    """The messages of a decrypted copy, matched against the parser's variants like a plain store."""
+    database = open_decrypted(artefact, context, attempts, parser.app, copy_name)
+    if database is None:
+        return
+    import sqlcipher3
+
+    try:
+        variant = parser.match(database)
+        if variant is None:
+            context.warn("schema_unrecognised", f"{artefact.path}: decrypted, but no known {parser.app} schema variant matches "
+                         f"(schema fingerprint {database.fingerprint()}, tables: {', '.join(sorted(database.tables)) or 'none'})")
+            return
+        yield from parser.parse(database, variant, context)
+    except sqlcipher3.DatabaseError as error:
+        context.warn("parse_stopped", f"{artefact.path}: reading the decrypted copy stopped: {error}", severity="error")
+    finally:
+        database.connection.close()
 
 
 def schema(connection: Any, budget: QueryBudget) -> dict[str, frozenset[str]]:

@@ -33,7 +33,7 @@ from typing import Iterator, Mapping
 
 from manifests.records import Message, Participant
 from parsers.artefact import Artefact
-from parsers.chat._sqlcipher import open_decrypted
+from parsers.chat._sqlcipher import read_decrypted
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
@@ -92,22 +92,7 @@ class WeChat(SqliteChatParser):
                          severity="error")
             return
         attempts = [(label, (f"PRAGMA key = '{key.lower()}'", *pragmas)) for label, pragmas in ATTEMPTS_PRAGMAS]
-        database = open_decrypted(artefact, context, attempts, self.app, "EnMicroMsg.db")
-        if database is None:
-            return
-        import sqlcipher3
-
-        try:
-            variant = self.match(database)
-            if variant is None:
-                context.warn("schema_unrecognised", f"{artefact.path}: decrypted, but no known WeChat schema variant matches "
-                             f"(schema fingerprint {database.fingerprint()}, tables: {', '.join(sorted(database.tables)) or 'none'})")
-                return
-            yield from self.parse(database, variant, context)
-        except sqlcipher3.DatabaseError as error:
-            context.warn("parse_stopped", f"{artefact.path}: reading the decrypted copy stopped: {error}", severity="error")
-        finally:
-            database.connection.close()
+        yield from read_decrypted(self, artefact, context, attempts, "EnMicroMsg.db")
 
     def _message(self, row: sqlite3.Row, people: dict[str, Participant], owner: Participant | None,
                  context: ParseContext) -> Message:

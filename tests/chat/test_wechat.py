@@ -180,3 +180,48 @@ def test_truncated_plain_copy_is_unreadable(tmp_path: Path) -> None:
     parsed = parse_files(db)
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["database_unreadable"]
+
+
+def test_decrypted_store_with_unknown_schema(tmp_path: Path) -> None:
+    plain = build_database(tmp_path / "plain.db", "CREATE TABLE message_v2 (id INTEGER PRIMARY KEY, body TEXT);")
+    target = tmp_path / "EnMicroMsg.db"
+    connection = sqlcipher3.connect(str(target))
+    connection.execute(f"PRAGMA key = '{KEY}'")
+    connection.execute("PRAGMA cipher_compatibility = 1")
+    connection.execute(f"ATTACH DATABASE '{plain}' AS plain KEY ''")
+    connection.execute("SELECT sqlcipher_export('main', 'plain')")
+    connection.close()
+    parsed = parse_files(target, logical={target: LOGICAL}, keys={"wechat": KEY})
+    assert parsed.messages == []
+    (warning,) = parsed.warnings
+    assert warning.kind == "schema_unrecognised"
+    assert warning.message.startswith(f"{LOGICAL.decode()}: decrypted, but no known WeChat schema variant matches (schema fingerprint ")
+    assert warning.message.endswith("tables: message_v2)")
+
+
+def test_ingest_reads_the_store_and_writes_no_key(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ingest.cli import main
+    from tests.conftest import Ingested
+
+    tree = tmp_path / "tree"
+    folder = tree / LOGICAL.decode().lstrip("/").rsplit("/", 1)[0]
+    folder.mkdir(parents=True)
+    _encrypted(tmp_path).rename(folder / "EnMicroMsg.db")
+    out = tmp_path / "cases"
+    result = CliRunner().invoke(main, ["ingest", str(tree), "--case", "OP-1", "--exhibit", "PHONE/2", "--out", str(out), "--workers", "1",
+                                       "--app-key", f"wechat_imei={IMEI}", "--app-key", f"wechat_uin={UIN}"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    exhibit = Ingested(0, "", out / "OP-1" / "PHONE%2F2")
+    messages = exhibit.table("messages")
+    assert [(m["parser"], m["source_row_id"], m["body"]) for m in messages][:2] == [("wechat", 1, "hello from bob"), ("wechat", 2, "hi bob")]
+    assert len(messages) == 6
+    assert [e for e in exhibit.table("errors") if e["stage"] == "parse"] == []
+    for path in (out / "OP-1" / "PHONE%2F2").rglob("*"):
+        if path.is_file() and path.suffix != ".parquet":
+            data = path.read_bytes()
+            assert KEY.encode() not in data and IMEI.encode() not in data, path
+    for name in ("messages", "errors", "artefacts", "sources"):
+        text = repr(exhibit.table(name))
+        assert KEY not in text and IMEI not in text, name
