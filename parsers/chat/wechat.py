@@ -60,8 +60,8 @@ ATTEMPTS_PRAGMAS = (
 
 ANDROID = Variant(
     "android_enmicromsg",
-    {"message": ("msgId", "type", "isSend", "createTime", "talker", "content")},
-    {"message": ("msgSvrId", "status", "imgPath")},
+    {"message": ("msgId", "isSend", "createTime", "talker", "content")},
+    {"message": ("type", "msgSvrId", "status", "imgPath")},
 )
 CONTACTS_SQL = "SELECT username, alias, nickname, conRemark FROM rcontact"
 OWNER_SQL = "SELECT value FROM userinfo WHERE id = 2"
@@ -110,8 +110,7 @@ class WeChat(SqliteChatParser):
             sender, body = split_group_sender(body, people)
         elif direction == "incoming":
             sender = conversation
-        kind, label = type_kind(row["type"])
-        details = {"type": f"{row['type']} ({label})"}
+        kind, details = type_kind(row["type"])
         for column in ("msgSvrId", "status", "imgPath"):
             if row[column] is not None and row[column] != "":
                 details[column] = str(row[column])
@@ -138,11 +137,12 @@ def key_from(keys: Mapping[str, str]) -> str | None:
     return None
 
 
-def type_kind(code: object) -> tuple[str, str]:
-    """(kind, label) of a WeChat type code; an unlisted code is kind `unknown`, label `unlisted`."""
-    if isinstance(code, int) and code in TYPES:
-        return TYPES[code]
-    return "unknown", "unlisted"
+def type_kind(code: object) -> tuple[str, dict[str, str]]:
+    """The kind of a WeChat type code and the `details` naming it; unlisted or absent codes are `unknown`."""
+    if code is None:
+        return "unknown", {}
+    kind, label = TYPES.get(code, ("unknown", "unlisted")) if isinstance(code, int) else ("unknown", "unlisted")
+    return kind, {"type": f"{code} ({label})"}
 
 
 def split_group_sender(body: object, people: dict[str, Participant]) -> tuple[Participant | None, object]:

@@ -36,9 +36,11 @@ from parsers.chat.wechat import GROUP_SUFFIX, split_group_sender, type_kind
 from parsers.decode.protobuf import LENGTH, ProtobufError, first, parse
 from parsers.sqlite_store import Database
 
+IMAGE = 3
 CHAT_TABLE = re.compile(r"^Chat_[0-9a-f]{32}$")
-REQUIRED = ("MesLocalID", "CreateTime", "Message", "Des", "Type")
-OPTIONAL = ("MesSvrID", "Status")
+REQUIRED = ("CreateTime", "Message", "Des")
+OPTIONAL = ("MesLocalID", "Type", "MesSvrID", "Status")
+DETAILED = ("MesLocalID", "MesSvrID", "Status")
 CHAT_TABLES_SQL = "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'Chat\\_%' ESCAPE '\\' ORDER BY name"
 FRIENDS_SQL = "SELECT userName, dbContactRemark FROM Friend"
 
@@ -94,13 +96,13 @@ def _message(row: sqlite3.Row, table: str, chat: Participant, by_id: dict[str, P
         sender, body = split_group_sender(body, by_id)
     elif direction == "incoming" and chat.id is not None:
         sender = chat
-    kind, label = type_kind(row["Type"])
-    details = {"type": f"{row['Type']} ({label})", "MesLocalID": str(row["MesLocalID"]), "chat_table_md5": table[5:]}
-    for column in OPTIONAL:
+    kind, details = type_kind(row["Type"])
+    details["chat_table_md5"] = table[5:]
+    for column in DETAILED:
         if row[column] is not None:
             details[column] = str(row[column])
-    attachments = ()
-    if kind == "media" and label == "image" and isinstance(row["MesLocalID"], int):
+    attachments: tuple[Attachment, ...] = ()
+    if row["Type"] == IMAGE and isinstance(row["MesLocalID"], int):
         attachments = (Attachment(file_name=f"{row['MesLocalID']}.pic", local_path=f"Img/{table[5:]}/{row['MesLocalID']}.pic"),)
     return Message(
         source_table=table, source_row_id=row_id, conversation_id=chat.id or table[5:], conversation_title=chat.name,

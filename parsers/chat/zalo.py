@@ -50,8 +50,8 @@ TYPES: dict[int, tuple[str, str]] = {
 
 IOS = Variant(
     "ios_chat_dbs_chatcontent",
-    {"ChatContent": ("SenderId", "MsgType", "TimeStamp", "MsgContent")},
-    {"ChatContent": ("CliMsgId", "LocalPath")},
+    {"ChatContent": ("SenderId", "TimeStamp", "MsgContent")},
+    {"ChatContent": ("MsgType", "CliMsgId", "LocalPath")},
 )
 
 
@@ -88,7 +88,7 @@ class Zalo(SqliteChatParser):
             else:
                 direction = "outgoing" if sender_id == account else "incoming"
             kind, label = _type_kind(row["MsgType"])
-            details = {"msg_type": f"{row['MsgType']} ({label}, iLEAPP reading)"}
+            details = {} if row["MsgType"] is None else {"msg_type": f"{row['MsgType']} ({label}, iLEAPP reading)"}
             if row["CliMsgId"] is not None:
                 details["CliMsgId"] = str(row["CliMsgId"])
             local = row["LocalPath"]

@@ -225,3 +225,13 @@ def test_ingest_reads_the_store_and_writes_no_key(tmp_path: Path) -> None:
     for name in ("messages", "errors", "artefacts", "sources"):
         text = repr(exhibit.table(name))
         assert KEY not in text and IMEI not in text, name
+
+
+def test_minimum_columns_read_with_the_others_null(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "EnMicroMsg.db", "CREATE TABLE message (msgId INTEGER PRIMARY KEY, isSend INT, createTime INTEGER, "
+                        "talker TEXT, content TEXT);", {"message": [(1, 0, 1600000000000, "wxid_bob", "older layout")]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert parsed.messages == [Message(
+        source_table="message", source_row_id=1, conversation_id="wxid_bob", sender=Participant("wxid_bob"), direction="incoming",
+        sent=1600000000000 * 10**6, sent_raw="1600000000000", body="older layout", kind="unknown")]

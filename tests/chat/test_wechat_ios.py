@@ -75,11 +75,11 @@ def test_without_contacts_the_md5_is_the_conversation(tmp_path: Path) -> None:
 
 def test_hostile_table_names_are_skipped_with_a_warning(tmp_path: Path) -> None:
     schema = ('CREATE TABLE "Chat_x""; DROP TABLE Friend; --" (MesLocalID integer, CreateTime integer, Message text, Type integer, Des integer);'
-              f"CREATE TABLE Chat_{'0' * 32} (MesLocalID integer, Message text);")
+              f"CREATE TABLE Chat_{'0' * 32} (MesLocalID integer, Message text, Type integer);")
     parsed = _parse(*_fixture(tmp_path, schema))
     assert len(parsed.messages) == 5
     assert [(w.kind, w.table) for w in parsed.warnings] == [("table_skipped", f"Chat_{'0' * 32}"), ("table_skipped", None)]
-    assert "lacks the columns MesLocalID, CreateTime, Message, Des, Type" in parsed.warnings[0].message
+    assert "lacks the columns CreateTime, Message, Des" in parsed.warnings[0].message
     assert "'Chat_x\"; DROP TABLE Friend; --' is named like a WeChat chat table" in parsed.warnings[1].message
 
 
@@ -118,3 +118,34 @@ def test_truncated_store_is_unreadable(tmp_path: Path) -> None:
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["database_unreadable"]
     assert "expected by wechat_ios" in parsed.warnings[0].message
+
+
+def test_minimum_columns_read_with_the_others_null(tmp_path: Path) -> None:
+    mm = build_database(tmp_path / "MM.sqlite", f"CREATE TABLE Chat_{md5(BOB)} (CreateTime integer, Message text, Des integer);",
+                        {f"Chat_{md5(BOB)}": [(1600000000, "minimal", 0)]})
+    parsed = parse_files(mm, logical={mm: ROOT + b"MM.sqlite"})
+    assert_no_warnings(parsed)
+    assert parsed.messages == [Message(
+        source_table=f"Chat_{md5(BOB)}", source_row_id=1, conversation_id=md5(BOB), direction="outgoing", sent=1600000000 * 10**9,
+        sent_raw="1600000000", body="minimal", kind="unknown", details={"chat_table_md5": md5(BOB)})]
+
+
+def test_row_only_in_the_wal_is_marked(tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    live = tmp_path / "live"
+    live.mkdir()
+    table = f"Chat_{md5(BOB)}"
+    db = build_database(live / "MM.sqlite", chat_table(BOB), {table: [(1, 9001, 1700000000, "checkpointed", 1, 1, 0)]}, journal_mode="wal")
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA wal_autocheckpoint=0")
+    connection.execute(f"INSERT INTO {table} VALUES (2, 9002, 1700000100, 'only in the WAL', 1, 0, 0)")
+    connection.commit()
+    copy = tmp_path / "MM.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        shutil.copyfile(live / f"MM.sqlite{suffix}", tmp_path / f"MM.sqlite{suffix}")
+    connection.close()
+    parsed = parse_files(copy, logical={copy: ROOT + b"MM.sqlite"})
+    assert_no_warnings(parsed)
+    assert [(p.message.body, p.record_state) for p in parsed.parsed] == [("checkpointed", "live"), ("only in the WAL", "wal_only")]

@@ -119,3 +119,12 @@ def test_truncated_store_is_unreadable(tmp_path: Path) -> None:
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["database_unreadable"]
     assert "expected by zalo" in parsed.warnings[0].message
+
+
+def test_minimum_columns_read_with_the_others_null(tmp_path: Path) -> None:
+    db = _chat(tmp_path, "peer.db", [(PEER, 1600000000, "minimal")], "CREATE TABLE ChatContent (SenderId TEXT, TimeStamp INTEGER, MsgContent TEXT);")
+    parsed = _parse(db, PEER.encode() + b".db", tmp_path)
+    assert_no_warnings(parsed)
+    assert parsed.messages == [Message(
+        source_table="ChatContent", source_row_id=1, conversation_id=PEER, conversation_title="Minh Anh", sender=Participant(PEER, "Minh Anh"),
+        direction="incoming", sent=1600000000 * 10**9, sent_raw="1600000000", body="minimal", kind="unknown", account_id=ACCOUNT)]
