@@ -51,12 +51,14 @@ def _plain(tmp_path: Path, rows: dict | None = None, name: str = "EnMicroMsg.db"
     return build_database(tmp_path / name, SCHEMA, ROWS if rows is None else rows)
 
 
-def _encrypted(tmp_path: Path) -> Path:
-    plain = _plain(tmp_path, name="plain.db")
-    target = tmp_path / "EnMicroMsg.db"
+SETTINGS = ("PRAGMA cipher_page_size = 1024", "PRAGMA kdf_iter = 4000", "PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA1",
+            "PRAGMA cipher_use_hmac = OFF")
+
+
+def _encrypt(plain: Path, target: Path) -> Path:
+    """`plain` exported into a new SQLCipher file with the documented WeChat settings and KEY."""
     connection = sqlcipher3.connect(str(target))
-    for pragma in (f"PRAGMA key = '{KEY}'", "PRAGMA cipher_page_size = 1024", "PRAGMA kdf_iter = 4000",
-                   "PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA1", "PRAGMA cipher_use_hmac = OFF"):
+    for pragma in (f"PRAGMA key = '{KEY}'", *SETTINGS):
         connection.execute(pragma)
     connection.execute(f"ATTACH DATABASE '{plain}' AS plain KEY ''")
     connection.execute("SELECT sqlcipher_export('main', 'plain')")
@@ -64,6 +66,10 @@ def _encrypted(tmp_path: Path) -> Path:
     connection.close()
     assert not target.read_bytes().startswith(b"SQLite format 3")
     return target
+
+
+def _encrypted(tmp_path: Path) -> Path:
+    return _encrypt(_plain(tmp_path, name="plain.db"), tmp_path / "EnMicroMsg.db")
 
 
 def _check_all(parsed) -> None:
@@ -184,13 +190,7 @@ def test_truncated_plain_copy_is_unreadable(tmp_path: Path) -> None:
 
 def test_decrypted_store_with_unknown_schema(tmp_path: Path) -> None:
     plain = build_database(tmp_path / "plain.db", "CREATE TABLE message_v2 (id INTEGER PRIMARY KEY, body TEXT);")
-    target = tmp_path / "EnMicroMsg.db"
-    connection = sqlcipher3.connect(str(target))
-    connection.execute(f"PRAGMA key = '{KEY}'")
-    connection.execute("PRAGMA cipher_compatibility = 1")
-    connection.execute(f"ATTACH DATABASE '{plain}' AS plain KEY ''")
-    connection.execute("SELECT sqlcipher_export('main', 'plain')")
-    connection.close()
+    target = _encrypt(plain, tmp_path / "EnMicroMsg.db")
     parsed = parse_files(target, logical={target: LOGICAL}, keys={"wechat": KEY})
     assert parsed.messages == []
     (warning,) = parsed.warnings
