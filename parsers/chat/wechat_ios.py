@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from manifests.text import display
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_seconds
 from parsers.chat.wechat import GROUP_SUFFIX, split_group_sender, type_kind
@@ -69,8 +70,8 @@ class WeChatIOS(SqliteChatParser):
         by_id = {p.id: p for p in people.values() if p.id is not None}
         for name in _all_chat_names(database):
             if not CHAT_TABLE.match(name):
-                context.warn("table_skipped", f"{context.artefact.path}: table {name.encode('utf-8', 'surrogatepass').decode('ascii', 'backslashreplace')!r} "
-                             "is named like a WeChat chat table but is not Chat_ + 32 hex digits; not read", table=None)
+                context.warn("table_skipped", f"{context.artefact.path}: table '{display(name)}' is named like a WeChat chat table "
+                             "but is not Chat_ + 32 hex digits; not read")
                 continue
             if not database.has(name, *REQUIRED):
                 context.warn("table_skipped", f"{context.artefact.path}: table {name} lacks the columns {', '.join(REQUIRED)}; not read",

@@ -149,3 +149,12 @@ def test_row_only_in_the_wal_is_marked(tmp_path: Path) -> None:
     parsed = parse_files(copy, logical={copy: ROOT + b"MM.sqlite"})
     assert_no_warnings(parsed)
     assert [(p.message.body, p.record_state) for p in parsed.parsed] == [("checkpointed", "live"), ("only in the WAL", "wal_only")]
+
+
+def test_control_characters_in_a_table_name_are_escaped(tmp_path: Path) -> None:
+    schema = 'CREATE TABLE "Chat_\u202eevil\x1b[2J" (CreateTime integer, Message text, Des integer);'
+    parsed = _parse(*_fixture(tmp_path, schema))
+    assert len(parsed.messages) == 5
+    (warning,) = parsed.warnings
+    assert warning.kind == "table_skipped"
+    assert "table 'Chat_\\u202eevil\\x1b[2J' is named like a WeChat chat table" in warning.message
