@@ -127,6 +127,10 @@ class SqliteChatParser(ChatParser):
     def parse_encrypted(self, artefact: Artefact, key: str, context: "ParseContext") -> Iterator[Message]:
         raise NotImplementedError
 
+    def supplied_key(self, keys: Mapping[str, str]) -> str | None:
+        """The key for an encrypted store from the examiner's keys (a parser may derive it from others)."""
+        return keys.get(self.key_name or "")
+
 
 class FileChatParser(ChatParser):
     """A parser for an export file (WhatsApp chat text, Telegram result.json, ...)."""

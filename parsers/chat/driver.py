@@ -275,7 +275,7 @@ def _run_encrypted(parsers: list[SqliteChatParser], artefact: Artefact, catalog:
                    warnings: Warnings, limits: QueryLimits) -> Iterator[ParsedMessage]:
     """An encrypted store: parsed with its key, or one clear warning saying which key is missing."""
     for parser in parsers:
-        key = keys.get(parser.key_name or "")
+        key = parser.supplied_key(keys)
         if key is None:
             warnings.append((parser.name, ParseWarning("encrypted_no_key",
                 f"{artefact.path}: encrypted {parser.app} store; supply --app-key {parser.key_name}=KEY to read it")))
