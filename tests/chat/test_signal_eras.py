@@ -1,0 +1,231 @@
+"""Signal Android schema eras before the `message` table, built from the app's own migration DDL.
+
+Sources (facts only; see parsers/chat/signal.py and docs/chat-schema-otherhist.md): Signal-Android
+`database/helpers/migration/V149_LegacyMigrations.kt` (the v108 `thread` rebuild with
+`thread_recipient_id`, the v109 `sms`/`mms` rebuilds; `thread.recipient_ids` and
+`recipient_preferences` before), `V166_ThreadAndMessageForeignKeys.kt` (new sms/mms column names,
+`thread.recipient_id`), `V168_SingleMessageTableMigration.kt` (sms copied into mms and dropped).
+Columns are the documented ones; a fixture keeps the subset a reader touches plus a few others.
+Decrypted copies are used (the SQLCipher layer is tested in test_signal.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from manifests.records import Attachment, Message, Participant
+from tests.chat.helpers import assert_no_warnings, build_database, parse_files
+
+LOGICAL = b"/data/data/org.thoughtcrime.securesms/databases/signal.db"
+IN, SENT, CALL_OUT, JOINED = 10485780, 10485783, 2, 4  # base types 20 inbox, 23 sent, 2 outgoing audio, 4 joined
+
+# v108..v165: thread rebuilt with thread_recipient_id (v108); sms and mms rebuilt by v109 (MMS_AUTOINCREMENT).
+V109 = """
+CREATE TABLE recipient (_id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT UNIQUE DEFAULT NULL, phone TEXT UNIQUE DEFAULT NULL,
+  group_id TEXT UNIQUE DEFAULT NULL, system_display_name TEXT DEFAULT NULL, signal_profile_name TEXT DEFAULT NULL,
+  profile_joined_name TEXT DEFAULT NULL);
+CREATE TABLE groups (_id INTEGER PRIMARY KEY, group_id TEXT, recipient_id INTEGER, title TEXT, members TEXT);
+CREATE TABLE thread (_id INTEGER PRIMARY KEY AUTOINCREMENT, date INTEGER DEFAULT 0, thread_recipient_id INTEGER,
+  message_count INTEGER DEFAULT 0, snippet TEXT, read INTEGER DEFAULT 1, archived INTEGER DEFAULT 0, pinned INTEGER DEFAULT 0);
+CREATE TABLE sms (_id INTEGER PRIMARY KEY AUTOINCREMENT, thread_id INTEGER, address INTEGER, address_device_id INTEGER DEFAULT 1,
+  person INTEGER, date INTEGER, date_sent INTEGER, date_server INTEGER DEFAULT -1, protocol INTEGER, read INTEGER DEFAULT 0,
+  status INTEGER DEFAULT -1, type INTEGER, body TEXT, remote_deleted INTEGER DEFAULT 0, server_guid TEXT DEFAULT NULL);
+CREATE TABLE mms (_id INTEGER PRIMARY KEY AUTOINCREMENT, thread_id INTEGER, date INTEGER, date_received INTEGER,
+  date_server INTEGER DEFAULT -1, msg_box INTEGER, read INTEGER DEFAULT 0, body TEXT, part_count INTEGER, address INTEGER,
+  address_device_id INTEGER, reveal_duration INTEGER DEFAULT 0, remote_deleted INTEGER DEFAULT 0, server_guid TEXT DEFAULT NULL);
+CREATE TABLE part (_id INTEGER PRIMARY KEY, mid INTEGER, seq INTEGER DEFAULT 0, ct TEXT, name TEXT, _data TEXT,
+  file_name TEXT, data_size INTEGER, unique_id INTEGER NOT NULL);
+"""
+V109_ROWS = {
+    "recipient": [(1, "aci-self", "+15550001", None, None, "Me", None), (2, "aci-dana", "+15550004", None, "Dana Contact", "dana", None),
+                  (3, None, None, "__textsecure_group__!0011", None, None, None)],
+    "groups": [(1, "__textsecure_group__!0011", 3, "Book club", "1,2")],
+    "thread": [(1, 1620000300000, 2, 4, "photo", 1, 0, 0), (2, 1620000400000, 3, 1, "group hi", 1, 0, 0)],
+    "sms": [(1, 1, 2, 1, None, 1620000001000, 1620000000000, 1620000000500, 31337, 1, -1, IN, "old sms in", 0, "guid-1"),
+            (2, 1, 2, 1, None, 1620000100000, 1620000100000, -1, 31337, 1, -1, SENT, "old sms out", 0, None),
+            (3, 1, 2, 1, None, 1620000150000, 1620000150000, -1, 31337, 1, -1, JOINED, None, 0, None)],
+    "mms": [(1, 1, 1620000300000, 1620000301000, -1, IN, 1, None, 1, 2, 1, 1, 0, "guid-2"),
+            (2, 2, 1620000400000, 1620000401000, -1, IN, 1, "group hi", 0, 2, 1, 0, 1, "guid-3")],
+    "part": [(1, 1, 0, "image/jpeg", None, "/data/user/0/org.thoughtcrime.securesms/app_parts/part9.mms", None, 4321, 1620000300001)],
+}
+
+
+def test_v109_thread_recipient_id_era_golden_record(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "signal.db", V109, V109_ROWS)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 5
+    assert parsed.messages[0] == Message(
+        source_table="sms", source_row_id=1, conversation_id="1", conversation_title="Dana Contact",
+        sender=Participant("+15550004", "Dana Contact"), recipients=(), direction="incoming",
+        sent=1620000000000 * 10**6, sent_raw="1620000000000", received=1620000001000 * 10**6, body="old sms in", kind="text",
+        is_deleted=False, is_view_once=None, details={"type": f"{IN} (base 20)"},
+    )
+    out, joined, picture, group = parsed.messages[1:]
+    assert (out.direction, out.sender, out.recipients, out.received) == (
+        "outgoing", None, (Participant("+15550004", "Dana Contact"),), None)
+    assert (joined.kind, joined.direction) == ("system", "unknown")
+    assert picture == Message(
+        source_table="mms", source_row_id=1, conversation_id="1", conversation_title="Dana Contact",
+        sender=Participant("+15550004", "Dana Contact"), direction="incoming", sent=1620000300000 * 10**6,
+        sent_raw="1620000300000", received=1620000301000 * 10**6, kind="media",
+        attachments=(Attachment(mime_type="image/jpeg", size=4321,
+                                local_path="/data/user/0/org.thoughtcrime.securesms/app_parts/part9.mms"),),
+        is_deleted=False, is_view_once=True, details={"type": f"{IN} (base 20)"},
+    )
+    assert (group.conversation_title, group.is_deleted, group.body) == ("Book club", True, "group hi")
+
+
+# v24..v107: the thread's recipient column is still `recipient_ids`, now holding the recipient _id as text.
+V24 = """
+CREATE TABLE recipient (_id INTEGER PRIMARY KEY AUTOINCREMENT, phone TEXT UNIQUE DEFAULT NULL, system_display_name TEXT);
+CREATE TABLE thread (_id INTEGER PRIMARY KEY AUTOINCREMENT, date INTEGER DEFAULT 0, message_count INTEGER DEFAULT 0,
+  recipient_ids TEXT, snippet TEXT);
+CREATE TABLE sms (_id integer PRIMARY KEY, thread_id INTEGER, address TEXT, address_device_id INTEGER DEFAULT 1, person INTEGER,
+  date INTEGER, date_sent INTEGER, protocol INTEGER, read INTEGER DEFAULT 0, status INTEGER DEFAULT -1, type INTEGER, body TEXT);
+CREATE TABLE mms (_id INTEGER PRIMARY KEY, thread_id INTEGER, date INTEGER, date_received INTEGER, msg_box INTEGER,
+  read INTEGER DEFAULT 0, body TEXT, part_count INTEGER, address TEXT, address_device_id INTEGER);
+"""
+
+
+def test_v24_recipient_ids_era_reads_text_ids(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "signal.db", V24, {
+        "recipient": [(7, "+15550007", "Eve")], "thread": [(1, 1560000000000, 2, "7", "x")],
+        "sms": [(1, 1, "7", 1, None, 1560000001000, 1560000000000, 31337, 1, -1, IN, "era v24 in")],
+        "mms": [(1, 1, 1560000100000, 1560000100500, SENT, 1, "era v24 out", 0, "7", 1)]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert [(m.source_table, m.direction, m.conversation_title, m.sender, m.recipients) for m in parsed.messages] == [
+        ("sms", "incoming", "Eve", Participant("+15550007", "Eve"), ()),
+        ("mms", "outgoing", "Eve", None, (Participant("+15550007", "Eve"),))]
+    assert (parsed.messages[0].is_deleted, parsed.messages[1].is_view_once) == (None, None)  # columns not yet there
+
+
+# Before v24: no recipient table; addresses are phone numbers, names in recipient_preferences.
+PRE_V24 = """
+CREATE TABLE recipient_preferences (_id INTEGER PRIMARY KEY, recipient_ids TEXT UNIQUE, block INTEGER DEFAULT 0,
+  notification TEXT DEFAULT NULL, vibrate INTEGER DEFAULT 0, system_display_name TEXT DEFAULT NULL,
+  signal_profile_name TEXT DEFAULT NULL);
+CREATE TABLE groups (_id INTEGER PRIMARY KEY, group_id TEXT, title TEXT, members TEXT);
+CREATE TABLE thread (_id INTEGER PRIMARY KEY, date INTEGER DEFAULT 0, message_count INTEGER DEFAULT 0, recipient_ids TEXT);
+CREATE TABLE sms (_id integer PRIMARY KEY, thread_id INTEGER, address TEXT, date INTEGER, date_sent INTEGER, type INTEGER,
+  body TEXT);
+CREATE TABLE mms (_id INTEGER PRIMARY KEY, thread_id INTEGER, date INTEGER, date_received INTEGER, msg_box INTEGER,
+  body TEXT, address TEXT);
+"""
+
+
+def test_before_v24_phone_number_addresses(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "signal.db", PRE_V24, {
+        "recipient_preferences": [(1, "+15550008", 0, None, 0, None, "frank")],
+        "groups": [(1, "__textsecure_group__!aa", "Old group", "+15550008,+15550001")],
+        "thread": [(1, 1500000000000, 1, "+15550008"), (2, 1500000100000, 1, "__textsecure_group__!aa")],
+        "sms": [(1, 1, "+15550008", 1500000001000, 1500000000000, IN, "pre v24 in")],
+        "mms": [(1, 2, 1500000100000, 1500000100500, SENT, "pre v24 group out", "__textsecure_group__!aa")]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    incoming, group = parsed.messages
+    assert incoming == Message(
+        source_table="sms", source_row_id=1, conversation_id="1", conversation_title="frank",
+        sender=Participant("+15550008", "frank"), direction="incoming", sent=1500000000000 * 10**6, sent_raw="1500000000000",
+        received=1500000001000 * 10**6, body="pre v24 in", kind="text", details={"type": f"{IN} (base 20)"})
+    assert (group.conversation_title, group.recipients, group.direction) == (
+        "Old group", (Participant("__textsecure_group__!aa", "Old group"),), "outgoing")
+
+
+# v166/v167: sms and mms keep their tables but take the new column names; thread.recipient_id.
+V166 = """
+CREATE TABLE recipient (_id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT UNIQUE DEFAULT NULL, phone TEXT UNIQUE DEFAULT NULL,
+  group_id TEXT UNIQUE DEFAULT NULL, system_display_name TEXT DEFAULT NULL);
+CREATE TABLE thread (_id INTEGER PRIMARY KEY AUTOINCREMENT, date INTEGER DEFAULT 0, meaningful_messages INTEGER DEFAULT 0,
+  recipient_id INTEGER NOT NULL UNIQUE REFERENCES recipient (_id) ON DELETE CASCADE, read INTEGER DEFAULT 1, snippet TEXT);
+CREATE TABLE sms (_id INTEGER PRIMARY KEY AUTOINCREMENT, date_sent INTEGER NOT NULL, date_received INTEGER NOT NULL,
+  date_server INTEGER DEFAULT -1, thread_id INTEGER NOT NULL REFERENCES thread (_id) ON DELETE CASCADE,
+  recipient_id NOT NULL REFERENCES recipient (_id) ON DELETE CASCADE, recipient_device_id INTEGER DEFAULT 1, type INTEGER,
+  body TEXT, read INTEGER DEFAULT 0, status INTEGER DEFAULT -1, remote_deleted INTEGER DEFAULT 0, exported INTEGER DEFAULT 0);
+CREATE TABLE mms (_id INTEGER PRIMARY KEY AUTOINCREMENT, date_sent INTEGER NOT NULL, date_received INTEGER NOT NULL,
+  date_server INTEGER DEFAULT -1, thread_id INTEGER NOT NULL REFERENCES thread (_id) ON DELETE CASCADE,
+  recipient_id INTEGER NOT NULL REFERENCES recipient (_id) ON DELETE CASCADE, recipient_device_id INTEGER,
+  type INTEGER NOT NULL, body TEXT, read INTEGER DEFAULT 0, view_once INTEGER DEFAULT 0, remote_deleted INTEGER DEFAULT 0,
+  story_type INTEGER DEFAULT 0, parent_story_id INTEGER DEFAULT 0, exported INTEGER DEFAULT 0);
+CREATE TABLE part (_id INTEGER PRIMARY KEY, mid INTEGER, ct TEXT, _data TEXT, file_name TEXT, data_size INTEGER,
+  unique_id INTEGER NOT NULL);
+"""
+V166_ROWS = {
+    "recipient": [(1, "aci-self", "+15550001", None, "Me"), (2, "aci-gus", "+15550009", None, "Gus")],
+    "thread": [(1, 1660000200000, 3, 2, 1, "bye")],
+    "sms": [(1, 1660000000000, 1660000001000, -1, 1, 2, 1, IN, "v166 sms in", 1, -1, 0, 0),
+            (2, 1660000100000, 1660000100000, -1, 1, 2, 1, SENT, "v166 sms out", 1, -1, 0, 0)],
+    "mms": [(1, 1660000200000, 1660000200000, -1, 1, 2, 1, CALL_OUT, None, 1, 0, 0, 0, 0, 0)],
+}
+
+
+def test_v166_sms_mms_with_new_column_names(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "signal.db", V166, V166_ROWS)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 3
+    assert parsed.messages[1] == Message(
+        source_table="sms", source_row_id=2, conversation_id="1", conversation_title="Gus", recipients=(Participant("+15550009", "Gus"),),
+        direction="outgoing", sent=1660000100000 * 10**6, sent_raw="1660000100000", body="v166 sms out", kind="text",
+        is_deleted=False, details={"type": f"{SENT} (base 23)"})
+    call = parsed.messages[2]
+    assert (call.source_table, call.kind, call.direction, call.is_view_once) == ("mms", "call", "outgoing", False)
+
+
+def test_v168_single_mms_table(tmp_path: Path) -> None:
+    """v168 copied every sms row into mms (ids offset) and dropped sms; mms is renamed message only at v174."""
+    schema = V166.replace(V166[V166.index("CREATE TABLE sms"):V166.index("CREATE TABLE mms")], "")
+    rows = {"recipient": V166_ROWS["recipient"], "thread": V166_ROWS["thread"],
+            "mms": [(1, 1660000200000, 1660000200000, -1, 1, 2, 1, CALL_OUT, None, 1, 0, 0, 0, 0, 0),
+                    (3, 1660000000000, 1660000001000, -1, 1, 2, 1, IN, "copied from sms", 1, 0, 0, 0, 0, 0)]}
+    db = build_database(tmp_path / "signal.db", schema, rows)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 2
+    assert parsed.messages[1] == Message(
+        source_table="mms", source_row_id=3, conversation_id="1", conversation_title="Gus", sender=Participant("+15550009", "Gus"),
+        direction="incoming", sent=1660000000000 * 10**6, sent_raw="1660000000000", received=1660000001000 * 10**6,
+        body="copied from sms", kind="text", is_deleted=False, is_view_once=False, details={"type": f"{IN} (base 20)"})
+
+
+def test_message_table_with_only_the_minimum_columns(tmp_path: Path) -> None:
+    """A newer or trimmed `message` table: no thread, recipient, flag or receipt columns; still read."""
+    db = build_database(tmp_path / "signal.db", """
+        CREATE TABLE message (_id INTEGER PRIMARY KEY, thread_id INTEGER, date_sent INTEGER, type INTEGER, body TEXT, extra BLOB);
+    """, {"message": [(1, 4, 1700000000000, IN, "bare", None)]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert parsed.messages == [Message(
+        source_table="message", source_row_id=1, conversation_id="4", direction="incoming", sent=1700000000000 * 10**6,
+        sent_raw="1700000000000", body="bare", kind="text", details={"type": f"{IN} (base 20)"})]
+
+
+def test_hostile_type_values_and_missing_side_tables(tmp_path: Path) -> None:
+    """A text type that is a number is read; one that is not is a bad_row warning; no thread/recipient/part tables."""
+    db = build_database(tmp_path / "signal.db", V24.split("CREATE TABLE sms")[0].replace("CREATE TABLE thread", "CREATE TABLE unused")
+                        + "CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id, address, date, date_sent, type, body);"
+                        "CREATE TABLE mms (_id INTEGER PRIMARY KEY, thread_id, date, date_received, msg_box, body, address);", {
+        "sms": [(1, 1, 99, 1, 1, str(IN), "digits as text"), (2, 1, None, None, None, "not-a-type", "bad"),
+                (3, None, None, "x", -5, None, None)],
+        "mms": [(1, 1, b"\x00blob", 1, SENT, "blob time", 99)]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert [(w.kind, w.table, w.row_id) for w in parsed.warnings] == [
+        ("bad_row", "sms", 2), ("bad_time", "sms", 3), ("bad_time", "sms", 3), ("bad_time", "mms", 1)]
+    assert [(m.source_table, m.source_row_id, m.direction, m.sender) for m in parsed.messages] == [
+        ("sms", 1, "incoming", Participant("recipient:99")), ("sms", 3, "unknown", None), ("mms", 1, "outgoing", None)]
+
+
+def test_ios_interaction_table_with_only_the_minimum_columns(tmp_path: Path) -> None:
+    """No author, recipient-state or flag columns and no thread table: the direction is unknown, nothing is lost."""
+    db = build_database(tmp_path / "signal.sqlite", """
+        CREATE TABLE model_TSInteraction (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, recordType INTEGER NOT NULL,
+          uniqueId TEXT NOT NULL, timestamp INTEGER NOT NULL, uniqueThreadId TEXT NOT NULL, body TEXT);
+    """, {"model_TSInteraction": [(1, 0, "m1", 1690000000000, "t1", "ios bare"), (2, 0, "m2", 1690000100000, "t1", None)]})
+    parsed = parse_files(db, logical={db: b"/private/var/mobile/Containers/Shared/AppGroup/X/grdb/signal.sqlite"})
+    assert_no_warnings(parsed)
+    assert parsed.messages == [
+        Message(source_table="model_TSInteraction", source_row_id=1, conversation_id="t1", sent=1690000000000 * 10**6,
+                sent_raw="1690000000000", body="ios bare", kind="text"),
+        Message(source_table="model_TSInteraction", source_row_id=2, conversation_id="t1", sent=1690000100000 * 10**6,
+                sent_raw="1690000100000", kind="unknown")]
