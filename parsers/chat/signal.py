@@ -27,7 +27,8 @@ version is not confirmed; docs/chat-schema-otherhist.md has the detail):
   `system_joined_name` and `signal_profile_name` became `profile_given_name` (v201). `part` (`mid`,
   `ct`, `_data`) became `attachment` (`message_id`, `content_type`, `data_file`) in v215.
 Every era is read by the variants below; a variant requires only `_id`, `thread_id` (the
-conversation), `date_sent` (time), `type` (direction) and `body`; every other column is optional.
+conversation), `date_sent` (time), `type` (direction) and `body`, plus a `thread` table (present in
+every era); every other column is optional.
 
 Meanings (Signal-Android `MessageTable.kt`, `MessageTypes.java`, `RecipientTable.kt`, `ThreadTable.kt`):
 - times are Unix ms. `type & 0x1F` is the base type: 20 inbox; 21 outbox, 22 sending, 23 sent,
@@ -73,6 +74,9 @@ FLAGS = ("date_received", "remote_deleted", "view_once")
 FROM_TO = ("from_recipient_id", "to_recipient_id")
 LEGACY_MMS = ("_id", "thread_id", "date AS date_sent", "msg_box AS type", "body")
 LEGACY_SMS_OPTIONAL = ("date AS date_received", "address AS recipient_id", "remote_deleted", "view_once")
+# Every Android era has a `thread` table (its recipient column is optional): it keeps these broad
+# variants off other apps' `message`/`sms` tables, which the registry also tries them on.
+THREAD = {"thread": ("_id",)}
 LEGACY_MMS_OPTIONAL = ("date_received", "address AS recipient_id", "remote_deleted", "reveal_duration AS view_once")
 
 # Side tables: each layout in the order tried; only declared identifiers reach the SQL.
@@ -100,13 +104,12 @@ class Signal(SqliteChatParser):
     key_name = "signal"
     paths = ("*/org.thoughtcrime.securesms/databases/signal.db", "*/grdb/signal.sqlite")
     variants = (
-        Variant("android_message_from_to", {"message": MINIMUM + FROM_TO}, {"message": FLAGS}),       # v185 on
-        Variant("android_message_recipient", {"message": MINIMUM + ("recipient_id",)}, {"message": FLAGS}),  # v174..v184
-        Variant("android_message", {"message": MINIMUM}, {"message": FLAGS + ("recipient_id",)}),  # no recipient column: not seen, still read
-        Variant("android_sms_mms_recipient", {"sms": MINIMUM, "mms": MINIMUM},                       # v166, v167
+        Variant("android_message_from_to", {"message": MINIMUM + FROM_TO, **THREAD}, {"message": FLAGS}),       # v185 on
+        Variant("android_message_recipient", {"message": MINIMUM + ("recipient_id",), **THREAD}, {"message": FLAGS}),  # v174..v184
+        Variant("android_sms_mms_recipient", {"sms": MINIMUM, "mms": MINIMUM, **THREAD},                       # v166, v167
                 {"sms": FLAGS + ("recipient_id",), "mms": FLAGS + ("recipient_id",)}),
-        Variant("android_mms_recipient", {"mms": MINIMUM}, {"mms": FLAGS + ("recipient_id",)}),       # v168..v173
-        Variant("android_sms_mms", {"sms": MINIMUM, "mms": LEGACY_MMS},                              # up to v165
+        Variant("android_mms_recipient", {"mms": MINIMUM, **THREAD}, {"mms": FLAGS + ("recipient_id",)}),       # v168..v173
+        Variant("android_sms_mms", {"sms": MINIMUM, "mms": LEGACY_MMS, **THREAD},                              # up to v165
                 {"sms": LEGACY_SMS_OPTIONAL, "mms": LEGACY_MMS_OPTIONAL}),
         Variant("ios_grdb", {"model_TSInteraction": ("id", "uniqueThreadId", "timestamp", "body")},
                 {"model_TSInteraction": ("receivedAtTimestamp", "authorPhoneNumber", "authorUUID", "recipientAddressStates",
@@ -124,7 +127,7 @@ class Signal(SqliteChatParser):
         threads = _threads(database, by_id)
         attachments = _attachments(database)
         from_to = variant.name == "android_message_from_to"
-        for table in variant.required:
+        for table in (t for t in variant.required if t != "thread"):
             # Attachments (part.mid) point at mms rows; sms rows never had any.
             files = {} if table == "sms" else attachments
             rows = database.query(variant.select(database, table, order_by="_id"))

@@ -190,10 +190,12 @@ def test_v168_single_mms_table(tmp_path: Path) -> None:
 
 
 def test_message_table_with_only_the_minimum_columns(tmp_path: Path) -> None:
-    """A newer or trimmed `message` table: no thread, recipient, flag or receipt columns; still read."""
+    """A trimmed v174 `message` table: no recipient table, no thread recipient, flag or receipt columns; still read."""
     db = build_database(tmp_path / "signal.db", """
-        CREATE TABLE message (_id INTEGER PRIMARY KEY, thread_id INTEGER, date_sent INTEGER, type INTEGER, body TEXT, extra BLOB);
-    """, {"message": [(1, 4, 1700000000000, IN, "bare", None)]})
+        CREATE TABLE thread (_id INTEGER PRIMARY KEY, date INTEGER);
+        CREATE TABLE message (_id INTEGER PRIMARY KEY, thread_id INTEGER, date_sent INTEGER, type INTEGER, body TEXT,
+          recipient_id INTEGER, extra BLOB);
+    """, {"message": [(1, 4, 1700000000000, IN, "bare", None, None)]})
     parsed = parse_files(db, logical={db: LOGICAL})
     assert_no_warnings(parsed)
     assert parsed.messages == [Message(
@@ -202,8 +204,8 @@ def test_message_table_with_only_the_minimum_columns(tmp_path: Path) -> None:
 
 
 def test_hostile_type_values_and_missing_side_tables(tmp_path: Path) -> None:
-    """A text type that is a number is read; one that is not is a bad_row warning; no thread/recipient/part tables."""
-    db = build_database(tmp_path / "signal.db", V24.split("CREATE TABLE sms")[0].replace("CREATE TABLE thread", "CREATE TABLE unused")
+    """A text type that is a number is read; one that is not is a bad_row warning; no thread recipient column, no part table."""
+    db = build_database(tmp_path / "signal.db", V24.split("CREATE TABLE sms")[0].replace("recipient_ids TEXT,", "")
                         + "CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id, address, date, date_sent, type, body);"
                         "CREATE TABLE mms (_id INTEGER PRIMARY KEY, thread_id, date, date_received, msg_box, body, address);", {
         "sms": [(1, 1, 99, 1, 1, str(IN), "digits as text"), (2, 1, None, None, None, "not-a-type", "bad"),
@@ -229,3 +231,18 @@ def test_ios_interaction_table_with_only_the_minimum_columns(tmp_path: Path) -> 
                 sent_raw="1690000000000", body="ios bare", kind="text"),
         Message(source_table="model_TSInteraction", source_row_id=2, conversation_id="t1", sent=1690000100000 * 10**6,
                 sent_raw="1690000100000", kind="unknown")]
+
+
+def test_sms_table_of_another_app_is_not_taken_for_signal(tmp_path: Path) -> None:
+    """Android's own mmssms.db has `sms` with the same minimum columns but `threads`/`pdu`, not `thread`/`mms`."""
+    db = build_database(tmp_path / "other.db", """
+        CREATE TABLE threads (_id INTEGER PRIMARY KEY, date INTEGER);
+        CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, date INTEGER, date_sent INTEGER,
+          type INTEGER, body TEXT);
+        CREATE TABLE mms (_id INTEGER PRIMARY KEY, thread_id INTEGER, date_sent INTEGER, type INTEGER, body TEXT);
+        CREATE TABLE message (_id INTEGER PRIMARY KEY, thread_id INTEGER, date_sent INTEGER, type INTEGER, body TEXT,
+          recipient_id INTEGER);
+    """, {"sms": [(1, 1, "+1555", 1, 1, 1, "x")], "mms": [(1, 1, 1, 1, "y")], "message": [(1, 1, 1, IN, "z", 1)]})
+    parsed = parse_files(db)
+    assert "signal" not in parsed.parser_names()
+    assert [m.body for m in parsed.messages if m.body in ("y", "z")] == []
