@@ -24,6 +24,13 @@ scripts/artifacts/whatsApp.py; facts only, in our own words):
 - Names: wa.db `wa_contacts` (`jid`, `display_name` = address-book name, `wa_name` = the name the
   contact set in WhatsApp), found as a companion (`*/com.whatsapp/databases/wa.db`, else `*wa.db`).
 
+Schema history (docs/chat-schema-otherhist.md): the app's own upgrade code adds media_caption,
+media_duration, starred, quoted_row_id, forwarded and more to `messages` by ALTER TABLE, so older stores
+lack them; key_id, status and media_* were in the oldest DDL found. Every variant therefore requires
+only what a message needs (row id, chat, direction, time, body): `messages(_id, key_remote_jid,
+key_from_me, timestamp, data)` or `message(_id, chat_row_id, from_me, timestamp, text_data)`; every
+other column, and the `chat`/`jid` tables, are read when present and NULL when absent.
+
 Decisions (documented, tested):
 - Placeholder row: the app creates every msgstore with one row that is no one's message. In
   `messages` it is _id 1 with key_remote_jid and key_id "-1", key_from_me 0, status -1,
@@ -62,10 +69,9 @@ from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
-LEGACY_REQUIRED = {"messages": ("_id", "key_remote_jid", "key_from_me", "key_id", "status", "data", "timestamp",
-                                "media_wa_type", "media_mime_type", "media_size", "media_name")}
-CURRENT_REQUIRED = {"message": ("_id", "chat_row_id", "from_me", "timestamp", "text_data"),
-                    "chat": ("_id", "jid_row_id"), "jid": ("_id", "raw_string")}
+# The minimum a message is read with (row id, chat, direction, time, body); everything else is optional.
+LEGACY_REQUIRED = {"messages": ("_id", "key_remote_jid", "key_from_me", "timestamp", "data")}
+CURRENT_REQUIRED = {"message": ("_id", "chat_row_id", "from_me", "timestamp", "text_data")}
 
 MEDIA_TYPES = {1: "image", 2: "audio", 3: "video", 9: "document", 13: "gif", 42: "view-once image", 43: "view-once video"}
 KINDS = {0: "text", 4: "contact", 5: "location", 7: "system", 8: "call", 14: "contact", 15: "deleted",
@@ -75,32 +81,37 @@ SYSTEM_STATUS = 6
 PLACEHOLDER = "-1"
 PLACEHOLDER_CHAT = -1
 
-# Optional columns, read when the table has them (names from this fixed list only).
-LEGACY_OPTIONAL = ("media_caption", "media_duration", "latitude", "longitude", "remote_resource",
-                   "received_timestamp", "starred", "forwarded", "media_url", "thumb_image")
+# Optional columns: selected when the table has them, NULL when it does not (names from these lists only).
+# key_id .. media_name are in the oldest `messages` DDL the app's own upgrade code knows; the rest were
+# added later by ALTER TABLE (docs/chat-schema-otherhist.md).
+LEGACY_OPTIONAL = {"messages": ("key_id", "status", "media_wa_type", "media_mime_type", "media_size", "media_name",
+                                "media_caption", "media_duration", "latitude", "longitude", "remote_resource",
+                                "received_timestamp", "starred", "forwarded", "media_url", "thumb_image")}
+CURRENT_OPTIONAL = {"message": ("key_id", "sender_jid_row_id", "status", "received_timestamp", "message_type", "starred")}
 JAVA_FILE_CLASS = b"\x00\x0cjava.io.File"
 JAVA_STRING_AFTER_CLASS = b"xpt"  # end of class description, no superclass, then the path as TC_STRING
-CURRENT_OPTIONAL = ("key_id", "sender_jid_row_id", "status", "received_timestamp", "message_type", "starred")
 
 CONTACTS_SQL = "SELECT jid, display_name, wa_name FROM wa_contacts ORDER BY _id"
 MEDIA_SQL = "SELECT message_row_id, file_path, file_size, mime_type, media_name FROM message_media"
 LOCATION_SQL = "SELECT message_row_id, latitude, longitude, place_name FROM message_location"
 CHAT_LIST_SQL = "SELECT key_remote_jid, subject FROM chat_list"
 CHAT_SQL = "SELECT c._id AS _id, j.raw_string AS jid, c.subject AS subject FROM chat c LEFT JOIN jid j ON j._id = c.jid_row_id"
+CHAT_NO_SUBJECT_SQL = "SELECT c._id AS _id, j.raw_string AS jid, NULL AS subject FROM chat c LEFT JOIN jid j ON j._id = c.jid_row_id"
+CHAT_BARE_SQL = "SELECT _id, NULL AS jid, NULL AS subject FROM chat"
 JID_SQL = "SELECT _id, raw_string FROM jid"
 TWIN_SQL = "SELECT data FROM messages WHERE _id = ? LIMIT 1"
 
 
 class WhatsAppAndroid(SqliteChatParser):
     name = "whatsapp_android"
-    version = "1"
+    version = "2"
     app = "WhatsApp"
     platform = "Android"
     paths = ("*/com.whatsapp/databases/msgstore.db", "*/msgstore.db", "*/com.whatsapp.w4b/databases/msgstore.db")
     variants = (
-        Variant("transition", {**LEGACY_REQUIRED, **CURRENT_REQUIRED}),
-        Variant("legacy", LEGACY_REQUIRED),
-        Variant("current", CURRENT_REQUIRED),
+        Variant("transition", {**LEGACY_REQUIRED, **CURRENT_REQUIRED}, {**LEGACY_OPTIONAL, **CURRENT_OPTIONAL}),
+        Variant("legacy", LEGACY_REQUIRED, LEGACY_OPTIONAL),
+        Variant("current", CURRENT_REQUIRED, CURRENT_OPTIONAL),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
@@ -109,13 +120,13 @@ class WhatsAppAndroid(SqliteChatParser):
         places = _by_message(database, "message_location", LOCATION_SQL, ("message_row_id", "latitude", "longitude", "place_name"))
         if variant.name in ("transition", "legacy"):
             titles = _chat_list_titles(database)
-            rows = database.query(_select("messages", LEGACY_REQUIRED["messages"], LEGACY_OPTIONAL, database))
+            rows = database.query(variant.select(database, "messages", order_by="_id"))
             convert = lambda row: self._legacy(row, names, titles, media, context)  # noqa: E731
             yield from context.each(rows, "messages", convert, "_id")
         if variant.name in ("transition", "current"):
-            chats = {row["_id"]: row for row in database.query(CHAT_SQL)}
-            jids = {row["_id"]: row["raw_string"] for row in database.query(JID_SQL)}
-            rows = database.query(_select("message", CURRENT_REQUIRED["message"], CURRENT_OPTIONAL, database))
+            chats = _chats(database)
+            jids = {row["_id"]: row["raw_string"] for row in database.query(JID_SQL)} if database.has("jid", "_id", "raw_string") else {}
+            rows = database.query(variant.select(database, "message", order_by="_id"))
             twins = variant.name == "transition"
             # A placeholder is not skipped as a twin: its own info row says why it is left out.
             fresh = (row for row in rows
@@ -132,9 +143,14 @@ class WhatsAppAndroid(SqliteChatParser):
         chat = row["key_remote_jid"]
         wa_type = _int(row["media_wa_type"])
         system = row["status"] == SYSTEM_STATUS and wa_type != 8
-        kind = "system" if system else KINDS.get(wa_type, "unknown")
+        if system:
+            kind = "system"
+        elif wa_type is None:  # a store without media_wa_type: media if it names a file, else text
+            kind = "media" if row["media_mime_type"] or row["media_url"] else "text"
+        else:
+            kind = KINDS.get(wa_type, "unknown")
         from_me = row["key_from_me"] == 1
-        details = {"key_id": str(row["key_id"]), "status": str(row["status"]), "media_wa_type": str(row["media_wa_type"])}
+        details = {column: str(row[column]) for column in ("key_id", "status", "media_wa_type") if row[column] is not None}
         _optional_details(row, details, ("starred", "forwarded"))
         group_member = _get(row, "remote_resource") or None
         other = Participant(chat, names.get(chat))
@@ -235,12 +251,6 @@ def _placeholder(table: str, row_id: int, marker: str, context: ParseContext) ->
                  "database, not a message; left out", table=table, row_id=row_id, severity="info")
 
 
-def _select(table: str, required: tuple[str, ...], optional: tuple[str, ...], database: Database) -> str:
-    """A SELECT of the required columns plus the optional ones this table has (names from fixed lists)."""
-    columns = list(required) + [c for c in optional if c not in required and database.has(table, c)]
-    return f"SELECT {', '.join(columns)} FROM {table} ORDER BY _id"
-
-
 def _twin(row: sqlite3.Row, database: Database, context: ParseContext) -> bool:
     """True when the legacy table holds the same _id (that row is authoritative); warn if texts differ.
 
@@ -253,6 +263,15 @@ def _twin(row: sqlite3.Row, database: Database, context: ParseContext) -> bool:
         context.warn("twin_differs", "message and messages rows with this _id hold different text; messages is reported",
                      table="message", row_id=row["_id"], field="text_data")
     return True
+
+
+def _chats(database: Database) -> dict[int, sqlite3.Row]:
+    """chat _id -> (jid, subject); without a `chat` table (or its jid link) conversations stay unnamed."""
+    if not database.has("chat", "_id", "jid_row_id"):
+        return {}
+    sql = CHAT_SQL if database.has("chat", "subject") and database.has("jid", "_id", "raw_string") else (
+        CHAT_NO_SUBJECT_SQL if database.has("jid", "_id", "raw_string") else CHAT_BARE_SQL)
+    return {row["_id"]: row for row in database.query(sql)}
 
 
 def _contact_names(context: ParseContext) -> dict[str, str]:
