@@ -14,7 +14,9 @@ Schema facts (own words; source: ALEAPP `scripts/artifacts/FacebookMessenger.py`
   `generic_admin_message_extensible_data` (JSON; calls carry `call_duration`, `video`);
   `thread_users`: `user_key`, `first_name`, `last_name`, `name`; `threads`: `thread_key`, `name`.
   The account id is in a small text file `threads_db2-uid` beside the database.
-Columns beyond each variant's minimum are read only when present (names from fixed lists).
+Columns beyond each variant's minimum are read only when present (names from fixed lists). The
+minimum is the message row (id, thread, sender, text, time) plus a `threads` table; `contacts` and
+`thread_users` only add names and may be absent (docs/chat-schema-otherhist.md).
 """
 
 from __future__ import annotations
@@ -68,7 +70,9 @@ def text_id(item: object) -> str | None:
 
 
 def names_by_id(database: Database) -> dict[str, str | None]:
-    """contacts.id -> contacts.name (MSYS / lightspeed)."""
+    """contacts.id -> contacts.name (MSYS / lightspeed); empty without a contacts table."""
+    if not database.has("contacts", "id", "name"):
+        return {}
     return {str(r["id"]): r["name"] for r in database.query("SELECT id, name FROM contacts")}
 
 
@@ -134,14 +138,15 @@ def msys_message(row: sqlite3.Row, owner: str | None, names: dict[str, str | Non
 
 class MessengerAndroid(SqliteChatParser):
     name = "messenger_android"
-    version = "1"
+    version = "2"
     app = "Facebook Messenger"
     platform = "Android"
     paths = ("*/com.facebook.orca/databases/msys_database_*", "*/com.facebook.katana/databases/msys_database_*",
              "*/com.facebook.orca/databases/threads_db2", "*/com.facebook.katana/databases/threads_db2")
     variants = (
-        Variant("msys", {"messages": MSYS_MESSAGE_COLUMNS, "contacts": ("id", "name"), "threads": ("thread_key",)}),
-        Variant("threads_db2", {"messages": LEGACY_MESSAGE_COLUMNS, "thread_users": ("user_key",), "threads": ("thread_key",)}),
+        # `threads` is kept as a marker of each store (both eras have it); `contacts`/`thread_users` only name people.
+        Variant("msys", {"messages": MSYS_MESSAGE_COLUMNS, "threads": ("thread_key",)}),
+        Variant("threads_db2", {"messages": LEGACY_MESSAGE_COLUMNS, "threads": ("thread_key",)}),
     )
 
     def match(self, database: Database) -> Variant | None:
@@ -195,6 +200,8 @@ class MessengerAndroid(SqliteChatParser):
         yield from context.each(rows, "messages", lambda r: self._legacy_message(r, owner, names, titles, context), "row_key")
 
     def _legacy_names(self, database: Database) -> dict[str, str | None]:
+        if not database.has("thread_users", "user_key"):
+            return {}
         wanted = ("name", "first_name", "last_name")
         columns = ["user_key", *(c if database.has("thread_users", c) else f"NULL AS {c}" for c in wanted)]
         names: dict[str, str | None] = {}
