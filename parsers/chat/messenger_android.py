@@ -37,6 +37,7 @@ LEGACY_MESSAGE_COLUMNS = ("msg_id", "thread_key", "text", "sender", "timestamp_m
 LEGACY_OPTIONAL = ("timestamp_sent_ms", "msg_type", "attachments", "shares", "generic_admin_message_extensible_data", "snippet")
 FACEBOOK_PREFIX = "FACEBOOK:"
 UID_FILE = re.compile(r"msys_database_(\d+)$")
+SSUS_FILE = re.compile(r"/ssus\.(\d+)\.threads_db2$")
 
 
 def select(database: Database, table: str, required: tuple[str, ...], optional: tuple[str, ...], order: str,
@@ -142,7 +143,9 @@ class MessengerAndroid(SqliteChatParser):
     app = "Facebook Messenger"
     platform = "Android"
     paths = ("*/com.facebook.orca/databases/msys_database_*", "*/com.facebook.katana/databases/msys_database_*",
-             "*/com.facebook.orca/databases/threads_db2", "*/com.facebook.katana/databases/threads_db2")
+             "*/com.facebook.orca/databases/threads_db2", "*/com.facebook.katana/databases/threads_db2",
+             # Renamed `ssus.<account id>.threads_db2` from at least app 379.1.0.23.114 (ALEAPP PR #297, 2022).
+             "*/com.facebook.orca/databases/ssus.*.threads_db2", "*/com.facebook.katana/databases/ssus.*.threads_db2")
     variants = (
         # `threads` is kept as a marker of each store (both eras have it); `contacts`/`thread_users` only name people.
         Variant("msys", {"messages": MSYS_MESSAGE_COLUMNS, "threads": ("thread_key",)}),
@@ -269,10 +272,11 @@ def _json_list(raw: object, context: ParseContext, row_id: int, field: str) -> l
 
 
 def _legacy_owner(artefact: Artefact, context: ParseContext) -> str | None:
-    """The account id from `threads_db2-uid` beside the database, when the catalog holds it."""
+    """The account id from `threads_db2-uid` beside the database, else from an `ssus.<id>.threads_db2` name."""
     uid_file = context.catalog.sibling(artefact, b"-uid")
     if uid_file is None:
-        return None
+        named = SSUS_FILE.search(artefact.path)
+        return named.group(1) if named else None
     try:
         text = uid_file.read_head(64).decode("ascii").strip()
     except (OSError, UnicodeDecodeError) as error:

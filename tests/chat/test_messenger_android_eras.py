@@ -57,3 +57,22 @@ def test_messages_table_without_threads_is_not_taken_for_messenger(tmp_path: Pat
     """, {"messages": [(1, 1600000000000, "x", 2, "not messenger")]})
     parsed = parse_files(db)
     assert "messenger_android" not in parsed.parser_names()
+
+
+def test_ssus_renamed_threads_db2_takes_the_owner_from_its_name(tmp_path: Path) -> None:
+    """From at least 379.1.0.23.114 the file is `ssus.<account id>.threads_db2` (ALEAPP PR #297, 2022)."""
+    from parsers.chat.messenger_android import PARSER
+    from tests.chat.test_messenger_android import LEGACY_DDL
+
+    assert PARSER.path_matches("/data/data/com.facebook.orca/databases/ssus.100001111.threads_db2")
+
+    db = build_database(tmp_path / "ssus.100001111.threads_db2", LEGACY_DDL, {
+        "messages": [("m1", "ONE_TO_ONE:1:2", 1, "mine", '{"user_key": "FACEBOOK:100001111", "name": "Jane"}', 1500000000000,
+                      None, None, None, 0, None, None)],
+        "threads": [("ONE_TO_ONE:1:2", None)]})
+    parsed = parse_files(db, logical={db: b"/data/data/com.facebook.orca/databases/ssus.100001111.threads_db2"})
+    assert parsed.warnings == []
+    assert parsed.messages == [Message(
+        source_table="messages", source_row_id=1, conversation_id="ONE_TO_ONE:1:2", sender=Participant(OWNER, "Jane"),
+        direction="outgoing", sent=1500000000000 * 10**6, sent_raw="1500000000000", body="mine", kind="text", account_id=OWNER,
+        details={"msg_id": "m1", "sender_user_key": "FACEBOOK:100001111", "msg_type": "0"})]
