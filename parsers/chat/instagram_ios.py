@@ -14,6 +14,9 @@ Schema facts (read from the corpus sample plaso/test_data/ios/9368974384.db and 
   NSKeyedArchiver of IGDirectThread data: `users` (IGUser: `pk`, `userName`, `fullName`), `inviter`
   (often the owner), `threadName` for named groups.
 - `inbox_metadata.snapshot_app_version`: the app version (e.g. '280.0.0.13.116') -> app_version.
+Required: `messages(row_id, thread_id, archive)` (the archive holds sender, time and content) and
+`threads(thread_id)`; `message_id`, `class_name`, `viewer_id` and `metadata` are optional, and without
+`viewer_id` the owner is the pk the file is named after (docs/chat-schema-otherhist.md).
 Media CDN links carry an `expiration_date` (NSDate); it is kept as `media_url_expires`, not as a
 message time.
 """
