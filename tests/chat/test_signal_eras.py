@@ -14,10 +14,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
-from tests.chat.helpers import assert_no_warnings, build_database, parse_files
+from tests.chat.helpers import Parsed, assert_no_warnings, build_database, parse_files
 
 LOGICAL = b"/data/data/org.thoughtcrime.securesms/databases/signal.db"
 IN, SENT, CALL_OUT, JOINED = 10485780, 10485783, 2, 4  # base types 20 inbox, 23 sent, 2 outgoing audio, 4 joined
+
+
+def _read(tmp_path: Path, schema: str, rows: dict) -> Parsed:
+    """A decrypted signal.db fixture parsed at its phone path."""
+    db = build_database(tmp_path / "signal.db", schema, rows)
+    return parse_files(db, logical={db: LOGICAL})
 
 # v108..v165: thread rebuilt with thread_recipient_id (v108); sms and mms rebuilt by v109 (MMS_AUTOINCREMENT).
 V109 = """
@@ -51,8 +57,7 @@ V109_ROWS = {
 
 
 def test_v109_thread_recipient_id_era_golden_record(tmp_path: Path) -> None:
-    db = build_database(tmp_path / "signal.db", V109, V109_ROWS)
-    parsed = parse_files(db, logical={db: LOGICAL})
+    parsed = _read(tmp_path, V109, V109_ROWS)
     assert_no_warnings(parsed)
     assert len(parsed.messages) == 5
     assert parsed.messages[0] == Message(
@@ -161,8 +166,7 @@ V166_ROWS = {
 
 
 def test_v166_sms_mms_with_new_column_names(tmp_path: Path) -> None:
-    db = build_database(tmp_path / "signal.db", V166, V166_ROWS)
-    parsed = parse_files(db, logical={db: LOGICAL})
+    parsed = _read(tmp_path, V166, V166_ROWS)
     assert_no_warnings(parsed)
     assert len(parsed.messages) == 3
     assert parsed.messages[1] == Message(
@@ -179,8 +183,7 @@ def test_v168_single_mms_table(tmp_path: Path) -> None:
     rows = {"recipient": V166_ROWS["recipient"], "thread": V166_ROWS["thread"],
             "mms": [(1, 1660000200000, 1660000200000, -1, 1, 2, 1, CALL_OUT, None, 1, 0, 0, 0, 0, 0),
                     (3, 1660000000000, 1660000001000, -1, 1, 2, 1, IN, "copied from sms", 1, 0, 0, 0, 0, 0)]}
-    db = build_database(tmp_path / "signal.db", schema, rows)
-    parsed = parse_files(db, logical={db: LOGICAL})
+    parsed = _read(tmp_path, schema, rows)
     assert_no_warnings(parsed)
     assert len(parsed.messages) == 2
     assert parsed.messages[1] == Message(
