@@ -249,3 +249,29 @@ def test_sms_table_of_another_app_is_not_taken_for_signal(tmp_path: Path) -> Non
     parsed = parse_files(db)
     assert "signal" not in parsed.parser_names()
     assert [m.body for m in parsed.messages if m.body in ("y", "z")] == []
+
+
+# Signal-iOS SignalServiceKit/Resources/schema.sql at commit 026b02c2 (an older GRDB schema): model_TSThread
+# has contactPhoneNumber/contactUUID but no `name` column, which the parser once required.
+IOS_OLDER = """
+CREATE TABLE model_TSThread (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, recordType INTEGER NOT NULL, uniqueId TEXT NOT NULL UNIQUE,
+  conversationColorName TEXT NOT NULL, creationDate DOUBLE, isArchived INTEGER NOT NULL, lastInteractionRowId INTEGER NOT NULL,
+  shouldThreadBeVisible INTEGER NOT NULL, contactPhoneNumber TEXT, contactUUID TEXT, groupModel BLOB);
+CREATE TABLE model_TSInteraction (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, recordType INTEGER NOT NULL, uniqueId TEXT NOT NULL UNIQUE,
+  receivedAtTimestamp INTEGER NOT NULL, timestamp INTEGER NOT NULL, uniqueThreadId TEXT NOT NULL, authorPhoneNumber TEXT,
+  authorUUID TEXT, body TEXT, isViewOnceMessage INTEGER, read INTEGER, recipientAddressStates BLOB, wasRemotelyDeleted BOOLEAN);
+"""
+
+
+def test_ios_older_grdb_schema_without_thread_name(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "signal.sqlite", IOS_OLDER, {
+        "model_TSThread": [(1, 0, "c+15550002", "blue", 1.0, 0, 2, 1, "+15550002", "uuid-b", None)],
+        "model_TSInteraction": [(1, 31, "m1", 1600000001000, 1600000000000, "c+15550002", "+15550002", "uuid-b", "old ios in", 0, 1, None, 0),
+                                (2, 19, "m2", 1600000100000, 1600000100000, "c+15550002", None, None, "old ios out", 0, 1, b"bplist00", 0)]})
+    parsed = parse_files(db, logical={db: b"/private/var/mobile/Containers/Shared/AppGroup/X/grdb/signal.sqlite"})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 2
+    assert parsed.messages[1] == Message(
+        source_table="model_TSInteraction", source_row_id=2, conversation_id="c+15550002", recipients=(Participant("+15550002"),),
+        direction="outgoing", sent=1600000100000 * 10**6, sent_raw="1600000100000", body="old ios out", kind="text",
+        is_deleted=False, is_view_once=False)
