@@ -91,9 +91,12 @@ CURRENT_OPTIONAL = {"message": ("key_id", "sender_jid_row_id", "status", "receiv
 JAVA_FILE_CLASS = b"\x00\x0cjava.io.File"
 JAVA_STRING_AFTER_CLASS = b"xpt"  # end of class description, no superclass, then the path as TC_STRING
 
-CONTACTS_SQL = "SELECT jid, display_name, wa_name FROM wa_contacts ORDER BY _id"
-MEDIA_SQL = "SELECT message_row_id, file_path, file_size, mime_type, media_name FROM message_media"
-LOCATION_SQL = "SELECT message_row_id, latitude, longitude, place_name FROM message_location"
+# Side tables: the link column is required, the rest optional (NULL when a version lacks it).
+CONTACTS = Variant("wa_contacts", {"wa_contacts": ("_id", "jid")}, {"wa_contacts": ("display_name", "wa_name")})
+MEDIA = Variant("message_media", {"message_media": ("message_row_id",)},
+                {"message_media": ("file_path", "file_size", "mime_type", "media_name")})
+LOCATION = Variant("message_location", {"message_location": ("message_row_id",)},
+                   {"message_location": ("latitude", "longitude", "place_name")})
 CHAT_LIST_SQL = "SELECT key_remote_jid, subject FROM chat_list"
 CHAT_SQL = "SELECT c._id AS _id, j.raw_string AS jid, c.subject AS subject FROM chat c LEFT JOIN jid j ON j._id = c.jid_row_id"
 CHAT_NO_SUBJECT_SQL = "SELECT c._id AS _id, j.raw_string AS jid, NULL AS subject FROM chat c LEFT JOIN jid j ON j._id = c.jid_row_id"
@@ -116,8 +119,8 @@ class WhatsAppAndroid(SqliteChatParser):
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         names = _contact_names(context)
-        media = _by_message(database, "message_media", MEDIA_SQL, ("message_row_id", "file_path", "file_size", "mime_type", "media_name"))
-        places = _by_message(database, "message_location", LOCATION_SQL, ("message_row_id", "latitude", "longitude", "place_name"))
+        media = _by_message(database, MEDIA)
+        places = _by_message(database, LOCATION)
         if variant.name in ("transition", "legacy"):
             titles = _chat_list_titles(database)
             rows = database.query(variant.select(database, "messages", order_by="_id"))
@@ -278,9 +281,9 @@ def _contact_names(context: ParseContext) -> dict[str, str]:
     """jid -> name from wa.db: the address-book name, else the name the contact chose in WhatsApp."""
     database = context.companion("*/com.whatsapp/databases/wa.db") or context.companion("*wa.db")
     names: dict[str, str] = {}
-    if database is None or not database.has("wa_contacts", "jid", "display_name", "wa_name"):
+    if database is None or not CONTACTS.matches(database):
         return names
-    for row in database.query(CONTACTS_SQL):
+    for row in database.query(CONTACTS.select(database, "wa_contacts", order_by="_id")):
         name = row["display_name"] or row["wa_name"]
         if row["jid"] and name and row["jid"] not in names:
             names[row["jid"]] = name
@@ -293,10 +296,11 @@ def _chat_list_titles(database: Database) -> dict[str, str]:
     return {row["key_remote_jid"]: row["subject"] for row in database.query(CHAT_LIST_SQL) if row["subject"]}
 
 
-def _by_message(database: Database, table: str, sql: str, columns: tuple[str, ...]) -> dict[int, sqlite3.Row]:
-    if not database.has(table, *columns):
+def _by_message(database: Database, layout: Variant) -> dict[int, sqlite3.Row]:
+    """message _id -> its row in a side table (message_media, message_location); empty when the table is absent."""
+    if not layout.matches(database):
         return {}
-    return {row["message_row_id"]: row for row in database.query(sql)}
+    return {row["message_row_id"]: row for row in database.query(layout.select(database, layout.name))}
 
 
 def _legacy_attachment(row: sqlite3.Row, media: sqlite3.Row | None, thumb_path: str | None) -> Attachment:

@@ -53,13 +53,13 @@ SESSIONS = Variant("sessions", {"ZWACHATSESSION": ("Z_PK",)},
                    {"ZWACHATSESSION": ("ZCONTACTJID", "ZPARTNERNAME", "ZSESSIONTYPE")})
 # ZWACHATSESSION.ZSESSIONTYPE (bakerst221b.com WhatsApp notes, 2023): none of 1..3 has a single other party.
 SESSION_TYPES = {0: "one-to-one", 1: "group", 2: "broadcast", 3: "status"}
+MEMBERS = Variant("members", {"ZWAGROUPMEMBER": ("Z_PK", "ZMEMBERJID")}, {"ZWAGROUPMEMBER": ("ZCONTACTNAME", "ZFIRSTNAME")})
 MEDIA_OPTIONAL = ("ZMEDIALOCALPATH", "ZFILESIZE", "ZTITLE", "ZVCARDSTRING", "ZVCARDNAME", "ZLATITUDE", "ZLONGITUDE", "ZMEDIAURL")
 
 KINDS = {0: "text", 1: "media", 2: "media", 3: "media", 4: "contact", 5: "location", 6: "system", 7: "text",
          8: "media", 10: "system", 11: "media", 14: "deleted", 15: "sticker"}
 WITH_FILE = {"media", "sticker"}
 
-MEMBER_SQL = "SELECT Z_PK, ZMEMBERJID, ZCONTACTNAME, ZFIRSTNAME FROM ZWAGROUPMEMBER"
 OWNER_SQL = "SELECT DISTINCT ZTOJID FROM ZWAMESSAGE WHERE ZISFROMME = 0 AND ZTOJID IS NOT NULL AND ZTOJID != ''"
 CONTACTS_SQL = "SELECT ZWHATSAPPID, ZFULLNAME FROM ZWAADDRESSBOOKCONTACT WHERE ZWHATSAPPID IS NOT NULL ORDER BY Z_PK"
 
@@ -77,8 +77,8 @@ class WhatsAppIos(SqliteChatParser):
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         sessions = {row["Z_PK"]: row for row in database.query(SESSIONS.select(database, "ZWACHATSESSION"))} if SESSIONS.matches(
             database) else {}
-        members = {row["Z_PK"]: row for row in database.query(MEMBER_SQL)} if database.has(
-            "ZWAGROUPMEMBER", "Z_PK", "ZMEMBERJID", "ZCONTACTNAME", "ZFIRSTNAME") else {}
+        members = {row["Z_PK"]: row for row in database.query(MEMBERS.select(database, "ZWAGROUPMEMBER"))} if MEMBERS.matches(
+            database) else {}
         media = _media(database)
         owners = [row["ZTOJID"] for row in database.query(OWNER_SQL)] if database.has("ZWAMESSAGE", "ZTOJID") else []
         owner = owners[0] if len(owners) == 1 else None

@@ -120,3 +120,23 @@ def test_hostile_legacy_values(tmp_path: Path) -> None:
     assert [(m.source_row_id, m.direction, m.sent, m.kind) for m in parsed.messages] == [
         (2, "incoming", 1380000000000 * 10**6, "text"), (4, "outgoing", None, "text"), (5, "incoming", 1380000000000 * 10**6, "media")]
     assert parsed.messages[2].attachments == (Attachment(),)
+
+
+def test_side_tables_with_fewer_columns(tmp_path: Path) -> None:
+    """message_media without media_name/mime_type, message_location without place_name, wa.db without wa_name."""
+    db = build_database(tmp_path / "msgstore.db", CURRENT_MINIMUM + """
+        CREATE TABLE message_media (message_row_id INTEGER PRIMARY KEY, file_path TEXT, file_size INTEGER);
+        CREATE TABLE message_location (message_row_id INTEGER PRIMARY KEY, latitude REAL, longitude REAL);
+    """, {"jid": [(1, "4915100000001", "s.whatsapp.net", ANA)], "chat": [(1, 1)],
+          "message": [(2, 1, 0, 1700000000000, None), (3, 1, 0, 1700000100000, None)],
+          "message_media": [(2, "Media/WhatsApp Images/IMG-2.jpg", 777)], "message_location": [(3, 53.5, 9.9)]})
+    wa = build_database(tmp_path / "wa.db", "CREATE TABLE wa_contacts (_id INTEGER PRIMARY KEY, jid TEXT, display_name TEXT);",
+                        {"wa_contacts": [(1, ANA, "Ana Book")]})
+    parsed = parse_files(db, wa, logical={db: MSGSTORE, wa: b"/data/data/com.whatsapp/databases/wa.db"})
+    assert parsed.warnings == []
+    assert parsed.messages[0] == Message(
+        source_table="message", source_row_id=2, conversation_id=ANA, sender=Participant(ANA, "Ana Book"), direction="incoming",
+        sent=1700000000000 * 10**6, sent_raw="1700000000000", kind="media",
+        attachments=(Attachment(file_name="IMG-2.jpg", size=777, local_path="Media/WhatsApp Images/IMG-2.jpg"),),
+        details={"chat_row_id": "1"})
+    assert (parsed.messages[1].latitude, parsed.messages[1].longitude, parsed.messages[1].location_name) == (53.5, 9.9, None)

@@ -66,3 +66,18 @@ def test_hostile_session_and_time_values(tmp_path: Path) -> None:
     assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [("bad_time", 1, "ZMESSAGEDATE")]
     assert [(m.source_row_id, m.conversation_id, m.kind, m.recipients) for m in parsed.messages] == [
         (1, ANA, "text", ()), (2, None, "text", ()), (3, ANA, "unknown", (Participant(ANA, "Ana"),))]
+
+
+def test_group_member_table_without_name_columns(tmp_path: Path) -> None:
+    """ZWAGROUPMEMBER with only Z_PK and ZMEMBERJID still names the group sender by jid."""
+    ddl = DDL.replace("ZMEMBERJID VARCHAR, ZCONTACTNAME VARCHAR, ZFIRSTNAME VARCHAR", "ZMEMBERJID VARCHAR")
+    assert "ZFIRSTNAME" not in ddl
+    db = build_database(tmp_path / "ChatStorage.sqlite", ddl, {
+        "ZWACHATSESSION": [(1, "120363000000000009@g.us", "Band", 1)], "ZWAGROUPMEMBER": [(1, 1, ANA)],
+        "ZWAMESSAGE": [(1, 1, 1, 0, 0, 700000000, "120363000000000009@g.us", None, "gig tonight")]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert parsed.warnings == []
+    assert parsed.messages == [Message(
+        source_table="ZWAMESSAGE", source_row_id=1, conversation_id="120363000000000009@g.us", conversation_title="Band",
+        sender=Participant(ANA), direction="incoming", sent=(700000000 + 978307200) * 10**9, sent_raw="700000000",
+        body="gig tonight", kind="text", details={"ZMESSAGETYPE": "0"})]
