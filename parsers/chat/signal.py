@@ -22,7 +22,8 @@ version is not confirmed; docs/chat-schema-otherhist.md has the detail):
 - v166/v167: `sms` and `mms` both get `date_sent`, `date_received`, `recipient_id`, `type`; mms `view_once`.
 - v168: sms rows are copied into `mms` and `sms` is dropped; v174: `mms` is renamed `message`;
   v185: `recipient_id` is split into `from_recipient_id`/`to_recipient_id` (outgoing rows get the
-  owner as sender).
+  owner as sender), and edits arrive: `latest_revision_id`, `original_message_id`, `revision_number`
+  (each revision its own row; kept as details, not interpreted).
 - `recipient`: `uuid` became `aci` (v200); `phone` became `e164`, `system_display_name` became
   `system_joined_name` and `signal_profile_name` became `profile_given_name` (v201). `part` (`mid`,
   `ct`, `_data`) became `attachment` (`message_id`, `content_type`, `data_file`) in v215.
@@ -72,6 +73,8 @@ COLUMNS_SQL = "SELECT name FROM pragma_table_info(?)"
 MINIMUM = ("_id", "thread_id", "date_sent", "type", "body")
 FLAGS = ("date_received", "remote_deleted", "view_once")
 FROM_TO = ("from_recipient_id", "to_recipient_id")
+# Edit history (v185): each revision is its own row; the columns are kept as details, not interpreted.
+REVISIONS = ("latest_revision_id", "original_message_id", "revision_number")
 LEGACY_MMS = ("_id", "thread_id", "date AS date_sent", "msg_box AS type", "body")
 LEGACY_SMS_OPTIONAL = ("date AS date_received", "address AS recipient_id", "remote_deleted", "view_once")
 # Every Android era has a `thread` table (its recipient column is optional): it keeps these broad
@@ -104,7 +107,7 @@ class Signal(SqliteChatParser):
     key_name = "signal"
     paths = ("*/org.thoughtcrime.securesms/databases/signal.db", "*/grdb/signal.sqlite")
     variants = (
-        Variant("android_message_from_to", {"message": MINIMUM + FROM_TO, **THREAD}, {"message": FLAGS}),       # v185 on
+        Variant("android_message_from_to", {"message": MINIMUM + FROM_TO, **THREAD}, {"message": FLAGS + REVISIONS}),  # v185 on
         Variant("android_message_recipient", {"message": MINIMUM + ("recipient_id",), **THREAD}, {"message": FLAGS}),  # v174..v184
         Variant("android_sms_mms_recipient", {"sms": MINIMUM, "mms": MINIMUM, **THREAD},                       # v166, v167
                 {"sms": FLAGS + ("recipient_id",), "mms": FLAGS + ("recipient_id",)}),
@@ -167,6 +170,9 @@ class Signal(SqliteChatParser):
             sender, recipients = (None, (other,) if other else ()) if direction == "outgoing" else (other, ())
         thread_recipient = threads.get(row["thread_id"])
         files = tuple(attachments.get(row_id, ()))
+        details = {"type": f"{kind_code} (base {base})"}
+        keys = row.keys()
+        details.update({c: str(row[c]) for c in REVISIONS if c in keys and row[c] not in (None, 0)})
         sent = context.time(row["date_sent"], unix_ms, table=table, row_id=row_id, field="date_sent")
         received = context.time(row["date_received"], unix_ms, table=table, row_id=row_id, field="date_received")
         return Message(
@@ -175,7 +181,7 @@ class Signal(SqliteChatParser):
             sender=sender, recipients=recipients, direction=direction, sent=sent, sent_raw=_text(row["date_sent"]),
             received=None if direction == "outgoing" else received, body=row["body"], kind=_kind(base, files),
             attachments=files, is_deleted=_flag(row["remote_deleted"]), is_view_once=_flag(row["view_once"]),
-            details={"type": f"{kind_code} (base {base})"},
+            details=details,
         )
 
     def _ios(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:

@@ -275,3 +275,26 @@ def test_ios_older_grdb_schema_without_thread_name(tmp_path: Path) -> None:
         source_table="model_TSInteraction", source_row_id=2, conversation_id="c+15550002", recipients=(Participant("+15550002"),),
         direction="outgoing", sent=1600000100000 * 10**6, sent_raw="1600000100000", body="old ios out", kind="text",
         is_deleted=False, is_view_once=False)
+
+
+def test_v185_edit_revisions_are_kept_as_details(tmp_path: Path) -> None:
+    """V185 added latest_revision_id, original_message_id, revision_number: every revision row is read, linked in details."""
+    parsed = _read(tmp_path, """
+        CREATE TABLE thread (_id INTEGER PRIMARY KEY, recipient_id INTEGER);
+        CREATE TABLE recipient (_id INTEGER PRIMARY KEY, e164 TEXT);
+        CREATE TABLE message (_id INTEGER PRIMARY KEY AUTOINCREMENT, date_sent INTEGER NOT NULL, date_received INTEGER NOT NULL,
+          thread_id INTEGER NOT NULL, from_recipient_id INTEGER NOT NULL, to_recipient_id INTEGER NOT NULL, type INTEGER NOT NULL,
+          body TEXT, remote_deleted INTEGER DEFAULT 0, view_once INTEGER DEFAULT 0,
+          latest_revision_id INTEGER DEFAULT NULL REFERENCES message (_id) ON DELETE CASCADE,
+          original_message_id INTEGER DEFAULT NULL REFERENCES message (_id) ON DELETE CASCADE, revision_number INTEGER DEFAULT 0);
+    """, {"thread": [(1, 2)], "recipient": [(1, "+15550001"), (2, "+15550002")],
+          "message": [(1, 1700000000000, 1700000001000, 1, 2, 1, IN, "first text", 0, 0, 2, None, 0),
+                      (2, 1700000000000, 1700000060000, 1, 2, 1, IN, "edited text", 0, 0, None, 1, 1)]})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 2
+    assert parsed.messages[1] == Message(
+        source_table="message", source_row_id=2, conversation_id="1", sender=Participant("+15550002"),
+        recipients=(Participant("+15550001"),), direction="incoming", sent=1700000000000 * 10**6, sent_raw="1700000000000",
+        received=1700000060000 * 10**6, body="edited text", kind="text", is_deleted=False, is_view_once=False,
+        details={"type": f"{IN} (base 20)", "original_message_id": "1", "revision_number": "1"})
+    assert parsed.messages[0].details == {"type": f"{IN} (base 20)", "latest_revision_id": "2"}
