@@ -77,10 +77,10 @@ FROM_TO = ("from_recipient_id", "to_recipient_id")
 REVISIONS = ("latest_revision_id", "original_message_id", "revision_number")
 LEGACY_MMS = ("_id", "thread_id", "date AS date_sent", "msg_box AS type", "body")
 LEGACY_SMS_OPTIONAL = ("date AS date_received", "address AS recipient_id", "remote_deleted", "view_once")
+LEGACY_MMS_OPTIONAL = ("date_received", "address AS recipient_id", "remote_deleted", "reveal_duration AS view_once")
 # Every Android era has a `thread` table (its recipient column is optional): it keeps these broad
 # variants off other apps' `message`/`sms` tables, which the registry also tries them on.
 THREAD = {"thread": ("_id",)}
-LEGACY_MMS_OPTIONAL = ("date_received", "address AS recipient_id", "remote_deleted", "reveal_duration AS view_once")
 
 # Side tables: each layout in the order tried; only declared identifiers reach the SQL.
 THREAD_LAYOUTS = (Variant("thread", {"thread": ("_id", "recipient_id")}),                        # v166 on
