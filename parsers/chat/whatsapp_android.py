@@ -80,6 +80,9 @@ VIEW_ONCE = {42, 43}
 SYSTEM_STATUS = 6
 PLACEHOLDER = "-1"
 PLACEHOLDER_CHAT = -1
+# Chats with no single other party: groups, broadcast lists and Status (`status@broadcast`); an
+# outgoing message there gets no recipient rather than the pseudo-jid.
+MULTI = ("@g.us", "@broadcast")
 
 # Optional columns: selected when the table has them, NULL when it does not (names from these lists only).
 # key_id .. media_name are in the oldest `messages` DDL the app's own upgrade code knows; the rest were
@@ -192,8 +195,8 @@ class WhatsAppAndroid(SqliteChatParser):
             received = context.time(_get(row, "received_timestamp"), unix_ms, table="messages", row_id=row_id, field="received_timestamp")
         return Message(
             source_table="messages", source_row_id=row_id, conversation_id=chat,
-            conversation_title=titles.get(chat) or (names.get(chat) if chat.endswith("@g.us") else None),
-            sender=sender, recipients=(other,) if direction == "outgoing" and not chat.endswith("@g.us") else (),
+            conversation_title=titles.get(chat) or (names.get(chat) if chat.endswith(MULTI) else None),
+            sender=sender, recipients=(other,) if direction == "outgoing" and not chat.endswith(MULTI) else (),
             direction=direction, sent=context.time(row["timestamp"], unix_ms, table="messages", row_id=row_id, field="timestamp"),
             sent_raw=_text(row["timestamp"]), received=received, body=body, kind=kind, attachments=attachments,
             latitude=latitude, longitude=longitude, location_name=location_name,
@@ -216,7 +219,7 @@ class WhatsAppAndroid(SqliteChatParser):
         member_row = _get(row, "sender_jid_row_id")
         member = jids.get(member_row) if member_row else None
         other = Participant(chat, names.get(chat)) if chat else None
-        is_group = bool(chat and chat.endswith("@g.us"))
+        is_group = bool(chat and chat.endswith(MULTI))
         if kind == "system":
             direction, sender = "unknown", None
             details["from_me"] = str(row["from_me"])

@@ -140,3 +140,22 @@ def test_side_tables_with_fewer_columns(tmp_path: Path) -> None:
         attachments=(Attachment(file_name="IMG-2.jpg", size=777, local_path="Media/WhatsApp Images/IMG-2.jpg"),),
         details={"chat_row_id": "1"})
     assert (parsed.messages[1].latitude, parsed.messages[1].longitude, parsed.messages[1].location_name) == (53.5, 9.9, None)
+
+
+def test_status_and_broadcast_chats_have_no_single_recipient(tmp_path: Path) -> None:
+    """`status@broadcast` (Status posts; the poster is remote_resource, as in the Er-Simon corpus sample) and
+    broadcast lists: an outgoing post gets no recipient, an incoming one the poster as sender."""
+    rows = [(2, "status@broadcast", 1, "K2", 13, 0, "my status", 1380000000000, None, None, "0", 0, None, 0.0, 0.0, None, None,
+             0, -1, -1, -1),
+            (3, "status@broadcast", 0, "K3", 0, 0, "their status", 1380000100000, None, None, "0", 0, None, 0.0, 0.0, None, ANA,
+             1380000101000, -1, -1, -1),
+            (4, "1380000000@broadcast", 1, "K4", 13, 0, "to my list", 1380000200000, None, None, "0", 0, None, 0.0, 0.0, None,
+             None, 0, -1, -1, -1)]
+    db = build_database(tmp_path / "msgstore.db", BASE, {"messages": rows})
+    parsed = parse_files(db, logical={db: MSGSTORE})
+    assert parsed.warnings == []
+    assert parsed.messages[0] == Message(
+        source_table="messages", source_row_id=2, conversation_id="status@broadcast", direction="outgoing",
+        sent=1380000000000 * 10**6, sent_raw="1380000000000", body="my status", kind="text",
+        details={"key_id": "K2", "status": "13", "media_wa_type": "0"})
+    assert [(m.sender, m.recipients) for m in parsed.messages[1:]] == [(Participant(ANA), ()), (None, ())]
