@@ -37,6 +37,8 @@ Meanings (Signal-Android `MessageTable.kt`, `MessageTypes.java`, `RecipientTable
   audio, 3 missed audio, 8 missed video, 10 incoming video, 11 outgoing video, 12 group call; 4..18
   otherwise are service events (joined, profile change, safety number, ...).
 - `groups` (`recipient_id`, or before v24 `group_id`, with `title`) names group threads.
+- `reaction` (v121 on: `message_id`, `author_id` -> recipient, `emoji`; `is_mms` until v174) is kept
+  as details["reactions"] ("author:emoji"); the older per-row `reactions` protobuf blob is not decoded.
 - iOS (Signal-iOS `SignalServiceKit/Resources/schema.sql`): `model_TSInteraction` (`id`,
   `uniqueThreadId`, `timestamp` (sent, Unix ms), `receivedAtTimestamp`, `body`,
   `authorPhoneNumber`/`authorUUID` (set on incoming messages), `recipientAddressStates` (set on
@@ -95,6 +97,9 @@ GROUP_LAYOUTS = (Variant("groups", {"groups": ("recipient_id AS owner", "title")
                  Variant("groups", {"groups": ("group_id AS owner", "title")}))
 PREFERENCES = Variant("recipient_preferences", {"recipient_preferences": ("recipient_ids",)},
                       {"recipient_preferences": ("system_display_name", "signal_profile_name")})
+# Reactions (V149 REACTION_REFACTOR, v121): `reaction(message_id, is_mms, author_id, emoji, ...)`; `is_mms`
+# says which of sms/mms the id names until v174 dropped it (V174_ReactionForeignKeyMigration).
+REACTIONS = Variant("reaction", {"reaction": ("_id", "message_id", "author_id", "emoji")}, {"reaction": ("is_mms",)})
 IOS_THREAD = Variant("model_TSThread", {"model_TSThread": ("uniqueId",)},
                      {"model_TSThread": ("contactPhoneNumber", "contactUUID", "name")})
 
@@ -129,13 +134,14 @@ class Signal(SqliteChatParser):
         _name_groups(database, people, by_id)
         threads = _threads(database, by_id)
         attachments = _attachments(database)
+        reactions = _reactions(database, people, by_id, split=database.has("sms", "_id") and "sms" in variant.required)
         from_to = variant.name == "android_message_from_to"
         for table in (t for t in variant.required if t != "thread"):
             # Attachments (part.mid) point at mms rows; sms rows never had any.
             files = {} if table == "sms" else attachments
             rows = database.query(variant.select(database, table, order_by="_id"))
             convert = (lambda row, t=table, f=files:  # noqa: E731
-                       self._message(row, t, from_to, by_id, people, threads, f, context))
+                       self._message(row, t, from_to, by_id, people, threads, f, reactions, context))
             yield from context.each(rows, table, convert, "_id")
 
     def parse_encrypted(self, artefact: Artefact, key: str, context: ParseContext) -> Iterator[Message]:
@@ -157,7 +163,8 @@ class Signal(SqliteChatParser):
             database.connection.close()
 
     def _message(self, row: sqlite3.Row, table: str, from_to: bool, by_id: bool, people: dict[object, Participant],
-                 threads: dict[object, object], attachments: dict[int, list[Attachment]], context: ParseContext) -> Message:
+                 threads: dict[object, object], attachments: dict[int, list[Attachment]],
+                 reactions: dict[tuple[str | None, object], list[str]], context: ParseContext) -> Message:
         row_id = row["_id"]
         kind_code = _type_code(row["type"])
         base = kind_code & BASE_MASK if kind_code is not None else None
@@ -173,6 +180,9 @@ class Signal(SqliteChatParser):
         details = {"type": f"{kind_code} (base {base})"}
         keys = row.keys()
         details.update({c: str(row[c]) for c in REVISIONS if c in keys and row[c] not in (None, 0)})
+        found = reactions.get((table, row_id)) or reactions.get((None, row_id))
+        if found:
+            details["reactions"] = "; ".join(found)
         sent = context.time(row["date_sent"], unix_ms, table=table, row_id=row_id, field="date_sent")
         received = context.time(row["date_received"], unix_ms, table=table, row_id=row_id, field="date_received")
         return Message(
@@ -306,6 +316,20 @@ def _threads(database: Database, by_id: bool) -> dict[object, object]:
         if layout.matches(database):
             return {row["_id"]: _key(row["recipient_id"], by_id) for row in database.query(layout.select(database, "thread"))}
     return {}
+
+
+def _reactions(database: Database, people: dict[object, Participant], by_id: bool,
+               split: bool) -> dict[tuple[str | None, object], list[str]]:
+    """(table or None, message id) -> "author:emoji" in row order. `split`: the store still has sms and mms,
+    so `is_mms` says which table an id belongs to; otherwise ids name rows of the one message table."""
+    found: dict[tuple[str | None, object], list[str]] = {}
+    if not REACTIONS.matches(database):
+        return found
+    for row in database.query(REACTIONS.select(database, "reaction", order_by="message_id, _id")):
+        table = ("mms" if row["is_mms"] else "sms") if split and row["is_mms"] is not None else None
+        author = _person(people, row["author_id"], by_id)
+        found.setdefault((table, row["message_id"]), []).append(f"{author.id if author else None}:{row['emoji']}")
+    return found
 
 
 def _attachments(database: Database) -> dict[int, list[Attachment]]:

@@ -298,3 +298,38 @@ def test_v185_edit_revisions_are_kept_as_details(tmp_path: Path) -> None:
         received=1700000060000 * 10**6, body="edited text", kind="text", is_deleted=False, is_view_once=False,
         details={"type": f"{IN} (base 20)", "original_message_id": "1", "revision_number": "1"})
     assert parsed.messages[0].details == {"type": f"{IN} (base 20)", "latest_revision_id": "2"}
+
+
+REACTION_V121 = """
+CREATE TABLE reaction (_id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, is_mms INTEGER NOT NULL,
+  author_id INTEGER NOT NULL REFERENCES recipient (_id) ON DELETE CASCADE, emoji TEXT NOT NULL, date_sent INTEGER NOT NULL,
+  date_received INTEGER NOT NULL, UNIQUE(message_id, is_mms, author_id) ON CONFLICT REPLACE);
+"""
+
+
+def test_reactions_follow_is_mms_while_sms_and_mms_coexist(tmp_path: Path) -> None:
+    """v121..v173: `reaction.is_mms` tells sms row 1 from mms row 1 (V149 REACTION_REFACTOR DDL)."""
+    rows = dict(V166_ROWS, reaction=[(1, 1, 0, 1, "👍", 1660000002000, 1660000002000),
+                                     (2, 1, 1, 2, "❤", 1660000203000, 1660000203000)])
+    parsed = _read(tmp_path, V166 + REACTION_V121, rows)
+    assert_no_warnings(parsed)
+    assert [(m.source_table, m.source_row_id, m.details.get("reactions")) for m in parsed.messages] == [
+        ("sms", 1, "+15550001:👍"), ("sms", 2, None), ("mms", 1, "+15550009:❤")]
+
+
+def test_reactions_on_the_single_message_table(tmp_path: Path) -> None:
+    """v174 on: no `is_mms` (V174_ReactionForeignKeyMigration); an author missing from `recipient` keeps its id."""
+    parsed = _read(tmp_path, """
+        CREATE TABLE thread (_id INTEGER PRIMARY KEY, recipient_id INTEGER);
+        CREATE TABLE recipient (_id INTEGER PRIMARY KEY, e164 TEXT);
+        CREATE TABLE message (_id INTEGER PRIMARY KEY, date_sent INTEGER, date_received INTEGER, thread_id INTEGER,
+          recipient_id INTEGER, type INTEGER, body TEXT);
+        CREATE TABLE reaction (_id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, author_id INTEGER NOT NULL, emoji TEXT NOT NULL,
+          date_sent INTEGER NOT NULL, date_received INTEGER NOT NULL);
+    """, {"thread": [(1, 2)], "recipient": [(2, "+15550002")], "message": [(1, 1690000000000, 1690000001000, 1, 2, IN, "hey")],
+          "reaction": [(1, 1, 2, "😂", 1690000002000, 1690000002000), (2, 1, 9, "👍", 1690000003000, 1690000003000)]})
+    assert_no_warnings(parsed)
+    assert parsed.messages == [Message(
+        source_table="message", source_row_id=1, conversation_id="1", conversation_title=None, sender=Participant("+15550002"),
+        direction="incoming", sent=1690000000000 * 10**6, sent_raw="1690000000000", received=1690000001000 * 10**6, body="hey",
+        kind="text", details={"type": f"{IN} (base 20)", "reactions": "+15550002:😂; recipient:9:👍"})]
