@@ -38,6 +38,9 @@ LEGACY_OPTIONAL = ("timestamp_sent_ms", "msg_type", "attachments", "shares", "ge
 FACEBOOK_PREFIX = "FACEBOOK:"
 UID_FILE = re.compile(r"msys_database_(\d+)$")
 SSUS_FILE = re.compile(r"/ssus\.(\d+)\.threads_db2$")
+# threads_db2 reactions (ALEAPP FacebookMessenger.py): msg_id and reaction; the time column is spelled four
+# ways across generations (only `reaction_timestamp` verified there), so the times are not read.
+LEGACY_REACTIONS = Variant("message_reactions", {"message_reactions": ("msg_id", "reaction")})
 
 
 def select(database: Database, table: str, required: tuple[str, ...], optional: tuple[str, ...], order: str,
@@ -199,8 +202,13 @@ class MessengerAndroid(SqliteChatParser):
         titles = {}
         if database.has("threads", "thread_key", "name"):
             titles = {str(r["thread_key"]): r["name"] for r in database.query("SELECT thread_key, name FROM threads") if r["name"]}
+        reactions: dict[str, list[str]] = {}
+        if LEGACY_REACTIONS.matches(database):
+            for r in database.query(LEGACY_REACTIONS.select(database, "message_reactions", order_by="msg_id, rowid")):
+                reactions.setdefault(str(r["msg_id"]), []).append(str(r["reaction"]))
         rows = select(database, "messages", LEGACY_MESSAGE_COLUMNS, LEGACY_OPTIONAL, "timestamp_ms, msg_id", context)
-        yield from context.each(rows, "messages", lambda r: self._legacy_message(r, owner, names, titles, context), "row_key")
+        yield from context.each(rows, "messages", lambda r: self._legacy_message(r, owner, names, titles, reactions, context),
+                                "row_key")
 
     def _legacy_names(self, database: Database) -> dict[str, str | None]:
         if not database.has("thread_users", "user_key"):
@@ -214,9 +222,11 @@ class MessengerAndroid(SqliteChatParser):
         return names
 
     def _legacy_message(self, row: sqlite3.Row, owner: str | None, names: dict[str, str | None], titles: dict[str, str],
-                        context: ParseContext) -> Message:
+                        reactions: dict[str, list[str]], context: ParseContext) -> Message:
         row_id = row["row_key"]
         details = {"msg_id": str(row["msg_id"])}
+        if reactions.get(str(row["msg_id"])):
+            details["reactions"] = "; ".join(reactions[str(row["msg_id"])])
         sender_json = context.json_value(row["sender"], table="messages", row_id=row_id, field="sender")
         sender = None
         if isinstance(sender_json, dict):

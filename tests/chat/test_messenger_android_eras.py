@@ -76,3 +76,20 @@ def test_ssus_renamed_threads_db2_takes_the_owner_from_its_name(tmp_path: Path) 
         source_table="messages", source_row_id=1, conversation_id="ONE_TO_ONE:1:2", sender=Participant(OWNER, "Jane"),
         direction="outgoing", sent=1500000000000 * 10**6, sent_raw="1500000000000", body="mine", kind="text", account_id=OWNER,
         details={"msg_id": "m1", "sender_user_key": "FACEBOOK:100001111", "msg_type": "0"})]
+
+
+def test_threads_db2_reactions_are_kept_with_any_time_column(tmp_path: Path) -> None:
+    """message_reactions(msg_id, reaction, <time>): the time column's spelling varies by generation (ALEAPP)."""
+    from tests.chat.test_messenger_android import LEGACY_DDL
+
+    db = build_database(tmp_path / "threads_db2", LEGACY_DDL + """
+        CREATE TABLE message_reactions (msg_id TEXT, reaction TEXT, reaction_creation_time_ms INTEGER);
+    """, {"messages": [("m1", "T1", 1, "nice", '{"user_key": "FACEBOOK:200002222", "name": "John"}', 1500000000000,
+                        None, None, None, 0, None, None)],
+          "threads": [("T1", None)], "message_reactions": [("m1", "😮", 1500000001000), ("m1", "👍", 1500000002000)]})
+    parsed = parse_files(db, logical={db: LEGACY_LOGICAL})
+    assert parsed.warnings == []
+    assert parsed.messages == [Message(
+        source_table="messages", source_row_id=1, conversation_id="T1", sender=Participant("200002222", "John"),
+        sent=1500000000000 * 10**6, sent_raw="1500000000000", body="nice", kind="text",
+        details={"msg_id": "m1", "reactions": "😮; 👍", "sender_user_key": "FACEBOOK:200002222", "msg_type": "0"})]
