@@ -21,6 +21,9 @@ scripts/artifacts/whatsApp.py; facts only, in our own words):
   (`message_row_id`, `file_path` relative to the WhatsApp folder, e.g. "Media/WhatsApp Images/...",
   `file_size`, `mime_type`, `media_name`); `message_location` (`message_row_id`, `latitude`,
   `longitude`, `place_name`).
+- Reactions: `message_add_on` (`_id`, `parent_message_row_id`, `sender_jid_row_id`, `from_me`) with
+  `message_add_on_reaction` (`message_add_on_row_id`, `reaction`; '' = taken back); edits:
+  `message_edit_info` (`message_row_id`, `edited_timestamp`, unit not confirmed: kept as stored).
 - Names: wa.db `wa_contacts` (`jid`, `display_name` = address-book name, `wa_name` = the name the
   contact set in WhatsApp), found as a companion (`*/com.whatsapp/databases/wa.db`, else `*wa.db`).
 
@@ -98,6 +101,14 @@ JAVA_STRING_AFTER_CLASS = b"xpt"  # end of class description, no superclass, the
 CONTACTS = Variant("wa_contacts", {"wa_contacts": ("_id", "jid")}, {"wa_contacts": ("display_name", "wa_name")})
 MEDIA = Variant("message_media", {"message_media": ("message_row_id",)},
                 {"message_media": ("file_path", "file_size", "mime_type", "media_name")})
+# Reactions and edits of the current schema (message_add_on DDL in the code corpus; docs/chat-schema-otherhist.md).
+ADD_ON = Variant("message_add_on", {"message_add_on": ("_id", "parent_message_row_id", "sender_jid_row_id", "from_me")})
+ADD_ON_REACTION = Variant("message_add_on_reaction", {"message_add_on_reaction": ("message_add_on_row_id", "reaction")})
+EDIT_INFO = Variant("message_edit_info", {"message_edit_info": ("message_row_id", "edited_timestamp")})
+REACTIONS_SQL = ("SELECT a.parent_message_row_id AS parent, a.sender_jid_row_id AS sender, a.from_me AS from_me, r.reaction AS reaction "
+                 "FROM message_add_on a JOIN message_add_on_reaction r ON r.message_add_on_row_id = a._id "
+                 "ORDER BY a.parent_message_row_id, a._id")
+EDITS_SQL = "SELECT message_row_id, edited_timestamp FROM message_edit_info ORDER BY message_row_id"
 LOCATION = Variant("message_location", {"message_location": ("message_row_id",)},
                    {"message_location": ("latitude", "longitude", "place_name")})
 CHAT_LIST_SQL = "SELECT key_remote_jid, subject FROM chat_list"
@@ -137,7 +148,8 @@ class WhatsAppAndroid(SqliteChatParser):
             # A placeholder is not skipped as a twin: its own info row says why it is left out.
             fresh = (row for row in rows
                      if row["chat_row_id"] == PLACEHOLDER_CHAT or not (twins and _twin(row, database, context)))
-            convert = lambda row: self._current(row, names, chats, jids, media, places, context)  # noqa: E731
+            add_ons = _add_ons(database, jids)
+            convert = lambda row: self._current(row, names, chats, jids, media, places, add_ons, context)  # noqa: E731
             yield from context.each(fresh, "message", convert, "_id")
 
     def _legacy(self, row: sqlite3.Row, names: dict[str, str], titles: dict[str, str], media: dict[int, sqlite3.Row],
@@ -204,7 +216,8 @@ class WhatsAppAndroid(SqliteChatParser):
         )
 
     def _current(self, row: sqlite3.Row, names: dict[str, str], chats: dict[int, sqlite3.Row], jids: dict[int, str],
-                 media: dict[int, sqlite3.Row], places: dict[int, sqlite3.Row], context: ParseContext) -> Message | None:
+                 media: dict[int, sqlite3.Row], places: dict[int, sqlite3.Row], add_ons: dict[int, dict[str, str]],
+                 context: ParseContext) -> Message | None:
         row_id = row["_id"]
         if row["chat_row_id"] == PLACEHOLDER_CHAT:
             _placeholder("message", row_id, f"chat_row_id {PLACEHOLDER_CHAT}", context)
@@ -216,6 +229,7 @@ class WhatsAppAndroid(SqliteChatParser):
         from_me = row["from_me"] == 1
         details = {"chat_row_id": str(row["chat_row_id"])}
         _optional_details(row, details, ("key_id", "status", "message_type", "starred"))
+        details.update(add_ons.get(row_id, {}))
         member_row = _get(row, "sender_jid_row_id")
         member = jids.get(member_row) if member_row else None
         other = Participant(chat, names.get(chat)) if chat else None
@@ -247,7 +261,8 @@ class WhatsAppAndroid(SqliteChatParser):
             sent_raw=_text(row["timestamp"]), received=received, body=row["text_data"], kind=kind, attachments=attachments,
             latitude=latitude, longitude=longitude, location_name=location_name,
             is_deleted=True if kind == "deleted" else None,
-            is_view_once=True if message_type in VIEW_ONCE else None, details=details,
+            is_view_once=True if message_type in VIEW_ONCE else None,
+            is_edited=True if "edited_timestamp" in details else None, details=details,
         )
 
 
@@ -278,6 +293,29 @@ def _chats(database: Database) -> dict[int, sqlite3.Row]:
     sql = CHAT_SQL if database.has("chat", "subject") and database.has("jid", "_id", "raw_string") else (
         CHAT_NO_SUBJECT_SQL if database.has("jid", "_id", "raw_string") else CHAT_BARE_SQL)
     return {row["_id"]: row for row in database.query(sql)}
+
+
+def _add_ons(database: Database, jids: dict[int, str]) -> dict[int, dict[str, str]]:
+    """message _id -> details from its reactions ("jid:emoji", "owner" for the owner's own) and edit record.
+
+    An empty reaction is one taken back (the app clears such rows), so it is left out. The edit time's
+    unit is not confirmed, so it is kept as stored.
+    """
+    extra: dict[int, dict[str, str]] = {}
+    if ADD_ON.matches(database) and ADD_ON_REACTION.matches(database):
+        found: dict[int, list[str]] = {}
+        for row in database.query(REACTIONS_SQL):
+            if row["reaction"] in (None, ""):
+                continue
+            who = "owner" if row["from_me"] == 1 else jids.get(row["sender"], f"jid_row:{row['sender']}")
+            found.setdefault(row["parent"], []).append(f"{who}:{row['reaction']}")
+        for parent, items in found.items():
+            extra.setdefault(parent, {})["reactions"] = "; ".join(items)
+    if EDIT_INFO.matches(database):
+        for row in database.query(EDITS_SQL):
+            if row["edited_timestamp"] is not None:
+                extra.setdefault(row["message_row_id"], {})["edited_timestamp"] = str(row["edited_timestamp"])
+    return extra
 
 
 def _contact_names(context: ParseContext) -> dict[str, str]:

@@ -159,3 +159,32 @@ def test_status_and_broadcast_chats_have_no_single_recipient(tmp_path: Path) -> 
         sent=1380000000000 * 10**6, sent_raw="1380000000000", body="my status", kind="text",
         details={"key_id": "K2", "status": "13", "media_wa_type": "0"})
     assert [(m.sender, m.recipients) for m in parsed.messages[1:]] == [(Participant(ANA), ()), (None, ())]
+
+
+ADD_ONS = """
+CREATE TABLE message_add_on (_id INTEGER PRIMARY KEY, parent_message_row_id INTEGER, sender_jid_row_id INTEGER, key_id TEXT,
+  timestamp INTEGER, from_me INTEGER, message_add_on_type INTEGER);
+CREATE TABLE message_add_on_reaction (message_add_on_row_id INTEGER PRIMARY KEY, reaction TEXT, sender_timestamp INTEGER);
+CREATE TABLE message_edit_info (message_row_id INTEGER PRIMARY KEY, edited_timestamp INTEGER, sender_timestamp INTEGER,
+  original_key_id TEXT);
+"""
+
+
+def test_current_schema_reactions_and_edits(tmp_path: Path) -> None:
+    """message_add_on(+_reaction) and message_edit_info: reactions and the edit record become details; a
+    taken-back (empty) reaction and an unknown sender row are handled, not lost."""
+    db = build_database(tmp_path / "msgstore.db", CURRENT_MINIMUM + ADD_ONS, {
+        "jid": [(1, "4915100000001", "s.whatsapp.net", ANA)], "chat": [(1, 1)],
+        "message": [(2, 1, 0, 1700000000000, "edited text"), (3, 1, 1, 1700000100000, "plain")],
+        "message_add_on": [(1, 2, 1, "R1", 1700000005000, 0, 56), (2, 2, None, "R2", 1700000006000, 1, 56),
+                           (3, 3, 1, "R3", 1700000105000, 0, 56), (4, 2, 99, "R4", 1700000007000, 0, 56)],
+        "message_add_on_reaction": [(1, "👍", 1700000005000), (2, "❤", 1700000006000), (3, "", 1700000105000),
+                                    (4, "😮", 1700000007000)],
+        "message_edit_info": [(2, 1700000050000, 1700000049000, "K-old")]})
+    parsed = parse_files(db, logical={db: MSGSTORE})
+    assert parsed.warnings == []
+    assert parsed.messages[0] == Message(
+        source_table="message", source_row_id=2, conversation_id=ANA, sender=Participant(ANA), direction="incoming",
+        sent=1700000000000 * 10**6, sent_raw="1700000000000", body="edited text", kind="text", is_edited=True,
+        details={"chat_row_id": "1", "reactions": f"{ANA}:👍; owner:❤; jid_row:99:😮", "edited_timestamp": "1700000050000"})
+    assert (parsed.messages[1].details, parsed.messages[1].is_edited) == ({"chat_row_id": "1"}, None)
