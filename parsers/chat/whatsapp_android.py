@@ -135,25 +135,26 @@ class WhatsAppAndroid(SqliteChatParser):
         names = _contact_names(context)
         media = _by_message(database, MEDIA)
         places = _by_message(database, LOCATION)
+        jids = {row["_id"]: row["raw_string"] for row in database.query(JID_SQL)} if database.has("jid", "_id", "raw_string") else {}
+        # Reactions and edits name rows by _id, which a transition store shares between both tables.
+        add_ons = _add_ons(database, jids)
         if variant.name in ("transition", "legacy"):
             titles = _chat_list_titles(database)
             rows = database.query(variant.select(database, "messages", order_by="_id"))
-            convert = lambda row: self._legacy(row, names, titles, media, context)  # noqa: E731
+            convert = lambda row: self._legacy(row, names, titles, media, add_ons, context)  # noqa: E731
             yield from context.each(rows, "messages", convert, "_id")
         if variant.name in ("transition", "current"):
             chats = _chats(database)
-            jids = {row["_id"]: row["raw_string"] for row in database.query(JID_SQL)} if database.has("jid", "_id", "raw_string") else {}
             rows = database.query(variant.select(database, "message", order_by="_id"))
             twins = variant.name == "transition"
             # A placeholder is not skipped as a twin: its own info row says why it is left out.
             fresh = (row for row in rows
                      if row["chat_row_id"] == PLACEHOLDER_CHAT or not (twins and _twin(row, database, context)))
-            add_ons = _add_ons(database, jids)
             convert = lambda row: self._current(row, names, chats, jids, media, places, add_ons, context)  # noqa: E731
             yield from context.each(fresh, "message", convert, "_id")
 
     def _legacy(self, row: sqlite3.Row, names: dict[str, str], titles: dict[str, str], media: dict[int, sqlite3.Row],
-                context: ParseContext) -> Message | None:
+                add_ons: dict[int, dict[str, str]], context: ParseContext) -> Message | None:
         row_id = row["_id"]
         if row["key_remote_jid"] == PLACEHOLDER:
             _placeholder("messages", row_id, f"key_remote_jid {PLACEHOLDER!r}", context)
@@ -170,6 +171,7 @@ class WhatsAppAndroid(SqliteChatParser):
         from_me = row["key_from_me"] == 1
         details = {column: str(row[column]) for column in ("key_id", "status", "media_wa_type") if row[column] is not None}
         _optional_details(row, details, ("starred", "forwarded"))
+        details.update(add_ons.get(row_id, {}))
         group_member = _get(row, "remote_resource") or None
         other = Participant(chat, names.get(chat))
         if system:
@@ -212,7 +214,8 @@ class WhatsAppAndroid(SqliteChatParser):
             direction=direction, sent=context.time(row["timestamp"], unix_ms, table="messages", row_id=row_id, field="timestamp"),
             sent_raw=_text(row["timestamp"]), received=received, body=body, kind=kind, attachments=attachments,
             latitude=latitude, longitude=longitude, location_name=location_name,
-            is_deleted=True if kind == "deleted" else None, details=details,
+            is_deleted=True if kind == "deleted" else None, is_edited=True if "edited_timestamp" in details else None,
+            details=details,
         )
 
     def _current(self, row: sqlite3.Row, names: dict[str, str], chats: dict[int, sqlite3.Row], jids: dict[int, str],

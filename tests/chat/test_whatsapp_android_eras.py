@@ -188,3 +188,16 @@ def test_current_schema_reactions_and_edits(tmp_path: Path) -> None:
         sent=1700000000000 * 10**6, sent_raw="1700000000000", body="edited text", kind="text", is_edited=True,
         details={"chat_row_id": "1", "reactions": f"{ANA}:👍; owner:❤; jid_row:99:😮", "edited_timestamp": "1700000050000"})
     assert (parsed.messages[1].details, parsed.messages[1].is_edited) == ({"chat_row_id": "1"}, None)
+
+
+def test_transition_store_reaction_reaches_the_legacy_row(tmp_path: Path) -> None:
+    """A transition store pairs rows by _id, so a reaction on message 2 belongs to the reported legacy row 2."""
+    db = build_database(tmp_path / "msgstore.db", BASE + CURRENT_MINIMUM + ADD_ONS, {
+        "messages": [(2, ANA, 0, "K2", 0, 0, "both tables", 1650000000000, None, None, "0", 0, None, 0.0, 0.0, None, None,
+                      1650000001000, -1, -1, -1)],
+        "jid": [(1, "4915100000001", "s.whatsapp.net", ANA)], "chat": [(1, 1)],
+        "message": [(2, 1, 0, 1650000000000, "both tables")],
+        "message_add_on": [(1, 2, None, "R1", 1650000005000, 1, 56)], "message_add_on_reaction": [(1, "🙏", 1650000005000)]})
+    parsed = parse_files(db, logical={db: MSGSTORE})
+    assert parsed.warnings == []
+    assert [(m.source_table, m.details.get("reactions")) for m in parsed.messages] == [("messages", "owner:🙏")]
