@@ -24,6 +24,8 @@ scripts/artifacts/whatsApp.py; facts only, in our own words):
 - Reactions: `message_add_on` (`_id`, `parent_message_row_id`, `sender_jid_row_id`, `from_me`) with
   `message_add_on_reaction` (`message_add_on_row_id`, `reaction`; '' = taken back); edits:
   `message_edit_info` (`message_row_id`, `edited_timestamp`, unit not confirmed: kept as stored).
+- LID jids (`<id>@lid`): `jid_map` (`lid_row_id` -> `jid_row_id` of the phone jid) and
+  `lid_display_name` (`lid_row_id`, `display_name`); the stored lid jid stays the id, the phone jid is a detail.
 - Names: wa.db `wa_contacts` (`jid`, `display_name` = address-book name, `wa_name` = the name the
   contact set in WhatsApp), found as a companion (`*/com.whatsapp/databases/wa.db`, else `*wa.db`).
 
@@ -109,6 +111,12 @@ REACTIONS_SQL = ("SELECT a.parent_message_row_id AS parent, a.sender_jid_row_id 
                  "FROM message_add_on a JOIN message_add_on_reaction r ON r.message_add_on_row_id = a._id "
                  "ORDER BY a.parent_message_row_id, a._id")
 EDITS_SQL = "SELECT message_row_id, edited_timestamp FROM message_edit_info ORDER BY message_row_id"
+# LID jids (`<id>@lid`, not phone numbers): `jid_map(lid_row_id, jid_row_id)` links a lid jid row to the
+# phone jid row, `lid_display_name(lid_row_id, display_name)` names it (several tools' copies of the DDL agree).
+JID_MAP = Variant("jid_map", {"jid_map": ("lid_row_id", "jid_row_id")})
+LID_NAMES = Variant("lid_display_name", {"lid_display_name": ("lid_row_id", "display_name")})
+JID_MAP_SQL = "SELECT lid_row_id, jid_row_id FROM jid_map ORDER BY lid_row_id"
+LID_NAMES_SQL = "SELECT lid_row_id, display_name FROM lid_display_name ORDER BY lid_row_id"
 LOCATION = Variant("message_location", {"message_location": ("message_row_id",)},
                    {"message_location": ("latitude", "longitude", "place_name")})
 CHAT_LIST_SQL = "SELECT key_remote_jid, subject FROM chat_list"
@@ -145,12 +153,13 @@ class WhatsAppAndroid(SqliteChatParser):
             yield from context.each(rows, "messages", convert, "_id")
         if variant.name in ("transition", "current"):
             chats = _chats(database)
+            phones = _lid_phones(database, jids, names)
             rows = database.query(variant.select(database, "message", order_by="_id"))
             twins = variant.name == "transition"
             # A placeholder is not skipped as a twin: its own info row says why it is left out.
             fresh = (row for row in rows
                      if row["chat_row_id"] == PLACEHOLDER_CHAT or not (twins and _twin(row, database, context)))
-            convert = lambda row: self._current(row, names, chats, jids, media, places, add_ons, context)  # noqa: E731
+            convert = lambda row: self._current(row, names, chats, jids, phones, media, places, add_ons, context)  # noqa: E731
             yield from context.each(fresh, "message", convert, "_id")
 
     def _legacy(self, row: sqlite3.Row, names: dict[str, str], titles: dict[str, str], media: dict[int, sqlite3.Row],
@@ -219,7 +228,7 @@ class WhatsAppAndroid(SqliteChatParser):
         )
 
     def _current(self, row: sqlite3.Row, names: dict[str, str], chats: dict[int, sqlite3.Row], jids: dict[int, str],
-                 media: dict[int, sqlite3.Row], places: dict[int, sqlite3.Row], add_ons: dict[int, dict[str, str]],
+                 phones: dict[str, str], media: dict[int, sqlite3.Row], places: dict[int, sqlite3.Row], add_ons: dict[int, dict[str, str]],
                  context: ParseContext) -> Message | None:
         row_id = row["_id"]
         if row["chat_row_id"] == PLACEHOLDER_CHAT:
@@ -235,6 +244,9 @@ class WhatsAppAndroid(SqliteChatParser):
         details.update(add_ons.get(row_id, {}))
         member_row = _get(row, "sender_jid_row_id")
         member = jids.get(member_row) if member_row else None
+        for key, jid in (("chat_phone_jid", chat), ("sender_phone_jid", member)):
+            if jid in phones:
+                details[key] = phones[jid]
         other = Participant(chat, names.get(chat)) if chat else None
         is_group = bool(chat and chat.endswith(MULTI))
         if kind == "system":
@@ -319,6 +331,27 @@ def _add_ons(database: Database, jids: dict[int, str]) -> dict[int, dict[str, st
             if row["edited_timestamp"] is not None:
                 extra.setdefault(row["message_row_id"], {})["edited_timestamp"] = str(row["edited_timestamp"])
     return extra
+
+
+def _lid_phones(database: Database, jids: dict[int, str], names: dict[str, str]) -> dict[str, str]:
+    """lid jid -> the phone jid jid_map links it to; `names` gains each lid's name (the phone's, else its display name).
+
+    The stored lid jid stays the participant's id; the phone jid is added as a detail, never substituted.
+    """
+    phones: dict[str, str] = {}
+    if JID_MAP.matches(database):
+        for row in database.query(JID_MAP_SQL):
+            lid, phone = jids.get(row["lid_row_id"]), jids.get(row["jid_row_id"])
+            if lid and phone:
+                phones[lid] = phone
+                if phone in names and lid not in names:
+                    names[lid] = names[phone]
+    if LID_NAMES.matches(database):
+        for row in database.query(LID_NAMES_SQL):
+            lid = jids.get(row["lid_row_id"])
+            if lid and row["display_name"] and lid not in names:
+                names[lid] = str(row["display_name"])
+    return phones
 
 
 def _contact_names(context: ParseContext) -> dict[str, str]:

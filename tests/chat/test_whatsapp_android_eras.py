@@ -201,3 +201,33 @@ def test_transition_store_reaction_reaches_the_legacy_row(tmp_path: Path) -> Non
     parsed = parse_files(db, logical={db: MSGSTORE})
     assert parsed.warnings == []
     assert [(m.source_table, m.details.get("reactions")) for m in parsed.messages] == [("messages", "owner:🙏")]
+
+
+LIDS = """
+CREATE TABLE jid_map (lid_row_id INTEGER PRIMARY KEY NOT NULL, jid_row_id INTEGER NOT NULL, sort_id INTEGER);
+CREATE TABLE lid_display_name (lid_row_id INTEGER PRIMARY KEY, display_name TEXT, username TEXT);
+"""
+
+
+def test_lid_senders_keep_their_jid_and_gain_the_mapped_phone_and_name(tmp_path: Path) -> None:
+    """jid_map links a `@lid` jid row to the phone jid row; lid_display_name names an unmapped lid."""
+    group = "120363000000000001@g.us"
+    db = build_database(tmp_path / "msgstore.db", CURRENT_MINIMUM.replace("text_data TEXT);", "text_data TEXT, sender_jid_row_id INTEGER);")
+                        + LIDS, {
+        "jid": [(1, "120363000000000001", "g.us", group), (2, "98765432101234", "lid", "98765432101234@lid"),
+                (3, "4915100000001", "s.whatsapp.net", ANA), (4, "11112222333344", "lid", "11112222333344@lid")],
+        "chat": [(1, 1), (2, 2)],
+        "message": [(2, 1, 0, 1700000000000, "from a lid", 2), (3, 1, 0, 1700000100000, "from another lid", 4),
+                    (4, 2, 0, 1700000200000, "lid one-to-one", None)],
+        "jid_map": [(2, 3, 1)], "lid_display_name": [(4, "Bo", None)]})
+    wa = build_database(tmp_path / "wa.db", "CREATE TABLE wa_contacts (_id INTEGER PRIMARY KEY, jid TEXT, display_name TEXT, wa_name TEXT);",
+                        {"wa_contacts": [(1, ANA, "Ana Book", None)]})
+    parsed = parse_files(db, wa, logical={db: MSGSTORE, wa: b"/data/data/com.whatsapp/databases/wa.db"})
+    assert parsed.warnings == []
+    assert parsed.messages[0] == Message(
+        source_table="message", source_row_id=2, conversation_id=group, sender=Participant("98765432101234@lid", "Ana Book"),
+        direction="incoming", sent=1700000000000 * 10**6, sent_raw="1700000000000", body="from a lid", kind="text",
+        details={"chat_row_id": "1", "sender_phone_jid": ANA})
+    assert (parsed.messages[1].sender, parsed.messages[1].details) == (Participant("11112222333344@lid", "Bo"), {"chat_row_id": "1"})
+    assert (parsed.messages[2].sender, parsed.messages[2].details) == (
+        Participant("98765432101234@lid", "Ana Book"), {"chat_row_id": "2", "chat_phone_jid": ANA})
