@@ -38,7 +38,7 @@ Meanings (Signal-Android `MessageTable.kt`, `MessageTypes.java`, `RecipientTable
   otherwise are service events (joined, profile change, safety number, ...).
 - `groups` (`recipient_id`, or before v24 `group_id`, with `title`) names group threads.
 - `reaction` (v121 on: `message_id`, `author_id` -> recipient, `emoji`; `is_mms` until v174) is kept
-  as details["reactions"] ("author:emoji"); the older per-row `reactions` protobuf blob is not decoded.
+  as details["reactions"] ("author:emoji"), as is the older per-row `reactions` protobuf blob (v37..v120).
 - iOS (Signal-iOS `SignalServiceKit/Resources/schema.sql`): `model_TSInteraction` (`id`,
   `uniqueThreadId`, `timestamp` (sent, Unix ms), `receivedAtTimestamp`, `body`,
   `authorPhoneNumber`/`authorUUID` (set on incoming messages), `recipientAddressStates` (set on
@@ -57,6 +57,7 @@ from manifests.records import Attachment, Message, Participant, decode_text
 from parsers.artefact import Artefact
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
+from parsers.decode import protobuf
 from parsers.sqlite_store import PROGRESS_STEPS, Database, QueryBudget, stream
 
 BASE_MASK = 0x1F
@@ -78,8 +79,12 @@ FROM_TO = ("from_recipient_id", "to_recipient_id")
 # Edit history (v185): each revision is its own row; the columns are kept as details, not interpreted.
 REVISIONS = ("latest_revision_id", "original_message_id", "revision_number")
 LEGACY_MMS = ("_id", "thread_id", "date AS date_sent", "msg_box AS type", "body")
-LEGACY_SMS_OPTIONAL = ("date AS date_received", "address AS recipient_id", "remote_deleted", "view_once")
-LEGACY_MMS_OPTIONAL = ("date_received", "address AS recipient_id", "remote_deleted", "reveal_duration AS view_once")
+LEGACY_SMS_OPTIONAL = ("date AS date_received", "address AS recipient_id", "remote_deleted", "view_once", "reactions AS reaction_blob")
+LEGACY_MMS_OPTIONAL = ("date_received", "address AS recipient_id", "remote_deleted", "reveal_duration AS view_once",
+                       "reactions AS reaction_blob")
+# v37..v120 kept reactions in that column as a ReactionList protobuf: repeated Reaction (field 1) of
+# emoji (1, string), author (2, recipient id), sentTime (3), receivedTime (4) (signalbackup-tools
+# reactionlist.h); v121 moved them to the `reaction` table and cleared the column.
 # Every Android era has a `thread` table (its recipient column is optional): it keeps these broad
 # variants off other apps' `message`/`sms` tables, which the registry also tries them on.
 THREAD = {"thread": ("_id",)}
@@ -180,7 +185,9 @@ class Signal(SqliteChatParser):
         details = {"type": f"{kind_code} (base {base})"}
         keys = row.keys()
         details.update({c: str(row[c]) for c in REVISIONS if c in keys and row[c] not in (None, 0)})
-        found = reactions.get((table, row_id)) or reactions.get((None, row_id))
+        found = reactions.get((table, row_id)) or reactions.get((None, row_id)) or []
+        if "reaction_blob" in keys and row["reaction_blob"] is not None:
+            found = found + _reaction_blob(row["reaction_blob"], people, by_id, table, row_id, context)
         if found:
             details["reactions"] = "; ".join(found)
         sent = context.time(row["date_sent"], unix_ms, table=table, row_id=row_id, field="date_sent")
@@ -330,6 +337,27 @@ def _reactions(database: Database, people: dict[object, Participant], by_id: boo
         author = _person(people, row["author_id"], by_id)
         found.setdefault((table, row["message_id"]), []).append(f"{author.id if author else None}:{row['emoji']}")
     return found
+
+
+def _reaction_blob(blob: object, people: dict[object, Participant], by_id: bool, table: str, row_id: int,
+                   context: ParseContext) -> list[str]:
+    """"author:emoji" for each reaction of a pre-v121 ReactionList blob; a malformed blob is a bad_blob warning."""
+    try:
+        if not isinstance(blob, bytes):
+            raise protobuf.ProtobufError(f"{type(blob).__name__}, not a blob")
+        found = []
+        for item in protobuf.parse(blob):
+            if item.number != 1 or not isinstance(item.value, bytes):
+                continue
+            fields = protobuf.parse(item.value)
+            emoji, author = protobuf.first(fields, 1), protobuf.first(fields, 2)
+            who = _person(people, author.value, by_id) if author is not None and isinstance(author.value, int) else None
+            text = decode_text(emoji.value) if emoji is not None and isinstance(emoji.value, bytes) else None
+            found.append(f"{who.id if who else None}:{text}")
+        return found
+    except protobuf.ProtobufError as error:
+        context.warn("bad_blob", f"reactions: {error}", table=table, row_id=row_id, field="reactions")
+        return []
 
 
 def _attachments(database: Database) -> dict[int, list[Attachment]]:

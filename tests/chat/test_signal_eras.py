@@ -333,3 +333,26 @@ def test_reactions_on_the_single_message_table(tmp_path: Path) -> None:
         source_table="message", source_row_id=1, conversation_id="1", conversation_title=None, sender=Participant("+15550002"),
         direction="incoming", sent=1690000000000 * 10**6, sent_raw="1690000000000", received=1690000001000 * 10**6, body="hey",
         kind="text", details={"type": f"{IN} (base 20)", "reactions": "+15550002:😂; recipient:9:👍"})]
+
+
+def _reaction_list(*reactions: tuple[str, int]) -> bytes:
+    """A ReactionList (signalbackup-tools reactionlist.h): repeated Reaction{1 emoji, 2 author, 3 sent, 4 received} as field 1."""
+    from parsers.decode.protobuf import encode_field
+
+    return b"".join(encode_field(1, encode_field(1, emoji) + encode_field(2, author) + encode_field(3, 1) + encode_field(4, 2))
+                    for emoji, author in reactions)
+
+
+def test_pre_v121_reaction_blobs_on_sms_and_mms(tmp_path: Path) -> None:
+    """v37..v120 keep reactions in sms/mms `reactions` BLOBs; a truncated blob is a bad_blob and the message stays."""
+    schema = (V109.replace("remote_deleted INTEGER DEFAULT 0, server_guid TEXT DEFAULT NULL);",
+                           "remote_deleted INTEGER DEFAULT 0, server_guid TEXT DEFAULT NULL, reactions BLOB DEFAULT NULL);"))
+    assert schema.count("reactions BLOB") == 2
+    rows = {**V109_ROWS,
+            "sms": [r + (_reaction_list(("👍", 1), ("😂", 2)) if r[0] == 1 else None,) for r in V109_ROWS["sms"]],
+            "mms": [r + (_reaction_list(("❤", 1))[:-3] if r[0] == 2 else None,) for r in V109_ROWS["mms"]]}
+    parsed = _read(tmp_path, schema, rows)
+    assert [(w.kind, w.table, w.row_id, w.field) for w in parsed.warnings] == [("bad_blob", "mms", 2, "reactions")]
+    assert len(parsed.messages) == 5
+    assert parsed.messages[0].details == {"type": f"{IN} (base 20)", "reactions": "+15550001:👍; +15550004:😂"}
+    assert (parsed.messages[4].body, parsed.messages[4].details) == ("group hi", {"type": f"{IN} (base 20)"})
