@@ -344,15 +344,17 @@ def _reaction_list(*reactions: tuple[str, int]) -> bytes:
 
 
 def test_pre_v121_reaction_blobs_on_sms_and_mms(tmp_path: Path) -> None:
-    """v37..v120 keep reactions in sms/mms `reactions` BLOBs; a truncated blob is a bad_blob and the message stays."""
+    """v37..v120 keep reactions in sms/mms `reactions` BLOBs; a truncated or type-confused one is a bad_blob, the message stays."""
     schema = (V109.replace("remote_deleted INTEGER DEFAULT 0, server_guid TEXT DEFAULT NULL);",
                            "remote_deleted INTEGER DEFAULT 0, server_guid TEXT DEFAULT NULL, reactions BLOB DEFAULT NULL);"))
     assert schema.count("reactions BLOB") == 2
     rows = {**V109_ROWS,
-            "sms": [r + (_reaction_list(("👍", 1), ("😂", 2)) if r[0] == 1 else None,) for r in V109_ROWS["sms"]],
+            "sms": [r + ({1: _reaction_list(("👍", 1), ("😂", 2)), 2: "text, not a blob"}.get(r[0]),) for r in V109_ROWS["sms"]],
             "mms": [r + (_reaction_list(("❤", 1))[:-3] if r[0] == 2 else None,) for r in V109_ROWS["mms"]]}
     parsed = _read(tmp_path, schema, rows)
-    assert [(w.kind, w.table, w.row_id, w.field) for w in parsed.warnings] == [("bad_blob", "mms", 2, "reactions")]
+    assert [(w.kind, w.table, w.row_id, w.field) for w in parsed.warnings] == [("bad_blob", "sms", 2, "reactions"),
+                                                                               ("bad_blob", "mms", 2, "reactions")]
+    assert parsed.warnings[0].message == "reactions: str, not a blob"
     assert len(parsed.messages) == 5
     assert parsed.messages[0].details == {"type": f"{IN} (base 20)", "reactions": "+15550001:👍; +15550004:😂"}
     assert (parsed.messages[4].body, parsed.messages[4].details) == ("group hi", {"type": f"{IN} (base 20)"})
