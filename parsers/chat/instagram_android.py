@@ -11,7 +11,10 @@ note on direct.db `messages` columns; read for facts only):
   timestamp ms}], `reactions` ({emojis: [{sender_id, emoji}], likes: [{sender_id}]}).
 - `threads`: `thread_id`, `thread_info` = JSON: `thread_id`, `thread_v2_id`, `thread_title`,
   `inviter` and `recipients` [{`pk` / `pk_id` / `id`, `username`, `full_name`}].
-- `session`: `user_id` of the logged-in account (older builds).
+- `session`: `user_id` of the logged-in account (present on ALEAPP's Android 10..17 test images, 2026).
+Required: `messages(_id, thread_id, timestamp, message)` (the JSON holds sender and text) and a
+`threads` table (the store's marker); `thread_info` and every other column are optional
+(docs/chat-schema-otherhist.md).
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ KINDS = {"text": "text", "link": "text", "media": "media", "media_share": "media
 
 class InstagramAndroid(SqliteChatParser):
     name = "instagram_android"
-    version = "1"
+    version = "2"
     app = "Instagram"
     platform = "Android"
     paths = ("*/com.instagram.android/databases/direct.db",)
-    variants = (Variant("direct", {"messages": REQUIRED, "threads": ("thread_id", "thread_info")}),)
+    # `threads` (thread_id) marks the store; thread_info only adds titles and members.
+    variants = (Variant("direct", {"messages": REQUIRED, "threads": ("thread_id",)}, {"messages": OPTIONAL}),)
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         threads = self._threads(database, context)
@@ -45,13 +49,14 @@ class InstagramAndroid(SqliteChatParser):
         if database.has("session", "user_id"):
             owners = [str(r[0]) for r in database.query("SELECT user_id FROM session") if r[0] is not None]
             session_owner = owners[0] if owners else None
-        columns = [*REQUIRED, *(c for c in OPTIONAL if database.has("messages", c))]
-        rows = database.query(f"SELECT {', '.join(columns)} FROM messages ORDER BY timestamp, _id")
+        rows = database.query(variant.select(database, "messages", order_by="timestamp, _id"))
         yield from context.each(rows, "messages", lambda r: self._message(r, threads, session_owner, context), "_id")
 
     def _threads(self, database: Database, context: ParseContext) -> dict[str, tuple[str | None, dict[str, Participant], str | None]]:
         """thread_id -> (title, members by id, thread_v2_id)."""
         threads: dict[str, tuple[str | None, dict[str, Participant], str | None]] = {}
+        if not database.has("threads", "thread_info"):
+            return threads
         for row in database.query("SELECT rowid AS row_key, thread_id, thread_info FROM threads ORDER BY rowid"):
             info = context.json_value(row["thread_info"], table="threads", row_id=row["row_key"], field="thread_info")
             if not isinstance(info, dict):

@@ -14,12 +14,16 @@ Schema facts (read from the corpus sample plaso/test_data/ios/9368974384.db and 
   NSKeyedArchiver of IGDirectThread data: `users` (IGUser: `pk`, `userName`, `fullName`), `inviter`
   (often the owner), `threadName` for named groups.
 - `inbox_metadata.snapshot_app_version`: the app version (e.g. '280.0.0.13.116') -> app_version.
+Required: `messages(row_id, thread_id, archive)` (the archive holds sender, time and content) and
+`threads(thread_id)`; `message_id`, `class_name`, `viewer_id` and `metadata` are optional, and without
+`viewer_id` the owner is the pk the file is named after (docs/chat-schema-otherhist.md).
 Media CDN links carry an `expiration_date` (NSDate); it is kept as `media_url_expires`, not as a
 message time.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -30,8 +34,8 @@ from parsers.chat.times import cocoa_seconds
 from parsers.decode.nskeyed import Archived, ArchiveError, CocoaDate, unarchive
 from parsers.sqlite_store import Database
 
-MESSAGES_SQL = "SELECT row_id, message_id, thread_id, class_name, archive FROM messages ORDER BY row_id"
-THREADS_SQL = "SELECT row_id, thread_id, viewer_id, metadata FROM threads ORDER BY row_id"
+THREADS = Variant("threads", {"threads": ("row_id", "thread_id")}, {"threads": ("viewer_id", "metadata")})
+FILE_PK = re.compile(r"/DirectSQLiteDatabase/(\d+)\.db$", re.IGNORECASE)
 KINDS = {"SUBTYPE_TEXT": "text", "SUBTYPE_MEDIA": "media", "SUBTYPE_THREAD_ACTIVITY": "system"}
 
 
@@ -46,26 +50,34 @@ class Thread:
 
 class InstagramIos(SqliteChatParser):
     name = "instagram_ios"
-    version = "1"
+    version = "2"
     app = "Instagram"
     platform = "iOS"
     paths = ("*/DirectSQLiteDatabase/*.db",)
     variants = (
-        Variant("direct_archive", {"messages": ("row_id", "message_id", "thread_id", "archive", "class_name"),
-                                   "threads": ("thread_id", "viewer_id", "metadata")}),
+        # The archive holds sender, time and content; `threads` (thread_id) marks the store.
+        Variant("direct_archive", {"messages": ("row_id", "thread_id", "archive"), "threads": ("thread_id",)},
+                {"messages": ("message_id", "class_name")}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        threads = self._threads(database, context)
+        found = FILE_PK.search(context.artefact.path)
+        file_pk = found.group(1) if found else None
+        threads = self._threads(database, context, file_pk)
         version = _app_version(database)
-        for message in context.each(database.query(MESSAGES_SQL), "messages", lambda row: self._message(row, threads, context), "row_id"):
+        rows = database.query(variant.select(database, "messages", order_by="row_id"))
+        convert = lambda row: self._message(row, threads, Thread(file_pk), context)  # noqa: E731
+        for message in context.each(rows, "messages", convert, "row_id"):
             message.app_version = version
             yield message
 
-    def _threads(self, database: Database, context: ParseContext) -> dict[str, Thread]:
+    def _threads(self, database: Database, context: ParseContext, file_pk: str | None) -> dict[str, Thread]:
+        """Threads by id; a store without `viewer_id` takes the owner's pk from its file name (<pk>.db)."""
         threads: dict[str, Thread] = {}
-        for row in database.query(THREADS_SQL):
-            thread = Thread(_text(row["viewer_id"]))
+        if not THREADS.matches(database):
+            return threads
+        for row in database.query(THREADS.select(database, "threads", order_by="row_id")):
+            thread = Thread(_text(row["viewer_id"]) or file_pk)
             threads[str(row["thread_id"])] = thread
             if row["metadata"] is None:
                 continue
@@ -83,11 +95,12 @@ class InstagramIos(SqliteChatParser):
             thread.title = title if isinstance(title, str) and title else None
         return threads
 
-    def _message(self, row: sqlite3.Row, threads: dict[str, Thread], context: ParseContext) -> Message:
+    def _message(self, row: sqlite3.Row, threads: dict[str, Thread], unknown: Thread, context: ParseContext) -> Message:
+        """One archived message; `unknown` stands for a thread the threads table does not list."""
         row_id = row["row_id"]
         thread_id = _text(row["thread_id"])
-        thread = threads.get(thread_id or "", Thread(None))
-        details = {"message_id": str(row["message_id"]), "class_name": str(row["class_name"])}
+        thread = threads.get(thread_id or "", unknown)
+        details = {column: str(row[column]) for column in ("message_id", "class_name") if row[column] is not None}
         try:
             archived = unarchive(bytes(row["archive"]))
             if not isinstance(archived, Archived):
@@ -106,7 +119,7 @@ class InstagramIos(SqliteChatParser):
         subtype = str(content.field("codedSubtype"))
         details["subtype"] = subtype
         for name in ("serverId", "clientContext"):
-            if metadata.field(name) and str(metadata.field(name)) != details["message_id"]:
+            if metadata.field(name) and str(metadata.field(name)) != details.get("message_id"):
                 details[name] = str(metadata.field(name))
         body, kind, attachments = _content(content, subtype, details, row_id, context)
         reactions = _reactions(archived.field("reactions"))

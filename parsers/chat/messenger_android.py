@@ -14,7 +14,9 @@ Schema facts (own words; source: ALEAPP `scripts/artifacts/FacebookMessenger.py`
   `generic_admin_message_extensible_data` (JSON; calls carry `call_duration`, `video`);
   `thread_users`: `user_key`, `first_name`, `last_name`, `name`; `threads`: `thread_key`, `name`.
   The account id is in a small text file `threads_db2-uid` beside the database.
-Columns beyond each variant's minimum are read only when present (names from fixed lists).
+Columns beyond each variant's minimum are read only when present (names from fixed lists). The
+minimum is the message row (id, thread, sender, text, time) plus a `threads` table; `contacts` and
+`thread_users` only add names and may be absent (docs/chat-schema-otherhist.md).
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ LEGACY_MESSAGE_COLUMNS = ("msg_id", "thread_key", "text", "sender", "timestamp_m
 LEGACY_OPTIONAL = ("timestamp_sent_ms", "msg_type", "attachments", "shares", "generic_admin_message_extensible_data", "snippet")
 FACEBOOK_PREFIX = "FACEBOOK:"
 UID_FILE = re.compile(r"msys_database_(\d+)$")
+SSUS_FILE = re.compile(r"/ssus\.(\d+)\.threads_db2$")
+# threads_db2 reactions (ALEAPP FacebookMessenger.py): msg_id and reaction; the time column is spelled four
+# ways across generations (only `reaction_timestamp` verified there), so the times are not read.
+LEGACY_REACTIONS = Variant("message_reactions", {"message_reactions": ("msg_id", "reaction")})
 
 
 def select(database: Database, table: str, required: tuple[str, ...], optional: tuple[str, ...], order: str,
@@ -68,7 +74,9 @@ def text_id(item: object) -> str | None:
 
 
 def names_by_id(database: Database) -> dict[str, str | None]:
-    """contacts.id -> contacts.name (MSYS / lightspeed)."""
+    """contacts.id -> contacts.name (MSYS / lightspeed); empty without a contacts table."""
+    if not database.has("contacts", "id", "name"):
+        return {}
     return {str(r["id"]): r["name"] for r in database.query("SELECT id, name FROM contacts")}
 
 
@@ -134,14 +142,17 @@ def msys_message(row: sqlite3.Row, owner: str | None, names: dict[str, str | Non
 
 class MessengerAndroid(SqliteChatParser):
     name = "messenger_android"
-    version = "1"
+    version = "2"
     app = "Facebook Messenger"
     platform = "Android"
     paths = ("*/com.facebook.orca/databases/msys_database_*", "*/com.facebook.katana/databases/msys_database_*",
-             "*/com.facebook.orca/databases/threads_db2", "*/com.facebook.katana/databases/threads_db2")
+             "*/com.facebook.orca/databases/threads_db2", "*/com.facebook.katana/databases/threads_db2",
+             # Renamed `ssus.<account id>.threads_db2` from at least app 379.1.0.23.114 (ALEAPP PR #297, 2022).
+             "*/com.facebook.orca/databases/ssus.*.threads_db2", "*/com.facebook.katana/databases/ssus.*.threads_db2")
     variants = (
-        Variant("msys", {"messages": MSYS_MESSAGE_COLUMNS, "contacts": ("id", "name"), "threads": ("thread_key",)}),
-        Variant("threads_db2", {"messages": LEGACY_MESSAGE_COLUMNS, "thread_users": ("user_key",), "threads": ("thread_key",)}),
+        # `threads` is kept as a marker of each store (both eras have it); `contacts`/`thread_users` only name people.
+        Variant("msys", {"messages": MSYS_MESSAGE_COLUMNS, "threads": ("thread_key",)}),
+        Variant("threads_db2", {"messages": LEGACY_MESSAGE_COLUMNS, "threads": ("thread_key",)}),
     )
 
     def match(self, database: Database) -> Variant | None:
@@ -191,10 +202,17 @@ class MessengerAndroid(SqliteChatParser):
         titles = {}
         if database.has("threads", "thread_key", "name"):
             titles = {str(r["thread_key"]): r["name"] for r in database.query("SELECT thread_key, name FROM threads") if r["name"]}
+        reactions: dict[str, list[str]] = {}
+        if LEGACY_REACTIONS.matches(database):
+            for r in database.query(LEGACY_REACTIONS.select(database, "message_reactions", order_by="msg_id, rowid")):
+                reactions.setdefault(str(r["msg_id"]), []).append(str(r["reaction"]))
         rows = select(database, "messages", LEGACY_MESSAGE_COLUMNS, LEGACY_OPTIONAL, "timestamp_ms, msg_id", context)
-        yield from context.each(rows, "messages", lambda r: self._legacy_message(r, owner, names, titles, context), "row_key")
+        yield from context.each(rows, "messages", lambda r: self._legacy_message(r, owner, names, titles, reactions, context),
+                                "row_key")
 
     def _legacy_names(self, database: Database) -> dict[str, str | None]:
+        if not database.has("thread_users", "user_key"):
+            return {}
         wanted = ("name", "first_name", "last_name")
         columns = ["user_key", *(c if database.has("thread_users", c) else f"NULL AS {c}" for c in wanted)]
         names: dict[str, str | None] = {}
@@ -204,9 +222,11 @@ class MessengerAndroid(SqliteChatParser):
         return names
 
     def _legacy_message(self, row: sqlite3.Row, owner: str | None, names: dict[str, str | None], titles: dict[str, str],
-                        context: ParseContext) -> Message:
+                        reactions: dict[str, list[str]], context: ParseContext) -> Message:
         row_id = row["row_key"]
         details = {"msg_id": str(row["msg_id"])}
+        if reactions.get(str(row["msg_id"])):
+            details["reactions"] = "; ".join(reactions[str(row["msg_id"])])
         sender_json = context.json_value(row["sender"], table="messages", row_id=row_id, field="sender")
         sender = None
         if isinstance(sender_json, dict):
@@ -262,10 +282,11 @@ def _json_list(raw: object, context: ParseContext, row_id: int, field: str) -> l
 
 
 def _legacy_owner(artefact: Artefact, context: ParseContext) -> str | None:
-    """The account id from `threads_db2-uid` beside the database, when the catalog holds it."""
+    """The account id from `threads_db2-uid` beside the database, else from an `ssus.<id>.threads_db2` name."""
     uid_file = context.catalog.sibling(artefact, b"-uid")
     if uid_file is None:
-        return None
+        named = SSUS_FILE.search(artefact.path)
+        return named.group(1) if named else None
     try:
         text = uid_file.read_head(64).decode("ascii").strip()
     except (OSError, UnicodeDecodeError) as error:

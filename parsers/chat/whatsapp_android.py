@@ -21,8 +21,20 @@ scripts/artifacts/whatsApp.py; facts only, in our own words):
   (`message_row_id`, `file_path` relative to the WhatsApp folder, e.g. "Media/WhatsApp Images/...",
   `file_size`, `mime_type`, `media_name`); `message_location` (`message_row_id`, `latitude`,
   `longitude`, `place_name`).
+- Reactions: `message_add_on` (`_id`, `parent_message_row_id`, `sender_jid_row_id`, `from_me`) with
+  `message_add_on_reaction` (`message_add_on_row_id`, `reaction`; '' = taken back); edits:
+  `message_edit_info` (`message_row_id`, `edited_timestamp`, unit not confirmed: kept as stored).
+- LID jids (`<id>@lid`): `jid_map` (`lid_row_id` -> `jid_row_id` of the phone jid) and
+  `lid_display_name` (`lid_row_id`, `display_name`); the stored lid jid stays the id, the phone jid is a detail.
 - Names: wa.db `wa_contacts` (`jid`, `display_name` = address-book name, `wa_name` = the name the
   contact set in WhatsApp), found as a companion (`*/com.whatsapp/databases/wa.db`, else `*wa.db`).
+
+Schema history (docs/chat-schema-otherhist.md): the app's own upgrade code adds media_caption,
+media_duration, starred, quoted_row_id, forwarded and more to `messages` by ALTER TABLE, so older stores
+lack them; key_id, status and media_* were in the oldest DDL found. Every variant therefore requires
+only what a message needs (row id, chat, direction, time, body): `messages(_id, key_remote_jid,
+key_from_me, timestamp, data)` or `message(_id, chat_row_id, from_me, timestamp, text_data)`; every
+other column, and the `chat`/`jid` tables, are read when present and NULL when absent.
 
 Decisions (documented, tested):
 - Placeholder row: the app creates every msgstore with one row that is no one's message. In
@@ -62,10 +74,9 @@ from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
-LEGACY_REQUIRED = {"messages": ("_id", "key_remote_jid", "key_from_me", "key_id", "status", "data", "timestamp",
-                                "media_wa_type", "media_mime_type", "media_size", "media_name")}
-CURRENT_REQUIRED = {"message": ("_id", "chat_row_id", "from_me", "timestamp", "text_data"),
-                    "chat": ("_id", "jid_row_id"), "jid": ("_id", "raw_string")}
+# The minimum a message is read with (row id, chat, direction, time, body); everything else is optional.
+LEGACY_REQUIRED = {"messages": ("_id", "key_remote_jid", "key_from_me", "timestamp", "data")}
+CURRENT_REQUIRED = {"message": ("_id", "chat_row_id", "from_me", "timestamp", "text_data")}
 
 MEDIA_TYPES = {1: "image", 2: "audio", 3: "video", 9: "document", 13: "gif", 42: "view-once image", 43: "view-once video"}
 KINDS = {0: "text", 4: "contact", 5: "location", 7: "system", 8: "call", 14: "contact", 15: "deleted",
@@ -74,57 +85,85 @@ VIEW_ONCE = {42, 43}
 SYSTEM_STATUS = 6
 PLACEHOLDER = "-1"
 PLACEHOLDER_CHAT = -1
+# Chats with no single other party: groups, broadcast lists and Status (`status@broadcast`); an
+# outgoing message there gets no recipient rather than the pseudo-jid.
+MULTI = ("@g.us", "@broadcast")
 
-# Optional columns, read when the table has them (names from this fixed list only).
-LEGACY_OPTIONAL = ("media_caption", "media_duration", "latitude", "longitude", "remote_resource",
-                   "received_timestamp", "starred", "forwarded", "media_url", "thumb_image")
+# Optional columns: selected when the table has them, NULL when it does not (names from these lists only).
+# key_id .. media_name are in the oldest `messages` DDL the app's own upgrade code knows; the rest were
+# added later by ALTER TABLE (docs/chat-schema-otherhist.md).
+LEGACY_OPTIONAL = {"messages": ("key_id", "status", "media_wa_type", "media_mime_type", "media_size", "media_name",
+                                "media_caption", "media_duration", "latitude", "longitude", "remote_resource",
+                                "received_timestamp", "starred", "forwarded", "media_url", "thumb_image")}
+CURRENT_OPTIONAL = {"message": ("key_id", "sender_jid_row_id", "status", "received_timestamp", "message_type", "starred")}
 JAVA_FILE_CLASS = b"\x00\x0cjava.io.File"
 JAVA_STRING_AFTER_CLASS = b"xpt"  # end of class description, no superclass, then the path as TC_STRING
-CURRENT_OPTIONAL = ("key_id", "sender_jid_row_id", "status", "received_timestamp", "message_type", "starred")
 
-CONTACTS_SQL = "SELECT jid, display_name, wa_name FROM wa_contacts ORDER BY _id"
-MEDIA_SQL = "SELECT message_row_id, file_path, file_size, mime_type, media_name FROM message_media"
-LOCATION_SQL = "SELECT message_row_id, latitude, longitude, place_name FROM message_location"
+# Side tables: the link column is required, the rest optional (NULL when a version lacks it).
+CONTACTS = Variant("wa_contacts", {"wa_contacts": ("_id", "jid")}, {"wa_contacts": ("display_name", "wa_name")})
+MEDIA = Variant("message_media", {"message_media": ("message_row_id",)},
+                {"message_media": ("file_path", "file_size", "mime_type", "media_name")})
+# Reactions and edits of the current schema (message_add_on DDL in the code corpus; docs/chat-schema-otherhist.md).
+ADD_ON = Variant("message_add_on", {"message_add_on": ("_id", "parent_message_row_id", "sender_jid_row_id", "from_me")})
+ADD_ON_REACTION = Variant("message_add_on_reaction", {"message_add_on_reaction": ("message_add_on_row_id", "reaction")})
+EDIT_INFO = Variant("message_edit_info", {"message_edit_info": ("message_row_id", "edited_timestamp")})
+REACTIONS_SQL = ("SELECT a.parent_message_row_id AS parent, a.sender_jid_row_id AS sender, a.from_me AS from_me, r.reaction AS reaction "
+                 "FROM message_add_on a JOIN message_add_on_reaction r ON r.message_add_on_row_id = a._id "
+                 "ORDER BY a.parent_message_row_id, a._id")
+EDITS_SQL = "SELECT message_row_id, edited_timestamp FROM message_edit_info ORDER BY message_row_id"
+# LID jids (`<id>@lid`, not phone numbers): `jid_map(lid_row_id, jid_row_id)` links a lid jid row to the
+# phone jid row, `lid_display_name(lid_row_id, display_name)` names it (several tools' copies of the DDL agree).
+JID_MAP = Variant("jid_map", {"jid_map": ("lid_row_id", "jid_row_id")})
+LID_NAMES = Variant("lid_display_name", {"lid_display_name": ("lid_row_id", "display_name")})
+JID_MAP_SQL = "SELECT lid_row_id, jid_row_id FROM jid_map ORDER BY lid_row_id"
+LID_NAMES_SQL = "SELECT lid_row_id, display_name FROM lid_display_name ORDER BY lid_row_id"
+LOCATION = Variant("message_location", {"message_location": ("message_row_id",)},
+                   {"message_location": ("latitude", "longitude", "place_name")})
 CHAT_LIST_SQL = "SELECT key_remote_jid, subject FROM chat_list"
 CHAT_SQL = "SELECT c._id AS _id, j.raw_string AS jid, c.subject AS subject FROM chat c LEFT JOIN jid j ON j._id = c.jid_row_id"
+CHAT_NO_SUBJECT_SQL = "SELECT c._id AS _id, j.raw_string AS jid, NULL AS subject FROM chat c LEFT JOIN jid j ON j._id = c.jid_row_id"
+CHAT_BARE_SQL = "SELECT _id, NULL AS jid, NULL AS subject FROM chat"
 JID_SQL = "SELECT _id, raw_string FROM jid"
 TWIN_SQL = "SELECT data FROM messages WHERE _id = ? LIMIT 1"
 
 
 class WhatsAppAndroid(SqliteChatParser):
     name = "whatsapp_android"
-    version = "1"
+    version = "2"
     app = "WhatsApp"
     platform = "Android"
     paths = ("*/com.whatsapp/databases/msgstore.db", "*/msgstore.db", "*/com.whatsapp.w4b/databases/msgstore.db")
     variants = (
-        Variant("transition", {**LEGACY_REQUIRED, **CURRENT_REQUIRED}),
-        Variant("legacy", LEGACY_REQUIRED),
-        Variant("current", CURRENT_REQUIRED),
+        Variant("transition", {**LEGACY_REQUIRED, **CURRENT_REQUIRED}, {**LEGACY_OPTIONAL, **CURRENT_OPTIONAL}),
+        Variant("legacy", LEGACY_REQUIRED, LEGACY_OPTIONAL),
+        Variant("current", CURRENT_REQUIRED, CURRENT_OPTIONAL),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         names = _contact_names(context)
-        media = _by_message(database, "message_media", MEDIA_SQL, ("message_row_id", "file_path", "file_size", "mime_type", "media_name"))
-        places = _by_message(database, "message_location", LOCATION_SQL, ("message_row_id", "latitude", "longitude", "place_name"))
+        media = _by_message(database, MEDIA)
+        places = _by_message(database, LOCATION)
+        jids = {row["_id"]: row["raw_string"] for row in database.query(JID_SQL)} if database.has("jid", "_id", "raw_string") else {}
+        # Reactions and edits name rows by _id, which a transition store shares between both tables.
+        add_ons = _add_ons(database, jids)
         if variant.name in ("transition", "legacy"):
             titles = _chat_list_titles(database)
-            rows = database.query(_select("messages", LEGACY_REQUIRED["messages"], LEGACY_OPTIONAL, database))
-            convert = lambda row: self._legacy(row, names, titles, media, context)  # noqa: E731
+            rows = database.query(variant.select(database, "messages", order_by="_id"))
+            convert = lambda row: self._legacy(row, names, titles, media, add_ons, context)  # noqa: E731
             yield from context.each(rows, "messages", convert, "_id")
         if variant.name in ("transition", "current"):
-            chats = {row["_id"]: row for row in database.query(CHAT_SQL)}
-            jids = {row["_id"]: row["raw_string"] for row in database.query(JID_SQL)}
-            rows = database.query(_select("message", CURRENT_REQUIRED["message"], CURRENT_OPTIONAL, database))
+            chats = _chats(database)
+            phones = _lid_phones(database, jids, names)
+            rows = database.query(variant.select(database, "message", order_by="_id"))
             twins = variant.name == "transition"
             # A placeholder is not skipped as a twin: its own info row says why it is left out.
             fresh = (row for row in rows
                      if row["chat_row_id"] == PLACEHOLDER_CHAT or not (twins and _twin(row, database, context)))
-            convert = lambda row: self._current(row, names, chats, jids, media, places, context)  # noqa: E731
+            convert = lambda row: self._current(row, names, chats, jids, phones, media, places, add_ons, context)  # noqa: E731
             yield from context.each(fresh, "message", convert, "_id")
 
     def _legacy(self, row: sqlite3.Row, names: dict[str, str], titles: dict[str, str], media: dict[int, sqlite3.Row],
-                context: ParseContext) -> Message | None:
+                add_ons: dict[int, dict[str, str]], context: ParseContext) -> Message | None:
         row_id = row["_id"]
         if row["key_remote_jid"] == PLACEHOLDER:
             _placeholder("messages", row_id, f"key_remote_jid {PLACEHOLDER!r}", context)
@@ -132,10 +171,16 @@ class WhatsAppAndroid(SqliteChatParser):
         chat = row["key_remote_jid"]
         wa_type = _int(row["media_wa_type"])
         system = row["status"] == SYSTEM_STATUS and wa_type != 8
-        kind = "system" if system else KINDS.get(wa_type, "unknown")
+        if system:
+            kind = "system"
+        elif wa_type is None:  # a store without media_wa_type: media if it names a file, else text
+            kind = "media" if row["media_mime_type"] or row["media_url"] else "text"
+        else:
+            kind = KINDS.get(wa_type, "unknown")
         from_me = row["key_from_me"] == 1
-        details = {"key_id": str(row["key_id"]), "status": str(row["status"]), "media_wa_type": str(row["media_wa_type"])}
+        details = {column: str(row[column]) for column in ("key_id", "status", "media_wa_type") if row[column] is not None}
         _optional_details(row, details, ("starred", "forwarded"))
+        details.update(add_ons.get(row_id, {}))
         group_member = _get(row, "remote_resource") or None
         other = Participant(chat, names.get(chat))
         if system:
@@ -173,16 +218,18 @@ class WhatsAppAndroid(SqliteChatParser):
             received = context.time(_get(row, "received_timestamp"), unix_ms, table="messages", row_id=row_id, field="received_timestamp")
         return Message(
             source_table="messages", source_row_id=row_id, conversation_id=chat,
-            conversation_title=titles.get(chat) or (names.get(chat) if chat.endswith("@g.us") else None),
-            sender=sender, recipients=(other,) if direction == "outgoing" and not chat.endswith("@g.us") else (),
+            conversation_title=titles.get(chat) or (names.get(chat) if chat.endswith(MULTI) else None),
+            sender=sender, recipients=(other,) if direction == "outgoing" and not chat.endswith(MULTI) else (),
             direction=direction, sent=context.time(row["timestamp"], unix_ms, table="messages", row_id=row_id, field="timestamp"),
             sent_raw=_text(row["timestamp"]), received=received, body=body, kind=kind, attachments=attachments,
             latitude=latitude, longitude=longitude, location_name=location_name,
-            is_deleted=True if kind == "deleted" else None, details=details,
+            is_deleted=True if kind == "deleted" else None, is_edited=True if "edited_timestamp" in details else None,
+            details=details,
         )
 
     def _current(self, row: sqlite3.Row, names: dict[str, str], chats: dict[int, sqlite3.Row], jids: dict[int, str],
-                 media: dict[int, sqlite3.Row], places: dict[int, sqlite3.Row], context: ParseContext) -> Message | None:
+                 phones: dict[str, str], media: dict[int, sqlite3.Row], places: dict[int, sqlite3.Row], add_ons: dict[int, dict[str, str]],
+                 context: ParseContext) -> Message | None:
         row_id = row["_id"]
         if row["chat_row_id"] == PLACEHOLDER_CHAT:
             _placeholder("message", row_id, f"chat_row_id {PLACEHOLDER_CHAT}", context)
@@ -194,10 +241,14 @@ class WhatsAppAndroid(SqliteChatParser):
         from_me = row["from_me"] == 1
         details = {"chat_row_id": str(row["chat_row_id"])}
         _optional_details(row, details, ("key_id", "status", "message_type", "starred"))
+        details.update(add_ons.get(row_id, {}))
         member_row = _get(row, "sender_jid_row_id")
         member = jids.get(member_row) if member_row else None
+        for key, jid in (("chat_phone_jid", chat), ("sender_phone_jid", member)):
+            if jid in phones:
+                details[key] = phones[jid]
         other = Participant(chat, names.get(chat)) if chat else None
-        is_group = bool(chat and chat.endswith("@g.us"))
+        is_group = bool(chat and chat.endswith(MULTI))
         if kind == "system":
             direction, sender = "unknown", None
             details["from_me"] = str(row["from_me"])
@@ -225,7 +276,8 @@ class WhatsAppAndroid(SqliteChatParser):
             sent_raw=_text(row["timestamp"]), received=received, body=row["text_data"], kind=kind, attachments=attachments,
             latitude=latitude, longitude=longitude, location_name=location_name,
             is_deleted=True if kind == "deleted" else None,
-            is_view_once=True if message_type in VIEW_ONCE else None, details=details,
+            is_view_once=True if message_type in VIEW_ONCE else None,
+            is_edited=True if "edited_timestamp" in details else None, details=details,
         )
 
 
@@ -233,12 +285,6 @@ def _placeholder(table: str, row_id: int, marker: str, context: ParseContext) ->
     """The "-1" row WhatsApp creates with every database: left out, and counted in one info row."""
     context.warn("placeholder_row", f"{table} row {row_id} ({marker}) is the placeholder row WhatsApp creates with every "
                  "database, not a message; left out", table=table, row_id=row_id, severity="info")
-
-
-def _select(table: str, required: tuple[str, ...], optional: tuple[str, ...], database: Database) -> str:
-    """A SELECT of the required columns plus the optional ones this table has (names from fixed lists)."""
-    columns = list(required) + [c for c in optional if c not in required and database.has(table, c)]
-    return f"SELECT {', '.join(columns)} FROM {table} ORDER BY _id"
 
 
 def _twin(row: sqlite3.Row, database: Database, context: ParseContext) -> bool:
@@ -255,13 +301,66 @@ def _twin(row: sqlite3.Row, database: Database, context: ParseContext) -> bool:
     return True
 
 
+def _chats(database: Database) -> dict[int, sqlite3.Row]:
+    """chat _id -> (jid, subject); without a `chat` table (or its jid link) conversations stay unnamed."""
+    if not database.has("chat", "_id", "jid_row_id"):
+        return {}
+    sql = CHAT_SQL if database.has("chat", "subject") and database.has("jid", "_id", "raw_string") else (
+        CHAT_NO_SUBJECT_SQL if database.has("jid", "_id", "raw_string") else CHAT_BARE_SQL)
+    return {row["_id"]: row for row in database.query(sql)}
+
+
+def _add_ons(database: Database, jids: dict[int, str]) -> dict[int, dict[str, str]]:
+    """message _id -> details from its reactions ("jid:emoji", "owner" for the owner's own) and edit record.
+
+    An empty reaction is one taken back (the app clears such rows), so it is left out. The edit time's
+    unit is not confirmed, so it is kept as stored.
+    """
+    extra: dict[int, dict[str, str]] = {}
+    if ADD_ON.matches(database) and ADD_ON_REACTION.matches(database):
+        found: dict[int, list[str]] = {}
+        for row in database.query(REACTIONS_SQL):
+            if row["reaction"] in (None, ""):
+                continue
+            who = "owner" if row["from_me"] == 1 else jids.get(row["sender"], f"jid_row:{row['sender']}")
+            found.setdefault(row["parent"], []).append(f"{who}:{row['reaction']}")
+        for parent, items in found.items():
+            extra.setdefault(parent, {})["reactions"] = "; ".join(items)
+    if EDIT_INFO.matches(database):
+        for row in database.query(EDITS_SQL):
+            if row["edited_timestamp"] is not None:
+                extra.setdefault(row["message_row_id"], {})["edited_timestamp"] = str(row["edited_timestamp"])
+    return extra
+
+
+def _lid_phones(database: Database, jids: dict[int, str], names: dict[str, str]) -> dict[str, str]:
+    """lid jid -> the phone jid jid_map links it to; `names` gains each lid's name (the phone's, else its display name).
+
+    The stored lid jid stays the participant's id; the phone jid is added as a detail, never substituted.
+    """
+    phones: dict[str, str] = {}
+    if JID_MAP.matches(database):
+        for row in database.query(JID_MAP_SQL):
+            lid, phone = jids.get(row["lid_row_id"]), jids.get(row["jid_row_id"])
+            if lid and phone:
+                phones[lid] = phone
+                if phone in names and lid not in names:
+                    names[lid] = names[phone]
+    if LID_NAMES.matches(database):
+        for row in database.query(LID_NAMES_SQL):
+            lid = jids.get(row["lid_row_id"])
+            if lid and row["display_name"] and lid not in names:
+                names[lid] = str(row["display_name"])
+    return phones
+
+
 def _contact_names(context: ParseContext) -> dict[str, str]:
     """jid -> name from wa.db: the address-book name, else the name the contact chose in WhatsApp."""
     database = context.companion("*/com.whatsapp/databases/wa.db") or context.companion("*wa.db")
     names: dict[str, str] = {}
-    if database is None or not database.has("wa_contacts", "jid", "display_name", "wa_name"):
+    if database is None or not CONTACTS.matches(database):
         return names
-    for row in database.query(CONTACTS_SQL):
+    for row in database.query(CONTACTS.select(database, "wa_contacts", order_by="_id")):
         name = row["display_name"] or row["wa_name"]
         if row["jid"] and name and row["jid"] not in names:
             names[row["jid"]] = name
@@ -274,10 +373,11 @@ def _chat_list_titles(database: Database) -> dict[str, str]:
     return {row["key_remote_jid"]: row["subject"] for row in database.query(CHAT_LIST_SQL) if row["subject"]}
 
 
-def _by_message(database: Database, table: str, sql: str, columns: tuple[str, ...]) -> dict[int, sqlite3.Row]:
-    if not database.has(table, *columns):
+def _by_message(database: Database, layout: Variant) -> dict[int, sqlite3.Row]:
+    """message _id -> its row in a side table (message_media, message_location); empty when the table is absent."""
+    if not layout.matches(database):
         return {}
-    return {row["message_row_id"]: row for row in database.query(sql)}
+    return {row["message_row_id"]: row for row in database.query(layout.select(database, layout.name))}
 
 
 def _legacy_attachment(row: sqlite3.Row, media: sqlite3.Row | None, thumb_path: str | None) -> Attachment:

@@ -10,7 +10,13 @@ and mvt-project/mvt src/mvt/ios/modules/mixed/whatsapp.py, read for facts only):
   `ZGROUPMEMBER` -> `ZWAGROUPMEMBER.Z_PK` (who sent it in a group), `ZMEDIAITEM`, `ZSTARRED`,
   `ZMESSAGESTATUS`, `ZGROUPEVENTTYPE`, `ZSTANZAID` (message id).
 - `ZWACHATSESSION`: `Z_PK`, `ZCONTACTJID` (chat jid), `ZPARTNERNAME` (contact or group name),
-  `ZSESSIONTYPE` (0 one-to-one, 1 group).
+  `ZSESSIONTYPE` (0 one-to-one, 1 group, 2 broadcast list, 3 status: bakerst221b.com WhatsApp notes,
+  2023). Broadcast and status chats have no single other party, so outgoing messages there get no
+  recipient and details["session_type"] says which.
+- Only `ZWAMESSAGE(Z_PK, ZCHATSESSION, ZISFROMME, ZMESSAGEDATE, ZTEXT)` is required (row, chat,
+  direction, time, body); the type and jid columns, ZWACHATSESSION and every other column are read
+  when present. Without ZMESSAGETYPE a message is media when it has a ZWAMEDIAITEM, else text. The
+  same Core Data store is used by WhatsApp Desktop for macOS (kb-macfor-io.pages.dev).
 - `ZWAMEDIAITEM`: `ZMESSAGE` -> message, `ZMEDIALOCALPATH` (relative to the app group folder, e.g.
   "Media/<jid>/d/0/<uuid>.jpg"), `ZFILESIZE`, `ZTITLE` (caption or place name), `ZVCARDSTRING`,
   `ZLATITUDE`/`ZLONGITUDE` (a location's coordinates; for images and videos the same columns hold
@@ -39,40 +45,45 @@ from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds
 from parsers.sqlite_store import Database
 
-MESSAGE_REQUIRED = ("Z_PK", "ZCHATSESSION", "ZISFROMME", "ZMESSAGEDATE", "ZMESSAGETYPE", "ZTEXT", "ZFROMJID", "ZTOJID")
-MESSAGE_OPTIONAL = ("ZSENTDATE", "ZGROUPMEMBER", "ZMESSAGESTATUS", "ZGROUPEVENTTYPE", "ZSTANZAID", "ZSTARRED")
+# The minimum a message is read with (row id, chat, direction, time, body); the rest is optional.
+MESSAGE_REQUIRED = ("Z_PK", "ZCHATSESSION", "ZISFROMME", "ZMESSAGEDATE", "ZTEXT")
+MESSAGE_OPTIONAL = ("ZMESSAGETYPE", "ZFROMJID", "ZTOJID", "ZSENTDATE", "ZGROUPMEMBER", "ZMESSAGESTATUS", "ZGROUPEVENTTYPE",
+                    "ZSTANZAID", "ZSTARRED")
+SESSIONS = Variant("sessions", {"ZWACHATSESSION": ("Z_PK",)},
+                   {"ZWACHATSESSION": ("ZCONTACTJID", "ZPARTNERNAME", "ZSESSIONTYPE")})
+# ZWACHATSESSION.ZSESSIONTYPE (bakerst221b.com WhatsApp notes, 2023): none of 1..3 has a single other party.
+SESSION_TYPES = {0: "one-to-one", 1: "group", 2: "broadcast", 3: "status"}
+MEMBERS = Variant("members", {"ZWAGROUPMEMBER": ("Z_PK", "ZMEMBERJID")}, {"ZWAGROUPMEMBER": ("ZCONTACTNAME", "ZFIRSTNAME")})
 MEDIA_OPTIONAL = ("ZMEDIALOCALPATH", "ZFILESIZE", "ZTITLE", "ZVCARDSTRING", "ZVCARDNAME", "ZLATITUDE", "ZLONGITUDE", "ZMEDIAURL")
 
 KINDS = {0: "text", 1: "media", 2: "media", 3: "media", 4: "contact", 5: "location", 6: "system", 7: "text",
          8: "media", 10: "system", 11: "media", 14: "deleted", 15: "sticker"}
 WITH_FILE = {"media", "sticker"}
 
-SESSION_SQL = "SELECT Z_PK, ZCONTACTJID, ZPARTNERNAME FROM ZWACHATSESSION"
-MEMBER_SQL = "SELECT Z_PK, ZMEMBERJID, ZCONTACTNAME, ZFIRSTNAME FROM ZWAGROUPMEMBER"
 OWNER_SQL = "SELECT DISTINCT ZTOJID FROM ZWAMESSAGE WHERE ZISFROMME = 0 AND ZTOJID IS NOT NULL AND ZTOJID != ''"
 CONTACTS_SQL = "SELECT ZWHATSAPPID, ZFULLNAME FROM ZWAADDRESSBOOKCONTACT WHERE ZWHATSAPPID IS NOT NULL ORDER BY Z_PK"
 
 
 class WhatsAppIos(SqliteChatParser):
     name = "whatsapp_ios"
-    version = "1"
+    version = "2"
     app = "WhatsApp"
     platform = "iOS"
     paths = ("*/ChatStorage.sqlite",)
     variants = (
-        Variant("chatstorage", {"ZWAMESSAGE": MESSAGE_REQUIRED, "ZWACHATSESSION": ("Z_PK", "ZCONTACTJID", "ZPARTNERNAME")}),
+        Variant("chatstorage", {"ZWAMESSAGE": MESSAGE_REQUIRED}, {"ZWAMESSAGE": MESSAGE_OPTIONAL}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        sessions = {row["Z_PK"]: row for row in database.query(SESSION_SQL)}
-        members = {row["Z_PK"]: row for row in database.query(MEMBER_SQL)} if database.has(
-            "ZWAGROUPMEMBER", "Z_PK", "ZMEMBERJID", "ZCONTACTNAME", "ZFIRSTNAME") else {}
+        sessions = {row["Z_PK"]: row for row in database.query(SESSIONS.select(database, "ZWACHATSESSION"))} if SESSIONS.matches(
+            database) else {}
+        members = {row["Z_PK"]: row for row in database.query(MEMBERS.select(database, "ZWAGROUPMEMBER"))} if MEMBERS.matches(
+            database) else {}
         media = _media(database)
-        owners = [row["ZTOJID"] for row in database.query(OWNER_SQL)]
+        owners = [row["ZTOJID"] for row in database.query(OWNER_SQL)] if database.has("ZWAMESSAGE", "ZTOJID") else []
         owner = owners[0] if len(owners) == 1 else None
         names = _names(context, sessions, members)
-        columns = list(MESSAGE_REQUIRED) + [c for c in MESSAGE_OPTIONAL if database.has("ZWAMESSAGE", c)]
-        rows = database.query(f"SELECT {', '.join(columns)} FROM ZWAMESSAGE ORDER BY Z_PK")
+        rows = database.query(variant.select(database, "ZWAMESSAGE", order_by="Z_PK"))
         convert = lambda row: self._message(row, sessions, members, media, names, owner, context)  # noqa: E731
         yield from context.each(rows, "ZWAMESSAGE", convert, "Z_PK")
 
@@ -81,10 +92,17 @@ class WhatsAppIos(SqliteChatParser):
         row_id = row["Z_PK"]
         session = sessions.get(row["ZCHATSESSION"])
         chat = session["ZCONTACTJID"] if session is not None else None
-        is_group = bool(chat and chat.endswith("@g.us"))
+        session_type = SESSION_TYPES.get(session["ZSESSIONTYPE"]) if session is not None else None
+        is_group = bool(chat and chat.endswith(("@g.us", "@broadcast"))) or session_type in ("group", "broadcast", "status")
         message_type = row["ZMESSAGETYPE"]
-        kind = KINDS.get(message_type, "unknown")
-        details = {"ZMESSAGETYPE": str(message_type)}
+        item = media.get(row_id)
+        if message_type is None:  # a store without ZMESSAGETYPE: media if it has a media item, else text
+            kind = "media" if item is not None else "text"
+        else:
+            kind = KINDS.get(message_type, "unknown")
+        details = {"ZMESSAGETYPE": str(message_type)} if message_type is not None else {}
+        if session_type in ("broadcast", "status"):
+            details["session_type"] = session_type
         for column in ("ZMESSAGESTATUS", "ZGROUPEVENTTYPE", "ZSTANZAID", "ZSTARRED", "ZSENTDATE"):
             value = _get(row, column)
             if value not in (None, 0, ""):
@@ -103,7 +121,6 @@ class WhatsAppIos(SqliteChatParser):
             member = members.get(_get(row, "ZGROUPMEMBER"))
             jid = member["ZMEMBERJID"] if member is not None else row["ZFROMJID"]
             sender = Participant(jid, names.get(jid)) if jid else None
-        item = media.get(row_id)
         body = row["ZTEXT"]
         attachments: tuple[Attachment, ...] = ()
         latitude = longitude = location_name = None
