@@ -51,14 +51,15 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Any, Iterator
+from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant, decode_text
 from parsers.artefact import Artefact
+from parsers.chat._sqlcipher import read_decrypted
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.decode import protobuf
-from parsers.sqlite_store import PROGRESS_STEPS, Database, QueryBudget, stream
+from parsers.sqlite_store import Database
 
 BASE_MASK = 0x1F
 INBOX = 20
@@ -69,8 +70,6 @@ DRAFT = 27
 HEX_KEY = re.compile(r"^[0-9A-Fa-f]{16,}$")
 
 RECIPIENT_SQL = "SELECT * FROM recipient"
-TABLES_SQL = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
-COLUMNS_SQL = "SELECT name FROM pragma_table_info(?)"
 
 # The minimum a message is read with: row id, conversation, time, direction (type), body.
 MINIMUM = ("_id", "thread_id", "date_sent", "type", "body")
@@ -150,22 +149,11 @@ class Signal(SqliteChatParser):
             yield from context.each(rows, table, convert, "_id")
 
     def parse_encrypted(self, artefact: Artefact, key: str, context: ParseContext) -> Iterator[Message]:
-        database = _open_encrypted(artefact, key, context)
-        if database is None:
+        key = key.strip()
+        if not HEX_KEY.match(key):
+            context.warn("bad_key", f"{artefact.path}: the Signal key must be hex digits", severity="error")
             return
-        import sqlcipher3
-
-        try:
-            variant = self.match(database)
-            if variant is None:
-                context.warn("schema_unrecognised", f"{artefact.path}: decrypted, but no known Signal schema variant matches "
-                             f"(tables: {', '.join(sorted(database.tables))})")
-                return
-            yield from self.parse(database, variant, context)
-        except sqlcipher3.DatabaseError as error:
-            context.warn("parse_stopped", f"{artefact.path}: reading the decrypted copy stopped: {error}", severity="error")
-        finally:
-            database.connection.close()
+        yield from read_decrypted(self, artefact, context, _key_attempts(key), "signal.db")
 
     def _message(self, row: sqlite3.Row, table: str, from_to: bool, by_id: bool, people: dict[object, Participant],
                  threads: dict[object, object], attachments: dict[int, list[Attachment]],
@@ -403,51 +391,6 @@ def _key_attempts(key: str) -> list[tuple[str, list[str]]]:
     if len(key) == 96:
         attempts.append(("ios raw key + salt, plaintext header", [f"PRAGMA key = \"x'{key}'\"", "PRAGMA cipher_plaintext_header_size = 32"]))
     return attempts
-
-
-def _open_encrypted(artefact: Artefact, key: str, context: ParseContext) -> Database | None:
-    """A decrypted view of a scratch copy (with its -wal), or None with a warning saying why."""
-    try:
-        import sqlcipher3
-    except ImportError:
-        context.warn("sqlcipher_missing", f"{artefact.path}: the sqlcipher3 module is not installed; cannot decrypt", severity="error")
-        return None
-    key = key.strip()
-    if not HEX_KEY.match(key):
-        context.warn("bad_key", f"{artefact.path}: the Signal key must be hex digits", severity="error")
-        return None
-    folder = context.scratch / "signal"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "signal.db"
-    artefact.copy_to(target)
-    for suffix in (b"-wal", b"-journal"):
-        sibling = context.catalog.sibling(artefact, suffix)
-        if sibling is not None:
-            sibling.copy_to(folder / ("signal.db" + suffix.decode()))
-    # A wrong key fails on the first read and writes nothing, so one copy serves every attempt.
-    budget = QueryBudget(context.limits, interrupted=(sqlcipher3.OperationalError,))
-    for _label, pragmas in _key_attempts(key):
-        connection = sqlcipher3.connect(str(target), isolation_level=None, check_same_thread=False)
-        connection.set_progress_handler(budget.on_progress, PROGRESS_STEPS)
-        try:
-            for pragma in pragmas:
-                connection.execute(pragma)
-            tables = _tables(connection, budget)
-        except sqlcipher3.DatabaseError:
-            connection.close()
-            continue
-        connection.text_factory = decode_text
-        connection.row_factory = sqlcipher3.Row
-        return Database(artefact=artefact, connection=connection, main_only=None, tables=tables, budget=budget)  # type: ignore[arg-type]
-    context.warn("encrypted_bad_key", f"{artefact.path}: the supplied Signal key did not open the database with any known setting",
-                 severity="error")
-    return None
-
-
-def _tables(connection: Any, budget: QueryBudget) -> dict[str, frozenset[str]]:
-    """Table -> column names of a sqlcipher3 connection (the same query the framework runs on sqlite3)."""
-    names = [row[0] for row in stream(connection, budget, TABLES_SQL)]
-    return {str(n).lower(): frozenset(str(c[0]).lower() for c in stream(connection, budget, COLUMNS_SQL, (n,))) for n in names}
 
 
 PARSER = Signal()
