@@ -106,3 +106,17 @@ def truncate_to_half(path: Path) -> Path:
     with open(path, "r+b") as handle:
         handle.truncate(size // 2)
     return path
+
+
+def sqlcipher_encrypt(plain: Path, target: Path, pragmas: Sequence[str]) -> Path:
+    """`plain` exported into a new SQLCipher file opened with `pragmas` (the key first), as an app would write it."""
+    import sqlcipher3
+
+    connection = sqlcipher3.connect(str(target))
+    for pragma in pragmas:
+        connection.execute(pragma)
+    connection.execute(f"ATTACH DATABASE '{plain}' AS plain KEY ''")
+    connection.execute("SELECT sqlcipher_export('main', 'plain')")
+    connection.execute("DETACH DATABASE plain")
+    connection.close()
+    return target

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlcipher3
 
 from manifests.records import Attachment, Message, Participant
-from tests.chat.helpers import assert_no_warnings, build_database, parse_files
+from tests.chat.helpers import assert_no_warnings, build_database, parse_files, sqlcipher_encrypt
 
 LOGICAL = b"/data/data/org.thoughtcrime.securesms/databases/signal.db"
 KEY = "5f0c2d9a8b7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a"
@@ -50,14 +49,7 @@ CURRENT_ROWS = {
 def _encrypted(tmp_path: Path) -> Path:
     plain = build_database(tmp_path / "plain.db", CURRENT, CURRENT_ROWS)
     target = tmp_path / "signal.db"
-    connection = sqlcipher3.connect(str(target))
-    connection.execute(f"PRAGMA key = '{KEY}'")
-    connection.execute("PRAGMA kdf_iter = 1")
-    connection.execute("PRAGMA cipher_page_size = 4096")
-    connection.execute(f"ATTACH DATABASE '{plain}' AS plain KEY ''")
-    connection.execute("SELECT sqlcipher_export('main', 'plain')")
-    connection.execute("DETACH DATABASE plain")
-    connection.close()
+    sqlcipher_encrypt(plain, target, (f"PRAGMA key = '{KEY}'", "PRAGMA kdf_iter = 1", "PRAGMA cipher_page_size = 4096"))
     assert not target.read_bytes().startswith(b"SQLite format 3")
     return target
 
@@ -180,13 +172,7 @@ def test_ios_encrypted_with_plaintext_header(tmp_path: Path) -> None:
         "model_TSInteraction": [(1, 0, "m1", 1690000001000, 1690000000000, "c+15550002", "+15550002", None, "ios in", None, 0, 0)]})
     key, salt = "11" * 32, "22" * 16
     db = tmp_path / "signal.sqlite"
-    connection = sqlcipher3.connect(str(db))
-    connection.execute(f"PRAGMA key = \"x'{key}{salt}'\"")
-    connection.execute("PRAGMA cipher_plaintext_header_size = 32")
-    connection.execute(f"ATTACH DATABASE '{plain}' AS plain KEY ''")
-    connection.execute("SELECT sqlcipher_export('main', 'plain')")
-    connection.execute("DETACH DATABASE plain")
-    connection.close()
+    sqlcipher_encrypt(plain, db, (f"PRAGMA key = \"x'{key}{salt}'\"", "PRAGMA cipher_plaintext_header_size = 32"))
     assert db.read_bytes().startswith(b"SQLite format 3\x00")
     logical = {db: b"/private/var/mobile/Containers/Shared/AppGroup/X/grdb/signal.sqlite"}
     without = parse_files(db, logical=logical)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import sqlcipher3
 
 from manifests.records import Message, Participant
-from tests.chat.helpers import assert_no_warnings, build_database, parse_files
+from tests.chat.helpers import assert_no_warnings, build_database, parse_files, sqlcipher_encrypt
 
 LOGICAL = b"/data/data/com.tencent.mm/MicroMsg/0123456789abcdef0123456789abcdef/EnMicroMsg.db"
 IMEI, UIN = "356938035643809", "-1234567890"
@@ -57,13 +56,7 @@ SETTINGS = ("PRAGMA cipher_page_size = 1024", "PRAGMA kdf_iter = 4000", "PRAGMA 
 
 def _encrypt(plain: Path, target: Path) -> Path:
     """`plain` exported into a new SQLCipher file with the documented WeChat settings and KEY."""
-    connection = sqlcipher3.connect(str(target))
-    for pragma in (f"PRAGMA key = '{KEY}'", *SETTINGS):
-        connection.execute(pragma)
-    connection.execute(f"ATTACH DATABASE '{plain}' AS plain KEY ''")
-    connection.execute("SELECT sqlcipher_export('main', 'plain')")
-    connection.execute("DETACH DATABASE plain")
-    connection.close()
+    sqlcipher_encrypt(plain, target, (f"PRAGMA key = '{KEY}'", *SETTINGS))
     assert not target.read_bytes().startswith(b"SQLite format 3")
     return target
 
