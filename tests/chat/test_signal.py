@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from manifests.records import Attachment, Message, Participant
 from tests.chat.helpers import assert_no_warnings, build_database, parse_files, sqlcipher_encrypt
 

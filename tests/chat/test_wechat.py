@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-
 from manifests.records import Message, Participant
 from tests.chat.helpers import assert_no_warnings, build_database, parse_files, sqlcipher_encrypt
 
