@@ -35,6 +35,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant, decode_text
+from parsers.chat._rows import conversation_writers, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_us
 from parsers.decode.protobuf import ProtobufError, follow
@@ -79,7 +80,7 @@ class GoogleChat(SqliteChatParser):
                 if row["group_id"] is not None:
                     groups[str(row["group_id"])] = row
         owner_id = _owner_id(context.artefact.path, emails)
-        members = _members(database, context)
+        members = conversation_writers(database, context, MEMBERS_SQL, TABLE)
         sql = f"SELECT rowid AS row_id, {variant.columns(database, TABLE)} FROM {TABLE} ORDER BY rowid"
         yield from context.each(database.query(sql), TABLE,
                                 lambda row: self._message(row, users, groups, members, owner_id, context), "row_id")
@@ -110,7 +111,7 @@ class GoogleChat(SqliteChatParser):
             recipients = (owner,) if owner else ()
         else:
             recipients = ()
-        body = _text(row["text_body"])
+        body = text_value(row["text_body"])
         return Message(
             source_table=TABLE, source_row_id=row_id, conversation_id=group_id,
             conversation_title=(group["name"] or None) if group is not None else None,
@@ -149,29 +150,6 @@ class GoogleChat(SqliteChatParser):
             details["reaction"] = decode_text(emoji)
         if user is not None:
             details["reaction_user"] = decode_text(user)
-
-
-def _members(database: Database, context: ParseContext) -> dict[str, list[str]]:
-    """Conversation -> its writers in first-seen order (the recipients of an outgoing message).
-
-    A damaged page stops this pre-scan with an error row, and the messages before that page are
-    still read (the main pass stops at the same page and says so itself).
-    """
-    members: dict[str, list[str]] = {}
-    try:
-        for row in database.query(MEMBERS_SQL):
-            members.setdefault(str(row["group_id"]), []).append(str(row["creator_id"]))
-    except sqlite3.DatabaseError as error:
-        context.warn("parse_stopped", f"conversation members could not be read whole ({type(error).__name__}: {error}); "
-                                      "recipients of outgoing messages may be incomplete", table=TABLE, severity="error")
-    return members
-
-
-def _text(value: object) -> str | None:
-    """Text as stored; a BLOB body keeps its exact bytes (UndecodedText when not UTF-8), a number its digits."""
-    if value is None or isinstance(value, str):
-        return value
-    return decode_text(value) if isinstance(value, bytes) else str(value)
 
 
 def _owner_id(path: str, emails: dict[str, str]) -> str | None:

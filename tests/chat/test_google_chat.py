@@ -10,12 +10,12 @@ FE FF 00 is empty; reactions protobuf 1.1.1.1 = emoji, 1.2.1 = reacting user.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
 from parsers.decode.protobuf import encode_field
 from tests.chat.helpers import assert_no_warnings, build_database, parse_files
+from tests.chat.hostile import truncate_half, wreck_middle_page
 
 ANDROID = b"/data/data/com.google.android.apps.dynamite/databases/user_accounts/ann.owner@example.com/dynamite.db"
 GMAIL = b"/data/data/com.google.android.gm/databases/user_accounts/ann.owner@example.com/dynamite.db"
@@ -154,8 +154,7 @@ def test_missing_table_at_the_app_path_is_schema_unrecognised(tmp_path: Path) ->
 def test_truncated_store_is_database_unreadable(tmp_path: Path) -> None:
     rows = [(f"m{i}", "t", "dm/AAAA", BEN, 1650000000000000 + i, "x" * 2000, None, None) for i in range(200)]
     db = _fixture(tmp_path, rows)
-    with open(db, "r+b") as handle:
-        handle.truncate(db.stat().st_size // 2)
+    truncate_half(db)
     parsed = parse_files(db, logical={db: ANDROID})
     assert parsed.messages == []
     (warning,) = parsed.warnings
@@ -165,17 +164,10 @@ def test_truncated_store_is_database_unreadable(tmp_path: Path) -> None:
 def test_corrupt_data_page_stops_with_an_error_row(tmp_path: Path) -> None:
     rows = [(f"m{i}", "t", "dm/AAAA", BEN, 1650000000000000 + i, "y" * 1500, None, None) for i in range(300)]
     db = _fixture(tmp_path, rows)
-    connection = sqlite3.connect(db)
-    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
-    pages = connection.execute("PRAGMA page_count").fetchone()[0]
-    connection.close()
-    data = bytearray(db.read_bytes())
-    start = (pages // 2) * page_size  # a page in the middle of topic_messages' leaves
-    data[start:start + page_size] = b"\xa5" * page_size
-    db.write_bytes(bytes(data))
+    wreck_middle_page(db, 0xA5)  # a page in the middle of topic_messages' leaves
     parsed = parse_files(db, logical={db: ANDROID})
     assert [(w.kind, w.severity) for w in parsed.warnings] == [("parse_stopped", "error")] * 2
-    assert "conversation members could not be read whole" in parsed.warnings[0].message
+    assert "the writers of each conversation could not be read whole" in parsed.warnings[0].message
     assert "reading stopped after 143 messages: DatabaseError: database disk image is malformed" in parsed.warnings[1].message
     # the rows before the wrecked page are kept, in order
     assert [m.details["message_id"] for m in parsed.messages] == [f"m{i}" for i in range(143)]
