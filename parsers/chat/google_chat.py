@@ -35,7 +35,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant, decode_text
-from parsers.chat._rows import conversation_writers, text_value
+from parsers.chat._rows import conversation_writers, row_key, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_us
 from parsers.decode.protobuf import ProtobufError, follow
@@ -45,7 +45,7 @@ TABLE = "topic_messages"
 EMPTY_BLOB = b"\xfe\xff\x00"  # iLEAPP: an annotation/reactions value starting so holds nothing
 GROUP_TYPES = {1: "group", 2: "direct"}
 ACCOUNT = re.compile(r"/user_accounts/([^/]+)/dynamite\.db$", re.IGNORECASE)
-MEMBERS_SQL = "SELECT DISTINCT group_id, creator_id FROM topic_messages WHERE creator_id IS NOT NULL ORDER BY rowid"
+MEMBERS_SQL = "SELECT DISTINCT group_id, creator_id FROM topic_messages WHERE creator_id IS NOT NULL ORDER BY group_id, creator_id"
 
 
 class GoogleChat(SqliteChatParser):
@@ -81,7 +81,8 @@ class GoogleChat(SqliteChatParser):
                     groups[str(row["group_id"])] = row
         owner_id = _owner_id(context.artefact.path, emails)
         members = conversation_writers(database, context, MEMBERS_SQL, TABLE)
-        sql = f"SELECT rowid AS row_id, {variant.columns(database, TABLE)} FROM {TABLE} ORDER BY rowid"
+        key = row_key(database, TABLE)
+        sql = f"SELECT {key} AS row_id, {variant.columns(database, TABLE)} FROM {TABLE}" + (" ORDER BY rowid" if key == "rowid" else "")
         yield from context.each(database.query(sql), TABLE,
                                 lambda row: self._message(row, users, groups, members, owner_id, context), "row_id")
 

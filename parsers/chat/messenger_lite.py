@@ -35,7 +35,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._rows import conversation_writers, text_value
+from parsers.chat._rows import conversation_writers, row_key, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
@@ -46,7 +46,7 @@ MESSAGE_OPTIONAL = ("user_id", "is_unsent", "attachment_filename", "attachment_f
                     "media_playable_url", "voice_call_duration_s", "voice_call_start_time", "is_voice_call_answered",
                     "is_voice_call_incoming")
 CALL_COLUMNS = ("thread_name", "updated_timestamp", "is_incoming")
-WRITERS_SQL = "SELECT DISTINCT thread_key, user_id FROM messages WHERE user_id IS NOT NULL ORDER BY rowid"
+WRITERS_SQL = "SELECT DISTINCT thread_key, user_id FROM messages WHERE user_id IS NOT NULL ORDER BY thread_key, user_id"
 ACCOUNTS_SQL = "SELECT user_id, display_name FROM accounts ORDER BY rowid LIMIT 2"
 FLAG_DETAILS = (("is_unsent", "is_unsent"), ("media_playable_url", "media_url"), ("voice_call_duration_s", "call_duration_s"),
                 ("is_voice_call_answered", "call_answered"), ("is_voice_call_incoming", "call_incoming"))
@@ -76,11 +76,14 @@ class MessengerLite(SqliteChatParser):
                     titles[str(row["thread_key"])] = row["thread_name"]
         owner = _owner(context)
         writers = conversation_writers(database, context, WRITERS_SQL, TABLE) if database.has(TABLE, "user_id") else {}
-        sql = f"SELECT rowid AS row_id, {variant.columns(database, TABLE)} FROM {TABLE} ORDER BY rowid"
+        key = row_key(database, TABLE)
+        sql = f"SELECT {key} AS row_id, {variant.columns(database, TABLE)} FROM {TABLE}" + (" ORDER BY rowid" if key == "rowid" else "")
         yield from context.each(database.query(sql), TABLE,
                                 lambda row: self._message(row, names, titles, writers, owner, context), "row_id")
         if database.has(CALLS, *CALL_COLUMNS):
-            calls = f"SELECT rowid AS row_id, {', '.join(CALL_COLUMNS)}, {variant.columns(database, CALLS)} FROM {CALLS} ORDER BY rowid"
+            key = row_key(database, CALLS)
+            calls = (f"SELECT {key} AS row_id, {', '.join(CALL_COLUMNS)}, {variant.columns(database, CALLS)} FROM {CALLS}"
+                     + (" ORDER BY rowid" if key == "rowid" else ""))
             yield from context.each(database.query(calls), CALLS, lambda row: self._call(row, owner, context), "row_id")
 
     def _message(self, row: sqlite3.Row, names: dict[str, str], titles: dict[str, str], writers: dict[str, list[str]],

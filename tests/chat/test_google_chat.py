@@ -10,6 +10,7 @@ FE FF 00 is empty; reactions protobuf 1.1.1.1 = emoji, 1.2.1 = reacting user.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
@@ -171,3 +172,30 @@ def test_corrupt_data_page_stops_with_an_error_row(tmp_path: Path) -> None:
     assert "reading stopped after 143 messages: DatabaseError: database disk image is malformed" in parsed.warnings[1].message
     # the rows before the wrecked page are kept, in order
     assert [m.details["message_id"] for m in parsed.messages] == [f"m{i}" for i in range(143)]
+
+
+def test_without_rowid_table_is_still_read(tmp_path: Path) -> None:
+    """A WITHOUT ROWID topic_messages (not excluded by any source) loses no message: rows come without a row id."""
+    db = build_database(tmp_path / "dynamite.db", """
+        CREATE TABLE topic_messages (message_id TEXT PRIMARY KEY, group_id TEXT, creator_id TEXT, create_time INTEGER,
+          text_body TEXT) WITHOUT ROWID;""", {"topic_messages": [("m2", "dm/AAAA", ANN, 1650000001000000, "second"),
+                                                               ("m1", "dm/AAAA", BEN, 1650000000000000, "first")]})
+    parsed = parse_files(db, logical={db: IOS})
+    assert_no_warnings(parsed)  # no WAL here: nothing to compare, nothing to say
+    assert [(m.source_row_id, m.details["message_id"], m.direction, m.recipients) for m in parsed.messages] == [
+        (None, "m1", "incoming", (Participant(ANN),)), (None, "m2", "outgoing", (Participant(BEN),))]
+
+
+def test_rows_only_in_the_wal_are_marked(tmp_path: Path) -> None:
+    db = _fixture(tmp_path, ROWS[:2])
+    keeper = sqlite3.connect(db)  # holds the WAL open so it is not checkpointed away at close
+    keeper.execute("PRAGMA journal_mode=WAL")
+    keeper.execute("PRAGMA wal_autocheckpoint=0")
+    keeper.execute("INSERT INTO topic_messages VALUES ('m9', 't1', 'dm/AAAA', ?, 1650000400000000, 'only in the wal', NULL, NULL)", (BEN,))
+    keeper.commit()
+    try:
+        parsed = parse_files(db, logical={db: ANDROID})
+    finally:
+        keeper.close()
+    assert_no_warnings(parsed)
+    assert [(p.message.details["message_id"], p.record_state) for p in parsed.parsed] == [("m1", "live"), ("m2", "live"), ("m9", "wal_only")]
