@@ -8,7 +8,8 @@ Schema facts (no corpus sample; read for facts only, never copied):
   inside Gmail, `com.google.android.gm/databases/user_accounts/<account>/dynamite.db`. Messages are
   `topic_messages` rows: `create_time` (Unix microseconds), `text_body`, `creator_id` ->
   `users.user_id`, `group_id` -> `Groups.group_id`, `annotation` (protobuf: field 1.10 is an image
-  attachment whose field 3 is the file name and 4 its MIME type). `Groups`: `group_id`, `name`,
+  attachment whose field 3 is the file name and 4 its MIME type; field 1.12.1 a Meet invitation
+  whose field 2 is the link and 3 the meeting code). `Groups`: `group_id`, `name`,
   `creator_id`, `create_time`, `last_view_time`; `users`: `user_id`, `name`, `email`. The account
   folder is the owner's e-mail address on Android; ALEAPP finds the owner's id as the `users` row
   with that e-mail, and a message is outgoing when its `creator_id` is that id.
@@ -98,7 +99,7 @@ class GoogleChat(SqliteChatParser):
                 details[column] = str(row[column])
         if group is not None and group["group_type"] is not None:
             details["group_type"] = f"{group['group_type']} ({GROUP_TYPES.get(group['group_type'], 'unknown')})"
-        attachment = self._attachment(row["annotation"], row_id, context)
+        attachment = self._attachment(row["annotation"], row_id, details, context)
         self._reaction(row["reactions"], row_id, details, context)
         if owner_id is None or creator is None:
             direction = "unknown"
@@ -124,11 +125,17 @@ class GoogleChat(SqliteChatParser):
             attachments=(attachment,) if attachment else (), account_id=owner_id, details=details,
         )
 
-    def _attachment(self, blob: object, row_id: int | None, context: ParseContext) -> Attachment | None:
-        """The image attachment an `annotation` blob names (ALEAPP's field 1.10), or None."""
+    def _attachment(self, blob: object, row_id: int | None, details: dict[str, str], context: ParseContext) -> Attachment | None:
+        """The image attachment an `annotation` blob names (ALEAPP's field 1.10), or None; a Meet link (1.12.1) into details."""
         if not isinstance(blob, bytes) or not blob or blob.startswith(EMPTY_BLOB):
             return None
         try:
+            meeting = follow(blob, 1, 12, 1)
+            if meeting is not None:
+                for number, key in ((2, "meeting_url"), (3, "meeting_code")):
+                    value = follow(meeting, number)
+                    if value is not None:
+                        details[key] = decode_text(value)
             image = follow(blob, 1, 10)
             if image is None:
                 return None

@@ -44,6 +44,10 @@ def _image(name: str, mime: str) -> bytes:
     return encode_field(1, encode_field(10, encode_field(3, name) + encode_field(4, mime) + encode_field(5, encode_field(1, 640))))
 
 
+def _meeting(url: str, code: str) -> bytes:
+    return encode_field(1, encode_field(12, encode_field(1, encode_field(2, url) + encode_field(3, code))))
+
+
 def _reaction(emoji: str, user: str) -> bytes:
     return encode_field(1, encode_field(1, encode_field(1, encode_field(1, emoji)) + encode_field(4, 1650000100000000))
                         + encode_field(2, encode_field(1, user)))
@@ -54,6 +58,7 @@ ROWS = [
     ("m2", "t1", "dm/AAAA", ANN, 1650000060000000, "yes", b"\xfe\xff\x00\x01", _reaction("👍", BEN)),
     ("m3", "t2", "space/BBBB", CARA, 1650000120000000, "", _image("IMG_0042.jpg", "image/jpeg"), None),
     ("m4", "t2", "space/BBBB", ANN, 1650000180000000, "seen it", None, None),
+    ("m5", "t2", "space/BBBB", BEN, 1650000240000000, "join here", _meeting("https://meet.example/abc-defg-hij", "abc-defg-hij"), None),
 ]
 
 
@@ -66,7 +71,7 @@ def test_android_account_messages_and_golden_record(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: ANDROID})
     assert_no_warnings(parsed)
     assert parsed.parser_names() == {"google_chat"}
-    assert len(parsed.messages) == 4
+    assert len(parsed.messages) == 5
     me, ben, cara = Participant(ANN, "Ann Owner"), Participant(BEN, "Ben B"), Participant(CARA, "Cara C")
     assert parsed.messages[1] == Message(
         source_table="topic_messages", source_row_id=2, conversation_id="dm/AAAA", conversation_title=None,
@@ -74,26 +79,28 @@ def test_android_account_messages_and_golden_record(tmp_path: Path) -> None:
         body="yes", kind="text", account_id=ANN,
         details={"message_id": "m2", "topic_id": "t1", "group_type": "2 (direct)", "reaction": "👍", "reaction_user": BEN},
     )
-    first, _, third, fourth = parsed.messages
+    first, _, third, fourth, fifth = parsed.messages
     assert (first.direction, first.sender, first.recipients, first.sent) == ("incoming", ben, (me,), 1650000000123456000)
     assert (third.kind, third.attachments, third.conversation_title, third.direction) == (
         "media", (Attachment(file_name="IMG_0042.jpg", mime_type="image/jpeg"),), "Night shift", "incoming")
-    assert (fourth.direction, fourth.recipients) == ("outgoing", (cara,))
-    assert [p.record_state for p in parsed.parsed] == ["live"] * 4
+    assert (fourth.direction, fourth.recipients) == ("outgoing", (ben, cara))  # writers sorted by id
+    assert (fifth.kind, fifth.details) == ("text", {"message_id": "m5", "topic_id": "t2", "group_type": "1 (group)",
+                                                    "meeting_url": "https://meet.example/abc-defg-hij", "meeting_code": "abc-defg-hij"})
+    assert [p.record_state for p in parsed.parsed] == ["live"] * 5
 
 
 def test_gmail_embedded_chat_is_read_the_same(tmp_path: Path) -> None:
     db = _fixture(tmp_path)
     parsed = parse_files(db, logical={db: GMAIL})
     assert_no_warnings(parsed)
-    assert [m.direction for m in parsed.messages] == ["incoming", "outgoing", "incoming", "outgoing"]
+    assert [m.direction for m in parsed.messages] == ["incoming", "outgoing", "incoming", "outgoing", "incoming"]
 
 
 def test_ios_account_folder_is_the_owner_id(tmp_path: Path) -> None:
     db = _fixture(tmp_path)
     parsed = parse_files(db, logical={db: IOS})
     assert_no_warnings(parsed)
-    assert [m.direction for m in parsed.messages] == ["incoming", "outgoing", "incoming", "outgoing"]
+    assert [m.direction for m in parsed.messages] == ["incoming", "outgoing", "incoming", "outgoing", "incoming"]
     assert {m.account_id for m in parsed.messages} == {ANN}
 
 
@@ -101,7 +108,7 @@ def test_without_account_folder_direction_is_unknown(tmp_path: Path) -> None:
     db = _fixture(tmp_path)
     parsed = parse_files(db, logical={db: TOP})
     assert_no_warnings(parsed)
-    assert [(m.direction, m.recipients, m.account_id) for m in parsed.messages] == [("unknown", (), None)] * 4
+    assert [(m.direction, m.recipients, m.account_id) for m in parsed.messages] == [("unknown", (), None)] * 5
 
 
 def test_android_email_not_in_users_leaves_direction_unknown(tmp_path: Path) -> None:

@@ -52,9 +52,9 @@ def test_android_extraction_with_the_three_apps(tmp_path: Path) -> None:
     for message in messages:
         key = (message["parser"], message["source_path"])
         counts[key] = counts.get(key, 0) + 1
-    assert counts == {("google_chat", f"/{DYNAMITE}"): 4, ("messenger_lite", f"/{MLITE}/core.db"): 8}
+    assert counts == {("google_chat", f"/{DYNAMITE}"): 5, ("messenger_lite", f"/{MLITE}/core.db"): 8}
     assert [(m["direction"], m["body"]) for m in messages if m["parser"] == "google_chat"] == [
-        ("incoming", "are you alone?"), ("outgoing", "yes"), ("incoming", ""), ("outgoing", "seen it")]
+        ("incoming", "are you alone?"), ("outgoing", "yes"), ("incoming", ""), ("outgoing", "seen it"), ("incoming", "join here")]
     problems = sorted((e["kind"], e["path"], e["parser"], e["severity"]) for e in exhibit.table("errors") if e["stage"] == "parse")
     assert problems == [("database_unreadable", f"/{DAMAGED}", None, "warning"),
                         ("schema_unrecognised", f"/{FBLITE}/lite_store.db", None, "warning")]
