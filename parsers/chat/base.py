@@ -114,6 +114,9 @@ class SqliteChatParser(ChatParser):
     variants: ClassVar[tuple[Variant, ...]]
     # SQLCipher stores (Signal): the header is not SQLite's; parse_encrypted is called with the key.
     key_name: ClassVar[str | None] = None
+    # An app whose store no public source documents declares paths and no variant: a database
+    # there is then always a `schema_unrecognised` warning (with its fingerprint), never silence.
+    schema_undocumented: ClassVar[bool] = False
 
     def match(self, database: Database) -> Variant | None:
         for variant in self.variants:

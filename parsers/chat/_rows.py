@@ -1,0 +1,51 @@
+"""Reading loosely typed chat rows: exact text of a column, and the writers of each conversation.
+
+Shared by parsers whose stores keep no member list per conversation (the recipients of an
+outgoing message are then the conversation's other writers, as far as the store shows them).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from manifests.records import decode_text
+from parsers.chat.base import ParseContext
+from parsers.sqlite_store import Database
+
+
+_WITHOUT_ROWID = re.compile(r"\bWITHOUT\s+ROWID\s*;?\s*$", re.IGNORECASE)
+
+
+def row_key(database: Database, table: str) -> str:
+    """The select expression of a row's id: `rowid`, or NULL for a WITHOUT ROWID table (which has none).
+
+    Reading such a table by rowid would fail on its first row and lose every message; its rows are
+    read instead with no row id (the driver reports them live, as it cannot tell WAL-only rows).
+    """
+    row = database.first("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE", (table,))
+    declared = row[0] if row is not None and isinstance(row[0], str) else ""
+    return "NULL" if _WITHOUT_ROWID.search(declared) else "rowid"
+
+
+def text_value(value: object) -> str | None:
+    """Text as stored; a BLOB keeps its exact bytes (UndecodedText when not UTF-8), a number its digits."""
+    if value is None or isinstance(value, str):
+        return value
+    return decode_text(value) if isinstance(value, bytes) else str(value)
+
+
+def conversation_writers(database: Database, context: ParseContext, sql: str, table: str) -> dict[str, list[str]]:
+    """Conversation -> writer ids, from `sql` (fixed text selecting the two, in that order, sorted by them).
+
+    A damaged page stops this pre-scan with an error row, and the messages before that page are
+    still read (the main pass stops at the same page and says so itself).
+    """
+    writers: dict[str, list[str]] = {}
+    try:
+        for row in database.query(sql):
+            writers.setdefault(str(row[0]), []).append(str(row[1]))
+    except sqlite3.DatabaseError as error:
+        context.warn("parse_stopped", f"the writers of each conversation could not be read whole ({type(error).__name__}: {error}); "
+                                      "recipients of outgoing messages may be incomplete", table=table, severity="error")
+    return writers
