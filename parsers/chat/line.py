@@ -12,6 +12,8 @@ Facts (read for facts only, in these public sources):
   `call_history.call_history`: `caller_mid` (user or group), `call_type` whose last letter is
   `O` (outgoing) or `I` (incoming), `start_time`/`end_time` (Unix ms), `voip_type` (`V` video,
   `A` audio, `G` group) and `voip_gc_media_type` (`VIDEO`/`AUDIO`) for group calls.
+- ALEAPP `scripts/artifacts/line.py` (https://github.com/abrignoni/ALEAPP): the same databases,
+  tables and call columns; it reads `status` 1 as incoming and anything else as outgoing.
 - A public Django model generated from a real `naver_line` (`inspectdb`): `chat_history` columns
   `server_id`, `type`, `chat_id`, `from_mid`, `content`, `created_time` (declared TEXT),
   `delivered_time`, `status`, `sent_count`, `read_count`, `location_name`, `location_address`,
