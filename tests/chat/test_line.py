@@ -6,6 +6,8 @@ those of a public model generated from a real `naver_line` and of the Autopsy LI
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
@@ -162,3 +164,25 @@ def test_ios_line_store_is_not_read_but_warned(tmp_path: Path) -> None:
     assert parsed.messages == []
     (warning,) = parsed.warnings
     assert warning.kind == "schema_unrecognised" and "path expected by line" in warning.message
+
+
+def test_wal_only_and_removed_rows_are_marked_by_rowid(tmp_path: Path) -> None:
+    """chat_history without an integer key: the rowid names each message, so WAL-only and removed rows are told apart."""
+    live, evidence = tmp_path / "live", tmp_path / "evidence"
+    live.mkdir()
+    evidence.mkdir()
+    db = build_database(live / "naver_line", "CREATE TABLE chat_history (chat_id TEXT, from_mid TEXT, content TEXT, created_time TEXT);",
+                        {"chat_history": [(KEN, KEN, "one", str(T0)), (KEN, None, "two", str(T0 + 1))]}, journal_mode="wal")
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA wal_autocheckpoint=0")
+    connection.execute("INSERT INTO chat_history VALUES (?, ?, 'three (only in the WAL)', ?)", (KEN, KEN, str(T0 + 2)))
+    connection.execute("DELETE FROM chat_history WHERE content = 'two'")
+    connection.commit()
+    for suffix in ("", "-wal", "-shm"):
+        shutil.copyfile(live / f"naver_line{suffix}", evidence / f"naver_line{suffix}")
+    connection.close()
+    copy = evidence / "naver_line"
+    parsed = parse_files(copy, logical={copy: LOGICAL})
+    assert_no_warnings(parsed)
+    assert [(p.message.source_row_id, p.message.body, p.message.direction, p.record_state) for p in parsed.parsed] == [
+        (1, "one", "incoming", "live"), (3, "three (only in the WAL)", "incoming", "wal_only"), (2, "two", "outgoing", "removed_in_wal")]
