@@ -6,6 +6,8 @@ damaged store can hold a BLOB or a number where text belongs; those are read, ne
 
 from __future__ import annotations
 
+import sqlite3
+
 from manifests.records import decode_text
 from parsers.chat.base import Variant
 from parsers.sqlite_store import Database
@@ -24,6 +26,13 @@ def select_by_rowid(variant: Variant, database: Database, table: str) -> str:
     """The declared columns of `table` (NULL for absent optional ones) with its rowid as `row_key`, in rowid order.
 
     The rowid is what the driver compares with the main file to mark WAL-only rows, so every
-    message names it, whatever the app calls its own id column.
+    message names it, whatever the app calls its own id column. A `WITHOUT ROWID` table (no app
+    makes one; a rebuilt or hostile copy can) has none: its rows are read in key order with a
+    NULL `row_key`, so they are still reported (as live) instead of being lost.
     """
-    return f"SELECT rowid AS row_key, {variant.columns(database, table)} FROM {table} ORDER BY rowid"
+    columns = variant.columns(database, table)
+    try:
+        database.first(f"SELECT rowid FROM {table} LIMIT 0")
+    except sqlite3.OperationalError:
+        return f"SELECT NULL AS row_key, {columns} FROM {table}"
+    return f"SELECT rowid AS row_key, {columns} FROM {table} ORDER BY rowid"

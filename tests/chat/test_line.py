@@ -186,3 +186,14 @@ def test_wal_only_and_removed_rows_are_marked_by_rowid(tmp_path: Path) -> None:
     assert_no_warnings(parsed)
     assert [(p.message.source_row_id, p.message.body, p.message.direction, p.record_state) for p in parsed.parsed] == [
         (1, "one", "incoming", "live"), (3, "three (only in the WAL)", "incoming", "wal_only"), (2, "two", "outgoing", "removed_in_wal")]
+
+
+def test_without_rowid_table_is_still_read(tmp_path: Path) -> None:
+    """A rebuilt copy whose chat_history is WITHOUT ROWID: every message is read (key order), with no row id to name."""
+    db = build_database(tmp_path / "naver_line", "CREATE TABLE chat_history (chat_id TEXT, from_mid TEXT, content TEXT, created_time TEXT, "
+                                                 "PRIMARY KEY (chat_id, created_time)) WITHOUT ROWID;",
+                        {"chat_history": [(KEN, KEN, "later", str(T0 + 5)), (KEN, None, "first", str(T0))]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert [(m.source_row_id, m.body, m.direction, m.sent) for m in parsed.messages] == [
+        (None, "first", "outgoing", T0 * 1_000_000), (None, "later", "incoming", (T0 + 5) * 1_000_000)]
