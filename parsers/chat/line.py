@@ -1,4 +1,4 @@
-"""LINE Android: `naver_line` (`chat_history`, names from `contacts`, chats and groups) and `call_history`.
+"""LINE: Android `naver_line` (`chat_history`, names from `contacts`, chats and groups) and `call_history`; iOS `Line.sqlite`.
 
 Facts (read for facts only, in these public sources):
 - Autopsy `InternalPythonModules/android/line.py` (written against LINE 9.15.1,
@@ -33,9 +33,25 @@ are required, every other column optional. Not confirmed, so kept raw in details
 interpreted: `type` other than 1, `status`, `attachement_type`, `parameter`, and the scale of
 `location_latitude`/`location_longitude` (so `latitude`/`longitude` stay empty; a row with a
 location name or coordinates is kind `location`). The owner's own mid is not in these tables.
-LINE iOS (`Line.sqlite`, older `talk.sqlite`, Core Data `ZMESSAGE`/`ZCHAT`/`ZUSER`): public notes
-name the tables and some columns but not how direction or the owner are stored, so it is not
-read; its path is declared, so a store there is a `schema_unrecognised` warning, never silent.
+LINE iOS `Line.sqlite` facts:
+- Public iOS-backup extraction code reading LINE (a `messages.line` module, found through the
+  code index): the store is `Library/Application Support/PrivateStore/P_<id>/Messages/Line.sqlite`
+  in the app group `group.com.linecorp.line` (groups' names and members are in the sibling
+  `UnifiedGroup.sqlite`, not read here); `ZMESSAGE` (`ZTEXT`, `ZSENDER` -> `ZUSER.Z_PK`, a NULL
+  `ZSENDER` "means it's the phone's owner", `ZCONTENTTYPE` 0 = text, `ZCHAT` -> `ZCHAT.Z_PK`,
+  `ZTIMESTAMP` in Unix milliseconds, `ZID` the message id); `ZUSER` (`Z_PK`, `ZMID`, `ZNAME`);
+  `ZCHAT` (`Z_PK`, `ZMID` the chat's id, `ZTYPE` 0 private, 2 group); chat members in Core Data
+  join tables `Z_<n>MEMBERS` (`Z_<n>CHATS`, `Z_<m>MEMBERS` -> `ZUSER`).
+- shutingrz (2013, http://shutingrz.hatenablog.com/entry/2013/12/04/000106, then `talk.sqlite`):
+  the same `ZMESSAGE` columns plus `ZREADCOUNT`, `ZSENDSTATUS`, `ZLATITUDE`/`ZLONGITUDE`,
+  `ZMESSAGETYPE` (once `S`/`R`); `ZCONTENTTYPE` 1 = image; chat membership in `Z_1MEMBERS`.
+- Kaoten Forensic (2020, https://www.kaotenforensic.com/iphone-line-sqlite-analysis/): the
+  iPhone store is `Line.sqlite`, messages in `ZMESSAGE`.
+Read here: direction from `ZSENDER` (NULL = outgoing; one source says so explicitly, as on
+Android); the recipients of an outgoing message are the chat's members from `Z_<n>MEMBERS`, else
+the users seen sending in that chat. Not confirmed, kept raw: `ZCONTENTTYPE` other than 0 and 1,
+`ZSENDSTATUS`, `ZREADCOUNT`, `ZMESSAGETYPE`, `ZLATITUDE`/`ZLONGITUDE` (not only locations use
+them). Group titles (in `UnifiedGroup.sqlite`) and the owner's own mid are not read.
 """
 
 from __future__ import annotations
@@ -58,6 +74,13 @@ CHATS_SQL = "SELECT chat_id, chat_name FROM chat"
 GROUPS_SQL = 'SELECT id, name FROM "groups"'  # GROUPS is an SQL keyword (window frames)
 MEMBERSHIP_SQL = "SELECT id AS chat, m_id AS mid FROM membership ORDER BY rowid"
 CHAT_MEMBER_SQL = "SELECT chat_id AS chat, mid FROM chat_member ORDER BY rowid"
+IOS_DETAILS = ("ZCONTENTTYPE", "ZID", "ZREADCOUNT", "ZSENDSTATUS", "ZMESSAGETYPE", "ZLATITUDE", "ZLONGITUDE")
+IOS_IMAGE = 1  # ZCONTENTTYPE of an image (0 is text)
+IOS_USERS_SQL = "SELECT Z_PK, ZMID, ZNAME FROM ZUSER"
+IOS_SENDERS_SQL = "SELECT DISTINCT ZCHAT, ZSENDER FROM ZMESSAGE WHERE ZSENDER IS NOT NULL ORDER BY ZCHAT, ZSENDER"
+# Core Data names its many-to-many join tables Z_<n>MEMBERS with columns Z_<n>CHATS and Z_<m>MEMBERS;
+# the candidates are generated here (never read from the store) and looked up in its schema.
+CORE_DATA_NUMBERS = range(1, 41)
 
 
 @dataclass
@@ -76,19 +99,25 @@ class Line(SqliteChatParser):
     name = "line"
     version = "1"
     app = "LINE"
-    platform = "Android"
+    platform = "Android/iOS"
     paths = ("*/jp.naver.line.android/databases/naver_line", "*/jp.naver.line.android/databases/call_history", "*/Line.sqlite")
     variants = (
         Variant("android_chat_history", {"chat_history": ("chat_id", "from_mid", "content", "created_time")},
                 optional={"chat_history": (*MESSAGE_DETAILS, "location_name", "attachement_local_uri", "delivered_time")}),
         Variant("android_call_history", {"call_history": ("caller_mid", "call_type", "start_time")},
                 optional={"call_history": ("end_time", "voip_type", "voip_gc_media_type")}),
+        Variant("ios_line_sqlite", {"ZMESSAGE": ("Z_PK", "ZCHAT", "ZSENDER", "ZTIMESTAMP", "ZTEXT"), "ZCHAT": ("Z_PK", "ZMID"),
+                                    "ZUSER": ("Z_PK", "ZMID", "ZNAME")},
+                optional={"ZMESSAGE": IOS_DETAILS, "ZCHAT": ("ZTYPE",)}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         if variant.name == "android_call_history":
             yield from context.each(database.query(select_by_rowid(variant, database, "call_history")), "call_history",
                                     lambda row: self._call(row, context), "row_key")
+            return
+        if variant.name == "ios_line_sqlite":
+            yield from self._ios(database, variant, context)
             return
         directory = _directory(database)
         yield from context.each(database.query(select_by_rowid(variant, database, "chat_history")), "chat_history",
@@ -123,6 +152,43 @@ class Line(SqliteChatParser):
             sent_raw=text_of(row["created_time"]), body=body,
             kind="location" if placed else ("media" if uri else ("text" if body else "unknown")),
             attachments=(Attachment(local_path=uri),) if uri else (), location_name=location, details=details,
+        )
+
+    def _ios(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
+        users = {row["Z_PK"]: Participant(text_of(row["ZMID"]), text_of(row["ZNAME"])) for row in database.query(IOS_USERS_SQL)}
+        chats = {row["Z_PK"]: row for row in database.query(variant.select(database, "ZCHAT"))}
+        members = _ios_members(database)
+        if not members:
+            for row in database.query(IOS_SENDERS_SQL):
+                members.setdefault(row["ZCHAT"], []).append(row["ZSENDER"])
+        yield from context.each(database.query(select_by_rowid(variant, database, "ZMESSAGE")), "ZMESSAGE",
+                                lambda row: self._ios_message(row, users, chats, members, context), "row_key")
+
+    def _ios_message(self, row: sqlite3.Row, users: dict[object, Participant], chats: dict[object, sqlite3.Row],
+                     members: dict[object, list[object]], context: ParseContext) -> Message:
+        row_id = row["row_key"]
+        chat = chats.get(row["ZCHAT"])
+        outgoing = row["ZSENDER"] is None
+        others = [users[m] for m in members.get(row["ZCHAT"], []) if m in users]
+        details: dict[str, str] = {"chat_pk": text_of(row["ZCHAT"]) or ""}
+        if chat is not None and chat["ZTYPE"] is not None:
+            details["chat_type"] = text_of(chat["ZTYPE"]) or ""
+        if not outgoing:
+            details["sender_pk"] = text_of(row["ZSENDER"]) or ""
+        for column in IOS_DETAILS:
+            if row[column] not in (None, "") and not (column in ("ZLATITUDE", "ZLONGITUDE") and row[column] == 0):
+                details[column] = text_of(row[column]) or ""
+        body = text_of(row["ZTEXT"])
+        private = chat is not None and chat["ZTYPE"] == 0 and len(others) == 1
+        return Message(
+            source_table="ZMESSAGE", source_row_id=row_id, conversation_id=text_of(chat["ZMID"]) if chat is not None else None,
+            conversation_title=others[0].name if private else None,
+            sender=None if outgoing else users.get(row["ZSENDER"]), recipients=tuple(others) if outgoing else (),
+            direction="outgoing" if outgoing else "incoming",
+            sent=context.time(row["ZTIMESTAMP"], unix_ms, table="ZMESSAGE", row_id=row_id, field="ZTIMESTAMP"),
+            sent_raw=text_of(row["ZTIMESTAMP"]), body=body,
+            kind="media" if row["ZCONTENTTYPE"] == IOS_IMAGE else ("text" if body else "unknown"),
+            details=details,
         )
 
     def _call(self, row: sqlite3.Row, context: ParseContext) -> Message:
@@ -172,6 +238,24 @@ def _directory(database: Database) -> Directory:
                 if chat and mid and mid not in directory.members.setdefault(chat, []):
                     directory.members[chat].append(mid)
     return directory
+
+
+def _ios_members(database: Database) -> dict[object, list[object]]:
+    """Chat -> member user keys from the Core Data join tables Z_<n>MEMBERS (Z_<n>CHATS, Z_<m>MEMBERS), when present."""
+    members: dict[object, list[object]] = {}
+    for n in CORE_DATA_NUMBERS:
+        table = f"Z_{n}MEMBERS"
+        columns = database.tables.get(table.lower())
+        if columns is None:
+            continue
+        chat = next((f"Z_{k}CHATS" for k in CORE_DATA_NUMBERS if f"z_{k}chats" in columns), None)
+        member = next((f"Z_{k}MEMBERS" for k in CORE_DATA_NUMBERS if f"z_{k}members" in columns), None)
+        if chat is None or member is None:
+            continue
+        for row in database.query(f"SELECT {chat} AS chat, {member} AS member FROM {table} ORDER BY rowid"):
+            if row["member"] not in members.setdefault(row["chat"], []):
+                members[row["chat"]].append(row["member"])
+    return members
 
 
 PARSER = Line()

@@ -1,7 +1,8 @@
-"""LINE Android `naver_line` and `call_history`: fixtures built from the documented schema (see parsers/chat/line.py).
+"""LINE Android `naver_line` and `call_history`, iOS `Line.sqlite`: fixtures built from the documented schema.
 
 No LINE sample is in the corpus (docs/chat-schema-missing-apps.md); the tables and columns are
-those of a public model generated from a real `naver_line` and of the Autopsy LINE module.
+those of a public model generated from a real `naver_line`, of the Autopsy and ALEAPP LINE
+modules and, for iOS, of public iOS-backup extraction code and blog notes (see parsers/chat/line.py).
 """
 
 from __future__ import annotations
@@ -154,13 +155,67 @@ def test_missing_table_at_line_paths_is_schema_unrecognised(tmp_path: Path) -> N
     assert warning.kind == "schema_unrecognised" and "path expected by line" in warning.message
 
 
-def test_ios_line_store_is_not_read_but_warned(tmp_path: Path) -> None:
-    """LINE iOS is not confirmed enough to read: its Core Data store is one schema_unrecognised warning, not silence."""
+IOS_LOGICAL = (b"/private/var/mobile/Containers/Shared/AppGroup/5F0C2D1E/Library/Application Support/PrivateStore/P_u1a2/Messages/"
+               b"Line.sqlite")
+IOS_SCHEMA = """
+CREATE TABLE Z_PRIMARYKEY (Z_ENT INTEGER PRIMARY KEY, Z_NAME VARCHAR, Z_SUPER INTEGER, Z_MAX INTEGER);
+CREATE TABLE ZUSER (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZMID VARCHAR, ZNAME VARCHAR);
+CREATE TABLE ZCHAT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZTYPE INTEGER, ZMID VARCHAR);
+CREATE TABLE ZMESSAGE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZCONTENTTYPE INTEGER, ZREADCOUNT INTEGER,
+  ZSENDSTATUS INTEGER, ZTIMESTAMP INTEGER, ZCHAT INTEGER, ZSENDER INTEGER, ZLATITUDE FLOAT, ZLONGITUDE FLOAT, ZID VARCHAR,
+  ZMESSAGETYPE VARCHAR, ZTEXT VARCHAR);
+CREATE TABLE Z_1MEMBERS (Z_1CHATS INTEGER, Z_6MEMBERS INTEGER, PRIMARY KEY (Z_1CHATS, Z_6MEMBERS));
+"""
+IOS_ROWS = {
+    "ZUSER": [(1, 6, 1, KEN, "Ken"), (2, 6, 1, YUKI, "Yuki")],
+    "ZCHAT": [(1, 1, 1, 0, KEN), (2, 1, 1, 2, GROUP)],
+    "ZMESSAGE": [
+        (1, 4, 1, 0, 0, 1, T0, 1, 1, 0.0, 0.0, "738000000001", None, "hello from Ken"),
+        (2, 4, 1, 0, 1, 1, T0 + 1000, 1, None, 0.0, 0.0, "738000000002", None, "hi Ken"),
+        (3, 4, 1, 1, 1, 1, T0 + 2000, 1, None, 35.5, 139.7, "738000000003", None, None),
+        (4, 4, 1, 0, 0, 1, T0 + 3000, 2, 2, 0.0, 0.0, "738000000004", None, "meet at 8?"),
+        (5, 4, 1, 0, 2, 1, T0 + 4000, 2, None, 0.0, 0.0, "738000000005", None, "ok"),
+        (6, 4, 1, 7, 0, 1, T0 + 5000, 2, 2, 0.0, 0.0, "738000000006", "R", None),
+    ],
+    "Z_1MEMBERS": [(1, 1), (2, 1), (2, 2)],
+}
+
+
+def test_ios_line_sqlite_count_golden_record_and_no_warnings(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "Line.sqlite", IOS_SCHEMA, IOS_ROWS)
+    parsed = parse_files(db, logical={db: IOS_LOGICAL})
+    assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"line"}
+    assert len(parsed.messages) == 6
+    ken, yuki = Participant(KEN, "Ken"), Participant(YUKI, "Yuki")
+    assert parsed.messages[1] == Message(
+        source_table="ZMESSAGE", source_row_id=2, conversation_id=KEN, conversation_title="Ken", recipients=(ken,),
+        direction="outgoing", sent=(T0 + 1000) * 1_000_000, sent_raw=str(T0 + 1000), body="hi Ken", kind="text",
+        details={"chat_pk": "1", "chat_type": "0", "ZCONTENTTYPE": "0", "ZID": "738000000002", "ZREADCOUNT": "1", "ZSENDSTATUS": "1"},
+    )
+    incoming, _, image, in_group, to_group, other = parsed.messages
+    assert (incoming.direction, incoming.sender, incoming.details["sender_pk"]) == ("incoming", ken, "1")
+    assert (image.kind, image.body, image.details["ZLATITUDE"]) == ("media", None, "35.5")
+    assert (in_group.conversation_id, in_group.conversation_title, in_group.sender) == (GROUP, None, yuki)
+    assert (to_group.direction, to_group.recipients) == ("outgoing", (ken, yuki))
+    assert (other.kind, other.details["ZCONTENTTYPE"], other.details["ZMESSAGETYPE"]) == ("unknown", "7", "R")
+
+
+def test_ios_without_member_tables_recipients_come_from_senders(tmp_path: Path) -> None:
+    schema = IOS_SCHEMA.replace("CREATE TABLE Z_1MEMBERS (Z_1CHATS INTEGER, Z_6MEMBERS INTEGER, PRIMARY KEY (Z_1CHATS, Z_6MEMBERS));", "")
+    db = build_database(tmp_path / "Line.sqlite", schema, {k: v for k, v in IOS_ROWS.items() if k != "Z_1MEMBERS"})
+    parsed = parse_files(db, logical={db: IOS_LOGICAL})
+    assert_no_warnings(parsed)
+    assert [m.recipients for m in parsed.messages if m.direction == "outgoing"] == [
+        (Participant(KEN, "Ken"),), (Participant(KEN, "Ken"),), (Participant(YUKI, "Yuki"),)]
+
+
+def test_unknown_schema_at_ios_line_path_warns(tmp_path: Path) -> None:
     db = build_database(tmp_path / "Line.sqlite", """
         CREATE TABLE Z_PRIMARYKEY (Z_ENT INTEGER PRIMARY KEY, Z_NAME VARCHAR, Z_SUPER INTEGER, Z_MAX INTEGER);
-        CREATE TABLE ZMESSAGE (Z_PK INTEGER PRIMARY KEY, ZCHAT INTEGER, ZSENDER INTEGER, ZTIMESTAMP INTEGER, ZTEXT VARCHAR,
-          ZCONTENTTYPE INTEGER, ZID VARCHAR);""", {"ZMESSAGE": [(1, 1, 2, T0, "hi", 0, "1")]})
-    parsed = parse_files(db, logical={db: b"/private/var/mobile/Containers/Shared/AppGroup/5F0C/Line.sqlite"})
+        CREATE TABLE ZMESSAGE (Z_PK INTEGER PRIMARY KEY, ZCHAT INTEGER, ZTIMESTAMP INTEGER, ZBODY VARCHAR);""",
+                        {"ZMESSAGE": [(1, 1, T0, "hi")]})
+    parsed = parse_files(db, logical={db: IOS_LOGICAL})
     assert parsed.messages == []
     (warning,) = parsed.warnings
     assert warning.kind == "schema_unrecognised" and "path expected by line" in warning.message
