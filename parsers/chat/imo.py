@@ -106,7 +106,10 @@ class Imo(SqliteChatParser):
 
 
 def _owner(context: ParseContext) -> Participant | None:
-    """The owner's imo account from the nearest imo `accountdb.db` (another app's `accountdb.db` is never taken); None when absent or unreadable (then warned)."""
+    """The owner's imo account from the nearest imo `accountdb.db` (never another app's); None when absent.
+
+    A present but unreadable companion is a `companion_unreadable` warning (ParseContext.companion).
+    """
     database = context.companion("*/com.imo.android.*/databases/accountdb.db")
     if database is None or not database.has("account", "uid", "name"):
         return None

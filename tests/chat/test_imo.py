@@ -149,3 +149,14 @@ def test_missing_table_at_imo_path_is_schema_unrecognised(tmp_path: Path) -> Non
     assert parsed.messages == []
     (warning,) = parsed.warnings
     assert warning.kind == "schema_unrecognised" and "path expected by imo" in warning.message
+
+
+def test_unreadable_account_db_is_a_warning_and_messages_stay(tmp_path: Path) -> None:
+    db, logical, _ = _stores(tmp_path, account=False)
+    broken = tmp_path / "accountdb.db"
+    broken.write_bytes(b"\x00" * 100)
+    logical[broken] = FOLDER + b"accountdb.db"
+    parsed = parse_files(db, broken, logical=logical)
+    assert [w.kind for w in parsed.warnings] == ["companion_unreadable", "table_not_read"]
+    assert len(parsed.messages) == 4
+    assert (parsed.messages[1].sender, parsed.messages[1].account_id) == (None, None)
