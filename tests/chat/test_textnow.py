@@ -1,12 +1,13 @@
-"""TextNow Android `textnow_data.db`: fixtures built from the documented schema (see parsers/chat/textnow.py).
+"""TextNow Android `textnow_data.db` and the iOS Core Data account store: fixtures from the documented schema.
 
 No TextNow sample is in the corpus (docs/chat-schema-missing-apps.md); the `messages` DDL is the
 one of TextNow 20.21.0.1 quoted in public code, the other tables have the columns Autopsy and
-ALEAPP query.
+ALEAPP query; the iOS tables have the columns the iLEAPP TextNow module reads (see parsers/chat/textnow.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
@@ -128,3 +129,65 @@ def test_missing_table_at_textnow_path_is_schema_unrecognised(tmp_path: Path) ->
     assert parsed.messages == []
     (warning,) = parsed.warnings
     assert warning.kind == "schema_unrecognised" and "path expected by textnow" in warning.message
+
+
+# iOS: the Core Data account store, columns as the iLEAPP TextNow module reads them.
+IOS_LOGICAL = b"/private/var/mobile/Containers/Data/Application/2C0EA118-A71B-4CFD-AF2E-7FE132AC59DF/Documents/1234567890jdoe"
+IOS_SCHEMA = """
+CREATE TABLE Z_PRIMARYKEY (Z_ENT INTEGER PRIMARY KEY, Z_NAME VARCHAR, Z_SUPER INTEGER, Z_MAX INTEGER);
+CREATE TABLE ZTMOACCOUNTINFO (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZUSERNAME VARCHAR, ZPHONENUMBER VARCHAR);
+CREATE TABLE ZTMOCONTACTVALUE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZCONTACTISSELF INTEGER, ZCONVERSATION INTEGER,
+  ZCONTACTVALUE VARCHAR, ZCONTACTNAME VARCHAR);
+CREATE TABLE ZTMOCONVERSATION (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZCONTACTVALUE INTEGER);
+CREATE TABLE ZTMOINTERACTION (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZDIRECTION INTEGER, ZREAD INTEGER,
+  ZDELETEDSTATE INTEGER, ZSTATUS INTEGER, ZSTATUS1 INTEGER, ZIMAGETYPE INTEGER, ZCONVERSATION INTEGER, ZLENGTH FLOAT,
+  ZLOCALTIMESTAMP TIMESTAMP, ZREMOTETIMESTAMP TIMESTAMP, ZTHUMBNAILWIDTH FLOAT, ZTHUMBNAILHEIGHT FLOAT, ZAUTHORNAME VARCHAR,
+  ZCALLID VARCHAR, ZCONTENT VARCHAR, ZMESSAGEID VARCHAR, ZORDERINGID VARCHAR);
+"""
+C0 = 634_000_000.5  # Core Data seconds (2021-02-02T23:06:40.5Z: + 978307200 s)
+PICTURE = "https://media.textnow.example/i/abc.jpg"
+IOS_ROWS = {
+    "ZTMOACCOUNTINFO": [(1, 2, 1, "jdoe", "+15550199")],
+    "ZTMOCONTACTVALUE": [(1, 3, 1, 1, None, "jdoe@textnow.me", None), (2, 3, 1, 0, 1, ALICE, "Alice")],
+    "ZTMOCONVERSATION": [(1, 4, 1, 2)],
+    "ZTMOINTERACTION": [
+        (1, 5, 1, 1, 1, 0, None, 1, None, 1, None, C0, C0 - 10, None, None, "Alice", None, "are you alone?", "m1", "o1"),
+        (2, 5, 1, 2, 1, 0, None, 2, None, 1, None, C0 + 60, C0 + 61, None, None, None, None, "yes", "m2", "o2"),
+        (3, 5, 1, 2, 1, 0, None, 2, 1, 1, None, C0 + 120, None, 640.0, 480.0, None, None, PICTURE, "m3", "o3"),
+        (4, 5, 1, 1, 1, 0, 4, None, None, 1, 42.5, C0 + 180, None, None, None, None, f"{ALICE}-{C0 + 178}", None, None, None),
+        (5, 5, 1, 1, 0, 2, None, 1, None, None, None, C0 + 240, None, None, None, "90210", None, "TextNow news", "m5", None),
+    ],
+}
+
+
+def test_ios_store_count_golden_record_and_no_warnings(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "1234567890jdoe", IOS_SCHEMA, IOS_ROWS)
+    parsed = parse_files(db, logical={db: IOS_LOGICAL})
+    assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"textnow"}
+    assert len(parsed.messages) == 5
+    owner, alice = Participant("jdoe@textnow.me"), Participant(ALICE, "Alice")
+    assert parsed.messages[0] == Message(
+        source_table="ZTMOINTERACTION", source_row_id=1, conversation_id=ALICE, conversation_title="Alice",
+        sender=Participant(None, "Alice"), recipients=(owner,), direction="incoming", sent=1_612_307_200_500_000_000,
+        sent_raw=str(C0), body="are you alone?", kind="text", account_id="jdoe@textnow.me",
+        details={"ZDIRECTION": "1", "ZREMOTETIMESTAMP": str(C0 - 10), "ZREAD": "1", "ZDELETEDSTATE": "0", "ZSTATUS1": "1",
+                 "ZMESSAGEID": "m1", "ZORDERINGID": "o1"},
+    )
+    reply, picture, call, notice = parsed.messages[1:]
+    assert (reply.direction, reply.sender, reply.recipients) == ("outgoing", owner, (alice,))
+    cache = hashlib.md5(PICTURE.encode()).hexdigest()
+    assert (picture.kind, picture.body, picture.attachments) == (
+        "media", PICTURE, (Attachment(file_name=cache, local_path=f"com.hackemist.SDWebImageCache.default/{cache}"),))
+    assert (call.kind, call.body, call.details["ZCALLID"], call.details["ZLENGTH"]) == ("call", None, f"{ALICE}-{C0 + 178}", "42.5")
+    assert (notice.conversation_id, notice.sender, notice.details["ZDELETEDSTATE"]) == (None, Participant(None, "90210"), "2")
+
+
+def test_ios_store_wrong_types_are_warnings(tmp_path: Path) -> None:
+    rows = {**IOS_ROWS, "ZTMOINTERACTION": [
+        (1, 5, 1, "in", None, None, None, None, None, 77, None, "noon", None, None, None, None, None, b"\xff", None, None)]}
+    db = build_database(tmp_path / "1234567890jdoe", IOS_SCHEMA, rows)
+    parsed = parse_files(db, logical={db: IOS_LOGICAL})
+    assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [("bad_time", 1, "ZLOCALTIMESTAMP")]
+    (message,) = parsed.messages
+    assert (message.direction, message.sender, message.body.raw, message.details["conversation_pk"]) == ("unknown", None, b"\xff", "77")
