@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
-from tests.chat.helpers import assert_no_warnings, build_database, parse_files
+from tests.chat.helpers import Parsed, assert_no_warnings, build_database, parse_files
 from tests.chat.hostile_stores import rows_before_damage, truncate_to_half, wreck_last_page
 
 FOLDER = b"/data/data/jp.naver.line.android/databases/"
@@ -64,11 +64,17 @@ CALLS = """CREATE TABLE call_history (_id INTEGER PRIMARY KEY, caller_mid TEXT, 
   voip_type TEXT, voip_gc_media_type TEXT);"""
 
 
-def test_fixture_count_golden_record_and_no_warnings(tmp_path: Path) -> None:
-    db = build_database(tmp_path / "naver_line", SCHEMA, ROWS)
-    parsed = parse_files(db, logical={db: LOGICAL})
+def _read_cleanly(path: Path, schema: str, rows: dict, logical: bytes) -> Parsed:
+    """Parse a fixture that must give only LINE messages and no warning at all."""
+    db = build_database(path, schema, rows)
+    parsed = parse_files(db, logical={db: logical})
     assert_no_warnings(parsed)
     assert parsed.parser_names() == {"line"}
+    return parsed
+
+
+def test_fixture_count_golden_record_and_no_warnings(tmp_path: Path) -> None:
+    parsed = _read_cleanly(tmp_path / "naver_line", SCHEMA, ROWS, LOGICAL)
     assert len(parsed.messages) == 6
     ken, yuki = Participant(KEN, "Ken"), Participant(YUKI, "Yuki (work)")
     assert parsed.messages[0] == Message(
@@ -182,10 +188,7 @@ IOS_ROWS = {
 
 
 def test_ios_line_sqlite_count_golden_record_and_no_warnings(tmp_path: Path) -> None:
-    db = build_database(tmp_path / "Line.sqlite", IOS_SCHEMA, IOS_ROWS)
-    parsed = parse_files(db, logical={db: IOS_LOGICAL})
-    assert_no_warnings(parsed)
-    assert parsed.parser_names() == {"line"}
+    parsed = _read_cleanly(tmp_path / "Line.sqlite", IOS_SCHEMA, IOS_ROWS, IOS_LOGICAL)
     assert len(parsed.messages) == 6
     ken, yuki = Participant(KEN, "Ken"), Participant(YUKI, "Yuki")
     assert parsed.messages[1] == Message(
