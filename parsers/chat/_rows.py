@@ -1,7 +1,9 @@
-"""Reading loosely typed chat rows: exact text of a column, and the writers of each conversation.
+"""Reading loosely typed chat rows: a cell as exact text, a table by rowid, the writers of each conversation.
 
-Shared by parsers whose stores keep no member list per conversation (the recipients of an
-outgoing message are then the conversation's other writers, as far as the store shows them).
+SQLite returns TEXT through `decode_text` (exact bytes kept when not UTF-8), but a hostile or
+damaged store can hold a BLOB or a number where text belongs; those are read, never refused.
+`conversation_writers` serves stores that keep no member list per conversation (the recipients of
+an outgoing message are then the conversation's other writers, as far as the store shows them).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import re
 import sqlite3
 
 from manifests.records import decode_text
-from parsers.chat.base import ParseContext
+from parsers.chat.base import ParseContext, Variant
 from parsers.sqlite_store import Database
 
 
@@ -49,3 +51,19 @@ def conversation_writers(database: Database, context: ParseContext, sql: str, ta
         context.warn("parse_stopped", f"the writers of each conversation could not be read whole ({type(error).__name__}: {error}); "
                                       "recipients of outgoing messages may be incomplete", table=table, severity="error")
     return writers
+
+
+def select_by_rowid(variant: Variant, database: Database, table: str) -> str:
+    """The declared columns of `table` (NULL for absent optional ones) with its rowid as `row_key`, in rowid order.
+
+    The rowid is what the driver compares with the main file to mark WAL-only rows, so every
+    message names it, whatever the app calls its own id column. A `WITHOUT ROWID` table (no app
+    makes one; a rebuilt or hostile copy can) has none: its rows are read in key order with a
+    NULL `row_key`, so they are still reported (as live) instead of being lost.
+    """
+    columns = variant.columns(database, table)
+    try:
+        database.first(f"SELECT rowid FROM {table} LIMIT 0")
+    except sqlite3.OperationalError:
+        return f"SELECT NULL AS row_key, {columns} FROM {table}"
+    return f"SELECT rowid AS row_key, {columns} FROM {table} ORDER BY rowid"

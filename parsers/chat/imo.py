@@ -36,7 +36,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._cells import select_by_rowid, text_of
+from parsers.chat._rows import select_by_rowid, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ns
 from parsers.sqlite_store import Database
@@ -65,7 +65,7 @@ class Imo(SqliteChatParser):
         if database.has("friends", "buid", "name"):
             for row in database.query(FRIENDS_SQL):
                 if row["buid"] is not None and row["name"]:
-                    names[text_of(row["buid"]) or ""] = text_of(row["name"]) or ""
+                    names[text_value(row["buid"]) or ""] = text_value(row["name"]) or ""
         owner = _owner(context)
         yield from context.each(database.query(select_by_rowid(variant, database, "messages")), "messages",
                                 lambda row: self._message(row, names, owner, context), "row_key")
@@ -77,20 +77,20 @@ class Imo(SqliteChatParser):
 
     def _message(self, row: sqlite3.Row, names: dict[str, str], owner: Participant | None, context: ParseContext) -> Message:
         row_id = row["row_key"]
-        buid = text_of(row["buid"])
+        buid = text_value(row["buid"])
         partner = Participant(buid, names.get(buid or "")) if buid else None
         direction = DIRECTIONS.get(row["message_type"], "unknown")  # type: ignore[arg-type]
-        details = {"message_type": text_of(row["message_type"]) or ""}
+        details = {"message_type": text_value(row["message_type"]) or ""}
         for column in OPTIONAL_DETAILS:
             if row[column] not in (None, ""):
-                details[column] = text_of(row[column]) or ""
+                details[column] = text_value(row[column]) or ""
         imdata = context.json_value(row["imdata"], table="messages", row_id=row_id, field="imdata")
         path = None
         if isinstance(imdata, dict):
             path = imdata.get("original_path") or imdata.get("local_path")
         if imdata is not None:
-            details["imdata"] = text_of(row["imdata"]) or ""
-        body = text_of(row["last_message"])
+            details["imdata"] = text_value(row["imdata"]) or ""
+        body = text_value(row["last_message"])
         files = (Attachment(local_path=str(path)),) if path else ()
         return Message(
             source_table="messages", source_row_id=row_id, conversation_id=buid,
@@ -99,7 +99,7 @@ class Imo(SqliteChatParser):
             recipients=((partner,) if direction == "outgoing" and partner else ((owner,) if direction == "incoming" and owner else ())),
             direction=direction,
             sent=context.time(row["timestamp"], unix_ns, table="messages", row_id=row_id, field="timestamp"),
-            sent_raw=text_of(row["timestamp"]), body=body,
+            sent_raw=text_value(row["timestamp"]), body=body,
             kind="media" if files else ("text" if body else "unknown"), attachments=files,
             account_id=owner.id if owner else None, details=details,
         )
@@ -116,7 +116,7 @@ def _owner(context: ParseContext) -> Participant | None:
     row = database.first(ACCOUNT_SQL)
     if row is None or row["uid"] is None:
         return None
-    return Participant(text_of(row["uid"]), text_of(row["name"]))
+    return Participant(text_value(row["uid"]), text_value(row["name"]))
 
 
 PARSER = Imo()

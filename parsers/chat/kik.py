@@ -57,7 +57,7 @@ from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat.stored_text import stored_text
+from parsers.chat._rows import text_value
 from parsers.chat.times import cocoa_seconds, unix_ms
 from parsers.sqlite_store import Database
 
@@ -133,12 +133,12 @@ class Kik(SqliteChatParser):
         outgoing = kind_code == 2
         return Message(
             source_table="ZKIKMESSAGE", source_row_id=row_id,
-            conversation_id=stored_text(chat_user["ZJID"]) if chat_user is not None else None,
-            conversation_title=stored_text(chat_user["ZDISPLAYNAME"]) if chat_user is not None else None,
+            conversation_id=text_value(chat_user["ZJID"]) if chat_user is not None else None,
+            conversation_title=text_value(chat_user["ZDISPLAYNAME"]) if chat_user is not None else None,
             sender=user if kind_code == 1 else None, recipients=(user,) if outgoing and user else (),
             direction="outgoing" if outgoing else ("incoming" if kind_code == 1 else "unknown"),
             sent=sent, sent_raw=None if row["ZTIMESTAMP"] is None else str(row["ZTIMESTAMP"]),
-            received=None if outgoing else received, body=stored_text(row["ZBODY"]),
+            received=None if outgoing else received, body=text_value(row["ZBODY"]),
             kind="media" if files else ("system" if kind_code in (3, 4) else "text"), attachments=files, details=details,
         )
 
@@ -152,11 +152,11 @@ class Kik(SqliteChatParser):
 
     def _android_message(self, row: sqlite3.Row, names: dict[str, str | None], context: ParseContext) -> Message:
         row_id = row["_id"]
-        partner_jid = stored_text(row["partner_jid"])
+        partner_jid = text_value(row["partner_jid"])
         partner = Participant(partner_jid, names.get(partner_jid)) if partner_jid else None
         outgoing = row["was_me"] == 1
         direction = "outgoing" if outgoing else ("incoming" if row["was_me"] == 0 else "unknown")
-        conversation = stored_text(row["bin_id"]) or partner_jid
+        conversation = text_value(row["bin_id"]) or partner_jid
         system = row["sys_msg"] or row["stat_msg"]
         details = {"was_me": str(row["was_me"])}
         for column in ("read_state", "uid", "sys_msg", "stat_msg", "content_id"):
@@ -171,7 +171,7 @@ class Kik(SqliteChatParser):
             direction=direction,
             sent=context.time(row["timestamp"], unix_ms, table="messagesTable", row_id=row_id, field="timestamp"),
             sent_raw=None if row["timestamp"] is None else str(row["timestamp"]),
-            body=stored_text(row["body"]),
+            body=text_value(row["body"]),
             kind="media" if row["content_id"] else ("system" if system and row["body"] is None else "text"),
             attachments=(Attachment(file_name=str(row["content_id"])),) if row["content_id"] else (),
             details=details,
@@ -234,8 +234,8 @@ def _chats_sql(table: str, chat_column: str, message_column: str) -> str:
 def _ios_participant(user: sqlite3.Row | None) -> Participant | None:
     if user is None:
         return None
-    handle = stored_text(user["ZJID"]) or stored_text(user["ZUSERNAME"])
-    name = stored_text(user["ZDISPLAYNAME"]) or stored_text(user["ZUSERNAME"])
+    handle = text_value(user["ZJID"]) or text_value(user["ZUSERNAME"])
+    name = text_value(user["ZDISPLAYNAME"]) or text_value(user["ZUSERNAME"])
     return Participant(handle, name) if handle or name else None
 
 

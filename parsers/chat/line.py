@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._cells import select_by_rowid, text_of
+from parsers.chat._rows import select_by_rowid, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
@@ -125,8 +125,8 @@ class Line(SqliteChatParser):
 
     def _message(self, row: sqlite3.Row, directory: Directory, context: ParseContext) -> Message:
         row_id = row["row_key"]
-        chat = text_of(row["chat_id"])
-        sender = text_of(row["from_mid"]) or None
+        chat = text_value(row["chat_id"])
+        sender = text_value(row["from_mid"]) or None
         outgoing = sender is None
         members = directory.members.get(chat or "")
         if outgoing:
@@ -136,12 +136,12 @@ class Line(SqliteChatParser):
         details: dict[str, str] = {}
         for column in MESSAGE_DETAILS:
             if row[column] not in (None, ""):
-                details[column] = text_of(row[column]) or ""
+                details[column] = text_value(row[column]) or ""
         if row["delivered_time"] not in (None, "", 0, "0"):
-            details["delivered_time"] = text_of(row["delivered_time"]) or ""
-        body = text_of(row["content"])
-        uri = text_of(row["attachement_local_uri"])
-        location = text_of(row["location_name"]) or None
+            details["delivered_time"] = text_value(row["delivered_time"]) or ""
+        body = text_value(row["content"])
+        uri = text_value(row["attachement_local_uri"])
+        location = text_value(row["location_name"]) or None
         placed = location is not None or row["location_latitude"] not in (None, 0) or row["location_longitude"] not in (None, 0)
         return Message(
             source_table="chat_history", source_row_id=row_id, conversation_id=chat,
@@ -149,13 +149,13 @@ class Line(SqliteChatParser):
             sender=directory.person(sender), recipients=tuple(r for r in recipients if r is not None),
             direction="outgoing" if outgoing else "incoming",
             sent=context.time(row["created_time"], unix_ms, table="chat_history", row_id=row_id, field="created_time"),
-            sent_raw=text_of(row["created_time"]), body=body,
+            sent_raw=text_value(row["created_time"]), body=body,
             kind="location" if placed else ("media" if uri else ("text" if body else "unknown")),
             attachments=(Attachment(local_path=uri),) if uri else (), location_name=location, details=details,
         )
 
     def _ios(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        users = {row["Z_PK"]: Participant(text_of(row["ZMID"]), text_of(row["ZNAME"])) for row in database.query(IOS_USERS_SQL)}
+        users = {row["Z_PK"]: Participant(text_value(row["ZMID"]), text_value(row["ZNAME"])) for row in database.query(IOS_USERS_SQL)}
         chats = {row["Z_PK"]: row for row in database.query(variant.select(database, "ZCHAT"))}
         members = _ios_members(database)
         if not members:
@@ -170,47 +170,47 @@ class Line(SqliteChatParser):
         chat = chats.get(row["ZCHAT"])
         outgoing = row["ZSENDER"] is None
         others = [users[m] for m in members.get(row["ZCHAT"], []) if m in users]
-        details: dict[str, str] = {"chat_pk": text_of(row["ZCHAT"]) or ""}
+        details: dict[str, str] = {"chat_pk": text_value(row["ZCHAT"]) or ""}
         if chat is not None and chat["ZTYPE"] is not None:
-            details["chat_type"] = text_of(chat["ZTYPE"]) or ""
+            details["chat_type"] = text_value(chat["ZTYPE"]) or ""
         if not outgoing:
-            details["sender_pk"] = text_of(row["ZSENDER"]) or ""
+            details["sender_pk"] = text_value(row["ZSENDER"]) or ""
         for column in IOS_DETAILS:
             if row[column] not in (None, "") and not (column in ("ZLATITUDE", "ZLONGITUDE") and row[column] == 0):
-                details[column] = text_of(row[column]) or ""
-        body = text_of(row["ZTEXT"])
+                details[column] = text_value(row[column]) or ""
+        body = text_value(row["ZTEXT"])
         private = chat is not None and chat["ZTYPE"] == 0 and len(others) == 1
         return Message(
-            source_table="ZMESSAGE", source_row_id=row_id, conversation_id=text_of(chat["ZMID"]) if chat is not None else None,
+            source_table="ZMESSAGE", source_row_id=row_id, conversation_id=text_value(chat["ZMID"]) if chat is not None else None,
             conversation_title=others[0].name if private else None,
             sender=None if outgoing else users.get(row["ZSENDER"]), recipients=tuple(others) if outgoing else (),
             direction="outgoing" if outgoing else "incoming",
             sent=context.time(row["ZTIMESTAMP"], unix_ms, table="ZMESSAGE", row_id=row_id, field="ZTIMESTAMP"),
-            sent_raw=text_of(row["ZTIMESTAMP"]), body=body,
+            sent_raw=text_value(row["ZTIMESTAMP"]), body=body,
             kind="media" if row["ZCONTENTTYPE"] == IOS_IMAGE else ("text" if body else "unknown"),
             details=details,
         )
 
     def _call(self, row: sqlite3.Row, context: ParseContext) -> Message:
         row_id = row["row_key"]
-        other = text_of(row["caller_mid"])
-        call_type = text_of(row["call_type"]) or ""
+        other = text_value(row["caller_mid"])
+        call_type = text_value(row["call_type"]) or ""
         direction = CALL_DIRECTIONS.get(call_type[-1:], "unknown")
         person = Participant(other) if other else None
         details = {"call_type": call_type}
         if row["end_time"] not in (None, ""):
-            details["end_time"] = text_of(row["end_time"]) or ""
-        voip = text_of(row["voip_type"])
+            details["end_time"] = text_value(row["end_time"]) or ""
+        voip = text_value(row["voip_type"])
         if voip is not None:
             details["voip_type"] = f"{voip} ({CALL_MEDIA.get(voip, 'unknown')})"
         if row["voip_gc_media_type"] not in (None, ""):
-            details["voip_gc_media_type"] = text_of(row["voip_gc_media_type"]) or ""
+            details["voip_gc_media_type"] = text_value(row["voip_gc_media_type"]) or ""
         return Message(
             source_table="call_history", source_row_id=row_id, conversation_id=other,
             sender=person if direction == "incoming" else None, recipients=(person,) if direction == "outgoing" and person else (),
             direction=direction,
             sent=context.time(row["start_time"], unix_ms, table="call_history", row_id=row_id, field="start_time"),
-            sent_raw=text_of(row["start_time"]), kind="call", details=details,
+            sent_raw=text_value(row["start_time"]), kind="call", details=details,
         )
 
 
@@ -221,20 +221,20 @@ def _directory(database: Database) -> Directory:
         if present:
             # Fixed text: only these declared column names are ever placed in the query.
             for row in database.query(f"SELECT m_id, {', '.join(present)} FROM contacts"):
-                name = next((text_of(row[c]) for c in present if row[c]), None)
+                name = next((text_value(row[c]) for c in present if row[c]), None)
                 if row["m_id"] and name:
-                    directory.names[text_of(row["m_id"]) or ""] = name
+                    directory.names[text_value(row["m_id"]) or ""] = name
     if database.has("chat", "chat_id", "chat_name"):
-        directory.titles.update({text_of(r["chat_id"]) or "": text_of(r["chat_name"]) or "" for r in database.query(CHATS_SQL)
+        directory.titles.update({text_value(r["chat_id"]) or "": text_value(r["chat_name"]) or "" for r in database.query(CHATS_SQL)
                                  if r["chat_id"] and r["chat_name"]})
     if database.has("groups", "id", "name"):
         for row in database.query(GROUPS_SQL):
             if row["id"] and row["name"]:
-                directory.titles.setdefault(text_of(row["id"]) or "", text_of(row["name"]) or "")
+                directory.titles.setdefault(text_value(row["id"]) or "", text_value(row["name"]) or "")
     for table, sql, columns in (("membership", MEMBERSHIP_SQL, ("id", "m_id")), ("chat_member", CHAT_MEMBER_SQL, ("chat_id", "mid"))):
         if database.has(table, *columns):
             for row in database.query(sql):
-                chat, mid = text_of(row["chat"]), text_of(row["mid"])
+                chat, mid = text_value(row["chat"]), text_value(row["mid"])
                 if chat and mid and mid not in directory.members.setdefault(chat, []):
                     directory.members[chat].append(mid)
     return directory

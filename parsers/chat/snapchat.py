@@ -58,7 +58,7 @@ from typing import Iterator
 
 from manifests.records import Message, Participant, decode_text
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat.stored_text import stored_text
+from parsers.chat._rows import text_value
 from parsers.chat.times import unix_ms
 from parsers.decode.protobuf import LENGTH, ProtobufError, follow, parse
 from parsers.sqlite_store import Database
@@ -138,7 +138,7 @@ class Snapchat(SqliteChatParser):
         sender_id = row["sender_id"]
         sender = Participant(str(sender_id), names.get(str(sender_id))) if sender_id is not None else None
         return Message(
-            source_table=TABLE, source_row_id=row_id, conversation_id=stored_text(row["client_conversation_id"]), sender=sender,
+            source_table=TABLE, source_row_id=row_id, conversation_id=text_value(row["client_conversation_id"]), sender=sender,
             direction="outgoing" if row["created_on_device"] == 1 else "unknown",
             sent=context.time(row["creation_timestamp"], unix_ms, table=TABLE, row_id=row_id, field="creation_timestamp"),
             sent_raw=None if row["creation_timestamp"] is None else str(row["creation_timestamp"]),
@@ -159,7 +159,7 @@ class Snapchat(SqliteChatParser):
     def _main_message(self, row: sqlite3.Row, feeds: dict[object, sqlite3.Row], friends: dict[object, sqlite3.Row],
                       context: ParseContext) -> Message:
         row_id = row["row_id"]
-        message_type = stored_text(row["type"])
+        message_type = text_value(row["type"])
         details = {"type": str(message_type), "feed_row_id": str(row["feedRowId"]), "sender_row_id": str(row["senderId"])}
         for column, key in (("key", "key"), ("clientStatus", "client_status"), ("savedStates", "saved_states"), ("released", "released")):
             if row[column] not in (None, ""):
@@ -176,18 +176,18 @@ class Snapchat(SqliteChatParser):
                                  f"(length byte at {MAIN_TEXT_LENGTH_AT:#x}, text from {MAIN_TEXT_AT:#x})",
                                  table="Message", row_id=row_id, field="content")
         elif content is not None:
-            body = stored_text(content)  # a store that kept text in the column
+            body = text_value(content)  # a store that kept text in the column
         feed = feeds.get(row["feedRowId"])
         friend = friends.get(row["senderId"])
         sender = None
         if friend is not None:
-            sender = Participant(stored_text(friend["userId"]) or stored_text(friend["username"]), stored_text(friend["displayName"]) or stored_text(friend["username"]))
+            sender = Participant(text_value(friend["userId"]) or text_value(friend["username"]), text_value(friend["displayName"]) or text_value(friend["username"]))
         elif row["senderId"] is not None:
             sender = Participant(str(row["senderId"]))
         return Message(
             source_table="Message", source_row_id=row_id,
-            conversation_id=stored_text(feed["key"]) if feed is not None else None,
-            conversation_title=(stored_text(feed["specifiedName"]) or stored_text(feed["participantString"])) if feed is not None else None,
+            conversation_id=text_value(feed["key"]) if feed is not None else None,
+            conversation_title=(text_value(feed["specifiedName"]) or text_value(feed["participantString"])) if feed is not None else None,
             sender=sender, direction="unknown",
             sent=context.time(row["timestamp"], unix_ms, table="Message", row_id=row_id, field="timestamp"),
             sent_raw=None if row["timestamp"] is None else str(row["timestamp"]),
@@ -206,16 +206,16 @@ class Snapchat(SqliteChatParser):
 
     def _tcspahn_message(self, row: sqlite3.Row, names: dict[str, str], context: ParseContext) -> Message:
         row_id = row["row_id"]
-        chat_type = stored_text(row["type"])
+        chat_type = text_value(row["type"])
         details: dict[str, str] = {}
         for column in ("chat_id", "type", "send_receive_status", "is_saved_by_sender", "is_saved_by_recipient", "media_id"):
             if row[column] not in (None, ""):
                 details[column] = str(row[column])
-        sender, recipient = stored_text(row["sender"]), stored_text(row["recipient"])
-        body = stored_text(row["text"])
+        sender, recipient = text_value(row["sender"]), text_value(row["recipient"])
+        body = text_value(row["text"])
         kind = TCSPAHN_KINDS.get(chat_type or "", "text" if chat_type is None and body else "unknown")
         return Message(
-            source_table="Chat", source_row_id=row_id, conversation_id=stored_text(row["conversation_id"]),
+            source_table="Chat", source_row_id=row_id, conversation_id=text_value(row["conversation_id"]),
             sender=Participant(sender, names.get(sender)) if sender else None,
             recipients=(Participant(recipient, names.get(recipient)),) if recipient else (),
             direction="unknown",

@@ -62,7 +62,7 @@ from typing import Iterator
 import hashlib
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._cells import select_by_rowid, text_of
+from parsers.chat._rows import select_by_rowid, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds, unix_ms
 from parsers.sqlite_store import Database
@@ -101,26 +101,26 @@ class TextNow(SqliteChatParser):
         if database.has("contacts", "contact_value", "contact_name"):
             for row in database.query(CONTACTS_SQL):
                 if row["contact_value"] is not None and row["contact_name"]:
-                    names[text_of(row["contact_value"]) or ""] = text_of(row["contact_name"]) or ""
+                    names[text_value(row["contact_value"]) or ""] = text_value(row["contact_name"]) or ""
         groups: set[str] = set()
         if database.has("groups", "contact_value"):
-            groups = {text_of(row["contact_value"]) or "" for row in database.query(GROUPS_SQL)}
+            groups = {text_value(row["contact_value"]) or "" for row in database.query(GROUPS_SQL)}
         members: dict[str, list[Participant]] = {}
         if database.has("group_members", "contact_value", "member_contact_value"):
             for row in database.query(MEMBERS_SQL):
-                member = text_of(row["member_contact_value"])
+                member = text_value(row["member_contact_value"])
                 if member:
-                    members.setdefault(text_of(row["contact_value"]) or "", []).append(Participant(member, names.get(member)))
+                    members.setdefault(text_value(row["contact_value"]) or "", []).append(Participant(member, names.get(member)))
         yield from context.each(database.query(select_by_rowid(variant, database, "messages")), "messages",
                                 lambda row: self._message(row, names, groups, members, context), "row_key")
 
     def _message(self, row: sqlite3.Row, names: dict[str, str], groups: set[str], members: dict[str, list[Participant]],
                  context: ParseContext) -> Message:
         row_id = row["row_key"]
-        conversation = text_of(row["contact_value"])
+        conversation = text_value(row["contact_value"])
         direction = DIRECTIONS.get(row["message_direction"], "unknown")  # type: ignore[arg-type]
         in_group = conversation in groups
-        stored_name = text_of(row["contact_name"]) or None
+        stored_name = text_value(row["contact_name"]) or None
         title = names.get(conversation or "") or (None if in_group else stored_name)
         partner = Participant(conversation, title) if conversation and not in_group else None
         is_call = row["message_type"] in CALL_TYPES
@@ -131,13 +131,13 @@ class TextNow(SqliteChatParser):
             details["read_flag"] = str(row["read_flag"])
         for column in OPTIONAL_DETAILS:
             if row[column] not in (None, ""):
-                details[column] = text_of(row[column]) or ""
+                details[column] = text_value(row[column]) or ""
         if in_group and stored_name:
             details["contact_name"] = stored_name
-        body = text_of(row["message_text"])
+        body = text_value(row["message_text"])
         if is_call and body is not None:
             details["call_message_text"] = body
-        attach = text_of(row["attach"])
+        attach = text_value(row["attach"])
         recipients = tuple(members.get(conversation or "", ())) if in_group else ((partner,) if partner else ())
         return Message(
             source_table="messages", source_row_id=row_id, conversation_id=conversation,
@@ -145,7 +145,7 @@ class TextNow(SqliteChatParser):
             sender=partner if direction == "incoming" else None,
             recipients=recipients if direction == "outgoing" else (),
             direction=direction,
-            sent=context.time(row["date"], unix_ms, table="messages", row_id=row_id, field="date"), sent_raw=text_of(row["date"]),
+            sent=context.time(row["date"], unix_ms, table="messages", row_id=row_id, field="date"), sent_raw=text_value(row["date"]),
             body=None if is_call else body,
             kind="call" if is_call else ("media" if attach else ("text" if body else "unknown")),
             attachments=(Attachment(local_path=attach),) if attach and not is_call else (),
@@ -157,7 +157,7 @@ class TextNow(SqliteChatParser):
         owner: Participant | None = None
         if database.has("ZTMOCONTACTVALUE", "Z_PK", "ZCONTACTVALUE", "ZCONTACTNAME", "ZCONTACTISSELF"):
             for row in database.query(IOS_ADDRESSES_SQL):
-                person = Participant(text_of(row["ZCONTACTVALUE"]), text_of(row["ZCONTACTNAME"]) or None)
+                person = Participant(text_value(row["ZCONTACTVALUE"]), text_value(row["ZCONTACTNAME"]) or None)
                 addresses[row["Z_PK"]] = person
                 if row["ZCONTACTISSELF"] == 1 and owner is None:
                     owner = person
@@ -174,15 +174,15 @@ class TextNow(SqliteChatParser):
         row_id = row["row_key"]
         direction = DIRECTIONS.get(row["ZDIRECTION"], "unknown")  # type: ignore[arg-type]
         partner = conversations.get(row["ZCONVERSATION"])
-        author = text_of(row["ZAUTHORNAME"]) or None
-        details = {"ZDIRECTION": text_of(row["ZDIRECTION"]) or ""}
+        author = text_value(row["ZAUTHORNAME"]) or None
+        details = {"ZDIRECTION": text_value(row["ZDIRECTION"]) or ""}
         for column in IOS_DETAILS:
             if row[column] not in (None, ""):
-                details[column] = text_of(row[column]) or ""
+                details[column] = text_value(row[column]) or ""
         if partner is None and row["ZCONVERSATION"] is not None:
-            details["conversation_pk"] = text_of(row["ZCONVERSATION"]) or ""
+            details["conversation_pk"] = text_value(row["ZCONVERSATION"]) or ""
         is_call = row["ZCALLID"] is not None
-        body = text_of(row["ZCONTENT"])
+        body = text_value(row["ZCONTENT"])
         if is_call and body:
             details["call_content"] = body
         picture = not is_call and row["ZTHUMBNAILWIDTH"] not in (None, 0) and bool(body)
@@ -196,7 +196,7 @@ class TextNow(SqliteChatParser):
             recipients=((owner,) if incoming and owner else ((partner,) if direction == "outgoing" and partner else ())),
             direction=direction,
             sent=context.time(row["ZLOCALTIMESTAMP"], cocoa_seconds, table="ZTMOINTERACTION", row_id=row_id, field="ZLOCALTIMESTAMP"),
-            sent_raw=text_of(row["ZLOCALTIMESTAMP"]), body=None if is_call else body,
+            sent_raw=text_value(row["ZLOCALTIMESTAMP"]), body=None if is_call else body,
             kind="call" if is_call else ("media" if picture else ("text" if body else "unknown")),
             attachments=(Attachment(file_name=details["image_cache_name"],
                                     local_path=f"{IMAGE_CACHE}/{details['image_cache_name']}"),) if picture else (),

@@ -1,15 +1,12 @@
-"""Damage a fixture database the way a bad extraction does: cut short, or one page overwritten."""
+"""Damage a fixture database the way a bad extraction does (one page overwritten), and what SQLite itself still reads.
+
+A file cut short: `tests.chat.helpers.truncate_to_half`.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-
-
-def truncate_half(path: Path) -> None:
-    """Cut the file to half its length (a copy that stopped part way)."""
-    with open(path, "r+b") as handle:
-        handle.truncate(path.stat().st_size // 2)
 
 
 def wreck_middle_page(path: Path, fill: int) -> None:
@@ -24,3 +21,27 @@ def wreck_middle_page(path: Path, fill: int) -> None:
     start = (pages // 2) * page_size
     data[start:start + page_size] = bytes([fill]) * page_size
     path.write_bytes(bytes(data))
+
+
+def wreck_last_page(path: Path) -> None:
+    """Overwrite the file's last page (a leaf of the biggest table when it was filled last) with 0xff."""
+    connection = sqlite3.connect(path)
+    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+    connection.close()
+    data = bytearray(path.read_bytes())
+    data[-page_size:] = b"\xff" * page_size
+    path.write_bytes(bytes(data))
+
+
+def rows_before_damage(path: Path, sql: str) -> int:
+    """How many rows plain sqlite3 returns for `sql` before it reports the damage (the oracle)."""
+    connection = sqlite3.connect(path)
+    count = 0
+    try:
+        for _ in connection.execute(sql):
+            count += 1
+    except sqlite3.DatabaseError:
+        return count
+    finally:
+        connection.close()
+    raise AssertionError("the damaged page was never reached")

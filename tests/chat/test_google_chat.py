@@ -15,8 +15,8 @@ from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
 from parsers.decode.protobuf import encode_field
-from tests.chat.helpers import assert_no_warnings, build_database, parse_files
-from tests.chat.hostile import truncate_half, wreck_middle_page
+from tests.chat.helpers import assert_no_warnings, build_database, parse_files, truncate_to_half
+from tests.chat.hostile import wreck_middle_page
 
 ANDROID = b"/data/data/com.google.android.apps.dynamite/databases/user_accounts/ann.owner@example.com/dynamite.db"
 GMAIL = b"/data/data/com.google.android.gm/databases/user_accounts/ann.owner@example.com/dynamite.db"
@@ -162,7 +162,7 @@ def test_missing_table_at_the_app_path_is_schema_unrecognised(tmp_path: Path) ->
 def test_truncated_store_is_database_unreadable(tmp_path: Path) -> None:
     rows = [(f"m{i}", "t", "dm/AAAA", BEN, 1650000000000000 + i, "x" * 2000, None, None) for i in range(200)]
     db = _fixture(tmp_path, rows)
-    truncate_half(db)
+    truncate_to_half(db)
     parsed = parse_files(db, logical={db: ANDROID})
     assert parsed.messages == []
     (warning,) = parsed.warnings

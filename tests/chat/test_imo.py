@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
-from tests.chat.helpers import assert_no_warnings, build_database, parse_files
-from tests.chat.hostile_stores import rows_before_damage, truncate_to_half, wreck_last_page
+from tests.chat.helpers import assert_no_warnings, build_database, parse_files, truncate_to_half
+from tests.chat.hostile import rows_before_damage, wreck_last_page
 
 FOLDER = b"/data/data/com.imo.android.imous/databases/"
 LOGICAL = FOLDER + b"imofriends.db"

@@ -12,8 +12,7 @@ from click.testing import CliRunner
 from ingest.cli import main
 from tests.chat import test_google_chat as chat
 from tests.chat import test_messenger_lite as lite
-from tests.chat.helpers import build_database
-from tests.chat.hostile import truncate_half
+from tests.chat.helpers import build_database, truncate_to_half
 from tests.conftest import Ingested
 
 DYNAMITE = "data/data/com.google.android.apps.dynamite/databases/user_accounts/ann.owner@example.com/dynamite.db"
@@ -30,7 +29,7 @@ def _extraction(tmp_path: Path) -> Path:
     core, cross = lite._fixture(built / "lite")
     damaged, _ = lite._fixture(built / "damaged", [(i, f"m{i}", "Ray R", lite.DM, 1600000000000 + i, "q" * 2000, 0, None, None, None,
                                                     None, None, None, None, None, lite.RAY) for i in range(1, 120)])
-    truncate_half(damaged)
+    truncate_to_half(damaged)
     store = build_database(built / "fblite" / "lite_store.db", "CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB);", {"kv": [("a", b"1")]})
     webview = build_database(built / "fblite" / "webview.db", "CREATE TABLE cookies (_id INTEGER PRIMARY KEY, name TEXT);")
     archive_path = tmp_path / "android.tar"

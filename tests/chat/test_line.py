@@ -12,8 +12,8 @@ import sqlite3
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
-from tests.chat.helpers import Parsed, assert_no_warnings, build_database, parse_files
-from tests.chat.hostile_stores import rows_before_damage, truncate_to_half, wreck_last_page
+from tests.chat.helpers import Parsed, assert_no_warnings, build_database, parse_files, truncate_to_half
+from tests.chat.hostile import rows_before_damage, wreck_last_page
 
 FOLDER = b"/data/data/jp.naver.line.android/databases/"
 LOGICAL = FOLDER + b"naver_line"

@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
-from tests.chat.helpers import assert_no_warnings, build_database, parse_files
-from tests.chat.hostile import truncate_half, wreck_middle_page
+from tests.chat.helpers import assert_no_warnings, build_database, parse_files, truncate_to_half
+from tests.chat.hostile import wreck_middle_page
 
 CORE = b"/data/data/com.facebook.mlite/databases/core.db"
 CROSS = b"/data/data/com.facebook.mlite/databases/cross_account.db"
@@ -150,7 +150,7 @@ def test_truncated_store_is_database_unreadable(tmp_path: Path) -> None:
     rows = [(i, f"m{i}", "Ray R", DM, 1600000000000 + i, "z" * 2000, 0, None, None, None, None, None, None, None, None, RAY)
             for i in range(1, 200)]
     core, _ = _fixture(tmp_path, rows)
-    truncate_half(core)
+    truncate_to_half(core)
     parsed = parse_files(core, logical={core: CORE})
     assert parsed.messages == []
     (warning,) = parsed.warnings

@@ -11,8 +11,8 @@ import hashlib
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
-from tests.chat.helpers import assert_no_warnings, build_database, parse_files
-from tests.chat.hostile_stores import rows_before_damage, truncate_to_half, wreck_last_page
+from tests.chat.helpers import assert_no_warnings, build_database, parse_files, truncate_to_half
+from tests.chat.hostile import rows_before_damage, wreck_last_page
 
 LOGICAL = b"/data/data/com.enflick.android.TextNow/databases/textnow_data.db"
 SCHEMA = """
