@@ -78,7 +78,7 @@ def _message(row: sqlite3.Row, owner: Participant | None, names: dict[str, str |
         source_table="chatItem", source_row_id=row_id, conversation_id=conversation, sender=sender,
         recipients=_recipients(direction, conversation, members, sender, owner, names), direction=direction,
         sent=context.time(row["time"], unix_ms, table="chatItem", row_id=row_id, field="time"),
-        sent_raw=_text(row["time"]), body=_body(row["content"], row_id, context),
+        sent_raw=_text(row["time"]), body=stored_text(row["content"], context, table="chatItem", row_id=row_id, field="content"),
         kind="call" if kind_code == CALL else ("media" if path else "text"),
         attachments=(Attachment(local_path=str(path)),) if path else (),
         account_id=owner.id if owner else None, details=details,
@@ -121,14 +121,14 @@ def _members(database: Database, variant: Variant) -> dict[str, tuple[str, ...]]
     return {key: tuple(value) for key, value in found.items()}
 
 
-def _body(value: object, row_id: int | None, context: ParseContext) -> str | None:
-    """The text as stored; a blob is text only when it is UTF-8, otherwise it is a warning (never a lossy decode)."""
+def stored_text(value: object, context: ParseContext, *, table: str, row_id: int | None, field: str) -> str | None:
+    """A text column as stored; a blob is text only when it is UTF-8, otherwise a warning (never a lossy decode)."""
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8")
         except UnicodeDecodeError as error:
-            context.warn("bad_text", f"content is a {len(value)}-byte blob that is not UTF-8: {error}", table="chatItem",
-                         row_id=row_id, field="content")
+            context.warn("bad_text", f"{field} is a {len(value)}-byte blob that is not UTF-8: {error}", table=table,
+                         row_id=row_id, field=field)
             return None
     return _text(value)
 
