@@ -38,7 +38,8 @@ class SkypeAndroid(SqliteChatParser):
     version = "1"
     app = "Skype 8+"
     platform = "Android"
-    paths = ("*/com.skype.raider/databases/live*",)
+    # Autopsy finds the store by "live:" anywhere in its name (bebinary4n6: `s4l-live:<id>` for Microsoft accounts).
+    paths = ("*/com.skype.raider/databases/live*", "*/com.skype.raider/databases/s4l-live*")
     variants = (
         Variant("chatitem", {"chatItem": ("conversation_link", "time", "content", "is_sender_me")},
                 {"chatItem": ("person_id", "message_type", "device_gallery_path", "duration"),
