@@ -12,6 +12,7 @@ from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
 from tests.chat.helpers import assert_no_warnings, build_database, parse_files
+from tests.chat.skype_helpers import assert_truncated_store_is_unreadable
 
 LOGICAL = b"/data/data/com.skype.raider/databases/live:alice.db"
 GROUP = "19:grp@thread.skype"
@@ -110,10 +111,4 @@ def test_truncated_store_is_a_warning(tmp_path: Path) -> None:
     rows = dict(ROWS)
     rows["chatItem"] = [("live:bob", "live:bob", 1600000000000 + i, "z" * 3000, None, 0, 1, None) for i in range(200)]
     db = _db(tmp_path, rows=rows)
-    size = db.stat().st_size
-    with open(db, "r+b") as handle:
-        handle.truncate(size // 2)
-    parsed = parse_files(db, logical={db: LOGICAL})
-    assert parsed.messages == []
-    (warning,) = parsed.warnings
-    assert warning.kind == "database_unreadable" and "database disk image is malformed" in warning.message
+    assert_truncated_store_is_unreadable(db, LOGICAL)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
 from tests.chat.helpers import assert_no_warnings, build_database, corpus_file, parse_files
+from tests.chat.skype_helpers import assert_truncated_store_is_unreadable
 
 PLASO = "log2timeline__plaso/test_data/sqlite/skype_main.db"
 IPED = "sepinf-inc__IPED/iped-parsers/iped-parsers-impl/src/test/resources/test-files/test_skypeMain.db"
@@ -174,9 +175,4 @@ def test_truncated_main_db_is_a_warning(tmp_path: Path) -> None:
     rows = dict(CHATNAME_ROWS)
     rows["Messages"] = [(i, DIALOG, "bob", None, "bob", 1262304000 + i, 3, "w" * 3000) for i in range(1, 200)]
     db = build_database(tmp_path / "main.db", CHATNAME_DDL, rows)
-    with open(db, "r+b") as handle:
-        handle.truncate(db.stat().st_size // 2)
-    parsed = parse_files(db, logical={db: LOGICAL})
-    assert parsed.messages == []
-    (warning,) = parsed.warnings
-    assert warning.kind == "database_unreadable" and "database disk image is malformed" in warning.message
+    assert_truncated_store_is_unreadable(db, LOGICAL)

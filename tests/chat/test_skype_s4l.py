@@ -14,6 +14,7 @@ from pathlib import Path
 
 from manifests.records import Message, Participant
 from tests.chat.helpers import assert_no_warnings, build_database, corpus_file, parse_files
+from tests.chat.skype_helpers import assert_truncated_store_is_unreadable
 
 IPED = "sepinf-inc__IPED/iped-parsers/iped-parsers-impl/src/test/resources/test-files/test_skypeS4lStreeguil1.db"
 LOGICAL = b"/Users/x/Library/Application Support/Microsoft/Skype for Desktop/IndexedDB/s4l-streeguil1.db"
@@ -151,9 +152,4 @@ def test_truncated_s4l_is_a_warning(tmp_path: Path) -> None:
     rows = _rows("conversationsv14")
     rows["messagesv12"] = [(str(i), json.dumps({"content": "q" * 3000, "createdTime": 1600000000000}), "x") for i in range(200)]
     db = build_database(tmp_path / "s4l-alice.db", _schema("conversationsv14"), rows)
-    with open(db, "r+b") as handle:
-        handle.truncate(db.stat().st_size // 2)
-    parsed = parse_files(db, logical={db: LOGICAL})
-    assert parsed.messages == []
-    (warning,) = parsed.warnings
-    assert warning.kind == "database_unreadable" and "database disk image is malformed" in warning.message
+    assert_truncated_store_is_unreadable(db, LOGICAL)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from manifests.records import Message, Participant
 from tests.chat.helpers import assert_no_warnings, build_database, parse_files
+from tests.chat.skype_helpers import assert_truncated_store_is_unreadable
 
 LOGICAL = (b"/Users/ann/AppData/Local/Packages/Microsoft.SkypeApp_kzf8qxf38zg5c/LocalState/live#3aalice/skype.db")
 DDL = """
@@ -106,9 +107,4 @@ def test_truncated_store_is_a_warning(tmp_path: Path) -> None:
     rows["messages"] = [(i, i, "8:live:bob", i, "v" * 3000, 3, None, 0, None, 3, 1555000000000 + i, None, 2, None, None, 1)
                         for i in range(1, 200)]
     db = _db(tmp_path, rows=rows)
-    with open(db, "r+b") as handle:
-        handle.truncate(db.stat().st_size // 2)
-    parsed = parse_files(db, logical={db: LOGICAL})
-    assert parsed.messages == []
-    (warning,) = parsed.warnings
-    assert warning.kind == "database_unreadable" and "database disk image is malformed" in warning.message
+    assert_truncated_store_is_unreadable(db, LOGICAL)
