@@ -14,6 +14,12 @@ Android's `msys_database_*`, plus `_user_info(facebook_user_id)` naming the logg
 - The Facebook app keeps a copy of the same mailbox at
   `cask/<uid>/FBMessagingMailboxCaskStore/<n>/fb-msys-<uid>.db`.
 End-to-end encrypted chats (`client_messages`) are a different table family and not read here.
+Before lightspeed (about 2020), Messenger for iOS kept chats in
+`AppGroup/<UUID>/_store_<ID>/messenger_messages_v1/orca2.db` (contacts in `messenger_contacts_v1/
+fbsyncstore.db`, table `people`), with the messages inside blob fields (a forensics textbook and a 2018
+Autopsy plugin that decodes the file with a closed helper). Its tables and blob format are **not publicly
+documented** in any source found, so there is no variant: the path is declared so that such a store is
+reported (`schema_unrecognised`, naming this parser), never silently skipped.
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ class MessengerIos(SqliteChatParser):
     version = "1"
     app = "Facebook Messenger"
     platform = "iOS"
-    paths = ("*/lightspeed-userDatabases/*.db", "*/lightspeed-*.db", "*/FBMessagingMailboxCaskStore/*/fb-msys-*.db")
+    paths = ("*/lightspeed-userDatabases/*.db", "*/lightspeed-*.db", "*/FBMessagingMailboxCaskStore/*/fb-msys-*.db",
+             "*/messenger_messages_v1/orca2.db")
     variants = (
         Variant("lightspeed", {"messages": MSYS_MESSAGE_COLUMNS, "contacts": ("id", "name"), "_user_info": ("facebook_user_id",)}),
     )

@@ -25,6 +25,16 @@ A message edited to an empty `body_xml` is how the client records "remove messag
 the text is cleared, `edited_by`/`edited_timestamp` say who and when): is_deleted=True for it.
 A transfer whose `chatmsg_guid` names a message becomes that message's attachment; one without a
 message (older clients) is its own `media` message, so no file transfer is lost or counted twice.
+
+Schema history (docs/chat-schema-skypemsgr.md): main.db is SQLite from Skype 4.0 (2009; kosi2801,
+"Messing with the Skype 4.0 database") to 7.x, and early Windows 10 Store builds keep the same file
+(Forensafe 2021). The 2009 write-up groups messages by `Messages.chatname` (= `Chats.name`; `Chats.type`
+4 a group chat, `chatmsg_type` 5 a topic change) and never names `Conversations` or `convo_id`; the 2013
+plaso store has both, and in the 2021 IPED store `chatname` is empty. Whether a real 4.x store lacked
+`convo_id`, `guid`, `identities` or `edited_by` is not confirmed, so only the columns a message needs are
+required (`id`, `author`, `timestamp`, `body_xml`, and `convo_id`+`Conversations` or `chatname`); all
+others are read when present and null when absent. `Chats.type` 2 is a dialog (both corpus stores).
+Before 4.0 (and Skype 2.x for Linux) history was in `chatmsg*.dbb` record files, not SQLite: not read.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
+from parsers.chat.skype_android import stored_text
 from parsers.chat.times import unix_seconds
 from parsers.sqlite_store import Database
 
@@ -46,11 +57,12 @@ TYPE_NAMES = {61: "text", 60: "emote", 63: "contacts", 64: "sms", 67: "voice mes
               39: "call ended", 110: "birthday", 2: "topic set", 4: "conference created"}
 DIALOG = 1
 
-MESSAGES_SQL = ("SELECT id, convo_id, author, from_dispname, dialog_partner, timestamp, type, chatmsg_type, "
-                "body_xml, edited_by, edited_timestamp, identities, guid FROM Messages ORDER BY id")
-CONVERSATIONS_SQL = "SELECT id, identity, type, displayname, given_displayname FROM Conversations"
-CONTACTS_SQL = "SELECT skypename, fullname, displayname, given_displayname FROM Contacts"
-ACCOUNTS_SQL = "SELECT skypename, fullname FROM Accounts ORDER BY id"
+MESSAGE_OPTIONAL = ("convo_id", "chatname", "from_dispname", "dialog_partner", "type", "chatmsg_type", "edited_by",
+                    "edited_timestamp", "identities", "guid")
+NAMES = ("skypename", "fullname", "displayname", "given_displayname")
+OPTIONAL = {"Messages": MESSAGE_OPTIONAL, "Conversations": ("displayname", "given_displayname"), "Contacts": NAMES,
+            "Accounts": NAMES, "Chats": ("name", "type", "friendlyname", "topic", "dialog_partner", "participants")}
+CHAT_DIALOG = 2
 CALLS_SQL = "SELECT id, begin_timestamp, is_incoming, host_identity, duration, name, topic, is_conference, conv_dbid FROM Calls ORDER BY id"
 CALL_MEMBERS_SQL = "SELECT id, call_db_id, identity, dispname, call_duration FROM CallMembers ORDER BY call_db_id, id"
 TRANSFERS_SQL = ("SELECT id, type, partner_handle, partner_dispname, status, starttime, finishtime, filepath, filename, "
@@ -63,19 +75,25 @@ class SkypeClassic(SqliteChatParser):
     app = "Skype classic"
     platform = "Windows/macOS desktop"
     paths = ("*/skype/*/main.db",)
+    # Only what a message cannot be read without is required (time, body, writer, conversation); every other
+    # column is read when present and null when absent, so older and newer builds still yield every message.
     variants = (
-        Variant("main_db", {"Messages": ("id", "convo_id", "author", "from_dispname", "dialog_partner", "timestamp",
-                                         "type", "chatmsg_type", "body_xml", "edited_by", "edited_timestamp",
-                                         "identities", "guid"),
-                            "Conversations": ("id", "identity", "type", "displayname", "given_displayname"),
-                            "Contacts": ("skypename", "fullname", "displayname", "given_displayname"),
-                            "Accounts": ("skypename", "fullname")}),
+        Variant("main_db", {"Messages": ("id", "convo_id", "author", "timestamp", "body_xml"),
+                            "Conversations": ("id", "identity", "type")},
+                {**OPTIONAL, "Messages": tuple(c for c in MESSAGE_OPTIONAL if c != "convo_id")}),
+        # Messages grouped by `chatname` (the key of `Chats.name`) with no Conversations table.
+        Variant("chatname", {"Messages": ("id", "chatname", "author", "timestamp", "body_xml")},
+                {**OPTIONAL, "Messages": tuple(c for c in MESSAGE_OPTIONAL if c != "chatname")}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        names = _contact_names(database)
-        owner = _owner(database, names)
-        conversations = {row["id"]: row for row in database.query(CONVERSATIONS_SQL)}
+        names = _contact_names(database, variant)
+        owner = _owner(database, variant, names)
+        conversations = ({row["id"]: row for row in database.query(variant.select(database, "Conversations"))}
+                         if database.has("Conversations", "id", "identity", "type") else {})
+        chats = ({row["name"]: row for row in database.query(variant.select(database, "Chats")) if row["name"]}
+                 if database.has("Chats", "name") else {})
+        messages_sql = variant.select(database, "Messages", "id")
         transfers = list(database.query(TRANSFERS_SQL)) if database.has("Transfers", "id", "type", "partner_handle", "partner_dispname",
                                                                    "status", "starttime", "finishtime", "filepath", "filename",
                                                                    "filesize", "chatmsg_guid", "convo_id") else []
@@ -83,8 +101,10 @@ class SkypeClassic(SqliteChatParser):
         for row in transfers:
             if isinstance(row["chatmsg_guid"], bytes):
                 by_guid.setdefault(row["chatmsg_guid"], []).append(row)
-        guids = {row["guid"] for row in database.query(MESSAGES_SQL) if isinstance(row["guid"], bytes)}
-        yield from context.each(database.query(MESSAGES_SQL), "Messages", lambda r: self._message(r, owner, names, conversations, by_guid, context), "id")
+        guids = ({row["guid"] for row in database.query("SELECT guid FROM Messages") if isinstance(row["guid"], bytes)}
+                 if database.has("Messages", "guid") else set())
+        yield from context.each(database.query(messages_sql), "Messages",
+                                lambda r: self._message(r, owner, names, conversations, chats, by_guid, context), "id")
         if database.has("Calls", "id", "begin_timestamp", "is_incoming", "host_identity", "duration", "name", "topic",
                         "is_conference", "conv_dbid"):
             members: dict[int, list[sqlite3.Row]] = {}
@@ -97,29 +117,34 @@ class SkypeClassic(SqliteChatParser):
         yield from context.each(loose, "Transfers", lambda r: self._transfer(r, owner, names, conversations, context), "id")
 
     def _message(self, row: sqlite3.Row, owner: Participant | None, names: dict[str, str],
-                 conversations: dict[int, sqlite3.Row], by_guid: dict[bytes, list[sqlite3.Row]], context: ParseContext) -> Message:
+                 conversations: dict[int, sqlite3.Row], chats: dict[str, sqlite3.Row], by_guid: dict[bytes, list[sqlite3.Row]],
+                 context: ParseContext) -> Message:
         row_id = row["id"]
-        author = row["author"]
+        author = _text(row["author"])
         outgoing = owner is not None and author == owner.id
         conversation = conversations.get(row["convo_id"])
+        chat = chats.get(row["chatname"]) if row["chatname"] else None
         sent = context.time(row["timestamp"], unix_seconds, table="Messages", row_id=row_id, field="timestamp")
         edited = context.time(row["edited_timestamp"], unix_seconds, table="Messages", row_id=row_id, field="edited_timestamp")
+        body = stored_text(row["body_xml"], context, table="Messages", row_id=row_id, field="body_xml")
         kind_code = row["type"]
-        details = {"type": f"{kind_code} ({TYPE_NAMES.get(kind_code, 'unknown')})"}
+        details = {"type": f"{kind_code} ({TYPE_NAMES.get(kind_code, 'unknown')})"} if kind_code is not None else {}
         for column in ("chatmsg_type", "from_dispname", "dialog_partner", "identities", "edited_by"):
             if row[column] not in (None, ""):
                 details[column] = str(row[column])
         attachments = tuple(_attachment(t) for t in by_guid.get(row["guid"], [])) if isinstance(row["guid"], bytes) else ()
         sender = owner if outgoing else (Participant(author, names.get(author) or row["from_dispname"]) if author else None)
         return Message(
-            source_table="Messages", source_row_id=row_id, conversation_id=_conversation_id(conversation, row["convo_id"]),
-            conversation_title=_title(conversation), sender=sender,
-            recipients=_recipients(outgoing, conversation, owner, names, row),
+            source_table="Messages", source_row_id=row_id,
+            conversation_id=_conversation_id(conversation, row["chatname"] or row["convo_id"]),
+            conversation_title=_title(conversation) or (_chat_title(chat) if conversation is None else None), sender=sender,
+            recipients=(_recipients(outgoing, conversation, owner, names, row) if conversation is not None or not row["chatname"]
+                        else _chat_recipients(outgoing, chat, owner, names, row)),
             direction="outgoing" if outgoing else ("incoming" if owner is not None else "unknown"),
-            sent=sent, sent_raw=_text(row["timestamp"]), edited=edited, body=row["body_xml"],
-            kind=KINDS.get(kind_code, "unknown"), attachments=attachments,
+            sent=sent, sent_raw=_text(row["timestamp"]), edited=edited, body=body,
+            kind=KINDS.get(kind_code, "unknown") if kind_code is not None else _older_kind(row["chatmsg_type"]), attachments=attachments,
             is_edited=True if row["edited_timestamp"] else None,
-            is_deleted=True if row["edited_timestamp"] and row["body_xml"] == "" else None,
+            is_deleted=True if row["edited_timestamp"] and body == "" else None,
             account_id=owner.id if owner else None, details=details,
         )
 
@@ -178,17 +203,27 @@ def _attachment(row: sqlite3.Row) -> Attachment:
                       local_path=row["filepath"] or None)
 
 
-def _contact_names(database: Database) -> dict[str, str]:
+def _older_kind(chatmsg_type: object) -> str:
+    """A store without `Messages.type`: chatmsg_type 3 is a plain text row (both corpus stores), 5 a topic change
+    (kosi2801, Skype 4.0); other codes stay unknown."""
+    return {3: "text", 5: "system"}.get(chatmsg_type, "unknown") if isinstance(chatmsg_type, int) else "unknown"
+
+
+def _contact_names(database: Database, variant: Variant) -> dict[str, str]:
     names: dict[str, str] = {}
-    for row in database.query(CONTACTS_SQL):
+    if not database.has("Contacts", "skypename"):
+        return names
+    for row in database.query(variant.select(database, "Contacts", "rowid")):
         label = row["given_displayname"] or row["displayname"] or row["fullname"]
         if row["skypename"] and label:
             names[row["skypename"]] = label
     return names
 
 
-def _owner(database: Database, names: dict[str, str]) -> Participant | None:
-    for row in database.query(ACCOUNTS_SQL):
+def _owner(database: Database, variant: Variant, names: dict[str, str]) -> Participant | None:
+    if not database.has("Accounts", "skypename"):
+        return None
+    for row in database.query(variant.select(database, "Accounts", "rowid")):
         if row["skypename"]:
             return Participant(row["skypename"], row["fullname"] or names.get(row["skypename"]))
     return None
@@ -197,7 +232,7 @@ def _owner(database: Database, names: dict[str, str]) -> Participant | None:
 def _recipients(outgoing: bool, conversation: sqlite3.Row | None, owner: Participant | None, names: dict[str, str],
                 row: sqlite3.Row) -> tuple[Participant, ...]:
     """The other side of a dialog: its partner when the owner wrote, the owner otherwise; SMS go to `identities`."""
-    if row["type"] == 64 and row["identities"]:
+    if row["type"] == 64 and isinstance(row["identities"], str) and row["identities"]:
         return tuple(Participant(number) for number in row["identities"].split())
     if conversation is None or conversation["type"] != DIALOG:
         return ()
@@ -205,6 +240,25 @@ def _recipients(outgoing: bool, conversation: sqlite3.Row | None, owner: Partici
         partner = conversation["identity"]
         return (Participant(partner, names.get(partner)),) if partner else ()
     return (owner,) if owner else ()
+
+
+def _chat_recipients(outgoing: bool, chat: sqlite3.Row | None, owner: Participant | None, names: dict[str, str],
+                     row: sqlite3.Row) -> tuple[Participant, ...]:
+    """Chatname grouping: a dialog (Chats.type 2, or a row naming its dialog_partner) has one other side."""
+    if row["type"] == 64 and isinstance(row["identities"], str) and row["identities"]:
+        return tuple(Participant(number) for number in row["identities"].split())
+    partner = row["dialog_partner"] or (chat["dialog_partner"] if chat is not None else None)
+    if not partner or (chat is not None and chat["type"] not in (None, CHAT_DIALOG)):
+        return ()
+    if outgoing:
+        return (Participant(partner, names.get(partner)),)
+    return (owner,) if owner else ()
+
+
+def _chat_title(chat: sqlite3.Row | None) -> str | None:
+    if chat is None:
+        return None
+    return chat["friendlyname"] or chat["topic"] or None
 
 
 def _conversation_id(conversation: sqlite3.Row | None, fallback: object) -> str | None:

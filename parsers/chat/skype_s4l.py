@@ -12,11 +12,20 @@ Schema facts (read for facts only: the IPED corpus file `test_skypeS4lStreeguil1
   (group title), `_threadMembers[].id`.
 - `profilecachev8.nsp_data`: `mri`, `fullName`, `displayNameOverride`, `firstName`, `lastName`.
 - `internaldata` row `Cpriv_prefs_v2`: `value.skypeName` is the owner's Skype name (MRI "8:<name>").
+Where it is kept: Skype 8 desktop (`Skype for Desktop/IndexedDB/`), the Windows 10 Store app from about
+14.23 (`Packages/Microsoft.SkypeApp_*/LocalState/s4l-<user>.db`; bebinary4n6, 2019-07-23), and on
+Android names beginning `s4l-live:` in `com.skype.raider/databases/` (bebinary4n6, 2020-01-28; whether
+those hold this layout or skype_android's `chatItem` is not confirmed: the schema decides).
+Other table versions: only `messagesv12`, `conversationsv13` and `conversationsv14` are documented (IPED,
+the corpus store). A store with another `messagesvNN`/`conversationsvNN` (the highest of each that has the
+`nsp_pk`/`nsp_data` columns; names checked against a fixed pattern before they reach SQL) is still read
+with the same JSON field names, with an info warning `s4l_version_unconfirmed` saying so.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from typing import Iterable, Iterator
 
@@ -26,9 +35,8 @@ from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
 STORE = ("nsp_pk", "nsp_data")
-MESSAGES_SQL = "SELECT rowid AS row_id, nsp_pk, nsp_data FROM messagesv12 ORDER BY rowid"
-CONVERSATIONS_V14_SQL = "SELECT rowid AS row_id, nsp_pk, nsp_data FROM conversationsv14"
-CONVERSATIONS_V13_SQL = "SELECT rowid AS row_id, nsp_pk, nsp_data FROM conversationsv13"
+# Table names reach SQL only from the declared variants or after matching this pattern.
+VERSIONED = re.compile(r"(messages|conversations)v([0-9]{1,4})")
 PROFILES_SQL = "SELECT rowid AS row_id, nsp_pk, nsp_data FROM profilecachev8"
 PREFS_SQL = "SELECT nsp_data FROM internaldata WHERE nsp_pk = ?"
 PREFS_KEY = "Cpriv_prefs_v2"
@@ -50,21 +58,30 @@ class SkypeS4l(SqliteChatParser):
         Variant("messagesv12_conversationsv13", {"messagesv12": STORE, "conversationsv13": STORE}),
     )
 
+    def match(self, database: Database) -> Variant | None:
+        return super().match(database) or _by_pattern(database)
+
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         owner = _owner(database, context)
         names = _profiles(database, context)
-        sql = CONVERSATIONS_V14_SQL if variant.name.endswith("v14") else CONVERSATIONS_V13_SQL
-        table = "conversationsv14" if variant.name.endswith("v14") else "conversationsv13"
-        conversations = _conversations(database.query(sql), table, context)
-        yield from context.each(database.query(MESSAGES_SQL), "messagesv12",
-                                lambda row: self._message(row, owner, names, conversations, context), "row_id")
+        tables = {VERSIONED.fullmatch(t)[1]: t for t in variant.required if VERSIONED.fullmatch(t)}  # type: ignore[index]
+        if variant.name.startswith("pattern:"):
+            context.warn("s4l_version_unconfirmed",
+                         f"{', '.join(sorted(tables.values()))}: table version not documented (known: messagesv12, "
+                         "conversationsv13/v14); read with the messagesv12/conversationsv14 JSON field names",
+                         table=tables["messages"], severity="info")
+        conversations = (_conversations(database.query(f"SELECT rowid AS row_id, nsp_pk, nsp_data FROM {tables['conversations']}"),
+                                        tables["conversations"], context) if "conversations" in tables else {})
+        messages = tables["messages"]
+        yield from context.each(database.query(f"SELECT rowid AS row_id, nsp_pk, nsp_data FROM {messages} ORDER BY rowid"), messages,
+                                lambda row: self._message(row, messages, owner, names, conversations, context), "row_id")
 
-    def _message(self, row: sqlite3.Row, owner: str | None, names: dict[str, str],
+    def _message(self, row: sqlite3.Row, table: str, owner: str | None, names: dict[str, str],
                  conversations: dict[str, tuple[str | None, tuple[str, ...]]], context: ParseContext) -> Message:
         row_id = row["row_id"]
-        data = _json(row["nsp_data"], "messagesv12", row_id, context)
+        data = _json(row["nsp_data"], table, row_id, context)
         if data is None:
-            return Message(source_table="messagesv12", source_row_id=row_id, kind="unknown", account_id=owner,
+            return Message(source_table=table, source_row_id=row_id, kind="unknown", account_id=owner,
                            details={"nsp_pk": str(row["nsp_pk"])})
         creator = _str(data.get("creator"))
         direction = _direction(data.get("_isMyMessage"), creator, owner)
@@ -79,15 +96,31 @@ class SkypeS4l(SqliteChatParser):
             if data.get(key) is not None:
                 details[key] = str(data[key])
         return Message(
-            source_table="messagesv12", source_row_id=row_id, conversation_id=conversation_id, conversation_title=title,
+            source_table=table, source_row_id=row_id, conversation_id=conversation_id, conversation_title=title,
             sender=Participant(creator, names.get(creator)) if creator else None, recipients=recipients,
             direction=direction,
-            sent=context.time(created, unix_ms, table="messagesv12", row_id=row_id, field="nsp_data.createdTime"),
+            sent=context.time(created, unix_ms, table=table, row_id=row_id, field="nsp_data.createdTime"),
             sent_raw=None if created is None else str(created), body=_str(data.get("content")),
             kind=KINDS.get((message_type or "").lower(), "system" if (message_type or "").lower().startswith("threadactivity/") else
                            ("text" if message_type is None else "unknown")),
             account_id=owner, details=details,
         )
+
+
+def _by_pattern(database: Database) -> Variant | None:
+    """An undocumented `messagesvNN` (and `conversationsvNN` when there is one): the highest version of each."""
+    best: dict[str, tuple[int, str]] = {}
+    for table in sorted(database.tables):
+        found = VERSIONED.fullmatch(table)
+        if found is None or not database.has(table, *STORE):
+            continue
+        number = int(found[2])
+        if number > best.get(found[1], (-1, ""))[0]:
+            best[found[1]] = (number, table)
+    if "messages" not in best:
+        return None
+    required = {table: STORE for _, table in (best[k] for k in ("messages", "conversations") if k in best)}
+    return Variant("pattern:" + "_".join(required), required)
 
 
 def _direction(mine: object, creator: str | None, owner: str | None) -> str:

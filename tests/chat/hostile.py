@@ -1,12 +1,12 @@
-"""Damage a fixture database the way a bad extraction does (one page overwritten), and what SQLite itself still reads.
-
-A file cut short: `tests.chat.helpers.truncate_to_half`.
+"""Damage a fixture database the way a bad extraction does: cut short, or one page overwritten; and what SQLite itself still reads."""
 """
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+
+from tests.chat.helpers import parse_files, truncate_to_half
 
 
 def wreck_middle_page(path: Path, fill: int) -> None:
@@ -45,3 +45,11 @@ def rows_before_damage(path: Path, sql: str) -> int:
     finally:
         connection.close()
     raise AssertionError("the damaged page was never reached")
+
+
+def assert_truncated_store_is_unreadable(db: Path, logical: bytes) -> None:
+    """Cut a fixture in half: SQLite refuses it as a whole, so one database_unreadable warning and no messages."""
+    parsed = parse_files(truncate_to_half(db), logical={db: logical})
+    assert parsed.messages == []
+    (warning,) = parsed.warnings
+    assert warning.kind == "database_unreadable" and "database disk image is malformed" in warning.message

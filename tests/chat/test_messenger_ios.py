@@ -67,3 +67,14 @@ def test_unknown_schema_at_lightspeed_path_is_reported(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: LOGICAL})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+def test_pre_lightspeed_orca2_store_is_reported_not_skipped(tmp_path: Path) -> None:
+    """orca2.db (Messenger iOS before about 2020): its schema is not publicly documented, so it is named, not read."""
+    logical = (b"/private/var/mobile/Containers/Shared/AppGroup/1234-ABCD/_store_5678/messenger_messages_v1/orca2.db")
+    db = build_database(tmp_path / "orca2.db", "CREATE TABLE items (key TEXT PRIMARY KEY, value BLOB);", {"items": [("m1", b"\x01\x02")]})
+    parsed = parse_files(db, logical={db: logical})
+    assert parsed.messages == []
+    (warning,) = parsed.warnings
+    assert warning.kind == "schema_unrecognised"
+    assert "messenger_ios" in warning.message and "tables: items" in warning.message

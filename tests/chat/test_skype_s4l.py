@@ -14,6 +14,7 @@ from pathlib import Path
 
 from manifests.records import Message, Participant
 from tests.chat.helpers import assert_no_warnings, build_database, corpus_file, parse_files
+from tests.chat.hostile import assert_truncated_store_is_unreadable
 
 IPED = "sepinf-inc__IPED/iped-parsers/iped-parsers-impl/src/test/resources/test-files/test_skypeS4lStreeguil1.db"
 LOGICAL = b"/Users/x/Library/Application Support/Microsoft/Skype for Desktop/IndexedDB/s4l-streeguil1.db"
@@ -90,7 +91,65 @@ def test_older_conversations_table(tmp_path: Path) -> None:
 
 
 def test_s4l_with_unknown_schema_is_reported(tmp_path: Path) -> None:
-    db = build_database(tmp_path / "s4l-x.db", "CREATE TABLE messagesv99 (nsp_pk TEXT PRIMARY KEY, nsp_data TEXT);")
+    db = build_database(tmp_path / "s4l-x.db", "CREATE TABLE messagesv99 (id INTEGER PRIMARY KEY, body TEXT);")
     parsed = parse_files(db, logical={db: LOGICAL})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+def test_undocumented_table_versions_are_read_and_said(tmp_path: Path) -> None:
+    """messagesv13/conversationsv15 are not documented versions (made up here to test the pattern): read, with a notice."""
+    rows = _rows("conversationsv15")
+    rows["messagesv13"] = rows.pop("messagesv12")[:3]
+    schema = _schema("conversationsv15").replace("messagesv12", "messagesv13")
+    # Look-alikes that must not be taken: a lower version, a name outside the pattern, a table without nsp_data.
+    schema += """
+CREATE TABLE messagesv11 (nsp_pk TEXT PRIMARY KEY, nsp_data TEXT);
+CREATE TABLE "messagesv14; DROP TABLE x" (nsp_pk TEXT PRIMARY KEY, nsp_data TEXT);
+CREATE TABLE messagesv20 (nsp_pk TEXT PRIMARY KEY, body TEXT);
+CREATE TABLE messagesv123456 (nsp_pk TEXT PRIMARY KEY, nsp_data TEXT);
+CREATE TABLE "messagesv99
+" (nsp_pk TEXT PRIMARY KEY, nsp_data TEXT);
+"""
+    rows["messagesv11"] = [("old", json.dumps({"content": "must not be read"}))]
+    db = build_database(tmp_path / "s4l-alice.db", schema, rows)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert parsed.parser_names() == {"skype_s4l"}
+    assert [(w.kind, w.table, w.severity) for w in parsed.warnings] == [("s4l_version_unconfirmed", "messagesv13", "info")]
+    assert "conversationsv15, messagesv13" in parsed.warnings[0].message
+    assert len(parsed.messages) == 3
+    assert parsed.messages[0] == Message(
+        source_table="messagesv13", source_row_id=1, conversation_id="8:bob", sender=Participant("8:bob", "Bobby"),
+        recipients=(Participant("8:alice", "Alice A"),), direction="incoming", sent=1600000000123000000,
+        sent_raw="1600000000123", body="hi <b>there</b>", kind="text", account_id="8:alice",
+        details={"nsp_pk": "1001", "cuid": "1001", "messagetype": "RichText", "_isMyMessage": "0"},
+    )
+    assert parsed.messages[2].conversation_title == "Team"
+
+
+def test_messages_table_without_conversations_table(tmp_path: Path) -> None:
+    rows = {"messagesv12": ROWS["messagesv12"][:1], "internaldata": ROWS["internaldata"]}
+    db = build_database(tmp_path / "s4l-alice.db", "CREATE TABLE messagesv12 (nsp_pk TEXT PRIMARY KEY, nsp_data TEXT, x TEXT);"
+                        "CREATE TABLE internaldata (nsp_pk TEXT PRIMARY KEY, nsp_data TEXT);", rows)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert [w.kind for w in parsed.warnings] == ["s4l_version_unconfirmed"]
+    assert [(m.source_table, m.body, m.conversation_title, m.direction) for m in parsed.messages] == [
+        ("messagesv12", "hi <b>there</b>", None, "incoming")]
+
+
+def test_wrong_json_types_cost_only_the_field(tmp_path: Path) -> None:
+    rows = _rows("conversationsv14")
+    rows["messagesv12"] = [("1", json.dumps([1, 2]), "x"), ("2", json.dumps({"createdTime": "soon", "content": 5, "creator": ["x"]}), "x"),
+                           ("3", b"\xff\xfe", "x")]
+    db = build_database(tmp_path / "s4l-alice.db", _schema("conversationsv14"), rows)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert len(parsed.messages) == 3
+    assert [(w.kind, w.row_id) for w in parsed.warnings] == [("bad_json", 1), ("bad_time", 2), ("bad_json", 3)]
+    assert (parsed.messages[1].body, parsed.messages[1].sent_raw) == ("5", "soon")
+
+
+def test_truncated_s4l_is_a_warning(tmp_path: Path) -> None:
+    rows = _rows("conversationsv14")
+    rows["messagesv12"] = [(str(i), json.dumps({"content": "q" * 3000, "createdTime": 1600000000000}), "x") for i in range(200)]
+    db = build_database(tmp_path / "s4l-alice.db", _schema("conversationsv14"), rows)
+    assert_truncated_store_is_unreadable(db, LOGICAL)
