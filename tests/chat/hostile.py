@@ -1,5 +1,4 @@
 """Damage a fixture database the way a bad extraction does: cut short, or one page overwritten; and what SQLite itself still reads."""
-"""
 
 from __future__ import annotations
 
