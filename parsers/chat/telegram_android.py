@@ -10,6 +10,8 @@ Schema facts (DrKLO/Telegram `MessagesStorage.java`, read for facts only; IPED's
   app's search form of the name (lower-cased "first last", then ";;;" and the username); it is the
   only name stored as plain text, so it is used as given (before ";;;") for senders and titles.
 - `dialogs` (`did`, `date`, ...): one row per conversation.
+- `enc_chats` (`uid` = the encrypted chat id, `user` = the other party's user id, `name`, ...; in
+  the 2013 CREATE TABLE already): a secret chat's title is that user's name.
 
 TL facts: the `data` blob is a Message object in the layout of the API layer of the app version that
 wrote it; `parsers/chat/_telegram_tl.py` lists every layer's layout it decodes and its sources.
@@ -40,6 +42,7 @@ from parsers.sqlite_store import Database
 REQUIRED = ("mid", "uid", "date", "data", "out")
 OPTIONAL = ("read_state", "send_state", "ttl")
 NAMES_SQL = {"users": "SELECT uid, name FROM users", "chats": "SELECT uid, name FROM chats"}
+SECRET_SQL = "SELECT uid, user FROM enc_chats"
 
 
 class TelegramAndroid(SqliteChatParser):
@@ -57,10 +60,12 @@ class TelegramAndroid(SqliteChatParser):
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         table = "messages_v2" if variant.name == "messages_v2" else "messages"
         users, chats = (_names(database.query(sql)) if database.has(name, "uid", "name") else {} for name, sql in NAMES_SQL.items())
+        secret = _secret_partners(database)
         rows = database.query(f"SELECT rowid AS row_id, {variant.columns(database, table)} FROM {table} ORDER BY date, rowid")
-        yield from context.each(rows, table, lambda row: self._message(row, table, users, chats, context), "row_id")
+        yield from context.each(rows, table, lambda row: self._message(row, table, users, chats, secret, context), "row_id")
 
-    def _message(self, row: sqlite3.Row, table: str, users: dict[int, str], chats: dict[int, str], context: ParseContext) -> Message:
+    def _message(self, row: sqlite3.Row, table: str, users: dict[int, str], chats: dict[int, str], secret: dict[int, int],
+                 context: ParseContext) -> Message:
         row_id = row["row_id"]
         uid = row["uid"]
         outgoing = row["out"] == 1
@@ -91,7 +96,7 @@ class TelegramAndroid(SqliteChatParser):
         plain = decoded is not None and not decoded.service and not decoded.empty
         return Message(
             source_table=table, source_row_id=row_id, conversation_id=None if uid is None else str(uid),
-            conversation_title=_title(uid, users, chats), sender=sender,
+            conversation_title=_title(uid, users, chats, secret), sender=sender,
             direction="outgoing" if outgoing else ("incoming" if row["out"] == 0 else "unknown"),
             sent=context.time(row["date"], unix_seconds, table=table, row_id=row_id, field="date"),
             sent_raw=None if row["date"] is None else str(row["date"]), body=body, kind=kind,
@@ -128,9 +133,19 @@ def _participant(peer: tuple[str, int], users: dict[int, str], chats: dict[int, 
     return Participant(f"{kind}:{ident}", users.get(ident) if kind == "user" else chats.get(ident))
 
 
-def _title(uid: object, users: dict[int, str], chats: dict[int, str]) -> str | None:
+def _secret_partners(database: Database) -> dict[int, int]:
+    """Secret-chat dialog id (the encrypted chat id in the high 32 bits) -> the other user's id, from enc_chats."""
+    if not database.has("enc_chats", "uid", "user"):
+        return {}
+    return {row["uid"] << 32: row["user"] for row in database.query(SECRET_SQL)
+            if isinstance(row["uid"], int) and 0 < row["uid"] < 1 << 31 and isinstance(row["user"], int)}
+
+
+def _title(uid: object, users: dict[int, str], chats: dict[int, str], secret: dict[int, int]) -> str | None:
     if not isinstance(uid, int):
         return None
+    if uid in secret:
+        return users.get(secret[uid])
     if 0 < uid < 1 << 32:
         return users.get(uid)
     if uid < 0:

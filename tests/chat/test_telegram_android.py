@@ -247,13 +247,16 @@ CREATE TABLE messages(mid INTEGER PRIMARY KEY, uid INTEGER, read_state INTEGER, 
   out INTEGER, ttl INTEGER);
 CREATE TABLE users(uid INTEGER PRIMARY KEY, name TEXT, status INTEGER, data BLOB);
 CREATE TABLE chats(uid INTEGER PRIMARY KEY, name TEXT, data BLOB);
+CREATE TABLE enc_chats(uid INTEGER PRIMARY KEY, user INTEGER, name TEXT, data BLOB, g BLOB, authkey BLOB, ttl INTEGER);
 """
 
 
 def test_older_layers_in_the_2013_table(tmp_path: Path) -> None:
     db = build_database(tmp_path / "cache4.db", OLDEST_SCHEMA, {
         "messages": _older_rows(), "users": [(OWNER, "alice a;;;alice", 0, None), (BOB, "bob b;;;bobby", 0, None)],
-        "chats": [(300, "family", None)]})
+        "chats": [(300, "family", None)],
+        # secret chat 55 with Bob; a type-confused row (user as text) and an out-of-range id are ignored
+        "enc_chats": [(55, BOB, "", None, None, None, 30), (-3, BOB, "", None, None, None, 0), (56, "bob", "", None, None, None, 0)]})
     parsed = parse_files(db, logical={db: b"/data/data/org.telegram.messenger/files/cache4.db"})
     assert_no_warnings(parsed)
     assert parsed.parser_names() == {"telegram_android"}
@@ -281,8 +284,8 @@ def test_older_layers_in_the_2013_table(tmp_path: Path) -> None:
     assert (reply119.details["reply_to_message_id"], reply119.sender.id) == ("6", f"user:{BOB}")
     assert (call.kind, call.details["action"], call.is_forwarded) == ("call", "0x80e11a7f", None)
     assert (empty.kind, empty.body) == ("deleted", None)
-    assert (secret.source_row_id, secret.conversation_id, secret.sender, secret.details["ttl"], secret.direction) == (
-        -10, str(55 << 32), Participant(f"user:{BOB}", "bob b"), "30", "incoming")
+    assert (secret.source_row_id, secret.conversation_id, secret.conversation_title, secret.sender, secret.details["ttl"],
+            secret.direction) == (-10, str(55 << 32), "bob b", Participant(f"user:{BOB}", "bob b"), "30", "incoming")
 
 
 NEWEST_SCHEMA = """
