@@ -36,8 +36,12 @@ github.com/danog/schemas `TL_telegram_v<layer>.tl`, layers 18-225; and Telegram 
   353a686b (113-117), 5f777dce (119-169), 4e4df4bb (170-225).
 - MessageReplyHeader: a6d57763 (119-165); 6eebcabd (166), afbc09db (167-207), 6917560b
   (208-223), 1b97dd66 (224-225); messageReplyStoryHeader 9c98bfc1 (160-173), 0e5af939 (174-225).
-  A reply that carries the replied-to media (flags.8) or quote entities (flags.7) is not skipped
-  here (the media and entity objects are not decoded): such a row is reported as not decoded.
+  A reply that carries the replied-to media (flags.8) is not skipped here (MessageMedia objects are
+  not decoded): such a row is reported as not decoded. Quote entities (flags.7, a Vector of
+  MessageEntity, vector#1cb5c415 + count) are skipped: every MessageEntity is offset:int
+  length:int, with a string (pre 73924be0, textUrl 76a6d327, diffReplace c6c1e5a7), an int
+  (mentionName 352dca58), a long (mentionName dc7b1140, customEmoji c8cf05f8) after them, or a
+  flags word before them (blockquote f1ccaaac; formattedDate 904ac7c7 with a date int after).
 - GeoPoint 2049d70c (long, lat), 0296f104 (+ access_hash), b2a2f663 (flags first); geo media
   56e0d474, geoLive 7c3c2609 (geo first) and b940c666 (flags first), venue 7912b71f / 2ec0533f.
 Not confirmed: Android's own class 7600b9d3 (listed in the app's Message switch, layout not found
@@ -146,6 +150,19 @@ FWD_TAILS: dict[int, tuple[tuple[str, int], ...]] = {
     0x5F777DCE: (("int", 2), ("string", 3), ("peer", 4), ("int", 4), ("string", 6)),
     0x4E4DF4BB: (("int", 2), ("string", 3), ("peer", 4), ("int", 4), ("peer", 8), ("string", 9), ("int", 10), ("string", 6)),
 }
+VECTOR = 0x1CB5C415
+# MessageEntity constructor: (flags word first, field after offset and length or None)
+ENTITIES: dict[int, tuple[bool, str | None]] = {
+    **dict.fromkeys((0xBD610BC9, 0x6CEF8AC7, 0x28A20571, 0x64E475C2, 0x6F635B0D, 0x826F8B60, 0xFA04579D, 0xBB92BA95, 0x6ED02538,
+                     0x4C4E743F, 0x9B69E34B, 0x020DF5D0, 0xBF0693D4, 0x9C4E7E8B, 0x761E6AF4, 0x32CA960F, 0x0652C1C5, 0x71777116),
+                    (False, None)),
+    **dict.fromkeys((0x73924BE0, 0x76A6D327, 0xC6C1E5A7), (False, "string")),
+    0x352DCA58: (False, "int"),
+    **dict.fromkeys((0xDC7B1140, 0xC8CF05F8), (False, "long")),
+    0xF1CCAAAC: (True, None),
+    0x904AC7C7: (True, "int"),
+}
+ENTITY_MIN_SIZE = 12  # constructor, offset, length
 REPLY_OLD = 0xA6D57763
 REPLY_QUOTING = {0x6EEBCABD: 10, 0xAFBC09DB: 11, 0x6917560B: 12, 0x1B97DD66: 13}  # constructor: flag bits in use
 REPLY_STORY_USER, REPLY_STORY_PEER = 0x9C98BFC1, 0x0E5AF939
@@ -396,8 +413,8 @@ def _reply_header(reader: TLReader, message: TLMessage) -> None:
     if constructor not in REPLY_QUOTING:
         raise TLError(f"unsupported MessageReplyHeader constructor {constructor:#010x}")
     flags = reader.uint()
-    if flags & (1 << 7 | 1 << 8):
-        raise TLError("reply header carries quote entities or the replied-to media, which are not decoded")
+    if flags & (1 << 8):
+        raise TLError("reply header carries the replied-to media, which is not decoded")
     if flags & (1 << 4):
         message.details["reply_to_message_id"] = str(reader.int())
     if flags & 1:
@@ -408,9 +425,31 @@ def _reply_header(reader: TLReader, message: TLMessage) -> None:
         reader.int()
     if flags & (1 << 6):
         message.details["reply_quote"] = decode_text(reader.bytes())
+    if flags & (1 << 7):
+        _skip_entities(reader)
     for bit, kind in ((10, "int"), (11, "int"), (12, "string")):
         if bit < REPLY_QUOTING[constructor] and flags & (1 << bit):
             _skip(reader, kind)
+
+
+def _skip_entities(reader: TLReader) -> None:
+    """A Vector<MessageEntity>; its count is bounded by the bytes left, so hostile counts end at once."""
+    if reader.uint() != VECTOR:
+        raise TLError("quote entities are not a Vector")
+    count = reader.int()
+    if count < 0 or count > (len(reader.data) - reader.offset) // ENTITY_MIN_SIZE:
+        raise TLError(f"quote entity count {count} does not fit the blob")
+    for _ in range(count):
+        constructor = reader.uint()
+        if constructor not in ENTITIES:
+            raise TLError(f"unsupported MessageEntity constructor {constructor:#010x}")
+        flags_first, tail = ENTITIES[constructor]
+        if flags_first:
+            reader.uint()
+        reader.int()
+        reader.int()
+        if tail is not None:
+            _skip(reader, tail)
 
 
 def _media(reader: TLReader, message: TLMessage) -> None:

@@ -311,8 +311,12 @@ def _newer_rows() -> list[tuple]:
          + _i64(5555) + _i64(6666) + _i32(d + 1) + _tl_string("layer 177 business"), 0),
         # message#3ae56482 (223-224): from_rank (flags2.12); reply header afbc09db with a quote and its origin (flags 4, 5, 6, 10)
         (3, _u32(0x3AE56482) + flags2_head(1 << 8 | 8 | 1 << 9, 1 << 12, 3) + _peer_user(OWNER) + _tl_string("admin") + _peer_user(BOB)
-         + _u32(0xAFBC09DB) + _u32(1 << 4 | 1 << 5 | 1 << 6 | 1 << 10) + _i32(2)
-         + _u32(0x5F777DCE) + _u32(1 << 5) + _tl_string("Eve") + _i32(d - 9) + _tl_string("quoted words") + _i32(4)
+         + _u32(0xAFBC09DB) + _u32(1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 10) + _i32(2)
+         + _u32(0x5F777DCE) + _u32(1 << 5) + _tl_string("Eve") + _i32(d - 9) + _tl_string("quoted words")
+         + _u32(0x1CB5C415) + _i32(3) + _u32(0xBD610BC9) + _i32(0) + _i32(6)  # quote entities: bold,
+         + _u32(0x76A6D327) + _i32(0) + _i32(6) + _tl_string("https://t.me/x")  # a text URL,
+         + _u32(0xF1CCAAAC) + _u32(1) + _i32(0) + _i32(12)  # a collapsed blockquote
+         + _i32(4)
          + _i32(d + 2) + _tl_string("layer 223 quoting reply") + _u32(0xB940C666) + _u32(0) + _u32(0xB2A2F663) + _u32(0)
          + struct.pack("<d", 2.35) + struct.pack("<d", 48.85) + _i64(1) + _i32(60), 1),
         # message#95ef6f2b (225): guestchat_via_from (flags2.19), a reply to a story (messageReplyStoryHeader#0e5af939)
@@ -350,15 +354,29 @@ def test_newer_layers_in_a_minimal_messages_v2(tmp_path: Path) -> None:
     assert (empty.kind, empty.details["tl_constructor"]) == ("deleted", "messageEmpty")
 
 
-def test_reply_with_quote_entities_is_kept_without_text(tmp_path: Path) -> None:
-    blob = (_u32(0x38116EE0) + _u32(8) + _i32(1) + _peer_user(BOB) + _u32(0xAFBC09DB) + _u32(1 << 4 | 1 << 7) + _i32(2)
-            + _i32(1750000000) + _tl_string("never reached"))
+def test_reply_with_the_replied_media_is_kept_without_text(tmp_path: Path) -> None:
+    blob = (_u32(0x38116EE0) + _u32(8) + _i32(1) + _peer_user(BOB) + _u32(0xAFBC09DB) + _u32(1 << 4 | 1 << 8) + _i32(2)
+            + _u32(0x695150D7) + _u32(0) + _i32(1750000000) + _tl_string("never reached"))
     db = build_database(tmp_path / "cache4.db", NEWEST_SCHEMA, {"messages_v2": [(1, BOB, 1750000000, blob, 0)]})
     parsed = parse_files(db)
     (message,) = parsed.messages
     assert (message.body, message.kind, message.sent, message.direction) == (None, "unknown", 1750000000 * 10**9, "incoming")
     assert [(w.kind, w.message) for w in parsed.warnings] == [(
-        "unsupported_tl", "message data not decoded: reply header carries quote entities or the replied-to media, which are not decoded")]
+        "unsupported_tl", "message data not decoded: reply header carries the replied-to media, which is not decoded")]
+
+
+def test_hostile_quote_entity_counts_are_tl_errors() -> None:
+    import pytest
+
+    from parsers.chat._telegram_tl import TLError, decode_message
+
+    head = _u32(0x38116EE0) + _u32(8) + _i32(1) + _peer_user(BOB) + _u32(0xAFBC09DB) + _u32(1 << 7)
+    tail = _i32(1750000000) + _tl_string("t")
+    for entities, problem in ((_u32(0x1CB5C415) + _i32(0x7FFFFFFF), "does not fit"), (_u32(0x1CB5C415) + _i32(-1), "does not fit"),
+                              (_u32(0x12345678) + _i32(0), "not a Vector"),
+                              (_u32(0x1CB5C415) + _i32(1) + _u32(0x208E68C9) + _i32(0) + _i32(0), "unsupported MessageEntity")):
+        with pytest.raises(TLError, match=problem):
+            decode_message(head + entities + tail)
 
 
 def test_every_truncation_and_corruption_of_every_layout_is_a_tl_error() -> None:
