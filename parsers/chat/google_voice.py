@@ -29,9 +29,10 @@ from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_seconds
 from parsers.sqlite_store import Database
 
-ITEM_SQL = """SELECT t.rowid AS row_id, t.threadItemKey, t.threadItemType, t.messageText, t.senderPhoneNumber, t.isUnread,
-t.isDeleted, t.isSystemMessage, t.duration, t.timestamp, t.itemType, t.threadKey, t.threadType, th.groupName
-FROM ThreadItem t LEFT JOIN Thread th ON th.threadKey = t.threadKey AND th.threadType = t.threadType ORDER BY t.rowid"""
+# What an item cannot be read without (time, body, what it is, its thread); the rest is read when present.
+ITEM_COLUMNS = ("threadItemKey", "messageText", "timestamp", "itemType", "threadKey")
+ITEM_OPTIONAL = ("threadItemType", "senderPhoneNumber", "isUnread", "isDeleted", "isSystemMessage", "duration", "threadType")
+THREAD_SQL = "SELECT threadKey, threadType, groupName FROM Thread"
 PARTICIPANT_SQL = "SELECT threadKey, threadType, phoneNumberE164 FROM ThreadParticipant ORDER BY threadKey, threadType, phoneNumberE164"
 MEDIA_SQL = """SELECT m.threadItemKey, m.threadItemType, m.attachmentKey, m.mediaType, f.attachmentName, f.byteCount
 FROM MMSAttachmentInfo m LEFT JOIN FileAttachmentInfo f ON f.attachmentKey = m.attachmentKey AND f.attachmentSource = m.attachmentSource
@@ -45,23 +46,22 @@ Key = tuple[str, int]
 
 class GoogleVoice(SqliteChatParser):
     name = "google_voice"
-    version = "1"
+    version = "2"
     app = "Google Voice"
     platform = "iOS"
     paths = ("*/Library/Application Support/*/threadingStore.sqlite",)
     variants = (
-        Variant("threading_store", {
-            "ThreadItem": ("threadItemKey", "threadItemType", "messageText", "senderPhoneNumber", "isUnread", "isDeleted",
-                           "isSystemMessage", "duration", "timestamp", "itemType", "threadKey", "threadType"),
-            "Thread": ("threadKey", "threadType", "groupName"),
-            "ThreadParticipant": ("threadKey", "threadType", "phoneNumberE164"),
-        }),
+        Variant("threading_store", {"ThreadItem": ITEM_COLUMNS}, optional={"ThreadItem": ITEM_OPTIONAL}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         members: dict[Key, list[Participant]] = {}
-        for row in database.query(PARTICIPANT_SQL):
-            members.setdefault((row["threadKey"], row["threadType"]), []).append(Participant(row["phoneNumberE164"]))
+        if database.has("ThreadParticipant", "threadKey", "threadType", "phoneNumberE164"):
+            for row in database.query(PARTICIPANT_SQL):
+                members.setdefault((row["threadKey"], row["threadType"]), []).append(Participant(row["phoneNumberE164"]))
+        titles: dict[Key, str] = {}
+        if database.has("Thread", "threadKey", "threadType", "groupName"):
+            titles = {(r["threadKey"], r["threadType"]): r["groupName"] for r in database.query(THREAD_SQL) if r["groupName"] is not None}
         media: dict[Key, list[sqlite3.Row]] = {}
         if database.has("MMSAttachmentInfo", "attachmentKey", "mediaType", "threadItemKey", "threadItemType", "attachmentSource") \
                 and database.has("FileAttachmentInfo", "attachmentName", "byteCount", "attachmentKey", "attachmentSource"):
@@ -70,8 +70,8 @@ class GoogleVoice(SqliteChatParser):
         transcripts: dict[Key, str] = {}
         if database.has("Transcript", "threadItemKey", "threadItemType", "text"):
             transcripts = {(r["threadItemKey"], r["threadItemType"]): r["text"] for r in database.query(TRANSCRIPT_SQL)}
-        yield from context.each(database.query(ITEM_SQL), "ThreadItem",
-                                lambda row: _item(row, members, media, transcripts, context), "row_id")
+        items = database.query(f"SELECT rowid AS row_id, {variant.columns(database, 'ThreadItem')} FROM ThreadItem ORDER BY rowid")
+        yield from context.each(items, "ThreadItem", lambda row: _item(row, members, titles, media, transcripts, context), "row_id")
 
 
 def _kind(row: sqlite3.Row, has_media: bool) -> str:
@@ -86,8 +86,10 @@ def _kind(row: sqlite3.Row, has_media: bool) -> str:
 
 
 def _details(row: sqlite3.Row, files: list[sqlite3.Row], transcript: str | None) -> dict[str, str]:
-    details = {"item_type": row["itemType"], "thread_item_key": row["threadItemKey"], "is_unread": str(row["isUnread"])}
-    if row["itemType"] in CALL_ITEMS:
+    details = {"item_type": row["itemType"], "thread_item_key": row["threadItemKey"]}
+    if row["isUnread"] is not None:
+        details["is_unread"] = str(row["isUnread"])
+    if row["itemType"] in CALL_ITEMS and row["duration"] is not None:
         details["duration_seconds"] = str(row["duration"])
     if transcript is not None:
         details["transcript"] = transcript
@@ -97,7 +99,7 @@ def _details(row: sqlite3.Row, files: list[sqlite3.Row], transcript: str | None)
     return details
 
 
-def _item(row: sqlite3.Row, members: dict[Key, list[Participant]], media: dict[Key, list[sqlite3.Row]],
+def _item(row: sqlite3.Row, members: dict[Key, list[Participant]], titles: dict[Key, str], media: dict[Key, list[sqlite3.Row]],
           transcripts: dict[Key, str], context: ParseContext) -> Message:
     row_id = row["row_id"]
     key = (row["threadItemKey"], row["threadItemType"])
@@ -106,7 +108,7 @@ def _item(row: sqlite3.Row, members: dict[Key, list[Participant]], media: dict[K
     others = members.get((row["threadKey"], row["threadType"]), [])
     files = media.get(key, [])
     return Message(
-        source_table="ThreadItem", source_row_id=row_id, conversation_id=row["threadKey"], conversation_title=row["groupName"],
+        source_table="ThreadItem", source_row_id=row_id, conversation_id=row["threadKey"], conversation_title=titles.get((row["threadKey"], row["threadType"])),
         sender=sender, recipients=tuple(others) if direction == "outgoing" else (), direction=direction,
         sent=context.time(row["timestamp"], unix_seconds, table="ThreadItem", row_id=row_id, field="timestamp"),
         sent_raw=None if row["timestamp"] is None else str(row["timestamp"]),

@@ -27,12 +27,16 @@ from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_us
 from parsers.sqlite_store import Database
 
-MESSAGE_COLUMNS = ("_id", "message_id", "conversation_id", "author_chat_id", "text", "timestamp", "status", "type")
-OPTIONAL_COLUMNS = ("local_url", "remote_url", "attachment_content_type", "attachment_name", "latitude", "longitude",
+MESSAGE_COLUMNS = ("_id", "conversation_id", "author_chat_id", "text", "timestamp", "type")
+OPTIONAL_COLUMNS = ("message_id", "status", "local_url", "remote_url", "attachment_content_type", "attachment_name", "latitude", "longitude",
                     "address", "transport_type", "new_conversation_name")
 PARTICIPANT_SQL = "SELECT _id, chat_id, full_name, fallback_name FROM participants ORDER BY _id"
 CONVERSATION_SQL = "SELECT conversation_id, name, generated_name FROM conversations"
 MEMBER_SQL = "SELECT conversation_id, participant_row_id FROM conversation_participants ORDER BY conversation_id, _id"
+# Read when the store has them (names, titles, members); without them the messages still are.
+NAME_TABLES = {"participants": ("_id", "chat_id", "full_name", "fallback_name"),
+               "conversations": ("conversation_id", "name", "generated_name"),
+               "conversation_participants": ("_id", "conversation_id", "participant_row_id")}
 TYPES = {1: "sent", 2: "received"}
 STATUSES = {0: "unread", 4: "read"}
 TRANSPORTS = {1: "hangouts", 2: "sms", 3: "mms"}
@@ -40,30 +44,30 @@ TRANSPORTS = {1: "hangouts", 2: "sms", 3: "mms"}
 
 class Hangouts(SqliteChatParser):
     name = "hangouts"
-    version = "1"
+    version = "2"
     app = "Google Hangouts"
     platform = "Android"
     paths = ("*/com.google.android.talk/databases/babel*.db",)
     variants = (
-        Variant("babel", {"messages": MESSAGE_COLUMNS,
-                          "participants": ("_id", "chat_id", "full_name", "fallback_name"),
-                          "conversations": ("conversation_id", "name", "generated_name"),
-                          "conversation_participants": ("_id", "conversation_id", "participant_row_id")}),
+        Variant("babel", {"messages": MESSAGE_COLUMNS}, optional={"messages": OPTIONAL_COLUMNS}),
     )
 
+
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        people = {row["_id"]: row for row in database.query(PARTICIPANT_SQL)}
+        people = {row["_id"]: row for row in _rows(database, "participants", PARTICIPANT_SQL)}
         by_chat_id = {row["chat_id"]: row for row in people.values() if row["chat_id"] is not None}
-        conversations = {row["conversation_id"]: row for row in database.query(CONVERSATION_SQL)}
+        conversations = {row["conversation_id"]: row for row in _rows(database, "conversations", CONVERSATION_SQL)}
         members: dict[str, list[Participant]] = {}
-        for row in database.query(MEMBER_SQL):
+        for row in _rows(database, "conversation_participants", MEMBER_SQL):
             person = people.get(row["participant_row_id"])
             if person is not None:
                 members.setdefault(row["conversation_id"], []).append(_participant(person["chat_id"], by_chat_id))
-        optional = [c if database.has("messages", c) else f"NULL AS {c}" for c in OPTIONAL_COLUMNS]
-        sql = f"SELECT {', '.join(MESSAGE_COLUMNS + tuple(optional))} FROM messages ORDER BY _id"
-        yield from context.each(database.query(sql), "messages",
+        yield from context.each(database.query(variant.select(database, "messages", "_id")), "messages",
                                 lambda row: _message(row, by_chat_id, conversations, members, context), "_id")
+
+
+def _rows(database: Database, table: str, sql: str) -> list[sqlite3.Row]:
+    return list(database.query(sql)) if database.has(table, *NAME_TABLES[table]) else []
 
 
 def _participant(chat_id: str | None, by_chat_id: dict[str, sqlite3.Row]) -> Participant:
@@ -83,8 +87,11 @@ def _kind(row: sqlite3.Row) -> str:
 
 
 def _details(row: sqlite3.Row) -> dict[str, str]:
-    details = {"message_id": row["message_id"], "type": f"{row['type']} ({TYPES.get(row['type'], 'unknown')})",
-               "status": f"{row['status']} ({STATUSES.get(row['status'], 'unknown')})"}
+    details = {"type": f"{row['type']} ({TYPES.get(row['type'], 'unknown')})"}
+    if row["message_id"] is not None:
+        details["message_id"] = row["message_id"]
+    if row["status"] is not None:
+        details["status"] = f"{row['status']} ({STATUSES.get(row['status'], 'unknown')})"
     if row["transport_type"] is not None:
         details["transport_type"] = f"{row['transport_type']} ({TRANSPORTS.get(row['transport_type'], 'unknown')})"
     if row["new_conversation_name"] is not None:

@@ -34,8 +34,9 @@ from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
-MESSAGES_SQL = ("SELECT msg_id, conv_id, type, media_id, create_time, send_time, direction, status, del_status, payload "
-                "FROM messages ORDER BY msg_id")
+# What a message cannot be read without (time, body, direction, conversation); the rest is read when present.
+MESSAGE_COLUMNS = ("msg_id", "conv_id", "send_time", "direction", "payload")
+OPTIONAL_COLUMNS = ("type", "media_id", "create_time", "status", "del_status")
 CONVERSATIONS_SQL = "SELECT conv_id, payload FROM conversations"
 PROFILES_SQL = "SELECT itemUserId, itemFirstName, itemLastName FROM profiletable"
 
@@ -117,20 +118,18 @@ def _name(first: str | None, last: str | None) -> str | None:
 
 class Tango(SqliteChatParser):
     name = "tango"
-    version = "1"
+    version = "2"
     app = "Tango"
     platform = "Android"
     paths = ("*/com.sgiggle.production/files/tc.db",)
     variants = (
-        Variant("tc_db", {"messages": ("msg_id", "conv_id", "type", "media_id", "create_time", "send_time", "direction",
-                                       "status", "del_status", "payload"),
-                          "conversations": ("conv_id", "payload")}),
+        Variant("tc_db", {"messages": MESSAGE_COLUMNS}, optional={"messages": OPTIONAL_COLUMNS}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         names = self._profile_names(context)
         peers = self._conversation_peers(database, context)
-        rows = database.query(MESSAGES_SQL)
+        rows = database.query(variant.select(database, "messages", "msg_id"))
         yield from context.each(rows, "messages", lambda row: self._message(row, peers, names, context), "msg_id")
 
     def _profile_names(self, context: ParseContext) -> dict[str, str]:
@@ -154,6 +153,8 @@ class Tango(SqliteChatParser):
     def _conversation_peers(self, database: Database, context: ParseContext) -> dict[str, tuple[str, str | None]]:
         """conv_id -> (peer account id, first/last name the conversation stores)."""
         peers: dict[str, tuple[str, str | None]] = {}
+        if not database.has("conversations", "conv_id", "payload"):
+            return peers  # peers then stay the conversation ids
         for row in database.query(CONVERSATIONS_SQL):
             conv_id = str(row["conv_id"])
             try:
@@ -184,8 +185,9 @@ class Tango(SqliteChatParser):
         sent = context.time(row["send_time"], unix_ms, table="messages", row_id=row_id, field="send_time")
         created = context.time(row["create_time"], unix_ms, table="messages", row_id=row_id, field="create_time")
         body = _text(fields, 76) if kind_code == 61 else _text(fields, 4)
-        details = {"type": f"{kind_code} ({TYPES.get(kind_code, 'unknown')})", "create_time": str(row["create_time"]),
-                   "status": str(row["status"]), "del_status": str(row["del_status"]), "direction_code": str(row["direction"])}
+        details = {} if kind_code is None else {"type": f"{kind_code} ({TYPES.get(kind_code, 'unknown')})"}
+        details["direction_code"] = str(row["direction"])
+        details.update({column: str(row[column]) for column in ("create_time", "status", "del_status") if row[column] is not None})
         for key, number in (("media_url", 5), ("thumbnail_url", 6), ("share_link", 17), ("media_id", 10)):
             value = _text(fields, number)
             if value:

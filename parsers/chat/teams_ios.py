@@ -27,9 +27,11 @@ from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds, unix_ms
 from parsers.sqlite_store import Database
 
-MESSAGE_COLUMNS = ("Z_PK", "ZARRIVALTIME", "ZCOMPOSETIME", "ZFROM", "ZIMDISPLAYNAME", "ZTS_ISSENTBYME", "ZMESSAGETYPE",
-                   "ZTHREADID", "ZCONTENT", "ZSUBJECT", "ZDELETETIME", "ZDELETETYPE", "ZEDITTIME")
-MESSAGES_SQL = f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM ZSMESSAGE ORDER BY Z_PK"
+# What a message cannot be read without (time, body, direction, conversation, sender); the rest is
+# read when the store has it, so a Teams build that lacks or renames one of them still yields its messages.
+MESSAGE_COLUMNS = ("Z_PK", "ZARRIVALTIME", "ZFROM", "ZTS_ISSENTBYME", "ZTHREADID", "ZCONTENT")
+OPTIONAL_COLUMNS = ("ZCOMPOSETIME", "ZIMDISPLAYNAME", "ZMESSAGETYPE", "ZSUBJECT", "ZDELETETIME", "ZDELETETYPE", "ZEDITTIME")
+THREAD_COLUMNS = ("ZTSID", "ZTHREADTYPE", "ZTHREADTOPIC")
 THREADS_SQL = "SELECT ZTSID, ZTHREADTYPE, ZTHREADTOPIC FROM ZTHREAD"
 USERS_SQL = "SELECT ZTSID, ZDISPLAYNAME FROM ZUSER"
 OWNER_SQL = "SELECT DISTINCT ZFROM FROM ZSMESSAGE WHERE ZTS_ISSENTBYME = 1 AND ZFROM IS NOT NULL"
@@ -38,21 +40,21 @@ MEDIA_MARKERS = ("schema.skype.com/AMSImage", "schema.skype.com/AMSVideo")
 
 class TeamsIos(SqliteChatParser):
     name = "teams_ios"
-    version = "1"
+    version = "2"
     app = "Microsoft Teams"
     platform = "iOS"
     paths = ("*/SkypeSpacesDogfood/*/SkypeSpacesDogfood-*.sqlite",)
     variants = (
-        Variant("core_data", {"ZSMESSAGE": MESSAGE_COLUMNS, "ZTHREAD": ("ZTSID", "ZTHREADTYPE", "ZTHREADTOPIC"),
-                              "ZUSER": ("ZTSID", "ZDISPLAYNAME")}),
+        Variant("core_data", {"ZSMESSAGE": MESSAGE_COLUMNS}, optional={"ZSMESSAGE": OPTIONAL_COLUMNS}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        threads = {row["ZTSID"]: row for row in database.query(THREADS_SQL)}
-        names = {row["ZTSID"]: row["ZDISPLAYNAME"] for row in database.query(USERS_SQL) if row["ZTSID"] and row["ZDISPLAYNAME"]}
+        threads = {row["ZTSID"]: row for row in database.query(THREADS_SQL)} if database.has("ZTHREAD", *THREAD_COLUMNS) else {}
+        names = ({row["ZTSID"]: row["ZDISPLAYNAME"] for row in database.query(USERS_SQL) if row["ZTSID"] and row["ZDISPLAYNAME"]}
+                 if database.has("ZUSER", "ZTSID", "ZDISPLAYNAME") else {})
         senders = [row["ZFROM"] for row in database.query(OWNER_SQL)]
         owner = senders[0] if len(senders) == 1 else None
-        yield from context.each(database.query(MESSAGES_SQL), "ZSMESSAGE",
+        yield from context.each(database.query(variant.select(database, "ZSMESSAGE", "Z_PK")), "ZSMESSAGE",
                                 lambda row: self._message(row, threads, names, owner, context), "Z_PK")
 
     def _message(self, row: sqlite3.Row, threads: dict[str, sqlite3.Row], names: dict[str, str], owner: str | None,

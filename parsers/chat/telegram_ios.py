@@ -11,7 +11,15 @@ app version of that commit not established):
   rowid); the peer table is id 2 (`t2`, int64 key = peer id).
 - ValueBoxKey.swift: key integers are big-endian. MessageHistoryTable.swift: a message key is
   peer id (int64), namespace (int32), timestamp (int32, Unix seconds), message id (int32) = 20 bytes.
-  (Very old Postbox builds put the timestamp before the namespace; such stores are not decoded.)
+  Older Postbox builds (e.g. Telegram-iOS commit cb125f8a48eeed0405da00c91392e008e28ec788,
+  `Postbox/MessageHistoryTable.swift`, the 2018 code with group feeds) put the timestamp before the
+  namespace (peer, timestamp, namespace, id) and kept history holes in t7 too: value = type int8 1,
+  stableId uint32, min id int32, tags uint32 (13 bytes). Their message values have the layout below
+  without the later dataFlags bits (no thread id, no PSA type / forward flags). Which order a store
+  uses is read from its keys: a namespace is a small number (0 cloud, 1 local, 2 secret...), a
+  timestamp a Unix time, so the store's keys show which of the two 32-bit fields is which (inferred
+  from those meanings; no app version is known for the change, not confirmed). Holes are gaps in
+  the locally cached history, not messages: they are counted in one `history_holes` info row.
 - MessageHistoryTable.swift (value, written with WriteBuffer = raw memcpy, so integers are in the
   device's native order, little-endian on every iOS device): type int8 (0 = message);
   stableId uint32; stableVersion uint32; dataFlags int8 (bit0 globallyUniqueId int64, bit1 global
@@ -61,6 +69,9 @@ from parsers.sqlite_store import Database
 TABLES_SQL = "SELECT count(*) AS tables FROM __meta_tables"
 HISTORY_SQL = "SELECT rowid, key, value FROM t7 ORDER BY rowid"
 HISTORY_NO_ROWID_SQL = "SELECT NULL AS rowid, key, value FROM t7 ORDER BY key"
+KEY_SAMPLE_SQL = "SELECT key FROM t7 LIMIT 1000"
+HOLE_TYPE, HOLE_SIZE = 1, 13
+NAMESPACE_LIMIT, TIMESTAMP_FLOOR = 256, 1_000_000  # namespaces are small enumerations; message times are Unix seconds
 HISTORY_DDL_SQL = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 't7'"
 PEERS_SQL = "SELECT key, value FROM t2 ORDER BY key"
 HISTORY_TABLE = "t7"
@@ -341,11 +352,13 @@ class _RowOutcome:
     """Why the last converted row's value was not decoded (None when it was)."""
 
     error: str | None = None
+    timestamp_first: bool = False  # the older key order (peer, timestamp, namespace, id)
+    holes: int = 0
 
 
 class TelegramIos(SqliteChatParser):
     name = "telegram_ios"
-    version = "2"
+    version = "3"
     app = "Telegram"
     platform = "iOS"
     paths = ("*/telegram-data/account-*/postbox/db/db_sqlite", "*/postbox/db/db_sqlite")
@@ -361,8 +374,9 @@ class TelegramIos(SqliteChatParser):
         names = self._peer_names(database, context)
         ddl = database.first(HISTORY_DDL_SQL)
         without_rowid = ddl is not None and "WITHOUT ROWID" in str(ddl["sql"] or "").upper()
+        timestamp_first = _timestamp_first(database)
         rows = database.query(HISTORY_NO_ROWID_SQL if without_rowid else HISTORY_SQL)
-        outcome = _RowOutcome()
+        outcome = _RowOutcome(timestamp_first=timestamp_first)
         decoded = 0
         read = 0
         held: list[tuple[Message, str]] = []  # failures before any row decoded: the layout may not be this one
@@ -385,6 +399,9 @@ class TelegramIos(SqliteChatParser):
         if held:
             yield from self._unsupported(database, context, f"none of its {read} message values (t7) follows the known layout "
                                          f"(first problem: {held[0][1]})")
+        if outcome.holes:
+            context.warn("history_holes", f"{outcome.holes} history holes in t7 (ranges of messages the app had not downloaded); "
+                         "they are not messages", table=HISTORY_TABLE, severity="info")
 
     @staticmethod
     def _bad_blob(message: Message, why: str, context: ParseContext) -> None:
@@ -425,14 +442,20 @@ class TelegramIos(SqliteChatParser):
             context.warn("bad_blob", f"message key {key!r} is not the 20-byte peer/namespace/timestamp/id key",
                          table=HISTORY_TABLE, row_id=row_id, field="key")
             return None
-        peer, namespace, timestamp, message_id = struct.unpack(">qiii", key)
+        value = row["value"]
+        if isinstance(value, bytes) and len(value) == HOLE_SIZE and value[0] == HOLE_TYPE:
+            outcome.holes += 1
+            return None
+        if outcome.timestamp_first:
+            peer, timestamp, namespace, message_id = struct.unpack(">qiii", key)
+        else:
+            peer, namespace, timestamp, message_id = struct.unpack(">qiii", key)
         message = Message(
             source_table=HISTORY_TABLE, source_row_id=row_id, conversation_id=str(peer), conversation_title=names.get(peer),
             sent=context.time(timestamp, unix_seconds, table=HISTORY_TABLE, row_id=row_id, field="key.timestamp"),
             sent_raw=str(timestamp), body=None, kind="unknown",
             details={"message_id": str(message_id), "namespace": str(namespace)},
         )
-        value = row["value"]
         try:
             if not isinstance(value, bytes):
                 raise BlobError(f"value is {type(value).__name__}, not a blob")
@@ -444,6 +467,21 @@ class TelegramIos(SqliteChatParser):
             context.warn("bad_blob", f"message {peer}:{namespace}:{message_id}: an embedded media object is not a Postbox root "
                          "object; its kind is unknown", table=HISTORY_TABLE, row_id=row_id, field="value.media")
         return _fill(message, decoded, names)
+
+
+def _timestamp_first(database: Database) -> bool:
+    """True when the store's t7 keys follow the older order (timestamp before namespace)."""
+    current = older = 0
+    for row in database.query(KEY_SAMPLE_SQL):
+        key = row["key"]
+        if not isinstance(key, bytes) or len(key) != 20:
+            continue
+        first, second = struct.unpack(">ii", key[8:16])
+        if 0 <= first < NAMESPACE_LIMIT and second >= TIMESTAMP_FLOOR:
+            current += 1
+        elif first >= TIMESTAMP_FLOOR and 0 <= second < NAMESPACE_LIMIT:
+            older += 1
+    return older > current
 
 
 def _fill(message: Message, decoded: DecodedMessage, names: dict[int, str]) -> Message:

@@ -109,3 +109,19 @@ def test_group_text_without_media_tables_and_bad_time(tmp_path: Path) -> None:
         details={"item_type": "SmsOut", "thread_item_key": "a", "is_unread": "0"},
     )
     assert (reply.sent, reply.sent_raw, reply.is_deleted, reply.direction) == (None, "99999999999.0", True, "incoming")
+
+
+def test_thread_items_alone_with_only_the_minimum_columns(tmp_path: Path) -> None:
+    # No Thread/ThreadParticipant tables and none of the optional item columns: the texts still come out.
+    db = build_database(tmp_path / "threadingStore.sqlite", """CREATE TABLE ThreadItem (threadItemKey TEXT, messageText TEXT,
+        timestamp REAL, itemType TEXT, threadKey TEXT);""", {"ThreadItem": [
+        ("k1", "are you there", 1650000000.25, "SmsIn", "t:+15550001"), ("k2", "", 1650000100.0, "MissedCall", "t:+15550001")]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 2
+    assert parsed.messages[0] == Message(
+        source_table="ThreadItem", source_row_id=1, conversation_id="t:+15550001", direction="incoming",
+        sent=1650000000 * 10**9 + 250_000_000, sent_raw="1650000000.25", body="are you there", kind="text",
+        details={"item_type": "SmsIn", "thread_item_key": "k1"},
+    )
+    assert (parsed.messages[1].kind, parsed.messages[1].details) == ("call", {"item_type": "MissedCall", "thread_item_key": "k2"})

@@ -80,3 +80,20 @@ def test_named_like_babel_but_unknown_schema(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: LOGICAL})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+def test_messages_table_alone_with_only_the_minimum_columns(tmp_path: Path) -> None:
+    # Only what a message cannot be read without (time, body, direction, conversation, sender); the
+    # name tables and every other column absent: the messages still come out, the rest null.
+    db = build_database(tmp_path / "babel1.db", """CREATE TABLE messages (_id INTEGER PRIMARY KEY, conversation_id TEXT,
+        author_chat_id TEXT, text TEXT, timestamp INTEGER, type INTEGER);""", {"messages": [
+        (1, "c9", "44", "hi there", 1500000000000000, 2), (2, "c9", "11", "bye", 1500000060000000, 1)]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 2
+    assert parsed.messages[0] == Message(
+        source_table="messages", source_row_id=1, conversation_id="c9", conversation_title=None,
+        sender=Participant("44", None), direction="incoming", sent=1500000000000000000, sent_raw="1500000000000000",
+        body="hi there", kind="text", details={"type": "2 (received)"},
+    )
+    assert (parsed.messages[1].direction, parsed.messages[1].account_id) == ("outgoing", "11")

@@ -16,7 +16,7 @@ def test_every_module_binding_parser_is_registered() -> None:
                      if not p.stem.startswith("_") and "\nPARSER = " in p.read_text(encoding="utf-8"))
     registered = sorted(type(p).__module__.rsplit(".", 1)[1] for p in all_parsers())
     assert registered == modules
-    assert len(all_parsers()) == len(sqlite_parsers()) + len(file_parsers()) == 46
+    assert len(all_parsers()) == len(sqlite_parsers()) + len(file_parsers()) == 47
 
 
 def test_declarations_are_complete() -> None:

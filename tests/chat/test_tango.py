@@ -75,3 +75,21 @@ def test_unknown_schema_at_tango_path_warns_once(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: TC_LOGICAL})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+def test_messages_alone_with_only_the_minimum_columns(tmp_path: Path) -> None:
+    import base64
+
+    text = "hola".encode()
+    payload = base64.b64encode(b"\x22" + bytes([len(text)]) + text).decode()  # protobuf field 4 (text), length-delimited
+    db = build_database(tmp_path / "tc.db", """CREATE TABLE messages (msg_id INTEGER PRIMARY KEY, conv_id TEXT, send_time BIGINT,
+        direction INTEGER, payload TEXT);""", {"messages": [(7, "c2", 1600000005000, 1, payload), (8, "c2", 1600000006000, 2, payload)]})
+    parsed = parse_files(db, logical={db: TC_LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 2
+    assert parsed.messages[0] == Message(
+        source_table="messages", source_row_id=7, conversation_id="c2", conversation_title=None, sender=Participant("c2", None),
+        direction="incoming", sent=1600000005 * 10**9, sent_raw="1600000005000", body="hola", kind="unknown",
+        details={"direction_code": "1"},
+    )
+    assert (parsed.messages[1].direction, parsed.messages[1].recipients) == ("outgoing", (Participant("c2", None),))

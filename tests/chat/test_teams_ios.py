@@ -72,3 +72,19 @@ def test_teams_with_unknown_schema_is_reported(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: b"/private/var/mobile/Containers/Shared/AppGroup/A/SkypeSpacesDogfood/B/SkypeSpacesDogfood-1.sqlite"})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+def test_zsmessage_alone_with_only_the_minimum_columns(tmp_path: Path) -> None:
+    # A build without ZTHREAD/ZUSER and without the optional message columns: messages still come out.
+    db = build_database(tmp_path / "SkypeSpacesDogfood-x.sqlite", """CREATE TABLE ZSMESSAGE (Z_PK INTEGER PRIMARY KEY,
+        ZARRIVALTIME TIMESTAMP, ZFROM VARCHAR, ZTS_ISSENTBYME INTEGER, ZTHREADID VARCHAR, ZCONTENT VARCHAR);""", {"ZSMESSAGE": [
+        (1, 700000000.5, "8:live:.cid.aa", 0, "19:thread", "hello"), (2, 700000060.0, OWNER, 1, "19:thread", "<p>hi</p>")]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 2
+    assert parsed.messages[0] == Message(
+        source_table="ZSMESSAGE", source_row_id=1, conversation_id="19:thread", sender=Participant("8:live:.cid.aa", None),
+        direction="incoming", sent=(700000000 + 978307200) * 10**9 + 500_000_000, sent_raw="700000000.5", body="hello",
+        kind="unknown", account_id=OWNER, details={"message_type": "", "is_sent_by_me": "0"},
+    )
+    assert (parsed.messages[1].direction, parsed.messages[1].sender.id) == ("outgoing", OWNER)

@@ -106,6 +106,16 @@ def _fixture(tmp_path: Path, schema: str = CURRENT_SCHEMA, history: list[tuple[b
         "__meta_tables": META, "t2": _peers(), "t7": _history() if history is None else history})
 
 
+def _incoming_from_user(timestamp: int, body: str, message_id: int) -> Message:
+    """The complete record of an incoming text from USER_ID in the first t7 row (the golden records below)."""
+    return Message(
+        source_table="t7", source_row_id=1, conversation_id=str(USER_ID), conversation_title="Zoë Ray",
+        sender=Participant(str(USER_ID), "Zoë Ray"), direction="incoming", sent=timestamp * 10**9, sent_raw=str(timestamp),
+        body=body, kind="text", is_forwarded=False,
+        details={"message_id": str(message_id), "namespace": "0", "flags": "4 (Incoming)", "stable_id": "11"},
+    )
+
+
 def test_murmur_matches_the_reference_vector() -> None:
     assert murmur3_32(b"hello", 0) == 0x248BFA47  # MurmurHash3 x86-32 published value for "hello", seed 0
     assert murmur3_32(b"", 0) == 0
@@ -116,12 +126,7 @@ def test_current_layout_messages_names_and_golden_record(tmp_path: Path) -> None
     parsed = parse_files(db, logical={db: LOGICAL})
     assert_no_warnings(parsed)
     assert len(parsed.messages) == 4
-    assert parsed.messages[0] == Message(
-        source_table="t7", source_row_id=1, conversation_id=str(USER_ID), conversation_title="Zoë Ray",
-        sender=Participant(str(USER_ID), "Zoë Ray"), direction="incoming", sent=1700000000 * 10**9, sent_raw="1700000000",
-        body="Привет 👋", kind="text", is_forwarded=False,
-        details={"message_id": "10", "namespace": "0", "flags": "4 (Incoming)", "stable_id": "11"},
-    )
+    assert parsed.messages[0] == _incoming_from_user(1700000000, "Привет 👋", 10)
     outgoing, photo, post = parsed.messages[1:]
     assert (outgoing.direction, outgoing.sender, outgoing.body) == ("outgoing", Participant(str(OWNER_ID)), "hi")
     assert (photo.kind, photo.body, photo.details["media"]) == ("media", "", "TelegramMediaImage")
@@ -218,3 +223,35 @@ def test_media_classes_give_kinds_and_a_broken_media_header_keeps_the_text(tmp_p
     assert [(m.kind, m.details["media"]) for m in parsed.messages] == [
         ("system", "TelegramMediaAction"), ("unknown", f"type hash {type_hash('SomeFutureMedia')}"), ("unknown", "undecoded object")]
     assert parsed.messages[2].body == "kept"
+
+
+def old_key(peer: int, timestamp: int, namespace: int, message_id: int) -> bytes:
+    """The older Postbox key order (Telegram-iOS commit cb125f8a, Postbox/MessageHistoryTable.swift)."""
+    return struct.pack(">qiii", peer, timestamp, namespace, message_id)
+
+
+def test_older_postbox_key_order_and_holes(tmp_path: Path) -> None:
+    hole = struct.pack("<bIiI", 1, 40, 1, 0)  # type 1 (hole), stableId, min id, tags: 13 bytes
+    history = [
+        (old_key(USER_ID, 1500000000, 0, 5), message_value("from 2017", flags=4, author=USER_ID)),
+        (old_key(USER_ID, 1500000300, 0, 6), message_value("reply", flags=0, author=OWNER_ID)),
+        (old_key(USER_ID, 1499990000, 0, 4), hole),
+        (old_key(CHANNEL_ID, 1500000400, 1, 2), message_value("local", flags=0, author=OWNER_ID)),
+    ]
+    db = _fixture(tmp_path, OLD_SCHEMA, history)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed, allowed=("history_holes",))
+    assert [(w.kind, w.severity, w.message) for w in parsed.warnings] == [(
+        "history_holes", "info", "1 history holes in t7 (ranges of messages the app had not downloaded); they are not messages")]
+    assert len(parsed.messages) == 3
+    assert parsed.messages[0] == _incoming_from_user(1500000000, "from 2017", 5)
+    assert [(m.details["namespace"], m.details["message_id"], m.sent_raw) for m in parsed.messages[1:]] == [
+        ("0", "6", "1500000300"), ("1", "2", "1500000400")]
+
+
+def test_current_key_order_is_kept_when_keys_are_ambiguous(tmp_path: Path) -> None:
+    # Timestamps of 0 (never a real message) make both orders look alike: the current order is used.
+    db = _fixture(tmp_path, history=[(key(USER_ID, 0, 0, 10), message_value("x", flags=4, author=USER_ID))])
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert [(m.details["namespace"], m.details["message_id"], m.sent) for m in parsed.messages] == [("0", "10", None)]
