@@ -26,7 +26,7 @@ import sqlite3
 from typing import Iterable, Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._rows import text_value
+from parsers.chat._rows import side_rows, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds
 from parsers.sqlite_store import Database
@@ -57,16 +57,16 @@ class MeWe(SqliteChatParser):
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         users: dict[str, Participant] = {}
         owner: str | None = None
-        for row in _side_rows(database, USERS, "ZUSER"):
+        for row in side_rows(database, USERS, "ZUSER"):
             if row["ZUSERID"] is None:
                 continue
             user_id = str(row["ZUSERID"])
             users[user_id] = Participant(user_id, _display_name(row))
             if row["ZCURRENTUSER"] == 1:
                 owner = user_id
-        threads = {str(r["ZTHREADID"]): r["ZCHATTYPE"] for r in _side_rows(database, THREADS, "ZCHATTHREAD") if r["ZTHREADID"] is not None}
+        threads = {str(r["ZTHREADID"]): r["ZCHATTYPE"] for r in side_rows(database, THREADS, "ZCHATTHREAD") if r["ZTHREADID"] is not None}
         attachments: dict[int, list[Attachment]] = {}
-        for row in _side_rows(database, ATTACHMENTS, "ZCHATATTACHMENT", "Z_PK"):
+        for row in side_rows(database, ATTACHMENTS, "ZCHATATTACHMENT", "Z_PK"):
             attachments.setdefault(row["ZCHATMESSAGE"], []).append(
                 Attachment(file_name=row["ZFILENAME"], mime_type=row["ZMIMETYPE"]))
         sql = variant.select(database, TABLE, "Z_PK")
@@ -105,11 +105,6 @@ class MeWe(SqliteChatParser):
             is_deleted=None if row["ZDELETEDBYSENDER"] is None else bool(row["ZDELETEDBYSENDER"]),
             is_edited=edited is not None, account_id=owner, details=details,
         )
-
-
-def _side_rows(database: Database, side: Variant, table: str, order_by: str = "") -> Iterable[sqlite3.Row]:
-    """The rows of a side table when the store has it (none when it does not: names or files are then missing)."""
-    return database.query(side.select(database, table, order_by)) if side.matches(database) else ()
 
 
 def _recipients(direction: str, others: list[Participant], sender_id: str | None, me: Participant) -> tuple[Participant, ...]:
