@@ -87,7 +87,8 @@ class TruthSocial(SqliteChatParser):
         yield from context.each(rows, TABLE, lambda row: self._event(row, entities, accounts, handles, chats, attachments, urls,
                                                                      reactions, context), "Z_PK")
 
-    def _event(self, row: sqlite3.Row, entities: dict[object, object], accounts: dict[str, Participant], handles: dict[str, str], chats: dict[str, sqlite3.Row],
+    def _event(self, row: sqlite3.Row, entities: dict[object, object], accounts: dict[str, Participant], handles: dict[str, str],
+               chats: dict[str, sqlite3.Row],
                attachments: dict[int, list[Attachment]], urls: dict[int, list[str]], reactions: dict[int, list[str]],
                context: ParseContext) -> Message:
         row_id = row["Z_PK"]

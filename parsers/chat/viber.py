@@ -46,7 +46,9 @@ iOS `Contacts.data` facts (iLEAPP `scripts/artifacts/viber.py`):
   build (docs/chat-schema-hist4.md); theAtropos4n6's DFIR_SQL_Queries (Viber 14.2.0.1, iOS 14.2)
   use the same ZVIBERMESSAGE/ZMEMBER/ZPHONENUMBER columns, and keep calls in `ZRECENT` (`ZDATE`,
   `ZDURATION`, `ZCALLTYPE`, `ZRECENTSLINE` -> `ZRECENTSLINE.ZPHONENUMBER`, `ZCALLLOGMESSAGE` ->
-  ZVIBERMESSAGE): that call table is **not read** here yet.
+  ZVIBERMESSAGE). Every `ZRECENT` row becomes a kind="call" message (source_table "ZRECENT"; a
+  call that also has a ZVIBERMESSAGE bubble names it in details["call_log_message"], so nothing is
+  dropped and the pair can be matched). Missed calls are incoming; "_with_video" types are video.
 """
 
 from __future__ import annotations
@@ -76,8 +78,14 @@ IOS_REQUIRED = ("Z_PK", "ZCONVERSATION", "ZDATE", "ZSTATE", "ZTEXT")
 IOS_OPTIONAL = ("ZPHONENUMINDEX", "ZSTATEDATE", "ZSYSTEMTYPE", "ZMETADATA", "ZBEINGDELETED", "ZATTACHMENT", "ZLOCATION")
 IOS_CONVERSATIONS = Variant("ios_conversations", {"ZCONVERSATION": ("Z_PK",)}, {"ZCONVERSATION": ("ZNAME", "ZINTERLOCUTOR")})
 IOS_MEMBERS = Variant("ios_members", {"ZMEMBER": ("Z_PK",)}, {"ZMEMBER": ("ZDISPLAYFULLNAME", "ZNAME")})
-IOS_PHONES = Variant("ios_phones", {"ZPHONENUMBER": ("Z_PK", "ZMEMBER")}, {"ZPHONENUMBER": ("ZPHONE",)})
+IOS_PHONES = Variant("ios_phones", {"ZPHONENUMBER": ("Z_PK", "ZMEMBER")}, {"ZPHONENUMBER": ("ZPHONE", "ZCANONIZEDPHONENUM")})
 IOS_ATTACHMENTS = Variant("ios_attachments", {"ZATTACHMENT": ("Z_PK",)}, {"ZATTACHMENT": ("ZNAME", "ZTYPE", "ZFILESIZE")})
+# The call log (DFIR_SQL_Queries, Viber 14.2.0.1): a call repeated without a message in between is only here.
+IOS_RECENTS = Variant("ios_recents", {"ZRECENT": ("Z_PK", "ZDATE")},
+                      {"ZRECENT": ("ZDURATION", "ZCALLTYPE", "ZRECENTSLINE", "ZCALLLOGMESSAGE")})
+IOS_RECENT_LINES = Variant("ios_recent_lines", {"ZRECENTSLINE": ("Z_PK",)}, {"ZRECENTSLINE": ("ZPHONENUMBER",)})
+IOS_CALL_DIRECTIONS = {"incoming": "incoming", "incoming_with_video": "incoming", "missed": "incoming",
+                       "missed_with_video": "incoming", "outgoing_viber": "outgoing", "outgoing_viber_with_video": "outgoing"}
 IOS_LOCATIONS = Variant("ios_locations", {"ZVIBERLOCATION": ("Z_PK",)}, {"ZVIBERLOCATION": ("ZLATITUDE", "ZLONGITUDE")})
 SETTINGS_SQL = "SELECT key, value FROM Data WHERE key IN ('_myPhoneNumber', '_myUserName')"
 
@@ -203,8 +211,12 @@ class Viber(SqliteChatParser):
 
     def _ios(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         phones: dict[object, object] = {}
+        numbers: dict[object, object] = {}  # a number as stored or canonized -> its member
         for row in side_rows(database, IOS_PHONES, "ZPHONENUMBER", "Z_PK"):
             phones.setdefault(row["ZMEMBER"], row["ZPHONE"])  # a member's first number, by Z_PK
+            for number in (row["ZPHONE"], row["ZCANONIZEDPHONENUM"]):
+                if number is not None:
+                    numbers.setdefault(number, row["ZMEMBER"])
         members = {row["Z_PK"]: _ios_person(row, phones) for row in side_rows(database, IOS_MEMBERS, "ZMEMBER")}
         conversations = {row["Z_PK"]: row for row in side_rows(database, IOS_CONVERSATIONS, "ZCONVERSATION")}
         attachments = {row["Z_PK"]: row for row in side_rows(database, IOS_ATTACHMENTS, "ZATTACHMENT")}
@@ -213,6 +225,32 @@ class Viber(SqliteChatParser):
         rows = database.query(variant.select(database, "ZVIBERMESSAGE", "Z_PK"))
         yield from context.each(rows, "ZVIBERMESSAGE",
                                 lambda row: self._ios_message(row, members, conversations, attachments, locations, owner, context), "Z_PK")
+        lines = {row["Z_PK"]: row["ZPHONENUMBER"] for row in side_rows(database, IOS_RECENT_LINES, "ZRECENTSLINE")}
+        names = {number: members[member].name for number, member in numbers.items() if member in members}
+        yield from context.each(side_rows(database, IOS_RECENTS, "ZRECENT", "Z_PK"), "ZRECENT",
+                                lambda row: self._ios_call(row, lines, names, owner, context), "Z_PK")
+
+    def _ios_call(self, row: sqlite3.Row, lines: dict[object, object], names: dict[object, str | None], owner: Participant | None,
+                  context: ParseContext) -> Message:
+        """One call-log row: every ZRECENT row is reported, also those whose call has a ZVIBERMESSAGE bubble (linked in details)."""
+        row_id = row["Z_PK"]
+        number = text_value(lines.get(row["ZRECENTSLINE"])) if row["ZRECENTSLINE"] is not None else None
+        other = Participant(number, names.get(number)) if number else None
+        call_type = text_value(row["ZCALLTYPE"])
+        direction = IOS_CALL_DIRECTIONS.get(call_type or "", "unknown")
+        details = {"call_type": str(call_type)}
+        for key, value in (("duration", row["ZDURATION"]), ("call_log_message", row["ZCALLLOGMESSAGE"])):
+            if value is not None:
+                details[key] = str(value)
+        if call_type in IOS_CALL_DIRECTIONS:  # only the documented types say audio or video
+            details["media"] = "video" if call_type.endswith("_with_video") else "audio"
+        outgoing = direction == "outgoing"
+        return Message(
+            source_table="ZRECENT", source_row_id=row_id, conversation_id=number,
+            sender=owner if outgoing else other, recipients=tuple(p for p in ((other if outgoing else owner),) if p is not None),
+            direction=direction, sent=context.time(row["ZDATE"], cocoa_seconds, table="ZRECENT", row_id=row_id, field="ZDATE"),
+            sent_raw=_text(row["ZDATE"]), kind="call", account_id=owner.id if owner else None, details=details,
+        )
 
     def _ios_message(self, row: sqlite3.Row, members: dict[object, Participant], conversations: dict[object, sqlite3.Row],
                      attachments: dict[object, sqlite3.Row], locations: dict[object, sqlite3.Row], owner: Participant | None,

@@ -299,3 +299,44 @@ def test_ios_type_confused_values_and_dangling_links(tmp_path: Path) -> None:
 def test_ios_truncated_contacts_data_is_database_unreadable(tmp_path: Path) -> None:
     db = build_database(tmp_path / "Contacts.data", IOS_MINIMAL, {"ZVIBERMESSAGE": [(i, 1, 620000000 + i, "received", "x" * 300) for i in range(400)]})
     assert_truncated_store_is_unreadable(db, IOS_ROOT + b"/database/Contacts.data")
+
+
+# Viber 14.2.0.1 on iOS 14.2 (theAtropos4n6 DFIR_SQL_Queries): repeated calls without a message are only in ZRECENT.
+RECENTS = IOS_SCHEMA + """
+CREATE TABLE ZRECENTSLINE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZPHONENUMBER VARCHAR);
+CREATE TABLE ZRECENT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZCALLLOGMESSAGE INTEGER, ZRECENTSLINE INTEGER,
+  ZDATE TIMESTAMP, ZDURATION FLOAT, ZCALLTYPE VARCHAR);
+"""
+
+
+def test_ios_zrecent_calls_are_read_with_their_message_link(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "Contacts.data", RECENTS, {
+        "ZVIBERMESSAGE": [(1, 10, 1, 0, None, 1, None, 1, 620000000.5, None, "received", "call", None, None)],
+        "ZCONVERSATION": [(1, 2, 1, 0, 1, None)], "ZMEMBER": [(1, 3, 1, "Dan Jones", "Dan", "dan")],
+        "ZPHONENUMBER": [(1, 4, 1, 1, "15550009", "+1 555 0009")],
+        "ZRECENTSLINE": [(1, 7, 1, "15550009"), (2, 7, 1, "+15550077")],
+        "ZRECENT": [(1, 8, 1, 1, 1, 620000000.5, 31.0, "incoming"), (2, 8, 1, None, 1, 620000100.25, 12.5, "outgoing_viber_with_video"),
+                    (3, 8, 1, None, 2, 620000200.0, 0.0, "missed_with_video"), (4, 8, 1, None, 9, "bad", None, 7)],
+    })
+    parsed = parse_files(db, logical={db: IOS_ROOT + b"/database/Contacts.data"})
+    assert [(w.kind, w.table, w.row_id) for w in parsed.warnings] == [("bad_time", "ZRECENT", 4)]
+    calls = [m for m in parsed.messages if m.source_table == "ZRECENT"]
+    assert len(parsed.messages) == 5 and len(calls) == 4
+    dan = Participant("15550009", "Dan Jones")
+    assert calls[1] == Message(
+        source_table="ZRECENT", source_row_id=2, conversation_id="15550009", recipients=(dan,), direction="outgoing",
+        sent=1598307300250000000, sent_raw="620000100.25", kind="call",
+        details={"call_type": "outgoing_viber_with_video", "duration": "12.5", "media": "video"},
+    )
+    assert (calls[0].direction, calls[0].sender, calls[0].details["call_log_message"]) == ("incoming", dan, "1")
+    assert (calls[2].direction, calls[2].sender, calls[2].details["media"]) == ("incoming", Participant("+15550077"), "video")
+    assert (calls[3].direction, calls[3].sender, calls[3].details) == ("unknown", None, {"call_type": "7"})
+
+
+def test_ios_minimal_zrecent_is_still_read(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "Contacts.data", IOS_MINIMAL + "CREATE TABLE ZRECENT (Z_PK INTEGER PRIMARY KEY, ZDATE TIMESTAMP);",
+                        {"ZRECENT": [(1, 620000000)]})
+    parsed = parse_files(db, logical={db: IOS_ROOT + b"/database/Contacts.data"})
+    assert_no_warnings(parsed)
+    assert parsed.messages == [Message(source_table="ZRECENT", source_row_id=1, direction="unknown", sent=1598307200000000000,
+                                       sent_raw="620000000", kind="call", details={"call_type": "None"})]
