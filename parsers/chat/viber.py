@@ -225,6 +225,8 @@ class Viber(SqliteChatParser):
         rows = database.query(variant.select(database, "ZVIBERMESSAGE", "Z_PK"))
         yield from context.each(rows, "ZVIBERMESSAGE",
                                 lambda row: self._ios_message(row, members, conversations, attachments, locations, owner, context), "Z_PK")
+        if database.has("ZRECENT") and not IOS_RECENTS.matches(database):
+            context.warn("table_not_read", "ZRECENT lacks Z_PK or ZDATE; its call-log rows are not read", table="ZRECENT")
         lines = {row["Z_PK"]: row["ZPHONENUMBER"] for row in side_rows(database, IOS_RECENT_LINES, "ZRECENTSLINE")}
         names = {number: members[member].name for number, member in numbers.items() if member in members}
         yield from context.each(side_rows(database, IOS_RECENTS, "ZRECENT", "Z_PK"), "ZRECENT",

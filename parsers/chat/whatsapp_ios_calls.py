@@ -60,7 +60,7 @@ OUTCOMES = {0: "ended", 1: "missed", 4: "rejected"}
 CREATOR = "ZGROUPCALLCREATORUSERJIDSTRING"
 # Core Data names a to-one link column after the target entity's number (Z1PARTICIPANTS, Z1CALLEVENTS in the
 # builds seen); another model numbering gives another digit, so the column is found by this pattern.
-_LINK = re.compile(r"^z([0-9]{1,6})(participants|callevents)$")
+_LINK = re.compile(r"^z([1-9][0-9]{0,5})(participants|callevents)$")
 CONTACTS_SQL = "SELECT ZWHATSAPPID, ZFULLNAME FROM ZWAADDRESSBOOKCONTACT WHERE ZWHATSAPPID IS NOT NULL ORDER BY Z_PK"
 
 

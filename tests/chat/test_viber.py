@@ -340,3 +340,11 @@ def test_ios_minimal_zrecent_is_still_read(tmp_path: Path) -> None:
     assert_no_warnings(parsed)
     assert parsed.messages == [Message(source_table="ZRECENT", source_row_id=1, direction="unknown", sent=1598307200000000000,
                                        sent_raw="620000000", kind="call", details={"call_type": "None"})]
+
+
+def test_ios_zrecent_of_another_shape_is_a_warning_not_a_silent_skip(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "Contacts.data", IOS_MINIMAL + "CREATE TABLE ZRECENT (Z_PK INTEGER PRIMARY KEY, ZWHEN TIMESTAMP);",
+                        {"ZVIBERMESSAGE": [(1, 1, 620000000, "received", "hi")], "ZRECENT": [(1, 620000000)]})
+    parsed = parse_files(db, logical={db: IOS_ROOT + b"/database/Contacts.data"})
+    assert [(w.kind, w.table) for w in parsed.warnings] == [("table_not_read", "ZRECENT")]
+    assert [(m.source_table, m.body) for m in parsed.messages] == [("ZVIBERMESSAGE", "hi")]
