@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from typing import Iterable
 
 from manifests.records import decode_text
 from parsers.chat.base import ParseContext, Variant
@@ -67,3 +68,8 @@ def select_by_rowid(variant: Variant, database: Database, table: str) -> str:
     except sqlite3.OperationalError:
         return f"SELECT NULL AS row_key, {columns} FROM {table}"
     return f"SELECT rowid AS row_key, {columns} FROM {table} ORDER BY rowid"
+
+
+def side_rows(database: Database, side: Variant, table: str, order_by: str = "") -> Iterable[sqlite3.Row]:
+    """The rows of a side table (names, files) when the store has it; none when it does not, so messages still read."""
+    return database.query(side.select(database, table, order_by)) if side.matches(database) else ()

@@ -9,6 +9,10 @@ the codes from iLEAPP `scripts/artifacts/burnerCache.py`, whose iOS JSON carries
 - `state` of calls: 3 completed, 4 missed, 5 missed with voicemail.
 - `burners`: `burner_id`, `phone_number_id` (the burner number), `name`.
 - `contacts`: `phone_number`, `name`.
+- Android history: only that one store is public (plaso's sample, Burner of late 2022); no source
+  documents another build (docs/chat-schema-hist4.md), so what older or newer builds lack is **not
+  confirmed**. Only `messages` `_id`, `date_created`, `message`, `direction`, `contact_phone_number`
+  are required; every other column is read when present, `burners` and `contacts` when the store has them.
 
 iOS (no message database): iLEAPP `burnerCache.py` documents the cached API responses of
 `https://phoenix.burnerapp.com`: `/user/<uid>/messages` (a POST answer: one message object; a GET
@@ -31,14 +35,18 @@ from urllib.parse import urlsplit
 
 from manifests.records import Attachment, Message, Participant
 from parsers.chat import _nsurlcache
+from parsers.chat._rows import side_rows, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
-MESSAGES_SQL = ("SELECT _id, message_id, state, message, contact_phone_number, connected, message_type, voice_url, "
-                "date_created, read, user_id, burner_id, duration, direction, asset_url FROM messages ORDER BY _id")
-BURNERS_SQL = "SELECT burner_id, phone_number_id, name FROM burners"
-CONTACTS_SQL = "SELECT phone_number, name FROM contacts"
+# The minimum a message is read with (time, body, direction, the other party); every other column is optional.
+MESSAGE_REQUIRED = ("_id", "date_created", "message", "direction", "contact_phone_number")
+MESSAGE_OPTIONAL = ("message_id", "state", "connected", "message_type", "voice_url", "read", "user_id", "burner_id", "duration",
+                    "asset_url")
+# Side tables: the burner numbers and the address book, read when the store has them.
+BURNERS = Variant("burners", {"burners": ("burner_id",)}, {"burners": ("phone_number_id", "name")})
+CONTACTS = Variant("contacts", {"contacts": ("phone_number",)}, {"contacts": ("name",)})
 
 CALL_STATES = {3: "completed", 4: "missed", 5: "missed with voicemail"}
 CONVERSATION_STATES = {"CallCompleted": "completed", "CallMissed": "missed", "Voicemail": "missed with voicemail"}
@@ -52,32 +60,28 @@ TABLE = "cfurl_cache_receiver_data"
 
 class Burner(SqliteChatParser):
     name = "burner"
-    version = "1"
+    version = "2"
     app = "Burner"
     platform = "Android, iOS"
     paths = ("*/com.adhoclabs.burner/databases/burners.sqlite", "*/Library/Caches/com.adhoclabs.burner/Cache.db")
     companions: ClassVar[tuple[str, ...]] = ("*/Library/Caches/com.adhoclabs.burner/fsCachedData/*",)
     variants = (
-        Variant("android", {"messages": ("_id", "message_id", "state", "message", "contact_phone_number", "connected",
-                                         "message_type", "voice_url", "date_created", "read", "user_id", "burner_id",
-                                         "duration", "direction", "asset_url"),
-                            "burners": ("burner_id", "phone_number_id", "name"),
-                            "contacts": ("phone_number", "name")}),
+        Variant("android", {"messages": MESSAGE_REQUIRED}, {"messages": MESSAGE_OPTIONAL}),
         _nsurlcache.variant("ios_nsurlcache"),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         if variant.name == "android":
-            yield from self._android(database, context)
+            yield from self._android(database, variant, context)
         else:
             yield from self._ios(database, context)
 
     # Android -------------------------------------------------------------------------------
 
-    def _android(self, database: Database, context: ParseContext) -> Iterator[Message]:
-        burners = {str(r["burner_id"]): Participant(r["phone_number_id"], r["name"]) for r in database.query(BURNERS_SQL)}
-        contacts = {str(r["phone_number"]): r["name"] for r in database.query(CONTACTS_SQL) if r["phone_number"] is not None}
-        rows = database.query(MESSAGES_SQL)
+    def _android(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
+        burners = {str(r["burner_id"]): Participant(r["phone_number_id"], r["name"]) for r in side_rows(database, BURNERS, "burners")}
+        contacts = {str(r["phone_number"]): r["name"] for r in side_rows(database, CONTACTS, "contacts") if r["phone_number"] is not None}
+        rows = database.query(variant.select(database, "messages", "_id"))
         yield from context.each(rows, "messages", lambda row: self._android_row(row, burners, contacts, context), "_id")
 
     def _android_row(self, row: sqlite3.Row, burners: dict[str, Participant], contacts: dict[str, str],
@@ -89,7 +93,8 @@ class Burner(SqliteChatParser):
                   "burnerId": row["burner_id"], "userId": row["user_id"], "read": row["read"], "duration": row["duration"]}
         time = lambda value: context.time(value, unix_ms, table="messages", row_id=row_id, field="date_created")  # noqa: E731
         message = _message(record, "messages", row_id, burners, contacts, time)
-        message.details["connected"] = str(row["connected"])
+        if row["connected"] is not None:
+            message.details["connected"] = str(row["connected"])
         return message
 
     # iOS -----------------------------------------------------------------------------------
@@ -146,8 +151,8 @@ def _message(record: dict, table: str, row_id: int, burners: dict[str, Participa
     number = record.get("contactPhoneNumber")
     contact = Participant(number, contacts.get(number)) if isinstance(number, str) and number else None
     is_call = record.get("messageType") in (1, "Voice")
-    details = {"message_id": str(record.get("id")), "message_type": str(record.get("messageType")),
-               "state": str(record.get("state"))}
+    details = {key: str(record[field]) for key, field in (("message_id", "id"), ("message_type", "messageType"), ("state", "state"))
+               if record.get(field) is not None}
     state = record.get("state")
     if is_call:
         details["call"] = CALL_STATES.get(state) or CONVERSATION_STATES.get(state) or "unknown"  # type: ignore[arg-type]
@@ -166,7 +171,7 @@ def _message(record: dict, table: str, row_id: int, burners: dict[str, Participa
         recipients=tuple(p for p in ((contact if direction == "outgoing" else burner),) if p is not None),
         direction=direction, sent=time(record.get("dateCreated")),
         sent_raw=None if record.get("dateCreated") is None else str(record.get("dateCreated")),
-        body=record.get("message"), kind="call" if is_call else ("media" if record.get("assetUrl") else "text"),
+        body=text_value(record.get("message")), kind="call" if is_call else ("media" if record.get("assetUrl") else "text"),
         attachments=(Attachment(file_name=str(media_url).rsplit("/", 1)[-1]),) if media_url else (),
         account_id=str(user) if user is not None else None, details=details,
     )

@@ -15,8 +15,13 @@ scripts/artifacts/voicemail.py, read for facts only):
   the same way); it is given as an attachment with that path, found or not by ingest.
 
 Decisions: kind "call", direction incoming, sender = `sender` (no name: the address book is not
-read here), recipient = `receiver` where stored, body None. Variants: "old" without
-receiver/label, "current" with them and the `map` table.
+read here), recipient = `receiver` where stored, body None.
+History (docs/chat-schema-hist4.md): an iOS 9.3.5 voicemail.db (iphonebackuptools' schema notes)
+has `voicemail` with exactly the ten columns before `receiver`, and no `deleted` or `map` table;
+the iOS 15 corpus store adds `receiver`, `label`, `map` and `deleted`. Which release added them is
+**not confirmed**. One variant reads every era: `ROWID`, `remote_uid`, `date`, `sender` are
+required; every other column is read when present (NULL otherwise), `map` when the store has it.
+Transcripts (newer iLEAPP reads `.transcript` files beside the audio) are not read here.
 """
 
 from __future__ import annotations
@@ -26,61 +31,62 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import side_rows, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds, unix_seconds
 from parsers.sqlite_store import Database
 
-OLD_COLUMNS = ("ROWID", "remote_uid", "date", "sender", "callback_num", "duration", "flags", "trashed_date")
-CURRENT_COLUMNS = OLD_COLUMNS + ("receiver", "label")
-OLD_SQL = ("SELECT ROWID, remote_uid, date, sender, callback_num, duration, flags, trashed_date, NULL AS receiver, "
-           "NULL AS account FROM {table} ORDER BY ROWID")
-CURRENT_SQL = ("SELECT v.ROWID AS ROWID, v.remote_uid, v.date, v.sender, v.callback_num, v.duration, v.flags, v.trashed_date, "
-               "v.receiver, (SELECT m.account FROM map m WHERE m.label = v.label ORDER BY m.ROWID LIMIT 1) AS account "
-               "FROM {table} v ORDER BY v.ROWID")
-# The table names are these two constants, never taken from the data.
-TABLES = ("voicemail", "deleted")
+# The minimum a voicemail is read with (time, the caller) plus `remote_uid`, the carrier's id, which every
+# documented release has and which keeps this off other apps' `voicemail` tables; the rest is optional.
+REQUIRED = ("ROWID", "remote_uid", "date", "sender")
+OPTIONAL = ("callback_num", "duration", "flags", "trashed_date", "receiver", "label")
+LABELS = Variant("labels", {"map": ("label", "account")})
+# The two tables of one shape, each declared like a variant (so only these names reach SQL, never store text).
+TABLES = {table: Variant(table, {table: REQUIRED}, {table: OPTIONAL}) for table in ("voicemail", "deleted")}
 
 
 class IosVoicemail(SqliteChatParser):
     name = "ios_voicemail"
-    version = "1"
+    version = "2"
     app = "iOS Voicemail"
     platform = "iOS"
     paths = ("*/Library/Voicemail/voicemail.db",)
     variants = (
-        Variant("current", {"voicemail": CURRENT_COLUMNS, "map": ("label", "account")}),
-        Variant("old", {"voicemail": OLD_COLUMNS}),
+        TABLES["voicemail"],
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         folder = posixpath.dirname(context.artefact.path.replace("\\", "/"))
-        template = CURRENT_SQL if variant.name == "current" else OLD_SQL
-        columns = CURRENT_COLUMNS if variant.name == "current" else OLD_COLUMNS
-        for table in TABLES:
+        accounts: dict[object, object] = {}
+        for row in side_rows(database, LABELS, "map", "ROWID DESC"):
+            accounts[row["label"]] = row["account"]  # the lowest ROWID of a label wins, as before
+        for table, shape in TABLES.items():
             if table != "voicemail" and not database.has(table):
                 continue
-            if not database.has(table, *columns):
-                context.warn("table_not_read", f"table {table} lacks the {variant.name} schema's columns; its rows are not read",
-                             table=table)
+            if not shape.matches(database):
+                context.warn("table_not_read", f"table {table} lacks the columns {', '.join(REQUIRED)}; its rows are not read", table=table)
                 continue
-            rows = database.query(template.format(table=table))
-            yield from context.each(rows, table, lambda row, t=table: self._voicemail(row, t, folder, context), "ROWID")
+            rows = database.query(shape.select(database, table, "ROWID"))
+            yield from context.each(rows, table, lambda row, t=table: self._voicemail(row, t, folder, accounts, context), "ROWID")
 
-    def _voicemail(self, row: sqlite3.Row, table: str, folder: str, context: ParseContext) -> Message:
+    def _voicemail(self, row: sqlite3.Row, table: str, folder: str, accounts: dict[object, object], context: ParseContext) -> Message:
         row_id = row["ROWID"]
+        account = accounts.get(row["label"]) if row["label"] is not None else None
         trashed = context.time(row["trashed_date"], cocoa_seconds, table=table, row_id=row_id, field="trashed_date")
-        details = {"voicemail": "true", "duration_seconds": str(row["duration"]), "flags": str(row["flags"])}
-        for column in ("remote_uid", "callback_num", "account"):
-            if row[column] not in (None, ""):
-                details["receiver_account" if column == "account" else column] = str(row[column])
+        details = {"voicemail": "true"}
+        for key, value in (("duration_seconds", row["duration"]), ("flags", row["flags"]), ("remote_uid", row["remote_uid"]),
+                           ("callback_num", row["callback_num"]), ("receiver_account", text_value(account))):
+            if value not in (None, ""):
+                details[key] = str(value)
         if row["trashed_date"]:
             details["trashed_date"] = str(row["trashed_date"])
-        receiver = row["receiver"]
+        receiver = text_value(row["receiver"])
+        sender = text_value(row["sender"])
         audio = f"{row_id}.amr"
         audio_path = posixpath.join(folder, audio) if folder else audio
         return Message(
-            source_table=table, source_row_id=row_id, conversation_id=row["sender"] or None,
-            sender=Participant(row["sender"]) if row["sender"] else None,
+            source_table=table, source_row_id=row_id, conversation_id=sender or None,
+            sender=Participant(sender) if sender else None,
             recipients=(Participant(receiver),) if receiver else (), direction="incoming",
             sent=context.time(row["date"], unix_seconds, table=table, row_id=row_id, field="date"),
             sent_raw=None if row["date"] is None else str(row["date"]), deleted=trashed, kind="call",

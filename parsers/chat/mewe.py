@@ -12,6 +12,11 @@ Schema facts (iLEAPP `scripts/artifacts/meWe.py`, checked against the iLEAPP sam
   `ZMIMETYPE`, `ZURL` (server path).
 - A shared location is a message whose text is an OpenStreetMap link with `mlat=`/`mlon=`
   (iLEAPP notes the same); the coordinates are read from it and the text is kept as stored.
+Schema history: no public source documents another MeWe build's store (docs/chat-schema-hist4.md),
+so which columns older or newer builds lack is **not confirmed**. Only `ZCHATMESSAGE` `Z_PK`,
+`ZDATE`, `ZTEXT`, `ZSENDER`, `ZTHREADID` are required; every other column is read when present,
+and `ZUSER`, `ZCHATTHREAD`, `ZCHATATTACHMENT` when the store has them (without `ZUSER` the owner,
+and so the direction, is unknown).
 """
 
 from __future__ import annotations
@@ -21,51 +26,52 @@ import sqlite3
 from typing import Iterable, Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import side_rows, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds
 from parsers.sqlite_store import Database
 
-MESSAGES_SQL = ("SELECT Z_PK, ZDATE, ZEDITEDDATE, ZTEXT, ZORIGINALTEXT, ZSENDER, ZTHREADID, ZMESSAGEID, ZREPLYMESSAGEID, "
-                "ZDELETEDBYSENDER, ZDISAPPEARINGTYPE, ZEVENTTYPE, ZCALLDURATION, ZCALLHASVIDEO FROM ZCHATMESSAGE ORDER BY Z_PK")
-USERS_SQL = "SELECT ZUSERID, ZNAME, ZFIRSTNAME, ZLASTNAME, ZHANDLE, ZCURRENTUSER FROM ZUSER"
-THREADS_SQL = "SELECT ZTHREADID, ZCHATTYPE FROM ZCHATTHREAD"
-ATTACHMENTS_SQL = "SELECT Z_PK, ZCHATMESSAGE, ZATYPE, ZFILENAME, ZMIMETYPE, ZURL FROM ZCHATATTACHMENT ORDER BY Z_PK"
+# The minimum a message is read with (time, body, writer, thread); every other column is optional.
+MESSAGE_REQUIRED = ("Z_PK", "ZDATE", "ZTEXT", "ZSENDER", "ZTHREADID")
+MESSAGE_OPTIONAL = ("ZEDITEDDATE", "ZORIGINALTEXT", "ZMESSAGEID", "ZREPLYMESSAGEID", "ZDELETEDBYSENDER", "ZDISAPPEARINGTYPE",
+                    "ZEVENTTYPE", "ZCALLDURATION", "ZCALLHASVIDEO")
+# Side tables: read when the store has them (names, the owner, chat type, files), declared like variants.
+USERS = Variant("users", {"ZUSER": ("ZUSERID",)}, {"ZUSER": ("ZNAME", "ZFIRSTNAME", "ZLASTNAME", "ZHANDLE", "ZCURRENTUSER")})
+THREADS = Variant("threads", {"ZCHATTHREAD": ("ZTHREADID",)}, {"ZCHATTHREAD": ("ZCHATTYPE",)})
+ATTACHMENTS = Variant("attachments", {"ZCHATATTACHMENT": ("Z_PK", "ZCHATMESSAGE")},
+                      {"ZCHATATTACHMENT": ("ZATYPE", "ZFILENAME", "ZMIMETYPE", "ZURL")})
 OSM_LOCATION = re.compile(r"openstreetmap\.org/\?mlat=(-?\d+(?:\.\d+)?)&(?:amp;)?mlon=(-?\d+(?:\.\d+)?)")
 TABLE = "ZCHATMESSAGE"
 
 
 class MeWe(SqliteChatParser):
     name = "mewe"
-    version = "1"
+    version = "2"
     app = "MeWe"
     platform = "iOS"
     paths = ("*/Documents/sgrouplesdb.sqlite",)
     variants = (
-        Variant("core_data", {"ZCHATMESSAGE": ("Z_PK", "ZDATE", "ZEDITEDDATE", "ZTEXT", "ZORIGINALTEXT", "ZSENDER", "ZTHREADID",
-                                               "ZMESSAGEID", "ZREPLYMESSAGEID", "ZDELETEDBYSENDER", "ZDISAPPEARINGTYPE",
-                                               "ZEVENTTYPE", "ZCALLDURATION", "ZCALLHASVIDEO"),
-                              "ZUSER": ("ZUSERID", "ZNAME", "ZFIRSTNAME", "ZLASTNAME", "ZHANDLE", "ZCURRENTUSER"),
-                              "ZCHATTHREAD": ("ZTHREADID", "ZCHATTYPE"),
-                              "ZCHATATTACHMENT": ("ZCHATMESSAGE", "ZATYPE", "ZFILENAME", "ZMIMETYPE", "ZURL")}),
+        Variant("core_data", {"ZCHATMESSAGE": MESSAGE_REQUIRED}, {"ZCHATMESSAGE": MESSAGE_OPTIONAL}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         users: dict[str, Participant] = {}
         owner: str | None = None
-        for row in database.query(USERS_SQL):
+        for row in side_rows(database, USERS, "ZUSER"):
             if row["ZUSERID"] is None:
                 continue
             user_id = str(row["ZUSERID"])
             users[user_id] = Participant(user_id, _display_name(row))
             if row["ZCURRENTUSER"] == 1:
                 owner = user_id
-        threads = {str(r["ZTHREADID"]): r["ZCHATTYPE"] for r in database.query(THREADS_SQL) if r["ZTHREADID"] is not None}
+        threads = {str(r["ZTHREADID"]): r["ZCHATTYPE"] for r in side_rows(database, THREADS, "ZCHATTHREAD") if r["ZTHREADID"] is not None}
         attachments: dict[int, list[Attachment]] = {}
-        for row in database.query(ATTACHMENTS_SQL):
+        for row in side_rows(database, ATTACHMENTS, "ZCHATATTACHMENT", "Z_PK"):
             attachments.setdefault(row["ZCHATMESSAGE"], []).append(
                 Attachment(file_name=row["ZFILENAME"], mime_type=row["ZMIMETYPE"]))
-        members = _thread_members(database.query(MESSAGES_SQL))
-        yield from context.each(database.query(MESSAGES_SQL), TABLE, lambda row: self._message(row, users, owner, threads, members, attachments, context), "Z_PK")
+        sql = variant.select(database, TABLE, "Z_PK")
+        members = _thread_members(database.query(sql))
+        yield from context.each(database.query(sql), TABLE, lambda row: self._message(row, users, owner, threads, members, attachments, context), "Z_PK")
 
     def _message(self, row: sqlite3.Row, users: dict[str, Participant], owner: str | None, threads: dict[str, str],
                  members: dict[str, list[str]], attachments: dict[int, list[Attachment]], context: ParseContext) -> Message:
@@ -75,7 +81,7 @@ class MeWe(SqliteChatParser):
         others = [users.get(m, Participant(m)) for m in members.get(thread or "", []) if m != owner]
         sent = context.time(row["ZDATE"], cocoa_seconds, table=TABLE, row_id=row_id, field="ZDATE")
         edited = context.time(row["ZEDITEDDATE"], cocoa_seconds, table=TABLE, row_id=row_id, field="ZEDITEDDATE")
-        body = row["ZTEXT"]
+        body = text_value(row["ZTEXT"])
         latitude = longitude = None
         match = OSM_LOCATION.search(body) if isinstance(body, str) else None
         if match:

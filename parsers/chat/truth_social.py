@@ -19,6 +19,13 @@ Schema facts (iLEAPP `scripts/artifacts/truthSocial.py`, checked against the iLE
   (a reaction is not an event of its own in this store).
 Every event becomes a Message: ManagedMessage as text/media, every other entity as `system` with
 the event type in `details` and no body (the store keeps none).
+Schema history: no public source documents another build's store (docs/chat-schema-hist4.md), and
+Core Data names such as `ZACCOUNTID1` (a suffix Core Data adds when two entities of one table share
+an attribute name) and the `Z_ENT` numbers move when the model gains entities: **not confirmed**
+for any build. So only `Z_PK`, `ZCHATID`, `ZCREATEDAT`, `ZCONTENT` are required; the writer is
+`ZACCOUNTID1` or else `ZACCOUNTID`, the entity comes from `Z_PRIMARYKEY` when present (else an
+event is a message when its `ZTYPE` is "message" or absent), and the chat, account, attachment and
+reaction tables are read when the store has them (without `ZMANAGEDCHAT` the direction is unknown).
 """
 
 from __future__ import annotations
@@ -27,18 +34,22 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import side_rows, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds
 from parsers.sqlite_store import Database
 
-EVENTS_SQL = ("SELECT e.Z_PK, e.Z_ENT, k.Z_NAME AS entity, e.ZTYPE, e.ZCHATID, e.ZCREATEDAT, e.ZCONTENT, e.ZTEXT, e.ZMESSAGEID, "
-              "e.ZACCOUNTID, e.ZACCOUNTID1, e.ZISUNREAD, e.ZISHIDDEN, e.ZFAILEDTOSEND, e.ZMESSAGEEXPIRATION, "
-              "e.ZCHANGEDBYACCOUNTID, e.ZINVITEDACCOUNTID, e.ZINVITEDBYACCOUNTID, e.ZURL "
-              "FROM ZMANAGEDEVENTBASE e LEFT JOIN Z_PRIMARYKEY k ON k.Z_ENT = e.Z_ENT ORDER BY e.ZCREATEDAT, e.Z_PK")
-CHATS_SQL = "SELECT ZSERVERID, ZTYPE, ZOTHERACCOUNTID, ZOWNEDBYACCOUNTID FROM ZMANAGEDCHAT"
-ACCOUNTS_SQL = "SELECT ZSERVERID, ZACCT, ZDISPLAYNAME FROM ZMANAGEDACCOUNT"
-ATTACHMENTS_SQL = "SELECT Z_PK, ZMESSAGE, ZTYPE, ZURL, ZREMOTEURL FROM ZMANAGEDATTACHMENT ORDER BY Z_PK"
-REACTIONS_SQL = "SELECT Z_PK, ZMESSAGE, ZNAME, ZCOUNT, ZISME FROM ZMANAGEDREACTION ORDER BY Z_PK"
+# The minimum an event is read with (time, body, conversation); writer, entity and the rest are optional.
+EVENT_REQUIRED = ("Z_PK", "ZCHATID", "ZCREATEDAT", "ZCONTENT")
+EVENT_OPTIONAL = ("Z_ENT", "ZTYPE", "ZTEXT", "ZMESSAGEID", "ZACCOUNTID", "ZACCOUNTID1", "ZISUNREAD", "ZISHIDDEN", "ZFAILEDTOSEND",
+                  "ZMESSAGEEXPIRATION", "ZCHANGEDBYACCOUNTID", "ZINVITEDACCOUNTID", "ZINVITEDBYACCOUNTID", "ZURL")
+# Side tables, read when the store has them (declared like variants, so only these names reach SQL).
+ENTITIES = Variant("entities", {"Z_PRIMARYKEY": ("Z_ENT", "Z_NAME")})
+CHATS = Variant("chats", {"ZMANAGEDCHAT": ("ZSERVERID",)}, {"ZMANAGEDCHAT": ("ZTYPE", "ZOTHERACCOUNTID", "ZOWNEDBYACCOUNTID")})
+ACCOUNTS = Variant("accounts", {"ZMANAGEDACCOUNT": ("ZSERVERID",)}, {"ZMANAGEDACCOUNT": ("ZACCT", "ZDISPLAYNAME")})
+ATTACHMENTS = Variant("attachments", {"ZMANAGEDATTACHMENT": ("Z_PK", "ZMESSAGE")},
+                      {"ZMANAGEDATTACHMENT": ("ZTYPE", "ZURL", "ZREMOTEURL")})
+REACTIONS = Variant("reactions", {"ZMANAGEDREACTION": ("Z_PK", "ZMESSAGE")}, {"ZMANAGEDREACTION": ("ZNAME", "ZCOUNT", "ZISME")})
 TABLE = "ZMANAGEDEVENTBASE"
 MESSAGE_ENTITY = "ManagedMessage"
 EVENT_COLUMNS = (("expiration_s", "ZMESSAGEEXPIRATION"), ("changed_by", "ZCHANGEDBYACCOUNTID"), ("invited", "ZINVITEDACCOUNTID"),
@@ -47,43 +58,37 @@ EVENT_COLUMNS = (("expiration_s", "ZMESSAGEEXPIRATION"), ("changed_by", "ZCHANGE
 
 class TruthSocial(SqliteChatParser):
     name = "truth_social"
-    version = "1"
+    version = "2"
     app = "Truth Social"
     platform = "iOS"
     paths = ("*/chat/v1/*/ChatModel.sqlite",)
     variants = (
-        Variant("core_data", {"ZMANAGEDEVENTBASE": ("Z_PK", "Z_ENT", "ZTYPE", "ZCHATID", "ZCREATEDAT", "ZCONTENT", "ZTEXT", "ZMESSAGEID",
-                                                    "ZACCOUNTID", "ZACCOUNTID1", "ZISUNREAD", "ZISHIDDEN", "ZFAILEDTOSEND",
-                                                    "ZMESSAGEEXPIRATION", "ZCHANGEDBYACCOUNTID", "ZINVITEDACCOUNTID",
-                                                    "ZINVITEDBYACCOUNTID", "ZURL"),
-                              "Z_PRIMARYKEY": ("Z_ENT", "Z_NAME"),
-                              "ZMANAGEDCHAT": ("ZSERVERID", "ZTYPE", "ZOTHERACCOUNTID", "ZOWNEDBYACCOUNTID"),
-                              "ZMANAGEDACCOUNT": ("ZSERVERID", "ZACCT", "ZDISPLAYNAME"),
-                              "ZMANAGEDATTACHMENT": ("ZMESSAGE", "ZTYPE", "ZURL", "ZREMOTEURL"),
-                              "ZMANAGEDREACTION": ("ZMESSAGE", "ZNAME", "ZCOUNT", "ZISME")}),
+        Variant("core_data", {"ZMANAGEDEVENTBASE": EVENT_REQUIRED}, {"ZMANAGEDEVENTBASE": EVENT_OPTIONAL}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        accounts = {str(r["ZSERVERID"]): Participant(str(r["ZSERVERID"]), r["ZDISPLAYNAME"] or r["ZACCT"])
-                    for r in database.query(ACCOUNTS_SQL) if r["ZSERVERID"] is not None}
-        handles = {str(r["ZSERVERID"]): r["ZACCT"] for r in database.query(ACCOUNTS_SQL) if r["ZSERVERID"] is not None and r["ZACCT"]}
-        chats = {str(r["ZSERVERID"]): r for r in database.query(CHATS_SQL) if r["ZSERVERID"] is not None}
+        account_rows = [r for r in side_rows(database, ACCOUNTS, "ZMANAGEDACCOUNT") if r["ZSERVERID"] is not None]
+        accounts = {str(r["ZSERVERID"]): Participant(str(r["ZSERVERID"]), r["ZDISPLAYNAME"] or r["ZACCT"]) for r in account_rows}
+        handles = {str(r["ZSERVERID"]): r["ZACCT"] for r in account_rows if r["ZACCT"]}
+        chats = {str(r["ZSERVERID"]): r for r in side_rows(database, CHATS, "ZMANAGEDCHAT") if r["ZSERVERID"] is not None}
+        entities = {r["Z_ENT"]: r["Z_NAME"] for r in side_rows(database, ENTITIES, "Z_PRIMARYKEY")}
         attachments: dict[int, list[Attachment]] = {}
         urls: dict[int, list[str]] = {}
-        for row in database.query(ATTACHMENTS_SQL):
+        for row in side_rows(database, ATTACHMENTS, "ZMANAGEDATTACHMENT", "Z_PK"):
             url = row["ZURL"] or row["ZREMOTEURL"]
             attachments.setdefault(row["ZMESSAGE"], []).append(
                 Attachment(file_name=str(url).rsplit("/", 1)[-1] if url else None, mime_type=None))
             urls.setdefault(row["ZMESSAGE"], []).append(f"{row['ZTYPE']}: {url}")
         reactions: dict[int, list[str]] = {}
-        for row in database.query(REACTIONS_SQL):
+        for row in side_rows(database, REACTIONS, "ZMANAGEDREACTION", "Z_PK"):
             mine = " (by me)" if row["ZISME"] else ""
             reactions.setdefault(row["ZMESSAGE"], []).append(f"{row['ZNAME']} x{row['ZCOUNT']}{mine}")
-        rows = database.query(EVENTS_SQL)
-        yield from context.each(rows, TABLE, lambda row: self._event(row, accounts, handles, chats, attachments, urls, reactions,
-                                                                     context), "Z_PK")
+        rows = database.query(variant.select(database, TABLE, "ZCREATEDAT, Z_PK"))
+        yield from context.each(rows, TABLE, lambda row: self._event(row, entities, accounts, handles, chats, attachments, urls,
+                                                                     reactions, context), "Z_PK")
 
-    def _event(self, row: sqlite3.Row, accounts: dict[str, Participant], handles: dict[str, str], chats: dict[str, sqlite3.Row],
+    def _event(self, row: sqlite3.Row, entities: dict[object, object], accounts: dict[str, Participant], handles: dict[str, str],
+               chats: dict[str, sqlite3.Row],
                attachments: dict[int, list[Attachment]], urls: dict[int, list[str]], reactions: dict[int, list[str]],
                context: ParseContext) -> Message:
         row_id = row["Z_PK"]
@@ -95,10 +100,13 @@ class TruthSocial(SqliteChatParser):
         sender_id = row["ZACCOUNTID1"] or row["ZACCOUNTID"]
         sender = (accounts.get(str(sender_id)) or Participant(str(sender_id))) if sender_id else None
         direction = "unknown" if owner is None or sender is None else ("outgoing" if sender.id == owner else "incoming")
-        is_message = row["entity"] == MESSAGE_ENTITY
+        entity = entities.get(row["Z_ENT"])
+        is_message = _is_message(entity, row["ZTYPE"])
         files = tuple(attachments.get(row_id, ())) if is_message else ()
-        details = {"entity": str(row["entity"]), "event_type": str(row["ZTYPE"]),
-                   "chat_type": str(chat["ZTYPE"] or "direct") if chat is not None else "unknown"}
+        details = {"chat_type": str(chat["ZTYPE"] or "direct") if chat is not None else "unknown"}
+        for key, value in (("entity", entity), ("event_type", row["ZTYPE"])):
+            if value is not None:
+                details[key] = str(value)
         if row["ZMESSAGEID"] is not None:
             details["message_id"] = str(row["ZMESSAGEID"])
         if sender is not None and sender.id in handles:
@@ -120,9 +128,16 @@ class TruthSocial(SqliteChatParser):
             conversation_title=other.name or other.id if other else None, sender=sender, recipients=recipients,
             direction=direction, sent=context.time(row["ZCREATEDAT"], cocoa_seconds, table=TABLE, row_id=row_id, field="ZCREATEDAT"),
             sent_raw=None if row["ZCREATEDAT"] is None else str(row["ZCREATEDAT"]),
-            body=row["ZCONTENT"] if is_message else None,
+            body=text_value(row["ZCONTENT"]) if is_message else None,
             kind=("media" if files else "text") if is_message else "system", attachments=files, account_id=owner, details=details,
         )
+
+
+def _is_message(entity: object, event_type: object) -> bool:
+    """A message by its Core Data entity; without Z_PRIMARYKEY by its ZTYPE; with neither, every event with content is read as one."""
+    if entity is not None:
+        return entity == MESSAGE_ENTITY
+    return event_type in (None, "message")
 
 
 PARSER = TruthSocial()

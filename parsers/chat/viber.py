@@ -40,6 +40,15 @@ iOS `Contacts.data` facts (iLEAPP `scripts/artifacts/viber.py`):
 - `ZCONVERSATION`: `Z_PK`, `ZNAME`, `ZINTERLOCUTOR` -> `ZMEMBER` (1:1 partner). `ZMEMBER`: `Z_PK`,
   `ZDISPLAYFULLNAME`, `ZNAME`; `ZPHONENUMBER`: `ZMEMBER`, `ZPHONE`, `ZCANONIZEDPHONENUM`.
 - The owner is in the companion `Settings.data` (`Data` table, keys `_myPhoneNumber`, `_myUserName`).
+- Only `ZVIBERMESSAGE` `Z_PK`, `ZCONVERSATION`, `ZDATE`, `ZSTATE`, `ZTEXT` are required; the other
+  message columns are read when present, and the conversation, member, phone, attachment and
+  location tables when the store has them. No public source lists Contacts.data columns per Viber
+  build (docs/chat-schema-hist4.md); theAtropos4n6's DFIR_SQL_Queries (Viber 14.2.0.1, iOS 14.2)
+  use the same ZVIBERMESSAGE/ZMEMBER/ZPHONENUMBER columns, and keep calls in `ZRECENT` (`ZDATE`,
+  `ZDURATION`, `ZCALLTYPE`, `ZRECENTSLINE` -> `ZRECENTSLINE.ZPHONENUMBER`, `ZCALLLOGMESSAGE` ->
+  ZVIBERMESSAGE). Every `ZRECENT` row becomes a kind="call" message (source_table "ZRECENT"; a
+  call that also has a ZVIBERMESSAGE bubble names it in details["call_log_message"], so nothing is
+  dropped and the pair can be matched). Missed calls are incoming; "_with_video" types are video.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import side_rows, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds, unix_ms
 from parsers.sqlite_store import Database
@@ -60,16 +70,23 @@ IOS_OUTGOING = ("send", "delivered")
 PARTICIPANTS_SQL = ("SELECT p._id AS participant_id, p.conversation_id, i._id AS info_id, i.number, i.display_name, i.contact_name, "
                     "i.participant_type FROM participants p JOIN participants_info i ON i._id = p.participant_info_id")
 INFOS_SQL = "SELECT _id, number, display_name, contact_name, participant_type FROM participants_info"
-CALLS_SQL = "SELECT _id, number, canonized_number, date, duration, type, viber_call_type FROM calls ORDER BY _id"
 PHONEBOOK_SQL = ("SELECT d.data2 AS number, c.display_name FROM phonebookdata d JOIN phonebookcontact c ON c._id = d.contact_id "
                  "WHERE d.data2 IS NOT NULL AND c.display_name IS NOT NULL ORDER BY d._id")
-IOS_SQL = ("SELECT m.Z_PK, m.ZCONVERSATION, m.ZPHONENUMINDEX, m.ZDATE, m.ZSTATEDATE, m.ZSTATE, m.ZTEXT, m.ZSYSTEMTYPE, m.ZMETADATA, "
-           "m.ZBEINGDELETED, a.ZNAME AS attachment_name, a.ZTYPE AS attachment_type, a.ZFILESIZE AS attachment_size, "
-           "l.ZLATITUDE AS latitude, l.ZLONGITUDE AS longitude FROM ZVIBERMESSAGE m "
-           "LEFT JOIN ZATTACHMENT a ON a.Z_PK = m.ZATTACHMENT LEFT JOIN ZVIBERLOCATION l ON l.Z_PK = m.ZLOCATION ORDER BY m.Z_PK")
-IOS_CONVERSATIONS_SQL = "SELECT Z_PK, ZNAME, ZINTERLOCUTOR FROM ZCONVERSATION"
-IOS_MEMBERS_SQL = ("SELECT m.Z_PK, m.ZDISPLAYFULLNAME, m.ZNAME, (SELECT p.ZPHONE FROM ZPHONENUMBER p WHERE p.ZMEMBER = m.Z_PK "
-                   "ORDER BY p.Z_PK LIMIT 1) AS phone FROM ZMEMBER m")
+# iOS Contacts.data: the message needs its time, text, state (direction) and conversation; the writer,
+# state date, system type, metadata, deletion flag and links are optional, and so is every side table.
+IOS_REQUIRED = ("Z_PK", "ZCONVERSATION", "ZDATE", "ZSTATE", "ZTEXT")
+IOS_OPTIONAL = ("ZPHONENUMINDEX", "ZSTATEDATE", "ZSYSTEMTYPE", "ZMETADATA", "ZBEINGDELETED", "ZATTACHMENT", "ZLOCATION")
+IOS_CONVERSATIONS = Variant("ios_conversations", {"ZCONVERSATION": ("Z_PK",)}, {"ZCONVERSATION": ("ZNAME", "ZINTERLOCUTOR")})
+IOS_MEMBERS = Variant("ios_members", {"ZMEMBER": ("Z_PK",)}, {"ZMEMBER": ("ZDISPLAYFULLNAME", "ZNAME")})
+IOS_PHONES = Variant("ios_phones", {"ZPHONENUMBER": ("Z_PK", "ZMEMBER")}, {"ZPHONENUMBER": ("ZPHONE", "ZCANONIZEDPHONENUM")})
+IOS_ATTACHMENTS = Variant("ios_attachments", {"ZATTACHMENT": ("Z_PK",)}, {"ZATTACHMENT": ("ZNAME", "ZTYPE", "ZFILESIZE")})
+# The call log (DFIR_SQL_Queries, Viber 14.2.0.1): a call repeated without a message in between is only here.
+IOS_RECENTS = Variant("ios_recents", {"ZRECENT": ("Z_PK", "ZDATE")},
+                      {"ZRECENT": ("ZDURATION", "ZCALLTYPE", "ZRECENTSLINE", "ZCALLLOGMESSAGE")})
+IOS_RECENT_LINES = Variant("ios_recent_lines", {"ZRECENTSLINE": ("Z_PK",)}, {"ZRECENTSLINE": ("ZPHONENUMBER",)})
+IOS_CALL_DIRECTIONS = {"incoming": "incoming", "incoming_with_video": "incoming", "missed": "incoming",
+                       "missed_with_video": "incoming", "outgoing_viber": "outgoing", "outgoing_viber_with_video": "outgoing"}
+IOS_LOCATIONS = Variant("ios_locations", {"ZVIBERLOCATION": ("Z_PK",)}, {"ZVIBERLOCATION": ("ZLATITUDE", "ZLONGITUDE")})
 SETTINGS_SQL = "SELECT key, value FROM Data WHERE key IN ('_myPhoneNumber', '_myUserName')"
 
 ANDROID_COMMON = {"conversations": ("_id",),
@@ -82,7 +99,7 @@ CONVERSATION_OPTIONAL = ("name", "recipient_number", "group_id")
 
 class Viber(SqliteChatParser):
     name = "viber"
-    version = "1"
+    version = "2"
     app = "Viber"
     platform = "Android/iOS"
     paths = ("*/com.viber.voip/databases/viber_messages", "*/com.viber.voip/databases/viber_data",
@@ -96,20 +113,17 @@ class Viber(SqliteChatParser):
                                                       "body", "address"), **ANDROID_COMMON},
                 optional={"messages": ("read AS read_flag", *MESSAGE_OPTIONAL, "msg_info"),
                           "conversations": CONVERSATION_OPTIONAL}),
-        Variant("android_data_calls", {"calls": ("_id", "number", "canonized_number", "date", "duration", "type", "viber_call_type")}),
-        Variant("ios_contacts_data", {"ZVIBERMESSAGE": ("Z_PK", "ZCONVERSATION", "ZPHONENUMINDEX", "ZDATE", "ZSTATEDATE", "ZSTATE",
-                                                        "ZTEXT", "ZSYSTEMTYPE", "ZMETADATA", "ZBEINGDELETED", "ZATTACHMENT", "ZLOCATION"),
-                                      "ZCONVERSATION": ("Z_PK", "ZNAME", "ZINTERLOCUTOR"),
-                                      "ZMEMBER": ("Z_PK", "ZDISPLAYFULLNAME", "ZNAME"), "ZPHONENUMBER": ("Z_PK", "ZMEMBER", "ZPHONE"),
-                                      "ZATTACHMENT": ("Z_PK", "ZNAME", "ZTYPE", "ZFILESIZE"),
-                                      "ZVIBERLOCATION": ("Z_PK", "ZLATITUDE", "ZLONGITUDE")}),
+        # `viber_call_type` is the marker that keeps this off Android's own call log (`calls` there too).
+        Variant("android_data_calls", {"calls": ("_id", "number", "date", "type", "viber_call_type")},
+                optional={"calls": ("canonized_number", "duration")}),
+        Variant("ios_contacts_data", {"ZVIBERMESSAGE": IOS_REQUIRED}, {"ZVIBERMESSAGE": IOS_OPTIONAL}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         if variant.name == "android_data_calls":
-            yield from self._calls(database, context)
+            yield from self._calls(database, variant, context)
         elif variant.name == "ios_contacts_data":
-            yield from self._ios(database, context)
+            yield from self._ios(database, variant, context)
         else:
             yield from self._android(database, variant, context)
 
@@ -164,23 +178,27 @@ class Viber(SqliteChatParser):
 
     # Android viber_data calls -----------------------------------------------------------------------
 
-    def _calls(self, database: Database, context: ParseContext) -> Iterator[Message]:
+    def _calls(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         names: dict[str, str] = {}
         if database.has("phonebookdata", "_id", "contact_id", "data2") and database.has("phonebookcontact", "_id", "display_name"):
             for row in database.query(PHONEBOOK_SQL):
                 names.setdefault(row["number"], row["display_name"])
-        yield from context.each(database.query(CALLS_SQL), "calls", lambda row: self._call(row, names, context), "_id")
+        rows = database.query(variant.select(database, "calls", "_id"))
+        yield from context.each(rows, "calls", lambda row: self._call(row, names, context), "_id")
 
     def _call(self, row: sqlite3.Row, names: dict[str, str], context: ParseContext) -> Message:
         row_id = row["_id"]
-        number = row["canonized_number"] or row["number"]
+        stored = text_value(row["number"])
+        number = text_value(row["canonized_number"]) or stored
         other = Participant(number, names.get(number)) if number else None
         call_type = row["type"]
         outgoing = call_type == 2
-        details = {"call_type": f"{call_type} ({CALL_TYPES.get(call_type, 'unknown')})", "duration": str(row["duration"]),
+        details = {"call_type": f"{call_type} ({CALL_TYPES.get(call_type, 'unknown')})",
                    "media": f"{row['viber_call_type']} ({CALL_MEDIA.get(row['viber_call_type'], 'unknown')})"}
-        if row["number"] != number:
-            details["number"] = str(row["number"])
+        if row["duration"] is not None:
+            details["duration"] = str(row["duration"])
+        if stored != number:
+            details["number"] = str(stored)
         return Message(
             source_table="calls", source_row_id=row_id, conversation_id=number, sender=None if outgoing else other,
             recipients=(other,) if outgoing and other else (),
@@ -191,31 +209,73 @@ class Viber(SqliteChatParser):
 
     # iOS Contacts.data ------------------------------------------------------------------------------
 
-    def _ios(self, database: Database, context: ParseContext) -> Iterator[Message]:
-        members = {row["Z_PK"]: row for row in database.query(IOS_MEMBERS_SQL)}
-        conversations = {row["Z_PK"]: row for row in database.query(IOS_CONVERSATIONS_SQL)}
+    def _ios(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
+        phones: dict[object, object] = {}
+        numbers: dict[object, object] = {}  # a number as stored or canonized -> its member
+        for row in side_rows(database, IOS_PHONES, "ZPHONENUMBER", "Z_PK"):
+            phones.setdefault(row["ZMEMBER"], row["ZPHONE"])  # a member's first number, by Z_PK
+            for number in (row["ZPHONE"], row["ZCANONIZEDPHONENUM"]):
+                if number is not None:
+                    numbers.setdefault(number, row["ZMEMBER"])
+        members = {row["Z_PK"]: _ios_person(row, phones) for row in side_rows(database, IOS_MEMBERS, "ZMEMBER")}
+        conversations = {row["Z_PK"]: row for row in side_rows(database, IOS_CONVERSATIONS, "ZCONVERSATION")}
+        attachments = {row["Z_PK"]: row for row in side_rows(database, IOS_ATTACHMENTS, "ZATTACHMENT")}
+        locations = {row["Z_PK"]: row for row in side_rows(database, IOS_LOCATIONS, "ZVIBERLOCATION")}
         owner = _ios_owner(context)
-        yield from context.each(database.query(IOS_SQL), "ZVIBERMESSAGE",
-                                lambda row: self._ios_message(row, members, conversations, owner, context), "Z_PK")
+        rows = database.query(variant.select(database, "ZVIBERMESSAGE", "Z_PK"))
+        yield from context.each(rows, "ZVIBERMESSAGE",
+                                lambda row: self._ios_message(row, members, conversations, attachments, locations, owner, context), "Z_PK")
+        if database.has("ZRECENT") and not IOS_RECENTS.matches(database):
+            context.warn("table_not_read", "ZRECENT lacks Z_PK or ZDATE; its call-log rows are not read", table="ZRECENT")
+        lines = {row["Z_PK"]: row["ZPHONENUMBER"] for row in side_rows(database, IOS_RECENT_LINES, "ZRECENTSLINE")}
+        names = {number: members[member].name for number, member in numbers.items() if member in members}
+        yield from context.each(side_rows(database, IOS_RECENTS, "ZRECENT", "Z_PK"), "ZRECENT",
+                                lambda row: self._ios_call(row, lines, names, owner, context), "Z_PK")
 
-    def _ios_message(self, row: sqlite3.Row, members: dict[int, sqlite3.Row], conversations: dict[int, sqlite3.Row],
-                     owner: Participant | None, context: ParseContext) -> Message:
+    def _ios_call(self, row: sqlite3.Row, lines: dict[object, object], names: dict[object, str | None], owner: Participant | None,
+                  context: ParseContext) -> Message:
+        """One call-log row: every ZRECENT row is reported, also those whose call has a ZVIBERMESSAGE bubble (linked in details)."""
         row_id = row["Z_PK"]
+        number = text_value(lines.get(row["ZRECENTSLINE"])) if row["ZRECENTSLINE"] is not None else None
+        other = Participant(number, names.get(number)) if number else None
+        call_type = text_value(row["ZCALLTYPE"])
+        direction = IOS_CALL_DIRECTIONS.get(call_type or "", "unknown")
+        details = {"call_type": str(call_type)}
+        for key, value in (("duration", row["ZDURATION"]), ("call_log_message", row["ZCALLLOGMESSAGE"])):
+            if value is not None:
+                details[key] = str(value)
+        if call_type in IOS_CALL_DIRECTIONS:  # only the documented types say audio or video
+            details["media"] = "video" if call_type.endswith("_with_video") else "audio"
+        outgoing = direction == "outgoing"
+        return Message(
+            source_table="ZRECENT", source_row_id=row_id, conversation_id=number,
+            sender=owner if outgoing else other, recipients=tuple(p for p in ((other if outgoing else owner),) if p is not None),
+            direction=direction, sent=context.time(row["ZDATE"], cocoa_seconds, table="ZRECENT", row_id=row_id, field="ZDATE"),
+            sent_raw=_text(row["ZDATE"]), kind="call", account_id=owner.id if owner else None, details=details,
+        )
+
+    def _ios_message(self, row: sqlite3.Row, members: dict[object, Participant], conversations: dict[object, sqlite3.Row],
+                     attachments: dict[object, sqlite3.Row], locations: dict[object, sqlite3.Row], owner: Participant | None,
+                     context: ParseContext) -> Message:
+        row_id = row["Z_PK"]
+        stored = attachments.get(row["ZATTACHMENT"]) if row["ZATTACHMENT"] is not None else None
+        place = locations.get(row["ZLOCATION"]) if row["ZLOCATION"] is not None else None
         state = row["ZSTATE"]
         outgoing = state in IOS_OUTGOING
         conversation = conversations.get(row["ZCONVERSATION"])
-        partner = _ios_person(members.get(conversation["ZINTERLOCUTOR"])) if conversation is not None and conversation["ZINTERLOCUTOR"] else None
-        writer = _ios_person(members.get(row["ZPHONENUMINDEX"])) if row["ZPHONENUMINDEX"] else partner
+        partner = members.get(conversation["ZINTERLOCUTOR"]) if conversation is not None and conversation["ZINTERLOCUTOR"] else None
+        writer = members.get(row["ZPHONENUMINDEX"]) if row["ZPHONENUMINDEX"] else partner
         state_date = context.time(row["ZSTATEDATE"], cocoa_seconds, table="ZVIBERMESSAGE", row_id=row_id, field="ZSTATEDATE")
         details = {"state": str(state)}
-        for column, key in (("ZSTATEDATE", "state_date"), ("ZSYSTEMTYPE", "system_type"), ("ZMETADATA", "metadata"),
-                            ("attachment_type", "attachment_type")):
-            if row[column] not in (None, ""):
-                details[key] = str(row[column])
+        for key, value in (("state_date", row["ZSTATEDATE"]), ("system_type", row["ZSYSTEMTYPE"]), ("metadata", row["ZMETADATA"]),
+                           ("attachment_type", stored["ZTYPE"] if stored is not None else None)):
+            if value not in (None, ""):
+                details[key] = str(value)
         if state_date is not None:
             details["state_date_utc_ns"] = str(state_date)
-        attachment = Attachment(file_name=row["attachment_name"], size=row["attachment_size"]) if row["attachment_name"] else None
-        latitude, longitude = row["latitude"], row["longitude"]
+        attachment = (Attachment(file_name=text_value(stored["ZNAME"]), size=stored["ZFILESIZE"])
+                      if stored is not None and stored["ZNAME"] else None)
+        latitude, longitude = (place["ZLATITUDE"], place["ZLONGITUDE"]) if place is not None else (None, None)
         located = latitude is not None and longitude is not None and (latitude, longitude) != (0, 0)
         return Message(
             source_table="ZVIBERMESSAGE", source_row_id=row_id, conversation_id=_text(row["ZCONVERSATION"]),
@@ -224,7 +284,7 @@ class Viber(SqliteChatParser):
             recipients=((partner,) if partner else ()) if outgoing else ((owner,) if owner else ()),
             direction="outgoing" if outgoing else ("incoming" if state == "received" else "unknown"),
             sent=context.time(row["ZDATE"], cocoa_seconds, table="ZVIBERMESSAGE", row_id=row_id, field="ZDATE"),
-            sent_raw=_text(row["ZDATE"]), body=row["ZTEXT"],
+            sent_raw=_text(row["ZDATE"]), body=text_value(row["ZTEXT"]),
             kind="location" if located else ("media" if attachment else ("system" if row["ZSYSTEMTYPE"] else "text")),
             attachments=(attachment,) if attachment else (), latitude=latitude if located else None,
             longitude=longitude if located else None,
@@ -237,10 +297,9 @@ def _android_person(row: sqlite3.Row) -> Participant:
     return Participant(row["number"], row["contact_name"] or row["display_name"])
 
 
-def _ios_person(row: sqlite3.Row | None) -> Participant | None:
-    if row is None:
-        return None
-    return Participant(row["phone"] or f"member:{row['Z_PK']}", row["ZDISPLAYFULLNAME"] or row["ZNAME"])
+def _ios_person(row: sqlite3.Row, phones: dict[object, object]) -> Participant:
+    phone = text_value(phones.get(row["Z_PK"]))
+    return Participant(phone or f"member:{row['Z_PK']}", text_value(row["ZDISPLAYFULLNAME"] or row["ZNAME"]))
 
 
 def _ios_owner(context: ParseContext) -> Participant | None:

@@ -14,6 +14,16 @@ scripts/artifacts/whatsApp.py "whatsAppCallHistory", read for facts only):
   party), `ZOUTCOME`.
 - ContactsV2.sqlite `ZWAADDRESSBOOKCONTACT`: `ZWHATSAPPID` (jid), `ZFULLNAME`.
 
+History (docs/chat-schema-hist4.md): the creator column is absent on older releases (iLEAPP: iOS
+14.3); no public source gives the store of other WhatsApp builds, so which other columns come and
+go is **not confirmed**. Only `ZWACDCALLEVENT` `Z_PK`, `ZDATE` and `ZWACDCALLEVENTPARTICIPANT`
+`Z_PK`, `ZJIDSTRING` are required; duration, outcome, creator, group, bytes and the aggregate line
+are read when present. The link columns carry Core Data entity numbers (`Z1PARTICIPANTS`,
+`Z1CALLEVENTS` in the builds seen): the one `Z<n>PARTICIPANTS`/`Z<n>CALLEVENTS` column is used
+whatever its digit, and without a participant link one `participants_unlinked` warning says why
+the calls have no other party. (One public tool joins participants to the aggregate line instead
+of the call; the corpus, checked against iLEAPP row for row, links them to the call.)
+
 Decisions:
 - One message per ZWACDCALLEVENT row, kind "call", body None; duration, outcome, byte counts and the
   aggregate's flags are in details.
@@ -28,47 +38,58 @@ Decisions:
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Iterable, Iterator
 
 from manifests.records import Message, Participant
+from parsers.chat._rows import side_rows, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds
 from parsers.sqlite_store import Database
 
-EVENT_REQUIRED = ("Z_PK", "ZDATE", "ZDURATION", "ZOUTCOME")
-EVENT_OPTIONAL = ("ZGROUPCALLCREATORUSERJIDSTRING", "ZGROUPJIDSTRING", "ZCALLIDSTRING", "ZBYTESSENT", "ZBYTESRECEIVED",
-                  "Z1CALLEVENTS")
-PARTICIPANT_COLUMNS = ("Z_PK", "Z1PARTICIPANTS", "ZJIDSTRING")
-AGGREGATE_COLUMNS = ("Z_PK", "ZINCOMING", "ZVIDEO", "ZMISSED", "ZMISSEDREASON")
+# The minimum a call is read with: its time, and (in the participant table) the other party. Direction
+# comes from the creator column or the aggregate line, both optional, as are duration, outcome and bytes.
+EVENT_REQUIRED = ("Z_PK", "ZDATE")
+EVENT_OPTIONAL = ("ZDURATION", "ZOUTCOME", "ZGROUPCALLCREATORUSERJIDSTRING", "ZGROUPJIDSTRING", "ZCALLIDSTRING", "ZBYTESSENT",
+                  "ZBYTESRECEIVED")
+PARTICIPANT_REQUIRED = ("Z_PK", "ZJIDSTRING")
+AGGREGATES = Variant("aggregates", {"ZWAAGGREGATECALLEVENT": ("Z_PK",)},
+                     {"ZWAAGGREGATECALLEVENT": ("ZINCOMING", "ZVIDEO", "ZMISSED", "ZMISSEDREASON")})
 OUTCOMES = {0: "ended", 1: "missed", 4: "rejected"}
 CREATOR = "ZGROUPCALLCREATORUSERJIDSTRING"
-
-PARTICIPANT_SQL = "SELECT Z_PK, Z1PARTICIPANTS, ZJIDSTRING FROM ZWACDCALLEVENTPARTICIPANT ORDER BY Z1PARTICIPANTS, Z_PK"
-AGGREGATE_SQL = "SELECT Z_PK, ZINCOMING, ZVIDEO, ZMISSED, ZMISSEDREASON FROM ZWAAGGREGATECALLEVENT"
+# Core Data names a to-one link column after the target entity's number (Z1PARTICIPANTS, Z1CALLEVENTS in the
+# builds seen); another model numbering gives another digit, so the column is found by this pattern.
+_LINK = re.compile(r"^z([1-9][0-9]{0,5})(participants|callevents)$")
 CONTACTS_SQL = "SELECT ZWHATSAPPID, ZFULLNAME FROM ZWAADDRESSBOOKCONTACT WHERE ZWHATSAPPID IS NOT NULL ORDER BY Z_PK"
 
 
 class WhatsAppIosCalls(SqliteChatParser):
     name = "whatsapp_ios_calls"
-    version = "1"
+    version = "2"
     app = "WhatsApp"
     platform = "iOS"
     paths = ("*/Containers/Shared/AppGroup/*/CallHistory.sqlite",)
     variants = (
-        Variant("with_creator", {"ZWACDCALLEVENT": EVENT_REQUIRED + (CREATOR,), "ZWACDCALLEVENTPARTICIPANT": PARTICIPANT_COLUMNS}),
-        Variant("without_creator", {"ZWACDCALLEVENT": EVENT_REQUIRED, "ZWACDCALLEVENTPARTICIPANT": PARTICIPANT_COLUMNS}),
+        Variant("call_event", {"ZWACDCALLEVENT": EVENT_REQUIRED, "ZWACDCALLEVENTPARTICIPANT": PARTICIPANT_REQUIRED},
+                {"ZWACDCALLEVENT": EVENT_OPTIONAL}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         participants: dict[int, list[str]] = {}
-        for row in database.query(PARTICIPANT_SQL):
-            if row["ZJIDSTRING"]:
-                participants.setdefault(row["Z1PARTICIPANTS"], []).append(row["ZJIDSTRING"])
-        aggregates = ({row["Z_PK"]: row for row in database.query(AGGREGATE_SQL)}
-                      if database.has("ZWAAGGREGATECALLEVENT", *AGGREGATE_COLUMNS) else {})
-        columns = list(EVENT_REQUIRED) + [c for c in EVENT_OPTIONAL if database.has("ZWACDCALLEVENT", c)]
-        sql = f"SELECT {', '.join(columns)} FROM ZWACDCALLEVENT ORDER BY Z_PK"
+        link = _link(database, "ZWACDCALLEVENTPARTICIPANT", "participants")
+        if link is None:
+            context.warn("participants_unlinked", "ZWACDCALLEVENTPARTICIPANT has no single Z<n>PARTICIPANTS column: calls are read "
+                                                  "without their other parties", table="ZWACDCALLEVENTPARTICIPANT")
+        else:
+            sql = f"SELECT Z_PK, {link} AS call_pk, ZJIDSTRING FROM ZWACDCALLEVENTPARTICIPANT ORDER BY {link}, Z_PK"
+            for row in database.query(sql):
+                if row["ZJIDSTRING"]:
+                    participants.setdefault(row["call_pk"], []).append(text_value(row["ZJIDSTRING"]))
+        aggregates = {row["Z_PK"]: row for row in side_rows(database, AGGREGATES, "ZWAAGGREGATECALLEVENT")}
+        aggregate = _link(database, "ZWACDCALLEVENT", "callevents")
+        aggregate_column = f", {aggregate} AS Z1CALLEVENTS" if aggregate else ", NULL AS Z1CALLEVENTS"
+        sql = f"SELECT {variant.columns(database, 'ZWACDCALLEVENT')}{aggregate_column} FROM ZWACDCALLEVENT ORDER BY Z_PK"
         owner = _owner(database.query(sql), participants)
         names = _names(context)
         convert = lambda row: self._call(row, participants.get(row["Z_PK"], []), aggregates, owner, names, context)  # noqa: E731
@@ -77,9 +98,9 @@ class WhatsAppIosCalls(SqliteChatParser):
     def _call(self, row: sqlite3.Row, others: list[str], aggregates: dict[int, sqlite3.Row], owner: str | None,
               names: dict[str, str], context: ParseContext) -> Message:
         row_id = row["Z_PK"]
-        aggregate = aggregates.get(_get(row, "Z1CALLEVENTS"))
-        direction = _direction(_get(row, CREATOR), others, aggregate)
-        creator = _get(row, CREATOR)
+        aggregate = aggregates.get(row["Z1CALLEVENTS"])
+        direction = _direction(row[CREATOR], others, aggregate)
+        creator = row[CREATOR]
         if direction == "incoming":
             caller = creator or (others[0] if len(others) == 1 else None)
             sender = Participant(caller, names.get(caller)) if caller else None
@@ -90,12 +111,16 @@ class WhatsAppIosCalls(SqliteChatParser):
             sender = None
         sender_id = sender.id if sender else None
         recipients = tuple(Participant(jid, names.get(jid)) for jid in others if jid != sender_id)
-        group = _get(row, "ZGROUPJIDSTRING") or None
+        group = row["ZGROUPJIDSTRING"] or None
         outcome = row["ZOUTCOME"]
-        details = {"duration_seconds": str(row["ZDURATION"]), "outcome": f"{outcome} ({OUTCOMES.get(outcome, 'unknown')})"}
+        details = {}
+        if row["ZDURATION"] is not None:
+            details["duration_seconds"] = str(row["ZDURATION"])
+        if outcome is not None:
+            details["outcome"] = f"{outcome} ({OUTCOMES.get(outcome, 'unknown')})"
         for column, key in (("ZBYTESSENT", "bytes_sent"), ("ZBYTESRECEIVED", "bytes_received"), ("ZCALLIDSTRING", "call_id"),
                             ("Z1CALLEVENTS", "aggregate_event"), (CREATOR, "creator")):
-            if _get(row, column) is not None:
+            if row[column] is not None:
                 details[key] = str(row[column])
         if aggregate is not None:
             for column in ("ZINCOMING", "ZVIDEO", "ZMISSED", "ZMISSEDREASON"):
@@ -120,7 +145,7 @@ def _direction(creator: str | None, others: list[str], aggregate: sqlite3.Row | 
 
 def _owner(rows: Iterable[sqlite3.Row], participants: dict[int, list[str]]) -> str | None:
     """The one jid that created calls it does not take part in (the owner's outgoing calls)."""
-    creators = {_get(r, CREATOR) for r in rows if _get(r, CREATOR) and _get(r, CREATOR) not in participants.get(r["Z_PK"], [])}
+    creators = {r[CREATOR] for r in rows if r[CREATOR] and r[CREATOR] not in participants.get(r["Z_PK"], [])}
     return creators.pop() if len(creators) == 1 else None
 
 
@@ -134,8 +159,10 @@ def _names(context: ParseContext) -> dict[str, str]:
     return names
 
 
-def _get(row: sqlite3.Row, column: str) -> object:
-    return row[column] if column in row.keys() else None
+def _link(database: Database, table: str, role: str) -> str | None:
+    """The one Z<n><ROLE> column of `table` (rebuilt from its digits), or None when there is none or more than one."""
+    found = [m for c in database.tables.get(table.lower(), ()) if (m := _LINK.match(c)) and m[2] == role]
+    return f"Z{int(found[0][1])}{role.upper()}" if len(found) == 1 else None
 
 
 PARSER = WhatsAppIosCalls()

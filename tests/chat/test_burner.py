@@ -15,8 +15,9 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from manifests.records import Attachment, Message, Participant
+from manifests.records import Attachment, Message, Participant, decode_text
 from tests.chat.helpers import assert_no_warnings, build_database, corpus_file, parse_files
+from tests.chat.hostile import assert_truncated_store_is_unreadable
 
 ANDROID = "log2timeline__plaso/test_data/android/burners.sqlite"
 ANDROID_LOGICAL = b"/data/data/com.adhoclabs.burner/databases/burners.sqlite"
@@ -130,3 +131,34 @@ def test_unknown_schema_at_burner_path_warns_once(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: ANDROID_LOGICAL})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+MINIMAL = "CREATE TABLE messages (_id INTEGER PRIMARY KEY, date_created INTEGER, message TEXT, direction INTEGER, contact_phone_number TEXT);"
+
+
+def test_android_minimal_store_reads_every_message(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "burners.sqlite", MINIMAL, {"messages": [
+        (1, 1669920000000, "hi there", 1, "+15550001"), (2, 1669920001000, "back", 2, "+15550001"), (3, None, None, None, None)]})
+    parsed = parse_files(db, logical={db: ANDROID_LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 3
+    assert parsed.messages[0] == Message(
+        source_table="messages", source_row_id=1, conversation_id="+15550001", sender=Participant("+15550001"),
+        direction="incoming", sent=1669920000000 * 10**6, sent_raw="1669920000000", body="hi there", kind="text",
+    )
+    assert [(m.direction, m.sender, m.recipients) for m in parsed.messages[1:]] == [
+        ("outgoing", None, (Participant("+15550001"),)), ("unknown", None, ())]
+
+
+def test_android_type_confused_values_cost_only_the_value(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "burners.sqlite", MINIMAL + "CREATE TABLE contacts (phone_number TEXT);", {
+        "messages": [(1, "noon", b"\xff", "x", 5), (2, 1669920000000, "ok", 2, "+15550001")], "contacts": [(None,), (b"\x00",)]})
+    parsed = parse_files(db, logical={db: ANDROID_LOGICAL})
+    assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [("bad_time", 1, "date_created")]
+    assert [(m.direction, m.body, m.conversation_id) for m in parsed.messages] == [
+        ("unknown", decode_text(b"\xff"), "5"), ("outgoing", "ok", "+15550001")]  # TEXT affinity stores 5 as "5"
+
+
+def test_android_truncated_minimal_store_is_database_unreadable(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "burners.sqlite", MINIMAL, {"messages": [(i, 1669920000000 + i, "x" * 300, 1, "+1") for i in range(400)]})
+    assert_truncated_store_is_unreadable(db, ANDROID_LOGICAL)

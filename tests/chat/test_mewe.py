@@ -13,8 +13,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from manifests.records import Message, Participant
+from manifests.records import Attachment, Message, Participant, decode_text
 from tests.chat.helpers import assert_no_warnings, build_database, corpus_file, parse_files
+from tests.chat.hostile import assert_truncated_store_is_unreadable
 
 DB = ("abrignoni__iLEAPP/admin/test/cases/data/meWe/testdata.meWe.meWeMessages.josh_ios17_ffs.zip.extracted/filesystem1/private/"
       "var/mobile/Containers/Data/Application/B8B1A6C3-DCBA-468D-B2B4-EA42DD1B07AF/Documents/sgrouplesdb.sqlite")
@@ -104,3 +105,41 @@ def test_unknown_schema_at_mewe_path_warns_once(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: LOGICAL})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+MINIMAL = "CREATE TABLE ZCHATMESSAGE (Z_PK INTEGER PRIMARY KEY, ZDATE TIMESTAMP, ZTEXT VARCHAR, ZSENDER VARCHAR, ZTHREADID VARCHAR);"
+
+
+def test_minimal_store_reads_every_message_with_optional_columns_and_tables_absent(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "sgrouplesdb.sqlite", MINIMAL, {"ZCHATMESSAGE": [
+        (1, 700000000, "hello", "u1", "t1"), (2, 700000100, "https://www.openstreetmap.org/?mlat=51.5&mlon=-0.12", "u2", "t1"),
+        (3, None, None, None, None)]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 3
+    assert parsed.messages[0] == Message(
+        source_table="ZCHATMESSAGE", source_row_id=1, conversation_id="t1", conversation_title="u1, u2", sender=Participant("u1"),
+        direction="unknown", sent=(700000000 + 978307200) * 10**9, sent_raw="700000000", body="hello", kind="text",
+        is_edited=False, details={"message_id": "None"},
+    )
+    assert (parsed.messages[1].kind, parsed.messages[1].latitude, parsed.messages[1].longitude) == ("location", 51.5, -0.12)
+    assert (parsed.messages[2].sender, parsed.messages[2].conversation_id, parsed.messages[2].sent) == (None, None, None)
+
+
+def test_type_confused_values_in_a_minimal_store_cost_only_the_value(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "sgrouplesdb.sqlite", MINIMAL + """
+        CREATE TABLE ZUSER (Z_PK INTEGER PRIMARY KEY, ZUSERID VARCHAR);
+        CREATE TABLE ZCHATATTACHMENT (Z_PK INTEGER PRIMARY KEY, ZCHATMESSAGE INTEGER);""", {
+        "ZCHATMESSAGE": [(1, "not a date", b"\xff\xfe", 7, 8), (2, 700000000, "ok", "u1", "t1")],
+        "ZUSER": [(1, None), (2, b"\x00")], "ZCHATATTACHMENT": [(1, 2), (2, "x")]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [("bad_time", 1, "ZDATE")]
+    assert [(m.source_row_id, m.sender, m.conversation_id) for m in parsed.messages] == [
+        (1, Participant("7"), "8"), (2, Participant("u1"), "t1")]
+    assert parsed.messages[0].body == decode_text(b"\xff\xfe")  # a BLOB body keeps its exact bytes
+    assert parsed.messages[1].attachments == (Attachment(),) and parsed.messages[1].kind == "media"
+
+
+def test_truncated_minimal_store_is_database_unreadable(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "sgrouplesdb.sqlite", MINIMAL, {"ZCHATMESSAGE": [(i, 700000000 + i, "x" * 300, "u", "t") for i in range(400)]})
+    assert_truncated_store_is_unreadable(db, LOGICAL)

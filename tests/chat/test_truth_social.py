@@ -18,8 +18,9 @@ import json
 import re
 from pathlib import Path
 
-from manifests.records import Attachment, Message, Participant
+from manifests.records import Attachment, Message, Participant, decode_text
 from tests.chat.helpers import assert_no_warnings, build_database, corpus_file, parse_files
+from tests.chat.hostile import assert_truncated_store_is_unreadable
 
 DB = ("abrignoni__iLEAPP/admin/test/cases/data/truthSocial/testdata.truthSocial.truthSocialMessages.josh_ios17_ffs.zip.extracted/"
       "filesystem1/private/var/mobile/Containers/Shared/AppGroup/E9E0EAAD-CA38-4661-999B-1E6B130F3288/chat/v1/107848900006371409/"
@@ -127,3 +128,47 @@ def test_unknown_schema_at_truth_social_path_warns_once(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: LOGICAL})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+MINIMAL = "CREATE TABLE ZMANAGEDEVENTBASE (Z_PK INTEGER PRIMARY KEY, ZCHATID VARCHAR, ZCREATEDAT TIMESTAMP, ZCONTENT VARCHAR);"
+
+
+def test_minimal_store_reads_every_event_as_a_message(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "ChatModel.sqlite", MINIMAL, {"ZMANAGEDEVENTBASE": [
+        (2, "c1", 700000010, "<p>second</p>"), (1, "c1", 700000000, "<p>first</p>"), (3, None, None, None)]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 3
+    assert [m.source_row_id for m in parsed.messages] == [3, 1, 2]  # ZCREATEDAT order, NULL first as SQLite sorts it
+    assert parsed.messages[1] == Message(
+        source_table="ZMANAGEDEVENTBASE", source_row_id=1, conversation_id="c1", direction="unknown",
+        sent=(700000000 + 978307200) * 10**9, sent_raw="700000000", body="<p>first</p>", kind="text",
+        details={"chat_type": "unknown"},
+    )
+
+
+def test_without_z_primarykey_ztype_tells_messages_from_events(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "ChatModel.sqlite", MINIMAL.replace("ZCONTENT VARCHAR", "ZCONTENT VARCHAR, ZTYPE VARCHAR, ZACCOUNTID VARCHAR") + """
+        CREATE TABLE ZMANAGEDCHAT (Z_PK INTEGER PRIMARY KEY, ZSERVERID VARCHAR, ZOWNEDBYACCOUNTID VARCHAR);""", {
+        "ZMANAGEDEVENTBASE": [(1, "c1", 700000000, None, "chatCreated", "1"), (2, "c1", 700000001, "hey", "message", "2")],
+        "ZMANAGEDCHAT": [(1, "c1", "1")]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert [(m.kind, m.direction, m.body, m.details["event_type"]) for m in parsed.messages] == [
+        ("system", "outgoing", None, "chatCreated"), ("text", "incoming", "hey", "message")]
+    assert parsed.messages[1].recipients == (Participant("1"),)
+
+
+def test_type_confused_minimal_store_costs_only_the_value(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "ChatModel.sqlite", MINIMAL + """
+        CREATE TABLE ZMANAGEDATTACHMENT (Z_PK INTEGER PRIMARY KEY, ZMESSAGE INTEGER);""", {
+        "ZMANAGEDEVENTBASE": [(1, 42, "yesterday", b"\xff"), (2, "c1", 700000000, "ok")], "ZMANAGEDATTACHMENT": [(1, 2), (2, "x")]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [("bad_time", 1, "ZCREATEDAT")]
+    assert [(m.conversation_id, m.body, m.kind) for m in sorted(parsed.messages, key=lambda m: m.source_row_id)] == [
+        ("42", decode_text(b"\xff"), "text"), ("c1", "ok", "media")]
+
+
+def test_truncated_minimal_store_is_database_unreadable(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "ChatModel.sqlite", MINIMAL, {"ZMANAGEDEVENTBASE": [(i, "c", 700000000 + i, "x" * 300) for i in range(400)]})
+    assert_truncated_store_is_unreadable(db, LOGICAL)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from manifests.records import Attachment, Message, Participant
+from manifests.records import Attachment, Message, Participant, decode_text
 from tests.chat.helpers import assert_no_warnings, build_database, corpus_file, parse_files
+from tests.chat.hostile import assert_truncated_store_is_unreadable
 
 PLASO = "log2timeline__plaso/test_data/android/viber_data"
 DATA_LOGICAL = b"/data/data/com.viber.voip/databases/viber_data"
@@ -231,3 +232,119 @@ def test_v53_partner_from_recipient_number_when_participants_are_missing(tmp_pat
     parsed = parse_files(db, logical={db: MESSAGES_LOGICAL})
     assert_no_warnings(parsed)
     assert [(m.direction, m.recipients) for m in parsed.messages] == [("outgoing", (Participant("+15550002"),))]
+
+
+CALLS_MINIMAL = "CREATE TABLE calls (_id INTEGER PRIMARY KEY, number TEXT, date INTEGER, type INTEGER, viber_call_type INTEGER);"
+
+
+def test_android_data_minimal_calls_table(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "viber_data", CALLS_MINIMAL, {"calls": [
+        (1, "+15550002", 1669408465582, 2, 4), (2, None, None, 9, None)]})
+    parsed = parse_files(db, logical={db: DATA_LOGICAL})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 2
+    bob = Participant("+15550002")
+    assert parsed.messages[0] == Message(
+        source_table="calls", source_row_id=1, conversation_id="+15550002", recipients=(bob,), direction="outgoing",
+        sent=1669408465582000000, sent_raw="1669408465582", kind="call", details={"call_type": "2 (outgoing)", "media": "4 (video)"},
+    )
+    assert (parsed.messages[1].direction, parsed.messages[1].details) == ("unknown", {"call_type": "9 (unknown)", "media": "None (unknown)"})
+
+
+def test_android_system_call_log_is_not_taken_for_viber(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "calllog.db", "CREATE TABLE calls (_id INTEGER PRIMARY KEY, number TEXT, date INTEGER, duration INTEGER, "
+                                                 "type INTEGER, normalized_number TEXT);", {"calls": [(1, "+1", 1669408465582, 3, 1, "+1")]})
+    parsed = parse_files(db, logical={db: b"/data/data/com.android.providers.contacts/databases/calllog.db"})
+    assert "viber" not in parsed.parser_names()
+
+
+def test_android_data_type_confused_calls(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "viber_data", CALLS_MINIMAL, {"calls": [(1, b"\xff", "later", "two", 1), (2, 5, 1669408465582, 1, 1)]})
+    parsed = parse_files(db, logical={db: DATA_LOGICAL})
+    assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [("bad_time", 1, "date")]
+    assert [(m.conversation_id, m.direction) for m in parsed.messages] == [(decode_text(b"\xff"), "unknown"), ("5", "incoming")]
+
+
+IOS_MINIMAL = "CREATE TABLE ZVIBERMESSAGE (Z_PK INTEGER PRIMARY KEY, ZCONVERSATION INTEGER, ZDATE TIMESTAMP, ZSTATE VARCHAR, ZTEXT VARCHAR);"
+
+
+def test_ios_minimal_contacts_data(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "Contacts.data", IOS_MINIMAL, {"ZVIBERMESSAGE": [
+        (1, 3, 620000000.5, "received", "hello"), (2, 3, 620000010.5, "delivered", "hi"), (3, None, None, None, None)]})
+    parsed = parse_files(db, logical={db: IOS_ROOT + b"/database/Contacts.data"})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 3
+    assert parsed.messages[0] == Message(
+        source_table="ZVIBERMESSAGE", source_row_id=1, conversation_id="3", direction="incoming", sent=1598307200500000000,
+        sent_raw="620000000.5", body="hello", kind="text", details={"state": "received"},
+    )
+    assert [m.direction for m in parsed.messages[1:]] == ["outgoing", "unknown"]
+
+
+def test_ios_type_confused_values_and_dangling_links(tmp_path: Path) -> None:
+    schema = IOS_MINIMAL.replace("ZTEXT VARCHAR", "ZTEXT VARCHAR, ZATTACHMENT INTEGER, ZLOCATION INTEGER, ZPHONENUMINDEX INTEGER") + """
+        CREATE TABLE ZATTACHMENT (Z_PK INTEGER PRIMARY KEY, ZNAME VARCHAR);
+        CREATE TABLE ZMEMBER (Z_PK INTEGER PRIMARY KEY, ZNAME VARCHAR);
+        CREATE TABLE ZPHONENUMBER (Z_PK INTEGER PRIMARY KEY, ZMEMBER INTEGER);"""
+    db = build_database(tmp_path / "Contacts.data", schema, {
+        "ZVIBERMESSAGE": [(1, 1, "tuesday", b"received", b"\xff", 9, 9, 9), (2, 1, 620000000, "received", "photo", 1, None, 1)],
+        "ZATTACHMENT": [(1, b"IMG.jpg")], "ZMEMBER": [(1, "dan")], "ZPHONENUMBER": [(1, 1)]})
+    parsed = parse_files(db, logical={db: IOS_ROOT + b"/database/Contacts.data"})
+    assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [("bad_time", 1, "ZDATE")]
+    first, second = parsed.messages
+    assert (first.direction, first.body, first.sender, first.attachments) == ("unknown", decode_text(b"\xff"), None, ())
+    assert (second.sender, second.attachments, second.kind) == (Participant("member:1", "dan"), (Attachment(file_name="IMG.jpg"),), "media")
+
+
+def test_ios_truncated_contacts_data_is_database_unreadable(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "Contacts.data", IOS_MINIMAL, {"ZVIBERMESSAGE": [(i, 1, 620000000 + i, "received", "x" * 300) for i in range(400)]})
+    assert_truncated_store_is_unreadable(db, IOS_ROOT + b"/database/Contacts.data")
+
+
+# Viber 14.2.0.1 on iOS 14.2 (theAtropos4n6 DFIR_SQL_Queries): repeated calls without a message are only in ZRECENT.
+RECENTS = IOS_SCHEMA + """
+CREATE TABLE ZRECENTSLINE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZPHONENUMBER VARCHAR);
+CREATE TABLE ZRECENT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZCALLLOGMESSAGE INTEGER, ZRECENTSLINE INTEGER,
+  ZDATE TIMESTAMP, ZDURATION FLOAT, ZCALLTYPE VARCHAR);
+"""
+
+
+def test_ios_zrecent_calls_are_read_with_their_message_link(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "Contacts.data", RECENTS, {
+        "ZVIBERMESSAGE": [(1, 10, 1, 0, None, 1, None, 1, 620000000.5, None, "received", "call", None, None)],
+        "ZCONVERSATION": [(1, 2, 1, 0, 1, None)], "ZMEMBER": [(1, 3, 1, "Dan Jones", "Dan", "dan")],
+        "ZPHONENUMBER": [(1, 4, 1, 1, "15550009", "+1 555 0009")],
+        "ZRECENTSLINE": [(1, 7, 1, "15550009"), (2, 7, 1, "+15550077")],
+        "ZRECENT": [(1, 8, 1, 1, 1, 620000000.5, 31.0, "incoming"), (2, 8, 1, None, 1, 620000100.25, 12.5, "outgoing_viber_with_video"),
+                    (3, 8, 1, None, 2, 620000200.0, 0.0, "missed_with_video"), (4, 8, 1, None, 9, "bad", None, 7)],
+    })
+    parsed = parse_files(db, logical={db: IOS_ROOT + b"/database/Contacts.data"})
+    assert [(w.kind, w.table, w.row_id) for w in parsed.warnings] == [("bad_time", "ZRECENT", 4)]
+    calls = [m for m in parsed.messages if m.source_table == "ZRECENT"]
+    assert len(parsed.messages) == 5 and len(calls) == 4
+    dan = Participant("15550009", "Dan Jones")
+    assert calls[1] == Message(
+        source_table="ZRECENT", source_row_id=2, conversation_id="15550009", recipients=(dan,), direction="outgoing",
+        sent=1598307300250000000, sent_raw="620000100.25", kind="call",
+        details={"call_type": "outgoing_viber_with_video", "duration": "12.5", "media": "video"},
+    )
+    assert (calls[0].direction, calls[0].sender, calls[0].details["call_log_message"]) == ("incoming", dan, "1")
+    assert (calls[2].direction, calls[2].sender, calls[2].details["media"]) == ("incoming", Participant("+15550077"), "video")
+    assert (calls[3].direction, calls[3].sender, calls[3].details) == ("unknown", None, {"call_type": "7"})
+
+
+def test_ios_minimal_zrecent_is_still_read(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "Contacts.data", IOS_MINIMAL + "CREATE TABLE ZRECENT (Z_PK INTEGER PRIMARY KEY, ZDATE TIMESTAMP);",
+                        {"ZRECENT": [(1, 620000000)]})
+    parsed = parse_files(db, logical={db: IOS_ROOT + b"/database/Contacts.data"})
+    assert_no_warnings(parsed)
+    assert parsed.messages == [Message(source_table="ZRECENT", source_row_id=1, direction="unknown", sent=1598307200000000000,
+                                       sent_raw="620000000", kind="call", details={"call_type": "None"})]
+
+
+def test_ios_zrecent_of_another_shape_is_a_warning_not_a_silent_skip(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "Contacts.data", IOS_MINIMAL + "CREATE TABLE ZRECENT (Z_PK INTEGER PRIMARY KEY, ZWHEN TIMESTAMP);",
+                        {"ZVIBERMESSAGE": [(1, 1, 620000000, "received", "hi")], "ZRECENT": [(1, 620000000)]})
+    parsed = parse_files(db, logical={db: IOS_ROOT + b"/database/Contacts.data"})
+    assert [(w.kind, w.table) for w in parsed.warnings] == [("table_not_read", "ZRECENT")]
+    assert [(m.source_table, m.body) for m in parsed.messages] == [("ZVIBERMESSAGE", "hi")]

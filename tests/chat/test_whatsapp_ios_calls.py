@@ -20,6 +20,7 @@ from pathlib import Path
 
 from manifests.records import Message, Participant
 from tests.chat.helpers import Parsed, assert_no_warnings, build_database, corpus_file, parse_files
+from tests.chat.hostile import assert_truncated_store_is_unreadable
 
 FOLDER = ("abrignoni__iLEAPP/admin/test/cases/data/whatsApp/testdata.whatsApp.whatsAppCallHistory.josh_ios15_ffs.zip.extracted/"
           "filesystem2/mobile/Containers/Shared/AppGroup/694FBBC5-2E69-480A-A25B-FF8CC038BEF8/")
@@ -109,3 +110,64 @@ def test_unknown_schema_at_call_history_path_warns_once(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: GROUP + b"CallHistory.sqlite"})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+MINIMAL = """
+CREATE TABLE ZWACDCALLEVENT (Z_PK INTEGER PRIMARY KEY, ZDATE TIMESTAMP);
+CREATE TABLE ZWACDCALLEVENTPARTICIPANT (Z_PK INTEGER PRIMARY KEY, Z1PARTICIPANTS INTEGER, ZJIDSTRING VARCHAR);
+"""
+
+
+def test_minimal_schema_reads_every_call(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "CallHistory.sqlite", MINIMAL, {
+        "ZWACDCALLEVENT": [(1, 600000000.0), (2, None)], "ZWACDCALLEVENTPARTICIPANT": [(1, 1, "155501@s.whatsapp.net")]})
+    parsed = parse_files(db, logical={db: GROUP + b"CallHistory.sqlite"})
+    assert_no_warnings(parsed)
+    assert len(parsed.messages) == 2
+    assert parsed.messages[0] == Message(
+        source_table="ZWACDCALLEVENT", source_row_id=1, conversation_id="155501@s.whatsapp.net",
+        recipients=(Participant("155501@s.whatsapp.net"),), direction="unknown", sent=(600000000 + 978307200) * 10**9,
+        sent_raw="600000000", kind="call", details={},  # NUMERIC affinity keeps 600000000.0 as an integer
+    )
+    assert (parsed.messages[1].sent, parsed.messages[1].recipients) == (None, ())
+
+
+def test_renumbered_link_columns_are_found_by_pattern(tmp_path: Path) -> None:
+    schema = """
+    CREATE TABLE ZWAAGGREGATECALLEVENT (Z_PK INTEGER PRIMARY KEY, ZINCOMING INTEGER, ZVIDEO INTEGER);
+    CREATE TABLE ZWACDCALLEVENT (Z_PK INTEGER PRIMARY KEY, Z2CALLEVENTS INTEGER, ZDATE TIMESTAMP, ZDURATION FLOAT, ZOUTCOME INTEGER);
+    CREATE TABLE ZWACDCALLEVENTPARTICIPANT (Z_PK INTEGER PRIMARY KEY, Z3PARTICIPANTS INTEGER, ZJIDSTRING VARCHAR);
+    """
+    db = build_database(tmp_path / "CallHistory.sqlite", schema, {
+        "ZWAAGGREGATECALLEVENT": [(7, 0, 1)], "ZWACDCALLEVENT": [(1, 7, 600000000.0, 61.5, 0)],
+        "ZWACDCALLEVENTPARTICIPANT": [(1, 1, "155501@s.whatsapp.net")]})
+    parsed = parse_files(db, logical={db: GROUP + b"CallHistory.sqlite"})
+    assert_no_warnings(parsed)
+    (call,) = parsed.messages
+    assert (call.direction, call.recipients, call.details) == ("outgoing", (Participant("155501@s.whatsapp.net"),), {
+        "duration_seconds": "61.5", "outcome": "0 (ended)", "aggregate_event": "7", "aggregate_incoming": "0", "aggregate_video": "1"})
+
+
+def test_participants_without_a_link_column_say_why(tmp_path: Path) -> None:
+    schema = MINIMAL.replace("Z1PARTICIPANTS INTEGER", "Z1PARTICIPANTS INTEGER, Z4PARTICIPANTS INTEGER")
+    db = build_database(tmp_path / "CallHistory.sqlite", schema, {
+        "ZWACDCALLEVENT": [(1, 600000000.0)], "ZWACDCALLEVENTPARTICIPANT": [(1, 1, 1, "155501@s.whatsapp.net")]})
+    parsed = parse_files(db, logical={db: GROUP + b"CallHistory.sqlite"})
+    assert [(w.kind, w.table) for w in parsed.warnings] == [("participants_unlinked", "ZWACDCALLEVENTPARTICIPANT")]
+    assert [(m.source_row_id, m.recipients) for m in parsed.messages] == [(1, ())]
+
+
+def test_type_confused_values_cost_only_the_value(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "CallHistory.sqlite", MINIMAL, {
+        "ZWACDCALLEVENT": [(1, "noon"), (2, 600000000.0)],
+        "ZWACDCALLEVENTPARTICIPANT": [(1, "x", b"\xff"), (2, 2, b"155502@s.whatsapp.net"), (3, None, None)]})
+    parsed = parse_files(db, logical={db: GROUP + b"CallHistory.sqlite"})
+    assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [("bad_time", 1, "ZDATE")]
+    assert [(m.sent is None, m.recipients) for m in parsed.messages] == [(True, ()), (False, (Participant("155502@s.whatsapp.net"),))]
+
+
+def test_truncated_store_is_database_unreadable(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "CallHistory.sqlite", MINIMAL, {
+        "ZWACDCALLEVENT": [(i, 600000000.0 + i) for i in range(300)],
+        "ZWACDCALLEVENTPARTICIPANT": [(i, i, f"{i:0>200}@s.whatsapp.net") for i in range(300)]})
+    assert_truncated_store_is_unreadable(db, GROUP + b"CallHistory.sqlite")
