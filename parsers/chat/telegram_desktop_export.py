@@ -40,7 +40,7 @@ import os
 from datetime import datetime, timedelta
 from typing import Iterator
 
-from manifests.records import Attachment, Message, Participant
+from manifests.records import Attachment, Message, Participant, UndecodedText
 from parsers.artefact import Artefact
 from parsers.chat import _telegram_export_stream as stream_json
 from parsers.chat.base import FileChatParser, ParseContext
@@ -185,12 +185,22 @@ def _never_edited(item: dict) -> bool:
 
 def _text(value: object) -> str | None:
     if isinstance(value, str):
-        return value if value != "" else None
+        return _exact(value) if value != "" else None
     if isinstance(value, list):
         parts = [part if isinstance(part, str) else str(part.get("text", "")) for part in value if isinstance(part, (str, dict))]
         joined = "".join(parts)
-        return joined if joined != "" else None
+        return _exact(joined) if joined != "" else None
     return None
+
+
+def _exact(text: str) -> str:
+    """JSON can escape a lone surrogate (`\\ud83d`), which is no character and has no UTF-8: such a body is kept
+    as its WTF-8 bytes in body_bytes (UndecodedText), shown escaped, never replaced."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return UndecodedText.of(text.encode("utf-8", "surrogatepass"))
+    return text
 
 
 def _saved(value: object) -> str | None:

@@ -10,6 +10,7 @@ reply_to_message_id, location_information{latitude, longitude}; service messages
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -351,3 +352,71 @@ def test_a_key_holding_a_dot_is_read_carefully(tmp_path: Path) -> None:
     parsed = parse_files(path)
     assert_no_warnings(parsed)
     assert [(m.source_table, m.source_row_id) for m in parsed.messages] == [("chats.list[0].messages", i) for i in range(1, 7)]
+
+
+def test_a_key_named_item_cannot_pass_for_a_message(tmp_path: Path, monkeypatch) -> None:
+    """ijson's string prefixes give an object member named "item" the prefix of an array element; the survey sends
+    such a file to the careful stream, whose prefixes cannot confuse the two, so no message lands in another chat."""
+    ghost = {"id": 99, "type": "message", "date_unixtime": "1600000099", "text": "ghost"}
+    real = {"id": 5, "type": "message", "date_unixtime": "1600000005", "text": "real"}
+    document = {"personal_information": {"user_id": 1}, "chats": {"list": [
+        {"id": 1, "name": "A", "type": "personal_chat", "messages": {"item": ghost}},
+        {"id": 2, "name": "B", "type": "personal_chat", "messages": [real]}]}}
+    parsed = parse_files(_write(tmp_path / "full", document))
+    assert [(m.conversation_id, m.source_table, m.source_row_id, m.body) for m in parsed.messages] == [
+        ("2", "chats.list[1].messages", 1, "real")]
+    assert [(w.kind, w.message) for w in parsed.warnings] == [("bad_json", "chats.list[0].messages is not a list")]
+    single = parse_files(_write(tmp_path / "single", {"name": "A", "type": "personal_chat", "id": 1, "messages": {"item": ghost}}))
+    assert single.messages == [] and [(w.kind, w.message) for w in single.warnings] == [("bad_json", "messages is not a list")]
+    as_object = parse_files(_write(tmp_path / "object", {"personal_information": {"user_id": 1},
+                                                          "chats": {"list": {"item": {"id": 3, "messages": [real]}}}}))
+    assert as_object.messages == [] and [(w.kind, w.message) for w in as_object.warnings] == [
+        ("bad_json", "chats.list is missing or not a list")]
+
+
+def test_lone_surrogate_escapes_and_big_integers_are_kept_exactly(tmp_path: Path) -> None:
+    """ijson's C backend refuses a lone low surrogate, writes '?' for a lone high one and refuses integers past 64
+    bits; such files are read with the pure-Python backend, as json.load reads them, and nothing after them is lost."""
+    head = '{"name": "Bob", "type": "personal_chat", "id": 1, "messages": [{"id": 1, "date_unixtime": "1600000001", "text": "first"}, '
+    tail = ', {"id": 3, "date_unixtime": "1600000003", "text": "third"}]}'
+    cases = {"low": ('{"id": 2, "date_unixtime": "1600000002", "text": "\\udc00 x"}', "\udc00 x"),
+             "high": ('{"id": 2, "date_unixtime": "1600000002", "text": "a\\ud83d b"}', "a\ud83d b"),
+             "pair": ('{"id": 2, "date_unixtime": "1600000002", "text": "\\ud83d\\ude00"}', "\U0001f600"),
+             "bigint": ('{"id": 2, "date_unixtime": "1600000002", "reply_to_message_id": 18446744073709551616, "text": "big"}', "big")}
+    for name, (middle, body) in cases.items():
+        parsed = parse_files(_raw(tmp_path / name, (head + middle + tail).encode("ascii")))
+        assert_no_warnings(parsed)
+        assert [m.body for m in parsed.messages][::2] == ["first", "third"], name
+        second = parsed.messages[1].body
+        if name in ("low", "high"):
+            assert (second.raw, str(second)) == (body.encode("utf-8", "surrogatepass"),
+                                                 body.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace")), name
+        else:
+            assert second == body, name
+    assert parse_files(_raw(tmp_path / "b2", (head + cases["bigint"][0] + tail).encode())).messages[1].details[
+        "reply_to_message_id"] == "18446744073709551616"
+
+
+def test_a_value_past_the_budget_stops_the_file_at_once(tmp_path: Path, monkeypatch) -> None:
+    """yajl's time on one long string grows with its square: no value may run past MAX_VALUE_BYTES without an event."""
+    from parsers.chat import _telegram_export_stream as stream_json
+
+    monkeypatch.setattr(stream_json, "MAX_VALUE_BYTES", 1 << 20)
+    head = json.dumps({"name": "Bob", "type": "personal_chat", "id": 1, "messages": [SINGLE["messages"][0]]})[:-2]
+    data = head.encode() + b', {"id": 2, "text": "' + b"x" * (3 << 20) + b'"}]}'
+    parsed = parse_files(_raw(tmp_path, data))
+    assert [m.source_row_id for m in parsed.messages] == [1]
+    assert [(w.kind, w.severity, w.table, w.row_id) for w in parsed.warnings] == [("bad_json", "error", "messages", 2)]
+    assert f"no JSON value ended within {1 << 20} bytes" in parsed.warnings[0].message
+
+
+def test_both_paths_give_chats_before_left_chats_whatever_the_file_order(tmp_path: Path, monkeypatch) -> None:
+    from parsers.chat import _telegram_export_stream as stream_json
+
+    document = {"personal_information": {"user_id": 1001}, "left_chats": {"list": [dict(SINGLE, id=9)]}, "chats": {"list": [SINGLE]}}
+    sound = parse_files(_write(tmp_path / "sound", document))
+    real_survey = stream_json.survey
+    monkeypatch.setattr(stream_json, "survey", lambda path: dataclasses.replace(real_survey(path), sound=False))
+    careful = parse_files(_write(tmp_path / "careful", document))
+    assert careful.messages == sound.messages
+    assert [m.source_table for m in sound.messages] == ["chats.list[0].messages"] * 6 + ["left_chats.list[0].messages"] * 6
