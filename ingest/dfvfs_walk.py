@@ -113,6 +113,7 @@ class UnnamedEntry:
     index: int
     number: int | None
     error: str
+    name_failed: bool  # the entry was read and only its name could not be decoded
 
 
 # dfVFS's own listing gives up on the whole folder at the first name its libyal back end cannot
@@ -143,19 +144,19 @@ def _by_index(directory: FileEntry, native: object, key: str, start: int, total:
         try:
             sub = native.get_sub_file_entry(index)
         except DFVFS_READ_ERRORS as error:
-            yield UnnamedEntry(index, None, str(error))
+            yield UnnamedEntry(index, None, str(error), name_failed=False)
             continue
         number = getattr(sub, f"{key}_number" if key == "inode" else key, None)
         try:
             name = sub.name
         except DFVFS_READ_ERRORS as error:
-            yield UnnamedEntry(index, number, str(error))
+            yield UnnamedEntry(index, number, str(error), name_failed=True)
             continue
         spec = path_spec_factory.Factory.NewPathSpec(directory.type_indicator, location=file_system.JoinPath([location, name]),
                                                      parent=directory.path_spec.parent, **{key: number})
         entry = file_system.GetFileEntryByPathSpec(spec)
         if entry is None:
-            yield UnnamedEntry(index, number, f"entry {name!r} cannot be opened")
+            yield UnnamedEntry(index, number, f"entry {display(name.encode('utf-8', 'surrogateescape'))} cannot be opened", name_failed=False)
             continue
         yield entry
 
@@ -175,9 +176,13 @@ def _resumed(entries: Iterator[FileEntry | UnnamedEntry], path: bytes, directory
             return
         if isinstance(entry, UnnamedEntry):
             number = "unknown" if entry.number is None else str(entry.number)
-            report("name_undecodable", f"entry {entry.index} of {display(folder)} (inode or identifier {number}) has a name the "
-                   f"file-system library cannot decode (not UTF-8); it and anything below it are not catalogued: {entry.error}",
-                   folder, spec)
+            if entry.name_failed:
+                report("name_undecodable", f"entry {entry.index} of {display(folder)} (inode or identifier {number}) has a name the "
+                       f"file-system library cannot decode (not UTF-8); it and anything below it are not catalogued: {entry.error}",
+                       folder, spec)
+            else:
+                report("unreadable_entry", f"entry {entry.index} of {display(folder)} (inode or identifier {number}) cannot be read; "
+                       f"it and anything below it are not catalogued: {entry.error}", folder, spec)
             continue
         yield from _checked_child(entry, path, directory, children, report)
 
