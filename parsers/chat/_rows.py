@@ -73,3 +73,16 @@ def select_by_rowid(variant: Variant, database: Database, table: str) -> str:
 def side_rows(database: Database, side: Variant, table: str, order_by: str = "") -> Iterable[sqlite3.Row]:
     """The rows of a side table (names, files) when the store has it; none when it does not, so messages still read."""
     return database.query(side.select(database, table, order_by)) if side.matches(database) else ()
+
+
+def side_index(database: Database, side: Variant, table: str, key: str, context: ParseContext) -> dict[object, sqlite3.Row]:
+    """A side table's rows by `key`, read before the messages: a damaged page stops only this read, with an
+    error row, and the messages are still read (their names or links from this table may be missing)."""
+    rows: dict[object, sqlite3.Row] = {}
+    try:
+        for row in side_rows(database, side, table):
+            rows[row[key]] = row
+    except sqlite3.DatabaseError as error:
+        context.warn("parse_stopped", f"side table {table} could not be read whole ({type(error).__name__}: {error}); "
+                                      "names or links from it may be missing", table=table, severity="error")
+    return rows

@@ -58,7 +58,7 @@ from typing import Iterator
 
 from manifests.records import Message, Participant, decode_text
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat._rows import text_value
+from parsers.chat._rows import side_index, text_value
 from parsers.chat.times import unix_ms
 from parsers.decode.protobuf import LENGTH, ProtobufError, follow, parse
 from parsers.sqlite_store import Database
@@ -147,12 +147,8 @@ class Snapchat(SqliteChatParser):
         )
 
     def _main_db(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        feeds: dict[object, sqlite3.Row] = {}
-        if MAIN_FEED.matches(database):
-            feeds = {row["_id"]: row for row in database.query(MAIN_FEED.select(database, "Feed"))}
-        friends: dict[object, sqlite3.Row] = {}
-        if MAIN_FRIEND.matches(database):
-            friends = {row["_id"]: row for row in database.query(MAIN_FRIEND.select(database, "Friend"))}
+        feeds = side_index(database, MAIN_FEED, "Feed", "_id", context)
+        friends = side_index(database, MAIN_FRIEND, "Friend", "_id", context)
         sql = f"SELECT rowid AS row_id, {variant.columns(database, 'Message')} FROM Message ORDER BY timestamp, rowid"
         yield from context.each(database.query(sql), "Message", lambda row: self._main_message(row, feeds, friends, context), "row_id")
 
@@ -170,7 +166,7 @@ class Snapchat(SqliteChatParser):
             details["content_bytes"] = str(len(content))
             details["content_hex"] = content[:CONTENT_HEX_BYTES].hex()
             if message_type == "text":
-                body = _mainstored_text(content)
+                body = _main_db_text(content)
                 if body is None:
                     context.warn("bad_blob", f"content ({len(content)} bytes) does not hold text at the offsets ALEAPP reads "
                                  f"(length byte at {MAIN_TEXT_LENGTH_AT:#x}, text from {MAIN_TEXT_AT:#x})",
@@ -180,10 +176,12 @@ class Snapchat(SqliteChatParser):
         feed = feeds.get(row["feedRowId"])
         friend = friends.get(row["senderId"])
         sender = None
-        if friend is not None:
-            sender = Participant(text_value(friend["userId"]) or text_value(friend["username"]), text_value(friend["displayName"]) or text_value(friend["username"]))
-        elif row["senderId"] is not None:
-            sender = Participant(str(row["senderId"]))
+        friend_id = next((value for value in (text_value(friend["userId"]), text_value(friend["username"])) if value), None) \
+            if friend is not None else None
+        if friend_id is not None:
+            sender = Participant(friend_id, text_value(friend["displayName"]) or text_value(friend["username"]))
+        elif row["senderId"] is not None:  # no Friend row, or one that names nobody: the Message's own sender row id
+            sender = Participant(str(row["senderId"]), text_value(friend["displayName"]) if friend is not None else None)
         return Message(
             source_table="Message", source_row_id=row_id,
             conversation_id=text_value(feed["key"]) if feed is not None else None,
@@ -225,7 +223,7 @@ class Snapchat(SqliteChatParser):
         )
 
 
-def _mainstored_text(content: bytes) -> str | None:
+def _main_db_text(content: bytes) -> str | None:
     """The text of a main.db "text" row by ALEAPP's layout, or None when the blob does not fit it."""
     if len(content) <= MAIN_TEXT_AT:
         return None

@@ -10,6 +10,7 @@ Facts used (see parsers/chat/snapchat.py; sources: SnapEnhance `ConversationMess
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from manifests.records import Message, Participant
@@ -278,3 +279,30 @@ def test_tcspahn_truncated_file_is_database_unreadable(tmp_path: Path) -> None:
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["database_unreadable"]
     assert "expected by snapchat" in parsed.warnings[0].message
+
+
+def test_main_db_friend_naming_nobody_falls_back_to_the_sender_row(tmp_path: Path) -> None:
+    db = _main_db(tmp_path, [_message_row(1, "m-1", 1530000000123, None, 3, "text", _main_content("hi"))])
+    with sqlite3.connect(db) as connection:
+        connection.execute("INSERT INTO Friend VALUES (3, NULL, '', 'Nameless', NULL, NULL, 0)")
+    connection.close()
+    parsed = parse_files(db, logical={db: MAIN_LOGICAL_10})
+    assert_no_warnings(parsed)
+    assert [m.sender for m in parsed.messages] == [Participant("3", "Nameless")]
+
+
+def test_main_db_unreadable_friend_table_costs_the_names_only(tmp_path: Path) -> None:
+    """A side table that fails half way (here a view whose second row overflows) is one error row; every message is read."""
+    ddl = MAIN_DB_SCHEMA.replace(MAIN_DB_SCHEMA.split("CREATE TABLE Feed")[0], "")
+    db = build_database(tmp_path / "main.db", ddl + """
+        CREATE TABLE friend_rows (_id INTEGER, n INTEGER);
+        INSERT INTO friend_rows VALUES (1, 1), (2, -9223372036854775808);
+        CREATE VIEW Friend AS SELECT _id, CASE WHEN abs(n) > 0 THEN 'u' || _id END AS userId, 'name' || _id AS username,
+          NULL AS displayName FROM friend_rows ORDER BY _id;
+        """, {"Feed": [(1, FEED_KEY, None, "Alice S", None, 2, 1, None, 1530000000000, "TEXT", 0)],
+              "Message": [_message_row(1, "m-1", 1530000000123, None, 1, "text", _main_content("one")),
+                          _message_row(2, "m-2", 1530000000124, None, 2, "text", _main_content("two"))]})
+    parsed = parse_files(db, logical={db: MAIN_LOGICAL_10})
+    assert [m.body for m in parsed.messages] == ["one", "two"]
+    assert [(w.kind, w.severity, w.table) for w in parsed.warnings] == [("parse_stopped", "error", "Friend")]
+    assert [m.sender for m in parsed.messages] == [Participant("1"), Participant("2")]  # the view fails before its first row
