@@ -115,6 +115,7 @@ def test_minimal_calls_table_only_required_columns(tmp_path: Path) -> None:
                                    (3, None, 1700000200000, 3, 1)]})
     parsed = parse_files(db, logical={db: NEW_LOGICAL})
     assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"android_call_log"}
     assert len(parsed.messages) == 3
     assert parsed.messages[1] == Message(
         source_table="calls", source_row_id=2, conversation_id="+15550002", recipients=(Participant("+15550002"),),

@@ -180,6 +180,7 @@ def test_minimal_bugle_db_only_required_columns(tmp_path: Path) -> None:
     })
     parsed = parse_files(db, logical={db: LOGICAL})
     assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"google_messages"}
     assert len(parsed.messages) == 3
     assert parsed.messages[1] == Message(
         source_table="messages", source_row_id=2, conversation_id="7", direction="outgoing", sent=1600000002000000000,

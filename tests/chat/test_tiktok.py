@@ -112,6 +112,7 @@ def test_android_minimal_msg_with_db_im_contact_names(tmp_path: Path) -> None:
     parsed = parse_files(main, contacts, old, logical={main: ANDROID_DIR + b"111_im.db", contacts: ANDROID_DIR + b"db_im_contact",
                                                        old: ANDROID_DIR + b"db_im_xx"})
     assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"tiktok"}
     assert len(parsed.messages) == 2
     assert parsed.messages[0] == Message(
         source_table="msg", source_row_id=1, conversation_id="0:1:111:222", sender=Participant("222", "Friend Two"),
@@ -171,3 +172,28 @@ def test_truncated_minimal_msg_store_is_one_unreadable_row(tmp_path: Path) -> No
     rows = [("0:1", 1700000000000 + i, 222, json.dumps({"text": "x" * 200})) for i in range(400)]
     db = build_database(tmp_path / "111_im.db", MINIMAL_MSG, {"msg": rows})
     assert_truncated_store_is_unreadable(db, ANDROID_DIR + b"111_im.db")
+
+
+def test_aweme_contact_tables_found_by_pattern_only(tmp_path: Path) -> None:
+    """Only `AwemeContacts`/`AwemeContactsV<n>` tables that have `uid` give names; look-alikes are left alone."""
+    chat = build_database(tmp_path / "db.sqlite", "CREATE TABLE TIMMessageORM (localcreatedat REAL, sender TEXT, content TEXT,"
+                          " belongingConversationIdentifier TEXT);",
+                          {"TIMMessageORM": [(1700000000.0, "1", json.dumps({"text": "a"}), "c"),
+                                             (1700000001.0, "2", json.dumps({"text": "b"}), "c"),
+                                             (1700000002.0, "3", json.dumps({"text": "c"}), "c")]})
+    aweme = build_database(tmp_path / "AwemeIM.db", """
+        CREATE TABLE AwemeContactsV6 (uid INTEGER, customID BLOB, nickname INTEGER);
+        CREATE TABLE AwemeContactsV7 (user TEXT, nickname TEXT);
+        CREATE TABLE "AwemeContacts_backup" (uid TEXT, nickname TEXT);
+        CREATE TABLE "AwemeContactsV1; DROP TABLE x" (uid TEXT, nickname TEXT);""", {
+        "AwemeContactsV6": [(1, b"\xff", None), (2, None, 42)],
+        "AwemeContactsV7": [("3", "never read")],
+        "AwemeContacts_backup": [("3", "not a contacts table")],
+        '"AwemeContactsV1; DROP TABLE x"': [("3", "hostile name")],
+    })
+    parsed = parse_files(chat, aweme, logical={chat: IOS_CONTAINER + b"Library/Application Support/ChatFiles/9/db.sqlite",
+                                               aweme: IOS_CONTAINER + b"Documents/AwemeIM.db"})
+    assert_no_warnings(parsed)
+    senders = [m.sender for m in parsed.messages]
+    assert senders[1:] == [Participant("2", "42"), Participant("3")]
+    assert (senders[0].id, senders[0].name.raw) == ("1", b"\xff")

@@ -161,6 +161,7 @@ def test_minimal_entries_only_required_columns(tmp_path: Path) -> None:
     ]})
     parsed = parse_files(db, logical={db: MINIMAL_LOGICAL})
     assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"twitter"}
     assert len(parsed.messages) == 2
     assert parsed.messages[1] == Message(
         source_table="conversation_entries", source_row_id=2, conversation_id="100-200", sender=Participant("100"),
