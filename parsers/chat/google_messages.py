@@ -183,7 +183,7 @@ def _status_name(status: object) -> str:
 
 def _details(row: sqlite3.Row, sender: sqlite3.Row | None) -> dict[str, str]:
     status, protocol = row["message_status"], row["message_protocol"]
-    details = {}
+    details: dict[str, str] = {}
     if status is not None:
         details["message_status"] = f"{status} ({_status_name(status)})"
     if protocol is not None:
