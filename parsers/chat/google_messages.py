@@ -25,12 +25,23 @@ abrignoni/ALEAPP scripts/artifacts/googleMessages.py; written in our own words):
   deleted.
 - `parts`: `_id`, `message_id`, `text` (text parts), `uri` (content URI of a media part),
   `content_type`, `conversation_id`; newer Google Messages builds add `file_size_bytes`
-  (-1 unknown) and `local_cache_path` (ALEAPP notes older generations lack both): two variants.
+  (-1 unknown) and `local_cache_path` (ALEAPP notes older generations lack both, its PRs #633/#638).
 - `participants`: `_id`, `sub_id` (-2 = someone other than the device owner; any other value is a
   "self" participant for a SIM), `normalized_destination` (E.164 number or email),
   `display_destination`, `full_name` (from the phone's contacts, copied into this table).
 - `conversations`: `_id`, `name`; `conversation_participants(conversation_id, participant_id)`
   lists the members other than the owner.
+
+Required (issue 10): `messages` `_id`, `conversation_id`, `sender_id`, `sent_timestamp`,
+`received_timestamp`; `parts` `message_id`, `text` (the body); `participants` `_id`, `sub_id` (the
+direction). These are AOSP Messaging's own columns, so its `bugle_db` (com.android.messaging, the app
+Google Messages started from) is read too, and its path is declared. Everything else (status,
+protocol, read/seen, subject, part URI/type/size/cache path, participant numbers and names) is read
+when present; `conversations` (titles) and `conversation_participants` (recipients) when the store has
+them. Without `content_type` a part holding text and no URI is text, any other part an attachment.
+ALEAPP's module names test images from Google Messages version code 161637900 to 311755063 (Android
+13 to 16) read with one query; which build added which column is **not confirmed** beyond ALEAPP's
+note on the part columns.
 
 Decisions (documented, tested): a tombstone (message_status 200..299) is kind "system", direction
 "unknown", no sender (its sender_id participant is kept as details["participant"]) and its time
@@ -44,8 +55,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Iterator
 
-from manifests.records import Attachment, Message, Participant
+from manifests.records import Attachment, Message, Participant, UndecodedText, decode_text
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
+from parsers.chat._rows import text_value
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
@@ -84,49 +96,44 @@ TOMBSTONE_RANGE = range(200, 300)
 DELETED = 300
 PROTOCOLS = {-1: "unknown", 0: "sms", 1: "mms", 2: "mms notification, not downloaded", 3: "rcs"}
 
-MESSAGE_SQL = """SELECT _id, conversation_id, sender_id, sent_timestamp, received_timestamp, message_protocol, message_status,
-seen, read, mms_subject FROM messages ORDER BY _id"""
-PARTS_CURRENT_SQL = """SELECT _id, message_id, text, uri, content_type, file_size_bytes, local_cache_path FROM parts
-ORDER BY message_id, _id"""
-PARTS_OLD_SQL = """SELECT _id, message_id, text, uri, content_type, NULL AS file_size_bytes, NULL AS local_cache_path FROM parts
-ORDER BY message_id, _id"""
-PARTICIPANT_SQL = "SELECT _id, sub_id, normalized_destination, display_destination, full_name FROM participants"
-CONVERSATION_SQL = "SELECT _id, name FROM conversations"
-MEMBER_SQL = "SELECT conversation_id, participant_id FROM conversation_participants ORDER BY conversation_id, _id"
-
-BASE = {
-    "messages": ("_id", "conversation_id", "sender_id", "sent_timestamp", "received_timestamp", "message_protocol", "message_status",
-                 "seen", "read", "mms_subject"),
-    "participants": ("_id", "sub_id", "normalized_destination", "display_destination", "full_name"),
-    "conversations": ("_id", "name"),
-    "conversation_participants": ("_id", "conversation_id", "participant_id"),
-}
-OLD_PARTS = ("_id", "message_id", "text", "uri", "content_type")
+BUGLE = Variant(
+    "bugle_db",
+    {"messages": ("_id", "conversation_id", "sender_id", "sent_timestamp", "received_timestamp"),
+     "parts": ("message_id", "text"),
+     "participants": ("_id", "sub_id")},
+    {"messages": ("message_protocol", "message_status", "seen", "read", "mms_subject"),
+     "parts": ("_id", "uri", "content_type", "file_size_bytes", "local_cache_path"),
+     "participants": ("normalized_destination", "display_destination", "full_name")},
+)
+# Side tables, read when the store has them: titles and the members of each conversation.
+CONVERSATIONS = Variant("conversations", {"conversations": ("_id",)}, {"conversations": ("name",)})
+MEMBERS = Variant("conversation_participants", {"conversation_participants": ("conversation_id", "participant_id")})
 
 
 class GoogleMessages(SqliteChatParser):
     name = "google_messages"
-    version = "1"
+    version = "2"
     app = "Google Messages"
     platform = "Android"
-    paths = ("*/com.google.android.apps.messaging/databases/bugle_db",)
-    variants = (
-        Variant("current", {**BASE, "parts": OLD_PARTS + ("file_size_bytes", "local_cache_path")}),
-        Variant("old", {**BASE, "parts": OLD_PARTS}),
-    )
+    # AOSP Messaging (com.android.messaging) writes the same bugle_db that Google Messages grew from.
+    paths = ("*/com.google.android.apps.messaging/databases/bugle_db", "*/com.android.messaging/databases/bugle_db")
+    variants = (BUGLE,)
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        people = {row["_id"]: row for row in database.query(PARTICIPANT_SQL)}
-        titles = {row["_id"]: row["name"] for row in database.query(CONVERSATION_SQL)}
+        people = {row["_id"]: row for row in database.query(variant.select(database, "participants"))}
+        titles = ({row["_id"]: row["name"] for row in database.query(CONVERSATIONS.select(database, "conversations"))}
+                  if CONVERSATIONS.matches(database) else {})
         members: dict[int, list[Participant]] = {}
-        for row in database.query(MEMBER_SQL):
-            person = people.get(row["participant_id"])
-            if person is not None:
-                members.setdefault(row["conversation_id"], []).append(_participant(person))
+        if MEMBERS.matches(database):
+            for row in database.query(MEMBERS.select(database, "conversation_participants", "conversation_id, rowid")):
+                person = people.get(row["participant_id"])
+                if person is not None:
+                    members.setdefault(row["conversation_id"], []).append(_participant(person))
         parts: dict[int, list[sqlite3.Row]] = {}
-        for row in database.query(PARTS_CURRENT_SQL if variant.name == "current" else PARTS_OLD_SQL):
+        for row in database.query(variant.select(database, "parts", "message_id, rowid")):
             parts.setdefault(row["message_id"], []).append(row)
-        yield from context.each(database.query(MESSAGE_SQL), "messages",
+        rows = database.query(variant.select(database, "messages", "_id"))
+        yield from context.each(rows, "messages",
                                 lambda row: _message(row, people, titles, members, parts.get(row["_id"], []), context), "_id")
 
 
@@ -139,6 +146,22 @@ def _direction(sender: sqlite3.Row | None) -> str:
     if sender is None or sender["sub_id"] is None:
         return "unknown"
     return "incoming" if sender["sub_id"] == OTHER_THAN_SELF else "outgoing"
+
+
+def _joined(texts: list[str]) -> str | None:
+    """The text parts of one message, one per line; bytes that are not UTF-8 stay exact (UndecodedText)."""
+    if len(texts) <= 1:
+        return texts[0] if texts else None
+    if not any(isinstance(t, UndecodedText) for t in texts):
+        return "\n".join(texts)
+    return decode_text(b"\n".join(t.raw if isinstance(t, UndecodedText) else t.encode("utf-8") for t in texts))
+
+
+def _is_text(part: sqlite3.Row) -> bool:
+    """A text part: text/plain, or (a store without content_type) any part holding text and no media URI."""
+    if part["content_type"] is None:
+        return part["uri"] is None
+    return part["content_type"] in TEXT_TYPES
 
 
 def _attachment(part: sqlite3.Row) -> Attachment:
@@ -160,9 +183,14 @@ def _status_name(status: object) -> str:
 
 def _details(row: sqlite3.Row, sender: sqlite3.Row | None) -> dict[str, str]:
     status, protocol = row["message_status"], row["message_protocol"]
-    details = {"message_status": f"{status} ({_status_name(status)})",
-               "message_protocol": f"{protocol} ({PROTOCOLS.get(protocol, 'unknown')})",
-               "read": str(row["read"]), "seen": str(row["seen"])}
+    details: dict[str, str] = {}
+    if status is not None:
+        details["message_status"] = f"{status} ({_status_name(status)})"
+    if protocol is not None:
+        details["message_protocol"] = f"{protocol} ({PROTOCOLS.get(protocol, 'unknown')})"
+    for flag in ("read", "seen"):
+        if row[flag] is not None:
+            details[flag] = str(row[flag])
     if row["mms_subject"] is not None:
         details["mms_subject"] = row["mms_subject"]
     if sender is not None:
@@ -178,8 +206,8 @@ def _message(row: sqlite3.Row, people: dict[int, sqlite3.Row], titles: dict[int,
     sender = _participant(sender_row) if sender_row is not None else None
     if sender is not None and sender.id is None and sender.name is None:
         sender = None  # a self participant with no number recorded: the owner, unidentified
-    texts = [p["text"] for p in parts if p["content_type"] in TEXT_TYPES and p["text"] is not None]
-    attachments = tuple(_attachment(p) for p in parts if p["content_type"] not in TEXT_TYPES)
+    texts = [text_value(p["text"]) for p in parts if _is_text(p) and p["text"] is not None]
+    attachments = tuple(_attachment(p) for p in parts if not _is_text(p))
     details = _details(row, sender_row)
     tombstone = isinstance(row["message_status"], int) and row["message_status"] in TOMBSTONE_RANGE
     kind = "media" if attachments else "text"
@@ -194,12 +222,12 @@ def _message(row: sqlite3.Row, people: dict[int, sqlite3.Row], titles: dict[int,
     falls_back = (tombstone or direction == "outgoing") and not row["sent_timestamp"]
     sent_column = "received_timestamp" if falls_back else "sent_timestamp"
     return Message(
-        source_table="messages", source_row_id=row_id, conversation_id=str(row["conversation_id"]),
+        source_table="messages", source_row_id=row_id, conversation_id=text_value(row["conversation_id"]),
         conversation_title=titles.get(row["conversation_id"]), sender=sender,
         recipients=tuple(members.get(row["conversation_id"], [])) if direction == "outgoing" else (),
         direction=direction, sent=_time(row, sent_column, context), sent_raw=None if row[sent_column] is None else str(row[sent_column]),
         received=_time(row, "received_timestamp", context) if direction == "incoming" else None,
-        body="\n".join(texts) if texts else None, kind=kind, attachments=attachments,
+        body=_joined(texts), kind=kind, attachments=attachments,
         account_id=sender.id if direction == "outgoing" and sender is not None else None,
         is_deleted=True if kind == "deleted" else None, details=details,
     )

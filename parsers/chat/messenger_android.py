@@ -28,6 +28,7 @@ from typing import Any, Iterable, Iterator
 from manifests.records import Attachment, Message, Participant
 from parsers.artefact import Artefact
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
+from parsers.chat._rows import text_value
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
@@ -70,7 +71,8 @@ def value(row: sqlite3.Row, column: str) -> Any:
 
 
 def text_id(item: object) -> str | None:
-    return None if item is None else str(item)
+    """An id or time cell as text; a BLOB keeps its bytes (never its Python repr)."""
+    return text_value(item)
 
 
 def names_by_id(database: Database) -> dict[str, str | None]:
@@ -134,7 +136,7 @@ def msys_message(row: sqlite3.Row, owner: str | None, names: dict[str, str | Non
         sender=Participant(sender_id, names.get(sender_id or "")) if sender_id else None,
         recipients=tuple(Participant(m, names.get(m)) for m in members if m != sender_id), direction=direction,
         sent=context.time(row["timestamp_ms"], unix_ms, table="messages", row_id=row_id, field="timestamp_ms"),
-        sent_raw=text_id(row["timestamp_ms"]), body=row["text"], kind="deleted" if unsent == 1 else kind,
+        sent_raw=text_id(row["timestamp_ms"]), body=text_value(row["text"]), kind="deleted" if unsent == 1 else kind,
         attachments=tuple(attachments), is_deleted=None if unsent is None else unsent == 1,
         is_forwarded=None if forwarded is None else forwarded == 1, account_id=owner, details=details,
     )
@@ -263,7 +265,7 @@ class MessengerAndroid(SqliteChatParser):
             source_table="messages", source_row_id=row_id, conversation_id=text_id(row["thread_key"]),
             conversation_title=titles.get(str(row["thread_key"])), sender=sender,
             direction="unknown" if owner is None or sender_id is None else ("outgoing" if outgoing else "incoming"),
-            sent=sent, sent_raw=text_id(row["timestamp_ms"]), body=row["text"], kind=kind,
+            sent=sent, sent_raw=text_id(row["timestamp_ms"]), body=text_value(row["text"]), kind=kind,
             attachments=attachments, account_id=owner, details=details,
         )
 

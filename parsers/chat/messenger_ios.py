@@ -13,6 +13,12 @@ Android's `msys_database_*`, plus `_user_info(facebook_user_id)` naming the logg
   `thread_name`.
 - The Facebook app keeps a copy of the same mailbox at
   `cask/<uid>/FBMessagingMailboxCaskStore/<n>/fb-msys-<uid>.db`.
+Required (issue 10): only `messages` `message_id`, `thread_key`, `sender_id`, `text`, `timestamp_ms` and
+`_user_info.facebook_user_id` (the owner, so the direction; it is also what tells this store from Android's
+`msys_database_*`). `contacts` was required before and is now read when present (names are missing without
+it, the messages are not). No public source lists lightspeed schema changes between app versions (iLEAPP's
+and ALEAPP's modules read one column set for every image they name): which columns older or newer builds
+lack is **not confirmed**, so every other table and column is optional.
 End-to-end encrypted chats (`client_messages`) are a different table family and not read here.
 Before lightspeed (about 2020), Messenger for iOS kept chats in
 `AppGroup/<UUID>/_store_<ID>/messenger_messages_v1/orca2.db` (contacts in `messenger_contacts_v1/
@@ -35,13 +41,16 @@ from parsers.sqlite_store import Database
 
 class MessengerIos(SqliteChatParser):
     name = "messenger_ios"
-    version = "1"
+    version = "2"
     app = "Facebook Messenger"
     platform = "iOS"
     paths = ("*/lightspeed-userDatabases/*.db", "*/lightspeed-*.db", "*/FBMessagingMailboxCaskStore/*/fb-msys-*.db",
              "*/messenger_messages_v1/orca2.db")
     variants = (
-        Variant("lightspeed", {"messages": MSYS_MESSAGE_COLUMNS, "contacts": ("id", "name"), "_user_info": ("facebook_user_id",)}),
+        # `_user_info` names the owner (the direction) and keeps the store off messenger_android; contacts,
+        # threads, participants, attachments and reactions are read when the store has them.
+        Variant("lightspeed", {"messages": MSYS_MESSAGE_COLUMNS, "_user_info": ("facebook_user_id",)},
+                {"messages": MSYS_OPTIONAL}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:

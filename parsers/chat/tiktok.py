@@ -20,6 +20,25 @@ Schema facts (read for facts only):
   with that contact happened, not what was said, by whom or in which direction, so it is not
   made into a message; it is reported as one `info` notice (`contacts_only`) listing each
   contact's last chat time, so the store is visibly recognised and the fact is not lost.
+
+Eras and what is required (issue 10):
+- Android `msg`: only `created_time`, `sender`, `content`, `conversation_id` are required; `type`,
+  `deleted`, `read_status` are read when present. ALEAPP's module (updated 2026) names its test images
+  com.zhiliaoapp.musically version codes 2021809050 (Android 10) to 2024109030 (Android 15), all read with
+  that one column set. Names: newer builds also keep users in `db_im_contact`, table
+  `IM_USER_BASE_INFO` (`UID`, `UNIQUE_ID`, `NICK_NAME`; ALEAPP prefers it over `SIMPLE_USER`): read from
+  the companion `databases/db_im_contact`, first; then SIMPLE_USER (own file, else db_im_xx). ALEAPP also
+  reads files named `db_im_contact-<suffix>`; what the suffix is was not documented, so those are
+  **not read** (names stay uids).
+- iOS `TIMMessageORM`: `localcreatedat`, `sender`, `content`, `belongingConversationIdentifier` required,
+  `servercreatedat` optional. iLEAPP's sample images run from TikTok 28.4.1 (iOS 17.1) to 42.7.0 (iOS 18.7)
+  with the same table. Contact tables in AwemeIM.db: `AwemeContacts` in 2018 (A. Brignoni, "Finding TikTok
+  messages in iOS", https://abrignoni.blogspot.com/2018/11/finding-tiktok-messages-in-ios.html, and his
+  DFIR-SQL-Query-Repo iOS/TIKTOK queries: `uid`, `customID`, `nickname`, `latestchattimestamp`, `url1`),
+  `AwemeContactsV5` later; iLEAPP reads every `AwemeContacts%` table. Here names come from each table
+  named `AwemeContacts` or `AwemeContactsV<n>` (a fixed pattern, checked against the schema), and an
+  AwemeIM.db with only the 2018 `AwemeContacts` is the same contacts-only notice. Which app versions
+  used which contact-table version is **not confirmed**.
 """
 
 from __future__ import annotations
@@ -31,64 +50,75 @@ from typing import Iterator
 
 from manifests.records import Message, Participant
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
+from parsers.chat._rows import text_value
 from parsers.chat.times import iso_text, unix_ms, unix_seconds
 from parsers.sqlite_store import Database
 
-ANDROID_SQL = ("SELECT rowid AS row_id, created_time, sender, content, type, deleted, read_status, conversation_id "
-               "FROM msg ORDER BY created_time, rowid")
-SIMPLE_USER_SQL = "SELECT UID, UNIQUE_ID, NICK_NAME FROM SIMPLE_USER"
-IOS_SQL = ("SELECT rowid AS row_id, localcreatedat, servercreatedat, sender, content, belongingConversationIdentifier "
-           "FROM TIMMessageORM ORDER BY localcreatedat, rowid")
-AWEME_SQL = "SELECT uid, customID, nickname, latestChatTimestamp FROM AwemeContactsV5 ORDER BY uid"
+ANDROID = Variant("android_msg", {"msg": ("created_time", "sender", "content", "conversation_id")},
+                  {"msg": ("type", "deleted", "read_status")})
+IOS = Variant("ios_timmessage", {"TIMMessageORM": ("localcreatedat", "sender", "content", "belongingConversationIdentifier")},
+              {"TIMMessageORM": ("servercreatedat",)})
+# Name stores, read when present: SIMPLE_USER (db_im_xx, or beside msg in older builds) and
+# IM_USER_BASE_INFO (db_im_contact, newer builds), both keyed by UID.
+SIMPLE_USER = Variant("simple_user", {"SIMPLE_USER": ("UID",)}, {"SIMPLE_USER": ("UNIQUE_ID", "NICK_NAME")})
+USER_BASE_INFO = Variant("im_user_base_info", {"IM_USER_BASE_INFO": ("UID",)}, {"IM_USER_BASE_INFO": ("UNIQUE_ID", "NICK_NAME")})
+AWEME_OPTIONAL = ("customID", "nickname", "latestChatTimestamp")
+# AwemeIM.db contact tables: `AwemeContacts` (2018 builds) and versioned `AwemeContactsV<n>` (V5 in 2023).
+AWEME_TABLE = re.compile(r"^awemecontacts(?:v[0-9]{1,3})?$")
 ACCOUNT_DB = re.compile(r"(\d+)_im\.db$")
 CHATFILES_ACCOUNT = re.compile(r"/ChatFiles/([^/]+)/db\.sqlite$", re.IGNORECASE)
 
 
 class TikTok(SqliteChatParser):
     name = "tiktok"
-    version = "1"
+    version = "2"
     app = "TikTok"
     platform = "Android, iOS"
     paths = ("*/com.zhiliaoapp.musically/databases/*_im.db", "*/com.ss.android.ugc.trill/databases/*_im.db",
              "*/Library/Application Support/ChatFiles/*/db.sqlite",
              "*/AwemeIM.db")
     variants = (
-        Variant("android_msg", {"msg": ("created_time", "sender", "content", "type", "deleted", "read_status", "conversation_id")}),
-        Variant("ios_timmessage", {"TIMMessageORM": ("localcreatedat", "servercreatedat", "sender", "content",
-                                                     "belongingConversationIdentifier")}),
-        Variant("ios_contacts_only", {"AwemeContactsV5": ("uid", "customID", "nickname", "latestChatTimestamp")}),
+        ANDROID,
+        IOS,
+        Variant("ios_contacts_only", {"AwemeContactsV5": ("uid", "latestChatTimestamp")}, {"AwemeContactsV5": AWEME_OPTIONAL}),
+        Variant("ios_contacts_only_2018", {"AwemeContacts": ("uid", "latestChatTimestamp")}, {"AwemeContacts": AWEME_OPTIONAL}),
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        if variant.name == "android_msg":
+        if variant is ANDROID:
             yield from self._android(database, context)
-        elif variant.name == "ios_timmessage":
+        elif variant is IOS:
             yield from self._ios(database, context)
         else:
-            self._contacts_only(database, context)
+            self._contacts_only(database, variant, context)
 
     def _android(self, database: Database, context: ParseContext) -> Iterator[Message]:
         match = ACCOUNT_DB.search(context.artefact.path)
         owner = match.group(1) if match else None
-        names = _simple_users(database) if database.has("SIMPLE_USER", "UID", "UNIQUE_ID", "NICK_NAME") else {}
-        if not names:
+        names: dict[str, Participant] = {}
+        contacts = context.companion("*/databases/db_im_contact")
+        if contacts is not None:
+            _add_names(names, contacts, USER_BASE_INFO)
+        _add_names(names, database, SIMPLE_USER)
+        if not SIMPLE_USER.matches(database):
             companion = context.companion("*/databases/db_im_xx")
-            if companion is not None and companion.has("SIMPLE_USER", "UID", "UNIQUE_ID", "NICK_NAME"):
-                names = _simple_users(companion)
-        rows = database.query(ANDROID_SQL)
+            if companion is not None:
+                _add_names(names, companion, SIMPLE_USER)
+        rows = database.query(f"SELECT rowid AS row_id, {ANDROID.columns(database, 'msg')} FROM msg ORDER BY created_time, rowid")
         yield from context.each(rows, "msg", lambda row: self._android_row(row, owner, names, context), "row_id")
 
     def _android_row(self, row: sqlite3.Row, owner: str | None, names: dict[str, Participant], context: ParseContext) -> Message:
         row_id = row["row_id"]
-        details = {"type": str(row["type"]), "deleted_flag": str(row["deleted"]), "read_status": str(row["read_status"])}
+        details = {key: str(row[column]) for key, column in (("type", "type"), ("deleted_flag", "deleted"), ("read_status", "read_status"))
+                   if row[column] is not None}
         body = _content(row["content"], details, context, "msg", row_id)
-        sender_id = None if row["sender"] is None else str(row["sender"])
+        sender_id = text_value(row["sender"])
         return Message(
-            source_table="msg", source_row_id=row_id, conversation_id=None if row["conversation_id"] is None else str(row["conversation_id"]),
+            source_table="msg", source_row_id=row_id, conversation_id=text_value(row["conversation_id"]),
             sender=names.get(sender_id or "") or (Participant(sender_id) if sender_id else None),
             direction=_direction(sender_id, owner),
             sent=context.time(row["created_time"], unix_ms, table="msg", row_id=row_id, field="created_time"),
-            sent_raw=None if row["created_time"] is None else str(row["created_time"]),
+            sent_raw=text_value(row["created_time"]),
             body=body, kind="text" if body is not None else "unknown", account_id=owner, details=details,
         )
 
@@ -97,40 +127,42 @@ class TikTok(SqliteChatParser):
         owner = match.group(1) if match else None
         names: dict[str, Participant] = {}
         companion = context.companion("*/AwemeIM.db")
-        if companion is not None and companion.has("AwemeContactsV5", "uid", "customID", "nickname"):
-            names = {str(r["uid"]): Participant(str(r["uid"]), r["nickname"] or r["customID"]) for r in companion.query(AWEME_SQL)}
-        rows = database.query(IOS_SQL)
+        if companion is not None:
+            for table in sorted(t for t in companion.tables if AWEME_TABLE.match(t)):
+                # The name matched the fixed pattern and is a table of this schema: only then is it put in SQL.
+                _add_names(names, companion, Variant("aweme_contacts", {table: ("uid",)}, {table: ("customID", "nickname")}))
+        rows = database.query(f"SELECT rowid AS row_id, {IOS.columns(database, 'TIMMessageORM')} FROM TIMMessageORM "
+                              "ORDER BY localcreatedat, rowid")
         yield from context.each(rows, "TIMMessageORM", lambda row: self._ios_row(row, owner, names, context), "row_id")
 
     def _ios_row(self, row: sqlite3.Row, owner: str | None, names: dict[str, Participant], context: ParseContext) -> Message:
         row_id = row["row_id"]
-        details = {"servercreatedat": str(row["servercreatedat"])}
+        details = {"servercreatedat": str(row["servercreatedat"])} if row["servercreatedat"] is not None else {}
         body = _content(row["content"], details, context, "TIMMessageORM", row_id)
-        sender_id = None if row["sender"] is None else str(row["sender"])
-        conversation = row["belongingConversationIdentifier"]
+        sender_id = text_value(row["sender"])
         return Message(
-            source_table="TIMMessageORM", source_row_id=row_id, conversation_id=None if conversation is None else str(conversation),
+            source_table="TIMMessageORM", source_row_id=row_id, conversation_id=text_value(row["belongingConversationIdentifier"]),
             sender=names.get(sender_id or "") or (Participant(sender_id) if sender_id else None),
             direction=_direction(sender_id, owner),
             sent=context.time(row["localcreatedat"], unix_seconds, table="TIMMessageORM", row_id=row_id, field="localcreatedat"),
-            sent_raw=None if row["localcreatedat"] is None else str(row["localcreatedat"]),
+            sent_raw=text_value(row["localcreatedat"]),
             body=body, kind="text" if body is not None else ("system" if "tips" in details else "unknown"),
             account_id=owner, details=details,
         )
 
-    def _contacts_only(self, database: Database, context: ParseContext) -> None:
+    def _contacts_only(self, database: Database, variant: Variant, context: ParseContext) -> None:
         """AwemeIM.db without messages: one info notice with each contact's last chat time."""
+        (table,) = variant.required
         chats = []
         contacts = 0
-        for row in database.query(AWEME_SQL):
+        for row in database.query(variant.select(database, table, "uid")):
             contacts += 1
-            when = context.time(row["latestChatTimestamp"], unix_seconds, table="AwemeContactsV5", row_id=None,
-                                field="latestChatTimestamp")
+            when = context.time(row["latestChatTimestamp"], unix_seconds, table=table, row_id=None, field="latestChatTimestamp")
             if when is not None:
                 chats.append(f"{row['uid']} ({row['nickname'] or row['customID']}) last chat {iso_text(when)}")
         context.warn("contacts_only", f"{context.artefact.path}: TikTok contacts store with no messages "
                      f"({contacts} contacts; {'; '.join(chats) or 'no chat times'}); messages are kept in "
-                     "ChatFiles/<uid>/db.sqlite", table="AwemeContactsV5", severity="info")
+                     "ChatFiles/<uid>/db.sqlite", table=table, severity="info")
 
 
 def _content(value: object, details: dict[str, str], context: ParseContext, table: str, row_id: int) -> str | None:
@@ -159,9 +191,15 @@ def _content(value: object, details: dict[str, str], context: ParseContext, tabl
     return text
 
 
-def _simple_users(database: Database) -> dict[str, Participant]:
-    return {str(r["UID"]): Participant(str(r["UID"]), r["NICK_NAME"] or r["UNIQUE_ID"])
-            for r in database.query(SIMPLE_USER_SQL) if r["UID"] is not None}
+def _add_names(names: dict[str, Participant], database: Database, store: Variant) -> None:
+    """uid -> Participant from one name table (when the store has it); the first store naming a uid wins."""
+    if not store.matches(database):
+        return
+    (table,) = store.required
+    for row in database.query(store.select(database, table)):
+        uid = text_value(row[0])
+        if uid is not None and uid not in names:
+            names[uid] = Participant(uid, text_value(row[2]) or text_value(row[1]))
 
 
 def _direction(sender: str | None, owner: str | None) -> str:

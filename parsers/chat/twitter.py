@@ -25,6 +25,15 @@ a UTF-8 string's length counts UTF-16 units, not bytes; booleans carry no payloa
 true). A message entry is an object whose first fields are the entry id (long) and the text
 (string): the body is the first string field of the outer object, kept exactly as stored.
 
+Required (issue 10): only `conversation_entries` `_id`, `conversation_id`, `user_id`, `created`, `data`
+(that table name is Twitter's own; no other app in the registry has it). `entry_id`, `entry_type`,
+`users` (names), `conversations` (titles), `conversation_participants` and the owner tables are read when
+present; without an owner table the account is the user id in the file name (`<id>-<n>.db`, the naming
+the app uses: the corpus file's own id, 4354196549, is also its owner_id). Without `entry_type` each entry
+is read as a message (a blob with no text then warns `undecoded_blob`). Schema history: the only public
+sample is plaso's (2015, database version 66 in the file name); no source was found listing the DM tables
+of other app versions (**not confirmed** whether they differ), and the newer X app's store was not seen.
+
 iOS: the Twitter for iOS `twitter.db` (plaso test_data/ios/twitter.db) holds `Statuses` (tweets),
 `Users`, `Lists`, `MyRetweets` and their *Shadow copies and no DM table. Tweets are public posts, not
 messages, so that file matches no variant and gives no messages; iOS DMs are kept elsewhere (a
@@ -33,6 +42,7 @@ per-account "direct-message.cache" file, which this parser does not read).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import struct
 from typing import Iterator
@@ -42,8 +52,11 @@ from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
-ENTRY_SQL = "SELECT _id, entry_id, conversation_id, user_id, created, entry_type, data FROM conversation_entries ORDER BY _id"
-USERS_SQL = "SELECT user_id, username, name FROM users"
+ENTRIES = Variant("android_dm", {"conversation_entries": ("_id", "conversation_id", "user_id", "created", "data")},
+                  {"conversation_entries": ("entry_id", "entry_type")})
+USERS = Variant("users", {"users": ("user_id",)}, {"users": ("username", "name")})
+# The per-account database's name: "<account user id>-<schema version>[...].db".
+ACCOUNT_FILE = re.compile(r"/([0-9]+)-[0-9]+[^/]*\.db$")
 PARTICIPANTS_SQL = "SELECT conversation_id, user_id FROM conversation_participants ORDER BY _id"
 TITLES_SQL = "SELECT conversation_id, title FROM conversations"
 OWNER_SQL = {
@@ -61,42 +74,39 @@ S_DEFAULT, S_BYTE, S_SHORT, S_LONG = 1, 2, 3, 5
 
 class Twitter(SqliteChatParser):
     name = "twitter"
-    version = "1"
+    version = "2"
     app = "Twitter"
     platform = "Android"
     # The per-account database is named "<user id>-<schema version>[...].db"; the app's other
     # databases ("<id>-search.db", ...) hold no DMs and are not named here, so they raise no warning.
     paths = ("*/com.twitter.android/databases/[0-9]*-[0-9]*.db",)
-    variants = (
-        Variant("android_dm", {
-            "conversation_entries": ("_id", "entry_id", "conversation_id", "user_id", "created", "entry_type", "data"),
-            "users": ("user_id", "username", "name"),
-        }),
-    )
+    variants = (ENTRIES,)
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        users = {str(row["user_id"]): row for row in database.query(USERS_SQL)}
+        users = ({str(row["user_id"]): row for row in database.query(USERS.select(database, "users"))}
+                 if USERS.matches(database) else {})
         members: dict[str, list[str]] = {}
         if database.has("conversation_participants", "_id", "conversation_id", "user_id"):
             for row in database.query(PARTICIPANTS_SQL):
                 members.setdefault(row["conversation_id"], []).append(str(row["user_id"]))
         titles = ({row["conversation_id"]: row["title"] for row in database.query(TITLES_SQL)}
                   if database.has("conversations", "conversation_id", "title") else {})
-        owner = _owner(database, members)
+        owner = _owner(database, members) or _file_owner(context.artefact.path)
         convert = lambda row: self._entry(row, users, members, titles, owner, context)  # noqa: E731
-        yield from context.each(database.query(ENTRY_SQL), "conversation_entries", convert, "_id")
+        rows = database.query(variant.select(database, "conversation_entries", "_id"))
+        yield from context.each(rows, "conversation_entries", convert, "_id")
 
     def _entry(self, row: sqlite3.Row, users: dict[str, sqlite3.Row], members: dict[str, list[str]],
                titles: dict[str, str | None], owner: str | None, context: ParseContext) -> Message:
         row_id = row["_id"]
         author = None if row["user_id"] is None else str(row["user_id"])
         chat = row["conversation_id"]
-        details = {"entry_type": str(row["entry_type"]), "entry_id": str(row["entry_id"])}
+        details = {name: str(row[name]) for name in ("entry_type", "entry_id") if row[name] is not None}
         if author and author in users and users[author]["username"]:
             details["sender_username"] = users[author]["username"]
-        body = None
-        if row["entry_type"] == MESSAGE_ENTRY:
-            body = _message_text(row["data"], row_id, context)
+        # Without an entry_type column every entry is read as a message; with it, only type 0 is.
+        is_message = row["entry_type"] in (MESSAGE_ENTRY, None)
+        body = _message_text(row["data"], row_id, context) if is_message else None
         if owner is None or author is None:
             direction = "unknown"
         else:
@@ -108,13 +118,19 @@ class Twitter(SqliteChatParser):
             conversation_title=titles.get(chat), sender=sender, recipients=recipients, direction=direction,
             sent=context.time(row["created"], unix_ms, table="conversation_entries", row_id=row_id, field="created"),
             sent_raw=None if row["created"] is None else str(row["created"]), body=body,
-            kind="text" if row["entry_type"] == MESSAGE_ENTRY else "unknown", account_id=owner, details=details,
+            kind="text" if row["entry_type"] == MESSAGE_ENTRY or body is not None else "unknown", account_id=owner, details=details,
         )
 
 
 def _name(users: dict[str, sqlite3.Row], user_id: str) -> str | None:
     row = users.get(user_id)
     return (row["name"] or None) if row is not None else None
+
+
+def _file_owner(path: str) -> str | None:
+    """The account id in the database's file name, when the store has no cached rows naming it."""
+    match = ACCOUNT_FILE.search(path)
+    return match.group(1) if match else None
 
 
 def _owner(database: Database, members: dict[str, list[str]]) -> str | None:

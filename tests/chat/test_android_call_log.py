@@ -105,3 +105,68 @@ def test_other_apps_calls_table_is_not_the_call_log(tmp_path: Path) -> None:
     parsed = parse_files(db)
     assert parsed.messages == []
     assert parsed.warnings == []
+
+
+def test_minimal_calls_table_only_required_columns(tmp_path: Path) -> None:
+    # Only the columns a call cannot be read without (and the API 1 `new` marker): every other column is NULL.
+    db = build_database(tmp_path / "calllog.db", "CREATE TABLE calls (_id INTEGER PRIMARY KEY, number TEXT, date INTEGER,"
+                        " type INTEGER, new INTEGER);",
+                        {"calls": [(1, "+15550001", 1700000000000, 1, 1), (2, "+15550002", 1700000100000, 2, 0),
+                                   (3, None, 1700000200000, 3, 1)]})
+    parsed = parse_files(db, logical={db: NEW_LOGICAL})
+    assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"android_call_log"}
+    assert len(parsed.messages) == 3
+    assert parsed.messages[1] == Message(
+        source_table="calls", source_row_id=2, conversation_id="+15550002", recipients=(Participant("+15550002"),),
+        direction="outgoing", sent=1700000100000000000, sent_raw="1700000100000", kind="call",
+        details={"call_type": "2 (outgoing)", "new": "0"},
+    )
+    assert (parsed.messages[2].sender, parsed.messages[2].conversation_id) == (None, None)
+
+
+SAMSUNG_SCHEMA = """CREATE TABLE calls (_id INTEGER PRIMARY KEY AUTOINCREMENT, number TEXT, date INTEGER, duration INTEGER,
+  type INTEGER, new INTEGER, name TEXT, numbertype INTEGER, numberlabel TEXT, last_modified INTEGER DEFAULT 0,
+  m_content TEXT, logtype INTEGER);"""
+
+
+def test_samsung_m_content_rows_are_text_messages(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "calllog.db", SAMSUNG_SCHEMA, {"calls": [
+        (1, "+15550001", 1500000000000, 0, 1, 0, "Ann", 2, None, 1500000000000, "Running late, be there in 10", 300),
+        (2, "+15550001", 1500000100000, 42, 2, 0, "Ann", 2, None, 1500000142000, "", 100),
+        (3, "+15550002", 1500000200000, 0, 2, 0, None, None, None, 0, "ok", 300),
+    ]})
+    parsed = parse_files(db, logical={db: NEW_LOGICAL})
+    assert_no_warnings(parsed)
+    assert [m.kind for m in parsed.messages] == ["text", "call", "text"]
+    assert parsed.messages[0] == Message(
+        source_table="calls", source_row_id=1, conversation_id="+15550001", sender=Participant("+15550001", "Ann"),
+        direction="incoming", sent=1500000000000000000, sent_raw="1500000000000", body="Running late, be there in 10",
+        kind="text", details={"call_type": "1 (incoming)", "duration_seconds": "0", "new": "0", "numbertype": "2",
+                              "last_modified": "1500000000000",
+                              "m_content": "Samsung calls.m_content: a text message, its first 50 characters at most"},
+    )
+    assert (parsed.messages[2].direction, parsed.messages[2].body) == ("outgoing", "ok")
+
+
+def test_hostile_m_content_and_types_end_as_rows_not_tracebacks(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "calllog.db", SAMSUNG_SCHEMA, {"calls": [
+        (1, "+1", 1500000000000, 0, 1, 0, None, None, None, 0, b"\xff\xfe not utf-8", 300),
+        (2, 12345, "yesterday", "long", "x", None, None, None, None, None, 7, None),
+        (3, "+3", 2 ** 62, 0, 2, 0, None, None, None, None, None, None),
+    ]})
+    parsed = parse_files(db, logical={db: NEW_LOGICAL})
+    assert len(parsed.messages) == 3
+    first, second, third = parsed.messages
+    assert first.body == "\\xff\\xfe not utf-8" and first.body.raw == b"\xff\xfe not utf-8"
+    assert (second.direction, second.details["call_type"], second.body) == ("unknown", "x (unknown)", "7")
+    assert third.sent is None
+    assert sorted((w.kind, w.row_id) for w in parsed.warnings) == [("bad_time", 2), ("bad_time", 3)]
+
+
+def test_truncated_calllog_is_one_unreadable_row(tmp_path: Path) -> None:
+    from tests.chat.hostile import assert_truncated_store_is_unreadable
+
+    rows = [(i, f"+1555{i:04d}", 1500000000000 + i, 10, 1, 0, None, None, None, 0, "x" * 200, 300) for i in range(1, 400)]
+    db = build_database(tmp_path / "calllog.db", SAMSUNG_SCHEMA, {"calls": rows})
+    assert_truncated_store_is_unreadable(db, NEW_LOGICAL)

@@ -162,3 +162,74 @@ def test_tombstones_are_system_rows_and_protocols_and_statuses_are_named(tmp_pat
     # The owner's own event: no participant number is recorded for self, so none is named.
     assert "participant" not in parsed.messages[3].details and parsed.messages[3].sent == 1600000030000 * 10**6
     assert (parsed.messages[6].is_deleted, parsed.messages[6].sender) == (True, Participant("+15550001", "Alice Example"))
+
+
+MINIMAL = """
+CREATE TABLE messages (_id INTEGER PRIMARY KEY, conversation_id INT, sender_id INT, sent_timestamp INT, received_timestamp INT);
+CREATE TABLE parts (message_id INT, text TEXT);
+CREATE TABLE participants (_id INTEGER PRIMARY KEY, sub_id INT);
+"""
+
+
+def test_minimal_bugle_db_only_required_columns(tmp_path: Path) -> None:
+    """No conversations, members, status, protocol, part types or participant numbers: every message still read."""
+    db = build_database(tmp_path / "bugle_db", MINIMAL, {
+        "participants": [(1, -1), (2, -2)],
+        "messages": [(1, 7, 2, 1600000000000, 1600000001000), (2, 7, 1, 1600000002000, 1600000002000), (3, 7, 9, 0, 1600000003000)],
+        "parts": [(1, "hello"), (2, "hi"), (2, "there"), (3, "who")],
+    })
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"google_messages"}
+    assert len(parsed.messages) == 3
+    assert parsed.messages[1] == Message(
+        source_table="messages", source_row_id=2, conversation_id="7", direction="outgoing", sent=1600000002000000000,
+        sent_raw="1600000002000", body="hi\nthere", kind="text", details={"sender_sub_id": "-1"},
+    )
+    assert [(m.direction, m.received) for m in parsed.messages] == [("incoming", 1600000001000000000), ("outgoing", None), ("unknown", None)]
+
+
+AOSP_LOGICAL = b"/data/data/com.android.messaging/databases/bugle_db"
+
+
+def test_aosp_messaging_bugle_db(tmp_path: Path) -> None:
+    """AOSP Messaging's own bugle_db (the OLD_PARTS layout: no file_size_bytes/local_cache_path) at its own path."""
+    db = _build(tmp_path / "bugle_db", OLD_PARTS)
+    parsed = parse_files(db, logical={db: AOSP_LOGICAL})
+    assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"google_messages"}
+    assert len(parsed.messages) == 4
+    assert parsed.messages[0] == Message(
+        source_table="messages", source_row_id=1, conversation_id="1", conversation_title="Alice Example",
+        sender=Participant("+15550001", "Alice Example"), direction="incoming", sent=1600000000000000000,
+        sent_raw="1600000000000", received=1600000001500000000, body="Are you coming?", kind="text",
+        details={"message_status": "100 (incoming complete)", "message_protocol": "0 (sms)", "read": "1", "seen": "1",
+                 "sender_sub_id": "-2"},
+    )
+
+
+def test_hostile_minimal_store_types_blobs_and_dangling_ids(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "bugle_db", MINIMAL, {
+        "participants": [(1, "self"), (2, b"\x00")],
+        "messages": [(1, b"\xfe", 1, "soon", None), (2, 7, 2, 2**62, 1), (3, None, None, None, None)],
+        "parts": [(1, b"\xff\xfe"), (2, 12), (2, b"caf\xe9"), (99, "orphan part")],
+    })
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert len(parsed.messages) == 3
+    assert sorted((w.kind, w.row_id, w.field) for w in parsed.warnings) == [
+        ("bad_time", 1, "sent_timestamp"), ("bad_time", 2, "sent_timestamp")]
+    first, second, third = parsed.messages
+    assert (first.conversation_id.raw, first.direction, first.body.raw) == (b"\xfe", "outgoing", b"\xff\xfe")
+    assert (second.direction, second.body, second.body.raw) == ("outgoing", "12\ncaf\\xe9", b"12\ncaf\xe9")
+    assert (third.direction, third.body, third.sent) == ("unknown", None, None)
+
+
+def test_truncated_minimal_bugle_db_is_one_unreadable_row(tmp_path: Path) -> None:
+    from tests.chat.hostile import assert_truncated_store_is_unreadable
+
+    db = build_database(tmp_path / "bugle_db", MINIMAL, {
+        "participants": [(1, -2)],
+        "messages": [(i, 7, 1, 1600000000000 + i, 1600000000000 + i) for i in range(1, 300)],
+        "parts": [(i, "x" * 200) for i in range(1, 300)],
+    })
+    assert_truncated_store_is_unreadable(db, LOGICAL)

@@ -78,3 +78,50 @@ def test_pre_lightspeed_orca2_store_is_reported_not_skipped(tmp_path: Path) -> N
     (warning,) = parsed.warnings
     assert warning.kind == "schema_unrecognised"
     assert "messenger_ios" in warning.message and "tables: items" in warning.message
+
+
+MINIMAL_DDL = """
+CREATE TABLE messages (message_id TEXT PRIMARY KEY, thread_key INTEGER, sender_id INTEGER, text TEXT, timestamp_ms INTEGER);
+CREATE TABLE _user_info (facebook_user_id INTEGER);
+"""
+
+
+def test_lightspeed_store_with_only_required_columns(tmp_path: Path) -> None:
+    """No contacts, threads or attachments tables, no optional message columns: every message still read."""
+    db = build_database(tmp_path / f"{OWNER}.db", MINIMAL_DDL, {
+        "messages": [("mid.$c1", 888, 300003333, "hi", 1650000000000), ("mid.$c2", 888, int(OWNER), "hello", 1650000001000),
+                     ("mid.$c3", 888, None, None, 1650000002000)],
+        "_user_info": [(int(OWNER),)],
+    })
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"messenger_ios"}
+    assert len(parsed.messages) == 3
+    assert parsed.messages[0] == Message(
+        source_table="messages", source_row_id=1, conversation_id="888", sender=Participant("300003333"),
+        direction="incoming", sent=1650000000000 * 10**6, sent_raw="1650000000000", body="hi", kind="text",
+        account_id=OWNER, details={"message_id": "mid.$c1"},
+    )
+    assert [m.direction for m in parsed.messages] == ["incoming", "outgoing", "unknown"]
+
+
+def test_hostile_minimal_store_types_and_several_owners(tmp_path: Path) -> None:
+    db = build_database(tmp_path / f"{OWNER}.db", MINIMAL_DDL, {
+        "messages": [("mid.$d1", b"\x00\x01", "not a number", b"\xff\xfe", "soon"), ("mid.$d2", 888, int(OWNER), "ok", 2**62)],
+        "_user_info": [(int(OWNER),), (42,)],
+    })
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert len(parsed.messages) == 2
+    assert sorted((w.kind, w.row_id or 0) for w in parsed.warnings) == [("ambiguous_owner", 0), ("bad_time", 1), ("bad_time", 2)]
+    second, first = parsed.messages  # ordered by timestamp_ms: the text "soon" sorts after every number
+    assert (first.sent, first.direction, first.sender, first.conversation_id) == (None, "incoming", Participant("not a number"), "\x00\x01")
+    assert first.body == "\\xff\\xfe" and first.body.raw == b"\xff\xfe"
+    assert second.direction == "outgoing"
+
+
+def test_truncated_lightspeed_store_is_one_unreadable_row(tmp_path: Path) -> None:
+    from tests.chat.hostile import assert_truncated_store_is_unreadable
+
+    rows = [(f"mid.$e{i}", 888, 300003333, "x" * 200, 1650000000000 + i) for i in range(400)]
+    db = build_database(tmp_path / f"{OWNER}.db", MINIMAL_DDL, {"messages": rows, "_user_info": [(int(OWNER),)]})
+    assert_truncated_store_is_unreadable(db, LOGICAL)

@@ -147,3 +147,47 @@ def test_unknown_schema_at_twitter_path_warns_once(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: b"/data/data/com.twitter.android/databases/100-66.db"})
     assert parsed.messages == []
     assert [w.kind for w in parsed.warnings] == ["schema_unrecognised"]
+
+
+MINIMAL = "CREATE TABLE conversation_entries (_id INTEGER PRIMARY KEY, conversation_id TEXT, user_id INT, created INT, data BLOB);"
+MINIMAL_LOGICAL = b"/data/data/com.twitter.android/databases/100-71.db"
+
+
+def test_minimal_entries_only_required_columns(tmp_path: Path) -> None:
+    """No users, conversations, participants or owner tables and no entry_id/entry_type: owner from the file name."""
+    db = build_database(tmp_path / "100-71.db", MINIMAL, {"conversation_entries": [
+        (1, "100-200", 200, 1600000000000, _entry(21, "ping")),
+        (2, "100-200", 100, 1600000005000, _entry(22, "pong")),
+    ]})
+    parsed = parse_files(db, logical={db: MINIMAL_LOGICAL})
+    assert_no_warnings(parsed)
+    assert parsed.parser_names() == {"twitter"}
+    assert len(parsed.messages) == 2
+    assert parsed.messages[1] == Message(
+        source_table="conversation_entries", source_row_id=2, conversation_id="100-200", sender=Participant("100"),
+        direction="outgoing", sent=1600000005000000000, sent_raw="1600000005000", body="pong", kind="text",
+        account_id="100", details={},
+    )
+    assert parsed.messages[0].direction == "incoming"
+
+
+def test_hostile_minimal_entries_without_entry_type(tmp_path: Path) -> None:
+    """Every entry is read as a message when the type is unknown: a blob without text, text in place of a blob."""
+    db = build_database(tmp_path / "100-71.db", MINIMAL, {"conversation_entries": [
+        (1, "100-200", 200, "tomorrow", _h(9, 1) + _long(13) + _h(11, 0)),
+        (2, None, None, 2**62, "plain text, not a blob"),
+        (3, "100-200", 200, 1600000000000, _h(9, 1) + _h(11, 0) + _h(11, 0)),
+    ]})
+    parsed = parse_files(db, logical={db: b"/data/data/com.twitter.android/databases/not-an-id.db"})
+    assert [(m.kind, m.direction, m.body) for m in parsed.messages] == [("unknown", "unknown", None)] * 3
+    assert [(w.kind, w.row_id) for w in parsed.warnings] == [
+        ("undecoded_blob", 1), ("bad_time", 1), ("undecoded_blob", 2), ("bad_time", 2), ("undecoded_blob", 3)]
+    assert "object end without a start" in parsed.warnings[4].message
+
+
+def test_truncated_minimal_entries_is_one_unreadable_row(tmp_path: Path) -> None:
+    from tests.chat.hostile import assert_truncated_store_is_unreadable
+
+    rows = [(i, "100-200", 200, 1600000000000 + i, _entry(i, "x" * 100)) for i in range(1, 400)]
+    db = build_database(tmp_path / "100-71.db", MINIMAL, {"conversation_entries": rows})
+    assert_truncated_store_is_unreadable(db, MINIMAL_LOGICAL)
