@@ -36,7 +36,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant, decode_text
-from parsers.chat._rows import conversation_writers, row_key, text_value
+from parsers.chat._rows import conversation_writers, row_key, side_index, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_us
 from parsers.decode.protobuf import ProtobufError, follow
@@ -46,6 +46,8 @@ TABLE = "topic_messages"
 EMPTY_BLOB = b"\xfe\xff\x00"  # iLEAPP: an annotation/reactions value starting so holds nothing
 GROUP_TYPES = {1: "group", 2: "direct"}
 ACCOUNT = re.compile(r"/user_accounts/([^/]+)/dynamite\.db$", re.IGNORECASE)
+USERS = Variant("users", {"users": ("user_id",)}, optional={"users": ("name", "email")})
+GROUPS = Variant("groups", {"Groups": ("group_id",)}, optional={"Groups": ("name", "group_type")})
 MEMBERS_SQL = "SELECT DISTINCT group_id, creator_id FROM topic_messages WHERE creator_id IS NOT NULL ORDER BY group_id, creator_id"
 
 
@@ -67,19 +69,13 @@ class GoogleChat(SqliteChatParser):
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         users: dict[str, Participant] = {}
         emails: dict[str, str] = {}
-        if database.has("users", "user_id"):
-            for row in database.query(f"SELECT user_id, {variant.columns(database, 'users')} FROM users"):
-                if row["user_id"] is None:
-                    continue
-                user_id = str(row["user_id"])
-                users[user_id] = Participant(user_id, row["name"] or None)
+        for user_id, row in side_index(database, USERS, "users", "user_id", context).items():
+            if user_id is not None:
+                users[str(user_id)] = Participant(str(user_id), text_value(row["name"]) or None)
                 if isinstance(row["email"], str) and row["email"]:
-                    emails[row["email"].lower()] = user_id
-        groups: dict[str, sqlite3.Row] = {}
-        if database.has("Groups", "group_id"):
-            for row in database.query(f"SELECT group_id, {variant.columns(database, 'Groups')} FROM Groups"):
-                if row["group_id"] is not None:
-                    groups[str(row["group_id"])] = row
+                    emails[row["email"].lower()] = str(user_id)
+        groups = {str(group_id): row for group_id, row in side_index(database, GROUPS, "Groups", "group_id", context).items()
+                  if group_id is not None}
         owner_id = _owner_id(context.artefact.path, emails)
         members = conversation_writers(database, context, MEMBERS_SQL, TABLE)
         key = row_key(database, TABLE)
@@ -116,7 +112,7 @@ class GoogleChat(SqliteChatParser):
         body = text_value(row["text_body"])
         return Message(
             source_table=TABLE, source_row_id=row_id, conversation_id=group_id,
-            conversation_title=(group["name"] or None) if group is not None else None,
+            conversation_title=(text_value(group["name"]) or None) if group is not None else None,
             sender=(users.get(creator) or Participant(creator)) if creator else None, recipients=recipients,
             direction=direction,
             sent=context.time(row["create_time"], unix_us, table=TABLE, row_id=row_id, field="create_time"),

@@ -1,8 +1,10 @@
 """Telegram for Android: `cache4.db` (files/cache4.db, or files/accountN/cache4.db per account).
 
 Schema facts (DrKLO/Telegram `MessagesStorage.java`, read for facts only; IPED's Telegram parser):
-- `messages_v2` (current): `mid`, `uid` (dialog id: > 0 a user, < 0 minus a chat/channel id;
-  secret chats have the encrypted-chat id in the high 32 bits), `read_state`, `send_state`,
+- `messages_v2` (current): `mid`, `uid` (dialog id: > 0 a user, < 0 minus a chat/channel id; a
+  secret chat is, in releases since 64-bit ids (2021), `0x4000000000000000 | (chat id & 0xffffffff)`
+  (bit 62 set, DialogObject.makeEncryptedDialogId) and before that `chat id << 32` (low 32 bits
+  zero); user ids may exceed 2^32 in the current scheme), `read_state`, `send_state`,
   `date` (Unix seconds), `data` (the TL-serialised Message object), `out` (1 sent by the owner),
   `ttl`, `media`; primary key (mid, uid), so rows are addressed by SQLite rowid.
 - `messages` (older releases): the same columns with `mid INTEGER PRIMARY KEY`.
@@ -43,6 +45,7 @@ REQUIRED = ("mid", "uid", "date", "data", "out")
 OPTIONAL = ("read_state", "send_state", "ttl")
 NAMES_SQL = {"users": "SELECT uid, name FROM users", "chats": "SELECT uid, name FROM chats"}
 SECRET_SQL = "SELECT uid, user FROM enc_chats"
+NEW_SECRET_BIT = 1 << 62
 
 
 class TelegramAndroid(SqliteChatParser):
@@ -82,8 +85,10 @@ class TelegramAndroid(SqliteChatParser):
             body = decoded.text if decoded.text != "" else None
             if decoded.from_peer is not None:
                 sender = _participant(decoded.from_peer, users, chats)
-            elif not outgoing and uid is not None and 0 < uid < 1 << 32:
+            elif not outgoing and _kind(uid, users, chats, secret) == "user":
                 sender = Participant(f"user:{uid}", users.get(uid))  # a private chat: the other party
+            elif not outgoing and isinstance(uid, int) and uid in secret:
+                sender = Participant(f"user:{secret[uid]}", users.get(secret[uid]))  # a secret chat: its partner
             if decoded.media is not None:
                 details["media_type"] = decoded.media
                 kind = decoded.media_kind or "unknown"
@@ -134,21 +139,42 @@ def _participant(peer: tuple[str, int], users: dict[int, str], chats: dict[int, 
 
 
 def _secret_partners(database: Database) -> dict[int, int]:
-    """Secret-chat dialog id (the encrypted chat id in the high 32 bits) -> the other user's id, from enc_chats."""
+    """Secret-chat dialog id -> the other user's id, from enc_chats, keyed by both id schemes (old and 64-bit)."""
     if not database.has("enc_chats", "uid", "user"):
         return {}
-    return {row["uid"] << 32: row["user"] for row in database.query(SECRET_SQL)
-            if isinstance(row["uid"], int) and 0 < row["uid"] < 1 << 31 and isinstance(row["user"], int)}
+    partners: dict[int, int] = {}
+    for row in database.query(SECRET_SQL):
+        chat, user = row["uid"], row["user"]
+        if isinstance(chat, int) and isinstance(user, int) and chat != 0 and -(1 << 31) <= chat < 1 << 31:
+            partners[chat << 32] = user  # before 64-bit ids: ((long) chat id) << 32
+            partners[NEW_SECRET_BIT | (chat & 0xFFFFFFFF)] = user  # DialogObject.makeEncryptedDialogId
+    return partners
+
+
+def _kind(uid: object, users: dict[int, str], chats: dict[int, str], secret: dict[int, int]) -> str | None:
+    """What a dialog id names: "user", "chat" or "secret", by the app's own rules for both id schemes."""
+    if not isinstance(uid, int) or uid == 0:
+        return None
+    if uid in secret:
+        return "secret"
+    if uid < 0:
+        return "chat" if -uid in chats or uid & 0xFFFFFFFF else "secret"
+    if uid & NEW_SECRET_BIT:
+        return "secret"
+    if uid >= 1 << 32 and uid & 0xFFFFFFFF == 0 and uid not in users:
+        return "secret"  # the old scheme's encrypted chat id in the high 32 bits
+    return "user"
 
 
 def _title(uid: object, users: dict[int, str], chats: dict[int, str], secret: dict[int, int]) -> str | None:
+    kind = _kind(uid, users, chats, secret)
     if not isinstance(uid, int):
         return None
-    if uid in secret:
-        return users.get(secret[uid])
-    if 0 < uid < 1 << 32:
+    if kind == "secret":
+        return users.get(secret[uid]) if uid in secret else None
+    if kind == "user":
         return users.get(uid)
-    if uid < 0:
+    if kind == "chat":
         return chats.get(-uid)
     return None
 

@@ -33,6 +33,7 @@ from typing import Iterator, Mapping
 
 from manifests.records import Message, Participant
 from parsers.artefact import Artefact
+from parsers.chat._rows import text_value
 from parsers.chat._sqlcipher import read_decrypted
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
@@ -96,10 +97,11 @@ class WeChat(SqliteChatParser):
 
     def _message(self, row: sqlite3.Row, people: dict[str, Participant], owner: Participant | None,
                  context: ParseContext) -> Message:
-        row_id = row["msgId"]
+        msg_id = row["msgId"]
+        row_id = msg_id if isinstance(msg_id, int) and not isinstance(msg_id, bool) else None  # a hostile copy may type it otherwise
         talker = row["talker"]
         direction = {0: "incoming", 1: "outgoing"}.get(row["isSend"], "unknown")
-        body = row["content"]
+        body = text_value(row["content"])
         group = isinstance(talker, str) and talker.endswith(GROUP_SUFFIX)
         conversation = _person(people, talker)
         sender, recipients = None, ()
@@ -111,6 +113,8 @@ class WeChat(SqliteChatParser):
         elif direction == "incoming":
             sender = conversation
         kind, details = type_kind(row["type"])
+        if row_id is None and msg_id is not None:
+            details["msgId"] = str(text_value(msg_id))
         for column in ("msgSvrId", "status", "imgPath"):
             if row[column] is not None and row[column] != "":
                 details[column] = str(row[column])
@@ -145,7 +149,7 @@ def type_kind(code: object) -> tuple[str, dict[str, str]]:
     return kind, {"type": f"{code} ({label})"}
 
 
-def split_group_sender(body: object, people: dict[str, Participant]) -> tuple[Participant | None, object]:
+def split_group_sender(body: str | None, people: dict[str, Participant]) -> tuple[Participant | None, str | None]:
     """An incoming group message's sender from its "<id>:\\n" prefix, and the text after it; else (None, body)."""
     if not isinstance(body, str):
         return None, body

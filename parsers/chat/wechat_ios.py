@@ -31,6 +31,7 @@ from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
 from manifests.text import display
+from parsers.chat._rows import text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_seconds
 from parsers.chat.wechat import GROUP_SUFFIX, split_group_sender, type_kind
@@ -88,7 +89,7 @@ def _message(row: sqlite3.Row, table: str, chat: Participant, by_id: dict[str, P
     row_id = row["exhibit_rowid"]
     direction = {0: "outgoing", 1: "incoming"}.get(row["Des"], "unknown")
     group = chat.id is not None and chat.id.endswith(GROUP_SUFFIX)
-    body = row["Message"]
+    body = text_value(row["Message"])
     sender: Participant | None = None
     recipients: tuple[Participant, ...] = ()
     if direction == "outgoing":

@@ -31,6 +31,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms, unix_seconds
 from parsers.sqlite_store import Database
@@ -98,7 +99,7 @@ class Zalo(SqliteChatParser):
                 sender=None if sender_id is None else Participant(sender_id, people.get(sender_id)),
                 recipients=(peer,) if direction == "outgoing" and peer is not None else (), direction=direction,
                 sent=context.time(row["TimeStamp"], unix_auto, table="ChatContent", row_id=row_id, field="TimeStamp"),
-                sent_raw=None if row["TimeStamp"] is None else str(row["TimeStamp"]), body=row["MsgContent"], kind=kind,
+                sent_raw=None if row["TimeStamp"] is None else str(row["TimeStamp"]), body=text_value(row["MsgContent"]), kind=kind,
                 attachments=attachments, account_id=account, details=details,
             )
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from types import SimpleNamespace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
+import pyarrow as pa
+
+from ingest.chats import ROW_ERRORS, ROW_SCHEMA, _message_row
 from manifests.records import Message, ParseWarning
 from parsers.artefact import Catalog, HostArtefact
 from parsers.chat.driver import ArtefactResult, ParsedMessage, parse_artefact
@@ -50,12 +54,13 @@ def _second(ns: int) -> str:
 
 
 def parse_files(main: Path, *others: Path, logical: Mapping[Path, bytes] | None = None,
-                keys: Mapping[str, str] | None = None) -> Parsed:
+                keys: Mapping[str, str] | None = None, check_rows: bool = True) -> Parsed:
     """Parse `main`; `others` (siblings such as -wal, companion databases) are in the catalog.
 
     `logical` gives paths as the image would hold them (e.g. b"/data/data/com.whatsapp/databases/msgstore.db"),
     so path globs and companion lookups behave as on a phone. Sibling files (-wal, -journal,
-    -shm) next to a file are added automatically with the matching logical path.
+    -shm) next to a file are added automatically with the matching logical path. Every message is
+    checked to fit messages.parquet (`check_rows=False` only for tests of what ingest does when not).
     """
     logical = dict(logical or {})
     artefacts: list[HostArtefact] = []
@@ -69,7 +74,25 @@ def parse_files(main: Path, *others: Path, logical: Mapping[Path, bytes] | None 
             path_bytes = (base + candidate.name[len(path.name):].encode()) if base else b""
             artefacts.append(HostArtefact(candidate, path_bytes=path_bytes))
     catalog = Catalog.of(artefacts)
-    return Parsed(parse_artefact(artefacts[0], catalog, keys=keys))
+    parsed = Parsed(parse_artefact(artefacts[0], catalog, keys=keys))
+    if check_rows:
+        assert_rows_fit(parsed)
+    return parsed
+
+
+_STAND_IN = SimpleNamespace(path="/evidence/store.db", path_bytes=b"/evidence/store.db", entry_index=0, sha256="0" * 64)
+
+
+def assert_rows_fit(parsed: Parsed) -> None:
+    """Every message makes a messages.parquet row, as ingest builds it: a message the parser yields but
+    ingest would drop (`parser_failed`, a wrong type in a column) fails here, in the parser's own test."""
+    for item in parsed.parsed:
+        try:
+            row = _message_row(item, _STAND_IN)  # type: ignore[arg-type]
+            pa.Table.from_pylist([row], schema=ROW_SCHEMA)
+        except ROW_ERRORS as error:
+            raise AssertionError(f"{item.parser.name} {item.message.source_table}#{item.message.source_row_id} does not fit "
+                                 f"messages.parquet: {type(error).__name__}: {error}") from error
 
 
 def corpus_file(relative: str) -> Path:

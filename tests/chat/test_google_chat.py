@@ -206,3 +206,31 @@ def test_rows_only_in_the_wal_are_marked(tmp_path: Path) -> None:
         keeper.close()
     assert_no_warnings(parsed)
     assert [(p.message.details["message_id"], p.record_state) for p in parsed.parsed] == [("m1", "live"), ("m2", "live"), ("m9", "wal_only")]
+
+
+def test_names_that_are_not_text_keep_every_message(tmp_path: Path) -> None:
+    # A user name that is a blob or a number, a space name that is a blob: the names are read as text, never dropped
+    users = [(ANN, "Ann Owner", "ann.owner@example.com", None, None), (BEN, b"Ben \xff", None, None, None), (CARA, 404, None, None, None)]
+    groups = [("dm/AAAA", 12, 2, ANN, None, None), ("space/BBBB", b"Night \xfe", 1, BEN, None, None)]
+    db = build_database(tmp_path / "dynamite.db", SCHEMA, {"users": users, "Groups": groups, "topic_messages": ROWS})
+    parsed = parse_files(db, logical={db: ANDROID})
+    assert parsed.warnings == []
+    assert [(m.conversation_title, m.sender.name) for m in parsed.messages] == [
+        ("12", "Ben \\xff"), ("12", "Ann Owner"), ("Night \\xfe", "404"), ("Night \\xfe", "Ann Owner"), ("Night \\xfe", "Ben \\xff")]
+    assert parsed.messages[0].sender.name.raw == b"Ben \xff"
+
+
+def test_a_damaged_users_table_costs_the_names_only(tmp_path: Path) -> None:
+    from tests.chat.hostile import rows_before_damage, wreck_last_page
+
+    many = USERS + [(str(900000000 + i), "x" * 300, None, None, None) for i in range(200)]
+    # users is filled last, so the file's last page is one of its leaves
+    db = build_database(tmp_path / "dynamite.db", SCHEMA, {"Groups": GROUPS, "topic_messages": ROWS, "users": many})
+    wreck_last_page(db)
+    assert rows_before_damage(db, "SELECT * FROM users") < len(many)
+    parsed = parse_files(db, logical={db: ANDROID})
+    assert len(parsed.messages) == len(ROWS)
+    (stopped,) = [w for w in parsed.warnings if w.severity == "error"]
+    assert (stopped.kind, stopped.table) == ("parse_stopped", "users")
+    assert "side table users could not be read whole" in stopped.message
+    assert parsed.messages[0].sender.name == "Ben B"  # names before the damaged page are kept

@@ -255,7 +255,7 @@ def test_older_layers_in_the_2013_table(tmp_path: Path) -> None:
     db = build_database(tmp_path / "cache4.db", OLDEST_SCHEMA, {
         "messages": _older_rows(), "users": [(OWNER, "alice a;;;alice", 0, None), (BOB, "bob b;;;bobby", 0, None)],
         "chats": [(300, "family", None)],
-        # secret chat 55 with Bob; a type-confused row (user as text) and an out-of-range id are ignored
+        # secret chat 55 with Bob (and -3, a random id may be negative); a type-confused row (user as text) is ignored
         "enc_chats": [(55, BOB, "", None, None, None, 30), (-3, BOB, "", None, None, None, 0), (56, "bob", "", None, None, None, 0)]})
     parsed = parse_files(db, logical={db: b"/data/data/org.telegram.messenger/files/cache4.db"})
     assert_no_warnings(parsed)
@@ -352,6 +352,48 @@ def test_newer_layers_in_a_minimal_messages_v2(tmp_path: Path) -> None:
     assert (story.body, story.details["reply_to_story"]) == ("layer 225 story reply", f"user:{BOB}/17")
     assert (call.kind, call.details["tl_constructor"]) == ("call", "messageService_layer205")
     assert (empty.kind, empty.details["tl_constructor"]) == ("deleted", "messageEmpty")
+
+
+SIXTY_FOUR_BIT_SCHEMA = NEWEST_SCHEMA + """
+CREATE TABLE users(uid INTEGER PRIMARY KEY, name TEXT, status INTEGER, data BLOB);
+CREATE TABLE chats(uid INTEGER PRIMARY KEY, name TEXT, data BLOB);
+CREATE TABLE enc_chats(uid INTEGER PRIMARY KEY, user INTEGER, name TEXT, data BLOB, g BLOB, authkey BLOB, ttl INTEGER);
+"""
+
+
+def test_64_bit_dialog_ids(tmp_path: Path) -> None:
+    # Since 64-bit ids: user ids may pass 2^32; a secret chat's dialog id is bit 62 | (encrypted chat id & 0xffffffff),
+    # and the chat id is a random int32, so it may be negative. The old scheme (chat id << 32) still reads.
+    big_user, channel = 6_000_000_123, 1_900_000_000_000
+    d = 1760000000
+    new_secret, negative_secret, old_secret = 1 << 62 | 77, 1 << 62 | ((-5) & 0xFFFFFFFF), (-5) << 32
+    unknown_secret = 1 << 62 | 4242  # no enc_chats row: a secret chat, not a user
+    rows = [
+        (1, big_user, d, _message(1, None, _peer_user(OWNER), d, "from a big id"), 0),
+        (2, big_user, d + 1, _message(2, OWNER, _peer_user(big_user), d + 1, "to a big id", out=True), 1),
+        (3, new_secret, d + 2, _message(3, None, _peer_user(OWNER), d + 2, "new-scheme secret"), 0),
+        (4, negative_secret, d + 3, _message(4, None, _peer_user(OWNER), d + 3, "negative chat id"), 0),
+        (5, old_secret, d + 4, _message(5, None, _peer_user(OWNER), d + 4, "old-scheme negative"), 0),
+        (6, unknown_secret, d + 5, _message(6, None, _peer_user(OWNER), d + 5, "no partner row"), 0),
+        (7, -channel, d + 6, _message(7, big_user, _peer_chat(channel), d + 6, "in a channel"), 0),
+    ]
+    db = build_database(tmp_path / "cache4.db", SIXTY_FOUR_BIT_SCHEMA, {
+        "messages_v2": rows,
+        "users": [(OWNER, "alice a;;;alice", 0, None), (BOB, "bob b", 0, None), (big_user, "carol c;;;carol", 0, None)],
+        "chats": [(channel, "big channel", None)],
+        "enc_chats": [(77, big_user, "", None, None, None, 0), (-5, BOB, "", None, None, None, 0)]})
+    parsed = parse_files(db, logical={db: LOGICAL.replace(b"{}", b"account1")})
+    assert_no_warnings(parsed)
+    carol, bob = Participant(f"user:{big_user}", "carol c"), Participant(f"user:{BOB}", "bob b")
+    assert [(m.body, m.conversation_id, m.conversation_title, m.sender, m.direction, m.account_id) for m in parsed.messages] == [
+        ("from a big id", str(big_user), "carol c", carol, "incoming", None),
+        ("to a big id", str(big_user), "carol c", Participant(f"user:{OWNER}", "alice a"), "outgoing", f"user:{OWNER}"),
+        ("new-scheme secret", str(new_secret), "carol c", carol, "incoming", None),
+        ("negative chat id", str(negative_secret), "bob b", bob, "incoming", None),
+        ("old-scheme negative", str(old_secret), "bob b", bob, "incoming", None),
+        ("no partner row", str(unknown_secret), None, None, "incoming", None),
+        ("in a channel", str(-channel), "big channel", carol, "incoming", None),
+    ]
 
 
 def test_reply_with_the_replied_media_is_kept_without_text(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from manifests.records import Message, Participant
+from manifests.records import Message, Participant, UndecodedText
 from tests.chat.helpers import assert_no_warnings, build_database, parse_files, sqlcipher_encrypt
 
 LOGICAL = b"/data/data/com.tencent.mm/MicroMsg/0123456789abcdef0123456789abcdef/EnMicroMsg.db"
@@ -158,8 +158,9 @@ def test_wrong_types_become_row_warnings(tmp_path: Path) -> None:
     assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [("bad_time", 1, "createTime"), ("bad_time", 3, "createTime")]
     first, second, third = parsed.messages
     assert (first.sent, first.sent_raw, first.body) == (None, "yesterday", "time is text")
-    assert (second.direction, second.kind, second.conversation_id, second.details) == ("unknown", "unknown", "42",
-                                                                                       {"type": "one (unlisted)"})
+    assert (second.direction, second.kind, second.conversation_id, second.details, second.body) == (
+        "unknown", "unknown", "42", {"type": "one (unlisted)"}, UndecodedText.of(b"\xff\xfe"))
+    assert second.body.raw == b"\xff\xfe"  # the exact bytes, kept
     assert (third.sent, third.sent_raw) == (None, "99999999999999999")
 
 
@@ -227,3 +228,15 @@ def test_minimum_columns_read_with_the_others_null(tmp_path: Path) -> None:
     assert parsed.messages == [Message(
         source_table="message", source_row_id=1, conversation_id="wxid_bob", sender=Participant("wxid_bob"), direction="incoming",
         sent=1600000000000 * 10**6, sent_raw="1600000000000", body="older layout", kind="unknown")]
+
+
+def test_a_hostile_copy_with_a_text_msg_id_keeps_its_messages(tmp_path: Path) -> None:
+    # msgId is INTEGER PRIMARY KEY in the app; a rebuilt copy typed otherwise, and bodies that are numbers or blobs
+    db = build_database(tmp_path / "EnMicroMsg.db", "CREATE TABLE message (msgId TEXT, isSend INT, createTime INTEGER, "
+                        "talker TEXT, content BLOB);", {"message": [
+                            ("m-1", 0, 1600000000000, "wxid_bob", 12.5), (7, 1, 1600000001000, "wxid_bob", b"\x01\x02"),
+                            (b"\xff", 0, 1600000002000, "wxid_bob", 3)]})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    assert [(m.source_row_id, m.details.get("msgId"), m.body) for m in parsed.messages] == [
+        (None, "7", "\x01\x02"), (None, "m-1", "12.5"), (None, "\\xff", "3")]  # TEXT affinity stores 7 as "7"

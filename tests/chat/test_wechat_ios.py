@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from manifests.records import Attachment, Message, Participant
+from manifests.records import Attachment, Message, Participant, UndecodedText
 from parsers.decode.protobuf import encode_field
 from tests.chat.helpers import assert_no_warnings, build_database, parse_files
 
@@ -90,8 +90,9 @@ def test_wrong_types_become_row_warnings(tmp_path: Path) -> None:
     assert len(parsed.messages) == 7
     first, second = [m for m in parsed.messages if m.source_table == f"Chat_{'a' * 32}"]
     assert (first.sent, first.sent_raw, first.direction, first.kind, first.conversation_id) == (None, "noon", "unknown", "unknown", "a" * 32)
-    assert (second.direction, second.kind, second.body, second.attachments) == ("unknown", "media", b"\x00\xff",
+    assert (second.direction, second.kind, second.body, second.attachments) == ("unknown", "media", UndecodedText.of(b"\x00\xff"),
                                                                                  (Attachment(file_name="2.pic", local_path=f"Img/{'a' * 32}/2.pic"),))
+    assert second.body.raw == b"\x00\xff"  # the exact bytes, kept
 
 
 def test_store_without_chat_tables_at_wechat_path(tmp_path: Path) -> None:

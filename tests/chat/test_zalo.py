@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from manifests.records import Attachment, Message, Participant
+from manifests.records import Attachment, Message, Participant, UndecodedText
 from tests.chat.helpers import assert_no_warnings, build_database, parse_files
 
 DOCS = b"/private/var/mobile/Containers/Data/Application/5E6F7A8B-0000-4000-8000-00000000000B/Documents/"
@@ -88,7 +88,8 @@ def test_wrong_types_become_row_warnings(tmp_path: Path) -> None:
     assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [("bad_time", 1, "TimeStamp"), ("bad_time", 2, "TimeStamp")]
     first, second = parsed.messages
     assert (first.sent, first.sent_raw, first.kind, first.details["msg_type"]) == (None, "noon", "unknown", "zero (unlisted, iLEAPP reading)")
-    assert (second.sender, second.direction, second.body, second.attachments) == (None, "unknown", b"\xff", ())
+    assert (second.sender, second.direction, second.body, second.attachments) == (None, "unknown", UndecodedText.of(b"\xff"), ())
+    assert second.body.raw == b"\xff"  # the exact bytes, kept
 
 
 def test_android_path_warns_schema_unrecognised(tmp_path: Path) -> None:
