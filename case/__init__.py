@@ -1,0 +1,1 @@
+"""Case-level commands over every sealed exhibit of a case: query, search, correlate, timeline, hash sets."""

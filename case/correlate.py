@@ -1,0 +1,236 @@
+"""Links across devices: values (a file's SHA-256, an identifier, a conversation, an account) found on
+more than one exhibit of a case, ranked by how many exhibits share them.
+
+Works on an open DuckDB connection whose views (artefacts, messages, and identifiers when present)
+cover the case (case/views.py). Every occurrence of a value becomes one row of a temporary
+occurrence relation; known noise is dropped there, before exhibits are counted; the links and the
+per-exhibit edges are then kept in two temporary tables of the connection, so that outputs stream
+from DuckDB and nothing grows in Python with the size of the case.
+
+Link kinds (`link_kind`; the family is the part before the first colon):
+- `file_sha256`: the same content (SHA-256 of a non-empty file; the empty file's hash never counts).
+- `identifier:<identifier_kind>`: the same normalised identifier (phone, email, ...).
+- `conversation:<app>`: the same conversation id of one app.
+- `account:<app>`: the same owner account id of one app (one account used on several devices).
+- `contact_owner:<app>`: the owner account of one exhibit appears on another as a sender or
+  recipient id of that app, or as an identifier (any kind) whose normalised value equals the
+  account id; edges carry role `owner` or `contact`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import duckdb
+import pyarrow as pa
+
+from case.noise import SHORT_CODE_DIGITS, Noise
+from case.relations import bound, exhibit_filter, has_columns
+from manifests.schemas import UTC_NS, Column, Table
+
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+LINKS_TABLE = "exhibit_correlate_links"
+EDGES_TABLE = "exhibit_correlate_edges"
+BATCH_ROWS = 10_000
+
+CORRELATIONS = Table(
+    name="correlations",
+    version=1,
+    doc="`exhibit correlate` output: one row per value shared by at least --min-exhibits exhibits, most widely shared first.",
+    columns=(
+        Column("link_kind", pa.string(), "file_sha256, identifier:<kind>, conversation:<app>, account:<app> or contact_owner:<app>.", False),
+        Column("value", pa.string(), "The shared value exactly (SHA-256 lowercase hex; identifiers normalised).", False),
+        Column("exhibit_count", pa.int64(), "Number of exhibits the value is on.", False),
+        Column("exhibits", pa.list_(pa.string()), "Those exhibits' ids, sorted.", False),
+        Column("occurrences", pa.int64(), "Rows holding the value across those exhibits (files, identifier rows, messages).", False),
+        Column("first_seen_time", UTC_NS, "Earliest time of an occurrence (file created or modified; message sent, else received), UTC."),
+        Column("last_seen_time", UTC_NS, "Latest such time, UTC."),
+    ),
+)
+
+_MESSAGE_TIME = "coalesce(sent_time, received_time)"
+
+
+def _file_occurrences(exhibits: str) -> str:
+    return f"""
+    SELECT 'file_sha256' AS link_kind, lower(sha256) AS value, exhibit_id, 'file' AS role,
+           least(created_time, modified_time) AS first_time, greatest(created_time, modified_time) AS last_time
+    FROM artefacts
+    WHERE sha256 IS NOT NULL AND size > 0 AND lower(sha256) <> '{EMPTY_SHA256}' AND {exhibits}"""
+
+
+def _identifier_occurrences(exhibits: str) -> str:
+    return f"""
+    SELECT 'identifier:' || identifier_kind AS link_kind, value, exhibit_id, 'identifier' AS role,
+           CAST(NULL AS TIMESTAMPTZ_NS) AS first_time, CAST(NULL AS TIMESTAMPTZ_NS) AS last_time
+    FROM identifiers
+    WHERE value IS NOT NULL AND identifier_kind IS NOT NULL AND {exhibits}"""
+
+
+def _message_occurrences(exhibits: str) -> str:
+    return f"""
+    SELECT 'conversation:' || app AS link_kind, conversation_id AS value, exhibit_id, 'conversation' AS role,
+           {_MESSAGE_TIME} AS first_time, {_MESSAGE_TIME} AS last_time
+    FROM messages WHERE conversation_id IS NOT NULL AND {exhibits}
+    UNION ALL
+    SELECT 'account:' || app, account_id, exhibit_id, 'account', {_MESSAGE_TIME}, {_MESSAGE_TIME}
+    FROM messages WHERE account_id IS NOT NULL AND {exhibits}"""
+
+
+def _contact_owner_occurrences(exhibits: str, with_identifiers: bool) -> tuple[str, str]:
+    """Owner rows of an account seen as a contact elsewhere, and those contact rows (one per app the
+    account is owned in): the SELECT, and the two CTEs it reads."""
+    identifier_contacts = f"""
+        UNION ALL
+        SELECT NULL AS app, value, exhibit_id, CAST(NULL AS TIMESTAMPTZ_NS) AS t
+        FROM identifiers WHERE value IS NOT NULL AND {exhibits}""" if with_identifiers else ""
+    return f"""
+    SELECT 'contact_owner:' || o.app AS link_kind, o.value, o.exhibit_id, 'owner' AS role, o.t AS first_time, o.t AS last_time
+    FROM corr_owners o
+    WHERE EXISTS (SELECT 1 FROM corr_contacts c
+                  WHERE (c.app IS NULL OR c.app = o.app) AND c.value = o.value AND c.exhibit_id <> o.exhibit_id)
+    UNION ALL
+    SELECT 'contact_owner:' || o.app, o.value, c.exhibit_id, 'contact', c.t, c.t
+    FROM corr_contacts c
+    JOIN (SELECT DISTINCT app, value FROM corr_owners) o ON (c.app IS NULL OR c.app = o.app) AND c.value = o.value
+    WHERE EXISTS (SELECT 1 FROM corr_owners elsewhere
+                  WHERE elsewhere.app = o.app AND elsewhere.value = o.value AND elsewhere.exhibit_id <> c.exhibit_id)
+    """, f"""
+    corr_owners AS (
+        SELECT app, account_id AS value, exhibit_id, {_MESSAGE_TIME} AS t
+        FROM messages WHERE account_id IS NOT NULL AND {exhibits}),
+    corr_contacts AS (
+        SELECT app, sender_id AS value, exhibit_id, {_MESSAGE_TIME} AS t
+        FROM messages WHERE sender_id IS NOT NULL AND sender_id IS DISTINCT FROM account_id AND {exhibits}
+        UNION ALL
+        SELECT app, recipient.id, exhibit_id, t
+        FROM (SELECT app, account_id, exhibit_id, {_MESSAGE_TIME} AS t, unnest(recipients) AS recipient
+              FROM messages WHERE recipients IS NOT NULL AND {exhibits})
+        WHERE recipient.id IS NOT NULL AND recipient.id IS DISTINCT FROM account_id{identifier_contacts})"""
+
+
+_NOT_NOISE = f"""
+    trim(value) <> ''
+    AND NOT list_contains($noise_anywhere::VARCHAR[], lower(trim(value)))
+    AND NOT list_contains($noise_scoped::VARCHAR[], split_part(link_kind, ':', 1) || ':' || lower(trim(value)))
+    AND NOT (link_kind <> 'file_sha256' AND regexp_full_match(trim(value), '[+-]?[0-9]{{1,{SHORT_CODE_DIGITS - 1}}}'))"""
+
+
+@dataclass(frozen=True)
+class Link:
+    """One ranked row of the correlation table (times as nanoseconds since 1970 UTC)."""
+
+    rank: int
+    link_kind: str
+    value: str
+    exhibit_count: int
+    exhibits: tuple[str, ...]
+    occurrences: int
+    first_seen_ns: int | None
+    last_seen_ns: int | None
+
+
+@dataclass(frozen=True)
+class Edge:
+    """Exhibit -> value: how often and when the value is on that exhibit, in which role."""
+
+    rank: int
+    exhibit_id: str
+    role: str
+    occurrences: int
+    first_seen_ns: int | None
+    last_seen_ns: int | None
+
+
+class Correlation:
+    """The links and edges of one correlate run, held in temporary tables of the connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def count(self) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {LINKS_TABLE}").fetchone()[0]
+
+    def links(self) -> Iterator[Link]:
+        cursor = self.con.execute(f"""
+            SELECT link_rank, link_kind, value, exhibit_count, exhibits, occurrences,
+                   epoch_ns(first_seen_time), epoch_ns(last_seen_time)
+            FROM {LINKS_TABLE} ORDER BY link_rank""")
+        while rows := cursor.fetchmany(BATCH_ROWS):
+            for row in rows:
+                yield Link(row[0], row[1], row[2], row[3], tuple(row[4]), row[5], row[6], row[7])
+
+    def arrow_batches(self) -> pa.RecordBatchReader:
+        """The links as Arrow batches in rank order, in the CORRELATIONS schema."""
+        cursor = self.con.execute(f"""
+            SELECT link_kind, value, exhibit_count, exhibits, occurrences, first_seen_time, last_seen_time
+            FROM {LINKS_TABLE} ORDER BY link_rank""")
+        return cursor.fetch_record_batch(BATCH_ROWS)
+
+    def exhibits(self) -> list[str]:
+        """Every exhibit with an edge, sorted."""
+        rows = self.con.execute(f"SELECT DISTINCT exhibit_id FROM {EDGES_TABLE} ORDER BY exhibit_id").fetchall()
+        return [row[0] for row in rows]
+
+    def edges(self) -> Iterator[Edge]:
+        """Edges in the order of their link's rank, then exhibit id, then role."""
+        cursor = self.con.execute(f"""
+            SELECT l.link_rank, e.exhibit_id, e.role, e.occurrences, epoch_ns(e.first_seen_time), epoch_ns(e.last_seen_time)
+            FROM {EDGES_TABLE} e JOIN {LINKS_TABLE} l USING (link_kind, value)
+            ORDER BY l.link_rank, e.exhibit_id, e.role""")
+        while rows := cursor.fetchmany(BATCH_ROWS):
+            for row in rows:
+                yield Edge(*row)
+
+
+def correlate(con: duckdb.DuckDBPyConnection, *, noise: Noise | None = None, min_exhibits: int = 2,
+              exhibits: list[str] | None = None) -> Correlation:
+    """Find every value shared by at least `min_exhibits` exhibits (of `exhibits`, default all).
+
+    Ranked by exhibit_count (descending), then occurrences (descending), then link_kind and value
+    (ascending, byte order), so the same case always gives the same order."""
+    if min_exhibits < 1:
+        raise ValueError("min_exhibits must be at least 1")
+    noise = noise if noise is not None else Noise()
+    where = exhibit_filter(exhibits)
+    parts: list[str] = []
+    ctes: list[str] = []
+    if has_columns(con, "artefacts", ("exhibit_id", "sha256", "size", "created_time", "modified_time")):
+        parts.append(_file_occurrences(where))
+    with_identifiers = has_columns(con, "identifiers", ("exhibit_id", "identifier_kind", "value"))
+    if with_identifiers:
+        parts.append(_identifier_occurrences(where))
+    if has_columns(con, "messages", ("exhibit_id", "app", "conversation_id", "account_id", "sender_id", "recipients",
+                                     "sent_time", "received_time")):
+        parts.append(_message_occurrences(where))
+        select, cte = _contact_owner_occurrences(where, with_identifiers)
+        parts.append(select)
+        ctes.append(cte)
+    if not parts:
+        parts.append("SELECT NULL::VARCHAR AS link_kind, NULL::VARCHAR AS value, NULL::VARCHAR AS exhibit_id, "
+                     "NULL::VARCHAR AS role, NULL::TIMESTAMPTZ_NS AS first_time, NULL::TIMESTAMPTZ_NS AS last_time WHERE FALSE")
+    with_clause = ("WITH " + ",".join(ctes) + ",") if ctes else "WITH"
+    edges_sql = f"""
+        CREATE OR REPLACE TEMP TABLE {EDGES_TABLE} AS
+        {with_clause} corr_occurrences AS ({' UNION ALL '.join(parts)})
+        SELECT link_kind, value, exhibit_id, role, count(*) AS occurrences,
+               CAST(min(first_time) AS TIMESTAMPTZ_NS) AS first_seen_time, CAST(max(last_time) AS TIMESTAMPTZ_NS) AS last_seen_time
+        FROM corr_occurrences
+        WHERE {_NOT_NOISE}
+        GROUP BY link_kind, value, exhibit_id, role"""
+    params = {"exhibits": exhibits, "noise_anywhere": sorted(noise.anywhere), "noise_scoped": noise.scoped_keys()}
+    con.execute(edges_sql, bound(edges_sql, params))
+    links_sql = f"""
+        CREATE OR REPLACE TEMP TABLE {LINKS_TABLE} AS
+        SELECT row_number() OVER (ORDER BY exhibit_count DESC, occurrences DESC, link_kind, value) AS link_rank, *
+        FROM (SELECT link_kind, value, count(DISTINCT exhibit_id) AS exhibit_count,
+                     list(DISTINCT exhibit_id ORDER BY exhibit_id) AS exhibits,
+                     CAST(sum(occurrences) AS BIGINT) AS occurrences,
+                     min(first_seen_time) AS first_seen_time, max(last_seen_time) AS last_seen_time
+              FROM {EDGES_TABLE} GROUP BY link_kind, value
+              HAVING count(DISTINCT exhibit_id) >= $min_exhibits)"""
+    con.execute(links_sql, {"min_exhibits": min_exhibits})
+    con.execute(f"DELETE FROM {EDGES_TABLE} e WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {LINKS_TABLE} l WHERE l.link_kind = e.link_kind AND l.value = e.value)")
+    return Correlation(con)
