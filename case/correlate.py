@@ -79,27 +79,25 @@ def _message_occurrences(exhibits: str) -> str:
 
 
 def _contact_owner_occurrences(exhibits: str, with_identifiers: bool) -> tuple[str, str]:
-    """Owner rows of an account seen as a contact elsewhere, and those contact rows (one per app the
-    account is owned in): the SELECT, and the two CTEs it reads."""
+    """The contact rows of an account owned on another exhibit (one per app it is owned in; never on an
+    exhibit that owns it itself, so an exhibit has one role per value), and the owner rows of those
+    accounts: the SELECT, and the CTEs it reads."""
     identifier_contacts = f"""
         UNION ALL
         SELECT NULL AS app, value, exhibit_id, CAST(NULL AS TIMESTAMPTZ_NS) AS t
         FROM identifiers WHERE value IS NOT NULL AND {exhibits}""" if with_identifiers else ""
-    return f"""
-    SELECT 'contact_owner:' || o.app AS link_kind, o.value, o.exhibit_id, 'owner' AS role, o.t AS first_time, o.t AS last_time
-    FROM corr_owners o
-    WHERE EXISTS (SELECT 1 FROM corr_contacts c
-                  WHERE (c.app IS NULL OR c.app = o.app) AND c.value = o.value AND c.exhibit_id <> o.exhibit_id)
+    select = """
+    SELECT 'contact_owner:' || app AS link_kind, value, exhibit_id, 'contact' AS role, t AS first_time, t AS last_time
+    FROM corr_contact_hits
     UNION ALL
-    SELECT 'contact_owner:' || o.app, o.value, c.exhibit_id, 'contact', c.t, c.t
-    FROM corr_contacts c
-    JOIN (SELECT DISTINCT app, value FROM corr_owners) o ON (c.app IS NULL OR c.app = o.app) AND c.value = o.value
-    WHERE EXISTS (SELECT 1 FROM corr_owners elsewhere
-                  WHERE elsewhere.app = o.app AND elsewhere.value = o.value AND elsewhere.exhibit_id <> c.exhibit_id)
-    """, f"""
+    SELECT 'contact_owner:' || o.app, o.value, o.exhibit_id, 'owner', o.t, o.t
+    FROM corr_owners o
+    WHERE EXISTS (SELECT 1 FROM corr_contact_hits h WHERE h.app = o.app AND h.value = o.value)"""
+    ctes = f"""
     corr_owners AS (
         SELECT app, account_id AS value, exhibit_id, {_MESSAGE_TIME} AS t
         FROM messages WHERE account_id IS NOT NULL AND {exhibits}),
+    corr_owned AS (SELECT DISTINCT app, value, exhibit_id FROM corr_owners),
     corr_contacts AS (
         SELECT app, sender_id AS value, exhibit_id, {_MESSAGE_TIME} AS t
         FROM messages WHERE sender_id IS NOT NULL AND sender_id IS DISTINCT FROM account_id AND {exhibits}
@@ -107,7 +105,14 @@ def _contact_owner_occurrences(exhibits: str, with_identifiers: bool) -> tuple[s
         SELECT app, recipient.id, exhibit_id, t
         FROM (SELECT app, account_id, exhibit_id, {_MESSAGE_TIME} AS t, unnest(recipients) AS recipient
               FROM messages WHERE recipients IS NOT NULL AND {exhibits})
-        WHERE recipient.id IS NOT NULL AND recipient.id IS DISTINCT FROM account_id{identifier_contacts})"""
+        WHERE recipient.id IS NOT NULL AND recipient.id IS DISTINCT FROM account_id{identifier_contacts}),
+    corr_contact_hits AS (
+        SELECT o.app, c.value, c.exhibit_id, c.t
+        FROM corr_contacts c JOIN (SELECT DISTINCT app, value FROM corr_owned) o
+          ON (c.app IS NULL OR c.app = o.app) AND c.value = o.value
+        WHERE NOT EXISTS (SELECT 1 FROM corr_owned mine
+                          WHERE mine.app = o.app AND mine.value = o.value AND mine.exhibit_id = c.exhibit_id))"""
+    return select, ctes
 
 
 _NOT_NOISE = f"""
