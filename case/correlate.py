@@ -168,10 +168,10 @@ class Correlation:
 
     def arrow_batches(self) -> pa.RecordBatchReader:
         """The links as Arrow batches in rank order, in the CORRELATIONS schema."""
-        cursor = self.con.execute(f"""
+        relation = self.con.sql(f"""
             SELECT link_kind, value, exhibit_count, exhibits, occurrences, first_seen_time, last_seen_time
             FROM {LINKS_TABLE} ORDER BY link_rank""")
-        return cursor.fetch_record_batch(BATCH_ROWS)
+        return relation.to_arrow_reader(BATCH_ROWS)
 
     def exhibits(self) -> list[str]:
         """Every exhibit with an edge, sorted."""
