@@ -25,6 +25,7 @@ OWNER_B = "447700900002@s.whatsapp.net"
 STRANGER = "447700900009@s.whatsapp.net"
 GROUP = "120363000000000001@g.us"
 HOSTILE = "=cmd<&\"'\x00\u202e\ufffe>x"
+HOSTILE_TABLE = "=cmd|' /C calc'!A0"  # a table name in the evidence that a spreadsheet would run
 HOSTILE_PATH = "/sdcard/=cmd<&\">\\x1b\\u202e|.txt"  # a stored path: already display-escaped by ingest
 ARTEFACT_COLUMNS = ("entry_index", "path", "entry_type", "size", "is_deleted", "inode", "mode", "uid", "gid", "md5",
                     "sha256", "created_time", "modified_time", "accessed_time", "changed_time", "deleted_time")
@@ -128,7 +129,7 @@ MESSAGES = {
          "sent_time": ns("2026-01-03T13:00:00Z"), "path": "/data/mmssms.db", "entry_index": 8, "store_table": "sms",
          "store_row_id": 7, "body": "Your code is 1234"},
         _wa(account_id=OWNER_A, conversation_id=HOSTILE, sender_id=STRANGER, direction="incoming",
-            sent_time=ns("2026-01-03T14:00:00Z"), store_row_id=4, body=None, message_kind="system"),
+            sent_time=ns("2026-01-03T14:00:00Z"), store_table=HOSTILE_TABLE, store_row_id=4, body=None, message_kind="system"),
         _wa(account_id=OWNER_A, conversation_id="noisy-chat", sender_id=STRANGER, direction="incoming",
             sent_time=ns("2026-01-03T15:00:00Z"), store_row_id=5, body="x"),
     ],
