@@ -12,9 +12,12 @@ Link kinds (`link_kind`; the family is the part before the first colon):
 - `identifier:<identifier_kind>`: the same normalised identifier (phone, email, ...).
 - `conversation:<app>`: the same conversation id of one app.
 - `account:<app>`: the same owner account id of one app (one account used on several devices).
-- `contact_owner:<app>`: the owner account of one exhibit appears on another as a sender or
-  recipient id of that app, or as an identifier (any kind) whose normalised value equals the
-  account id; edges carry role `owner` or `contact`.
+- `contact_owner:<app>`: the owner account (account_id) of one exhibit appears on another as a
+  sender or recipient id of that app; edges carry role `owner` or `contact`.
+- `owner_identifier:<identifier_kind>`: an identifier found in an owner's account_id on one
+  exhibit (a WhatsApp JID gives a phone number) appears on another in any other field of any app
+  (an SMS sender, a number in a message body); roles `owner` and `contact`.
+An exhibit that owns a value is never also counted as its contact, so an exhibit has one role per value.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ CORRELATIONS = Table(
     version=1,
     doc="`exhibit correlate` output: one row per value shared by at least --min-exhibits exhibits, most widely shared first.",
     columns=(
-        Column("link_kind", pa.string(), "file_sha256, identifier:<kind>, conversation:<app>, account:<app> or contact_owner:<app>.", False),
+        Column("link_kind", pa.string(), "file_sha256, identifier:<kind>, conversation:<app>, account:<app>, contact_owner:<app> or owner_identifier:<kind>.", False),
         Column("value", pa.string(), "The shared value exactly (SHA-256 lowercase hex; identifiers normalised).", False),
         Column("exhibit_count", pa.int64(), "Number of exhibits the value is on.", False),
         Column("exhibits", pa.list_(pa.string()), "Those exhibits' ids, sorted.", False),
@@ -60,12 +63,45 @@ def _file_occurrences(exhibits: str) -> str:
     WHERE sha256 IS NOT NULL AND size > 0 AND lower(sha256) <> '{EMPTY_SHA256}' AND {exhibits}"""
 
 
-def _identifier_occurrences(exhibits: str) -> str:
+def _identifier_rows(exhibits_of_i: str, with_media: bool) -> str:
+    """identifiers with the time of the row each was found in (a message's sent, else received, time; a
+    photo's capture time), as the CTE corr_identifiers."""
+    media_join = """
+        LEFT JOIN media md ON i.origin_table = 'media' AND md.exhibit_id = i.exhibit_id AND md.media_index = i.origin_index""" if with_media else ""
+    media_time = ", md.capture_time" if with_media else ""
     return f"""
-    SELECT 'identifier:' || identifier_kind AS link_kind, value, exhibit_id, 'identifier' AS role,
-           CAST(NULL AS TIMESTAMPTZ_NS) AS first_time, CAST(NULL AS TIMESTAMPTZ_NS) AS last_time
-    FROM identifiers
-    WHERE value IS NOT NULL AND identifier_kind IS NOT NULL AND {exhibits}"""
+    corr_identifiers AS (
+        SELECT i.identifier_kind AS kind, i.identifier AS value, i.exhibit_id, i.origin_table, i.origin_field,
+               CAST(coalesce(m.sent_time, m.received_time{media_time}) AS TIMESTAMPTZ_NS) AS t
+        FROM identifiers i
+        LEFT JOIN messages m ON i.origin_table = 'messages' AND m.exhibit_id = i.exhibit_id AND m.message_index = i.origin_index{media_join}
+        WHERE i.identifier IS NOT NULL AND i.identifier_kind IS NOT NULL AND {exhibits_of_i})"""
+
+
+_IDENTIFIER_OCCURRENCES = """
+    SELECT 'identifier:' || kind AS link_kind, value, exhibit_id, 'identifier' AS role, t AS first_time, t AS last_time
+    FROM corr_identifiers"""
+
+# An owner's identifier: one found in a message's account_id field.
+_OWNER_IDENTIFIER_CTES = """
+    corr_owned_ids AS (
+        SELECT DISTINCT kind, value, exhibit_id FROM corr_identifiers
+        WHERE origin_table = 'messages' AND origin_field = 'account_id'),
+    corr_id_hits AS (
+        SELECT c.kind, c.value, c.exhibit_id, c.t FROM corr_identifiers c
+        WHERE NOT (c.origin_table = 'messages' AND c.origin_field = 'account_id')
+          AND EXISTS (SELECT 1 FROM corr_owned_ids o WHERE o.kind = c.kind AND o.value = c.value AND o.exhibit_id <> c.exhibit_id)
+          AND NOT EXISTS (SELECT 1 FROM corr_owned_ids mine
+                          WHERE mine.kind = c.kind AND mine.value = c.value AND mine.exhibit_id = c.exhibit_id))"""
+
+_OWNER_IDENTIFIER_OCCURRENCES = """
+    SELECT 'owner_identifier:' || kind AS link_kind, value, exhibit_id, 'contact' AS role, t AS first_time, t AS last_time
+    FROM corr_id_hits
+    UNION ALL
+    SELECT 'owner_identifier:' || o.kind, o.value, o.exhibit_id, 'owner', o.t, o.t
+    FROM corr_identifiers o
+    WHERE o.origin_table = 'messages' AND o.origin_field = 'account_id'
+      AND EXISTS (SELECT 1 FROM corr_id_hits h WHERE h.kind = o.kind AND h.value = o.value)"""
 
 
 def _message_occurrences(exhibits: str) -> str:
@@ -78,14 +114,10 @@ def _message_occurrences(exhibits: str) -> str:
     FROM messages WHERE account_id IS NOT NULL AND {exhibits}"""
 
 
-def _contact_owner_occurrences(exhibits: str, with_identifiers: bool) -> tuple[str, str]:
+def _contact_owner_occurrences(exhibits: str) -> tuple[str, str]:
     """The contact rows of an account owned on another exhibit (one per app it is owned in; never on an
     exhibit that owns it itself, so an exhibit has one role per value), and the owner rows of those
     accounts: the SELECT, and the CTEs it reads."""
-    identifier_contacts = f"""
-        UNION ALL
-        SELECT NULL AS app, value, exhibit_id, CAST(NULL AS TIMESTAMPTZ_NS) AS t
-        FROM identifiers WHERE value IS NOT NULL AND {exhibits}""" if with_identifiers else ""
     select = """
     SELECT 'contact_owner:' || app AS link_kind, value, exhibit_id, 'contact' AS role, t AS first_time, t AS last_time
     FROM corr_contact_hits
@@ -105,11 +137,10 @@ def _contact_owner_occurrences(exhibits: str, with_identifiers: bool) -> tuple[s
         SELECT app, recipient.id, exhibit_id, t
         FROM (SELECT app, account_id, exhibit_id, {_MESSAGE_TIME} AS t, unnest(recipients) AS recipient
               FROM messages WHERE recipients IS NOT NULL AND {exhibits})
-        WHERE recipient.id IS NOT NULL AND recipient.id IS DISTINCT FROM account_id{identifier_contacts}),
+        WHERE recipient.id IS NOT NULL AND recipient.id IS DISTINCT FROM account_id),
     corr_contact_hits AS (
         SELECT o.app, c.value, c.exhibit_id, c.t
-        FROM corr_contacts c JOIN (SELECT DISTINCT app, value FROM corr_owned) o
-          ON (c.app IS NULL OR c.app = o.app) AND c.value = o.value
+        FROM corr_contacts c JOIN (SELECT DISTINCT app, value FROM corr_owned) o ON c.app = o.app AND c.value = o.value
         WHERE NOT EXISTS (SELECT 1 FROM corr_owned mine
                           WHERE mine.app = o.app AND mine.value = o.value AND mine.exhibit_id = c.exhibit_id))"""
     return select, ctes
@@ -203,13 +234,18 @@ def correlate(con: duckdb.DuckDBPyConnection, *, noise: Noise | None = None, min
     ctes: list[str] = []
     if has_columns(con, "artefacts", ("exhibit_id", "sha256", "size", "created_time", "modified_time")):
         parts.append(_file_occurrences(where))
-    with_identifiers = has_columns(con, "identifiers", ("exhibit_id", "identifier_kind", "value"))
-    if with_identifiers:
-        parts.append(_identifier_occurrences(where))
-    if has_columns(con, "messages", ("exhibit_id", "app", "conversation_id", "account_id", "sender_id", "recipients",
-                                     "sent_time", "received_time")):
+    with_messages = has_columns(con, "messages", ("exhibit_id", "message_index", "app", "conversation_id", "account_id",
+                                                  "sender_id", "recipients", "sent_time", "received_time"))
+    if with_messages and has_columns(con, "identifiers", ("exhibit_id", "identifier_kind", "identifier", "origin_table",
+                                                          "origin_index", "origin_field")):
+        with_media = has_columns(con, "media", ("exhibit_id", "media_index", "capture_time"))
+        ctes.append(_identifier_rows(exhibit_filter(exhibits, "i"), with_media))
+        ctes.append(_OWNER_IDENTIFIER_CTES)
+        parts.append(_IDENTIFIER_OCCURRENCES)
+        parts.append(_OWNER_IDENTIFIER_OCCURRENCES)
+    if with_messages:
         parts.append(_message_occurrences(where))
-        select, cte = _contact_owner_occurrences(where, with_identifiers)
+        select, cte = _contact_owner_occurrences(where)
         parts.append(select)
         ctes.append(cte)
     if not parts:

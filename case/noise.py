@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # Link families, the part of a link_kind before its first colon (correlate.py).
-FAMILIES: tuple[str, ...] = ("file_sha256", "identifier", "conversation", "account", "contact_owner")
+FAMILIES: tuple[str, ...] = ("file_sha256", "identifier", "conversation", "account", "contact_owner", "owner_identifier")
 
 # Built-in defaults, always applied (documented in the README):
 DEFAULT_VALUES: tuple[str, ...] = (

@@ -152,20 +152,24 @@ MESSAGES = {
     ],
 }
 
+# (kind, normalised identifier, raw text, origin message_index, origin field)
 IDENTIFIERS = {
-    A: [("phone", "+447700900002", "07700 900002"), ("phone", "+15550000000", "555-0000"), ("email", "x@example.com", "X@Example.com"),
-        ("phone", "+1234", "1234")],
-    B: [("phone", "+447700900002", "+44 7700 900002"), ("phone", "+15550000000", "+1 555 0000000"), ("phone", "+1234", "1234")],
-    C: [("phone", "+447700900002", "447700900002")],
+    A: [("phone", "+447700900001", OWNER_A, 0, "account_id"), ("phone", "+447700900002", OWNER_B, 1, "sender_id"),
+        ("phone", "+15550000000", "555-0000", 5, "body"), ("email", "x@example.com", "X@Example.com", 0, "body"),
+        ("phone", "+1234", "1234", 3, "body")],
+    B: [("phone", "+447700900002", OWNER_B, 0, "account_id"), ("phone", "+447700900001", OWNER_A, 0, "recipients[0].id"),
+        ("phone", "+15550000000", "+1 555 0000000", 4, "body"), ("phone", "+1234", "1234", 2, "body")],
+    C: [("phone", "+447700900002", OWNER_B, 0, "account_id")],
 }
 
 
-def _identifiers(exhibit: str, rows: list[tuple[str, str, str]]) -> pa.Table:
+def _identifiers(exhibit: str, rows: list[tuple[str, str, str, int, str]]) -> pa.Table:
     return pa.table({
         "case_id": pa.array([CASE] * len(rows)), "exhibit_id": pa.array([exhibit] * len(rows)),
-        "identifier_kind": pa.array([r[0] for r in rows]), "value": pa.array([r[1] for r in rows]),
-        "raw": pa.array([r[2] for r in rows]), "origin_table": pa.array(["messages"] * len(rows)),
-        "origin_index": pa.array(range(len(rows)), pa.int64()),
+        "identifier_index": pa.array(range(len(rows)), pa.int64()),
+        "identifier_kind": pa.array([r[0] for r in rows]), "identifier": pa.array([r[1] for r in rows]),
+        "identifier_raw": pa.array([r[2] for r in rows]), "origin_table": pa.array(["messages"] * len(rows)),
+        "origin_index": pa.array([r[3] for r in rows], pa.int64()), "origin_field": pa.array([r[4] for r in rows]),
     })
 
 

@@ -9,6 +9,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -39,14 +40,20 @@ ALL_LINKS = [
     ("conversation:WhatsApp", GROUP, 3, EVERY, 4, ns("2026-01-03T09:00:00Z"), ns("2026-01-06T10:00:00Z")),
     # the upper-case hash of C counts with the others; first = C's created, last = B's modified
     ("file_sha256", H_SHARED, 3, EVERY, 3, ns("2025-12-31T23:00:00Z"), ns("2026-01-02T10:00:00Z")),
-    ("identifier:phone", "+447700900002", 3, EVERY, 3, None, None),
+    # the identifiers carry the time of the message they were found in
+    ("identifier:phone", "+447700900002", 3, EVERY, 3, ns("2026-01-03T09:05:00.250Z"), ns("2026-01-06T10:00:00Z")),
+    # OWNER_B's number: from the account_id of B and C, and a sender id on A
+    ("owner_identifier:phone", "+447700900002", 3, EVERY, 3, ns("2026-01-03T09:05:00.250Z"), ns("2026-01-06T10:00:00Z")),
     # OWNER_A owns A (5 messages) and is a recipient on B
     ("contact_owner:WhatsApp", OWNER_A, 2, (A, B), 6, ns("2026-01-03T09:00:00Z"), ns("2026-01-03T15:00:00Z")),
     ("account:WhatsApp", OWNER_B, 2, (B, C), 5, ns("2026-01-03T09:05:00.250Z"), ns("2026-01-06T10:00:00Z")),
     ("conversation:WhatsApp", HOSTILE, 2, (A, B), 2, ns("2026-01-03T14:00:00Z"), ns("2026-01-03T14:30:00Z")),
     ("conversation:WhatsApp", "noisy-chat", 2, (A, B), 2, ns("2026-01-03T15:00:00Z"), ns("2026-01-03T15:30:00Z")),
     ("file_sha256", H_HOSTILE, 2, (A, B), 2, ns("2026-01-04T07:00:00Z"), ns("2026-01-04T08:00:00Z")),
-    ("identifier:phone", "+15550000000", 2, (A, B), 2, None, None),
+    ("identifier:phone", "+15550000000", 2, (A, B), 2, ns("2026-01-03T15:00:00Z"), ns("2026-01-03T15:30:00Z")),
+    ("identifier:phone", "+447700900001", 2, (A, B), 2, ns("2026-01-03T09:00:00Z"), ns("2026-01-03T09:05:00.250Z")),
+    # OWNER_A's number: A's account_id, a recipient on B
+    ("owner_identifier:phone", "+447700900001", 2, (A, B), 2, ns("2026-01-03T09:00:00Z"), ns("2026-01-03T09:05:00.250Z")),
 ]
 # Never links: the empty file's hash, a 0-byte file's hash (on B and C), status@broadcast (default noise),
 # the SMS conversation and sender 12345 and the identifier +1234 (short codes), STRANGER (a contact owned
@@ -57,7 +64,7 @@ def test_every_link_ranked_exactly(case_dir: Path) -> None:
     con = connect(case_dir)
     correlation = correlate(con)
     assert _rows(correlation) == ALL_LINKS
-    assert correlation.count() == 10
+    assert correlation.count() == 13
     assert correlation.exhibits() == [A, B, C]
 
 
@@ -69,8 +76,9 @@ def test_edges_carry_role_occurrences_and_times(case_dir: Path) -> None:
         (1, B, "owner", 4, ns("2026-01-03T09:05:00.250Z"), ns("2026-01-03T15:30:00Z")),
         (1, C, "owner", 1, ns("2026-01-06T10:00:00Z"), ns("2026-01-06T10:00:00Z")),
     ]
-    assert [(e[0], e[1], e[2]) for e in edges[12:14]] == [(5, A, "owner"), (5, B, "contact")]
-    assert len(edges) == 3 * 4 + 2 * 6
+    assert [(e[0], e[1], e[2]) for e in edges[12:17]] == [(5, A, "contact"), (5, B, "owner"), (5, C, "owner"),
+                                                          (6, A, "owner"), (6, B, "contact")]
+    assert len(edges) == 3 * 5 + 2 * 8
     # one edge per exhibit and value: an exhibit never is both owner and contact of one account
     assert len({(e[0], e[1]) for e in edges}) == len(edges)
 
@@ -90,7 +98,8 @@ def test_noise_file_kind_scoped_and_bare(case_dir: Path, tmp_path: Path) -> None
 def test_noise_matches_case_insensitively_and_defaults_apply(case_dir: Path) -> None:
     noise = Noise(anywhere=Noise().anywhere | {H_SHARED.upper().lower(), "447700900002@S.WHATSAPP.NET".lower()})
     rows = _rows(correlate(connect(case_dir), noise=noise))
-    assert [r[1] for r in rows] == [GROUP, "+447700900002", OWNER_A, HOSTILE, "noisy-chat", H_HOSTILE, "+15550000000"]
+    assert [r[1] for r in rows] == [GROUP, "+447700900002", "+447700900002", OWNER_A, HOSTILE, "noisy-chat", H_HOSTILE,
+                                    "+15550000000", "+447700900001", "+447700900001"]
 
 
 def test_noise_lines() -> None:
@@ -120,7 +129,7 @@ def test_noise_file_hostile(tmp_path: Path) -> None:
 
 def test_min_exhibits_and_exhibit_selection(case_dir: Path) -> None:
     con = connect(case_dir)
-    assert _rows(correlate(con, min_exhibits=3)) == ALL_LINKS[:4]
+    assert _rows(correlate(con, min_exhibits=3)) == ALL_LINKS[:5]
     assert [r[:5] for r in _rows(correlate(con, exhibits=[A, B]))] == [
         ("contact_owner:WhatsApp", OWNER_A, 2, (A, B), 6),
         ("contact_owner:WhatsApp", OWNER_B, 2, (A, B), 5),
@@ -130,7 +139,10 @@ def test_min_exhibits_and_exhibit_selection(case_dir: Path) -> None:
         ("file_sha256", H_SHARED, 2, (A, B), 2),
         ("file_sha256", H_HOSTILE, 2, (A, B), 2),
         ("identifier:phone", "+15550000000", 2, (A, B), 2),
+        ("identifier:phone", "+447700900001", 2, (A, B), 2),
         ("identifier:phone", "+447700900002", 2, (A, B), 2),
+        ("owner_identifier:phone", "+447700900001", 2, (A, B), 2),
+        ("owner_identifier:phone", "+447700900002", 2, (A, B), 2),
     ]
     assert _rows(correlate(con, exhibits=[C])) == []
     with pytest.raises(ValueError):
@@ -140,7 +152,7 @@ def test_min_exhibits_and_exhibit_selection(case_dir: Path) -> None:
 def test_without_identifiers_or_messages(tmp_path: Path) -> None:
     case_dir = build_case(tmp_path, identifiers=False)
     rows = _rows(correlate(connect(case_dir)))
-    assert [r for r in rows if r[0].startswith("identifier:")] == []
+    assert [r for r in rows if "identifier" in r[0]] == []
     assert len(rows) == 8
     con = connect(case_dir)
     con.execute("DROP VIEW messages")
@@ -157,13 +169,13 @@ def test_formats(case_dir: Path, tmp_path: Path) -> None:
     assert rows[1] == ["contact_owner:WhatsApp", OWNER_B, "3", "A/1, B/2, C/3", "6", "2026-01-03T09:05:00.250+00:00",
                        "2026-01-06T10:00:00+00:00"]
     # the hostile conversation id: escaped for display, and its formula start neutralised
-    assert rows[7][1] == "'=cmd<&\"'\\x00\\u202e\ufffe>x"
-    assert rows[4][5:] == ["", ""]
+    assert rows[8][1] == "'=cmd<&\"'\\x00\\u202e\ufffe>x"
+    assert rows[3][5:] == ["2025-12-31T23:00:00+00:00", "2026-01-02T10:00:00+00:00"]
 
     correlate_output.write_json(correlation, out)
     parsed = json.loads(out.getvalue())
     assert out.getvalue().isascii()
-    assert parsed[6]["value"] == HOSTILE  # exact
+    assert parsed[7]["value"] == HOSTILE  # exact
     assert parsed[0] == {"link_kind": "contact_owner:WhatsApp", "value": OWNER_B, "exhibit_count": 3,
                          "exhibits": [A, B, C], "occurrences": 6, "first_seen_time": "2026-01-03T09:05:00.250+00:00",
                          "last_seen_time": "2026-01-06T10:00:00+00:00"}
@@ -171,7 +183,7 @@ def test_formats(case_dir: Path, tmp_path: Path) -> None:
     table = io.BytesIO()
     correlate_output.write_table(correlation, table)
     lines = table.getvalue().decode("utf-8").splitlines()
-    assert lines[7] == "conversation:WhatsApp | =cmd<&\"'\\x00\\u202e\ufffe>x | 2 | A/1, B/2 | 2 | 2026-01-03T14:00:00+00:00 | 2026-01-03T14:30:00+00:00"
+    assert lines[8] == "conversation:WhatsApp | =cmd<&\"'\\x00\\u202e\ufffe>x | 2 | A/1, B/2 | 2 | 2026-01-03T14:00:00+00:00 | 2026-01-03T14:30:00+00:00"
     assert "\x00" not in table.getvalue().decode() and "\u202e" not in table.getvalue().decode()
 
     target = tmp_path / "links.parquet"
@@ -179,11 +191,11 @@ def test_formats(case_dir: Path, tmp_path: Path) -> None:
         correlate_output.write_parquet(correlation, handle)
     written = pq.read_table(target)
     assert written.schema.equals(CORRELATIONS.arrow_schema(), check_metadata=False)
-    assert written.num_rows == 10
+    assert written.num_rows == 13
     first = written.slice(0, 1).to_pylist()[0]
     assert first["value"] == OWNER_B and first["exhibits"] == [A, B, C]
     assert written.column("first_seen_time").cast("int64").to_pylist()[0] == ns("2026-01-03T09:05:00.250Z")
-    assert written.column("value").to_pylist()[6] == HOSTILE
+    assert written.column("value").to_pylist()[7] == HOSTILE
 
 
 def _expected_nodes() -> dict[str, dict]:
@@ -215,13 +227,13 @@ def test_graphml_and_gexf_parse_back(case_dir: Path, tmp_path: Path) -> None:
     namespace = {"g": graph_export.GRAPHML_NS}
     root = ET.parse(graphml).getroot()
     node_ids = [n.get("id") for n in root.iterfind("g:graph/g:node", namespace)]
-    assert node_ids == ["x0", "x1", "x2"] + [f"v{i}" for i in range(1, 11)]
+    assert node_ids == ["x0", "x1", "x2"] + [f"v{i}" for i in range(1, 14)]
     edges = [(e.get("id"), e.get("source"), e.get("target")) for e in root.iterfind("g:graph/g:edge", namespace)]
     assert edges[:4] == [("e0", "x0", "v1"), ("e1", "x1", "v1"), ("e2", "x2", "v1"), ("e3", "x0", "v2")]
-    assert len(edges) == 24
+    assert len(edges) == 31
     gexf_root = ET.parse(gexf).getroot()
     gexf_ns = {"x": graph_export.GEXF_NS}
-    assert [n.get("label") for n in gexf_root.iterfind("x:graph/x:nodes/x:node", gexf_ns)][9] == "=cmd<&\"'\\x00\\u202e\\ufffe>x"
+    assert [n.get("label") for n in gexf_root.iterfind("x:graph/x:nodes/x:node", gexf_ns)][10] == "=cmd<&\"'\\x00\\u202e\\ufffe>x"
     assert [e.get("weight") for e in gexf_root.iterfind("x:graph/x:edges/x:edge", gexf_ns)][:3] == ["1", "4", "1"]
 
     # the same case gives the same bytes
@@ -274,3 +286,17 @@ def test_atomic_output_leaves_nothing_on_failure(tmp_path: Path) -> None:
             raise RuntimeError("stop")
     assert target.read_text() == "before"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_identifier_times_come_from_their_message_or_photo(case_dir: Path) -> None:
+    con = connect(case_dir)
+    found = pa.table({
+        "exhibit_id": [A, B], "identifier_kind": ["camera_serial", "camera_serial"], "identifier": ["SN 0042", "SN 0042"],
+        "origin_table": ["media", "messages"], "origin_index": pa.array([0, 0], pa.int64()),
+        "origin_field": ["body_serial", "body"],
+    })
+    con.register("found_identifiers", found)
+    con.execute("CREATE OR REPLACE VIEW identifiers AS SELECT * FROM found_identifiers")
+    rows = [r for r in _rows(correlate(con)) if "identifier" in r[0]]
+    # A's from its photo's capture time, B's from its message 0
+    assert rows == [("identifier:camera_serial", "SN 0042", 2, (A, B), 2, ns("2026-01-01T10:00:00Z"), ns("2026-01-03T09:05:00.250Z"))]
