@@ -16,9 +16,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
+import tempfile
+from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from case.timeline import BodyLine, Event
+import duckdb
+
+from case.outfile import atomic_output
+from case.timeline import BodyLine, Event, TimelineFilter, body_lines, events
 from case.times import NS_PER_SECOND, iso_utc
 from manifests.text import csv_cell, display, display_message
 
@@ -122,4 +128,29 @@ def write_body(lines: Iterable[BodyLine], out: BinaryIO) -> int:
     for line in lines:
         out.write(body_line(line).encode("utf-8") + b"\n")
         count += 1
+    return count
+
+
+def _produce(con: duckdb.DuckDBPyConnection, flt: TimelineFilter, output_format: str, handle: BinaryIO) -> int:
+    if output_format == "body":
+        return write_body(body_lines(con, flt), handle)
+    if output_format == "jsonl":
+        return write_jsonl(events(con, flt), handle)
+    if output_format == "csv":
+        return write_csv(events(con, flt), handle)
+    raise ValueError(f"unknown timeline format {output_format!r}")
+
+
+def write(con: duckdb.DuckDBPyConnection, flt: TimelineFilter, output_format: str, output: Path | None,
+          stdout: BinaryIO) -> int:
+    """The timeline to `output` (whole or not at all) or, once complete, to `stdout` (spooled in a
+    temporary file meanwhile, so a run that fails half way prints nothing); the number of lines written."""
+    if output is not None:
+        with atomic_output(output) as handle:
+            return _produce(con, flt, output_format, handle)
+    with tempfile.TemporaryFile() as spool:
+        count = _produce(con, flt, output_format, spool)
+        spool.seek(0)
+        shutil.copyfileobj(spool, stdout)
+        stdout.flush()
     return count

@@ -185,3 +185,14 @@ def test_long_body_is_cut_with_a_marker() -> None:
     from case.timeline import MAX_BODY_CHARS, event_message
     text = event_message("messages", ("WhatsApp", "incoming", "Bob", "Team", "x" * (MAX_BODY_CHARS + 1), "text"))
     assert text == "WhatsApp text incoming from Bob in Team: " + "x" * MAX_BODY_CHARS + " [...]"
+
+
+def test_write_to_a_file_or_standard_output(con, tmp_path: Path) -> None:
+    target = tmp_path / "t.jsonl"
+    assert timeline_output.write(con, TimelineFilter(kinds=("custody",)), "jsonl", target, io.BytesIO()) == 3
+    stdout = io.BytesIO()
+    assert timeline_output.write(con, TimelineFilter(kinds=("custody",)), "jsonl", None, stdout) == 3
+    assert stdout.getvalue() == target.read_bytes()
+    with pytest.raises(ValueError):
+        timeline_output.write(con, TimelineFilter(), "xml", None, io.BytesIO())
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
