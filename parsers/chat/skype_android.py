@@ -25,6 +25,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
@@ -79,7 +80,7 @@ def _message(row: sqlite3.Row, owner: Participant | None, names: dict[str, str |
         source_table="chatItem", source_row_id=row_id, conversation_id=conversation, sender=sender,
         recipients=_recipients(direction, conversation, members, sender, owner, names), direction=direction,
         sent=context.time(row["time"], unix_ms, table="chatItem", row_id=row_id, field="time"),
-        sent_raw=_text(row["time"]), body=stored_text(row["content"], context, table="chatItem", row_id=row_id, field="content"),
+        sent_raw=_text(row["time"]), body=text_value(row["content"]),
         kind="call" if kind_code == CALL else ("media" if path else "text"),
         attachments=(Attachment(local_path=str(path)),) if path else (),
         account_id=owner.id if owner else None, details=details,
@@ -120,18 +121,6 @@ def _members(database: Database, variant: Variant) -> dict[str, tuple[str, ...]]
         if row["conversation_id"] is not None and row["person_id"] is not None:
             found.setdefault(str(row["conversation_id"]), []).append(str(row["person_id"]))
     return {key: tuple(value) for key, value in found.items()}
-
-
-def stored_text(value: object, context: ParseContext, *, table: str, row_id: int | None, field: str) -> str | None:
-    """A text column as stored; a blob is text only when it is UTF-8, otherwise a warning (never a lossy decode)."""
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError as error:
-            context.warn("bad_text", f"{field} is a {len(value)}-byte blob that is not UTF-8: {error}", table=table,
-                         row_id=row_id, field=field)
-            return None
-    return _text(value)
 
 
 def _text(value: object) -> str | None:

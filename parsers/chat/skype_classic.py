@@ -43,8 +43,8 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat.skype_android import stored_text
 from parsers.chat.times import unix_seconds
 from parsers.sqlite_store import Database
 
@@ -126,7 +126,7 @@ class SkypeClassic(SqliteChatParser):
         chat = chats.get(row["chatname"]) if row["chatname"] else None
         sent = context.time(row["timestamp"], unix_seconds, table="Messages", row_id=row_id, field="timestamp")
         edited = context.time(row["edited_timestamp"], unix_seconds, table="Messages", row_id=row_id, field="edited_timestamp")
-        body = stored_text(row["body_xml"], context, table="Messages", row_id=row_id, field="body_xml")
+        body = text_value(row["body_xml"])
         kind_code = row["type"]
         details = {"type": f"{kind_code} ({TYPE_NAMES.get(kind_code, 'unknown')})"} if kind_code is not None else {}
         for column in ("chatmsg_type", "from_dispname", "dialog_partner", "identities", "edited_by"):

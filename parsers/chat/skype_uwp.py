@@ -27,8 +27,8 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Message, Participant
+from parsers.chat._rows import text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat.skype_android import stored_text
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
@@ -78,7 +78,7 @@ def _message(row: sqlite3.Row, owner: Participant | None, names: dict[str, str],
         sender=owner if direction == "outgoing" else (Participant(author, names.get(author)) if author else None),
         recipients=((owner,) if direction == "incoming" and owner else ()), direction=direction,
         sent=context.time(arrival, unix_ms, table="messages", row_id=row_id, field="originalarrivaltime"),
-        sent_raw=_text(arrival), body=stored_text(row["content"], context, table="messages", row_id=row_id, field="content"),
+        sent_raw=_text(arrival), body=text_value(row["content"]),
         kind="text" if is_sms else "unknown", account_id=owner.id if owner else None, details=details,
     )
 

@@ -92,11 +92,22 @@ def test_wrong_types_cost_only_the_field(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: LOGICAL})
     assert len(parsed.messages) == 2
     assert [(w.kind, w.table, w.row_id, w.field) for w in parsed.warnings] == [
-        ("bad_time", "chatItem", 1, "time"), ("bad_text", "chatItem", 1, "content"), ("bad_time", "chatItem", 2, "time")]
+        ("bad_time", "chatItem", 1, "time"), ("bad_time", "chatItem", 2, "time")]
     odd, far = parsed.messages
     assert (odd.sent, odd.sent_raw, odd.direction, odd.kind, odd.body, odd.details["message_type"]) == (
-        None, "yesterday", "unknown", "text", None, "call")
+        None, "yesterday", "unknown", "text", "\\xffblob", "call")
+    assert odd.body.raw == b"\xffblob"
     assert (far.sent, far.sent_raw, far.body) == (None, str(10**18), "café")
+
+
+def test_a_blob_body_that_is_not_utf8_keeps_its_bytes(tmp_path: Path) -> None:
+    rows = dict(ROWS)
+    rows["chatItem"] = [("live:bob", "live:bob", 1600000000000, b"hi \xff", None, 0, 1, None)]
+    db = _db(tmp_path, rows=rows)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    (message,) = parsed.messages
+    assert (message.body, message.body.raw) == ("hi \\xff", b"hi \xff")
 
 
 def test_missing_chatitem_table_is_reported(tmp_path: Path) -> None:
