@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from manifests.records import decode_text
 from parsers.chat.base import ParseContext, Variant
@@ -75,14 +75,17 @@ def side_rows(database: Database, side: Variant, table: str, order_by: str = "")
     return database.query(side.select(database, table, order_by)) if side.matches(database) else ()
 
 
-def side_index(database: Database, side: Variant, table: str, key: str, context: ParseContext) -> dict[object, sqlite3.Row]:
-    """A side table's rows by `key`, read before the messages: a damaged page stops only this read, with an
-    error row, and the messages are still read (their names or links from this table may be missing)."""
-    rows: dict[object, sqlite3.Row] = {}
+def side_read(rows: Iterable[sqlite3.Row], table: str, context: ParseContext) -> Iterator[sqlite3.Row]:
+    """The rows of a side-table pre-scan (names, chats, links read before the messages), up to a damaged page:
+    there this read alone stops, with one error row, and the messages are still read (what the rest of the
+    table would have named or linked is missing). Only the reading is guarded; the caller's own work is not."""
     try:
-        for row in side_rows(database, side, table):
-            rows[row[key]] = row
+        yield from rows
     except sqlite3.DatabaseError as error:
         context.warn("parse_stopped", f"side table {table} could not be read whole ({type(error).__name__}: {error}); "
                                       "names or links from it may be missing", table=table, severity="error")
-    return rows
+
+
+def side_index(database: Database, side: Variant, table: str, key: str, context: ParseContext) -> dict[object, sqlite3.Row]:
+    """A side table's rows by `key`, read before the messages, guarded as `side_read` (a later row with the same key wins)."""
+    return {row[key]: row for row in side_read(side_rows(database, side, table), table, context)}

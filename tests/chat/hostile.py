@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.chat.helpers import parse_files, truncate_to_half
+from tests.chat.helpers import Parsed, parse_files, truncate_to_half
 
 
 def wreck_middle_page(path: Path, fill: int) -> None:
@@ -52,3 +52,11 @@ def assert_truncated_store_is_unreadable(db: Path, logical: bytes) -> None:
     assert parsed.messages == []
     (warning,) = parsed.warnings
     assert warning.kind == "database_unreadable" and "database disk image is malformed" in warning.message
+
+
+def assert_side_table_stopped(parsed: Parsed, table: str, messages: int) -> None:
+    """A damaged side table stops only its own read: all `messages` are read, and one error row (parse_stopped) names `table`."""
+    assert len(parsed.messages) == messages
+    (stopped,) = [w for w in parsed.warnings if w.severity == "error"]
+    assert (stopped.kind, stopped.table) == ("parse_stopped", table)
+    assert f"side table {table} could not be read whole" in stopped.message
