@@ -86,6 +86,15 @@ def side_read(rows: Iterable[sqlite3.Row], table: str, context: ParseContext) ->
                                       "names or links from it may be missing", table=table, severity="error")
 
 
+def side_first(rows: Iterable[sqlite3.Row], table: str, context: ParseContext) -> sqlite3.Row | None:
+    """The first row of a side-table read (an owner, a version), guarded as `side_read`: None when the page holding it is damaged."""
+    reading = side_read(rows, table, context)
+    try:
+        return next(reading, None)
+    finally:
+        reading.close()
+
+
 def side_index(database: Database, side: Variant, table: str, key: str, context: ParseContext) -> dict[object, sqlite3.Row]:
     """A side table's rows by `key`, read before the messages, guarded as `side_read` (a later row with the same key wins)."""
     return {row[key]: row for row in side_read(side_rows(database, side, table), table, context)}

@@ -123,3 +123,17 @@ def test_truncated_store_is_a_warning(tmp_path: Path) -> None:
     rows["chatItem"] = [("live:bob", "live:bob", 1600000000000 + i, "z" * 3000, None, 0, 1, None) for i in range(200)]
     db = _db(tmp_path, rows=rows)
     assert_truncated_store_is_unreadable(db, LOGICAL)
+
+
+def test_a_damaged_person_table_costs_the_names_only(tmp_path: Path) -> None:
+    from tests.chat.hostile import assert_side_table_stopped, rows_before_damage, wreck_last_page
+
+    many = ROWS["person"] + [(f"live:many{i}", "x" * 300, None) for i in range(200)]
+    # person is filled last, so the file's last page is one of its leaves
+    db = _db(tmp_path, rows={**{table: value for table, value in ROWS.items() if table != "person"}, "person": many})
+    wreck_last_page(db)
+    assert rows_before_damage(db, "SELECT * FROM person") < len(many)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_side_table_stopped(parsed, "person", len(ROWS["chatItem"]))
+    assert parsed.messages[0].sender == BOB  # names before the damaged page are kept
+    assert parsed.messages[4].recipients == (ALICE, BOB)  # the owner and the members, read after it, are whole
