@@ -86,6 +86,11 @@ def side_read(rows: Iterable[sqlite3.Row], table: str, context: ParseContext) ->
                                       "names or links from it may be missing", table=table, severity="error")
 
 
+def side_table(database: Database, side: Variant, table: str, context: ParseContext, order_by: str = "") -> Iterator[sqlite3.Row]:
+    """`side_rows` guarded as `side_read`: a damaged page stops only this side table's read, with one error row."""
+    return side_read(side_rows(database, side, table, order_by), table, context)
+
+
 def side_first(rows: Iterable[sqlite3.Row], table: str, context: ParseContext) -> sqlite3.Row | None:
     """The first row of a side-table read (an owner, a version), guarded as `side_read`: None when the page holding it is damaged."""
     reading = side_read(rows, table, context)
@@ -97,4 +102,4 @@ def side_first(rows: Iterable[sqlite3.Row], table: str, context: ParseContext) -
 
 def side_index(database: Database, side: Variant, table: str, key: str, context: ParseContext) -> dict[object, sqlite3.Row]:
     """A side table's rows by `key`, read before the messages, guarded as `side_read` (a later row with the same key wins)."""
-    return {row[key]: row for row in side_read(side_rows(database, side, table), table, context)}
+    return {row[key]: row for row in side_table(database, side, table, context)}

@@ -43,7 +43,7 @@ import sqlite3
 from typing import Iterable, Iterator
 
 from manifests.records import Message, Participant
-from parsers.chat._rows import side_rows, text_value
+from parsers.chat._rows import side_table, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds
 from parsers.sqlite_store import Database
@@ -86,7 +86,7 @@ class WhatsAppIosCalls(SqliteChatParser):
             for row in database.query(sql):
                 if row["ZJIDSTRING"]:
                     participants.setdefault(row["call_pk"], []).append(text_value(row["ZJIDSTRING"]))
-        aggregates = {row["Z_PK"]: row for row in side_rows(database, AGGREGATES, "ZWAAGGREGATECALLEVENT")}
+        aggregates = {row["Z_PK"]: row for row in side_table(database, AGGREGATES, "ZWAAGGREGATECALLEVENT", context)}
         aggregate = _link(database, "ZWACDCALLEVENT", "callevents")
         aggregate_column = f", {aggregate} AS Z1CALLEVENTS" if aggregate else ", NULL AS Z1CALLEVENTS"
         sql = f"SELECT {variant.columns(database, 'ZWACDCALLEVENT')}{aggregate_column} FROM ZWACDCALLEVENT ORDER BY Z_PK"
