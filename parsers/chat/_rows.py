@@ -82,8 +82,28 @@ def side_read(rows: Iterable[sqlite3.Row], table: str, context: ParseContext) ->
     try:
         yield from rows
     except sqlite3.DatabaseError as error:
-        context.warn("parse_stopped", f"side table {table} could not be read whole ({type(error).__name__}: {error}); "
-                                      "names or links from it may be missing", table=table, severity="error")
+        _side_stopped(table, error, context)
+
+
+def side_whole(rows: Iterable[sqlite3.Row], table: str, context: ParseContext) -> tuple[list[sqlite3.Row], bool]:
+    """The rows of a side read and whether it was whole (a damaged page stops it as `side_read` does).
+
+    For a fact only the whole table proves, such as "exactly one account sent messages": the rows before
+    the damage could show one owner where the whole table shows two, so a partial read proves nothing.
+    """
+    found: list[sqlite3.Row] = []
+    try:
+        for row in rows:
+            found.append(row)
+    except sqlite3.DatabaseError as error:
+        _side_stopped(table, error, context)
+        return found, False
+    return found, True
+
+
+def _side_stopped(table: str, error: sqlite3.DatabaseError, context: ParseContext) -> None:
+    context.warn("parse_stopped", f"side table {table} could not be read whole ({type(error).__name__}: {error}); "
+                                  "names or links from it may be missing", table=table, severity="error")
 
 
 def side_table(database: Database, side: Variant, table: str, context: ParseContext, order_by: str = "") -> Iterator[sqlite3.Row]:

@@ -79,8 +79,10 @@ class Burner(SqliteChatParser):
     # Android -------------------------------------------------------------------------------
 
     def _android(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        burners = {str(r["burner_id"]): Participant(r["phone_number_id"], r["name"]) for r in side_table(database, BURNERS, "burners", context)}
-        contacts = {str(r["phone_number"]): r["name"] for r in side_table(database, CONTACTS, "contacts", context) if r["phone_number"] is not None}
+        burners = {str(r["burner_id"]): Participant(r["phone_number_id"], r["name"])
+                   for r in side_table(database, BURNERS, "burners", context)}
+        contacts = {str(r["phone_number"]): r["name"] for r in side_table(database, CONTACTS, "contacts", context)
+                    if r["phone_number"] is not None}
         rows = database.query(variant.select(database, "messages", "_id"))
         yield from context.each(rows, "messages", lambda row: self._android_row(row, burners, contacts, context), "_id")
 

@@ -58,7 +58,8 @@ class InstagramAndroid(SqliteChatParser):
         threads: dict[str, tuple[str | None, dict[str, Participant], str | None]] = {}
         if not database.has("threads", "thread_info"):
             return threads
-        for row in side_read(database.query("SELECT rowid AS row_key, thread_id, thread_info FROM threads ORDER BY rowid"), "threads", context):
+        sql = "SELECT rowid AS row_key, thread_id, thread_info FROM threads ORDER BY rowid"
+        for row in side_read(database.query(sql), "threads", context):
             info = context.json_value(row["thread_info"], table="threads", row_id=row["row_key"], field="thread_info")
             if not isinstance(info, dict):
                 continue

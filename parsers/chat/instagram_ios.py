@@ -207,7 +207,8 @@ def _app_version(database: Database, context: ParseContext) -> str | None:
     """The app version that wrote the last inbox snapshot (`inbox_metadata.snapshot_app_version`)."""
     if not database.has("inbox_metadata", "snapshot_app_version", "row_id"):
         return None
-    row = side_first(database.query("SELECT snapshot_app_version FROM inbox_metadata ORDER BY row_id DESC LIMIT 1"), "inbox_metadata", context)
+    sql = "SELECT snapshot_app_version FROM inbox_metadata ORDER BY row_id DESC LIMIT 1"
+    row = side_first(database.query(sql), "inbox_metadata", context)
     return str(row[0]) if row is not None and row[0] is not None else None
 
 

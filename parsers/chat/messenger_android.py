@@ -101,7 +101,8 @@ def msys_participants(database: Database, context: ParseContext) -> dict[str, li
     if not database.has("participants", "thread_key", "contact_id"):
         return {}
     members: dict[str, list[str]] = {}
-    for row in side_read(database.query("SELECT thread_key, contact_id FROM participants ORDER BY thread_key, contact_id"), "participants", context):
+    sql = "SELECT thread_key, contact_id FROM participants ORDER BY thread_key, contact_id"
+    for row in side_read(database.query(sql), "participants", context):
         members.setdefault(str(row["thread_key"]), []).append(str(row["contact_id"]))
     return members
 
@@ -206,8 +207,8 @@ class MessengerAndroid(SqliteChatParser):
         names = self._legacy_names(database, context)
         titles = {}
         if database.has("threads", "thread_key", "name"):
-            titles = {str(r["thread_key"]): r["name"] for r in side_read(database.query("SELECT thread_key, name FROM threads"), "threads", context)
-                      if r["name"]}
+            rows = side_read(database.query("SELECT thread_key, name FROM threads"), "threads", context)
+            titles = {str(r["thread_key"]): r["name"] for r in rows if r["name"]}
         reactions: dict[str, list[str]] = {}
         if LEGACY_REACTIONS.matches(database):
             for r in side_table(database, LEGACY_REACTIONS, "message_reactions", context, "msg_id, rowid"):

@@ -55,7 +55,8 @@ class MessengerIos(SqliteChatParser):
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        owners = [str(r[0]) for r in side_read(database.query("SELECT facebook_user_id FROM _user_info"), "_user_info", context) if r[0] is not None]
+        rows = side_read(database.query("SELECT facebook_user_id FROM _user_info"), "_user_info", context)
+        owners = [str(r[0]) for r in rows if r[0] is not None]
         if len(set(owners)) > 1:
             context.warn("ambiguous_owner", f"_user_info lists several accounts {sorted(set(owners))}; the first is used as owner")
         owner = owners[0] if owners else None
@@ -77,7 +78,8 @@ class MessengerIos(SqliteChatParser):
             return files
         wanted = ("filename", "filesize", "playable_url_mime_type", "playable_url")
         columns = ["message_id", *(c if database.has("attachments", c) else f"NULL AS {c}" for c in wanted)]
-        for row in side_read(database.query(f"SELECT {', '.join(columns)} FROM attachments ORDER BY message_id, filename"), "attachments", context):
+        sql = f"SELECT {', '.join(columns)} FROM attachments ORDER BY message_id, filename"
+        for row in side_read(database.query(sql), "attachments", context):
             size = row["filesize"] if isinstance(row["filesize"], int) else None
             files.setdefault(str(row["message_id"]), []).append(
                 Attachment(file_name=row["filename"], mime_type=row["playable_url_mime_type"], size=size, local_path=row["playable_url"]))

@@ -36,7 +36,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._rows import conversation_writers, row_key, side_read, text_value
+from parsers.chat._rows import conversation_writers, row_key, side_read, side_whole, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
@@ -156,7 +156,9 @@ def _owner(context: ParseContext) -> Participant | None:
     accounts = context.companion("*/com.facebook.mlite/databases/cross_account.db")
     if accounts is None or not accounts.has("accounts", "user_id", "display_name"):
         return None
-    rows = list(side_read(accounts.query(ACCOUNTS_SQL), "accounts", context))
+    rows, whole = side_whole(accounts.query(ACCOUNTS_SQL), "accounts", context)  # exactly one account: only a whole read shows it
+    if not whole:
+        return None
     if len(rows) != 1 or rows[0]["user_id"] is None:
         if len(rows) > 1:
             context.warn("owner_ambiguous", "cross_account.db names more than one account; the owner of core.db is left unknown",
