@@ -1,9 +1,11 @@
-"""Reading loosely typed chat rows: a cell as exact text, a table by rowid, the writers of each conversation.
+"""Reading loosely typed chat rows: a cell as exact text, a table by rowid, the writers of each conversation, side tables.
 
 SQLite returns TEXT through `decode_text` (exact bytes kept when not UTF-8), but a hostile or
 damaged store can hold a BLOB or a number where text belongs; those are read, never refused.
 `conversation_writers` serves stores that keep no member list per conversation (the recipients of
 an outgoing message are then the conversation's other writers, as far as the store shows them).
+Side tables (names, chats, members, files) are read before the messages through `side_read` and its
+kin, so a damaged page in one costs that table's rest, with one `parse_stopped` row, never the messages.
 """
 
 from __future__ import annotations
