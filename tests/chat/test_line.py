@@ -13,7 +13,7 @@ from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
 from tests.chat.helpers import Parsed, assert_no_warnings, build_database, parse_files, truncate_to_half
-from tests.chat.hostile import assert_side_table_stopped, rows_before_damage, wreck_last_page
+from tests.chat.hostile import assert_side_table_stopped, filled_last, rows_before_damage, wreck_last_page, wreck_side_table
 
 FOLDER = b"/data/data/jp.naver.line.android/databases/"
 LOGICAL = FOLDER + b"naver_line"
@@ -272,12 +272,8 @@ def test_without_rowid_table_is_still_read(tmp_path: Path) -> None:
 
 
 def test_a_damaged_contacts_table_costs_the_names_only(tmp_path: Path) -> None:
-    many = ROWS["contacts"] + [(f"u{i:032x}", f"c{i}", None, "x" * 300, None, 0) for i in range(200)]
-    # contacts is filled last, so the file's last page is one of its leaves
-    rows = {table: value for table, value in ROWS.items() if table != "contacts"}
-    db = build_database(tmp_path / "naver_line", SCHEMA, {**rows, "contacts": many})
-    wreck_last_page(db)
-    assert rows_before_damage(db, "SELECT * FROM contacts") < len(many)
+    db = build_database(tmp_path / "naver_line", SCHEMA, filled_last(ROWS, "contacts", [(f"u{i:032x}", f"c{i}", None, "x" * 300, None, 0) for i in range(200)]))
+    wreck_side_table(db, "contacts")
     parsed = parse_files(db, logical={db: LOGICAL})
     assert_side_table_stopped(parsed, "contacts", len(ROWS["chat_history"]))
     assert parsed.messages[0].sender == Participant(KEN, "Ken")  # names before the damaged page are kept
@@ -285,11 +281,8 @@ def test_a_damaged_contacts_table_costs_the_names_only(tmp_path: Path) -> None:
 
 
 def test_a_damaged_ios_user_table_costs_the_people_only(tmp_path: Path) -> None:
-    many = IOS_ROWS["ZUSER"] + [(3 + i, 6, 1, f"u{i:032x}", "x" * 300) for i in range(200)]
-    rows = {table: value for table, value in IOS_ROWS.items() if table != "ZUSER"}
-    db = build_database(tmp_path / "Line.sqlite", IOS_SCHEMA, {**rows, "ZUSER": many})
-    wreck_last_page(db)
-    assert rows_before_damage(db, "SELECT * FROM ZUSER") < len(many)
+    db = build_database(tmp_path / "Line.sqlite", IOS_SCHEMA, filled_last(IOS_ROWS, "ZUSER", [(3 + i, 6, 1, f"u{i:032x}", "x" * 300) for i in range(200)]))
+    wreck_side_table(db, "ZUSER")
     parsed = parse_files(db, logical={db: IOS_LOGICAL})
     assert_side_table_stopped(parsed, "ZUSER", len(IOS_ROWS["ZMESSAGE"]))
     assert parsed.messages[0].sender == Participant(KEN, "Ken")

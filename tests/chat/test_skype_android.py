@@ -126,13 +126,10 @@ def test_truncated_store_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_a_damaged_person_table_costs_the_names_only(tmp_path: Path) -> None:
-    from tests.chat.hostile import assert_side_table_stopped, rows_before_damage, wreck_last_page
+    from tests.chat.hostile import assert_side_table_stopped, filled_last, wreck_side_table
 
-    many = ROWS["person"] + [(f"live:many{i}", "x" * 300, None) for i in range(200)]
-    # person is filled last, so the file's last page is one of its leaves
-    db = _db(tmp_path, rows={**{table: value for table, value in ROWS.items() if table != "person"}, "person": many})
-    wreck_last_page(db)
-    assert rows_before_damage(db, "SELECT * FROM person") < len(many)
+    db = _db(tmp_path, rows=filled_last(ROWS, "person", [(f"live:many{i}", "x" * 300, None) for i in range(200)]))
+    wreck_side_table(db, "person")
     parsed = parse_files(db, logical={db: LOGICAL})
     assert_side_table_stopped(parsed, "person", len(ROWS["chatItem"]))
     assert parsed.messages[0].sender == BOB  # names before the damaged page are kept

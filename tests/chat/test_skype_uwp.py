@@ -121,13 +121,10 @@ def test_truncated_store_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_a_damaged_contacts_table_costs_the_names_only(tmp_path: Path) -> None:
-    from tests.chat.hostile import assert_side_table_stopped, rows_before_damage, wreck_last_page
+    from tests.chat.hostile import assert_side_table_stopped, filled_last, wreck_side_table
 
-    many = ROWS["contacts"] + [(f"8:live:many{i}", "x" * 300, None, None) for i in range(200)]
-    # contacts is filled last, so the file's last page is one of its leaves
-    db = _db(tmp_path, rows={**{table: value for table, value in ROWS.items() if table != "contacts"}, "contacts": many})
-    wreck_last_page(db)
-    assert rows_before_damage(db, "SELECT * FROM contacts") < len(many)
+    db = _db(tmp_path, rows=filled_last(ROWS, "contacts", [(f"8:live:many{i}", "x" * 300, None, None) for i in range(200)]))
+    wreck_side_table(db, "contacts")
     parsed = parse_files(db, logical={db: LOGICAL})
     assert_side_table_stopped(parsed, "contacts", len(ROWS["messages"]))
     assert parsed.messages[0].sender == BOB  # names before the damaged page are kept

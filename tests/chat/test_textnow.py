@@ -12,7 +12,7 @@ from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
 from tests.chat.helpers import assert_no_warnings, build_database, parse_files, truncate_to_half
-from tests.chat.hostile import assert_side_table_stopped, rows_before_damage, wreck_last_page
+from tests.chat.hostile import assert_side_table_stopped, filled_last, rows_before_damage, wreck_last_page, wreck_side_table
 
 LOGICAL = b"/data/data/com.enflick.android.TextNow/databases/textnow_data.db"
 SCHEMA = """
@@ -206,11 +206,8 @@ def test_a_damaged_contacts_table_costs_the_names_only(tmp_path: Path) -> None:
 
 
 def test_a_damaged_ios_address_table_costs_the_partners_only(tmp_path: Path) -> None:
-    many = IOS_ROWS["ZTMOCONTACTVALUE"] + [(3 + i, 3, 1, 0, None, f"+1555{i:07d}", "x" * 300) for i in range(200)]
-    rows = {table: value for table, value in IOS_ROWS.items() if table != "ZTMOCONTACTVALUE"}
-    db = build_database(tmp_path / "1234567890jdoe", IOS_SCHEMA, {**rows, "ZTMOCONTACTVALUE": many})
-    wreck_last_page(db)
-    assert rows_before_damage(db, "SELECT * FROM ZTMOCONTACTVALUE") < len(many)
+    db = build_database(tmp_path / "1234567890jdoe", IOS_SCHEMA, filled_last(IOS_ROWS, "ZTMOCONTACTVALUE", [(3 + i, 3, 1, 0, None, f"+1555{i:07d}", "x" * 300) for i in range(200)]))
+    wreck_side_table(db, "ZTMOCONTACTVALUE")
     parsed = parse_files(db, logical={db: IOS_LOGICAL})
     assert_side_table_stopped(parsed, "ZTMOCONTACTVALUE", len(IOS_ROWS["ZTMOINTERACTION"]))
     assert parsed.messages[0].conversation_id == ALICE
