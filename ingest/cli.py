@@ -409,7 +409,7 @@ def query_command(case_dir: Path, sql: str, output_format: str, output: Path | N
         for line in case_query.notes(selection):
             click.echo(line, err=True)
         result = case_query.run(opened, sql)
-        written = case_output.write(result, output_format, output, click.get_binary_stream("stdout"))
+        written = case_output.write(result, output_format, output, sys.stdout.buffer)
     except case_query.QueryError as error:
         raise UsageFailure(f"SQL: {display_message(str(error))}") from None
     except OSError as error:
