@@ -65,7 +65,10 @@ def _path_list(paths: list[Path]) -> str:
 
 
 def exhibit_file(exhibit: Exhibit, name: str) -> Path | None:
-    """The exhibit's `name`.parquet when it is a regular file in its folder (a verified exhibit's parts all are)."""
+    """The exhibit's `name`.parquet when it is a regular file in its folder (a verified exhibit's parts all are);
+    nothing of a folder that is a symbolic link, even when asked for unverified exhibits."""
+    if exhibit.folder.is_symlink():
+        return None
     path = exhibit.folder.absolute() / f"{name}.parquet"
     return path if regular_file(path) else None
 
