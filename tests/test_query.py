@@ -472,3 +472,52 @@ def test_every_ready_query_runs_on_the_new_column_names(built: tuple[Path, Path]
     assert [(r["exhibit_id"], r["app"], r["messages"]) for r in answers["7"]] == [("JS/1", "Android SMS/MMS", 3), ("JS/2", "Android SMS/MMS", 1)]
     assert [(r["exhibit_id"], r["store"], r["messages"]) for r in answers["11"]] == [("JS/1", f"/{SMS_PATH}", 3), ("JS/2", f"/{SMS_PATH}", 1)]
     assert [(r["exhibit_id"], r["action"]) for r in answers["18"]] == [(f"JS/{n}", a) for n in (1, 2, 3) for a in ("ingest_started", "ingested")]
+
+
+def test_a_key_that_signed_nothing_skips_everything(built: tuple[Path, Path], tmp_path: Path) -> None:
+    case, _ = built
+    assert CliRunner().invoke(main, ["keys", "generate", "--name", "other", "--out", str(tmp_path)]).exit_code == 0
+    code, out, err = _query(case, "SELECT (SELECT count(*) FROM artefacts) AS a, (SELECT count(*) FROM exhibits) AS e, "
+                                  "(SELECT count(*) FROM custody) AS c", "--format", "json", "--trusted-key", str(tmp_path / "other.pub"))
+    assert (code, _json_lines(out)) == (1, [{"a": 0, "e": 0, "c": 0}])
+    lines = err.splitlines()
+    assert lines[0] == "read 0 exhibit(s): none"
+    assert [line.split(":", 1)[0] for line in lines[1:4]] == ["skipped JS/1", "skipped JS/2", "skipped JS/3"]
+    assert "which is not among the trusted keys" in lines[1]
+
+
+def test_the_table_shows_at_most_ten_thousand_rows(built: tuple[Path, Path]) -> None:
+    code, out, err = _query(built[0], "SELECT range AS n FROM range(10005)")
+    assert code == 0
+    lines = out.splitlines()
+    assert (len(lines), lines[0], lines[2].strip(), lines[-1].strip()) == (10002, "n", "0", "9999")
+    assert err.splitlines()[-1] == "10,005 row(s) (the table shows the first 10,000: use --format csv, json or parquet for all)"
+    code, out, _ = _query(built[0], "SELECT range AS n FROM range(10005)", "--format", "csv")
+    assert len(out.split("\r\n")) == 10007
+
+
+def test_case_paths_with_quotes_and_glob_characters(built: tuple[Path, Path], tmp_path: Path) -> None:
+    odd = tmp_path / "it's [1]*"
+    odd.mkdir()
+    case = _copy(built[0], odd)
+    (tmp_path / "it's 1x").mkdir()  # what the glob would also match
+    code, out, err = _query(case, "SELECT exhibit_id, count(*) AS n FROM artefacts GROUP BY ALL ORDER BY 1", "--format", "json")
+    assert code == 0, err
+    assert _json_lines(out) == [{"exhibit_id": "JS/1", "n": 13}, {"exhibit_id": "JS/2", "n": 9}, {"exhibit_id": "JS/3", "n": 2}]
+
+
+def test_skipped_and_linked_exhibits_are_out_of_reach(built: tuple[Path, Path], tmp_path: Path) -> None:
+    case = _copy(built[0], tmp_path)
+    outside = tmp_path / "elsewhere"
+    shutil.move(case / "JS%2F3", outside)
+    (case / "JS%2F3").symlink_to(outside)
+    code, out, err = _query(case, "SELECT count(DISTINCT exhibit_id) AS n FROM artefacts", "--format", "json", "--unverified")
+    assert (code, _json_lines(out)) == (0, [{"n": 2}])
+    assert "read JS/3 UNVERIFIED (--unverified): its manifest does not verify: exhibit folder: is a symbolic link; not followed" in err
+    (case / "JS%2F3").unlink()
+    shutil.move(outside, case / "JS%2F3")
+    (case / "JS%2F3" / "notes.txt").write_text("added after sealing\n")
+    part = case.absolute() / "JS%2F3" / "artefacts.parquet"
+    code, out, err = _query(case, f"SELECT count(*) FROM read_parquet('{part}')")
+    assert code == 2 and "Permission Error" in err
+    assert "skipped JS/3: its manifest does not verify: part notes.txt: not listed in the manifest (a stray or added file)" in err
