@@ -414,6 +414,9 @@ def query_command(case_dir: Path, sql: str, output_format: str, output: Path | N
         raise UsageFailure(f"SQL: {display_message(str(error))}") from None
     except OSError as error:
         raise UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}") from None
+    except KeyboardInterrupt:
+        click.echo(f"exhibit: stopped by SIGINT; no answer was written (exit {EXIT_SIGNAL_BASE + 2})", err=True)
+        sys.exit(EXIT_SIGNAL_BASE + 2)
     finally:
         opened.close()
     more = f" (the table shows the first {written.shown:,}: use --format csv, json or parquet for all)" if written.shown < written.rows else ""

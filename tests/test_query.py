@@ -320,6 +320,8 @@ def test_no_other_file_can_be_read_or_written(built: tuple[Path, Path], tmp_path
     for target in (tmp_path / "out.csv", evidence):
         code, _, err = _query(case, f"COPY (SELECT 1) TO '{target}' (FORMAT parquet, USE_TMP_FILE false)")
         assert code == 2 and "only a SELECT or EXPLAIN statement is run (this is a COPY statement)" in err
+        code, _, err = _query(case, f"SELECT * FROM query('COPY (SELECT 1) TO ''{target}'' (FORMAT parquet, USE_TMP_FILE false)')")
+        assert code == 2 and "Parser Error: Expected a single SELECT statement" in err
     assert not (tmp_path / "out.csv").exists() and evidence.read_bytes() == before
     # Below the statement check, DuckDB itself refuses: the connection is locked to the case's Parquet files.
     selection = query.select(case, [("JS/1", case / "JS%2F1")], [], False)
@@ -364,12 +366,18 @@ def test_a_table_an_exhibit_lacks_gives_no_rows_and_new_tables_appear(built: tup
     pq.write_table(pa.table({"case_id": [CASE], "exhibit_id": ["JS/3"], "entry_index": [1], "value": ["+447700900123"]}),
                    case / "JS%2F3" / "identifiers.parquet")
     _reseal(case / "JS%2F3", add="identifiers.parquet")
-    pq.write_table(pa.table({"case_id": [CASE], "exhibit_id": ["JS/1"], "entry_index": [8], "set_name": ["known"]}), case / "hash_hits.parquet")
-    sql = ("SELECT h.exhibit_id, a.path, h.set_name, (SELECT value FROM identifiers) AS identifier FROM hash_hits h "
+    pq.write_table(pa.table({"case_id": [CASE], "exhibit_id": ["JS/1"], "entry_index": [8], "set_name": ["known"],
+                             "seen_time": pa.array([1_700_000_000_123_456_789], pa.timestamp("ns", tz="UTC"))}), case / "hash_hits.parquet")
+    sql = ("SELECT h.exhibit_id, a.path, h.set_name, h.seen_time, (SELECT value FROM identifiers) AS identifier FROM hash_hits h "
            "JOIN artefacts a USING (exhibit_id, entry_index)")
     code, out, err = _query(case, sql, "--format", "json")
     assert code == 0, err
-    assert _json_lines(out) == [{"exhibit_id": "JS/1", "path": "/Download/shared.bin", "set_name": "known", "identifier": "+447700900123"}]
+    assert _json_lines(out) == [{"exhibit_id": "JS/1", "path": "/Download/shared.bin", "set_name": "known",
+                                 "seen_time": "2023-11-14T22:13:20.123456789Z", "identifier": "+447700900123"}]  # nanoseconds kept
+    target = tmp_path / "hits.parquet"
+    assert _query(case, sql, "--format", "parquet", "--output", str(target))[0] == 0
+    assert pq.read_schema(target).field("seen_time").type == pa.timestamp("ns", tz="UTC")
+    assert pq.read_table(target).column("seen_time").cast(pa.int64()).to_pylist() == [1_700_000_000_123_456_789]
     code, out, err = _query(built[0], "SELECT count(*) AS n FROM identifiers", "--format", "json")
     if "identifiers" in TABLES:  # declared: an empty view of its schema until an exhibit has the file
         assert (code, _json_lines(out)) == (0, [{"n": 0}])
