@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from case import views
-from case.selection import CaseFile, Exhibit, assess_case_file, assess_exhibits
+from case.selection import CaseFile, Exhibit, assess_case_file, assess_exhibits, regular_file
 from manifests.text import display, display_message
 
 RUNNABLE = frozenset({"SELECT", "EXPLAIN"})
@@ -56,8 +56,9 @@ def select(case_dir: Path, exhibits: list[tuple[str | None, Path]], trusted: lis
     assessed = assess_exhibits(exhibits, trusted)
     case_files = [f for f in (assess_case_file(case_dir, name, trusted) for name in views.CASE_TABLES) if f is not None]
     keep = (lambda item: True) if include_unverified else (lambda item: item.verified)
+    keep_file = (lambda item: regular_file(item.path)) if include_unverified else (lambda item: item.verified)  # never a link
     return Selection(read=[e for e in assessed if keep(e)], skipped=[e for e in assessed if not keep(e)],
-                     case_read=[f for f in case_files if keep(f)], case_skipped=[f for f in case_files if not keep(f)],
+                     case_read=[f for f in case_files if keep_file(f)], case_skipped=[f for f in case_files if not keep_file(f)],
                      signatures_checked=bool(trusted))
 
 
@@ -151,6 +152,8 @@ def notes(selection: Selection) -> list[str]:
     for case_file in selection.case_read:
         if not case_file.verified:
             lines.append(f"read {case_file.name}.parquet UNVERIFIED (--unverified): {_failures(case_file.failures)}")
+        elif not case_file.checked:
+            lines.append(f"read {case_file.name}.parquet as it is: no seal covers this case-level file")
     lines.extend(selection.unreadable)
     if not selection.signatures_checked:
         lines.append("signatures not checked (no --trusted-key): seals and the custody chain were recomputed, "

@@ -55,6 +55,7 @@ class CaseFile:
     name: str
     path: Path
     failures: tuple[str, ...]
+    checked: bool = False  # a check was made (custody's chain); other case-level files carry no seal
 
     @property
     def verified(self) -> bool:
@@ -99,9 +100,8 @@ def assess_case_file(case_dir: Path, name: str, trusted: list[Ed25519PublicKey])
         if os.path.lexists(path):
             return CaseFile(name, path, (f"{name}.parquet is not a regular file (a link or a device); not read",))
         return None
-    failures: list[str] = []
-    if name == custody.LEDGER_NAME.removesuffix(".parquet"):
-        kinds = CHAIN_KINDS | ({"signature"} if trusted else set())
-        failures = [f"{check.what}: {check.detail}" for check in custody.verify_chain(case_dir, trusted)
-                    if check.kind in kinds and not check.ok]
-    return CaseFile(name, path, tuple(display_message(line) for line in failures))
+    if name != custody.LEDGER_NAME.removesuffix(".parquet"):
+        return CaseFile(name, path, ())
+    kinds = CHAIN_KINDS | ({"signature"} if trusted else set())
+    failures = [f"{check.what}: {check.detail}" for check in custody.verify_chain(case_dir, trusted) if check.kind in kinds and not check.ok]
+    return CaseFile(name, path, tuple(display_message(line) for line in failures), checked=True)

@@ -110,7 +110,8 @@ def table_files(exhibits: list[Exhibit], case_files: list[CaseFile]) -> dict[str
     """The Parquet files behind each view: every exhibit's file of each table, and each case-level file."""
     files = {name: [path for path in (exhibit_file(e, name) for e in exhibits) if path is not None] for name in EXHIBIT_TABLES}
     for case_file in case_files:
-        files[case_file.name] = [case_file.path.absolute()]
+        if regular_file(case_file.path):  # never through a link, even when unverified files are asked for
+            files[case_file.name] = [case_file.path.absolute()]
     return files
 
 

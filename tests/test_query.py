@@ -372,6 +372,7 @@ def test_a_table_an_exhibit_lacks_gives_no_rows_and_new_tables_appear(built: tup
            "JOIN artefacts a USING (exhibit_id, entry_index)")
     code, out, err = _query(case, sql, "--format", "json")
     assert code == 0, err
+    assert "read hash_hits.parquet as it is: no seal covers this case-level file" in err.splitlines()
     assert _json_lines(out) == [{"exhibit_id": "JS/1", "path": "/Download/shared.bin", "set_name": "known",
                                  "seen_time": "2023-11-14T22:13:20.123456789Z", "identifier": "+447700900123"}]  # nanoseconds kept
     target = tmp_path / "hits.parquet"
@@ -524,6 +525,11 @@ def test_skipped_and_linked_exhibits_are_out_of_reach(built: tuple[Path, Path], 
     assert "read JS/3 UNVERIFIED (--unverified): its manifest does not verify: exhibit folder: is a symbolic link; not followed" in err
     (case / "JS%2F3").unlink()
     shutil.move(outside, case / "JS%2F3")
+    shutil.move(case / "custody.parquet", tmp_path / "ledger.parquet")
+    (case / "custody.parquet").symlink_to(tmp_path / "ledger.parquet")
+    code, out, err = _query(case, "SELECT count(*) AS n FROM custody", "--format", "json", "--unverified")
+    assert (code, _json_lines(out)) == (1, [{"n": 0}])
+    assert "skipped custody.parquet (its view is empty): custody.parquet is not a regular file (a link or a device); not read" in err
     (case / "JS%2F3" / "notes.txt").write_text("added after sealing\n")
     part = case.absolute() / "JS%2F3" / "artefacts.parquet"
     code, out, err = _query(case, f"SELECT count(*) FROM read_parquet('{part}')")
