@@ -53,7 +53,8 @@ class Selection:
 def select(case_dir: Path, exhibits: list[tuple[str | None, Path]], trusted: list[Ed25519PublicKey],
            include_unverified: bool) -> Selection:
     """Check each exhibit's seal (and the ledger's chain); keep the verified ones, or every one when asked."""
-    assessed = assess_exhibits(exhibits, trusted)
+    unique = list({folder.absolute(): (exhibit_id, folder) for exhibit_id, folder in exhibits}.values())  # --exhibit E --exhibit E
+    assessed = assess_exhibits(unique, trusted)
     case_files = [f for f in (assess_case_file(case_dir, name, trusted) for name in views.CASE_TABLES) if f is not None]
     keep = (lambda item: True) if include_unverified else (lambda item: item.verified)
     keep_file = (lambda item: regular_file(item.path)) if include_unverified else (lambda item: item.verified)  # never a link

@@ -266,7 +266,7 @@ def test_a_tampered_exhibit_is_skipped_and_read_with_unverified(built: tuple[Pat
     assert err.splitlines() == [NOTES[0], f"read JS/3 UNVERIFIED (--unverified): its manifest does not verify: {failure}", NOTES[1], "3 row(s)"]
     code, out, _ = _query(case, "SELECT exhibit_id, is_verified, verify_failures FROM exhibits ORDER BY 1", "--format", "json", "--unverified")
     assert _json_lines(out)[2] == {"exhibit_id": "JS/3", "is_verified": False, "verify_failures": [failure]}
-    code, out, err = _query(case, sql, "--format", "json", "--exhibit", "JS/2")
+    code, out, err = _query(case, sql, "--format", "json", "--exhibit", "JS/2", "--exhibit", "JS/2")
     assert (code, _json_lines(out), err.splitlines()[0]) == (0, [{"exhibit_id": "JS/2", "n": 9}], "read 1 exhibit(s): JS/2")
 
 
