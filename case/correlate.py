@@ -29,7 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from case.noise import SHORT_CODE_DIGITS, Noise
-from case.relations import bound, exhibit_filter, has_columns
+from case.relations import bound, exhibit_filter, has_columns, missing_note
 from manifests.schemas import UTC_NS, Column, Table
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -53,6 +53,15 @@ CORRELATIONS = Table(
 )
 
 _MESSAGE_TIME = "coalesce(sent_time, received_time)"
+
+# (view, the columns read, the links they give)
+_NEEDED: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("artefacts", ("exhibit_id", "sha256", "size", "created_time", "modified_time"), "file_sha256 links"),
+    ("messages", ("exhibit_id", "message_index", "app", "conversation_id", "account_id", "sender_id", "recipients",
+                  "sent_time", "received_time"), "conversation, account and contact_owner links"),
+    ("identifiers", ("exhibit_id", "identifier_kind", "identifier", "origin_table", "origin_index", "origin_field"),
+     "identifier and owner_identifier links"),
+)
 
 
 def _file_occurrences(exhibits: str) -> str:
@@ -182,8 +191,9 @@ class Edge:
 class Correlation:
     """The links and edges of one correlate run, held in temporary tables of the connection."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, notes: list[str]) -> None:
         self.con = con
+        self.notes = notes  # what could not be read, for standard error
 
     def count(self) -> int:
         return self.con.execute(f"SELECT count(*) FROM {LINKS_TABLE}").fetchone()[0]
@@ -232,12 +242,11 @@ def correlate(con: duckdb.DuckDBPyConnection, *, noise: Noise | None = None, min
     where = exhibit_filter(exhibits)
     parts: list[str] = []
     ctes: list[str] = []
-    if has_columns(con, "artefacts", ("exhibit_id", "sha256", "size", "created_time", "modified_time")):
+    notes = [note for note in (missing_note(con, name, columns, what) for name, columns, what in _NEEDED) if note]
+    if has_columns(con, "artefacts", _NEEDED[0][1]):
         parts.append(_file_occurrences(where))
-    with_messages = has_columns(con, "messages", ("exhibit_id", "message_index", "app", "conversation_id", "account_id",
-                                                  "sender_id", "recipients", "sent_time", "received_time"))
-    if with_messages and has_columns(con, "identifiers", ("exhibit_id", "identifier_kind", "identifier", "origin_table",
-                                                          "origin_index", "origin_field")):
+    with_messages = has_columns(con, "messages", _NEEDED[1][1])
+    if with_messages and has_columns(con, "identifiers", _NEEDED[2][1]):
         with_media = has_columns(con, "media", ("exhibit_id", "media_index", "capture_time"))
         ctes.append(_identifier_rows(exhibit_filter(exhibits, "i"), with_media))
         ctes.append(_OWNER_IDENTIFIER_CTES)
@@ -274,4 +283,4 @@ def correlate(con: duckdb.DuckDBPyConnection, *, noise: Noise | None = None, min
     con.execute(links_sql, {"min_exhibits": min_exhibits})
     con.execute(f"DELETE FROM {EDGES_TABLE} e WHERE NOT EXISTS "
                 f"(SELECT 1 FROM {LINKS_TABLE} l WHERE l.link_kind = e.link_kind AND l.value = e.value)")
-    return Correlation(con)
+    return Correlation(con, notes)

@@ -19,6 +19,17 @@ def has_columns(con: duckdb.DuckDBPyConnection, name: str, columns: tuple[str, .
     return bool(present) and all(column in present for column in columns)
 
 
+def missing_note(con: duckdb.DuckDBPyConnection, name: str, columns: tuple[str, ...], what: str) -> str | None:
+    """A sentence for standard error when `name` is absent or lacks some of `columns` (None when all are there)."""
+    present = columns_of(con, name)
+    if not present:
+        return f"{what}: not read (the case has no {name} view)"
+    missing = [column for column in columns if column not in present]
+    if missing:
+        return f"{what}: not read ({name} has no column {', '.join(missing)}: written before the column vocabulary of issue 11?)"
+    return None
+
+
 def exhibit_filter(exhibits: list[str] | None, alias: str = "") -> str:
     """A fixed SQL condition on exhibit_id against the bound list `$exhibits` ('TRUE' when all exhibits)."""
     if exhibits is None:

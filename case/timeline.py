@@ -17,7 +17,7 @@ from typing import Iterator
 
 import duckdb
 
-from case.relations import bound, exhibit_filter, has_columns
+from case.relations import bound, exhibit_filter, has_columns, missing_note
 from manifests.text import display, display_message
 
 BATCH_ROWS = 10_000
@@ -114,6 +114,21 @@ def _range(expression: str, flt: TimelineFilter) -> str:
 def available_sources(con: duckdb.DuckDBPyConnection) -> list[Source]:
     """Sources whose view exists with every column the timeline reads."""
     return [s for s in SOURCES if has_columns(con, s.name, ("exhibit_id", *s.required, *(c for c, _ in s.events)))]
+
+
+def unread_notes(con: duckdb.DuckDBPyConnection, flt: TimelineFilter, body: bool = False) -> list[str]:
+    """Sentences for standard error naming each asked-for source that cannot be read, and why."""
+    if body:
+        note = missing_note(con, "artefacts", BODY_COLUMNS, "body file")
+        return [note] if note else []
+    notes = []
+    for source in SOURCES:
+        if flt.kinds is None or source.name in flt.kinds:
+            columns = ("exhibit_id", *source.required, *(c for c, _ in source.events))
+            note = missing_note(con, source.name, tuple(dict.fromkeys(columns)), f"{source.name} times")
+            if note:
+                notes.append(note)
+    return notes
 
 
 def _events_sql(sources: list[Source], flt: TimelineFilter) -> str:

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from case import correlate_output, graph_export
+from case import correlate_output, graph_export, output
 from case.correlate import CORRELATIONS, correlate
 from case.noise import Noise, NoiseFileError, load_noise, parse_line
 from case.outfile import atomic_output
@@ -159,39 +159,38 @@ def test_without_identifiers_or_messages(tmp_path: Path) -> None:
     assert [r[0] for r in _rows(correlate(con))] == ["file_sha256", "file_sha256"]
 
 
-def test_formats(case_dir: Path, tmp_path: Path) -> None:
-    correlation = correlate(connect(case_dir))
+def _written(correlation, output_format: str) -> bytes:
     out = io.BytesIO()
-    correlation_csv = io.BytesIO()
-    correlate_output.write_csv(correlation, correlation_csv)
-    rows = list(csv.reader(io.StringIO(correlation_csv.getvalue().decode("utf-8"))))
+    output.WRITERS[output_format](correlate_output.result(correlation), out)
+    return out.getvalue()
+
+
+def test_formats_are_those_of_query(case_dir: Path, tmp_path: Path) -> None:
+    correlation = correlate(connect(case_dir))
+    rows = list(csv.reader(io.StringIO(_written(correlation, "csv").decode("utf-8"))))
     assert rows[0] == list(CORRELATIONS.column_names())
-    assert rows[1] == ["contact_owner:WhatsApp", OWNER_B, "3", "A/1, B/2, C/3", "6", "2026-01-03T09:05:00.250+00:00",
-                       "2026-01-06T10:00:00+00:00"]
-    # the hostile conversation id: escaped for display, and its formula start neutralised
-    assert rows[8][1] == "'=cmd<&\"'\\x00\\u202e\ufffe>x"
-    assert rows[3][5:] == ["2025-12-31T23:00:00+00:00", "2026-01-02T10:00:00+00:00"]
+    assert rows[1] == ["contact_owner:WhatsApp", OWNER_B, "3", '["A/1", "B/2", "C/3"]', "6", "2026-01-03T09:05:00.250000000Z",
+                       "2026-01-06T10:00:00.000000000Z"]
+    # CSV keeps text exact, as query's CSV does, but a formula-like cell gets its quote
+    assert rows[8][1] == "'" + HOSTILE
+    assert rows[4][1] == "'+447700900002"
 
-    correlate_output.write_json(correlation, out)
-    parsed = json.loads(out.getvalue())
-    assert out.getvalue().isascii()
-    assert parsed[7]["value"] == HOSTILE  # exact
-    assert parsed[0] == {"link_kind": "contact_owner:WhatsApp", "value": OWNER_B, "exhibit_count": 3,
-                         "exhibits": [A, B, C], "occurrences": 6, "first_seen_time": "2026-01-03T09:05:00.250+00:00",
-                         "last_seen_time": "2026-01-06T10:00:00+00:00"}
+    lines = _written(correlation, "json").splitlines()
+    assert all(line.isascii() for line in lines)
+    assert json.loads(lines[7])["value"] == HOSTILE  # exact
+    assert json.loads(lines[0]) == {"link_kind": "contact_owner:WhatsApp", "value": OWNER_B, "exhibit_count": 3,
+                                    "exhibits": [A, B, C], "occurrences": 6, "first_seen_time": "2026-01-03T09:05:00.250000000Z",
+                                    "last_seen_time": "2026-01-06T10:00:00.000000000Z"}
 
-    table = io.BytesIO()
-    correlate_output.write_table(correlation, table)
-    lines = table.getvalue().decode("utf-8").splitlines()
-    assert lines[8] == "conversation:WhatsApp | =cmd<&\"'\\x00\\u202e\ufffe>x | 2 | A/1, B/2 | 2 | 2026-01-03T14:00:00+00:00 | 2026-01-03T14:30:00+00:00"
-    assert "\x00" not in table.getvalue().decode() and "\u202e" not in table.getvalue().decode()
+    table = _written(correlation, "table").decode("utf-8")
+    assert table.splitlines()[9].startswith("conversation:WhatsApp  | =cmd<&\"'\\x00\\u202e\ufffe>x ")
+    assert "\x00" not in table and "\u202e" not in table
 
     target = tmp_path / "links.parquet"
-    with atomic_output(target) as handle:
-        correlate_output.write_parquet(correlation, handle)
+    assert output.write(correlate_output.result(correlation), "parquet", target, io.BytesIO()).rows == 13
     written = pq.read_table(target)
     assert written.schema.equals(CORRELATIONS.arrow_schema(), check_metadata=False)
-    assert written.num_rows == 13
+    assert written.schema.metadata[b"exhibit.table"] == b"correlations"
     first = written.slice(0, 1).to_pylist()[0]
     assert first["value"] == OWNER_B and first["exhibits"] == [A, B, C]
     assert written.column("first_seen_time").cast("int64").to_pylist()[0] == ns("2026-01-03T09:05:00.250Z")
@@ -300,3 +299,9 @@ def test_identifier_times_come_from_their_message_or_photo(case_dir: Path) -> No
     rows = [r for r in _rows(correlate(con)) if "identifier" in r[0]]
     # A's from its photo's capture time, B's from its message 0
     assert rows == [("identifier:camera_serial", "SN 0042", 2, (A, B), 2, ns("2026-01-01T10:00:00Z"), ns("2026-01-03T09:05:00.250Z"))]
+
+
+def test_links_not_read_are_named(tmp_path: Path) -> None:
+    con = connect(build_case(tmp_path, identifiers=False))
+    correlation = correlate(con)
+    assert correlation.notes == ["identifier and owner_identifier links: not read (the case has no identifiers view)"]

@@ -196,3 +196,17 @@ def test_write_to_a_file_or_standard_output(con, tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         timeline_output.write(con, TimelineFilter(), "xml", None, io.BytesIO())
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_sources_not_read_are_named(tmp_path: Path) -> None:
+    con = connect(build_case(tmp_path, media=False))
+    con.execute("CREATE OR REPLACE VIEW artefacts AS SELECT * EXCLUDE (changed_time) RENAME (modified_time AS modified) "
+                "FROM read_parquet('" + str(tmp_path / "OP-TEST" / "*" / "artefacts.parquet") + "')")
+    from case.timeline import unread_notes
+    assert unread_notes(con, TimelineFilter()) == [
+        "artefacts times: not read (artefacts has no column modified_time, changed_time: written before the column "
+        "vocabulary of issue 11?)",
+        "media times: not read (the case has no media view)"]
+    assert unread_notes(con, TimelineFilter(kinds=("messages",))) == []
+    assert unread_notes(con, TimelineFilter(), body=True)[0].startswith("body file: not read (artefacts has no column")
+    assert _order(events(con, TimelineFilter())) == [o for o in ORDER if o[3] in ("messages", "custody")]
