@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+import duckdb
 
 from ingest import __version__
 from ingest.config import ConfigError, load_config
@@ -24,8 +25,15 @@ from ingest.run import IngestRequest, Progress, Summary, ingest, plural
 from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
 from ingest.stopping import Interrupted
+from case import correlate as case_correlate
+from case import correlate_output, graph_export
+from case import noise as case_noise
 from case import output as case_output
 from case import query as case_query
+from case import timeline as case_timeline
+from case import timeline_output
+from case.outfile import atomic_output
+from case.times import parse_utc
 from manifests import chat_view, custody, keys, report, verify
 from manifests.text import display, display_message
 from manifests.writer import ExhibitBusyError, ExhibitExistsError, PublishUndoError
@@ -421,6 +429,124 @@ def query_command(case_dir: Path, sql: str, output_format: str, output: Path | N
         opened.close()
     more = f" (the table shows the first {written.shown:,}: use --format csv, json or parquet for all)" if written.shown < written.rows else ""
     click.echo(f"{written.rows:,} row(s){more}" + (f" -> {display(str(output))}" if output is not None else ""), err=True)
+    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
+
+
+def _open_selected(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: tuple[Path, ...], unverified: bool):
+    """The seal-checked selection of CASE_DIR's exhibits and the locked views over it, as `exhibit query` reads them."""
+    trusted = _trusted_keys(trusted_keys)
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
+    if not folders:
+        raise UsageFailure(f"no exhibit folder in {display(str(case_dir))}")
+    selection = case_query.select(case_dir, [(_decoded_or_none(folder.name), folder) for folder in folders], trusted, unverified)
+    try:
+        opened = case_query.open_case(selection)
+    except case_query.ViewError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    for line in case_query.notes(selection):
+        click.echo(line, err=True)
+    return selection, opened
+
+
+def _outside_case(output: Path | None, case_dir: Path, option: str) -> None:
+    if output is not None and case_output.inside(output, case_dir):
+        raise UsageFailure(f"{option} {display(str(output))} is inside the case folder: nothing is written into the evidence")
+
+
+@main.command("correlate")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--format", "output_format", type=click.Choice(case_output.FORMATS), default="table", show_default=True,
+              help="table (escaped for the terminal), csv, json (JSON lines) or parquet (needs --output).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="File for the table (atomically; outside the case folder); default standard output.")
+@click.option("--graphml", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Also write the graph as GraphML to this file.")
+@click.option("--gexf", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Also write the graph as GEXF 1.2 to this file.")
+@click.option("--noise", "noise_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Known-noise values, one a line (KIND:VALUE or VALUE), dropped besides the built-in ones.")
+@click.option("--min-exhibits", type=click.IntRange(min=1), default=2, show_default=True, help="Keep values found on at least N exhibits.")
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
+@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+def correlate_command(case_dir: Path, output_format: str, output: Path | None, graphml: Path | None, gexf: Path | None,
+                      noise_file: Path | None, min_exhibits: int, exhibit_ids: tuple[str, ...], unverified: bool,
+                      trusted_keys: tuple[Path, ...]) -> None:
+    """Values (file hashes, identifiers, conversations, accounts) shared by several exhibits of CASE_DIR, most shared first."""
+    if output_format == "parquet" and output is None:
+        raise UsageFailure("--format parquet needs --output FILE (Parquet is never written to a terminal)")
+    for option, path in (("--output", output), ("--graphml", graphml), ("--gexf", gexf)):
+        _outside_case(path, case_dir, option)
+    try:
+        noise = case_noise.load_noise(noise_file)
+    except case_noise.NoiseFileError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    selection, opened = _open_selected(case_dir, exhibit_ids, trusted_keys, unverified)
+    try:
+        correlation = case_correlate.correlate(opened.connection, noise=noise, min_exhibits=min_exhibits)
+        for line in correlation.notes:
+            click.echo(line, err=True)
+        written = case_output.write(correlate_output.result(correlation), output_format, output, sys.stdout.buffer)
+        for path, writer in ((graphml, graph_export.write_graphml), (gexf, graph_export.write_gexf)):
+            if path is not None:
+                with atomic_output(path) as handle:
+                    writer(correlation, handle)
+    except (case_query.QueryError, duckdb.Error) as error:
+        raise UsageFailure(f"correlate: {display_message(str(error))}") from None
+    except OSError as error:
+        raise UsageFailure(f"cannot write: {display_message(str(error))}") from None
+    finally:
+        opened.close()
+    more = f" (the table shows the first {written.shown:,}: use --format csv, json or parquet for all)" if written.shown < written.rows else ""
+    targets = [display(str(p)) for p in (output, graphml, gexf) if p is not None]
+    click.echo(f"{written.rows:,} shared value(s){more}" + (f" -> {', '.join(targets)}" if targets else ""), err=True)
+    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
+
+
+def _utc_option(value: str | None, option: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_utc(value)
+    except ValueError as error:
+        raise UsageFailure(f"{option}: {display_message(str(error))}") from None
+
+
+@main.command("timeline")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--format", "output_format", type=click.Choice(timeline_output.FORMATS), default="csv", show_default=True,
+              help="csv or jsonl (Timesketch import), or body (Sleuth Kit body file for mactime).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="File to write (atomically; outside the case folder); default standard output.")
+@click.option("--since", default=None, metavar="TIME", help="Only events at or after TIME (ISO 8601 with a UTC offset).")
+@click.option("--until", default=None, metavar="TIME", help="Only events at or before TIME (ISO 8601 with a UTC offset).")
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(case_timeline.KINDS), help="Only these sources (repeatable).")
+@click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
+@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+def timeline_command(case_dir: Path, output_format: str, output: Path | None, since: str | None, until: str | None,
+                     exhibit_ids: tuple[str, ...], kinds: tuple[str, ...], unverified: bool, trusted_keys: tuple[Path, ...]) -> None:
+    """Every time in CASE_DIR (files, photos, messages, custody) in one sorted stream."""
+    _outside_case(output, case_dir, "--output")
+    try:
+        flt = case_timeline.TimelineFilter(since_ns=_utc_option(since, "--since"), until_ns=_utc_option(until, "--until"),
+                                           kinds=tuple(sorted(set(kinds))) or None)
+    except ValueError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    if output_format == "body" and flt.kinds not in (None, ("artefacts",)):
+        raise UsageFailure("--format body holds artefacts only: give no --kind, or --kind artefacts")
+    selection, opened = _open_selected(case_dir, exhibit_ids, trusted_keys, unverified)
+    try:
+        for line in case_timeline.unread_notes(opened.connection, flt, body=output_format == "body"):
+            click.echo(line, err=True)
+        count = timeline_output.write(opened.connection, flt, output_format, output, sys.stdout.buffer)
+    except duckdb.Error as error:
+        raise UsageFailure(f"timeline: {display_message(str(error))}") from None
+    except OSError as error:
+        raise UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}") from None
+    finally:
+        opened.close()
+    click.echo(f"{count:,} {'line' if output_format == 'body' else 'event'}(s)" + (f" -> {display(str(output))}" if output is not None else ""), err=True)
     sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
 
 

@@ -1,4 +1,4 @@
-"""A synthetic three-exhibit case written as Parquet with the new column names, and a DuckDB connection
+"""A synthetic three-exhibit case (unsealed: the commands read it with --unverified) written as Parquet with the new column names, and a DuckDB connection
 with views over it made the way case/views.py makes them (read_parquet over every exhibit's part,
 union_by_name). Shared by the correlate and timeline tests."""
 
@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingest.naming import encode_id
 from manifests.schemas import UTC_NS
 
 CASE = "OP-TEST"
@@ -215,8 +216,8 @@ def _custody() -> pa.Table:
 def build_case(root: Path, *, identifiers: bool = True, media: bool = True) -> Path:
     """Write the case under root/OP-TEST: one folder per exhibit, custody.parquet beside them."""
     case_dir = root / CASE
-    for index, exhibit in enumerate((A, B, C)):
-        folder = case_dir / f"E{index}"
+    for exhibit in (A, B, C):
+        folder = case_dir / encode_id(exhibit)
         folder.mkdir(parents=True)
         pq.write_table(_artefacts(exhibit, ARTEFACTS[exhibit]), folder / "artefacts.parquet")
         pq.write_table(_messages(exhibit, MESSAGES[exhibit]), folder / "messages.parquet")

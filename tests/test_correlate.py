@@ -305,3 +305,47 @@ def test_links_not_read_are_named(tmp_path: Path) -> None:
     con = connect(build_case(tmp_path, identifiers=False))
     correlation = correlate(con)
     assert correlation.notes == ["identifier and owner_identifier links: not read (the case has no identifiers view)"]
+
+
+def test_cli(case_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ingest.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    noise = out / "noise.txt"
+    noise.write_text("noisy-chat\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["correlate", str(case_dir), "--unverified", "--format", "csv", "--output", str(out / "links.csv"),
+                                  "--graphml", str(out / "links.graphml"), "--gexf", str(out / "links.gexf"),
+                                  "--noise", str(noise), "--min-exhibits", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1] == (f"12 shared value(s) -> {out / 'links.csv'}, {out / 'links.graphml'}, "
+                                              f"{out / 'links.gexf'}")
+    rows = list(csv.reader(io.StringIO((out / "links.csv").read_text(encoding="utf-8"))))
+    assert [row[1].removeprefix("'") for row in rows[1:]] == [row[1] for row in ALL_LINKS if row[1] != "noisy-chat"]
+    ET.parse(out / "links.graphml")
+    ET.parse(out / "links.gexf")
+
+    only = runner.invoke(main, ["correlate", str(case_dir), "--unverified", "--format", "json", "--exhibit", A, "--exhibit", B,
+                                "--min-exhibits", "2"])
+    assert only.exit_code == 0
+    assert [json.loads(line)["exhibits"] for line in only.stdout.splitlines()][:2] == [[A, B], [A, B]]
+
+    # nothing verifies: every exhibit skipped (named), exit 1
+    skipped = runner.invoke(main, ["correlate", str(case_dir)])
+    assert skipped.exit_code == 1
+    assert f"skipped {A}: its manifest does not verify" in skipped.stderr
+
+    for arguments, message in (
+        (["--noise", str(out / "none.txt")], "cannot be read"),
+        (["--output", str(case_dir / "x.csv")], "inside the case folder"),
+        (["--graphml", str(case_dir / "A%2F1" / "g.graphml")], "inside the case folder"),
+        (["--format", "parquet"], "needs --output"),
+        (["--min-exhibits", "0"], "0"),
+    ):
+        refused = runner.invoke(main, ["correlate", str(case_dir), "--unverified", *arguments])
+        assert refused.exit_code == 2, arguments
+        assert message in refused.output
+    assert sorted(p.name for p in case_dir.iterdir()) == ["A%2F1", "B%2F2", "C%2F3", "custody.parquet"]

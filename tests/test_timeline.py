@@ -210,3 +210,39 @@ def test_sources_not_read_are_named(tmp_path: Path) -> None:
     assert unread_notes(con, TimelineFilter(kinds=("messages",))) == []
     assert unread_notes(con, TimelineFilter(), body=True)[0].startswith("body file: not read (artefacts has no column")
     assert _order(events(con, TimelineFilter())) == [o for o in ORDER if o[3] in ("messages", "custody")]
+
+
+def test_cli(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ingest.cli import main
+
+    case_dir = build_case(tmp_path)
+    runner = CliRunner()
+    target = tmp_path / "timeline.csv"
+    result = runner.invoke(main, ["timeline", str(case_dir), "--unverified", "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1] == f"{len(ORDER)} event(s) -> {target}"
+    assert target.read_text(encoding="utf-8").splitlines()[0] == ",".join(timeline_output.TIMESKETCH_HEADER)
+
+    jsonl = runner.invoke(main, ["timeline", str(case_dir), "--unverified", "--format", "jsonl", "--kind", "messages",
+                                 "--exhibit", B, "--since", "2026-01-03T13:00:00+01:00", "--until", "2026-01-03T14:30:00Z"])
+    assert jsonl.exit_code == 0
+    assert [json.loads(line)["row_index"] for line in jsonl.stdout.splitlines()] == [1, 2, 3]
+
+    body = runner.invoke(main, ["timeline", str(case_dir), "--unverified", "--format", "body", "--exhibit", C])
+    assert body.exit_code == 0
+    assert body.stdout.splitlines() == [BODY[-1]]
+
+    assert runner.invoke(main, ["timeline", str(case_dir)]).exit_code == 1  # nothing verifies: skipped
+    for arguments, message in (
+        (["--since", "2026-01-03T13:00:00"], "no UTC offset"),
+        (["--until", "soon"], "not an ISO 8601 time"),
+        (["--since", "2026-01-04T00:00:00Z", "--until", "2026-01-03T00:00:00Z"], "after --until"),
+        (["--format", "body", "--kind", "messages"], "artefacts only"),
+        (["--kind", "registry"], "registry"),
+        (["--output", str(case_dir / "t.csv")], "inside the case folder"),
+    ):
+        refused = runner.invoke(main, ["timeline", str(case_dir), "--unverified", *arguments])
+        assert refused.exit_code == 2, arguments
+        assert message in refused.output, refused.output
