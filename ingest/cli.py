@@ -449,8 +449,13 @@ def _open_selected(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: t
 
 
 def _outside_case(output: Path | None, case_dir: Path, option: str) -> None:
-    if output is not None and case_output.inside(output, case_dir):
+    """An output file must be outside the case folder, in a folder that exists (checked before any work)."""
+    if output is None:
+        return
+    if case_output.inside(output, case_dir):
         raise UsageFailure(f"{option} {display(str(output))} is inside the case folder: nothing is written into the evidence")
+    if not output.absolute().parent.is_dir():
+        raise UsageFailure(f"{option} {display(str(output))}: no such folder {display(str(output.absolute().parent))}")
 
 
 @main.command("correlate")
@@ -485,11 +490,11 @@ def correlate_command(case_dir: Path, output_format: str, output: Path | None, g
         correlation = case_correlate.correlate(opened.connection, noise=noise, min_exhibits=min_exhibits)
         for line in correlation.notes:
             click.echo(line, err=True)
-        written = case_output.write(correlate_output.result(correlation), output_format, output, sys.stdout.buffer)
         for path, writer in ((graphml, graph_export.write_graphml), (gexf, graph_export.write_gexf)):
             if path is not None:
                 with atomic_output(path) as handle:
                     writer(correlation, handle)
+        written = case_output.write(correlate_output.result(correlation), output_format, output, sys.stdout.buffer)
     except (case_query.QueryError, duckdb.Error) as error:
         raise UsageFailure(f"correlate: {display_message(str(error))}") from None
     except OSError as error:

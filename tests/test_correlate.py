@@ -343,6 +343,7 @@ def test_cli(case_dir: Path, tmp_path: Path) -> None:
         (["--output", str(case_dir / "x.csv")], "inside the case folder"),
         (["--graphml", str(case_dir / "A%2F1" / "g.graphml")], "inside the case folder"),
         (["--format", "parquet"], "needs --output"),
+        (["--gexf", str(out / "missing" / "g.gexf")], "no such folder"),
         (["--min-exhibits", "0"], "0"),
     ):
         refused = runner.invoke(main, ["correlate", str(case_dir), "--unverified", *arguments])
