@@ -17,15 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from manifests.schemas import TABLES
 
 CASE = "OP-CT"
 SHARED = b"one file, two phones\n"
 SHARED_SHA = hashlib.sha256(SHARED).hexdigest()
 MTIME = 1767261600  # 2026-01-01T10:00:00Z
-
-pytestmark = pytest.mark.xfail("modified_time" not in TABLES["artefacts"].column_names(), strict=True,
-                               reason="the ingest writes the column names of issue 11 once branch vocab is merged")
 
 
 def _source(root: Path, files: dict[str, bytes]) -> Path:
