@@ -350,3 +350,15 @@ def test_cli(case_dir: Path, tmp_path: Path) -> None:
         assert refused.exit_code == 2, arguments
         assert message in refused.output
     assert sorted(p.name for p in case_dir.iterdir()) == ["A%2F1", "B%2F2", "C%2F3", "custody.parquet"]
+
+
+def test_a_type_confused_view_is_left_out_and_named(case_dir: Path) -> None:
+    con = connect(case_dir)
+    con.execute("CREATE OR REPLACE VIEW artefacts AS SELECT 'X' AS exhibit_id, 'big' AS size, 5 AS sha256, "
+                "'yesterday' AS created_time, 1.5 AS modified_time")
+    correlation = correlate(con)
+    assert correlation.notes == ["file_sha256 links: not read (artefacts has a column of an unexpected type (sha256 is INTEGER; "
+                                 "size is VARCHAR; created_time is VARCHAR; modified_time is DECIMAL(2,1)): an exhibit not "
+                                 "written by Exhibit?)"]
+    assert [r for r in _rows(correlation) if r[0] == "file_sha256"] == []
+    assert len(_rows(correlation)) == 11

@@ -246,3 +246,14 @@ def test_cli(tmp_path: Path) -> None:
         refused = runner.invoke(main, ["timeline", str(case_dir), "--unverified", *arguments])
         assert refused.exit_code == 2, arguments
         assert message in refused.output, refused.output
+
+
+def test_a_type_confused_view_is_left_out(con) -> None:
+    con.execute("CREATE OR REPLACE VIEW custody AS SELECT 'A/1' AS exhibit_id, 'zero' AS event_index, 'seized' AS action, "
+                "'x' AS actor_name, NULL::VARCHAR AS from_party, NULL::VARCHAR AS to_party, NULL::VARCHAR AS notes, "
+                "NULL::VARCHAR AS location, '2026-01-01' AS occurred_time")
+    from case.timeline import unread_notes
+    assert unread_notes(con, TimelineFilter(kinds=("custody",))) == [
+        "custody times: not read (custody has a column of an unexpected type (event_index is VARCHAR; occurred_time is "
+        "VARCHAR): an exhibit not written by Exhibit?)"]
+    assert _order(events(con, TimelineFilter())) == [o for o in ORDER if o[3] != "custody"]
