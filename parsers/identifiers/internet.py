@@ -174,8 +174,9 @@ class Internet(Extractor):
             return
         if service == "facebook" and segments[:1] == ["profile.php"]:
             ident = (query.get("id") or [""])[0]
-            if ident.isdigit() and 5 <= len(ident) <= 20:
-                yield Found("account_id", ident, raw, start, service="facebook")
+            offset = raw.find("id=" + ident) + 3
+            if ident.isdigit() and 5 <= len(ident) <= 20 and offset >= 3:
+                yield Found("account_id", ident, ident, start + offset, service="facebook")
             return
         if not segments:
             return

@@ -42,6 +42,15 @@ def supported_region(region: str) -> bool:
     return region in phonenumbers.SUPPORTED_REGIONS
 
 
+def _standalone(text: str, start: int, end: int) -> bool:
+    """Not part of a longer token: an invoice "INV-2023-000123", a path "/2023/10/15", a "#20230001" order."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end:end + 2]
+    if before.isalnum() or before in "-/#_=&.":
+        return False
+    return not (after[:1].isalnum() or after[:1] == "_" or (after[:1] in "-/." and after[1:2].isdigit()))
+
+
 def numbers_in(text: str, regions: Iterable[str | None]) -> Iterator[tuple[int, str, phonenumbers.PhoneNumber, str | None] | Limit]:
     """(start, raw, number, region resolved against) for every valid number, regions tried in order;
     a later region never takes a span an earlier one found. A Limit when the matcher's budget ran out."""
@@ -49,8 +58,10 @@ def numbers_in(text: str, regions: Iterable[str | None]) -> Iterator[tuple[int, 
     for region in regions:
         matcher = PhoneNumberMatcher(text, region, leniency=Leniency.VALID, max_tries=MAX_TRIES)
         for match in matcher:
-            if any(match.start < end and start < match.end for start, end in taken):
+            if any(match.start < end and start < match.end for start, end in taken) or not _standalone(text, match.start, match.end):
                 continue
+            if region is None and not match.raw_string.startswith("+"):
+                continue  # without a region only a number written with + says its country
             taken.append((match.start, match.end))
             # The matcher drops how the country was known; parsing its text again with the raw input kept tells.
             written = region is None or phonenumbers.parse(match.raw_string, region, keep_raw_input=True).country_code_source in _WRITTEN_COUNTRY
