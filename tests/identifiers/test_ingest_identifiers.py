@@ -160,3 +160,21 @@ def test_unknown_region_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "default_regions: ['Philippines'] are not region codes" in result.output
     assert not (tmp_path / "cases").exists()
+
+
+def test_message_rows_are_read_by_the_new_column_names(tmp_path: Path) -> None:
+    """messages v2 renames source_path/source_table/... to path/store_table/...: a part with either set is read the same."""
+    import pyarrow as pa
+
+    from ingest.identifiers import _MESSAGE_COLUMNS, _rows
+
+    values = {"message_index": [0], "app": ["WhatsApp"], "body": ["hi"], "sender_id": [None], "recipients": [None], "conversation_id": [None],
+              "conversation_title": [None], "account_id": [None], "path": ["/db"], "path_bytes": [b"/db"], "entry_index": [4],
+              "store_table": ["message"], "store_row_id": [7]}
+    old = {{"path": "source_path", "path_bytes": "source_path_bytes", "entry_index": "source_entry_index", "store_table": "source_table",
+            "store_row_id": "source_row_id"}.get(name, name): column for name, column in values.items()}
+    expected = [{name: column[0] for name, column in values.items()}]
+    for number, columns in enumerate((values, old)):
+        part = tmp_path / f"messages{number}.parquet"
+        pq.write_table(pa.table(columns), part)
+        assert list(_rows(part, _MESSAGE_COLUMNS)) == expected
