@@ -77,8 +77,8 @@ def _fields(output: ExhibitOutput, config: Config) -> Iterator[tuple[str, int, s
     for row in _rows(output.staging / f"{MESSAGES.name}.parquet", _MESSAGE_COLUMNS):
         where = {"path": row["path"], "path_bytes": row["path_bytes"], "entry_index": row["entry_index"],
                  "store_table": row["store_table"], "store_row_id": row["store_row_id"]}
-        if (row["path_bytes"], row["store_table"]) != store:
-            store, seen = (row["path_bytes"], row["store_table"]), set()  # messages come store by store: the set never outgrows one
+        if row["path_bytes"] != store:
+            store, seen = row["path_bytes"], set()  # messages come store by store: the set never outgrows one store's ids
         fields: list[tuple[str, str, str | None]] = [("body", TEXT, row["body"]), ("sender_id", ID, row["sender_id"])]
         fields += [(f"recipients[{n}].id", ID, r.get("id")) for n, r in enumerate(row["recipients"] or ())]
         fields += [("conversation_id", ID, row["conversation_id"]), ("conversation_title", TEXT, row["conversation_title"]),

@@ -142,16 +142,17 @@ class Internet(Extractor):
             yield from self._labelled_handles(text)
 
     def _url(self, raw: str, start: int) -> Iterator[Found]:
+        """A URL with a scheme may name any host (an IP address too); a bare one must end in a known top-level domain."""
         host = _host_of(raw)
-        if host is None or not valid_host(host):
-            return
         schemed = "://" in raw or raw.lower().startswith("www.")
-        if not schemed:
-            tld = host.rsplit(".", 1)[-1]
-            if tld == "me" and host.removeprefix("www.") not in ME_HOSTS:
-                return
+        if not host or (not schemed and not valid_host(host)):
+            return
+        if not schemed and host.rsplit(".", 1)[-1] == "me" and host.removeprefix("www.") not in ME_HOSTS:
+            return
         if schemed or "/" in raw:
             yield Found("url", normal_url(raw), raw, start)
+        if not valid_host(host):
+            return  # an IP address or a local name is no domain
         offset = raw.lower().find(host)
         yield Found("domain", host, raw[offset:offset + len(host)], start + offset)
         yield from self._profile(raw, start, host)

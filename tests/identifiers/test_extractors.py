@@ -69,6 +69,7 @@ POSITIVE = [
         ("account_id", "100004567891234", "100004567891234", 43, "facebook", None),
         ("domain", "wa.me", "wa.me", 63, None, None), ("url", "wa.me/639171234567", "wa.me/639171234567", 63, None, None),
         ("phone", "+639171234567", "639171234567", 69, "whatsapp", None)]),
+    ("login at http://192.168.1.1:8080/admin.", (), [("url", "http://192.168.1.1:8080/admin", "http://192.168.1.1:8080/admin", 9, None, None)]),
     ("\u202etxet\u202c email\u00a0me: ana@example.org\x00", (), [("email", "ana@example.org", "ana@example.org", 17, None, None)]),
 ]
 
