@@ -12,6 +12,7 @@ spent is linear in the text's length whatever the text holds.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -83,6 +84,14 @@ def _host_of(url: str) -> str | None:
     return host
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def normal_url(raw: str) -> str:
     """Scheme and host lower-cased, the rest as written."""
     scheme, sep, rest = raw.partition("://")
@@ -142,17 +151,17 @@ class Internet(Extractor):
             yield from self._labelled_handles(text)
 
     def _url(self, raw: str, start: int) -> Iterator[Found]:
-        """A URL with a scheme may name any host (an IP address too); a bare one must end in a known top-level domain."""
+        """A URL names a DNS host (a bare one with a known top-level domain) or, with a scheme, an IP address."""
         host = _host_of(raw)
         schemed = "://" in raw or raw.lower().startswith("www.")
-        if not host or (not schemed and not valid_host(host)):
+        if not host or not (valid_host(host) or (schemed and _is_ip(host))):
             return
         if not schemed and host.rsplit(".", 1)[-1] == "me" and host.removeprefix("www.") not in ME_HOSTS:
             return
         if schemed or "/" in raw:
             yield Found("url", normal_url(raw), raw, start)
         if not valid_host(host):
-            return  # an IP address or a local name is no domain
+            return  # an IP address is no domain
         offset = raw.lower().find(host)
         yield Found("domain", host, raw[offset:offset + len(host)], start + offset)
         yield from self._profile(raw, start, host)
