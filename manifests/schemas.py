@@ -316,7 +316,7 @@ IDENTIFIERS = Table(
         Column("identifier_kind", pa.string(), "What it is: " + ", ".join(IDENTIFIER_KINDS) + " (see Identifiers in the README for the rules each one follows).", False),
         Column("identifier", pa.string(), "The normalised value: phones and wallet numbers in E.164 (+639171234567), e-mail addresses, handles, domains, bech32 and Ethereum addresses lower-cased, IBANs and card numbers without spaces, base58 addresses and serials as written.", False),
         Column("identifier_raw", pa.string(), "The text exactly as it stands in the field (the characters at origin_offset).", False),
-        Column("service", pa.string(), "Service or scheme the identifier belongs to, where known: whatsapp, telegram, instagram, twitter, tiktok, facebook (handles, account and group ids), paypal, gcash, paymaya, maya, western_union, moneygram, visa, mastercard, amex, discover, jcb, diners, unionpay, bitcoin, ethereum, tron."),
+        Column("service", pa.string(), "Service or scheme the identifier belongs to, where known: whatsapp, telegram, kik, instagram, twitter, tiktok, facebook (handles, account and group ids), paypal, gcash, paymaya, maya, western_union, moneygram, visa, mastercard, amex, discover, jcb, diners, unionpay, bitcoin, ethereum, tron."),
         Column("region", pa.string(), "Phones and wallet numbers: the region (ISO 3166 code) a national-format number was resolved against ([identifiers] default_regions; PH for a labelled wallet number); null when the number was written with its country code."),
         Column("origin_table", pa.string(), "Exhibit table the identifier was found in: messages or media.", False),
         Column("origin_index", pa.int64(), "Row of that table: its message_index or media_index.", False),

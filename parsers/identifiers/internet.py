@@ -39,7 +39,7 @@ _AT_HANDLE = re.compile(r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.]{0,29})")
 _LABEL_SERVICE = {"ig": "instagram", "insta": "instagram", "instagram": "instagram", "telegram": "telegram", "tg": "telegram",
                   "twitter": "twitter", "tiktok": "tiktok"}
 _TRAILING = ".,;:!?'\")]}>"
-_JID_DOMAINS = ("s.whatsapp.net", "g.us", "c.us", "lid", "broadcast")
+_JID_DOMAINS = ("s.whatsapp.net", "g.us", "c.us", "lid", "broadcast", "talk.kik.com", "groups.kik.com")
 
 _HOSTS = {"instagram.com": "instagram", "t.me": "telegram", "telegram.me": "telegram", "twitter.com": "twitter", "x.com": "twitter",
           "tiktok.com": "tiktok", "facebook.com": "facebook", "fb.com": "facebook", "wa.me": "whatsapp", "api.whatsapp.com": "whatsapp"}
@@ -111,13 +111,13 @@ def email_at(raw: str, start: int) -> Found | None:
     if not local or local.endswith(".") or ".." in local or not valid_host(domain):
         return None
     if domain.lower() in _JID_DOMAINS or domain.lower().endswith(".whatsapp.net"):
-        return None  # a WhatsApp JID, not a mailbox (the accounts extractor reads id fields)
+        return None  # a WhatsApp or Kik JID, not a mailbox (the accounts extractor reads id fields)
     raw = f"{local}@{domain}"
     return Found("email", raw.lower(), raw, start)
 
 
 def emails_in(text: str) -> Iterator[Found]:
-    """Every e-mail address in the text (WhatsApp JIDs are not mailboxes and are left out)."""
+    """Every e-mail address in the text (WhatsApp and Kik JIDs are not mailboxes and are left out)."""
     for match in _EMAIL.finditer(text):
         found = email_at(match.group(1), match.start(1))
         if found is not None:

@@ -43,12 +43,16 @@ def supported_region(region: str) -> bool:
 
 
 def _standalone(text: str, start: int, end: int) -> bool:
-    """Not part of a longer token: an invoice "INV-2023-000123", a path "/2023/10/15", a "#20230001" order."""
+    """Not part of a longer token: an invoice "INV-2023-000123", a path "/2023/10/15", a "#20230001" order,
+    the local part of an address or JID "639171234567@..." (a JID in an id field is read by accounts)."""
     before = text[start - 1] if start > 0 else " "
     after = text[end:end + 2]
-    if before.isalnum() or before in "-/#_=&.":
+    if before.isalnum() or before in "-/#_=&.@":
         return False
-    return not (after[:1].isalnum() or after[:1] == "_" or (after[:1] in "-/." and after[1:2].isdigit()))
+    following = after[:1]
+    if not following:
+        return True
+    return not (following.isalnum() or following in "_@" or (following in "-/." and after[1:2].isdigit()))
 
 
 def numbers_in(text: str, regions: Iterable[str | None]) -> Iterator[tuple[int, str, phonenumbers.PhoneNumber, str | None] | Limit]:

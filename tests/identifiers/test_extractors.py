@@ -102,6 +102,7 @@ NEAR_MISSES = [
     "file.txt report.pdf e.g. i.e. ok.so done.it image.jpeg",
     "time 12:30 pm, 2023-10-15T10:30:00Z, ts 1697365800 and 1697365800123",
     "@juan.cruz is here",  # a handle with no service named
+    "ping 639171234567@s.whatsapp.net or ken.doh_khv@talk.kik.com",  # JIDs in text are not mailboxes
     "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u and T1111111111111111111111111111111111",
 ]
 
@@ -151,6 +152,9 @@ def test_checksum_vectors_from_the_specifications() -> None:
     ("tel:+1 202 555 0143", "Apple Messages (iMessage/SMS)", "recipients", [("phone", "+12025550143", "+1 202 555 0143", 4, None, None)]),
     ("Ana.Reyes@iCloud.com", "Apple Messages (iMessage/SMS)", "sender_id", [("email", "ana.reyes@icloud.com", "Ana.Reyes@iCloud.com", 0, None, None)]),
     ("status@broadcast", "WhatsApp", "conversation_id", []),
+    ("Ken.Doh_khv@talk.kik.com", "Kik Messenger", "sender_id", [("account_id", "ken.doh_khv@talk.kik.com", "Ken.Doh_khv@talk.kik.com", 0, "kik", None)]),
+    ("1100024090445_g@groups.kik.com", "Kik Messenger", "conversation_id", [
+        ("group_id", "1100024090445_g@groups.kik.com", "1100024090445_g@groups.kik.com", 0, "kik", None)]),
 ])
 def test_id_fields(text: str, app: str, field: str, expected: list[tuple]) -> None:
     assert _rows(text, ("US",), ID, app, field) == expected
