@@ -39,7 +39,9 @@ _AT_HANDLE = re.compile(r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.]{0,29})")
 _LABEL_SERVICE = {"ig": "instagram", "insta": "instagram", "instagram": "instagram", "telegram": "telegram", "tg": "telegram",
                   "twitter": "twitter", "tiktok": "tiktok"}
 _TRAILING = ".,;:!?'\")]}>"
-_JID_DOMAINS = ("s.whatsapp.net", "g.us", "c.us", "lid", "broadcast", "talk.kik.com", "groups.kik.com")
+# Chat ids shaped like addresses: WhatsApp and Kik JIDs, Skype and Teams thread ids ("19:...@thread.skype").
+_JID_DOMAINS = ("whatsapp.net", "g.us", "c.us", "lid", "broadcast", "talk.kik.com", "groups.kik.com", "thread.skype", "thread.tacv2",
+                "thread.v2", "unq.gbl.spaces")
 
 _HOSTS = {"instagram.com": "instagram", "t.me": "telegram", "telegram.me": "telegram", "twitter.com": "twitter", "x.com": "twitter",
           "tiktok.com": "tiktok", "facebook.com": "facebook", "fb.com": "facebook", "wa.me": "whatsapp", "api.whatsapp.com": "whatsapp"}
@@ -110,14 +112,15 @@ def email_at(raw: str, start: int) -> Found | None:
         local, start = local[1:], start + 1
     if not local or local.endswith(".") or ".." in local or not valid_host(domain):
         return None
-    if domain.lower() in _JID_DOMAINS or domain.lower().endswith(".whatsapp.net"):
-        return None  # a WhatsApp or Kik JID, not a mailbox (the accounts extractor reads id fields)
+    lowered = domain.lower()
+    if any(lowered == jid or lowered.endswith("." + jid) for jid in _JID_DOMAINS):
+        return None  # a chat id (a JID, a thread id), not a mailbox
     raw = f"{local}@{domain}"
     return Found("email", raw.lower(), raw, start)
 
 
 def emails_in(text: str) -> Iterator[Found]:
-    """Every e-mail address in the text (WhatsApp and Kik JIDs are not mailboxes and are left out)."""
+    """Every e-mail address in the text (chat ids shaped like addresses are not mailboxes and are left out)."""
     for match in _EMAIL.finditer(text):
         found = email_at(match.group(1), match.start(1))
         if found is not None:

@@ -152,6 +152,10 @@ def test_checksum_vectors_from_the_specifications() -> None:
     ("tel:+1 202 555 0143", "Apple Messages (iMessage/SMS)", "recipients", [("phone", "+12025550143", "+1 202 555 0143", 4, None, None)]),
     ("Ana.Reyes@iCloud.com", "Apple Messages (iMessage/SMS)", "sender_id", [("email", "ana.reyes@icloud.com", "Ana.Reyes@iCloud.com", 0, None, None)]),
     ("status@broadcast", "WhatsApp", "conversation_id", []),
+    ("19:bc94e0f43b30493d924cbc14864ad892@thread.skype", "Skype classic", "conversation_id", []),
+    ("19:a1b2_c3d4@unq.gbl.spaces", "Microsoft Teams", "conversation_id", []),
+    ("iMessage;-;jondoh2015@icloud.com", "Apple Messages (iMessage/SMS)", "conversation_id", [
+        ("email", "jondoh2015@icloud.com", "jondoh2015@icloud.com", 11, None, None)]),
     ("Ken.Doh_khv@talk.kik.com", "Kik Messenger", "sender_id", [("account_id", "ken.doh_khv@talk.kik.com", "Ken.Doh_khv@talk.kik.com", 0, "kik", None)]),
     ("1100024090445_g@groups.kik.com", "Kik Messenger", "conversation_id", [
         ("group_id", "1100024090445_g@groups.kik.com", "1100024090445_g@groups.kik.com", 0, "kik", None)]),
