@@ -178,3 +178,38 @@ def test_message_rows_are_read_by_the_new_column_names(tmp_path: Path) -> None:
         part = tmp_path / f"messages{number}.parquet"
         pq.write_table(pa.table(columns), part)
         assert list(_rows(part, _MESSAGE_COLUMNS)) == expected
+
+
+def test_default_regions_are_part_of_the_config_digest(tmp_path: Path) -> None:
+    from ingest.config import load_config
+
+    config = tmp_path / "ph.toml"
+    config.write_text('[identifiers]\ndefault_regions = ["PH", "US"]\n', encoding="utf-8")
+    plain, ph = load_config(), load_config(config)
+    assert (plain.identifier_regions, ph.identifier_regions) == ((), ("PH", "US"))
+    assert plain.digest() != ph.digest()
+    config.write_text('[identifiers]\ndefault_regions = "PH"\n', encoding="utf-8")
+    from ingest.config import ConfigError
+
+    with pytest.raises(ConfigError, match="default_regions must be a list of region codes"):
+        load_config(config)
+
+
+def test_a_field_that_fails_is_an_error_row_and_the_run_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import identifiers
+
+    real = identifiers.extract
+
+    def fails_on_mtcn(text: str, context):
+        if "MTCN" in text:
+            raise ValueError("a defect met on strange text")
+        return real(text, context)
+
+    monkeypatch.setattr(identifiers, "extract", fails_on_mtcn)
+    _tree(tmp_path / "evidence")
+    result = _ingest(tmp_path)
+    assert result.exit_code == 1, result.output
+    assert [(e["stage"], e["kind"], e["severity"], e["parser"], e["path"], e["message"]) for e in result.table("errors")] == [
+        ("parse", "identifier_extraction_failed", "error", "identifiers", DB_PATH, "messages row 1 body: ValueError: a defect met on strange text")]
+    assert [(r["identifier_kind"], r["origin_index"]) for r in result.table("identifiers") if r["origin_table"] == "messages"] == [
+        ("mobile_wallet", 0), ("phone", 0)]
