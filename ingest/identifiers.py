@@ -23,6 +23,7 @@ from parsers.identifiers.base import ID, SERIAL, TEXT, Context
 from parsers.identifiers.registry import extract, versions
 
 BATCH_ROWS = 2048
+MAX_SEEN = 100_000  # distinct repeated ids remembered per store; past it the memory starts again (an id may then be listed twice)
 # New column name -> the name messages.parquet used before version 2 (issue 11's vocabulary). Read
 # by the new name; the old one is used only where a part still carries it.
 _OLD_NAMES = {"path": "source_path", "path_bytes": "source_path_bytes", "entry_index": "source_entry_index",
@@ -90,6 +91,8 @@ def _fields(output: ExhibitOutput, config: Config) -> Iterator[tuple[str, int, s
                 key = (field.split("[")[0], text)
                 if key in seen:
                     continue
+                if len(seen) >= MAX_SEEN:
+                    seen.clear()  # a store with endless distinct ids costs repeated rows, never unbounded memory
                 seen.add(key)
             yield "messages", row["message_index"], field, field_class, text, row["app"], where
     for row in _rows(output.staging / f"{MEDIA.name}.parquet", _MEDIA_COLUMNS):

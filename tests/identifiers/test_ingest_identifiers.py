@@ -51,9 +51,13 @@ def _tree(root: Path) -> None:
 def ingested(tmp_path_factory: pytest.TempPathFactory) -> Ingested:
     folder = tmp_path_factory.mktemp("identifiers")
     _tree(folder / "evidence")
+    return _ingest(folder, "--config", str(_ph_config(folder)))
+
+
+def _ph_config(folder: Path) -> Path:
     config = folder / "ph.toml"
     config.write_text('[identifiers]\ndefault_regions = ["PH"]\n', encoding="utf-8")
-    return _ingest(folder, "--config", str(config))
+    return config
 
 
 def _ingest(folder: Path, *extra: str) -> Ingested:
@@ -213,3 +217,14 @@ def test_a_field_that_fails_is_an_error_row_and_the_run_goes_on(tmp_path: Path, 
         ("parse", "identifier_extraction_failed", "error", "identifiers", DB_PATH, "messages row 1 body: ValueError: a defect met on strange text")]
     assert [(r["identifier_kind"], r["origin_index"]) for r in result.table("identifiers") if r["origin_table"] == "messages"] == [
         ("mobile_wallet", 0), ("phone", 0)]
+
+
+def test_repeated_ids_are_remembered_within_a_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import identifiers
+
+    monkeypatch.setattr(identifiers, "MAX_SEEN", 1)  # the one sender is forgotten as soon as the next id is remembered
+    _tree(tmp_path / "evidence")
+    result = _ingest(tmp_path, "--config", str(_ph_config(tmp_path)))
+    senders = [(r["origin_index"], r["identifier"]) for r in result.table("identifiers") if r["origin_field"] == "sender_id"]
+    # message 0's conversation id pushed its sender out, so message 1 lists the same sender again (the default budget does not)
+    assert senders == [(0, "+639171234567"), (1, "+639171234567"), (2, "+639181234567")]
