@@ -47,8 +47,11 @@ def _standalone(text: str, start: int, end: int) -> bool:
     the local part of an address or JID "639171234567@..." (a JID in an id field is read by accounts)."""
     before = text[start - 1] if start > 0 else " "
     after = text[end:end + 2]
-    if before.isalnum() or before in "-/#_=&.@":
+    if before.isalnum() or before in "-/#_=&@":
         return False
+    if before == "." and start > 1 and text[start - 2].isdigit():
+        return False  # the decimals of 3.14159265358 or the tail of a version string; "No.09171234567" is a label
+
     following = after[:1]
     if not following:
         return True

@@ -58,6 +58,7 @@ POSITIVE = [
         ("handle", "fastcash_ph", "fastcash_ph", 83, "telegram", None)]),
     ("call me at +1 (202) 555-0143 or 0917-123-4567 tomorrow", ("PH",), [
         ("phone", "+12025550143", "+1 (202) 555-0143", 11, None, None), ("phone", "+639171234567", "0917-123-4567", 32, None, "PH")]),
+    ("Cel No.09171234567", ("PH",), [("phone", "+639171234567", "09171234567", 7, None, "PH")]),
     ("call me at +1 (202) 555-0143 or 0917-123-4567 tomorrow", (), [("phone", "+12025550143", "+1 (202) 555-0143", 11, None, None)]),
     ("visit HTTPS://Bit.LY/3xYz (safe) or fake-bank-login.com/verify now!", (), [
         ("url", "https://bit.ly/3xYz", "HTTPS://Bit.LY/3xYz", 6, None, None), ("domain", "bit.ly", "Bit.LY", 14, None, None),
@@ -97,7 +98,7 @@ NEAR_MISSES = [
     "IBAN GB82 WEST 1234 5698 7654 33",  # wrong check
     "eth 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD",  # EIP-55 checksum broken
     "tx 0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed5aaeb6053f3e94c9b9a09f33",  # a 64-hex hash, not an address
-    "update to 1.2.3.4 or v10.0.19045.3570",
+    "update to 1.2.3.4 or v10.0.19045.3570, pi 3.14159265358",
     "call 12345 or 911 or 0917123 or 117",
     "file.txt report.pdf e.g. i.e. ok.so done.it image.jpeg",
     "time 12:30 pm, 2023-10-15T10:30:00Z, ts 1697365800 and 1697365800123",
