@@ -24,10 +24,6 @@ from parsers.identifiers.registry import extract, versions
 
 BATCH_ROWS = 2048
 MAX_SEEN = 100_000  # distinct repeated ids remembered per store; past it the memory starts again (an id may then be listed twice)
-# New column name -> the name messages.parquet used before version 2 (issue 11's vocabulary). Read
-# by the new name; the old one is used only where a part still carries it.
-_OLD_NAMES = {"path": "source_path", "path_bytes": "source_path_bytes", "entry_index": "source_entry_index",
-              "store_table": "source_table", "store_row_id": "source_row_id"}
 _MESSAGE_COLUMNS = ("message_index", "app", "body", "sender_id", "recipients", "conversation_id", "conversation_title", "account_id",
                     "path", "path_bytes", "entry_index", "store_table", "store_row_id")
 _MEDIA_COLUMNS = ("media_index", "path", "path_bytes", "entry_index", "body_serial", "lens_serial")
@@ -103,12 +99,8 @@ def _fields(output: ExhibitOutput, config: Config) -> Iterator[tuple[str, int, s
 
 
 def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[dict]:
-    """Rows of a finished part with the given (new) column names, in batches."""
+    """Rows of a finished part, only the given columns, in batches."""
     if not path.exists():
         return
-    part = pq.ParquetFile(path)
-    present = set(part.schema_arrow.names)
-    stored = {name: name if name in present else _OLD_NAMES.get(name, name) for name in columns}
-    for batch in part.iter_batches(batch_size=BATCH_ROWS, columns=list(dict.fromkeys(stored.values()))):
-        for row in batch.to_pylist():
-            yield {name: row[column] for name, column in stored.items()}
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=list(columns)):
+        yield from batch.to_pylist()

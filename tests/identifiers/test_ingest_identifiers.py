@@ -133,7 +133,7 @@ def test_budget_passed_is_a_warning_row(tmp_path: Path, monkeypatch: pytest.Monk
     _tree(tmp_path / "evidence")
     result = _ingest(tmp_path)
     assert result.exit_code == 0, result.output
-    warnings = [(e["kind"], e["severity"], e["parser"], e["path"], e["message"]) for e in result.table("errors") if e["parser"] == "identifiers"]
+    warnings = [(e["error_kind"], e["severity"], e["parser"], e["path"], e["message"]) for e in result.table("errors") if e["parser"] == "identifiers"]
     assert warnings == [
         ("identifier_text_truncated", "warning", "identifiers", DB_PATH,
          "messages row 1 body: only the first 40 of 48 characters were searched for identifiers"),
@@ -166,24 +166,6 @@ def test_unknown_region_is_a_usage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "cases").exists()
 
 
-def test_message_rows_are_read_by_the_new_column_names(tmp_path: Path) -> None:
-    """messages v2 renames source_path/source_table/... to path/store_table/...: a part with either set is read the same."""
-    import pyarrow as pa
-
-    from ingest.identifiers import _MESSAGE_COLUMNS, _rows
-
-    values = {"message_index": [0], "app": ["WhatsApp"], "body": ["hi"], "sender_id": [None], "recipients": [None], "conversation_id": [None],
-              "conversation_title": [None], "account_id": [None], "path": ["/db"], "path_bytes": [b"/db"], "entry_index": [4],
-              "store_table": ["message"], "store_row_id": [7]}
-    old = {{"path": "source_path", "path_bytes": "source_path_bytes", "entry_index": "source_entry_index", "store_table": "source_table",
-            "store_row_id": "source_row_id"}.get(name, name): column for name, column in values.items()}
-    expected = [{name: column[0] for name, column in values.items()}]
-    for number, columns in enumerate((values, old)):
-        part = tmp_path / f"messages{number}.parquet"
-        pq.write_table(pa.table(columns), part)
-        assert list(_rows(part, _MESSAGE_COLUMNS)) == expected
-
-
 def test_default_regions_are_part_of_the_config_digest(tmp_path: Path) -> None:
     from ingest.config import load_config
 
@@ -213,7 +195,7 @@ def test_a_field_that_fails_is_an_error_row_and_the_run_goes_on(tmp_path: Path, 
     _tree(tmp_path / "evidence")
     result = _ingest(tmp_path)
     assert result.exit_code == 1, result.output
-    assert [(e["stage"], e["kind"], e["severity"], e["parser"], e["path"], e["message"]) for e in result.table("errors")] == [
+    assert [(e["stage"], e["error_kind"], e["severity"], e["parser"], e["path"], e["message"]) for e in result.table("errors")] == [
         ("parse", "identifier_extraction_failed", "error", "identifiers", DB_PATH, "messages row 1 body: ValueError: a defect met on strange text")]
     assert [(r["identifier_kind"], r["origin_index"]) for r in result.table("identifiers") if r["origin_table"] == "messages"] == [
         ("mobile_wallet", 0), ("phone", 0)]
