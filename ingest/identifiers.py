@@ -50,10 +50,11 @@ def write_identifiers(output: ExhibitOutput, metadata: dict[str, str], ids: dict
             extracted = extract(text, context)
         except _EXTRACT_ERRORS as error:
             problems.add("parse", "identifier_extraction_failed", "error", f"{label}: {type(error).__name__}: {error}", path=where["path"],
-                         parser="identifiers")
+                         parser="identifiers", store_table=where["store_table"], store_row_id=where["store_row_id"])
             continue
         for limit in extracted.limits:
-            problems.add("parse", limit.kind, "warning", f"{label}: {limit.message}", path=where["path"], parser="identifiers")
+            problems.add("parse", limit.kind, "warning", f"{label}: {limit.message}", path=where["path"], parser="identifiers",
+                         store_table=where["store_table"], store_row_id=where["store_row_id"])
         for hit in extracted.hits:
             found = hit.found
             table.append({**ids, "identifier_index": count, "identifier_kind": found.kind, "identifier": found.value,

@@ -195,8 +195,9 @@ def test_a_field_that_fails_is_an_error_row_and_the_run_goes_on(tmp_path: Path, 
     _tree(tmp_path / "evidence")
     result = _ingest(tmp_path)
     assert result.exit_code == 1, result.output
-    assert [(e["stage"], e["error_kind"], e["severity"], e["parser"], e["path"], e["message"]) for e in result.table("errors")] == [
-        ("parse", "identifier_extraction_failed", "error", "identifiers", DB_PATH, "messages row 1 body: ValueError: a defect met on strange text")]
+    assert [(e["stage"], e["error_kind"], e["severity"], e["parser"], e["path"], e["store_table"], e["store_row_id"], e["message"])
+            for e in result.table("errors")] == [("parse", "identifier_extraction_failed", "error", "identifiers", DB_PATH, "sms", 2,
+                                                  "messages row 1 body: ValueError: a defect met on strange text")]
     assert [(r["identifier_kind"], r["origin_index"]) for r in result.table("identifiers") if r["origin_table"] == "messages"] == [
         ("mobile_wallet", 0), ("phone", 0)]
 
