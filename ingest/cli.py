@@ -163,7 +163,8 @@ def _end_line(on_progress: object) -> None:
 
 def _summary_line(summary: Summary) -> str:
     return (f"{summary.outcome}: {plural(summary.entries, 'entry', 'entries')}, {plural(summary.files_hashed, 'file')} hashed, "
-            f"{plural(summary.bytes_hashed, 'byte')}, {plural(summary.messages, 'message')}, {plural(summary.errors, 'error')}, "
+            f"{plural(summary.bytes_hashed, 'byte')}, {plural(summary.messages, 'message')}, "
+            f"{plural(summary.identifiers, 'identifier')}, {plural(summary.errors, 'error')}, "
             f"{plural(summary.warnings, 'warning')}, {summary.seconds:.1f} s -> {display(str(summary.output_dir))}")
 
 

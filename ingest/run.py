@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 from dfvfs.lib import definitions
 
-from ingest import __version__, archive_walk, chats, confine, dfvfs_walk, folder_walk, itunes_backup, media, media_metadata, tsk
+from ingest import __version__, archive_walk, chats, confine, dfvfs_walk, folder_walk, identifiers, itunes_backup, media, media_metadata, tsk
 from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.naming import encode_id
@@ -73,6 +73,7 @@ class Progress:
     files_hashed: int = 0
     bytes_hashed: int = 0
     messages: int = 0
+    identifiers: int = 0
     started: float = field(default_factory=time.monotonic)
 
 
@@ -86,6 +87,7 @@ class Summary:
     warnings: int
     seconds: float
     messages: int = 0
+    identifiers: int = 0
     hash_findings: tuple[str, ...] = ()  # e.g. "MD5 MISMATCH against --expected-hash"
     held_signal: str | None = None  # a stop signal that came while the exhibit was being published
     cleanup_failure: str | None = None  # published, but removing the run's scratch or lock failed afterwards
@@ -245,6 +247,7 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
                 _chat_phase(writer.chat_candidates, executor, output, metadata, ids, problems, request, progress)
             else:
                 output.open_table(MESSAGES, {**metadata, **chats.parser_metadata()})
+            progress.identifiers = identifiers.write_identifiers(output, metadata, ids, problems, config)
             source_row = evidence.finish(problems)
             source_row.update(ids)
             source_row["volumes"] = [_volume_struct(v) for v in layout.volumes]
@@ -279,7 +282,7 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
         cleanup_failure = str(error)  # only the run's own scratch or lock was left behind: the exhibit stands
     return Summary(output_dir=target_dir, entries=progress.entries, files_hashed=progress.files_hashed, bytes_hashed=progress.bytes_hashed,
                    errors=problems.count("error"), warnings=problems.count("warning"), seconds=time.monotonic() - progress.started,
-                   messages=progress.messages, hash_findings=findings,
+                   messages=progress.messages, identifiers=progress.identifiers, hash_findings=findings,
                    held_signal=signal.Signals(stop.held).name if stop.held else None, cleanup_failure=cleanup_failure)
 
 
