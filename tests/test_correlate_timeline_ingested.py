@@ -1,4 +1,5 @@
-"""exhibit correlate and exhibit timeline on a case ingested here (two folder sources sharing one file),
+"""exhibit correlate and exhibit timeline on a case ingested here (two folder sources sharing one file
+and one phone number),
 sealed and read through query's seal-checked views: the shared file is a link, its times are in the
 timeline, and the body file goes through mactime."""
 
@@ -17,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
+from tests.test_query import SMS_PATH, _sms
 
 CASE = "OP-CT"
 SHARED = b"one file, two phones\n"
@@ -38,6 +40,8 @@ def case_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("ingested")
     sources = {"JS/1": _source(root / "one", {"Download/shared.bin": SHARED, "a.txt": b"only on one\n"}),
                "JS/2": _source(root / "two", {"backup/copy.dat": SHARED, "b.txt": b"only on two\n"})}
+    _sms(sources["JS/1"] / SMS_PATH, [(1, "+447911123456", 1767430800000, 1, "meet at 9")])
+    _sms(sources["JS/2"] / SMS_PATH, [(1, "+44 7911 123456", 1767434400000, 2, "ok")])
     for exhibit, source in sources.items():
         result = CliRunner().invoke(main, ["ingest", str(source), "--case", CASE, "--exhibit", exhibit, "--out", str(root / "cases"),
                                            "--workers", "1"], catch_exceptions=False)
@@ -45,13 +49,17 @@ def case_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "cases" / CASE
 
 
-def test_the_shared_file_links_the_two_exhibits(case_dir: Path) -> None:
+def test_the_shared_file_and_number_link_the_two_exhibits(case_dir: Path) -> None:
     result = CliRunner().invoke(main, ["correlate", str(case_dir), "--format", "json"])
     assert result.exit_code == 0, result.output
-    files = [json.loads(line) for line in result.stdout.splitlines() if json.loads(line)["link_kind"] == "file_sha256"]
-    assert files == [{"link_kind": "file_sha256", "value": SHARED_SHA, "exhibit_count": 2, "exhibits": ["JS/1", "JS/2"],
-                      "occurrences": 2, "first_seen_time": "2026-01-01T10:00:00.000000000Z",
-                      "last_seen_time": "2026-01-01T10:00:00.000000000Z"}]
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [
+        {"link_kind": "file_sha256", "value": SHARED_SHA, "exhibit_count": 2, "exhibits": ["JS/1", "JS/2"], "occurrences": 2,
+         "first_seen_time": "2026-01-01T10:00:00.000000000Z", "last_seen_time": "2026-01-01T10:00:00.000000000Z"},
+        # the SMS sender on JS/1 and the recipient (written another way) on JS/2, timed by their messages
+        {"link_kind": "identifier:phone", "value": "+447911123456", "exhibit_count": 2, "exhibits": ["JS/1", "JS/2"],
+         "occurrences": 2, "first_seen_time": "2026-01-03T09:00:00.000000000Z", "last_seen_time": "2026-01-03T10:00:00.000000000Z"},
+    ]
+    assert result.stderr.splitlines()[-1] == "2 shared value(s)"
 
 
 def test_timeline_holds_both_copies_and_the_custody_events(case_dir: Path, tmp_path: Path) -> None:
