@@ -24,6 +24,7 @@ from ingest.run import IngestRequest, Progress, Summary, ingest, plural
 from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
 from ingest.stopping import Interrupted
+from case import hashsets
 from manifests import chat_view, custody, keys, report, verify
 from manifests.text import display, display_message
 from manifests.writer import ExhibitBusyError, ExhibitExistsError, PublishUndoError
@@ -197,7 +198,7 @@ def _exhibit_folders(case_dir: Path, exhibit_ids: tuple[str, ...], sealed: bool)
     if exhibit_ids:
         folders = [case_dir / encode_id(e) for e in exhibit_ids]
     else:
-        folders = sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        folders = sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and not hashsets.is_sets_folder(p))
     missing = [str(f) for f in folders if not (f / "manifest.json" if sealed else f).exists()]
     if missing:
         raise UsageFailure(f"no such {'sealed ' if sealed else ''}exhibit folder: {', '.join(missing)}")
@@ -362,7 +363,7 @@ def custody_show(case_dir: Path, exhibit_id: str | None, trusted_keys: tuple[Pat
         if exhibit_id is not None and row["exhibit_id"] != exhibit_id:
             continue
         parts = [f"#{row['event_index']}", row["occurred"].isoformat(), f"(UTC{row['utc_offset_minutes']:+d} min)", display(row["action"]),
-                 display(row["exhibit_id"]), "by", display(row["actor_name"])]
+                 display(row["exhibit_id"]) or "(case)", "by", display(row["actor_name"])]
         for label, key in (("role", "actor_role"), ("org", "actor_organisation"), ("from", "from_party"), ("to", "to_party"),
                            ("at", "location"), ("why", "purpose"), ("authority", "authority"), ("note", "notes")):
             if row[key]:
@@ -374,6 +375,78 @@ def custody_show(case_dir: Path, exhibit_id: str | None, trusted_keys: tuple[Pat
         click.echo("  ".join(parts))
     head = ledger.head
     click.echo(f"head: event {head['event_index']} sha256 {display(head['event_sha256'])}" if head else "head: none (the ledger is empty)")
+
+
+@main.group("hashset")
+def hashset_group() -> None:
+    """Hash sets of a case (NSRL, Project VIC VICS/CAID, md5sum lists) and their hits in the exhibits."""
+
+
+@hashset_group.command("import")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("name")
+@click.argument("source_file", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--kind", required=True, type=click.Choice(hashsets.KINDS), help="known (set aside, e.g. NSRL) or notable (look at).")
+@click.option("--category", default=None, help="Category of every entry that does not carry its own (VICS/CAID entries do).")
+@click.option("--format", "claimed_format", type=click.Choice(hashsets.FORMAT_CHOICES), default="auto", show_default=True,
+              help="Format of FILE; auto: SQLite is NSRL RDSv3, a JSON object VICS/CAID, anything else a plain list.")
+@click.option("--replace", is_flag=True, help="Replace the case's set of this NAME (recorded in the custody ledger too).")
+@click.option("--examiner", default=None, help="Who imports the set (default from pipeline.toml).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="A pipeline.toml for the examiner, lab and signing key.")
+@click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Ed25519 private key that signs the custody event (default from pipeline.toml).")
+@click.option("--memory-limit", default=hashsets.DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit for sorting the set.")
+def hashset_import(case_dir: Path, name: str, source_file: Path, kind: str, category: str | None, claimed_format: str, replace: bool,
+                   examiner: str | None, config_path: Path | None, signing_key: Path | None, memory_limit: str) -> None:
+    """Import FILE as the hash set NAME of CASE_DIR (CASE_DIR/hashsets/NAME) and record it in the custody ledger."""
+    try:
+        config = load_config(config_path).with_overrides(examiner=examiner, signing_key=str(signing_key) if signing_key else None)
+    except ConfigError as error:
+        raise UsageFailure(f"configuration: {error}") from None
+    key = _signing_key(Path(config.signing_key)) if config.signing_key else None
+    request = hashsets.ImportRequest(case_dir=case_dir, case_id=decode_id(case_dir.name), name=name, source=source_file, kind=kind,
+                                     category=category, claimed_format=claimed_format, replace=replace, actor=config.examiner or None,
+                                     organisation=config.lab or None, signing_key=key, memory_limit=memory_limit, tool_version=__version__)
+    try:
+        result = hashsets.import_set(request)
+    except (hashsets.HashSetError, custody.CustodyError) as error:
+        raise UsageFailure(display_message(str(error))) from None
+    except OSError as error:
+        raise UsageFailure(f"the import failed: {display_message(str(error))}; nothing was imported") from None
+    info = result.info
+    counts = ", ".join(f"{algorithm} {count:,}" for algorithm, count in info["counts"].items() if count)
+    click.echo(f"{'replaced' if result.replaced else 'imported'} hash set {display(name)} ({kind}): {info['rows']:,} hashes ({counts}) "
+               f"from {display(info['source_file_name'])} as {info['source_format']}, {info['duplicates_merged']:,} duplicates merged, "
+               f"{info['skipped_total']:,} entries skipped; custody event {result.event['event_index']}")
+    for reason, count in info["skipped"].items():
+        click.echo(f"skipped {count:,} {display(reason)}", err=True)
+    for example in info["skipped_examples"]:
+        click.echo(f"  {display(example['where'])}: {display(example['reason'])} {display_message(example['detail'])}", err=True)
+    if key is None:
+        click.echo("note: the custody event is UNSIGNED (no signing key configured)", err=True)
+    sys.exit(EXIT_OK if info["skipped_total"] == 0 else EXIT_WITH_ERRORS)
+
+
+@hashset_group.command("match")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every sealed exhibit.")
+@click.option("--memory-limit", default=hashsets.DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit for the join.")
+def hashset_match(case_dir: Path, exhibit_ids: tuple[str, ...], memory_limit: str) -> None:
+    """Match every hash set of CASE_DIR against its sealed exhibits' artefacts into CASE_DIR/hash_hits.parquet."""
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
+    try:
+        result = hashsets.match(case_dir, folders, every_exhibit=not exhibit_ids, memory_limit=memory_limit)
+    except hashsets.HashSetError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    click.echo(f"{'set':<24} {'kind':<8} {'exhibit':<24} {'artefacts':>10} {'hits':>10}")
+    for count in result.counts:
+        click.echo(f"{display(count.set_name):<24} {count.set_kind:<8} {display(count.exhibit_id):<24} {count.artefacts:>10,} {count.rows:>10,}")
+    for problem in result.problems:
+        click.echo(f"problem: {display_message(problem)}", err=True)
+    where = f" -> {display(str(result.hits_path))}" if result.hits_path else " (hash_hits.parquet not written)"
+    click.echo(f"{plural(result.rows, 'hit row')} in {plural(len({c.exhibit_id for c in result.counts}), 'exhibit')}{where}")
+    sys.exit(EXIT_OK if not result.problems else EXIT_WITH_ERRORS)
 
 
 def run() -> None:
