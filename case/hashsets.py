@@ -580,7 +580,10 @@ def match_exhibit(case_dir: Path, exhibit_dir: Path, memory_limit: str = DEFAULT
     folder = sets_folder(case_dir)
     if not folder.is_dir() or not is_sets_folder(folder):
         return {}
-    result = match(case_dir, [exhibit_dir], every_exhibit=False, memory_limit=memory_limit)
+    try:
+        result = match(case_dir, [exhibit_dir], every_exhibit=False, memory_limit=memory_limit)
+    except (duckdb.Error, OSError) as error:
+        raise HashSetError(f"matching {exhibit_dir.name} against the case's hash sets failed: {str(error)[:300]}") from None
     if result.problems and not result.counts:
         raise HashSetError("; ".join(result.problems))
     return {count.set_name: count.rows for count in result.counts}

@@ -140,6 +140,9 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
     click.echo(_summary_line(summary))
     if summary.held_signal:
         click.echo(f"note: {summary.held_signal} came while the exhibit was being published; the run finished publishing first", err=True)
+    if summary.hash_hits_problem:
+        click.echo(f"warning: the exhibit was published, but matching it against the case's hash sets failed: "
+                   f"{display_message(summary.hash_hits_problem)} (run `exhibit hashset match`)", err=True)
     if summary.cleanup_failure:
         click.echo(f"warning: the exhibit was published, but cleaning up after it failed: {display_message(summary.cleanup_failure)}", err=True)
     if key is None:
@@ -155,7 +158,9 @@ def _end_line(on_progress: object) -> None:
 def _summary_line(summary: Summary) -> str:
     return (f"{summary.outcome}: {plural(summary.entries, 'entry', 'entries')}, {plural(summary.files_hashed, 'file')} hashed, "
             f"{plural(summary.bytes_hashed, 'byte')}, {plural(summary.messages, 'message')}, {plural(summary.errors, 'error')}, "
-            f"{plural(summary.warnings, 'warning')}, {summary.seconds:.1f} s -> {display(str(summary.output_dir))}")
+            f"{plural(summary.warnings, 'warning')}, "
+            f"{plural(summary.hash_hits, 'hash-set hit') + ', ' if summary.hash_hits is not None else ''}"
+            f"{summary.seconds:.1f} s -> {display(str(summary.output_dir))}")
 
 
 def _app_keys(values: tuple[str, ...], key_file: Path | None) -> tuple[tuple[str, str], ...]:

@@ -266,7 +266,7 @@ def verify_chain(case_dir: Path, trusted: list[Ed25519PublicKey]) -> list[ChainC
     previous = GENESIS
     by_fingerprint = {fingerprint(key): key for key in trusted}
     for position, row in enumerate(ledger.events):
-        label = f"custody event {position} ({row['action']} {row['exhibit_id']})"
+        label = f"custody event {position} ({row['action']} {row['exhibit_id'] or 'case'})"
         problems = _link_problems(row, position, previous)
         checks.append(ChainCheck(label, not problems, "; ".join(problems) or f"sha256 {row['event_sha256']}"))
         if trusted:
