@@ -350,6 +350,19 @@ def test_match_without_sets_and_a_damaged_set(case: Path, tmp_path: Path) -> Non
     assert [r[0] for r in _hits(case)] == ["good"]
 
 
+def test_an_exhibit_named_hashsets_keeps_its_folder(tmp_path: Path) -> None:
+    source = tmp_path / "seized"
+    source.mkdir()
+    (source / "a.txt").write_bytes(FILES["a.txt"])
+    assert run_ingest(source, tmp_path / "cases", case="C", exhibit="hashsets").exit_code == 0
+    listing = tmp_path / "l.txt"
+    listing.write_text(H["a.txt"]["md5"] + "\n")
+    done = _cli("hashset", "import", tmp_path / "cases" / "C", "s", listing, "--kind", "known")
+    assert done.exit_code == 2 and "is the sealed exhibit named 'hashsets'" in done.output
+    assert sorted(p.name for p in (tmp_path / "cases" / "C" / "hashsets").iterdir()) == [
+        "artefacts.parquet", "errors.parquet", "manifest.json", "media.parquet", "messages.parquet", "sources.parquet"]
+
+
 def test_name_rules() -> None:
     assert hashsets.name_problem("NSRL_2026.09-modern") is None
     assert hashsets.name_problem("../x") is not None
