@@ -19,11 +19,13 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -263,20 +265,12 @@ def _write_raw(entries: Iterator[Entry], path: Path, category: str | None) -> in
     """Every entry read, unsorted, to a Parquet file in the staging folder (bounded batches in memory)."""
     rows = 0
     with pq.ParquetWriter(str(path), _RAW, compression="zstd") as writer:
-        columns: list[list] = [[], [], [], [], []]
-        for entry in entries:
-            columns[0].append(entry.algorithm)
-            columns[1].append(entry.hash)
-            columns[2].append(entry.category if entry.category is not None else category)
-            columns[3].append(entry.set_entry_id)
-            columns[4].append(entry.set_entry_name)
-            if len(columns[0]) >= BATCH_ROWS:
-                writer.write_table(pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], schema=_RAW))
-                rows += len(columns[0])
-                columns = [[], [], [], [], []]
-        if columns[0]:
-            writer.write_table(pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], schema=_RAW))
-            rows += len(columns[0])
+        while batch := list(islice(entries, BATCH_ROWS)):
+            arrays = [pa.array(column, pa.string()) for column in zip(*batch)]
+            if category is not None:
+                arrays[2] = pc.fill_null(arrays[2], category)
+            writer.write_table(pa.Table.from_arrays(arrays, schema=_RAW))
+            rows += len(batch)
     return rows
 
 

@@ -33,6 +33,7 @@ def _unescape(name: bytes) -> bytes:
     return bytes(out)
 
 
+_BARE_HEX = re.compile(rb"[0-9a-fA-F]+")
 _LINE = re.compile(rb"(\\?)(\S+)(?:[ \t][ *]?(.*))?", re.DOTALL)
 
 
@@ -74,6 +75,9 @@ def read(path: Path, tally: Tally, info: dict) -> Iterator[Entry]:
                 continue
             line = line.rstrip(b"\r\n")
             stripped = line.strip()
+            if len(stripped) in ALGORITHM_BY_LENGTH and _BARE_HEX.fullmatch(stripped):  # the common case: one hash a line
+                yield Entry(ALGORITHM_BY_LENGTH[len(stripped)], stripped.decode("ascii").lower(), None, str(number), None)
+                continue
             if not stripped or stripped.startswith(b"#"):
                 continue
             parsed = _parse(line.lstrip())
