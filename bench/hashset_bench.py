@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import resource
 import shutil
 import sys
@@ -32,7 +33,7 @@ sys.path.insert(0, str(REPO))
 from case import hashsets  # noqa: E402
 
 HIT_EVERY = 100
-WRITE_BATCH = 1_000_000
+WRITE_BATCH = 100_000
 
 
 def _digest(algorithm: str, number: int) -> str:
@@ -69,13 +70,23 @@ def build_exhibit(folder: Path, artefacts: int, set_size: int) -> None:
                 "sha1": [_digest("sha1", c) for c in content], "sha256": [_digest("sha256", c) for c in content]}, schema=schema))
 
 
-def _measure(step: str, function):
+def _child(function, connection) -> None:
     wall, cpu = time.monotonic(), time.process_time()
-    result = function()
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{step}: {time.monotonic() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU, peak RSS so far {peak_mib:,.0f} MiB",
+    summary = function()
+    connection.send((summary, time.monotonic() - wall, time.process_time() - cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def _measure(step: str, function):
+    """Run `function` in a fresh process (forked before anything big was built), so its peak RSS is its own."""
+    context = multiprocessing.get_context("fork")
+    parent, child = context.Pipe()
+    process = context.Process(target=_child, args=(function, child))
+    process.start()
+    summary, wall, cpu, peak_mib = parent.recv()
+    process.join()
+    print(f"{step}: {wall:.1f} s wall, {cpu:.1f} s CPU (all threads), peak RSS {peak_mib:,.0f} MiB",
           flush=True)
-    return result
+    return summary
 
 
 def main() -> None:
@@ -98,12 +109,12 @@ def main() -> None:
     print(f"list: {listing.stat().st_size / 2**20:,.0f} MiB; DuckDB memory limit {arguments.memory_limit}", flush=True)
     request = hashsets.ImportRequest(case_dir=case_dir, case_id="BENCH", name="big", source=listing, kind="notable",
                                      memory_limit=arguments.memory_limit)
-    result = _measure("import", lambda: hashsets.import_set(request))
-    print(f"  rows {result.info['rows']:,} {result.info['counts']}, table {result.info['table_size'] / 2**20:,.0f} MiB", flush=True)
-    matched = _measure("match", lambda: hashsets.match(case_dir, [case_dir / "BENCH-1"], every_exhibit=True,
-                                                       memory_limit=arguments.memory_limit))
+    info = _measure("import", lambda: hashsets.import_set(request).info)
+    print(f"  rows {info['rows']:,} {info['counts']}, table {info['table_size'] / 2**20:,.0f} MiB", flush=True)
+    rows = _measure("match", lambda: hashsets.match(case_dir, [case_dir / "BENCH-1"], every_exhibit=True,
+                                                    memory_limit=arguments.memory_limit).rows)
     expected = len(range(0, arguments.artefacts, HIT_EVERY))  # each holds one hash of the set (its MD5 or its SHA-256)
-    print(f"  hit rows {matched.rows:,} (artefacts built to hit: {expected:,}; one row per matching algorithm)", flush=True)
+    print(f"  hit rows {rows:,} (artefacts built to hit: {expected:,}; one row per matching algorithm)", flush=True)
 
 
 if __name__ == "__main__":

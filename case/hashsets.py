@@ -311,10 +311,13 @@ def import_set(request: ImportRequest) -> ImportResult:
         schema = HASHSET.arrow_schema()
         schema = schema.with_metadata({**schema.metadata, b"exhibit.case_id": request.case_id.encode(),
                                        b"exhibit.set_name": request.name.encode()})
-        with _connect(staging, request.memory_limit) as connection:
-            rows = _write_query(connection, _DEDUP, [request.case_id, request.name, str(raw)], table, schema)
-            conflicts = connection.execute(_CONFLICTS, [str(raw)]).fetchone()[0]
-            counts = dict(connection.execute(_COUNTS, [str(table)]).fetchall())
+        try:
+            with _connect(staging, request.memory_limit) as connection:
+                rows = _write_query(connection, _DEDUP, [request.case_id, request.name, str(raw)], table, schema)
+                conflicts = connection.execute(_CONFLICTS, [str(raw)]).fetchone()[0]
+                counts = dict(connection.execute(_COUNTS, [str(table)]).fetchall())
+        except duckdb.Error as error:  # out of memory or disk while sorting: nothing was published
+            raise HashSetError(f"sorting the set failed ({str(error)[:300]}); nothing was imported") from None
         table_sha256, table_size = sha256_and_size(table)
         info = {
             "format": INFO_FORMAT,
@@ -380,6 +383,8 @@ def _publish(request: ImportRequest, built: Path, staging: Path, info: dict) -> 
         os.rename(target, built)
         if aside.exists():
             os.rename(aside, target)
+        elif not any(folder.iterdir()):
+            folder.rmdir()  # the case holds no set again, as before
         raise
     return event, replacing
 
@@ -553,7 +558,7 @@ def match(case_dir: Path, exhibit_dirs: list[Path], every_exhibit: bool, memory_
                 if keep_old:
                     raise HashSetError(f"{old} cannot be read with the new hits ({str(error)[:300]}); run `exhibit hashset match` "
                                        "without --exhibit to rebuild it for every exhibit") from None
-                raise
+                raise HashSetError(f"matching failed ({str(error)[:300]}); {old} was not changed") from None
             os.replace(written, old)
             _fsync_dir(case_dir)
     found = {(name, exhibit): (artefacts, rows) for name, exhibit, artefacts, rows in summary}
@@ -572,7 +577,7 @@ def match_exhibit(case_dir: Path, exhibit_dir: Path, memory_limit: str = DEFAULT
     `exhibit hashset match` reports them.
     """
     folder = sets_folder(case_dir)
-    if not folder.is_dir() or not is_sets_folder(folder):
+    if not folder.is_dir() or not is_sets_folder(folder) or not any(folder.iterdir()):
         return {}
     try:
         result = match(case_dir, [exhibit_dir], every_exhibit=False, memory_limit=memory_limit)

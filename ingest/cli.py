@@ -410,7 +410,7 @@ def hashset_import(case_dir: Path, name: str, source_file: Path, kind: str, cate
     except ConfigError as error:
         raise UsageFailure(f"configuration: {error}") from None
     key = _signing_key(Path(config.signing_key)) if config.signing_key else None
-    request = hashsets.ImportRequest(case_dir=case_dir, case_id=decode_id(case_dir.name), name=name, source=source_file, kind=kind,
+    request = hashsets.ImportRequest(case_dir=case_dir, case_id=decode_id(case_dir.resolve().name), name=name, source=source_file, kind=kind,
                                      category=category, claimed_format=claimed_format, replace=replace, actor=config.examiner or None,
                                      organisation=config.lab or None, signing_key=key, memory_limit=memory_limit, tool_version=__version__)
     try:

@@ -363,6 +363,27 @@ def test_an_exhibit_named_hashsets_keeps_its_folder(tmp_path: Path) -> None:
         "artefacts.parquet", "errors.parquet", "manifest.json", "media.parquet", "messages.parquet", "sources.parquet"]
 
 
+def test_a_failed_custody_append_takes_the_set_back(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from manifests import custody
+
+    listing = tmp_path / "l.txt"
+    listing.write_text(H["a.txt"]["md5"] + "\n")
+    assert _cli("hashset", "import", case, "kept", listing, "--kind", "known").exit_code == 0
+    before = _info(case, "kept")
+
+    def full_disk(*args, **kwargs):
+        raise custody.CustodyError("the ledger cannot be written (simulated full disk)")
+
+    monkeypatch.setattr(custody, "append", full_disk)
+    listing.write_text(H["b.txt"]["md5"] + "\n")
+    for name in ("kept", "new"):
+        done = _cli("hashset", "import", case, name, listing, "--kind", "known", "--replace")
+        assert done.exit_code == 2 and "simulated full disk" in done.output
+    assert sorted(p.name for p in (case / "hashsets").iterdir()) == ["kept"]
+    assert _info(case, "kept") == before  # the replaced set is back as it was
+    assert [p.name for p in case.iterdir() if p.name.startswith(".hashsets.partial")] == []
+
+
 def test_name_rules() -> None:
     assert hashsets.name_problem("NSRL_2026.09-modern") is None
     assert hashsets.name_problem("../x") is not None
