@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import ijson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -333,6 +334,7 @@ def import_set(request: ImportRequest) -> ImportResult:
             "imported_time": _utc_text(datetime.now(timezone.utc)),
             "importer": f"case.hashset_formats.{formats()[format_name].read.__module__.rsplit('.', 1)[-1]}",
             "importer_version": formats()[format_name].version,
+            "libraries": {"duckdb": duckdb.__version__, "pyarrow": pa.__version__, "ijson": ijson.__version__},
             "table_version": HASHSET.version,
             "entries_read": read,
             "rows": rows,
@@ -507,7 +509,7 @@ _HITS = (
 )
 _KEPT = f"SELECT {_HIT_COLUMNS} FROM read_parquet(?) WHERE NOT list_contains(?, exhibit_id)"
 _ORDER = " ORDER BY set_name, exhibit_id, entry_index, algorithm"
-_SUMMARY = (f"SELECT set_name, exhibit_id, count(DISTINCT entry_index), count(*) FROM read_parquet(?) "
+_SUMMARY = ("SELECT set_name, exhibit_id, count(DISTINCT entry_index), count(*) FROM read_parquet(?) "
             "WHERE list_contains(?, exhibit_id) GROUP BY set_name, exhibit_id")
 
 
