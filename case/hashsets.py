@@ -275,11 +275,15 @@ def _write_raw(entries: Iterator[Entry], path: Path, category: str | None) -> in
     return rows
 
 
-_DEDUP = ("SELECT ? AS case_id, ? AS set_name, algorithm, hash, category, set_entry_id, set_entry_name FROM read_parquet(?) "
-          "QUALIFY row_number() OVER (PARTITION BY algorithm, hash ORDER BY category NULLS LAST, set_entry_id NULLS LAST, "
-          "set_entry_name NULLS LAST) = 1 ORDER BY algorithm, hash")
+# One row per (algorithm, hash): the least (category, set_entry_id, set_entry_name), nulls last, taken whole
+# from one source row. A hash aggregate and an external sort, both of which DuckDB spills to its temporary
+# folder, so the memory limit holds for any size (a window function would not spill as well).
+_DEDUP = ("SELECT ? AS case_id, ? AS set_name, algorithm, hash, k.c AS category, k.i AS set_entry_id, k.n AS set_entry_name FROM ("
+          "SELECT algorithm, hash, min(struct_pack(c := category, i := set_entry_id, n := set_entry_name)) AS k "
+          "FROM read_parquet(?) GROUP BY algorithm, hash) ORDER BY algorithm, hash")
+# Hashes the source gives more than one category (a null category counts as one of them).
 _CONFLICTS = ("SELECT count(*) FROM (SELECT 1 FROM read_parquet(?) GROUP BY algorithm, hash "
-              "HAVING count(DISTINCT category) > 1)")
+              "HAVING min(category) IS DISTINCT FROM max(category) OR (count(category) > 0 AND count(category) < count(*)))")
 _COUNTS = "SELECT algorithm, count(*) FROM read_parquet(?) GROUP BY algorithm ORDER BY algorithm"
 
 

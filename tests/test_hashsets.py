@@ -257,12 +257,14 @@ def test_vics_json_import_and_match(case: Path, tmp_path: Path) -> None:
         {"MediaID": 20, "Category": 3},
         42,
         {"MediaID": 21, "Category": 1, "SHA1": 7},
+        {"MediaID": 22, "Category": 2, "MD5": a["md5"]},  # the same file in another category: merged, the conflict counted
     ])
     done = _cli("hashset", "import", case, "vics-13", vics, "--kind", "notable")
     assert done.exit_code == 1, done.output
     info = _info(case, "vics-13")
     assert info["source_format"] == "vics" and info["source_facts"]["odata"].endswith("$metadata#Media")
     assert info["counts"] == {"md5": 1, "sha1": 1, "sha256": 1}
+    assert (info["entries_read"], info["duplicates_merged"], info["category_conflicts"]) == (4, 1, 1)
     assert info["skipped"] == {"entry_not_object": 1, "hash_not_text": 1, "no_hash": 1, "wrong_length": 1}
     assert [e["where"] for e in info["skipped_examples"]] == ["value[2] MD5", "value[3]", "value[4]", "value[5] SHA1"]
     assert _cli("hashset", "match", case).exit_code == 0
