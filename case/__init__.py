@@ -1,4 +1,1 @@
-"""Case-level work over the sealed exhibits of one case (hash sets, and later query, search, timeline).
-
-Imports run one way: ingest -> case -> parsers -> manifests; nothing here touches dfVFS or pytsk3.
-"""
+"""Case-level work over every sealed exhibit of a case: query, search, correlate, timeline, hash sets."""

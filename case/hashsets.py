@@ -278,7 +278,7 @@ def _write_raw(entries: Iterator[Entry], path: Path, category: str | None) -> in
 # One row per (algorithm, hash): the least (category, set_entry_id, set_entry_name), nulls last, taken whole
 # from one source row. A hash aggregate and an external sort, both of which DuckDB spills to its temporary
 # folder, so the memory limit holds for any size (a window function would not spill as well).
-_DEDUP = ("SELECT ? AS case_id, ? AS set_name, algorithm, hash, k.c AS category, k.i AS set_entry_id, k.n AS set_entry_name FROM ("
+_DEDUP = ("SELECT ? AS case_id, '' AS exhibit_id, ? AS set_name, algorithm, hash, k.c AS category, k.i AS set_entry_id, k.n AS set_entry_name FROM ("
           "SELECT algorithm, hash, min(struct_pack(c := category, i := set_entry_id, n := set_entry_name)) AS k "
           "FROM read_parquet(?) GROUP BY algorithm, hash) ORDER BY algorithm, hash")
 # Hashes the source gives more than one category (a null category counts as one of them).
@@ -330,11 +330,11 @@ def import_set(request: ImportRequest) -> ImportResult:
             "case_id": request.case_id,
             "kind": request.kind,
             "category": request.category,
-            "source_format": format_name,
-            "source_file_name": os.fsdecode(request.source.name),
-            "source_sha256": source_sha256,
-            "source_size": source_size,
-            "source_facts": facts,
+            "file_format": format_name,
+            "file_name": os.fsdecode(request.source.name),
+            "file_sha256": source_sha256,
+            "file_size": source_size,
+            "file_facts": facts,
             "imported_time": _utc_text(datetime.now(timezone.utc)),
             "importer": f"case.hashset_formats.{formats()[format_name].read.__module__.rsplit('.', 1)[-1]}",
             "importer_version": formats()[format_name].version,
@@ -398,12 +398,12 @@ def _publish(request: ImportRequest, built: Path, staging: Path, info: dict) -> 
 def _event(request: ImportRequest, info: dict, previous: dict | str | None) -> custody.Event:
     counts = ", ".join(f"{algorithm} {count:,}" for algorithm, count in info["counts"].items() if count)
     notes = (f"hash set {info['name']} ({info['kind']}{', category ' + info['category'] if info['category'] else ''}) imported from "
-             f"{info['source_file_name']} as {info['source_format']}: {info['rows']:,} hashes ({counts}), "
+             f"{info['file_name']} as {info['file_format']}: {info['rows']:,} hashes ({counts}), "
              f"{info['skipped_total']:,} entries skipped")
     if previous is not None:
         old = previous.get("table_sha256") if isinstance(previous, dict) else None
         notes += f"; replaced the set of that name (table sha256 {old or 'unknown'})"
-    hashes = (("hashset source", "sha256", info["source_sha256"]), ("hashset table", "sha256", info["table_sha256"]))
+    hashes = (("hashset file", "sha256", info["file_sha256"]), ("hashset table", "sha256", info["table_sha256"]))
     return custody.Event(exhibit_id="", action="hashset_imported", actor_name=request.actor or "exhibit (no examiner given)",
                          actor_role="examiner" if request.actor else "tool", actor_organisation=request.organisation,
                          purpose="hash set import", hashes=hashes, notes=notes, tool_version=request.tool_version)

@@ -25,6 +25,8 @@ from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
 from ingest.stopping import Interrupted
 from case import hashsets
+from case import output as case_output
+from case import query as case_query
 from manifests import chat_view, custody, keys, report, verify
 from manifests.text import display, display_message
 from manifests.writer import ExhibitBusyError, ExhibitExistsError, PublishUndoError
@@ -157,7 +159,8 @@ def _end_line(on_progress: object) -> None:
 
 def _summary_line(summary: Summary) -> str:
     return (f"{summary.outcome}: {plural(summary.entries, 'entry', 'entries')}, {plural(summary.files_hashed, 'file')} hashed, "
-            f"{plural(summary.bytes_hashed, 'byte')}, {plural(summary.messages, 'message')}, {plural(summary.errors, 'error')}, "
+            f"{plural(summary.bytes_hashed, 'byte')}, {plural(summary.messages, 'message')}, "
+            f"{plural(summary.identifiers, 'identifier')}, {plural(summary.errors, 'error')}, "
             f"{plural(summary.warnings, 'warning')}, "
             f"{plural(summary.hash_hits, 'hash-set hit') + ', ' if summary.hash_hits is not None else ''}"
             f"{summary.seconds:.1f} s -> {display(str(summary.output_dir))}")
@@ -367,7 +370,7 @@ def custody_show(case_dir: Path, exhibit_id: str | None, trusted_keys: tuple[Pat
     for row in ledger.events:
         if exhibit_id is not None and row["exhibit_id"] != exhibit_id:
             continue
-        parts = [f"#{row['event_index']}", row["occurred"].isoformat(), f"(UTC{row['utc_offset_minutes']:+d} min)", display(row["action"]),
+        parts = [f"#{row['event_index']}", row["occurred_time"].isoformat(), f"(UTC{row['utc_offset_minutes']:+d} min)", display(row["action"]),
                  display(row["exhibit_id"]) or "(case)", "by", display(row["actor_name"])]
         for label, key in (("role", "actor_role"), ("org", "actor_organisation"), ("from", "from_party"), ("to", "to_party"),
                            ("at", "location"), ("why", "purpose"), ("authority", "authority"), ("note", "notes")):
@@ -422,7 +425,7 @@ def hashset_import(case_dir: Path, name: str, source_file: Path, kind: str, cate
     info = result.info
     counts = ", ".join(f"{algorithm} {count:,}" for algorithm, count in info["counts"].items() if count)
     click.echo(f"{'replaced' if result.replaced else 'imported'} hash set {display(name)} ({kind}): {info['rows']:,} hashes ({counts}) "
-               f"from {display(info['source_file_name'])} as {info['source_format']}, {info['duplicates_merged']:,} duplicates merged, "
+               f"from {display(info['file_name'])} as {info['file_format']}, {info['duplicates_merged']:,} duplicates merged, "
                f"{info['skipped_total']:,} entries skipped; custody event {result.event['event_index']}")
     for reason, count in info["skipped"].items():
         click.echo(f"skipped {count:,} {display(reason)}", err=True)
@@ -452,6 +455,50 @@ def hashset_match(case_dir: Path, exhibit_ids: tuple[str, ...], memory_limit: st
     where = f" -> {display(str(result.hits_path))}" if result.hits_path else " (hash_hits.parquet not written)"
     click.echo(f"{plural(result.rows, 'hit row')} in {plural(len({c.exhibit_id for c in result.counts}), 'exhibit')}{where}")
     sys.exit(EXIT_OK if not result.problems else EXIT_WITH_ERRORS)
+@main.command("query")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("sql")
+@click.option("--format", "output_format", type=click.Choice(case_output.FORMATS), default="table", show_default=True,
+              help="table (escaped for the terminal), csv, json (JSON lines) or parquet (needs --output).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="File to write (atomically; outside the case folder); default standard output.")
+@click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+def query_command(case_dir: Path, sql: str, output_format: str, output: Path | None, unverified: bool, exhibit_ids: tuple[str, ...],
+                  trusted_keys: tuple[Path, ...]) -> None:
+    """Run one SQL SELECT over every verified exhibit of CASE_DIR (DuckDB views artefacts, messages, media, ...)."""
+    if output_format == "parquet" and output is None:
+        raise UsageFailure("--format parquet needs --output FILE (Parquet is never written to a terminal)")
+    if output is not None and case_output.inside(output, case_dir):
+        raise UsageFailure(f"--output {display(str(output))} is inside the case folder: nothing is written into the evidence")
+    trusted = _trusted_keys(trusted_keys)
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
+    if not folders:
+        raise UsageFailure(f"no exhibit folder in {display(str(case_dir))}")
+    selection = case_query.select(case_dir, [(_decoded_or_none(folder.name), folder) for folder in folders], trusted, unverified)
+    try:
+        opened = case_query.open_case(selection)
+    except case_query.ViewError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    try:
+        for line in case_query.notes(selection):
+            click.echo(line, err=True)
+        result = case_query.run(opened, sql)
+        written = case_output.write(result, output_format, output, sys.stdout.buffer)
+    except case_query.QueryError as error:
+        raise UsageFailure(f"SQL: {display_message(str(error))}") from None
+    except OSError as error:
+        raise UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}") from None
+    except KeyboardInterrupt:
+        click.echo(f"exhibit: stopped by SIGINT; no answer was written (exit {EXIT_SIGNAL_BASE + 2})", err=True)
+        sys.exit(EXIT_SIGNAL_BASE + 2)
+    finally:
+        opened.close()
+    more = f" (the table shows the first {written.shown:,}: use --format csv, json or parquet for all)" if written.shown < written.rows else ""
+    click.echo(f"{written.rows:,} row(s){more}" + (f" -> {display(str(output))}" if output is not None else ""), err=True)
+    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
 
 
 def run() -> None:

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from manifests.text import display
 
 COLUMNS = ("exhibit_id", "message_index", "app", "conversation_id", "conversation_title", "sender_id", "sender_name", "recipients",
-           "direction", "sent", "received", "body", "kind", "attachments", "record_state", "source_path", "source_table", "source_row_id")
+           "direction", "sent_time", "received_time", "body", "message_kind", "attachments", "record_state", "path", "store_table", "store_row_id")
 
 
 @dataclass(frozen=True)
@@ -56,27 +56,27 @@ def _who(row: dict) -> str:
 def render(table: pa.Table) -> Iterator[str]:
     """Lines grouped by exhibit, app and conversation, in the stored (deterministic) order."""
     current = None
-    for name in ("sent", "received"):
+    for name in ("sent_time", "received_time"):
         # Nanosecond times (Apple's) do not fit a datetime: read them as integers.
         table = table.set_column(table.schema.get_field_index(name), name, table[name].cast(pa.int64()))
     for row in table.to_pylist():
-        key = (row["exhibit_id"], row["app"], row["source_path"], row["conversation_id"])
+        key = (row["exhibit_id"], row["app"], row["path"], row["conversation_id"])
         if key != current:
             current = key
             title = f" \"{display(row['conversation_title'])}\"" if row["conversation_title"] else ""
             yield ""
             yield (f"== {display(row['exhibit_id'])} | {display(row['app'])} | conversation {display(row['conversation_id']) or '(none)'}{title}"
-                   f" | {display(row['source_path'])}")
+                   f" | {display(row['path'])}")
         arrow = "->" if row["direction"] == "outgoing" else ("<-" if row["direction"] == "incoming" else "--")
         body = display(row["body"]) if row["body"] is not None else ""
         extras = []
-        if row["kind"] != "text":
-            extras.append(f"[{row['kind']}]")
+        if row["message_kind"] != "text":
+            extras.append(f"[{row['message_kind']}]")
         for attachment in row["attachments"] or ():
             extras.append(f"[file {display(attachment['file_name'] or attachment['local_path']) or '?'}"
                           + (f" sha256 {attachment['sha256'][:16]}...]" if attachment["sha256"] else "]"))
         if row["record_state"] != "live":
             extras.append(f"[{row['record_state']}]")
-        when = row["sent"] if row["sent"] is not None else row["received"]
+        when = row["sent_time"] if row["sent_time"] is not None else row["received_time"]
         text = " ".join([body] + extras if body else extras)
-        yield f"{_time(when)} {arrow} {_who(row)}: {text}  ({row['source_table']}#{row['source_row_id']})"
+        yield f"{_time(when)} {arrow} {_who(row)}: {text}  ({row['store_table']}#{row['store_row_id']})"

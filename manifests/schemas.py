@@ -53,8 +53,8 @@ HASH_ALGORITHMS: tuple[str, ...] = ("md5", "sha1", "sha256", "sha512")
 
 ARTEFACTS = Table(
     name="artefacts",
-    version=1,
-    doc="One row per file-system entry on every volume (allocated and deleted), and one per NTFS alternate data stream.",
+    version=2,
+    doc="One row per file-system entry on every volume (allocated and deleted), and one per NTFS alternate data stream. Version 2 applies the column vocabulary: is_allocated, is_deleted, is_orphan, is_extension_mismatch, created_time, modified_time, accessed_time, changed_time.",
     columns=_ids()
     + (
         Column("entry_index", pa.int64(), "Position of the row in the exhibit's deterministic walk order.", False),
@@ -72,13 +72,13 @@ ARTEFACTS = Table(
         Column("parent_inode", pa.int64(), "Inode of the directory this entry was found in."),
         Column("entry_type", pa.string(), "file, directory, symlink, char_device, block_device, fifo, socket, whiteout, shadow, virtual, virtual_directory, data_stream (an NTFS alternate data stream or HFS+ resource fork row) or unknown.", False),
         Column("size", pa.int64(), "Size in bytes of the content (of the stream, for ADS rows)."),
-        Column("allocated", pa.bool_(), "True when both the name and the metadata are allocated.", False),
-        Column("deleted", pa.bool_(), "True for an unallocated entry whose metadata survives (found in a directory or as an orphan).", False),
-        Column("orphan", pa.bool_(), "True when the entry was found only through the file system's orphan list (no surviving name).", False),
-        Column("created", UTC_NS, "Creation (birth) time, UTC, at the file system's precision."),
-        Column("modified", UTC_NS, "Content modification time, UTC."),
-        Column("accessed", UTC_NS, "Last access time, UTC."),
-        Column("changed", UTC_NS, "Metadata change time (inode change; NTFS MFT entry modification), UTC."),
+        Column("is_allocated", pa.bool_(), "True when both the name and the metadata are allocated.", False),
+        Column("is_deleted", pa.bool_(), "True for an unallocated entry whose metadata survives (found in a directory or as an orphan).", False),
+        Column("is_orphan", pa.bool_(), "True when the entry was found only through the file system's orphan list (no surviving name).", False),
+        Column("created_time", UTC_NS, "Creation (birth) time, UTC, at the file system's precision."),
+        Column("modified_time", UTC_NS, "Content modification time, UTC."),
+        Column("accessed_time", UTC_NS, "Last access time, UTC."),
+        Column("changed_time", UTC_NS, "Metadata change time (inode change; NTFS MFT entry modification), UTC."),
         Column("deleted_time", UTC_NS, "Deletion time where the file system records one (ext2/3/4 dtime of a free inode), UTC."),
         Column("mode", pa.int32(), "Permission bits (and set-id/sticky bits) as stored."),
         Column("uid", pa.int64(), "Owner user id."),
@@ -93,7 +93,7 @@ ARTEFACTS = Table(
         Column("sha512", pa.string(), "SHA-512 of the content, lowercase hex (only when configured)."),
         Column("mime_type", pa.string(), "libmagic MIME type of the first magic_bytes bytes."),
         Column("magic_description", pa.string(), "libmagic description of the same bytes."),
-        Column("extension_mismatch", pa.bool_(), "True when the name's extension belongs to a different type than the content's signature; null when unknown."),
+        Column("is_extension_mismatch", pa.bool_(), "True when the name's extension belongs to a different type than the content's signature; null when unknown."),
         Column("read_error_kind", pa.string(), "Why reading the content failed (io_error, short_read, ...); null when it did not."),
         Column("read_error_offset", pa.int64(), "Byte offset in the content where reading failed."),
         Column("read_error_length", pa.int64(), "Bytes from read_error_offset to the end of the content that could not be hashed."),
@@ -107,7 +107,7 @@ CONTAINER_FILE = pa.struct(
         pa.field("size", pa.int64()),
         pa.field("sha256_before", pa.string()),
         pa.field("sha256_after", pa.string()),
-        pa.field("unchanged", pa.bool_()),
+        pa.field("is_unchanged", pa.bool_()),
     ]
 )
 
@@ -117,7 +117,7 @@ HASH_CHECK = pa.struct(
         pa.field("algorithm", pa.string()),
         pa.field("expected", pa.string()),
         pa.field("computed", pa.string()),
-        pa.field("match", pa.bool_()),
+        pa.field("is_match", pa.bool_()),
     ]
 )
 
@@ -132,8 +132,8 @@ VOLUME = pa.struct(
         pa.field("role", pa.string()),
         pa.field("offset", pa.int64()),
         pa.field("size", pa.int64()),
-        pa.field("encrypted", pa.bool_()),
-        pa.field("unlocked", pa.bool_()),
+        pa.field("is_encrypted", pa.bool_()),
+        pa.field("is_unlocked", pa.bool_()),
         pa.field("file_system", pa.string()),
         pa.field("entries", pa.int64()),
         pa.field("status", pa.string()),
@@ -143,8 +143,8 @@ VOLUME = pa.struct(
 
 SOURCES = Table(
     name="sources",
-    version=1,
-    doc="One row per ingested source: container files with before/after hashes, media hashes, acquisition hash checks, the volume tree.",
+    version=2,
+    doc="One row per ingested source: container files with before/after hashes, the media stream's hashes, acquisition hash checks, the volume tree. Version 2 applies the column vocabulary: stream_* (was media_*), is_source_unchanged, started_time, finished_time, and is_unchanged, is_match, is_encrypted, is_unlocked inside the lists.",
     columns=_ids()
     + (
         Column("source_path", pa.string(), "Path of the source as given, for display (escaped).", False),
@@ -152,30 +152,30 @@ SOURCES = Table(
         Column("source_kind", pa.string(), "storage_media_image, file_system_image, directory, archive or itunes_backup.", False),
         Column("format_chain", pa.string(), "Layers found from the file to the volumes, e.g. EWF > GPT (dfVFS type indicators).", False),
         Column("container_files", pa.list_(CONTAINER_FILE), "Every file of the container (all segments) with size and SHA-256 before and after the run."),
-        Column("source_unchanged", pa.bool_(), "True when every container file hashed the same after the run as before; null when not checked."),
-        Column("media_size", pa.int64(), "Size of the decoded media stream in bytes."),
-        Column("media_md5", pa.string(), "MD5 of the whole decoded media stream."),
-        Column("media_sha1", pa.string(), "SHA-1 of the whole decoded media stream."),
-        Column("media_sha256", pa.string(), "SHA-256 of the whole decoded media stream."),
-        Column("media_read_errors", pa.list_(BYTE_RANGE), "Byte ranges of the media that could not be read (media hashes are then null)."),
+        Column("is_source_unchanged", pa.bool_(), "True when every container file hashed the same after the run as before; null when not checked."),
+        Column("stream_size", pa.int64(), "Size of the decoded media stream (the device's whole data, e.g. the disk inside an E01) in bytes."),
+        Column("stream_md5", pa.string(), "MD5 of the whole decoded media stream."),
+        Column("stream_sha1", pa.string(), "SHA-1 of the whole decoded media stream."),
+        Column("stream_sha256", pa.string(), "SHA-256 of the whole decoded media stream."),
+        Column("stream_read_errors", pa.list_(BYTE_RANGE), "Byte ranges of the media stream that could not be read (the stream hashes are then null)."),
         Column("hash_checks", pa.list_(HASH_CHECK), "Stored (E01) and expected (--expected-hash) hashes beside the computed ones."),
-        Column("ewf_checksum_errors", pa.list_(BYTE_RANGE), "E01 chunk checksum (CRC) errors found while reading the media."),
+        Column("ewf_checksum_errors", pa.list_(BYTE_RANGE), "E01 chunk checksum (CRC) errors found while reading the media stream."),
         Column("acquisition_metadata", pa.map_(pa.string(), pa.string()), "Acquisition metadata the container stores (E01 header values: case number, examiner, dates, ...)."),
         Column("volumes", pa.list_(VOLUME), "The volume tree found: partitions, volume groups, snapshots, encrypted volumes (unlocked or not) and the file system read on each."),
-        Column("started", UTC_NS, "When ingest of the source started, UTC.", False),
-        Column("finished", UTC_NS, "When ingest of the source finished, UTC.", False),
+        Column("started_time", UTC_NS, "When ingest of the source started, UTC.", False),
+        Column("finished_time", UTC_NS, "When ingest of the source finished, UTC.", False),
     ),
 )
 
 ERRORS = Table(
     name="errors",
-    version=2,
-    doc="Every problem met during the run, with where it happened, so that 'completed with N errors' can be audited.",
+    version=3,
+    doc="Every problem met during the run, with where it happened, so that 'completed with N errors' can be audited. Version 3 applies the column vocabulary: error_kind, store_table, store_row_id, store_field.",
     columns=_ids()
     + (
         Column("error_index", pa.int64(), "Order in which the problem was recorded (deterministic for the same input and configuration).", False),
         Column("stage", pa.string(), "source, scan, volume, walk, read, identify, verify, parse (a chat or media parser) or output (the run's own folders).", False),
-        Column("kind", pa.string(), "Short machine-readable kind: read_error, locked_volume, unsupported_volume, corrupt_entry, ...", False),
+        Column("error_kind", pa.string(), "Short machine-readable kind: read_error, locked_volume, unsupported_volume, corrupt_entry, ...", False),
         Column("severity", pa.string(), "error (data could not be read), warning (data read, something is odd) or info (a fact worth knowing, e.g. a contacts-only chat store).", False),
         Column("volume_index", pa.int32(), "Volume the problem belongs to, if any."),
         Column("path", pa.string(), "Path of the artefact for display (escaped), if any."),
@@ -184,9 +184,9 @@ ERRORS = Table(
         Column("length", pa.int64(), "Bytes affected, if known."),
         Column("message", pa.string(), "What went wrong, in the reader's words, escaped for display.", False),
         Column("parser", pa.string(), "Parser that met the problem (stage parse), e.g. android_sms."),
-        Column("table_name", pa.string(), "Database table (or export file section) the problem is in."),
-        Column("row_id", pa.int64(), "Row id in that table."),
-        Column("field", pa.string(), "Column or field that could not be read."),
+        Column("store_table", pa.string(), "Database table (or export file section) the problem is in."),
+        Column("store_row_id", pa.int64(), "Row id (SQLite rowid or primary key) in that table."),
+        Column("store_field", pa.string(), "Column or field that could not be read (for a media reader, the media.parquet column)."),
     ),
 )
 
@@ -205,8 +205,8 @@ ATTACHMENT = pa.struct(
 
 MESSAGES = Table(
     name="messages",
-    version=1,
-    doc="One row per chat message (and call or system event kept in a chat store) from every chat database or export a parser recognised.",
+    version=2,
+    doc="One row per chat message (and call or system event kept in a chat store) from every chat database or export a parser recognised. Version 2 applies the column vocabulary: *_time for times, message_kind, path/path_bytes/entry_index/sha256 for the database file, store_table/store_row_id for the record in it.",
     columns=_ids()
     + (
         Column("message_index", pa.int64(), "Position of the row in the exhibit's deterministic order (source entry order, then the parser's order).", False),
@@ -220,15 +220,15 @@ MESSAGES = Table(
         Column("sender_name", pa.string(), "Sender's display name from the app's own contacts tables."),
         Column("recipients", pa.list_(PARTICIPANT), "Recipients (id and name) where the store says who they were."),
         Column("direction", pa.string(), "incoming, outgoing or unknown.", False),
-        Column("sent", UTC_NS, "When the message was sent, UTC, at the source's precision."),
-        Column("sent_raw", pa.string(), "The stored value the sent time was converted from, as text, so the conversion can be checked."),
-        Column("received", UTC_NS, "When it was received or delivered, UTC."),
-        Column("read", UTC_NS, "When it was read, UTC."),
-        Column("edited", UTC_NS, "When it was last edited, UTC."),
-        Column("deleted", UTC_NS, "When it was deleted (unsent, revoked), UTC."),
+        Column("sent_time", UTC_NS, "When the message was sent, UTC, at the source's precision."),
+        Column("sent_time_raw", pa.string(), "The stored value sent_time was converted from, as text, so the conversion can be checked."),
+        Column("received_time", UTC_NS, "When it was received or delivered, UTC."),
+        Column("read_time", UTC_NS, "When it was read, UTC."),
+        Column("edited_time", UTC_NS, "When it was last edited, UTC."),
+        Column("deleted_time", UTC_NS, "When it was deleted (unsent, revoked), UTC."),
         Column("body", pa.string(), "Message text exactly as stored (control and bidi characters kept; escape them when displaying). Undecodable bytes appear backslash-escaped here and exactly in body_bytes."),
         Column("body_bytes", pa.binary(), "The body's exact bytes when they are not valid UTF-8; null otherwise."),
-        Column("kind", pa.string(), "text, media, call, system, location, contact, reaction, sticker, poll, deleted or unknown.", False),
+        Column("message_kind", pa.string(), "text, media, call, system, location, contact, reaction, sticker, poll, deleted or unknown.", False),
         Column("attachments", pa.list_(ATTACHMENT), "Files the message refers to: name, MIME type, size, path as stored and, when that file is in this exhibit, its artefact path and SHA-256."),
         Column("latitude", pa.float64(), "Latitude the message carries (a shared location), WGS 84 degrees."),
         Column("longitude", pa.float64(), "Longitude the message carries."),
@@ -239,12 +239,12 @@ MESSAGES = Table(
         Column("is_view_once", pa.bool_(), "View-once (disappearing) media."),
         Column("record_state", pa.string(), "live (in the database as SQLite reads it), wal_only (only in the uncheckpointed write-ahead log) or removed_in_wal (in the main file but deleted or replaced by the uncheckpointed WAL).", False),
         Column("details", pa.map_(pa.string(), pa.string()), "App-specific values kept as text (call duration, message type codes, ...)."),
-        Column("source_path", pa.string(), "Path of the database or export in the exhibit (escaped for display).", False),
-        Column("source_path_bytes", pa.binary(), "Path of the database or export, exact bytes.", False),
-        Column("source_entry_index", pa.int64(), "entry_index of the database's row in artefacts (joins the two tables)."),
-        Column("source_sha256", pa.string(), "SHA-256 of the database or export file as read from the evidence."),
-        Column("source_table", pa.string(), "Table (or export section) the message row came from.", False),
-        Column("source_row_id", pa.int64(), "Row id (SQLite rowid or primary key) of the message in that table."),
+        Column("path", pa.string(), "Path of the database or export file (the artefact) in the exhibit, escaped for display.", False),
+        Column("path_bytes", pa.binary(), "Path of the database or export file, exact bytes.", False),
+        Column("entry_index", pa.int64(), "entry_index of the database or export file in artefacts (joins the two tables)."),
+        Column("sha256", pa.string(), "SHA-256 of the database or export file as read from the evidence."),
+        Column("store_table", pa.string(), "Table (or export section) the message row came from.", False),
+        Column("store_row_id", pa.int64(), "Row id (SQLite rowid or primary key) of the message in that table."),
         Column("parser", pa.string(), "Parser that read the message.", False),
         Column("parser_version", pa.string(), "Version of that parser.", False),
     ),
@@ -252,8 +252,8 @@ MESSAGES = Table(
 
 MEDIA = Table(
     name="media",
-    version=2,
-    doc="One row per artefact whose content (by signature, not name) is a photo or video: capture time, place and device. Version 2 adds body_serial_source (maker-note, DNG and XMP serials), lens_serial, and XMP dates where the EXIF has none.",
+    version=3,
+    doc="One row per artefact whose content (by signature, not name) is a photo or video: capture time, place and device. Version 2 adds body_serial_source (maker-note, DNG and XMP serials), lens_serial, and XMP dates where the EXIF has none. Version 3 applies the column vocabulary: capture_time, digitized_time, metadata_modified_time(_raw), gps_time (no _utc suffix), latitude, longitude, altitude.",
     columns=_ids()
     + (
         Column("media_index", pa.int64(), "Position of the row in the exhibit's deterministic order (the artefacts' walk order).", False),
@@ -272,12 +272,12 @@ MEDIA = Table(
         Column("frame_rate", pa.float64(), "Video frame rate (frames per second)."),
         Column("capture_time_raw", pa.string(), "Capture time exactly as recorded (EXIF DateTimeOriginal text; XMP ISO 8601 text where the EXIF has none; QuickTime creation time as an ISO text of the stored value)."),
         Column("capture_offset", pa.string(), "UTC offset recorded with the capture time (EXIF OffsetTimeOriginal, or the XMP date's zone), as stored."),
-        Column("capture_time_utc", UTC_NS, "Capture time in UTC, only where the offset is known (EXIF time + OffsetTimeOriginal; an XMP date with a zone; QuickTime/MP4 creation time, which is UTC)."),
+        Column("capture_time", UTC_NS, "Capture time in UTC, only where the offset is known (EXIF time + OffsetTimeOriginal; an XMP date with a zone; QuickTime/MP4 creation time, which is UTC)."),
         Column("capture_time_source", pa.string(), "Which value gave the capture time: exif_datetime_original, xmp_exif_datetime_original or xmp_photoshop_date_created (XMP, only where the EXIF has none), quicktime_creation_date (Apple key, with its own offset), mvhd_creation_time (UTC), quicktime_day (udta ©day text), matroska_date_utc, avi_idit or avi_icrd (AVI text dates: raw only)."),
         Column("digitized_time_raw", pa.string(), "EXIF DateTimeDigitized (CreateDate) as recorded; else XMP exif:DateTimeDigitized or xmp:CreateDate."),
-        Column("digitized_time_utc", UTC_NS, "Digitised time in UTC where OffsetTimeDigitized (or an XMP zone) is recorded."),
-        Column("modified_time_raw", pa.string(), "EXIF DateTime (ModifyDate), else XMP xmp:ModifyDate or tiff:DateTime, or QuickTime modification time as recorded."),
-        Column("modified_time_utc", UTC_NS, "Modification time in UTC where the offset is known."),
+        Column("digitized_time", UTC_NS, "Digitised time in UTC where OffsetTimeDigitized (or an XMP zone) is recorded."),
+        Column("metadata_modified_time_raw", pa.string(), "EXIF DateTime (ModifyDate), else XMP xmp:ModifyDate or tiff:DateTime, or QuickTime modification time as recorded."),
+        Column("metadata_modified_time", UTC_NS, "Modification time the metadata records (not the file system's: see artefacts.modified_time), in UTC where the offset is known."),
         Column("make", pa.string(), "Camera or phone maker (EXIF Make, QuickTime make)."),
         Column("model", pa.string(), "Camera or phone model."),
         Column("body_serial", pa.string(), "Camera body serial number as stored (see body_serial_source)."),
@@ -286,10 +286,10 @@ MEDIA = Table(
         Column("lens_model", pa.string(), "Lens model."),
         Column("lens_serial", pa.string(), "Lens serial number as stored: EXIF LensSerialNumber, else XMP aux:LensSerialNumber or exifEX:LensSerialNumber; GoPro video: udta LENS."),
         Column("software", pa.string(), "Software that wrote the file (firmware, editor)."),
-        Column("gps_latitude", pa.float64(), "Latitude in decimal degrees (south negative), as recorded even when out of range (see flags)."),
-        Column("gps_longitude", pa.float64(), "Longitude in decimal degrees (west negative)."),
-        Column("gps_altitude", pa.float64(), "Altitude in metres (below sea level negative)."),
-        Column("gps_time_utc", UTC_NS, "GPS date and time stamp (UTC by definition)."),
+        Column("latitude", pa.float64(), "Latitude in decimal degrees (south negative), as recorded even when out of range (see flags)."),
+        Column("longitude", pa.float64(), "Longitude in decimal degrees (west negative)."),
+        Column("altitude", pa.float64(), "Altitude in metres (below sea level negative)."),
+        Column("gps_time", UTC_NS, "GPS date and time stamp (UTC by definition)."),
         Column("gps_source", pa.string(), "Where the position came from: exif, xmp, quicktime_iso6709 (Apple key), quicktime_xyz (udta ©xyz), 3gpp_loci (3GPP location box)."),
         Column("content_identifier", pa.string(), "Apple content identifier that links a Live Photo's still and video."),
         Column("image_unique_id", pa.string(), "EXIF ImageUniqueID; else the maker note's (Apple 0x0015, Canon 0x0028 as hex)."),
@@ -301,12 +301,43 @@ MEDIA = Table(
     ),
 )
 
+IDENTIFIER_KINDS: tuple[str, ...] = (
+    "phone", "email", "url", "domain", "handle", "account_id", "group_id", "paypal", "mobile_wallet", "mtcn", "moneygram_reference",
+    "iban", "card_number", "bitcoin_address", "ethereum_address", "tron_address", "camera_serial", "lens_serial",
+)
+
+IDENTIFIERS = Table(
+    name="identifiers",
+    version=1,
+    doc="One row per identifier found in the exhibit's messages (bodies, sender, recipient, conversation and account ids, conversation titles) and media (camera and lens serials): phone numbers, e-mail addresses, URLs, domains, handles, account ids, payment and crypto identifiers. Every row names the table, row and field it came from and the text exactly as found.",
+    columns=_ids()
+    + (
+        Column("identifier_index", pa.int64(), "Position of the row in the exhibit's deterministic order (origin table, origin row, field, then offset in the field).", False),
+        Column("identifier_kind", pa.string(), "What it is: " + ", ".join(IDENTIFIER_KINDS) + " (see Identifiers in the README for the rules each one follows).", False),
+        Column("identifier", pa.string(), "The normalised value: phones and wallet numbers in E.164 (+639171234567), e-mail addresses, handles, domains, bech32 and Ethereum addresses lower-cased, IBANs and card numbers without spaces, base58 addresses and serials as written.", False),
+        Column("identifier_raw", pa.string(), "The text exactly as it stands in the field (the characters at origin_offset).", False),
+        Column("service", pa.string(), "Service or scheme the identifier belongs to, where known: whatsapp, telegram, kik, instagram, twitter, tiktok, facebook (handles, account and group ids), paypal, gcash, paymaya, maya, western_union, moneygram, visa, mastercard, amex, discover, jcb, diners, unionpay, bitcoin, ethereum, tron."),
+        Column("region", pa.string(), "Phones and wallet numbers: the region (ISO 3166 code) a national-format number was resolved against ([identifiers] default_regions; PH for a labelled wallet number); null when the number was written with its country code."),
+        Column("origin_table", pa.string(), "Exhibit table the identifier was found in: messages or media.", False),
+        Column("origin_index", pa.int64(), "Row of that table: its message_index or media_index.", False),
+        Column("origin_field", pa.string(), "Column the text came from: body, sender_id, recipients[N].id, conversation_id, conversation_title, account_id, body_serial or lens_serial.", False),
+        Column("origin_offset", pa.int64(), "Offset of identifier_raw in the field's text, in characters (Unicode code points) from 0.", False),
+        Column("path", pa.string(), "Path of the artefact (chat database, export, photo) the origin row came from, for display (escaped)."),
+        Column("path_bytes", pa.binary(), "Path of that artefact, exact bytes."),
+        Column("entry_index", pa.int64(), "entry_index of that artefact (joins artefacts)."),
+        Column("store_table", pa.string(), "Table (or export section) of the store the message row came from; null for media."),
+        Column("store_row_id", pa.int64(), "Row id of the message in that store table; null for media."),
+        Column("extractor", pa.string(), "Extractor family that found it: accounts, crypto, devices, internet, payments or phones (parsers/identifiers).", False),
+        Column("extractor_version", pa.string(), "Version of that extractor.", False),
+    ),
+)
+
 HASH_REF = pa.struct([pa.field("subject", pa.string()), pa.field("algorithm", pa.string()), pa.field("value", pa.string())])
 
 CUSTODY = Table(
     name="custody",
-    version=1,
-    doc="CASE/custody.parquet: the append-only, hash-chained chain-of-custody ledger of every exhibit in the case.",
+    version=2,
+    doc="CASE/custody.parquet: the append-only, hash-chained chain-of-custody ledger of every exhibit in the case. Version 2 names the time occurred_time and stores it as timestamp[ns]; a version 1 ledger is refused (see README, custody).",
     columns=(
         Column("case_id", pa.string(), "Case identifier.", False),
         Column("event_index", pa.int64(), "Position of the event in the ledger, from 0.", False),
@@ -317,7 +348,7 @@ CUSTODY = Table(
         Column("actor_organisation", pa.string(), "Their organisation."),
         Column("from_party", pa.string(), "For transfers: from whom."),
         Column("to_party", pa.string(), "For transfers: to whom."),
-        Column("occurred", pa.timestamp("us", tz="UTC"), "When, UTC.", False),
+        Column("occurred_time", UTC_NS, "When, UTC (microsecond precision as entered).", False),
         Column("utc_offset_minutes", pa.int32(), "The local UTC offset where it happened, in minutes.", False),
         Column("location", pa.string(), "Where."),
         Column("purpose", pa.string(), "Why: the purpose of the action."),
@@ -336,9 +367,10 @@ CUSTODY = Table(
 HASHSET = Table(
     name="hashset",
     version=1,
-    doc="CASE/hashsets/NAME/hashset.parquet: one imported hash set (NSRL RDSv3, Project VIC VICS/CAID JSON or a plain list), one row per (algorithm, hash), sorted by algorithm then hash; hashset.json beside it records where it came from. A reference set belongs to the case, not to an exhibit, so it has no exhibit_id.",
+    doc="CASE/hashsets/NAME/hashset.parquet: one imported hash set (NSRL RDSv3, Project VIC VICS/CAID JSON or a plain list), one row per (algorithm, hash), sorted by algorithm then hash; hashset.json beside it records where it came from.",
     columns=(
         Column("case_id", pa.string(), "Case identifier.", False),
+        Column("exhibit_id", pa.string(), "Always empty: a hash set belongs to the case, not to one exhibit (as a custody event about the case).", False),
         Column("set_name", pa.string(), "Name of the hash set (its folder name under CASE/hashsets).", False),
         Column("algorithm", pa.string(), "md5, sha1 or sha256 (recognised by the hex length in a plain list).", False),
         Column("hash", pa.string(), "The hash, lowercase hex.", False),
@@ -365,5 +397,5 @@ HASH_HITS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS, MESSAGES, MEDIA, CUSTODY, HASHSET, HASH_HITS)}
-PARTS: tuple[str, ...] = ("artefacts", "sources", "errors", "messages", "media")
+TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS, MESSAGES, MEDIA, IDENTIFIERS, CUSTODY, HASHSET, HASH_HITS)}
+PARTS: tuple[str, ...] = ("artefacts", "sources", "errors", "messages", "media", "identifiers")

@@ -89,22 +89,22 @@ def test_plain_list_import_and_match(case: Path, tmp_path: Path) -> None:
     assert "skipped 1 not_hex" in done.output and "skipped 1 wrong_length" in done.output
     info = _info(case, "notable-1")
     source = listing.read_bytes()
-    assert {k: info[k] for k in ("name", "case_id", "kind", "category", "source_format", "source_file_name", "source_sha256", "source_size",
+    assert {k: info[k] for k in ("name", "case_id", "kind", "category", "file_format", "file_name", "file_sha256", "file_size",
                                  "entries_read", "rows", "counts", "duplicates_merged", "skipped_total", "skipped", "importer",
                                  "importer_version", "table_version")} == {
-        "name": "notable-1", "case_id": "OP/1", "kind": "notable", "category": "CAT-A", "source_format": "plain",
-        "source_file_name": "notable.md5", "source_sha256": hashlib.sha256(source).hexdigest(), "source_size": len(source),
+        "name": "notable-1", "case_id": "OP/1", "kind": "notable", "category": "CAT-A", "file_format": "plain",
+        "file_name": "notable.md5", "file_sha256": hashlib.sha256(source).hexdigest(), "file_size": len(source),
         "entries_read": 4, "rows": 3, "counts": {"md5": 1, "sha1": 1, "sha256": 1}, "duplicates_merged": 1, "skipped_total": 2,
         "skipped": {"not_hex": 1, "wrong_length": 1}, "importer": "case.hashset_formats.plain", "importer_version": "1", "table_version": 1}
     assert info["skipped_examples"] == [{"reason": "wrong_length", "where": "line 7", "detail": "0123456789abcdef0123456789abcdef0123"},
                                         {"reason": "not_hex", "where": "line 8", "detail": "z" * 32 + "  not hex.txt"}]
     assert info["imported_time"].endswith("Z")
     assert _set_rows(case, "notable-1") == [
-        {"case_id": "OP/1", "set_name": "notable-1", "algorithm": "md5", "hash": H["a.txt"]["md5"], "category": "CAT-A", "set_entry_id": "3",
+        {"case_id": "OP/1", "exhibit_id": "", "set_name": "notable-1", "algorithm": "md5", "hash": H["a.txt"]["md5"], "category": "CAT-A", "set_entry_id": "3",
          "set_entry_name": "a.txt"},
-        {"case_id": "OP/1", "set_name": "notable-1", "algorithm": "sha1", "hash": H["c.bin"]["sha1"], "category": "CAT-A", "set_entry_id": "5",
+        {"case_id": "OP/1", "exhibit_id": "", "set_name": "notable-1", "algorithm": "sha1", "hash": H["c.bin"]["sha1"], "category": "CAT-A", "set_entry_id": "5",
          "set_entry_name": None},
-        {"case_id": "OP/1", "set_name": "notable-1", "algorithm": "sha256", "hash": H["b.txt"]["sha256"], "category": "CAT-A",
+        {"case_id": "OP/1", "exhibit_id": "", "set_name": "notable-1", "algorithm": "sha256", "hash": H["b.txt"]["sha256"], "category": "CAT-A",
          "set_entry_id": "4", "set_entry_name": "b.txt"},
     ]
     assert pq.read_schema(case / "hashsets" / "notable-1" / "hashset.parquet").metadata[b"exhibit.table"] == b"hashset"
@@ -139,7 +139,7 @@ def test_import_is_a_custody_event_and_replace_is_another(case: Path, tmp_path: 
     last = events[-1]
     assert last["actor_name"] == "A. Smith" and last["purpose"] == "hash set import"
     assert [(h["subject"], h["algorithm"], h["value"]) for h in last["hashes"]] == [
-        ("hashset source", "sha256", hashlib.sha256(listing.read_bytes()).hexdigest()),
+        ("hashset file", "sha256", hashlib.sha256(listing.read_bytes()).hexdigest()),
         ("hashset table", "sha256", _info(case, "set1")["table_sha256"])]
     assert last["notes"] == (f"hash set set1 (known) imported from one.txt as plain: 2 hashes (md5 1, sha256 1), 0 entries skipped; "
                              f"replaced the set of that name (table sha256 {table_before})")
@@ -219,11 +219,11 @@ def test_nsrl_release_import_read_only(case: Path, tmp_path: Path) -> None:
     assert hashlib.sha256(rds.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == listing_before  # no journal, WAL or shm beside it
     info = _info(case, "NSRL-2026.09")
-    assert info["source_format"] == "nsrl" and info["importer"] == "case.hashset_formats.nsrl"
+    assert info["file_format"] == "nsrl" and info["importer"] == "case.hashset_formats.nsrl"
     assert info["counts"] == {"md5": 3, "sha1": 1, "sha256": 2}
     assert info["skipped"] == {"hash_not_text": 1, "not_hex": 1, "sha1_missing": 1}
     assert info["duplicates_merged"] == 3
-    assert info["source_facts"]["nsrl_version"]["version"] == "2026.09.1"
+    assert info["file_facts"]["nsrl_version"]["version"] == "2026.09.1"
     rows = [r for r in _set_rows(case, "NSRL-2026.09") if r["hash"] in b.values()]
     assert [(r["algorithm"], r["set_entry_id"], r["set_entry_name"], r["category"]) for r in rows] == [
         ("md5", "3", "beta.txt", None), ("sha1", "3", "beta.txt", None), ("sha256", "3", "beta.txt", None)]
@@ -262,7 +262,7 @@ def test_vics_json_import_and_match(case: Path, tmp_path: Path) -> None:
     done = _cli("hashset", "import", case, "vics-13", vics, "--kind", "notable")
     assert done.exit_code == 1, done.output
     info = _info(case, "vics-13")
-    assert info["source_format"] == "vics" and info["source_facts"]["odata"].endswith("$metadata#Media")
+    assert info["file_format"] == "vics" and info["file_facts"]["odata"].endswith("$metadata#Media")
     assert info["counts"] == {"md5": 1, "sha1": 1, "sha256": 1}
     assert (info["entries_read"], info["duplicates_merged"], info["category_conflicts"]) == (4, 1, 1)
     assert info["skipped"] == {"entry_not_object": 1, "hash_not_text": 1, "no_hash": 1, "wrong_length": 1}
@@ -277,7 +277,7 @@ def test_caid_export_import(case: Path, tmp_path: Path) -> None:
     caid = _vics(tmp_path / "caid.json", [{"MediaID": 5, "Category": 1, "MD5": H["b.txt"]["md5"]}], key="@odata.context")
     done = _cli("hashset", "import", case, "caid", caid, "--kind", "notable", "--format", "caid")
     assert done.exit_code == 0, done.output
-    assert _info(case, "caid")["source_format"] == "caid"
+    assert _info(case, "caid")["file_format"] == "caid"
     assert [(r["algorithm"], r["category"], r["set_entry_id"]) for r in _set_rows(case, "caid")] == [("md5", "1", "5")]
 
 
@@ -362,7 +362,7 @@ def test_an_exhibit_named_hashsets_keeps_its_folder(tmp_path: Path) -> None:
     done = _cli("hashset", "import", tmp_path / "cases" / "C", "s", listing, "--kind", "known")
     assert done.exit_code == 2 and "is the sealed exhibit named 'hashsets'" in done.output
     assert sorted(p.name for p in (tmp_path / "cases" / "C" / "hashsets").iterdir()) == [
-        "artefacts.parquet", "errors.parquet", "manifest.json", "media.parquet", "messages.parquet", "sources.parquet"]
+        "artefacts.parquet", "errors.parquet", "identifiers.parquet", "manifest.json", "media.parquet", "messages.parquet", "sources.parquet"]
 
 
 def test_a_failed_custody_append_takes_the_set_back(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
