@@ -386,6 +386,18 @@ def test_a_failed_custody_append_takes_the_set_back(case: Path, tmp_path: Path, 
     assert [p.name for p in case.iterdir() if p.name.startswith(".hashsets.partial")] == []
 
 
+def test_query_reads_hash_hits_and_passes_the_hashsets_folder_by(case: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "l.txt"
+    listing.write_text(H["a.txt"]["md5"] + "\n" + H["c.bin"]["sha256"] + "\n")
+    assert _cli("hashset", "import", case, "n", listing, "--kind", "notable").exit_code == 0
+    assert _cli("hashset", "match", case).exit_code == 0
+    done = _cli("query", case, "SELECT h.set_name, a.path, h.algorithm FROM hash_hits h JOIN artefacts a USING (exhibit_id, entry_index) "
+                "ORDER BY 2", "--format", "csv")
+    assert done.exit_code == 0, done.output
+    assert done.stdout.splitlines() == ["set_name,path,algorithm", "n,/a.txt,md5", "n,/c.bin,sha256"]
+    assert "hashsets" not in done.stderr
+
+
 def test_name_rules() -> None:
     assert hashsets.name_problem("NSRL_2026.09-modern") is None
     assert hashsets.name_problem("../x") is not None
