@@ -33,6 +33,7 @@ from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, s
 from ingest.versions import library_versions
 from ingest.stopping import StopOnSignals, run_scratch, scratch_key
 from ingest.work import Unit, VolumeRecipe, init_pool_worker, init_worker, release_worker, run_unit
+from case import hashsets
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from manifests.schemas import ARTEFACTS, ERRORS, MEDIA, MESSAGES, SOURCES
@@ -91,6 +92,8 @@ class Summary:
     hash_findings: tuple[str, ...] = ()  # e.g. "MD5 MISMATCH against --expected-hash"
     held_signal: str | None = None  # a stop signal that came while the exhibit was being published
     cleanup_failure: str | None = None  # published, but removing the run's scratch or lock failed afterwards
+    hash_hits: int | None = None  # rows added to CASE/hash_hits.parquet; None when the case holds no hash set
+    hash_hits_problem: str | None = None  # published, but matching it against the case's hash sets failed
 
     @property
     def outcome(self) -> str:
@@ -280,10 +283,22 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
             error.add_note(f"while {step[0]}")
             raise
         cleanup_failure = str(error)  # only the run's own scratch or lock was left behind: the exhibit stands
+    hash_hits, hash_hits_problem = _match_hash_sets(target_dir)
     return Summary(output_dir=target_dir, entries=progress.entries, files_hashed=progress.files_hashed, bytes_hashed=progress.bytes_hashed,
                    errors=problems.count("error"), warnings=problems.count("warning"), seconds=time.monotonic() - progress.started,
                    messages=progress.messages, identifiers=progress.identifiers, hash_findings=findings,
-                   held_signal=signal.Signals(stop.held).name if stop.held else None, cleanup_failure=cleanup_failure)
+                   held_signal=signal.Signals(stop.held).name if stop.held else None, cleanup_failure=cleanup_failure,
+                   hash_hits=hash_hits, hash_hits_problem=hash_hits_problem)
+
+
+def _match_hash_sets(folder: Path) -> tuple[int | None, str | None]:
+    """The published exhibit against the case's hash sets: (hit rows, None), (None, None) when the case has
+    none, or (None, why) when matching failed; the exhibit stands either way."""
+    try:
+        counts = hashsets.match_exhibit(folder.parent, folder)
+    except hashsets.HashSetError as error:
+        return None, str(error)
+    return (sum(counts.values()) if counts else None), None
 
 
 def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterator[tuple[VolumeRecipe, Iterator]]:
