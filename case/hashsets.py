@@ -576,6 +576,41 @@ def match(case_dir: Path, exhibit_dirs: list[Path], every_exhibit: bool, memory_
     return result
 
 
+_STAGED_COUNTS = "SELECT set_name, count(DISTINCT entry_index), count(*) FROM ({hits}) GROUP BY set_name"
+
+
+def count_hits(case_dir: Path, artefacts: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> tuple[list[dict], list[str]]:
+    """Before an exhibit is sealed: its hits per hash set of the case, for the manifest (so the seal covers them).
+
+    Returns one entry per usable set (set name, kind, category, the imported file's and the stored table's
+    SHA-256, artefacts and hash rows matched) and a problem line per set that cannot be used. A case
+    without hash sets gives ([], []) and is left untouched. HashSetError when DuckDB cannot do the join.
+    """
+    folder = sets_folder(case_dir)
+    if not folder.is_dir() or not is_sets_folder(folder) or not any(folder.iterdir()):
+        return [], []
+    with _case_lock(case_dir):
+        sets, problems = list_sets(case_dir)
+        if not sets:
+            return [], problems
+        with _staging(case_dir) as staging, _connect(staging, memory_limit) as connection:
+            sql = _STAGED_COUNTS.format(hits=_HITS.format(sets=" UNION ALL ".join([_SET_PART] * len(sets))))
+            params: list = [[str(artefacts)]]
+            for stored in sets:
+                params += [stored.name, stored.kind, str(stored.table)]
+            try:
+                found = {name: (matched, rows) for name, matched, rows in connection.execute(sql, params).fetchall()}
+            except duckdb.Error as error:
+                raise HashSetError(f"counting the exhibit's hash-set hits failed ({str(error)[:300]})") from None
+    counts = []
+    for stored in sets:
+        matched, rows = found.get(stored.name, (0, 0))
+        counts.append({"set": stored.name, "kind": stored.kind, "category": stored.info.get("category"),
+                       "file_sha256": stored.info.get("file_sha256"), "table_sha256": stored.info.get("table_sha256"),
+                       "artefacts": matched, "rows": rows})
+    return counts, problems
+
+
 def match_exhibit(case_dir: Path, exhibit_dir: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> dict[str, int]:
     """After an ingest: the new exhibit's hits (rows per set), merged into CASE/hash_hits.parquet.
 
