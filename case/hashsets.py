@@ -278,7 +278,7 @@ def _write_raw(entries: Iterator[Entry], path: Path, category: str | None) -> in
 # One row per (algorithm, hash): the least (category, set_entry_id, set_entry_name), nulls last, taken whole
 # from one source row. A hash aggregate and an external sort, both of which DuckDB spills to its temporary
 # folder, so the memory limit holds for any size (a window function would not spill as well).
-_DEDUP = ("SELECT ? AS case_id, '' AS exhibit_id, ? AS set_name, algorithm, hash, k.c AS category, k.i AS set_entry_id, k.n AS set_entry_name FROM ("
+_DEDUP = ("SELECT ? AS case_id, ? AS set_name, algorithm, hash, k.c AS category, k.i AS set_entry_id, k.n AS set_entry_name FROM ("
           "SELECT algorithm, hash, min(struct_pack(c := category, i := set_entry_id, n := set_entry_name)) AS k "
           "FROM read_parquet(?) GROUP BY algorithm, hash) ORDER BY algorithm, hash")
 # Hashes the source gives more than one category (a null category counts as one of them).

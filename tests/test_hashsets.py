@@ -101,11 +101,11 @@ def test_plain_list_import_and_match(case: Path, tmp_path: Path) -> None:
                                         {"reason": "not_hex", "where": "line 8", "detail": "z" * 32 + "  not hex.txt"}]
     assert info["imported_time"].endswith("Z")
     assert _set_rows(case, "notable-1") == [
-        {"case_id": "OP/1", "exhibit_id": "", "set_name": "notable-1", "algorithm": "md5", "hash": H["a.txt"]["md5"], "category": "CAT-A", "set_entry_id": "3",
+        {"case_id": "OP/1", "set_name": "notable-1", "algorithm": "md5", "hash": H["a.txt"]["md5"], "category": "CAT-A", "set_entry_id": "3",
          "set_entry_name": "a.txt"},
-        {"case_id": "OP/1", "exhibit_id": "", "set_name": "notable-1", "algorithm": "sha1", "hash": H["c.bin"]["sha1"], "category": "CAT-A", "set_entry_id": "5",
+        {"case_id": "OP/1", "set_name": "notable-1", "algorithm": "sha1", "hash": H["c.bin"]["sha1"], "category": "CAT-A", "set_entry_id": "5",
          "set_entry_name": None},
-        {"case_id": "OP/1", "exhibit_id": "", "set_name": "notable-1", "algorithm": "sha256", "hash": H["b.txt"]["sha256"], "category": "CAT-A",
+        {"case_id": "OP/1", "set_name": "notable-1", "algorithm": "sha256", "hash": H["b.txt"]["sha256"], "category": "CAT-A",
          "set_entry_id": "4", "set_entry_name": "b.txt"},
     ]
     assert pq.read_schema(case / "hashsets" / "notable-1" / "hashset.parquet").metadata[b"exhibit.table"] == b"hashset"
