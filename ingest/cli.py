@@ -26,7 +26,7 @@ from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
 from ingest.stopping import Interrupted
 from case import correlate as case_correlate
-from case import correlate_output, graph_export
+from case import correlate_output, graph_export, hashsets
 from case import noise as case_noise
 from case import output as case_output
 from case import query as case_query
@@ -149,6 +149,9 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
     click.echo(_summary_line(summary))
     if summary.held_signal:
         click.echo(f"note: {summary.held_signal} came while the exhibit was being published; the run finished publishing first", err=True)
+    if summary.hash_hits_problem:
+        click.echo(f"warning: the exhibit was published, but matching it against the case's hash sets failed: "
+                   f"{display_message(summary.hash_hits_problem)} (run `exhibit hashset match`)", err=True)
     if summary.cleanup_failure:
         click.echo(f"warning: the exhibit was published, but cleaning up after it failed: {display_message(summary.cleanup_failure)}", err=True)
     if key is None:
@@ -165,7 +168,9 @@ def _summary_line(summary: Summary) -> str:
     return (f"{summary.outcome}: {plural(summary.entries, 'entry', 'entries')}, {plural(summary.files_hashed, 'file')} hashed, "
             f"{plural(summary.bytes_hashed, 'byte')}, {plural(summary.messages, 'message')}, "
             f"{plural(summary.identifiers, 'identifier')}, {plural(summary.errors, 'error')}, "
-            f"{plural(summary.warnings, 'warning')}, {summary.seconds:.1f} s -> {display(str(summary.output_dir))}")
+            f"{plural(summary.warnings, 'warning')}, "
+            f"{plural(summary.hash_hits, 'hash-set hit') + ', ' if summary.hash_hits is not None else ''}"
+            f"{summary.seconds:.1f} s -> {display(str(summary.output_dir))}")
 
 
 def _app_keys(values: tuple[str, ...], key_file: Path | None) -> tuple[tuple[str, str], ...]:
@@ -208,7 +213,7 @@ def _exhibit_folders(case_dir: Path, exhibit_ids: tuple[str, ...], sealed: bool)
     if exhibit_ids:
         folders = [case_dir / encode_id(e) for e in exhibit_ids]
     else:
-        folders = sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        folders = sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and not hashsets.is_sets_folder(p))
     missing = [str(f) for f in folders if not (f / "manifest.json" if sealed else f).exists()]
     if missing:
         raise UsageFailure(f"no such {'sealed ' if sealed else ''}exhibit folder: {', '.join(missing)}")
@@ -373,7 +378,7 @@ def custody_show(case_dir: Path, exhibit_id: str | None, trusted_keys: tuple[Pat
         if exhibit_id is not None and row["exhibit_id"] != exhibit_id:
             continue
         parts = [f"#{row['event_index']}", row["occurred_time"].isoformat(), f"(UTC{row['utc_offset_minutes']:+d} min)", display(row["action"]),
-                 display(row["exhibit_id"]), "by", display(row["actor_name"])]
+                 display(row["exhibit_id"]) or "(case)", "by", display(row["actor_name"])]
         for label, key in (("role", "actor_role"), ("org", "actor_organisation"), ("from", "from_party"), ("to", "to_party"),
                            ("at", "location"), ("why", "purpose"), ("authority", "authority"), ("note", "notes")):
             if row[key]:
@@ -387,6 +392,76 @@ def custody_show(case_dir: Path, exhibit_id: str | None, trusted_keys: tuple[Pat
     click.echo(f"head: event {head['event_index']} sha256 {display(head['event_sha256'])}" if head else "head: none (the ledger is empty)")
 
 
+@main.group("hashset")
+def hashset_group() -> None:
+    """Hash sets of a case (NSRL, Project VIC VICS/CAID, md5sum lists) and their hits in the exhibits."""
+
+
+@hashset_group.command("import")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("name")
+@click.argument("source_file", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--kind", required=True, type=click.Choice(hashsets.KINDS), help="known (set aside, e.g. NSRL) or notable (look at).")
+@click.option("--category", default=None, help="Category of every entry that does not carry its own (VICS/CAID entries do).")
+@click.option("--format", "claimed_format", type=click.Choice(hashsets.FORMAT_CHOICES), default="auto", show_default=True,
+              help="Format of FILE; auto: SQLite is NSRL RDSv3, a JSON object VICS/CAID, anything else a plain list.")
+@click.option("--replace", is_flag=True, help="Replace the case's set of this NAME (recorded in the custody ledger too).")
+@click.option("--examiner", default=None, help="Who imports the set (default from pipeline.toml).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="A pipeline.toml for the examiner, lab and signing key.")
+@click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Ed25519 private key that signs the custody event (default from pipeline.toml).")
+@click.option("--memory-limit", default=hashsets.DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit for sorting the set.")
+def hashset_import(case_dir: Path, name: str, source_file: Path, kind: str, category: str | None, claimed_format: str, replace: bool,
+                   examiner: str | None, config_path: Path | None, signing_key: Path | None, memory_limit: str) -> None:
+    """Import FILE as the hash set NAME of CASE_DIR (CASE_DIR/hashsets/NAME) and record it in the custody ledger."""
+    try:
+        config = load_config(config_path).with_overrides(examiner=examiner, signing_key=str(signing_key) if signing_key else None)
+    except ConfigError as error:
+        raise UsageFailure(f"configuration: {error}") from None
+    key = _signing_key(Path(config.signing_key)) if config.signing_key else None
+    request = hashsets.ImportRequest(case_dir=case_dir, case_id=decode_id(case_dir.resolve().name), name=name, source=source_file, kind=kind,
+                                     category=category, claimed_format=claimed_format, replace=replace, actor=config.examiner or None,
+                                     organisation=config.lab or None, signing_key=key, memory_limit=memory_limit, tool_version=__version__)
+    try:
+        result = hashsets.import_set(request)
+    except (hashsets.HashSetError, custody.CustodyError) as error:
+        raise UsageFailure(display_message(str(error))) from None
+    except OSError as error:
+        raise UsageFailure(f"the import failed: {display_message(str(error))}; nothing was imported") from None
+    info = result.info
+    counts = ", ".join(f"{algorithm} {count:,}" for algorithm, count in info["counts"].items() if count)
+    click.echo(f"{'replaced' if result.replaced else 'imported'} hash set {display(name)} ({kind}): {info['rows']:,} hashes ({counts}) "
+               f"from {display(info['file_name'])} as {info['file_format']}, {info['duplicates_merged']:,} duplicates merged, "
+               f"{info['skipped_total']:,} entries skipped; custody event {result.event['event_index']}")
+    for reason, count in info["skipped"].items():
+        click.echo(f"skipped {count:,} {display(reason)}", err=True)
+    for example in info["skipped_examples"]:
+        click.echo(f"  {display(example['where'])}: {display(example['reason'])} {display_message(example['detail'])}", err=True)
+    if key is None:
+        click.echo("note: the custody event is UNSIGNED (no signing key configured)", err=True)
+    sys.exit(EXIT_OK if info["skipped_total"] == 0 else EXIT_WITH_ERRORS)
+
+
+@hashset_group.command("match")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every sealed exhibit.")
+@click.option("--memory-limit", default=hashsets.DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit for the join.")
+def hashset_match(case_dir: Path, exhibit_ids: tuple[str, ...], memory_limit: str) -> None:
+    """Match every hash set of CASE_DIR against its sealed exhibits' artefacts into CASE_DIR/hash_hits.parquet."""
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
+    try:
+        result = hashsets.match(case_dir, folders, every_exhibit=not exhibit_ids, memory_limit=memory_limit)
+    except hashsets.HashSetError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    click.echo(f"{'set':<24} {'kind':<8} {'exhibit':<24} {'artefacts':>10} {'hits':>10}")
+    for count in result.counts:
+        click.echo(f"{display(count.set_name):<24} {count.set_kind:<8} {display(count.exhibit_id):<24} {count.artefacts:>10,} {count.rows:>10,}")
+    for problem in result.problems:
+        click.echo(f"problem: {display_message(problem)}", err=True)
+    where = f" -> {display(str(result.hits_path))}" if result.hits_path else " (hash_hits.parquet not written)"
+    click.echo(f"{plural(result.rows, 'hit row')} in {plural(len({c.exhibit_id for c in result.counts}), 'exhibit')}{where}")
+    sys.exit(EXIT_OK if not result.problems else EXIT_WITH_ERRORS)
 @main.command("query")
 @click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.argument("sql")

@@ -341,8 +341,8 @@ CUSTODY = Table(
     columns=(
         Column("case_id", pa.string(), "Case identifier.", False),
         Column("event_index", pa.int64(), "Position of the event in the ledger, from 0.", False),
-        Column("exhibit_id", pa.string(), "Exhibit the event concerns.", False),
-        Column("action", pa.string(), "seized, received, acquired, ingest_started, ingested, verified, transferred, exported, returned, disposed or note.", False),
+        Column("exhibit_id", pa.string(), "Exhibit the event concerns; empty for an event about the case itself (hashset_imported).", False),
+        Column("action", pa.string(), "seized, received, acquired, ingest_started, ingested, verified, transferred, exported, returned, disposed, note, or hashset_imported (a hash set added to the case, written by `exhibit hashset import` only).", False),
         Column("actor_name", pa.string(), "Who acted.", False),
         Column("actor_role", pa.string(), "Their role (examiner, officer, technician, ...)."),
         Column("actor_organisation", pa.string(), "Their organisation."),
@@ -364,5 +364,37 @@ CUSTODY = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS, MESSAGES, MEDIA, IDENTIFIERS, CUSTODY)}
+HASHSET = Table(
+    name="hashset",
+    version=1,
+    doc="CASE/hashsets/NAME/hashset.parquet: one imported hash set (NSRL RDSv3, Project VIC VICS/CAID JSON or a plain list), one row per (algorithm, hash), sorted by algorithm then hash; hashset.json beside it records where it came from.",
+    columns=(
+        Column("case_id", pa.string(), "Case identifier.", False),
+        Column("set_name", pa.string(), "Name of the hash set (its folder name under CASE/hashsets).", False),
+        Column("algorithm", pa.string(), "md5, sha1 or sha256 (recognised by the hex length in a plain list).", False),
+        Column("hash", pa.string(), "The hash, lowercase hex.", False),
+        Column("category", pa.string(), "The entry's category as the set states it (a VICS/CAID Category number as text), else the --category given at import; null when neither."),
+        Column("set_entry_id", pa.string(), "The set's own id of the entry: NSRL package_id, VICS/CAID MediaID, or the line number in a plain list. When a hash occurs more than once in the source, the row kept is the first by (category, set_entry_id, set_entry_name)."),
+        Column("set_entry_name", pa.string(), "The name the set gives the entry: NSRL file_name, the file name of an md5sum/sha256sum line; null otherwise. Decoded as UTF-8, undecodable bytes backslash-escaped."),
+    ),
+)
+
+HASH_HITS = Table(
+    name="hash_hits",
+    version=1,
+    doc="CASE/hash_hits.parquet: every artefact of a sealed exhibit whose MD5, SHA-1 or SHA-256 is in a hash set of the case, one row per (set, exhibit, artefact, algorithm), sorted by set_name, exhibit_id, entry_index, algorithm.",
+    columns=_ids()
+    + (
+        Column("set_name", pa.string(), "Name of the hash set that holds the hash.", False),
+        Column("set_kind", pa.string(), "known (files to set aside, e.g. NSRL) or notable (files to look at, e.g. VICS/CAID categories).", False),
+        Column("category", pa.string(), "The set entry's category (see hashset.category)."),
+        Column("set_entry_id", pa.string(), "The set's own id of the entry (see hashset.set_entry_id)."),
+        Column("entry_index", pa.int64(), "The artefact's entry_index in the exhibit's artefacts.parquet.", False),
+        Column("path", pa.string(), "The artefact's path (for display, as in artefacts.path)."),
+        Column("algorithm", pa.string(), "md5, sha1 or sha256: the artefact hash that matched.", False),
+        Column("hash", pa.string(), "The matching hash, lowercase hex.", False),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS, MESSAGES, MEDIA, IDENTIFIERS, CUSTODY, HASHSET, HASH_HITS)}
 PARTS: tuple[str, ...] = ("artefacts", "sources", "errors", "messages", "media", "identifiers")
