@@ -14,7 +14,7 @@ is a copy in tmp):
 So A/1 and B/2 share a photo and the people of the chat (the owner's account, the contact's phone),
 A/1 and C/3 share ``passwords.txt``. Every expected value comes from another hand: hashlib over the
 copies, sqlite3 over immutable copies of the databases, CHATS.tsv and MEDIA.tsv, exiftool,
-phonenumbers, fls / istat / icat; the rules the README states (ranking, identifiers listed once per
+phonenumbers, fls / istat / icat (hash sets: lists written here from hashlib's values); the rules the README states (ranking, identifiers listed once per
 store and field) are applied to those facts here. One golden message record was checked by hand
 against the database.
 """
@@ -582,3 +582,77 @@ def test_timeline_of_the_photos_equals_exiftool(built: Built) -> None:
                                          pytest.approx(float(fact["gps_lon_decimal"]), abs=1e-9))
     captured = next(r for r in rows if r["timestamp_desc"] == "Media captured")
     assert captured["datetime"] == "2021-12-19T17:04:36.912+00:00"  # 12:04:36.912 at -05:00, by hand
+
+
+# --- hash sets -----------------------------------------------------------------------------------
+
+
+def _file_hashes(built: Built) -> dict[tuple[str, str], dict[str, str]]:
+    """(exhibit, path) -> md5 and sha256 of every file, by hashlib: over the folder copies, and over icat's bytes for C/3."""
+    found = {}
+    for exhibit, source in built.sources.items():
+        for path in sorted(p for p in source.rglob("*") if p.is_file()):
+            data = path.read_bytes()
+            found[(exhibit, "/" + str(path.relative_to(source)))] = {"md5": hashlib.md5(data).hexdigest(),
+                                                                      "sha256": hashlib.sha256(data).hexdigest()}
+    image = require_corpus() / EXT2_E01
+    for entry in built.tsk:
+        if entry.mode.startswith("r/"):
+            data = subprocess.run(["icat", str(image), str(entry.inode)], capture_output=True, check=True).stdout
+            found[(C, entry.path)] = {"md5": hashlib.md5(data).hexdigest(), "sha256": hashlib.sha256(data).hexdigest()}
+    return found
+
+
+def test_hashset_import_and_match(built: Built, tmp_path: Path) -> None:
+    case = tmp_path / CASE
+    shutil.copytree(built.case, case, symlinks=True)  # the module's case stays as the other tests read it
+    hashes = _file_hashes(built)
+    # a notable list in sha256sum's format: the shared photo, the shared passwords.txt and a hash no exhibit holds;
+    # a known list in md5sum's format: the image's a_directory/a_file
+    notable = [(built.shas[GOPRO], "IMG_0001.JPG"), (built.shas[PASSWORDS_COPY], "passwords.txt"), ("0" * 64, "absent.bin")]
+    known = [(hashes[(C, "/a_directory/a_file")]["md5"], "a_file")]
+    sets = {"notable-1": ("notable", "case notes", "sha256", notable), "known-1": ("known", None, "md5", known)}
+    for name, (kind, category, _, entries) in sets.items():
+        listing = tmp_path / f"{name}.txt"
+        listing.write_text("".join(f"{value}  {file}\n" for value, file in entries), encoding="utf-8")
+        extra = ["--category", category] if category else []
+        code, out, err = _run("hashset", "import", str(case), name, str(listing), "--kind", kind, *extra)
+        assert code == 0, err
+        facts = json.loads((case / "hashsets" / name / "hashset.json").read_text(encoding="utf-8"))
+        assert (facts["rows"], facts["kind"], facts["file_sha256"], facts["skipped_total"]) == (
+            len(entries), kind, _sha256(listing), 0)
+    code, out, err = _run("hashset", "match", str(case))
+    assert code == 0, err
+    expected = sorted(
+        (name, kind, category, str(line), exhibit, path, algorithm, value)
+        for name, (kind, category, algorithm, entries) in sets.items()
+        for line, (value, _) in enumerate(entries, start=1)
+        for (exhibit, path), file_hashes in hashes.items() if file_hashes[algorithm] == value)
+    assert len(expected) == 5  # the photo on A/1 and B/2, passwords.txt on A/1 and C/3, a_file on C/3
+    code, rows_out, err = _run("query", "--format", "json", "--", str(case),
+                               "SELECT h.set_name, h.set_kind, h.category, h.set_entry_id, h.exhibit_id, a.path, h.algorithm, "
+                               "h.hash, h.path = a.path AS same_path FROM hash_hits h JOIN artefacts a USING (exhibit_id, entry_index)")
+    assert code == 0, err
+    rows = [json.loads(line) for line in rows_out.splitlines()]
+    assert all(row.pop("same_path") for row in rows)
+    assert sorted(tuple(row.values()) for row in rows) == expected
+    # match's summary: one line per set and exhibit (artefacts hit, hit rows), then the total
+    per = Counter((name, exhibit) for name, _, _, _, exhibit, _, _, _ in expected)
+    lines = [line.split() for line in out.splitlines()[1:-1]]
+    assert lines == [[name, sets[name][0], exhibit, str(per[(name, exhibit)]), str(per[(name, exhibit)])]
+                     for name in sorted(sets) for exhibit in (A, B, C)]
+    assert out.splitlines()[-1].startswith(f"{len(expected)} hit rows in 3 exhibits")
+    # a new exhibit is matched at ingest: D/4 holds one more copy of passwords.txt, sealed with its count
+    source = tmp_path / "D_4"
+    (source / "notes").mkdir(parents=True)
+    shutil.copyfile(built.sources[A] / PASSWORDS_COPY, source / "notes" / "pw.txt")
+    result = CliRunner().invoke(main, ["ingest", str(source), "--case", CASE, "--exhibit", "D/4", "--out", str(tmp_path),
+                                       "--workers", "1"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((case / "D%2F4" / "manifest.json").read_text(encoding="utf-8"))
+    assert [(h["set"], h["artefacts"]) for h in manifest["hash_set_hits"]] == [("known-1", 0), ("notable-1", 1)]
+    code, rows_out, _ = _run("query", "--format", "json", "--", str(case),
+                             "SELECT set_name, path, hash FROM hash_hits WHERE exhibit_id = 'D/4'")
+    assert code == 0
+    assert [json.loads(line) for line in rows_out.splitlines()] == [
+        {"set_name": "notable-1", "path": "/notes/pw.txt", "hash": built.shas[PASSWORDS_COPY]}]
