@@ -1,4 +1,4 @@
-"""Imports run one way, ingest -> parsers -> manifests, and only ingest touches dfVFS or pytsk3."""
+"""Imports run one way, ingest -> case -> parsers -> manifests, and only ingest touches dfVFS or pytsk3."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
-    "parsers": {"ingest", "dfvfs", "pytsk3"},
-    "manifests": {"ingest", "parsers", "dfvfs", "pytsk3"},
+    "case": {"ingest", "dfvfs", "pytsk3"},
+    "parsers": {"ingest", "case", "dfvfs", "pytsk3"},
+    "manifests": {"ingest", "case", "parsers", "dfvfs", "pytsk3"},
 }
 
 

@@ -1,0 +1,1 @@
+"""Case-level commands over a whole case folder: query, search, correlate, timeline, hash sets."""
