@@ -17,12 +17,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
-
-import duckdb
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from case.fold import Folded, fold, fold_with_map
 from manifests.text import display
+
+if TYPE_CHECKING:  # the caller opens the connection; importing DuckDB is left to it
+    import duckdb
 
 BATCH_ROWS = 2048
 FIELD_BUDGET = 1_048_576  # characters of one value searched
@@ -30,8 +31,9 @@ HIT_BUDGET = 10_000  # hits before the search stops
 CONTEXT_CHARS = 40  # original characters shown each side of a hit
 TERMS_FILE_BUDGET = 16 * 1024 * 1024  # bytes of one terms file
 MIN_PHONE_DIGITS = 5
-_PHONE_LIKE = re.compile(r"\+?[0-9\s().\-/]+")
-_PHONE_SEPARATORS = r"[\s().\-/]{0,3}"
+# ASCII classes, read alike by Python re and DuckDB's RE2 (whose \s lacks \v); NFKD makes other spaces ASCII.
+_PHONE_LIKE = re.compile(r"\+?[0-9 \t\n\r\x0b\x0c().\-/]+")
+_PHONE_SEPARATORS = r"[ \t\n\r\x0b\x0c().\-/]{0,3}"
 
 
 class SearchUsageError(ValueError):

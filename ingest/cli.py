@@ -24,6 +24,7 @@ from ingest.run import IngestRequest, Progress, Summary, ingest, plural
 from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
 from ingest.stopping import Interrupted
+from case import search
 from manifests import chat_view, custody, keys, report, verify
 from manifests.text import display, display_message
 from manifests.writer import ExhibitBusyError, ExhibitExistsError, PublishUndoError
@@ -397,20 +398,46 @@ if __name__ == "__main__":
 
 @main.command("chats")
 @click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("terms", nargs=-1, metavar="[TERM ...]")
 @click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
 @click.option("--app", default=None, help="Only this app (a part of its name, e.g. whatsapp, or a parser name such as android_sms).")
 @click.option("--grep", default=None, metavar="TEXT", help="Only messages whose text contains TEXT (case-insensitive).")
-def chats_command(case_dir: Path, exhibit_ids: tuple[str, ...], app: str | None, grep: str | None) -> None:
-    """Print the conversations of CASE_DIR's exhibits from messages.parquet, escaped for the terminal."""
+@click.option("--regex", "regexes", multiple=True, metavar="R", help="Only messages a Python regex matches (on the folded text; repeatable).")
+@click.option("--terms-file", "terms_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A UTF-8 file of terms, one a line (re: for a regex, # for a comment; repeatable).")
+@click.option("--since", default=None, metavar="T", help="Only messages at or after T (YYYY-MM-DD, UTC, or ISO 8601 with its offset).")
+@click.option("--until", default=None, metavar="T", help="Only messages at or before T (a date: the whole UTC day).")
+def chats_command(case_dir: Path, terms: tuple[str, ...], exhibit_ids: tuple[str, ...], app: str | None, grep: str | None,
+                  regexes: tuple[str, ...], terms_files: tuple[Path, ...], since: str | None, until: str | None) -> None:
+    """Print the conversations of CASE_DIR's exhibits from messages.parquet, escaped for the terminal.
+
+    With TERMs, --regex or --terms-file, only the messages they match (body, sender, conversation and
+    recipient names; case- and accent-insensitive).
+    """
     folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
-    chat_filter = chat_view.ChatFilter(app=app, grep=grep)
-    shown = 0
+    try:
+        matcher = search.build_matcher(terms, regexes, terms_files) if (terms or regexes or terms_files) else None
+        since_ns = search.parse_time(since) if since else None
+        until_ns = search.parse_time(until, end_of_day=True) if until else None
+    except search.SearchUsageError as error:
+        raise UsageFailure(str(error)) from None
+    chat_filter = chat_view.ChatFilter(app=app, grep=grep, since_ns=since_ns, until_ns=until_ns,
+                                       matches=search.message_predicate(matcher) if matcher else None)
+    readable = []
     for folder in folders:
-        if not (folder / "messages.parquet").exists():
+        if (folder / "messages.parquet").exists():
+            readable.append(folder)
+        else:
             click.echo(f"{display(decode_id(folder.name))}: no messages.parquet (ingested before chat parsing existed)", err=True)
-            continue
+    if app:
+        known = set().union(*(chat_view.apps(folder) for folder in readable))
+        if not any(chat_view.app_matches(app, name, parser) for name, parser in known):
+            names = sorted({display(name) for name, _parser in known if name is not None})
+            raise UsageFailure(f"no such app: {display(app)} (apps in this case: {', '.join(names) or 'none'})")
+    shown = 0
+    for folder in readable:
         table = chat_view.read_messages(folder, chat_filter)
         shown += table.num_rows
         for line in chat_view.render(table):
             click.echo(line)
-    click.echo(f"{shown} messages", err=True)
+    click.echo(plural(shown, "message"), err=True)
