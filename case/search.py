@@ -416,9 +416,10 @@ def _plan(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Filt
     return plans
 
 
-def _candidate_sql(plan: _Plan, filters: Filters) -> tuple[str, list[Any]]:
+def _candidate_sql(plan: _Plan, filters: Filters, sort: bool) -> tuple[str, list[Any]]:
     """The fixed query text for one table and its parameters after the exhibit id (terms and times are
-    parameters, never spliced in; column names come from TABLES)."""
+    parameters, never spliced in; column names come from TABLES). Without `sort` the rows come in the
+    scan's order, which DuckDB keeps (preserve_insertion_order): the stored order, read as a stream."""
     params: list[Any] = []
     ors = []
     for field_spec, patterns in plan.fields:
@@ -441,7 +442,7 @@ def _candidate_sql(plan: _Plan, filters: Filters) -> tuple[str, list[Any]]:
     if filters.until_ns is not None:
         sql += f" AND {time_sql} <= ?"
         params.append(filters.until_ns)
-    return sql + f" ORDER BY {', '.join(plan.order)}", params
+    return sql + (f" ORDER BY {', '.join(plan.order)}" if sort else ""), params
 
 
 def _exhibits(connection: duckdb.DuckDBPyConnection, plans: list[_Plan], wanted: tuple[str, ...]) -> list[str]:
@@ -462,9 +463,11 @@ def search(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Fil
     report = report if report is not None else SearchReport()
     plans = _plan(connection, matcher, filters, report)
     report.tables = [plan.spec.table for plan in plans]
+    # A sort would hold every candidate row; the scan order is the stored order unless DuckDB may reorder.
+    (keeps_order,) = connection.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
     for exhibit_id in _exhibits(connection, plans, filters.exhibits):
         for plan in plans:
-            sql, params = _candidate_sql(plan, filters)
+            sql, params = _candidate_sql(plan, filters, sort=not keeps_order)
             result = connection.execute(sql, [exhibit_id, *params])
             names = [d[0] for d in result.description]
             while rows := result.fetchmany(BATCH_ROWS):

@@ -381,3 +381,9 @@ def test_the_duckdb_prefilter_never_drops_a_row_the_exact_match_finds(tmp_path: 
                 for pattern, start, end in matcher.find(matcher.for_field("messages", "body"), body)]
     assert found == expected
     assert (len(expected), report.rows_read) == (674, 1496)  # the pre-filter let half of the 3,000 rows through
+
+
+def test_rows_are_sorted_when_duckdb_may_reorder_them(case: duckdb.DuckDBPyConnection) -> None:
+    streamed = _hits(case, "pera")
+    case.execute("SET preserve_insertion_order = false")
+    assert _hits(case, "pera") == streamed
