@@ -4,6 +4,8 @@ A search term and an evidence string are both folded the same way: NFKD (compati
 full-width letters, ligatures and superscripts become plain letters), combining marks removed (accents),
 then Unicode full case folding ("ß" becomes "ss"), decomposed and stripped once more for the few
 characters whose case fold brings a mark back. So "pera", "PERA", "péra" and "ＰＥＲＡ" fold alike.
+Format characters (Unicode category Cf: zero-width spaces and joiners, soft hyphens, bidi controls) fold
+to nothing as well, so one hidden inside a word ("pe\u200bra", "pe\u202era") cannot hide it from a search.
 
 The fold works one original character at a time, so every folded character knows the original
 character it came from, and a hit is reported on the original text's span, never on the folded copy.
@@ -22,9 +24,14 @@ _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 @lru_cache(maxsize=65536)
 def fold_char(ch: str) -> str:
     """The folded form of one character (often "", for a combining mark; sometimes two or more characters)."""
-    decomposed = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    decomposed = "".join(c for c in unicodedata.normalize("NFKD", ch) if not _ignored(c))
     folded = unicodedata.normalize("NFKD", decomposed.casefold())
-    return "".join(c for c in folded if not unicodedata.combining(c))
+    return "".join(c for c in folded if not _ignored(c))
+
+
+def _ignored(ch: str) -> bool:
+    """A combining mark (an accent) or a format character (zero-width, soft hyphen, bidi control)."""
+    return unicodedata.combining(ch) != 0 or unicodedata.category(ch) == "Cf"
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def _write(hits: Iterable[Hit], output_format: str, handle: IO[str], report: Sea
         writer = csv.writer(handle)
         writer.writerow(HIT_COLUMNS)
         for hit in hits:
-            writer.writerow(["" if value is None else csv_cell(str(value)) for value in hit.as_dict().values()])
+            writer.writerow(["" if value is None else csv_cell(value) if isinstance(value, str) else str(value) for value in hit.as_dict().values()])
     elif output_format == "json":
         handle.write('{"hits": [')
         for index, hit in enumerate(hits):

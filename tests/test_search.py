@@ -64,7 +64,7 @@ MESSAGES = {
         _message("JS/1", 1, "envíe el dinero ahora", "2026-03-02T09:30:00"),
         _message("JS/1", 2, "Wohnt in der STRASSE 5 - péra? Pèra!", "2026-03-03T10:00:00"),
         _message("JS/1", 3, "=cmd|' /C calc'!A0 \u202eevil\x1b[31m pera", "2026-03-04T11:00:00"),
-        _message("JS/1", 4, "pe\u0301ra decomposed", None),
+        _message("JS/1", 4, "pe\u0301ra decomposed, p\u200be\u202eRA hidden", None),
         _message("JS/1", 5, None, None, message_kind="media"),
     ],
     "JS/2": [
@@ -124,6 +124,7 @@ def test_fold_is_case_accent_and_compatibility_insensitive() -> None:
     assert {fold(t) for t in ("pera", "PERA", "péra", "Pèra", "pe\u0301ra", "ＰＥＲＡ")} == {"pera"}
     assert fold("STRAßE") == fold("Straße") == fold("STRASSE") == "strasse"
     assert fold("ﬁle") == "file" and fold("İstanbul") == "istanbul" and fold("Ⅻ") == "xii"
+    assert fold("pe\u200bra") == fold("pe\u202era") == fold("pe\u00adra") == "pera"  # nothing hidden in a word hides it
 
 
 def test_fold_maps_every_folded_character_back_to_the_original() -> None:
@@ -146,6 +147,7 @@ def test_a_term_finds_every_folded_form_on_the_original_span(case: duckdb.DuckDB
         ("JS/1", "messages", "body", 31, 35, "Pèra"),
         ("JS/1", "messages", "body", 30, 34, "pera"),
         ("JS/1", "messages", "body", 0, 5, "pe\u0301ra"),
+        ("JS/1", "messages", "body", 18, 24, "p\\u200be\\u202eRA"),
         ("JS/1", "artefacts", "path", 17, 21, "pera"),
         ("JS/2", "messages", "body", 12, 16, "ＰＥＲＡ"),
         ("JS/2", "media", "model", 4, 8, "PÉRA"),
@@ -269,15 +271,15 @@ def test_the_hit_budget_is_said(case: duckdb.DuckDBPyConnection) -> None:
     assert len(hits) == 3 and report.budget_reached and report.stopped_in == "JS/1 messages"
     assert report.lines(3, search.FIELD_BUDGET)[-1] == "hit budget of 3 reached: the search stopped in JS/1 messages; more hits may exist"
     exact = search.SearchReport()
-    assert len(list(search.search(case, search.build_matcher(terms=["pera"]), report=exact, hit_budget=9))) == 9
-    assert not exact.budget_reached  # nine hits exist: a budget of nine misses none
+    assert len(list(search.search(case, search.build_matcher(terms=["pera"]), report=exact, hit_budget=10))) == 10
+    assert not exact.budget_reached  # ten hits exist: a budget of ten misses none
 
 
 def test_the_field_budget_is_counted(case: duckdb.DuckDBPyConnection) -> None:
     report = search.SearchReport()
     assert [h.start for h in search.search(case, search.build_matcher(terms=["pera"]), report=report, field_budget=20)] == [16, 4, 0, 12, 4]
-    assert report.values_cut == 7  # of the candidate values read; each is counted once per search
-    assert "7 values longer than 20 characters were searched in their first 20 characters only" in report.lines(10, 20)
+    assert report.values_cut == 8  # of the candidate values read; each is counted once per search
+    assert "8 values longer than 20 characters were searched in their first 20 characters only" in report.lines(10, 20)
 
 
 # ---- identifiers --------------------------------------------------------------------------------------
