@@ -17,13 +17,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import duckdb
 
 from case.fold import Folded, fold, fold_with_map
 from manifests.text import display
-
-if TYPE_CHECKING:  # the caller opens the connection; importing DuckDB is left to it
-    import duckdb
 
 BATCH_ROWS = 2048
 FIELD_BUDGET = 1_048_576  # characters of one value searched
@@ -402,7 +401,7 @@ def _plan(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Filt
                     chosen.append((found, patterns))
         if not chosen:
             continue
-        time_column = next((name for name in spec.time_columns if name in present), None)
+        time_column = next((name for name in spec.time_columns if name in present and present[name].startswith("TIMESTAMP")), None)
         if time_column is None and (filters.since_ns is not None or filters.until_ns is not None):
             report.notes.append(f"{spec.table}: has no time column, so not searched under --since/--until")
             continue
@@ -445,13 +444,19 @@ def _candidate_sql(plan: _Plan, filters: Filters, sort: bool) -> tuple[str, list
     return sql + (f" ORDER BY {', '.join(plan.order)}" if sort else ""), params
 
 
-def _exhibits(connection: duckdb.DuckDBPyConnection, plans: list[_Plan], wanted: tuple[str, ...]) -> list[str]:
+def _exhibits(connection: duckdb.DuckDBPyConnection, plans: list[_Plan], wanted: tuple[str, ...], report: SearchReport) -> tuple[list[str], list[_Plan]]:
+    """The exhibits to search, and the plans whose table could be read at all (the others are noted)."""
     found: set[str] = set()
+    readable = []
     for plan in plans:
-        found.update(e for (e,) in connection.execute(f"SELECT DISTINCT exhibit_id FROM {plan.spec.table}").fetchall() if e is not None)
+        try:
+            found.update(e for (e,) in connection.execute(f"SELECT DISTINCT exhibit_id FROM {plan.spec.table}").fetchall() if e is not None)
+            readable.append(plan)
+        except duckdb.Error as error:  # a part that cannot be read costs its table, and is said
+            report.notes.append(f"{plan.spec.table}: cannot be read, not searched: {display(type(error).__name__)}: {display(str(error))}")
     if wanted:
         found &= set(wanted)
-    return sorted(found)
+    return sorted(found), readable
 
 
 def search(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Filters = Filters(), report: SearchReport | None = None,
@@ -462,25 +467,32 @@ def search(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Fil
     """
     report = report if report is not None else SearchReport()
     plans = _plan(connection, matcher, filters, report)
+    exhibits, plans = _exhibits(connection, plans, filters.exhibits, report)
     report.tables = [plan.spec.table for plan in plans]
     # A sort would hold every candidate row; the scan order is the stored order unless DuckDB may reorder.
     (keeps_order,) = connection.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
-    for exhibit_id in _exhibits(connection, plans, filters.exhibits):
+    for exhibit_id in exhibits:
         for plan in plans:
             sql, params = _candidate_sql(plan, filters, sort=not keeps_order)
-            result = connection.execute(sql, [exhibit_id, *params])
-            names = [d[0] for d in result.description]
-            while rows := result.fetchmany(BATCH_ROWS):
-                for row in rows:
-                    report.rows_read += 1
-                    values = dict(zip(names, row))
-                    for hit in _row_hits(plan, exhibit_id, values, matcher, field_budget, report):
-                        if report.hits >= hit_budget:
-                            report.budget_reached = True
-                            report.stopped_in = f"{display(exhibit_id)} {plan.spec.table}"
-                            return
-                        report.hits += 1
-                        yield hit
+            read = 0
+            try:
+                result = connection.execute(sql, [exhibit_id, *params])
+                names = [d[0] for d in result.description]
+                while rows := result.fetchmany(BATCH_ROWS):
+                    for row in rows:
+                        read += 1
+                        report.rows_read += 1
+                        values = dict(zip(names, row))
+                        for hit in _row_hits(plan, exhibit_id, values, matcher, field_budget, report):
+                            if report.hits >= hit_budget:
+                                report.budget_reached = True
+                                report.stopped_in = f"{display(exhibit_id)} {plan.spec.table}"
+                                return
+                            report.hits += 1
+                            yield hit
+            except duckdb.Error as error:  # a part that cannot be read costs that exhibit's table, and is said
+                report.notes.append(f"{display(exhibit_id)} {plan.spec.table}: reading stopped after {read:,} candidate rows: "
+                                    f"{display(type(error).__name__)}: {display(str(error))}")
 
 
 def _row_hits(plan: _Plan, exhibit_id: str, values: dict[str, Any], matcher: Matcher, field_budget: int, report: SearchReport) -> Iterator[Hit]:

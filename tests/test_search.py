@@ -389,3 +389,29 @@ def test_rows_are_sorted_when_duckdb_may_reorder_them(case: duckdb.DuckDBPyConne
     streamed = _hits(case, "pera")
     case.execute("SET preserve_insertion_order = false")
     assert _hits(case, "pera") == streamed
+
+
+def test_a_part_that_cannot_be_read_costs_its_table_and_is_said(case: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    good = _write(tmp_path / "g", "media", MEDIA["JS/2"], MEDIA_SCHEMA)
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(good.read_bytes()[:-40] + b"\x00" * 40)  # footer destroyed
+    case.execute("DROP VIEW media")
+    case.execute(f"CREATE VIEW media AS SELECT * FROM read_parquet(['{good}', '{broken}'], union_by_name=false)")
+    report = search.SearchReport()
+    with pytest.raises(duckdb.Error):
+        case.execute("SELECT * FROM media").fetchall()
+    hits = [(h.exhibit_id, h.table, h.field) for h in search.search(case, search.build_matcher(terms=["canon"]), report=report)]
+    assert hits == []
+    assert report.notes[-1].startswith("media: cannot be read, not searched: InvalidInputException: Invalid Input Error: No magic bytes found")
+    assert report.tables == ["messages", "artefacts"]
+
+
+def test_a_read_that_fails_midway_costs_that_exhibits_table_only(case: duckdb.DuckDBPyConnection) -> None:
+    case.execute("ALTER VIEW messages RENAME TO messages_ok")
+    case.execute("CREATE VIEW messages AS SELECT * REPLACE (CASE WHEN exhibit_id = 'JS/1' AND message_index = 3 THEN error('unreadable page')"
+                 " ELSE body END AS body) FROM messages_ok")
+    report = search.SearchReport()
+    hits = [(h.exhibit_id, h.table, h.field) for h in search.search(case, search.build_matcher(terms=["pera"]), report=report)]
+    assert hits == [("JS/1", "artefacts", "path"), ("JS/2", "messages", "body"), ("JS/2", "media", "model")]
+    assert report.notes == ["identifiers: not in this case, not searched",
+                            "JS/1 messages: reading stopped after 0 candidate rows: InvalidInputException: Invalid Input Error: unreadable page"]
