@@ -64,7 +64,7 @@ class TableSpec:
     table: str
     order: str
     time_columns: tuple[str, ...]  # the first present is the hit's time
-    fields: tuple[FieldSpec | tuple[FieldSpec, ...], ...]  # a tuple: the first field present of several names
+    fields: tuple[FieldSpec, ...]
     provenance: tuple[str, ...] = ("path", "entry_index", "store_table", "store_row_id", "message_index", "media_index")
 
 
@@ -76,14 +76,16 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("artefacts", "entry_index", ("modified_time",), (FieldSpec("path", "path"), FieldSpec("logical_path", "logical_path"))),
     TableSpec("media", "media_index", ("capture_time",), (
         FieldSpec("make", "make"), FieldSpec("model", "model"), FieldSpec("body_serial", "body_serial"), FieldSpec("lens_serial", "lens_serial"))),
-    TableSpec("identifiers", "identifier_index", ("observed_time", "sent_time", "modified_time", "capture_time"), (
-        FieldSpec("value", "value"),
-        (FieldSpec("raw", "raw"), FieldSpec("raw_text", "raw_text"), FieldSpec("value_raw", "value_raw"), FieldSpec("raw_value", "raw_value")))),
+    # identifiers has no time of its own: a hit takes its origin row's (the message's sent_time, the photo's capture_time).
+    TableSpec("identifiers", "identifier_index", (), (FieldSpec("identifier", "identifier"), FieldSpec("identifier_raw", "identifier_raw"))),
 )
 
 # --identifier looks in identifiers and in what names a person in messages.
-IDENTIFIER_SCOPE = frozenset({("identifiers", "value"), ("identifiers", "raw"), ("identifiers", "raw_text"), ("identifiers", "value_raw"),
-                              ("identifiers", "raw_value"), ("messages", "body"), ("messages", "sender_id"), ("messages", "recipients.id")})
+IDENTIFIER_SCOPE = frozenset({("identifiers", "identifier"), ("identifiers", "identifier_raw"),
+                              ("messages", "body"), ("messages", "sender_id"), ("messages", "recipients.id")})
+
+# identifiers.origin_table / origin_index name the row an identifier came from: its time and index come from there.
+_ORIGINS = (("messages", "message_index", "sent_time"), ("media", "media_index", "capture_time"))
 
 
 # ---- patterns -------------------------------------------------------------------------------------
@@ -289,7 +291,7 @@ class Matcher:
     def matches_any(self, table: str, values: dict[str, Any]) -> bool:
         """True when a pattern matches one of this table's fields in `values` (a row as a dict of columns)."""
         spec = _spec(table)
-        for field_spec in _flat_fields(spec):
+        for field_spec in spec.fields:
             patterns = self.for_field(table, field_spec.name)
             if patterns and field_spec.column in values:
                 for _label, text in _field_texts(field_spec, values[field_spec.column]):
@@ -303,11 +305,6 @@ def _spec(table: str) -> TableSpec:
         if spec.table == table:
             return spec
     raise KeyError(table)
-
-
-def _flat_fields(spec: TableSpec) -> Iterator[FieldSpec]:
-    for entry in spec.fields:
-        yield from (entry if isinstance(entry, tuple) else (entry,))
 
 
 def _field_texts(field_spec: FieldSpec, value: Any) -> Iterator[tuple[str, str]]:
@@ -377,8 +374,8 @@ def _is_text(field_spec: FieldSpec, data_type: str) -> bool:
 class _Plan:
     spec: TableSpec
     fields: tuple[tuple[FieldSpec, tuple[Pattern, ...]], ...]
-    time_column: str | None
-    provenance: tuple[str, ...]
+    time_sql: str | None  # nanoseconds since the epoch
+    provenance: tuple[tuple[str, str], ...]  # (name, SQL expression)
     order: tuple[str, ...]
 
 
@@ -390,29 +387,47 @@ def _plan(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Filt
             report.notes.append(f"{spec.table}: not in this case, not searched")
             continue
         chosen = []
-        for entry in spec.fields:
-            options = entry if isinstance(entry, tuple) else (entry,)
-            found = next((option for option in options if option.column in present), None)
-            if found is not None and not _is_text(found, present[found.column]):
+        for found in spec.fields:
+            if found.column not in present:
+                continue
+            if not _is_text(found, present[found.column]):
                 report.notes.append(f"{spec.table}.{found.name}: not text ({display(present[found.column])}), not searched")
-            elif found is not None:
-                patterns = matcher.for_field(spec.table, found.name)
-                if patterns:
-                    chosen.append((found, patterns))
+                continue
+            patterns = matcher.for_field(spec.table, found.name)
+            if patterns:
+                chosen.append((found, patterns))
         if not chosen:
             continue
         time_column = next((name for name in spec.time_columns if name in present and present[name].startswith("TIMESTAMP")), None)
-        if time_column is None and (filters.since_ns is not None or filters.until_ns is not None):
+        time_sql = f"epoch_ns({time_column})" if time_column else None
+        provenance = tuple((name, name) for name in spec.provenance if name in present)
+        if spec.table == "identifiers" and {"origin_table", "origin_index"} <= set(present):
+            time_sql, provenance = _origin_time(connection, provenance)
+        if time_sql is None and (filters.since_ns is not None or filters.until_ns is not None):
             report.notes.append(f"{spec.table}: has no time column, so not searched under --since/--until")
             continue
         if "exhibit_id" not in present:
             report.notes.append(f"{spec.table}: has no exhibit_id column, not searched")
             continue
-        provenance = tuple(name for name in spec.provenance if name in present)
         # Rows in their stored order; a table without its index column is ordered by what locates a row.
-        order = (spec.order,) if spec.order in present else tuple(dict.fromkeys(provenance + tuple(f.column for f, _ in chosen)))
-        plans.append(_Plan(spec, tuple(chosen), time_column, provenance, order))
+        order = (spec.order,) if spec.order in present else tuple(dict.fromkeys([n for n, e in provenance if n == e] + [f.column for f, _ in chosen]))
+        plans.append(_Plan(spec, tuple(chosen), time_sql, provenance, order))
     return plans
+
+
+def _origin_time(connection: duckdb.DuckDBPyConnection, provenance: tuple[tuple[str, str], ...]) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """For identifiers: the time of the origin row (a correlated lookup DuckDB runs as a join) and its index
+    as message_index or media_index. Fixed SQL over fixed names; an origin table without its time gives none."""
+    times = []
+    extra = []
+    for origin, index, time_name in _ORIGINS:
+        extra.append((index, f"CASE WHEN origin_table = '{origin}' THEN origin_index END"))
+        columns = _columns(connection, origin)
+        if index in columns and columns.get(time_name, "").startswith("TIMESTAMP") and "exhibit_id" in columns:
+            times.append(f"CASE WHEN origin_table = '{origin}' THEN (SELECT min(epoch_ns(o.{time_name})) FROM {origin} o"
+                         f" WHERE o.exhibit_id = identifiers.exhibit_id AND o.{index} = identifiers.origin_index) END")
+    kept = tuple(item for item in provenance if item[0] not in {index for index, _ in extra})
+    return (f"coalesce({', '.join(times)})" if times else None), kept + tuple(extra)
 
 
 def _candidate_sql(plan: _Plan, filters: Filters, sort: bool) -> tuple[str, list[Any]]:
@@ -432,8 +447,9 @@ def _candidate_sql(plan: _Plan, filters: Filters, sort: bool) -> tuple[str, list
                     checks.append(f"contains(lower({text}), ?)" if test == "contains" else f"regexp_matches(lower({text}), ?)")
                     params.append(argument)
         ors.append(f"({text} IS NOT NULL AND ({' OR '.join(checks)}))")
-    time_sql = f"epoch_ns({plan.time_column})" if plan.time_column else "NULL::BIGINT"
-    columns = ", ".join(dict.fromkeys([f.column for f, _ in plan.fields] + list(plan.provenance) + list(plan.order)))
+    time_sql = plan.time_sql or "NULL::BIGINT"
+    selected = [f.column for f, _ in plan.fields] + [name if name == expression else f"{expression} AS {name}" for name, expression in plan.provenance]
+    columns = ", ".join(dict.fromkeys(selected + [name for name in plan.order if name not in selected]))
     sql = f"SELECT {time_sql} AS hit_time_ns, {columns} FROM {plan.spec.table} WHERE exhibit_id = ? AND ({' OR '.join(ors)})"
     if filters.since_ns is not None:
         sql += f" AND {time_sql} >= ?"
@@ -496,7 +512,7 @@ def search(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Fil
 
 
 def _row_hits(plan: _Plan, exhibit_id: str, values: dict[str, Any], matcher: Matcher, field_budget: int, report: SearchReport) -> Iterator[Hit]:
-    provenance = tuple((name, values.get(name)) for name in plan.provenance)
+    provenance = tuple((name, values.get(name)) for name, _expression in plan.provenance)
     for field_spec, patterns in plan.fields:
         for reported, text in _field_texts(field_spec, values.get(field_spec.column)):
             if len(text) > field_budget:

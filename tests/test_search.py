@@ -297,17 +297,31 @@ def test_identifier_matches_literally_and_by_digits(case: duckdb.DuckDBPyConnect
 
 
 def test_identifier_table_is_searched_when_present(case: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    rows = [{"case_id": "OP-1", "exhibit_id": "JS/1", "identifier_index": 0, "kind": "phone", "value": "+639171234567", "raw": "(0917) 123-4567",
-             "path": DB, "entry_index": 7, "store_table": "message", "store_row_id": 100, "message_index": 0}]
+    """identifiers (the ident extractor's table) has no time of its own: a hit takes its origin row's."""
+    base = {"case_id": "OP-1", "exhibit_id": "JS/1", "identifier_kind": "phone", "path": DB, "entry_index": 7, "store_table": "message",
+            "origin_field": "body", "origin_offset": 0}
+    rows = [dict(base, identifier_index=0, identifier="+639171234567", identifier_raw="(0917) 123-4567", origin_table="messages", origin_index=0,
+                 store_row_id=100),
+            dict(base, exhibit_id="JS/2", identifier_index=0, identifier="0123-4567", identifier_raw="0123-4567", origin_table="media", origin_index=0,
+                 path="/DCIM/Straße.jpg", entry_index=3, store_table=None, store_row_id=None, identifier_kind="camera_serial")]
     path = tmp_path / "identifiers.parquet"
     pq.write_table(pa.Table.from_pylist(rows), path)
     _views(case, {"identifiers": [path]})
     assert _hits(case, identifiers=["+63 917 123 4567"]) == [
         ("JS/1", "messages", "sender_id", 0, 16, "+63 917 123 4567"),
-        ("JS/1", "identifiers", "value", 1, 13, "639171234567"),
+        ("JS/1", "identifiers", "identifier", 1, 13, "639171234567"),
         ("JS/2", "messages", "sender_id", 0, 12, "639171234567"),
     ]
-    assert _hits(case, "(0917)") == [("JS/1", "identifiers", "raw", 0, 6, "(0917)")]
+    (raw,) = search.search(case, search.build_matcher(terms=["(0917)"]))
+    assert raw.as_dict() == {
+        "exhibit_id": "JS/1", "table": "identifiers", "field": "identifier_raw", "time": "2026-03-01T08:00:00Z", "term": "(0917)",
+        "start": 0, "end": 6, "match": "(0917)", "context": "(0917) 123-4567", "path": DB, "entry_index": 7, "store_table": "message",
+        "store_row_id": 100, "message_index": 0, "media_index": None}
+    serials = [(h.exhibit_id, h.table, h.field, h.time_ns, h.get("media_index")) for h in
+               search.search(case, search.build_matcher(terms=["0123-4567"]), search.Filters(since_ns=ns("2026-03-05T00:00:00")))]
+    assert serials == [("JS/2", "media", "body_serial", ns("2026-03-05T07:00:00"), 0),
+                       ("JS/2", "identifiers", "identifier", ns("2026-03-05T07:00:00"), 0),
+                       ("JS/2", "identifiers", "identifier_raw", ns("2026-03-05T07:00:00"), 0)]
 
 
 # ---- output -------------------------------------------------------------------------------------------
