@@ -1,1 +1,1 @@
-"""Case-level commands over a whole case folder: query, search, correlate, timeline, hash sets."""
+"""Case-level work over every sealed exhibit of a case: query, search, correlate, timeline, hash sets."""

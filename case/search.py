@@ -63,22 +63,27 @@ class TableSpec:
 
     table: str
     order: str
-    time_columns: tuple[str, ...]  # the first present is the hit's time
+    time_columns: tuple[str, ...]  # the hit's time: the first of these that is not null
     fields: tuple[FieldSpec, ...]
     provenance: tuple[str, ...] = ("path", "entry_index", "store_table", "store_row_id", "message_index", "media_index")
 
 
 TABLES: tuple[TableSpec, ...] = (
-    TableSpec("messages", "message_index", ("sent_time",), (
+    TableSpec("messages", "message_index", ("sent_time", "sent", "received_time", "received"), (
         FieldSpec("body", "body"), FieldSpec("sender_name", "sender_name"), FieldSpec("sender_id", "sender_id"),
         FieldSpec("conversation_title", "conversation_title"),
         FieldSpec("recipients.name", "recipients", "name"), FieldSpec("recipients.id", "recipients", "id"))),
-    TableSpec("artefacts", "entry_index", ("modified_time",), (FieldSpec("path", "path"), FieldSpec("logical_path", "logical_path"))),
-    TableSpec("media", "media_index", ("capture_time",), (
+    TableSpec("artefacts", "entry_index", ("modified_time", "modified"), (FieldSpec("path", "path"), FieldSpec("logical_path", "logical_path"))),
+    TableSpec("media", "media_index", ("capture_time", "capture_time_utc"), (
         FieldSpec("make", "make"), FieldSpec("model", "model"), FieldSpec("body_serial", "body_serial"), FieldSpec("lens_serial", "lens_serial"))),
     # identifiers has no time of its own: a hit takes its origin row's (the message's sent_time, the photo's capture_time).
     TableSpec("identifiers", "identifier_index", (), (FieldSpec("identifier", "identifier"), FieldSpec("identifier_raw", "identifier_raw"))),
 )
+
+# Exhibits sealed before the column renames of issue 11 keep the old names; a case's views (union by name)
+# then hold both, each null for the other exhibits. Times above list the old name second; so does this.
+_OLD_PROVENANCE = {("messages", "path"): "source_path", ("messages", "entry_index"): "source_entry_index",
+                   ("messages", "store_table"): "source_table", ("messages", "store_row_id"): "source_row_id"}
 
 # --identifier looks in identifiers and in what names a person in messages.
 IDENTIFIER_SCOPE = frozenset({("identifiers", "identifier"), ("identifiers", "identifier_raw"),
@@ -199,7 +204,7 @@ def identifier_pattern(value: str) -> Pattern:
     digits = re.sub(r"[^0-9]", "", folded)
     if _PHONE_LIKE.fullmatch(value.strip()) and len(digits) >= MIN_PHONE_DIGITS:
         body = _PHONE_SEPARATORS.join(digits)
-        alternatives.append(rf"(?<![0-9]){body}(?![0-9])")
+        alternatives.append(rf"(?<![0-9])\+?{body}(?![0-9])")
         prefilter.append(("regexp", body))
     return Pattern(label=f"identifier:{value}", regex=_compile("|".join(alternatives)), prefilter=tuple(prefilter), scope=IDENTIFIER_SCOPE)
 
@@ -398,9 +403,9 @@ def _plan(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Filt
                 chosen.append((found, patterns))
         if not chosen:
             continue
-        time_column = next((name for name in spec.time_columns if name in present and present[name].startswith("TIMESTAMP")), None)
-        time_sql = f"epoch_ns({time_column})" if time_column else None
-        provenance = tuple((name, name) for name in spec.provenance if name in present)
+        times = [f"epoch_ns({name})" for name in spec.time_columns if name in present and present[name].startswith("TIMESTAMP")]
+        time_sql = (times[0] if len(times) == 1 else f"coalesce({', '.join(times)})") if times else None
+        provenance = tuple(item for item in (_provenance(spec.table, name, present) for name in spec.provenance) if item is not None)
         if spec.table == "identifiers" and {"origin_table", "origin_index"} <= set(present):
             time_sql, provenance = _origin_time(connection, provenance)
         if time_sql is None and (filters.since_ns is not None or filters.until_ns is not None):
@@ -413,6 +418,14 @@ def _plan(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Filt
         order = (spec.order,) if spec.order in present else tuple(dict.fromkeys([n for n, e in provenance if n == e] + [f.column for f, _ in chosen]))
         plans.append(_Plan(spec, tuple(chosen), time_sql, provenance, order))
     return plans
+
+
+def _provenance(table: str, name: str, present: dict[str, str]) -> tuple[str, str] | None:
+    """(name, SQL expression) of one provenance column: the column, its pre-rename name, or both coalesced."""
+    columns = [c for c in (name, _OLD_PROVENANCE.get((table, name))) if c is not None and c in present]
+    if not columns:
+        return None
+    return name, columns[0] if len(columns) == 1 else f"coalesce({', '.join(columns)})"
 
 
 def _origin_time(connection: duckdb.DuckDBPyConnection, provenance: tuple[tuple[str, str], ...]) -> tuple[str | None, tuple[tuple[str, str], ...]]:

@@ -24,7 +24,10 @@ from ingest.run import IngestRequest, Progress, Summary, ingest, plural
 from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
 from ingest.stopping import Interrupted
+from case import output as case_output
+from case import query as case_query
 from case import search
+from case import search_output
 from manifests import chat_view, custody, keys, report, verify
 from manifests.text import display, display_message
 from manifests.writer import ExhibitBusyError, ExhibitExistsError, PublishUndoError
@@ -375,6 +378,115 @@ def custody_show(case_dir: Path, exhibit_id: str | None, trusted_keys: tuple[Pat
         click.echo("  ".join(parts))
     head = ledger.head
     click.echo(f"head: event {head['event_index']} sha256 {display(head['event_sha256'])}" if head else "head: none (the ledger is empty)")
+
+
+@main.command("query")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("sql")
+@click.option("--format", "output_format", type=click.Choice(case_output.FORMATS), default="table", show_default=True,
+              help="table (escaped for the terminal), csv, json (JSON lines) or parquet (needs --output).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="File to write (atomically; outside the case folder); default standard output.")
+@click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+def query_command(case_dir: Path, sql: str, output_format: str, output: Path | None, unverified: bool, exhibit_ids: tuple[str, ...],
+                  trusted_keys: tuple[Path, ...]) -> None:
+    """Run one SQL SELECT over every verified exhibit of CASE_DIR (DuckDB views artefacts, messages, media, ...)."""
+    if output_format == "parquet" and output is None:
+        raise UsageFailure("--format parquet needs --output FILE (Parquet is never written to a terminal)")
+    if output is not None and case_output.inside(output, case_dir):
+        raise UsageFailure(f"--output {display(str(output))} is inside the case folder: nothing is written into the evidence")
+    trusted = _trusted_keys(trusted_keys)
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
+    if not folders:
+        raise UsageFailure(f"no exhibit folder in {display(str(case_dir))}")
+    selection = case_query.select(case_dir, [(_decoded_or_none(folder.name), folder) for folder in folders], trusted, unverified)
+    try:
+        opened = case_query.open_case(selection)
+    except case_query.ViewError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    try:
+        for line in case_query.notes(selection):
+            click.echo(line, err=True)
+        result = case_query.run(opened, sql)
+        written = case_output.write(result, output_format, output, sys.stdout.buffer)
+    except case_query.QueryError as error:
+        raise UsageFailure(f"SQL: {display_message(str(error))}") from None
+    except OSError as error:
+        raise UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}") from None
+    except KeyboardInterrupt:
+        click.echo(f"exhibit: stopped by SIGINT; no answer was written (exit {EXIT_SIGNAL_BASE + 2})", err=True)
+        sys.exit(EXIT_SIGNAL_BASE + 2)
+    finally:
+        opened.close()
+    more = f" (the table shows the first {written.shown:,}: use --format csv, json or parquet for all)" if written.shown < written.rows else ""
+    click.echo(f"{written.rows:,} row(s){more}" + (f" -> {display(str(output))}" if output is not None else ""), err=True)
+    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
+
+
+@main.command("search")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("terms", nargs=-1, metavar="[TERM ...]")
+@click.option("--terms-file", "terms_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A UTF-8 file of terms, one a line (re: for a regex, # for a comment; repeatable).")
+@click.option("--regex", "regexes", multiple=True, metavar="R", help="A Python regex, run on the folded text (repeatable).")
+@click.option("--identifier", "identifiers", multiple=True, metavar="VALUE",
+              help="Find VALUE in identifiers, message bodies, sender and recipient ids; a phone-like VALUE also by its digits (repeatable).")
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@click.option("--since", default=None, metavar="T", help="Only rows at or after T (YYYY-MM-DD, UTC, or ISO 8601 with its offset).")
+@click.option("--until", default=None, metavar="T", help="Only rows at or before T (a date: the whole UTC day).")
+@click.option("--format", "output_format", type=click.Choice(search_output.FORMATS), default="table", show_default=True,
+              help="table (escaped for the terminal), csv or json.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="File to write (atomically; outside the case folder); default standard output.")
+@click.option("--max-hits", type=click.IntRange(min=1), default=search.HIT_BUDGET, show_default=True,
+              help="Stop after this many hits (the output says so).")
+@click.option("--unverified", is_flag=True, help="Also search exhibits whose manifest does not verify (each is named on standard error).")
+@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Public key: manifests must then be signed by one of these keys (repeatable).")
+def search_command(case_dir: Path, terms: tuple[str, ...], terms_files: tuple[Path, ...], regexes: tuple[str, ...], identifiers: tuple[str, ...],
+                   exhibit_ids: tuple[str, ...], since: str | None, until: str | None, output_format: str, output: Path | None, max_hits: int,
+                   unverified: bool, trusted_keys: tuple[Path, ...]) -> None:
+    """Search every verified exhibit of CASE_DIR: messages, artefact paths, camera serials, identifiers.
+
+    Case- and accent-insensitive; each hit with its exhibit, table, field, time, escaped context and
+    the provenance that opens it.
+    """
+    try:
+        matcher = search.build_matcher(terms, regexes, terms_files, identifiers)
+        filters = search.Filters(since_ns=search.parse_time(since) if since else None,
+                                 until_ns=search.parse_time(until, end_of_day=True) if until else None)
+    except search.SearchUsageError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    if output is not None and case_output.inside(output, case_dir):
+        raise UsageFailure(f"--output {display(str(output))} is inside the case folder: nothing is written into the evidence")
+    trusted = _trusted_keys(trusted_keys)
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
+    if not folders:
+        raise UsageFailure(f"no exhibit folder in {display(str(case_dir))}")
+    selection = case_query.select(case_dir, [(_decoded_or_none(folder.name), folder) for folder in folders], trusted, unverified)
+    try:
+        opened = case_query.open_case(selection)
+    except case_query.ViewError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    report_ = search.SearchReport()
+    try:
+        for line in case_query.notes(selection):
+            click.echo(line, err=True)
+        hits = search.search(opened.connection, matcher, filters, report_, hit_budget=max_hits)
+        search_output.write_hits(hits, output_format, output if output is not None else sys.stdout, report_, max_hits,
+                                 search.FIELD_BUDGET)
+    except OSError as error:
+        raise UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}") from None
+    finally:
+        opened.close()
+    for line in report_.lines(max_hits, search.FIELD_BUDGET):
+        click.echo(line, err=True)
+    if output is not None:
+        click.echo(f"-> {display(str(output))}", err=True)
+    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
 
 
 def run() -> None:

@@ -309,7 +309,7 @@ def test_identifier_table_is_searched_when_present(case: duckdb.DuckDBPyConnecti
     _views(case, {"identifiers": [path]})
     assert _hits(case, identifiers=["+63 917 123 4567"]) == [
         ("JS/1", "messages", "sender_id", 0, 16, "+63 917 123 4567"),
-        ("JS/1", "identifiers", "identifier", 1, 13, "639171234567"),
+        ("JS/1", "identifiers", "identifier", 0, 13, "+639171234567"),
         ("JS/2", "messages", "sender_id", 0, 12, "639171234567"),
     ]
     (raw,) = search.search(case, search.build_matcher(terms=["(0917)"]))

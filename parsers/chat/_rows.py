@@ -1,16 +1,18 @@
-"""Reading loosely typed chat rows: a cell as exact text, a table by rowid, the writers of each conversation.
+"""Reading loosely typed chat rows: a cell as exact text, a table by rowid, the writers of each conversation, side tables.
 
 SQLite returns TEXT through `decode_text` (exact bytes kept when not UTF-8), but a hostile or
 damaged store can hold a BLOB or a number where text belongs; those are read, never refused.
 `conversation_writers` serves stores that keep no member list per conversation (the recipients of
 an outgoing message are then the conversation's other writers, as far as the store shows them).
+Side tables (names, chats, members, files) are read before the messages through `side_read` and its
+kin, so a damaged page in one costs that table's rest, with one `parse_stopped` row, never the messages.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from manifests.records import decode_text
 from parsers.chat.base import ParseContext, Variant
@@ -75,14 +77,51 @@ def side_rows(database: Database, side: Variant, table: str, order_by: str = "")
     return database.query(side.select(database, table, order_by)) if side.matches(database) else ()
 
 
-def side_index(database: Database, side: Variant, table: str, key: str, context: ParseContext) -> dict[object, sqlite3.Row]:
-    """A side table's rows by `key`, read before the messages: a damaged page stops only this read, with an
-    error row, and the messages are still read (their names or links from this table may be missing)."""
-    rows: dict[object, sqlite3.Row] = {}
+def side_read(rows: Iterable[sqlite3.Row], table: str, context: ParseContext) -> Iterator[sqlite3.Row]:
+    """The rows of a side-table pre-scan (names, chats, links read before the messages), up to a damaged page:
+    there this read alone stops, with one error row, and the messages are still read (what the rest of the
+    table would have named or linked is missing). Only the reading is guarded; the caller's own work is not."""
     try:
-        for row in side_rows(database, side, table):
-            rows[row[key]] = row
+        yield from rows
     except sqlite3.DatabaseError as error:
-        context.warn("parse_stopped", f"side table {table} could not be read whole ({type(error).__name__}: {error}); "
-                                      "names or links from it may be missing", table=table, severity="error")
-    return rows
+        _side_stopped(table, error, context)
+
+
+def side_whole(rows: Iterable[sqlite3.Row], table: str, context: ParseContext) -> tuple[list[sqlite3.Row], bool]:
+    """The rows of a side read and whether it was whole (a damaged page stops it as `side_read` does).
+
+    For a fact only the whole table proves, such as "exactly one account sent messages": the rows before
+    the damage could show one owner where the whole table shows two, so a partial read proves nothing.
+    """
+    found: list[sqlite3.Row] = []
+    try:
+        for row in rows:
+            found.append(row)
+    except sqlite3.DatabaseError as error:
+        _side_stopped(table, error, context)
+        return found, False
+    return found, True
+
+
+def _side_stopped(table: str, error: sqlite3.DatabaseError, context: ParseContext) -> None:
+    context.warn("parse_stopped", f"side table {table} could not be read whole ({type(error).__name__}: {error}); "
+                                  "names or links from it may be missing", table=table, severity="error")
+
+
+def side_table(database: Database, side: Variant, table: str, context: ParseContext, order_by: str = "") -> Iterator[sqlite3.Row]:
+    """`side_rows` guarded as `side_read`: a damaged page stops only this side table's read, with one error row."""
+    return side_read(side_rows(database, side, table, order_by), table, context)
+
+
+def side_first(rows: Iterable[sqlite3.Row], table: str, context: ParseContext) -> sqlite3.Row | None:
+    """The first row of a side-table read (an owner, a version), guarded as `side_read`: None when the page holding it is damaged."""
+    reading = side_read(rows, table, context)
+    try:
+        return next(reading, None)
+    finally:
+        reading.close()
+
+
+def side_index(database: Database, side: Variant, table: str, key: str, context: ParseContext) -> dict[object, sqlite3.Row]:
+    """A side table's rows by `key`, read before the messages, guarded as `side_read` (a later row with the same key wins)."""
+    return {row[key]: row for row in side_table(database, side, table, context)}

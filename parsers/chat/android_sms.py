@@ -40,6 +40,7 @@ import sqlite3
 from typing import Iterable, Iterator
 
 from manifests.records import Attachment, Message, Participant, decode_text
+from parsers.chat._rows import side_read
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms, unix_seconds
 from parsers.sqlite_store import Database
@@ -80,8 +81,8 @@ class AndroidSms(SqliteChatParser):
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         sms = database.query(variant.select(database, "sms", "_id"))
         yield from context.each(sms, "sms", lambda row: self._sms(row, context), "_id")
-        parts = _group(database.query(variant.select(database, "part", "mid, seq, _id")), "mid")
-        addresses = _group(database.query(variant.select(database, "addr", "msg_id, _id")), "msg_id")
+        parts = _group(side_read(database.query(variant.select(database, "part", "mid, seq, _id")), "part", context), "mid")
+        addresses = _group(side_read(database.query(variant.select(database, "addr", "msg_id, _id")), "addr", context), "msg_id")
         rows = database.query(variant.select(database, "pdu", "_id"))
         yield from context.each(rows, "pdu", lambda r: self._mms(r, parts.get(r["_id"], []), addresses.get(r["_id"], []), context), "_id")
 

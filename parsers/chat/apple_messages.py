@@ -43,6 +43,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import side_read
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_auto, cocoa_seconds, unix_seconds
 from parsers.decode.typedstream import TypedStreamError, attributed_string_text
@@ -100,18 +101,18 @@ class AppleMessages(SqliteChatParser):
         if variant.name == "legacy":
             yield from _legacy(database, variant, context)
             return
-        handles = {row["ROWID"]: row for row in database.query(HANDLE_SQL)}
+        handles = {row["ROWID"]: row for row in side_read(database.query(HANDLE_SQL), "handle", context)}
         chats: dict[int, sqlite3.Row] = {}
         chat_of: dict[int, list[int]] = {}
         members: dict[int, list[int]] = {}
         attachments: dict[int, list[sqlite3.Row]] = {}
         if variant.name == "chats":
-            chats = {row["ROWID"]: row for row in database.query(CHAT_SQL)}
-            for row in database.query(CHAT_MESSAGE_SQL):
+            chats = {row["ROWID"]: row for row in side_read(database.query(CHAT_SQL), "chat", context)}
+            for row in side_read(database.query(CHAT_MESSAGE_SQL), "chat_message_join", context):
                 chat_of.setdefault(row["message_id"], []).append(row["chat_id"])
-            for row in database.query(CHAT_HANDLE_SQL):
+            for row in side_read(database.query(CHAT_HANDLE_SQL), "chat_handle_join", context):
                 members.setdefault(row["chat_id"], []).append(row["handle_id"])
-            for row in database.query(ATTACHMENT_SQL):
+            for row in side_read(database.query(ATTACHMENT_SQL), "attachment", context):
                 attachments.setdefault(row["message_id"], []).append(row)
         rows = database.query(variant.select(database, "message", "ROWID"))
         lookups = _Lookups(handles, chats, chat_of, members, attachments)
@@ -241,12 +242,12 @@ def _attachment(row: sqlite3.Row) -> Attachment:
 def _legacy(database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
     members: dict[int, list[str]] = {}
     if database.has("group_member", "ROWID", "group_id", "address"):
-        for row in database.query(GROUP_MEMBER_SQL):
+        for row in side_read(database.query(GROUP_MEMBER_SQL), "group_member", context):
             if row["address"] is not None:
                 members.setdefault(row["group_id"], []).append(row["address"])
     pieces: dict[int, list[sqlite3.Row]] = {}
     if database.has("msg_pieces", "ROWID", "message_id", "part_id", "content_type", "content_loc", "data"):
-        for row in database.query(PIECES_SQL):
+        for row in side_read(database.query(PIECES_SQL), "msg_pieces", context):
             pieces.setdefault(row["message_id"], []).append(row)
     rows = database.query(variant.select(database, "message", "ROWID"))
     yield from context.each(rows, "message", lambda row: _legacy_message(row, members, pieces, context), "ROWID")

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from manifests.records import Attachment, Message, Participant
 from parsers.chat import _nsurlcache
-from parsers.chat._rows import side_rows, text_value
+from parsers.chat._rows import side_table, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
@@ -79,8 +79,10 @@ class Burner(SqliteChatParser):
     # Android -------------------------------------------------------------------------------
 
     def _android(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        burners = {str(r["burner_id"]): Participant(r["phone_number_id"], r["name"]) for r in side_rows(database, BURNERS, "burners")}
-        contacts = {str(r["phone_number"]): r["name"] for r in side_rows(database, CONTACTS, "contacts") if r["phone_number"] is not None}
+        burners = {str(r["burner_id"]): Participant(r["phone_number_id"], r["name"])
+                   for r in side_table(database, BURNERS, "burners", context)}
+        contacts = {str(r["phone_number"]): r["name"] for r in side_table(database, CONTACTS, "contacts", context)
+                    if r["phone_number"] is not None}
         rows = database.query(variant.select(database, "messages", "_id"))
         yield from context.each(rows, "messages", lambda row: self._android_row(row, burners, contacts, context), "_id")
 

@@ -57,7 +57,7 @@ from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant, UndecodedText, decode_text
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat._rows import text_value
+from parsers.chat._rows import side_read, side_table, text_value
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
@@ -120,17 +120,17 @@ class GoogleMessages(SqliteChatParser):
     variants = (BUGLE,)
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        people = {row["_id"]: row for row in database.query(variant.select(database, "participants"))}
-        titles = ({row["_id"]: row["name"] for row in database.query(CONVERSATIONS.select(database, "conversations"))}
+        people = {row["_id"]: row for row in side_read(database.query(variant.select(database, "participants")), "participants", context)}
+        titles = ({row["_id"]: row["name"] for row in side_table(database, CONVERSATIONS, "conversations", context)}
                   if CONVERSATIONS.matches(database) else {})
         members: dict[int, list[Participant]] = {}
         if MEMBERS.matches(database):
-            for row in database.query(MEMBERS.select(database, "conversation_participants", "conversation_id, rowid")):
+            for row in side_table(database, MEMBERS, "conversation_participants", context, "conversation_id, rowid"):
                 person = people.get(row["participant_id"])
                 if person is not None:
                     members.setdefault(row["conversation_id"], []).append(_participant(person))
         parts: dict[int, list[sqlite3.Row]] = {}
-        for row in database.query(variant.select(database, "parts", "message_id, rowid")):
+        for row in side_read(database.query(variant.select(database, "parts", "message_id, rowid")), "parts", context):
             parts.setdefault(row["message_id"], []).append(row)
         rows = database.query(variant.select(database, "messages", "_id"))
         yield from context.each(rows, "messages",

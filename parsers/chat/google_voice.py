@@ -25,6 +25,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import side_read
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_seconds
 from parsers.sqlite_store import Database
@@ -57,19 +58,21 @@ class GoogleVoice(SqliteChatParser):
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         members: dict[Key, list[Participant]] = {}
         if database.has("ThreadParticipant", "threadKey", "threadType", "phoneNumberE164"):
-            for row in database.query(PARTICIPANT_SQL):
+            for row in side_read(database.query(PARTICIPANT_SQL), "ThreadParticipant", context):
                 members.setdefault((row["threadKey"], row["threadType"]), []).append(Participant(row["phoneNumberE164"]))
         titles: dict[Key, str] = {}
         if database.has("Thread", "threadKey", "threadType", "groupName"):
-            titles = {(r["threadKey"], r["threadType"]): r["groupName"] for r in database.query(THREAD_SQL) if r["groupName"] is not None}
+            titles = {(r["threadKey"], r["threadType"]): r["groupName"]
+                      for r in side_read(database.query(THREAD_SQL), "Thread", context) if r["groupName"] is not None}
         media: dict[Key, list[sqlite3.Row]] = {}
         if database.has("MMSAttachmentInfo", "attachmentKey", "mediaType", "threadItemKey", "threadItemType", "attachmentSource") \
                 and database.has("FileAttachmentInfo", "attachmentName", "byteCount", "attachmentKey", "attachmentSource"):
-            for row in database.query(MEDIA_SQL):
+            for row in side_read(database.query(MEDIA_SQL), "MMSAttachmentInfo", context):
                 media.setdefault((row["threadItemKey"], row["threadItemType"]), []).append(row)
         transcripts: dict[Key, str] = {}
         if database.has("Transcript", "threadItemKey", "threadItemType", "text"):
-            transcripts = {(r["threadItemKey"], r["threadItemType"]): r["text"] for r in database.query(TRANSCRIPT_SQL)}
+            transcripts = {(r["threadItemKey"], r["threadItemType"]): r["text"]
+                           for r in side_read(database.query(TRANSCRIPT_SQL), "Transcript", context)}
         items = database.query(f"SELECT rowid AS row_id, {variant.columns(database, 'ThreadItem')} FROM ThreadItem ORDER BY rowid")
         yield from context.each(items, "ThreadItem", lambda row: _item(row, members, titles, media, transcripts, context), "row_id")
 

@@ -12,6 +12,8 @@ https://blogs.dsu.edu/digforce/?p=489, for the folder layout; read for facts onl
   5 text received, 6 text sent), 22 present on a missed or declined call, 7 voicemail
   transcript (field 2 repeated, each field 1 a word), 15 a group message (1 text, 4 repeated
   members with field 1 the number, 5 the sender, present only when the message was received).
+Read here: `account_id` is field 3 (the account's own number) on every item whose blob has it,
+sent or received; an unreadable blob names no account.
 Not confirmed: other app versions (only the one above is documented), media of MMS (kept in
 `cache/Photo MMS images/<message id>-14.*`, not read here), item types other than the listed ones
 (kept with kind "unknown").
@@ -136,7 +138,7 @@ def _decode(message: Message, fields: Fields, conversation: object, context: Par
         if transcript is not None:
             details["transcript"] = transcript
     message.details = details
-    message.account_id = own if message.direction == "outgoing" else None
+    message.account_id = own  # the store's own number, on every item that names it, whatever its direction
 
 
 def _parties(message: Message, own: str | None, other: str | None) -> None:

@@ -23,6 +23,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import side_read
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_us
 from parsers.sqlite_store import Database
@@ -54,11 +55,11 @@ class Hangouts(SqliteChatParser):
 
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        people = {row["_id"]: row for row in _rows(database, "participants", PARTICIPANT_SQL)}
+        people = {row["_id"]: row for row in _rows(database, "participants", PARTICIPANT_SQL, context)}
         by_chat_id = {row["chat_id"]: row for row in people.values() if row["chat_id"] is not None}
-        conversations = {row["conversation_id"]: row for row in _rows(database, "conversations", CONVERSATION_SQL)}
+        conversations = {row["conversation_id"]: row for row in _rows(database, "conversations", CONVERSATION_SQL, context)}
         members: dict[str, list[Participant]] = {}
-        for row in _rows(database, "conversation_participants", MEMBER_SQL):
+        for row in _rows(database, "conversation_participants", MEMBER_SQL, context):
             person = people.get(row["participant_row_id"])
             if person is not None:
                 members.setdefault(row["conversation_id"], []).append(_participant(person["chat_id"], by_chat_id))
@@ -66,8 +67,8 @@ class Hangouts(SqliteChatParser):
                                 lambda row: _message(row, by_chat_id, conversations, members, context), "_id")
 
 
-def _rows(database: Database, table: str, sql: str) -> list[sqlite3.Row]:
-    return list(database.query(sql)) if database.has(table, *NAME_TABLES[table]) else []
+def _rows(database: Database, table: str, sql: str, context: ParseContext) -> list[sqlite3.Row]:
+    return list(side_read(database.query(sql), table, context)) if database.has(table, *NAME_TABLES[table]) else []
 
 
 def _participant(chat_id: str | None, by_chat_id: dict[str, sqlite3.Row]) -> Participant:

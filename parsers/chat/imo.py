@@ -36,7 +36,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._rows import select_by_rowid, text_value
+from parsers.chat._rows import select_by_rowid, side_first, side_read, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ns
 from parsers.sqlite_store import Database
@@ -63,7 +63,7 @@ class Imo(SqliteChatParser):
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         names: dict[str, str] = {}
         if database.has("friends", "buid", "name"):
-            for row in database.query(FRIENDS_SQL):
+            for row in side_read(database.query(FRIENDS_SQL), "friends", context):
                 if row["buid"] is not None and row["name"]:
                     names[text_value(row["buid"]) or ""] = text_value(row["name"]) or ""
         owner = _owner(context)
@@ -113,7 +113,7 @@ def _owner(context: ParseContext) -> Participant | None:
     database = context.companion("*/com.imo.android.*/databases/accountdb.db")
     if database is None or not database.has("account", "uid", "name"):
         return None
-    row = database.first(ACCOUNT_SQL)
+    row = side_first(database.query(ACCOUNT_SQL), "account", context)
     if row is None or row["uid"] is None:
         return None
     return Participant(text_value(row["uid"]), text_value(row["name"]))

@@ -23,6 +23,7 @@ import sqlite3
 from typing import Any, Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import side_read
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_us
 from parsers.sqlite_store import Database
@@ -47,7 +48,7 @@ class InstagramAndroid(SqliteChatParser):
         threads = self._threads(database, context)
         session_owner = None
         if database.has("session", "user_id"):
-            owners = [str(r[0]) for r in database.query("SELECT user_id FROM session") if r[0] is not None]
+            owners = [str(r[0]) for r in side_read(database.query("SELECT user_id FROM session"), "session", context) if r[0] is not None]
             session_owner = owners[0] if owners else None
         rows = database.query(variant.select(database, "messages", order_by="timestamp, _id"))
         yield from context.each(rows, "messages", lambda r: self._message(r, threads, session_owner, context), "_id")
@@ -57,7 +58,8 @@ class InstagramAndroid(SqliteChatParser):
         threads: dict[str, tuple[str | None, dict[str, Participant], str | None]] = {}
         if not database.has("threads", "thread_info"):
             return threads
-        for row in database.query("SELECT rowid AS row_key, thread_id, thread_info FROM threads ORDER BY rowid"):
+        sql = "SELECT rowid AS row_key, thread_id, thread_info FROM threads ORDER BY rowid"
+        for row in side_read(database.query(sql), "threads", context):
             info = context.json_value(row["thread_info"], table="threads", row_id=row["row_key"], field="thread_info")
             if not isinstance(info, dict):
                 continue

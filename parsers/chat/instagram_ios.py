@@ -29,6 +29,7 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import side_first, side_table
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds
 from parsers.decode.nskeyed import Archived, ArchiveError, CocoaDate, unarchive
@@ -64,7 +65,7 @@ class InstagramIos(SqliteChatParser):
         found = FILE_PK.search(context.artefact.path)
         file_pk = found.group(1) if found else None
         threads = self._threads(database, context, file_pk)
-        version = _app_version(database)
+        version = _app_version(database, context)
         rows = database.query(variant.select(database, "messages", order_by="row_id"))
         convert = lambda row: self._message(row, threads, Thread(file_pk), context)  # noqa: E731
         for message in context.each(rows, "messages", convert, "row_id"):
@@ -76,7 +77,7 @@ class InstagramIos(SqliteChatParser):
         threads: dict[str, Thread] = {}
         if not THREADS.matches(database):
             return threads
-        for row in database.query(THREADS.select(database, "threads", order_by="row_id")):
+        for row in side_table(database, THREADS, "threads", context, "row_id"):
             thread = Thread(_text(row["viewer_id"]) or file_pk)
             threads[str(row["thread_id"])] = thread
             if row["metadata"] is None:
@@ -202,11 +203,12 @@ def _walk(value: Any, seen: set[int] | None = None) -> Iterator[Any]:
             yield from _walk(item, seen)
 
 
-def _app_version(database: Database) -> str | None:
+def _app_version(database: Database, context: ParseContext) -> str | None:
     """The app version that wrote the last inbox snapshot (`inbox_metadata.snapshot_app_version`)."""
     if not database.has("inbox_metadata", "snapshot_app_version", "row_id"):
         return None
-    row = database.first("SELECT snapshot_app_version FROM inbox_metadata ORDER BY row_id DESC LIMIT 1")
+    sql = "SELECT snapshot_app_version FROM inbox_metadata ORDER BY row_id DESC LIMIT 1"
+    row = side_first(database.query(sql), "inbox_metadata", context)
     return str(row[0]) if row is not None and row[0] is not None else None
 
 

@@ -31,7 +31,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._rows import side_rows, text_value
+from parsers.chat._rows import side_table, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds, unix_seconds
 from parsers.sqlite_store import Database
@@ -58,7 +58,7 @@ class IosVoicemail(SqliteChatParser):
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         folder = posixpath.dirname(context.artefact.path.replace("\\", "/"))
         accounts: dict[object, object] = {}
-        for row in side_rows(database, LABELS, "map", "ROWID DESC"):
+        for row in side_table(database, LABELS, "map", context, "ROWID DESC"):
             accounts[row["label"]] = row["account"]  # the lowest ROWID of a label wins, as before
         for table, shape in TABLES.items():
             if table != "voicemail" and not database.has(table):

@@ -57,7 +57,7 @@ from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat._rows import text_value
+from parsers.chat._rows import side_read, side_table, text_value
 from parsers.chat.times import cocoa_seconds, unix_ms
 from parsers.sqlite_store import Database
 
@@ -96,17 +96,17 @@ class Kik(SqliteChatParser):
     def _ios(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         users: dict[int, sqlite3.Row] = {}
         if IOS_USERS.matches(database):
-            users = {row["Z_PK"]: row for row in database.query(IOS_USERS.select(database, "ZKIKUSER"))}
+            users = {row["Z_PK"]: row for row in side_table(database, IOS_USERS, "ZKIKUSER", context)}
         chats: dict[int, list[sqlite3.Row]] = {}
-        link, why = _chat_link(database)
+        link, why = _chat_link(database, context)
         if link is None:
             context.warn("chat_links_missing", f"messages are read without their conversation: {why}", table="ZKIKMESSAGE")
         else:
-            for row in database.query(_chats_sql(*link)):
+            for row in side_read(database.query(_chats_sql(*link)), link[0], context):
                 chats.setdefault(row["message"], []).append(row)
         attachments: dict[int, list[sqlite3.Row]] = {}
         if IOS_ATTACHMENTS.matches(database):
-            for row in database.query(IOS_ATTACHMENTS.select(database, "ZKIKATTACHMENT", "Z_PK")):
+            for row in side_table(database, IOS_ATTACHMENTS, "ZKIKATTACHMENT", context, "Z_PK"):
                 attachments.setdefault(row["ZMESSAGE"], []).append(row)
         yield from context.each(database.query(variant.select(database, "ZKIKMESSAGE", "Z_PK")), "ZKIKMESSAGE",
                                 lambda row: self._ios_message(row, users, chats.get(row["Z_PK"], []), attachments.get(row["Z_PK"], []), context),
@@ -146,7 +146,7 @@ class Kik(SqliteChatParser):
         names: dict[str, str | None] = {}
         if ANDROID_CONTACTS.matches(database):
             names = {row["jid"]: row["display_name"] or row["user_name"]
-                     for row in database.query(ANDROID_CONTACTS.select(database, "KIKcontactsTable")) if row["jid"]}
+                     for row in side_table(database, ANDROID_CONTACTS, "KIKcontactsTable", context) if row["jid"]}
         yield from context.each(database.query(variant.select(database, "messagesTable", "_id")), "messagesTable",
                                 lambda row: self._android_message(row, names, context), "_id")
 
@@ -178,7 +178,7 @@ class Kik(SqliteChatParser):
         )
 
 
-def _chat_link(database: Database) -> tuple[tuple[str, str, str] | None, str]:
+def _chat_link(database: Database, context: ParseContext) -> tuple[tuple[str, str, str] | None, str]:
     """(join table, chat column, message column) linking ZKIKCHAT to ZKIKMESSAGE, or None and why not.
 
     The names are made from entity numbers (integers) and checked against the schema before use.
@@ -186,7 +186,7 @@ def _chat_link(database: Database) -> tuple[tuple[str, str, str] | None, str]:
     if not database.has("ZKIKCHAT", "Z_PK", "ZUSER"):
         return None, "the store has no ZKIKCHAT table with Z_PK and ZUSER"
     if database.has("Z_PRIMARYKEY", "Z_ENT", "Z_NAME"):
-        entities = _entities(database)
+        entities = _entities(database, context)
         chat, message = entities.get(CHAT_ENTITY), entities.get(MESSAGE_ENTITY)
         if chat is not None and message is not None:
             link = (f"Z_{chat}MESSAGES", f"Z_{chat}CHAT", f"Z_{message}MESSAGES")
@@ -200,10 +200,10 @@ def _chat_link(database: Database) -> tuple[tuple[str, str, str] | None, str]:
     return None, "no Z_<n>MESSAGES table with Z_<n>CHAT and Z_<m>MESSAGES columns (Core Data chat-message join table)"
 
 
-def _entities(database: Database) -> dict[str, int]:
+def _entities(database: Database, context: ParseContext) -> dict[str, int]:
     """Core Data entity name (lower case) -> entity number, from Z_PRIMARYKEY; non-integer numbers are ignored."""
     entities: dict[str, int] = {}
-    for row in database.query(ENTITIES_SQL):
+    for row in side_read(database.query(ENTITIES_SQL), "Z_PRIMARYKEY", context):
         number, name = row["Z_ENT"], row["Z_NAME"]
         if isinstance(number, int) and not isinstance(number, bool) and 0 < number < 1_000_000 and isinstance(name, str):
             entities.setdefault(name.lower(), number)

@@ -27,10 +27,18 @@ Facts (read for facts only, in these public sources):
 - vxsecurity.sg, "LINE Forensic Artifacts - Android Edition" (2014, LINE 4.7.1): path
   `/data/data/jp.naver.line.android/databases/naver_line`, `contacts.m_id`, `chat_history`.
 
-Read here: direction from `from_mid` (empty = outgoing, else incoming; `status` kept raw in
-details, its values differ between sources); `chat_id`, `from_mid`, `content` and `created_time`
-are required, every other column optional. Not confirmed, so kept raw in details and not
-interpreted: `type` other than 1, `status`, `attachement_type`, `parameter`, and the scale of
+- `chat_history.type` (public code reading `naver_line` backups, and the app's own table of these
+  values as seen in public decompiled code; both agree on these): 1 is a message a person wrote,
+  13 a group event (a member joined, left or was added); the app's table names the others too:
+  2 join, 3 leave, 6 and 7 group picture and name changes, 9 to 12 invitations, kick-outs and
+  leaving a group. Such event rows are written by the app, not typed by anyone.
+Read here: direction from `from_mid`: set = incoming (the writer's mid); empty = outgoing only on
+a message row (`type` 1, the rows the ground truth above was about); an empty `from_mid` on any
+other row, or in a store without `type`, is direction `unknown` (a system row, whose `type` stays
+in details), never the owner's. `status` is kept raw in details (its values differ between
+sources); `chat_id`, `from_mid`, `content` and `created_time` are required, every other column
+optional. Not confirmed, so kept raw in details and not interpreted: the meaning of each `type`
+other than 1 (so no row's kind is read from it), `status`, `attachement_type`, `parameter`, and the scale of
 `location_latitude`/`location_longitude` (so `latitude`/`longitude` stay empty; a row with a
 location name or coordinates is kind `location`). The owner's own mid is not in these tables.
 LINE iOS `Line.sqlite` facts:
@@ -61,12 +69,13 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._rows import select_by_rowid, text_value
+from parsers.chat._rows import select_by_rowid, side_read, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
 CALL_DIRECTIONS = {"O": "outgoing", "I": "incoming"}
+MESSAGE_TYPE = 1  # chat_history.type of a message a person wrote (the rest are events: joins, leaves, group changes, notices)
 CALL_MEDIA = {"V": "video", "A": "audio", "G": "group"}
 MESSAGE_DETAILS = ("id", "server_id", "type", "status", "sent_count", "read_count", "attachement_type", "parameter",
                    "location_address", "location_phone", "location_latitude", "location_longitude")
@@ -119,7 +128,7 @@ class Line(SqliteChatParser):
         if variant.name == "ios_line_sqlite":
             yield from self._ios(database, variant, context)
             return
-        directory = _directory(database)
+        directory = _directory(database, context)
         yield from context.each(database.query(select_by_rowid(variant, database, "chat_history")), "chat_history",
                                 lambda row: self._message(row, directory, context), "row_key")
 
@@ -127,7 +136,10 @@ class Line(SqliteChatParser):
         row_id = row["row_key"]
         chat = text_value(row["chat_id"])
         sender = text_value(row["from_mid"]) or None
-        outgoing = sender is None
+        # An empty from_mid is the owner's only on a message row (type 1); other rows (joins, leaves, group
+        # changes, notices) have no writer, and a store without `type` cannot tell the two apart.
+        outgoing = sender is None and row["type"] == MESSAGE_TYPE
+        direction = "incoming" if sender is not None else ("outgoing" if outgoing else "unknown")
         members = directory.members.get(chat or "")
         if outgoing:
             recipients = tuple(directory.person(m) for m in members if m) if members else ((directory.person(chat),) if chat else ())
@@ -147,7 +159,7 @@ class Line(SqliteChatParser):
             source_table="chat_history", source_row_id=row_id, conversation_id=chat,
             conversation_title=directory.titles.get(chat or "") or directory.names.get(chat or ""),
             sender=directory.person(sender), recipients=tuple(r for r in recipients if r is not None),
-            direction="outgoing" if outgoing else "incoming",
+            direction=direction,
             sent=context.time(row["created_time"], unix_ms, table="chat_history", row_id=row_id, field="created_time"),
             sent_raw=text_value(row["created_time"]), body=body,
             kind="location" if placed else ("media" if uri else ("text" if body else "unknown")),
@@ -155,11 +167,12 @@ class Line(SqliteChatParser):
         )
 
     def _ios(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        users = {row["Z_PK"]: Participant(text_value(row["ZMID"]), text_value(row["ZNAME"])) for row in database.query(IOS_USERS_SQL)}
-        chats = {row["Z_PK"]: row for row in database.query(variant.select(database, "ZCHAT"))}
-        members = _ios_members(database)
+        users = {row["Z_PK"]: Participant(text_value(row["ZMID"]), text_value(row["ZNAME"]))
+                 for row in side_read(database.query(IOS_USERS_SQL), "ZUSER", context)}
+        chats = {row["Z_PK"]: row for row in side_read(database.query(variant.select(database, "ZCHAT")), "ZCHAT", context)}
+        members = _ios_members(database, context)
         if not members:
-            for row in database.query(IOS_SENDERS_SQL):
+            for row in side_read(database.query(IOS_SENDERS_SQL), "ZMESSAGE", context):
                 members.setdefault(row["ZCHAT"], []).append(row["ZSENDER"])
         yield from context.each(database.query(select_by_rowid(variant, database, "ZMESSAGE")), "ZMESSAGE",
                                 lambda row: self._ios_message(row, users, chats, members, context), "row_key")
@@ -214,33 +227,33 @@ class Line(SqliteChatParser):
         )
 
 
-def _directory(database: Database) -> Directory:
+def _directory(database: Database, context: ParseContext) -> Directory:
     directory = Directory()
     if database.has("contacts", "m_id"):
         present = [c for c in ("custom_name", "name", "server_name") if database.has("contacts", c)]
         if present:
             # Fixed text: only these declared column names are ever placed in the query.
-            for row in database.query(f"SELECT m_id, {', '.join(present)} FROM contacts"):
+            for row in side_read(database.query(f"SELECT m_id, {', '.join(present)} FROM contacts"), "contacts", context):
                 name = next((text_value(row[c]) for c in present if row[c]), None)
                 if row["m_id"] and name:
                     directory.names[text_value(row["m_id"]) or ""] = name
     if database.has("chat", "chat_id", "chat_name"):
-        directory.titles.update({text_value(r["chat_id"]) or "": text_value(r["chat_name"]) or "" for r in database.query(CHATS_SQL)
-                                 if r["chat_id"] and r["chat_name"]})
+        directory.titles.update({text_value(r["chat_id"]) or "": text_value(r["chat_name"]) or ""
+                                 for r in side_read(database.query(CHATS_SQL), "chat", context) if r["chat_id"] and r["chat_name"]})
     if database.has("groups", "id", "name"):
-        for row in database.query(GROUPS_SQL):
+        for row in side_read(database.query(GROUPS_SQL), "groups", context):
             if row["id"] and row["name"]:
                 directory.titles.setdefault(text_value(row["id"]) or "", text_value(row["name"]) or "")
     for table, sql, columns in (("membership", MEMBERSHIP_SQL, ("id", "m_id")), ("chat_member", CHAT_MEMBER_SQL, ("chat_id", "mid"))):
         if database.has(table, *columns):
-            for row in database.query(sql):
+            for row in side_read(database.query(sql), table, context):
                 chat, mid = text_value(row["chat"]), text_value(row["mid"])
                 if chat and mid and mid not in directory.members.setdefault(chat, []):
                     directory.members[chat].append(mid)
     return directory
 
 
-def _ios_members(database: Database) -> dict[object, list[object]]:
+def _ios_members(database: Database, context: ParseContext) -> dict[object, list[object]]:
     """Chat -> member user keys from the Core Data join tables Z_<n>MEMBERS (Z_<n>CHATS, Z_<m>MEMBERS), when present."""
     members: dict[object, list[object]] = {}
     for n in CORE_DATA_NUMBERS:
@@ -252,7 +265,8 @@ def _ios_members(database: Database) -> dict[object, list[object]]:
         member = next((f"Z_{k}MEMBERS" for k in CORE_DATA_NUMBERS if f"z_{k}members" in columns), None)
         if chat is None or member is None:
             continue
-        for row in database.query(f"SELECT {chat} AS chat, {member} AS member FROM {table} ORDER BY rowid"):
+        sql = f"SELECT {chat} AS chat, {member} AS member FROM {table} ORDER BY rowid"
+        for row in side_read(database.query(sql), table, context):
             if row["member"] not in members.setdefault(row["chat"], []):
                 members[row["chat"]].append(row["member"])
     return members

@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator
 from manifests.records import Attachment, Message, Participant
 from parsers.artefact import Artefact
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat._rows import text_value
+from parsers.chat._rows import side_read, side_table, text_value
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
@@ -75,11 +75,11 @@ def text_id(item: object) -> str | None:
     return text_value(item)
 
 
-def names_by_id(database: Database) -> dict[str, str | None]:
+def names_by_id(database: Database, context: ParseContext) -> dict[str, str | None]:
     """contacts.id -> contacts.name (MSYS / lightspeed); empty without a contacts table."""
     if not database.has("contacts", "id", "name"):
         return {}
-    return {str(r["id"]): r["name"] for r in database.query("SELECT id, name FROM contacts")}
+    return {str(r["id"]): r["name"] for r in side_read(database.query("SELECT id, name FROM contacts"), "contacts", context)}
 
 
 def group(rows: Iterable[sqlite3.Row], key: str) -> dict[str, list[sqlite3.Row]]:
@@ -89,26 +89,29 @@ def group(rows: Iterable[sqlite3.Row], key: str) -> dict[str, list[sqlite3.Row]]
     return grouped
 
 
-def msys_reactions(database: Database) -> dict[str, list[sqlite3.Row]]:
+def msys_reactions(database: Database, context: ParseContext) -> dict[str, list[sqlite3.Row]]:
     if not database.has("reactions", "message_id", "reaction"):
         return {}
     actor = "actor_id" if database.has("reactions", "actor_id") else "NULL AS actor_id"
-    return group(database.query(f"SELECT message_id, reaction, {actor} FROM reactions ORDER BY message_id, actor_id, reaction"), "message_id")
+    sql = f"SELECT message_id, reaction, {actor} FROM reactions ORDER BY message_id, actor_id, reaction"
+    return group(side_read(database.query(sql), "reactions", context), "message_id")
 
 
-def msys_participants(database: Database) -> dict[str, list[str]]:
+def msys_participants(database: Database, context: ParseContext) -> dict[str, list[str]]:
     if not database.has("participants", "thread_key", "contact_id"):
         return {}
     members: dict[str, list[str]] = {}
-    for row in database.query("SELECT thread_key, contact_id FROM participants ORDER BY thread_key, contact_id"):
+    sql = "SELECT thread_key, contact_id FROM participants ORDER BY thread_key, contact_id"
+    for row in side_read(database.query(sql), "participants", context):
         members.setdefault(str(row["thread_key"]), []).append(str(row["contact_id"]))
     return members
 
 
-def msys_titles(database: Database) -> dict[str, str]:
+def msys_titles(database: Database, context: ParseContext) -> dict[str, str]:
     if not database.has("threads", "thread_key", "thread_name"):
         return {}
-    return {str(r["thread_key"]): r["thread_name"] for r in database.query("SELECT thread_key, thread_name FROM threads") if r["thread_name"]}
+    rows = side_read(database.query("SELECT thread_key, thread_name FROM threads"), "threads", context)
+    return {str(r["thread_key"]): r["thread_name"] for r in rows if r["thread_name"]}
 
 
 def msys_message(row: sqlite3.Row, owner: str | None, names: dict[str, str | None], attachments: list[Attachment],
@@ -172,25 +175,26 @@ class MessengerAndroid(SqliteChatParser):
     def _msys(self, database: Database, context: ParseContext) -> Iterator[Message]:
         found = UID_FILE.search(context.artefact.path)
         owner = found.group(1) if found else None
-        names = names_by_id(database)
-        attachments, captions = self._msys_attachments(database)
-        reactions = msys_reactions(database)
-        members = msys_participants(database)
-        titles = msys_titles(database)
+        names = names_by_id(database, context)
+        attachments, captions = self._msys_attachments(database, context)
+        reactions = msys_reactions(database, context)
+        members = msys_participants(database, context)
+        titles = msys_titles(database, context)
         rows = select(database, "messages", MSYS_MESSAGE_COLUMNS, MSYS_OPTIONAL, "timestamp_ms, message_id", context)
         yield from context.each(rows, "messages", lambda r: msys_message(
             r, owner, names, attachments.get(str(r["message_id"]), []), captions.get(str(r["message_id"]), []),
             reactions.get(str(r["message_id"]), []), members.get(str(r["thread_key"]), []), titles.get(str(r["thread_key"])),
             context), "row_key")
 
-    def _msys_attachments(self, database: Database) -> tuple[dict[str, list[Attachment]], dict[str, list[str]]]:
+    def _msys_attachments(self, database: Database, context: ParseContext) -> tuple[dict[str, list[Attachment]], dict[str, list[str]]]:
         files: dict[str, list[Attachment]] = {}
         captions: dict[str, list[str]] = {}
         if not database.has("attachments", "message_id"):
             return files, captions
         wanted = ("title_text", "subtitle_text", "filename", "playable_url_mime_type", "playable_url")
         columns = ["message_id", *(c if database.has("attachments", c) else f"NULL AS {c}" for c in wanted)]
-        for row in database.query(f"SELECT {', '.join(columns)} FROM attachments ORDER BY message_id, filename, title_text"):
+        sql = f"SELECT {', '.join(columns)} FROM attachments ORDER BY message_id, filename, title_text"
+        for row in side_read(database.query(sql), "attachments", context):
             key = str(row["message_id"])
             if row["filename"] is not None or row["playable_url"] is not None or row["playable_url_mime_type"] is not None:
                 files.setdefault(key, []).append(Attachment(file_name=row["filename"], mime_type=row["playable_url_mime_type"],
@@ -200,25 +204,26 @@ class MessengerAndroid(SqliteChatParser):
 
     def _legacy(self, database: Database, context: ParseContext) -> Iterator[Message]:
         owner = _legacy_owner(context.artefact, context)
-        names = self._legacy_names(database)
+        names = self._legacy_names(database, context)
         titles = {}
         if database.has("threads", "thread_key", "name"):
-            titles = {str(r["thread_key"]): r["name"] for r in database.query("SELECT thread_key, name FROM threads") if r["name"]}
+            rows = side_read(database.query("SELECT thread_key, name FROM threads"), "threads", context)
+            titles = {str(r["thread_key"]): r["name"] for r in rows if r["name"]}
         reactions: dict[str, list[str]] = {}
         if LEGACY_REACTIONS.matches(database):
-            for r in database.query(LEGACY_REACTIONS.select(database, "message_reactions", order_by="msg_id, rowid")):
+            for r in side_table(database, LEGACY_REACTIONS, "message_reactions", context, "msg_id, rowid"):
                 reactions.setdefault(str(r["msg_id"]), []).append(str(r["reaction"]))
         rows = select(database, "messages", LEGACY_MESSAGE_COLUMNS, LEGACY_OPTIONAL, "timestamp_ms, msg_id", context)
         yield from context.each(rows, "messages", lambda r: self._legacy_message(r, owner, names, titles, reactions, context),
                                 "row_key")
 
-    def _legacy_names(self, database: Database) -> dict[str, str | None]:
+    def _legacy_names(self, database: Database, context: ParseContext) -> dict[str, str | None]:
         if not database.has("thread_users", "user_key"):
             return {}
         wanted = ("name", "first_name", "last_name")
         columns = ["user_key", *(c if database.has("thread_users", c) else f"NULL AS {c}" for c in wanted)]
         names: dict[str, str | None] = {}
-        for row in database.query(f"SELECT {', '.join(columns)} FROM thread_users"):
+        for row in side_read(database.query(f"SELECT {', '.join(columns)} FROM thread_users"), "thread_users", context):
             full = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
             names[_user_id(row["user_key"]) or ""] = row["name"] or full or None
         return names

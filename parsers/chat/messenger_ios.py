@@ -33,6 +33,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from manifests.records import Attachment, Message
+from parsers.chat._rows import side_read
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.messenger_android import (MSYS_MESSAGE_COLUMNS, MSYS_OPTIONAL, msys_message, msys_participants,
                                             msys_reactions, msys_titles, names_by_id, select)
@@ -54,40 +55,43 @@ class MessengerIos(SqliteChatParser):
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        owners = [str(r[0]) for r in database.query("SELECT facebook_user_id FROM _user_info") if r[0] is not None]
+        rows = side_read(database.query("SELECT facebook_user_id FROM _user_info"), "_user_info", context)
+        owners = [str(r[0]) for r in rows if r[0] is not None]
         if len(set(owners)) > 1:
             context.warn("ambiguous_owner", f"_user_info lists several accounts {sorted(set(owners))}; the first is used as owner")
         owner = owners[0] if owners else None
-        names = names_by_id(database)
-        files = self._files(database)
-        captions = self._captions(database)
-        reactions = msys_reactions(database)
-        members = msys_participants(database)
-        titles = msys_titles(database)
+        names = names_by_id(database, context)
+        files = self._files(database, context)
+        captions = self._captions(database, context)
+        reactions = msys_reactions(database, context)
+        members = msys_participants(database, context)
+        titles = msys_titles(database, context)
         rows = select(database, "messages", MSYS_MESSAGE_COLUMNS, MSYS_OPTIONAL, "timestamp_ms, message_id", context)
         yield from context.each(rows, "messages", lambda r: msys_message(
             r, owner, names, files.get(str(r["message_id"]), []), captions.get(str(r["message_id"]), []),
             reactions.get(str(r["message_id"]), []), members.get(str(r["thread_key"]), []), titles.get(str(r["thread_key"])),
             context), "row_key")
 
-    def _files(self, database: Database) -> dict[str, list[Attachment]]:
+    def _files(self, database: Database, context: ParseContext) -> dict[str, list[Attachment]]:
         files: dict[str, list[Attachment]] = {}
         if not database.has("attachments", "message_id"):
             return files
         wanted = ("filename", "filesize", "playable_url_mime_type", "playable_url")
         columns = ["message_id", *(c if database.has("attachments", c) else f"NULL AS {c}" for c in wanted)]
-        for row in database.query(f"SELECT {', '.join(columns)} FROM attachments ORDER BY message_id, filename"):
+        sql = f"SELECT {', '.join(columns)} FROM attachments ORDER BY message_id, filename"
+        for row in side_read(database.query(sql), "attachments", context):
             size = row["filesize"] if isinstance(row["filesize"], int) else None
             files.setdefault(str(row["message_id"]), []).append(
                 Attachment(file_name=row["filename"], mime_type=row["playable_url_mime_type"], size=size, local_path=row["playable_url"]))
         return files
 
-    def _captions(self, database: Database) -> dict[str, list[str]]:
+    def _captions(self, database: Database, context: ParseContext) -> dict[str, list[str]]:
         captions: dict[str, list[str]] = {}
         for table in ("attachment_items", "attachments"):
             if not database.has(table, "message_id", "title_text", "subtitle_text"):
                 continue
-            for row in database.query(f"SELECT message_id, title_text, subtitle_text FROM {table} ORDER BY message_id, title_text"):
+            sql = f"SELECT message_id, title_text, subtitle_text FROM {table} ORDER BY message_id, title_text"
+            for row in side_read(database.query(sql), table, context):
                 captions.setdefault(str(row["message_id"]), []).extend(t for t in (row["title_text"], row["subtitle_text"]) if t)
         return captions
 

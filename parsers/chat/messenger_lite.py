@@ -11,7 +11,8 @@ https://github.com/MonroCoury/Forensic_Tools), which reads `/data/data/com.faceb
   start `GROUP:` for group chats, otherwise hold user ids separated by `:`.
 - `core.db` `threads`: `thread_key`, `thread_name`; `contact`: `contact_user_id`, `name`,
   `profile_picture_url`, `is_blocked`, `last_seen_timestamp`, `is_friend`; `aggregated_calls`:
-  `thread_name`, `updated_timestamp` (ms), `is_incoming` (1 incoming, else outgoing),
+  `thread_name`, `updated_timestamp` (ms), `is_incoming` (1 incoming, 0 outgoing; the tool reads
+  anything but 1 as outgoing, here NULL or another value is direction unknown),
   `is_answered`, `attempt_count`.
 - `cross_account.db` `accounts`: `user_id`, `display_name`, `profile_pic`, `nonce` (the logged-in
   accounts).
@@ -35,7 +36,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._rows import conversation_writers, row_key, text_value
+from parsers.chat._rows import conversation_writers, row_key, side_read, side_whole, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
@@ -48,6 +49,7 @@ MESSAGE_OPTIONAL = ("user_id", "is_unsent", "attachment_filename", "attachment_f
 CALL_COLUMNS = ("thread_name", "updated_timestamp", "is_incoming")
 WRITERS_SQL = "SELECT DISTINCT thread_key, user_id FROM messages WHERE user_id IS NOT NULL ORDER BY thread_key, user_id"
 ACCOUNTS_SQL = "SELECT user_id, display_name FROM accounts ORDER BY rowid LIMIT 2"
+CALL_DIRECTIONS = {1: "incoming", 0: "outgoing"}  # aggregated_calls.is_incoming; NULL or any other value is unknown
 FLAG_DETAILS = (("is_unsent", "is_unsent"), ("media_playable_url", "media_url"), ("voice_call_duration_s", "call_duration_s"),
                 ("is_voice_call_answered", "call_answered"), ("is_voice_call_incoming", "call_incoming"))
 
@@ -66,12 +68,12 @@ class MessengerLite(SqliteChatParser):
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         names: dict[str, str] = {}
         if database.has("contact", "contact_user_id", "name"):
-            for row in database.query("SELECT contact_user_id, name FROM contact"):
+            for row in side_read(database.query("SELECT contact_user_id, name FROM contact"), "contact", context):
                 if row["contact_user_id"] is not None and isinstance(row["name"], str) and row["name"]:
                     names[str(row["contact_user_id"])] = row["name"]
         titles: dict[str, str] = {}
         if database.has("threads", "thread_key", "thread_name"):
-            for row in database.query("SELECT thread_key, thread_name FROM threads"):
+            for row in side_read(database.query("SELECT thread_key, thread_name FROM threads"), "threads", context):
                 if row["thread_key"] is not None and isinstance(row["thread_name"], str) and row["thread_name"]:
                     titles[str(row["thread_key"])] = row["thread_name"]
         owner = _owner(context)
@@ -124,15 +126,16 @@ class MessengerLite(SqliteChatParser):
 
     def _call(self, row: sqlite3.Row, owner: Participant | None, context: ParseContext) -> Message:
         row_id = row["row_id"]
-        incoming = row["is_incoming"] == 1
-        details = {"is_incoming": str(row["is_incoming"])}
-        for column in ("is_answered", "attempt_count"):
+        direction = CALL_DIRECTIONS.get(row["is_incoming"], "unknown")  # type: ignore[arg-type]
+        incoming = direction == "incoming"
+        details: dict[str, str] = {}
+        for column in ("is_incoming", "is_answered", "attempt_count"):
             if row[column] is not None:
                 details[column] = str(row[column])
         return Message(
             source_table=CALLS, source_row_id=row_id, conversation_title=text_value(row["thread_name"]),
-            sender=None if incoming else owner, recipients=((owner,) if incoming and owner else ()),
-            direction="incoming" if incoming else "outgoing",
+            sender=owner if direction == "outgoing" else None, recipients=((owner,) if incoming and owner else ()),
+            direction=direction,
             sent=context.time(row["updated_timestamp"], unix_ms, table=CALLS, row_id=row_id, field="updated_timestamp"),
             sent_raw=text_value(row["updated_timestamp"]), kind="call", account_id=owner.id if owner else None, details=details,
         )
@@ -153,7 +156,9 @@ def _owner(context: ParseContext) -> Participant | None:
     accounts = context.companion("*/com.facebook.mlite/databases/cross_account.db")
     if accounts is None or not accounts.has("accounts", "user_id", "display_name"):
         return None
-    rows = list(accounts.query(ACCOUNTS_SQL))
+    rows, whole = side_whole(accounts.query(ACCOUNTS_SQL), "accounts", context)  # exactly one account: only a whole read shows it
+    if not whole:
+        return None
     if len(rows) != 1 or rows[0]["user_id"] is None:
         if len(rows) > 1:
             context.warn("owner_ambiguous", "cross_account.db names more than one account; the owner of core.db is left unknown",

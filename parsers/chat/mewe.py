@@ -26,7 +26,7 @@ import sqlite3
 from typing import Iterable, Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._rows import side_rows, text_value
+from parsers.chat._rows import side_read, side_table, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds
 from parsers.sqlite_store import Database
@@ -57,20 +57,21 @@ class MeWe(SqliteChatParser):
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         users: dict[str, Participant] = {}
         owner: str | None = None
-        for row in side_rows(database, USERS, "ZUSER"):
+        for row in side_table(database, USERS, "ZUSER", context):
             if row["ZUSERID"] is None:
                 continue
             user_id = str(row["ZUSERID"])
             users[user_id] = Participant(user_id, _display_name(row))
             if row["ZCURRENTUSER"] == 1:
                 owner = user_id
-        threads = {str(r["ZTHREADID"]): r["ZCHATTYPE"] for r in side_rows(database, THREADS, "ZCHATTHREAD") if r["ZTHREADID"] is not None}
+        threads = {str(r["ZTHREADID"]): r["ZCHATTYPE"] for r in side_table(database, THREADS, "ZCHATTHREAD", context)
+                   if r["ZTHREADID"] is not None}
         attachments: dict[int, list[Attachment]] = {}
-        for row in side_rows(database, ATTACHMENTS, "ZCHATATTACHMENT", "Z_PK"):
+        for row in side_table(database, ATTACHMENTS, "ZCHATATTACHMENT", context, "Z_PK"):
             attachments.setdefault(row["ZCHATMESSAGE"], []).append(
                 Attachment(file_name=row["ZFILENAME"], mime_type=row["ZMIMETYPE"]))
         sql = variant.select(database, TABLE, "Z_PK")
-        members = _thread_members(database.query(sql))
+        members = _thread_members(side_read(database.query(sql), TABLE, context))  # the writers of each thread, before the messages
         yield from context.each(database.query(sql), TABLE, lambda row: self._message(row, users, owner, threads, members, attachments, context), "Z_PK")
 
     def _message(self, row: sqlite3.Row, users: dict[str, Participant], owner: str | None, threads: dict[str, str],

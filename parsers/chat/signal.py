@@ -56,6 +56,7 @@ from typing import Iterator
 from manifests.records import Attachment, Message, Participant, decode_text
 from parsers.artefact import Artefact
 from parsers.chat._sqlcipher import read_decrypted
+from parsers.chat._rows import side_read, side_table
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.decode import protobuf
@@ -134,11 +135,11 @@ class Signal(SqliteChatParser):
             return
         # Before v24 there is no recipient table: addresses are phone numbers or group ids, kept as text.
         by_id = database.has("recipient", "_id")
-        people = _recipients(database) if by_id else _preferences(database)
-        _name_groups(database, people, by_id)
-        threads = _threads(database, by_id)
-        attachments = _attachments(database)
-        reactions = _reactions(database, people, by_id, split=database.has("sms", "_id") and "sms" in variant.required)
+        people = _recipients(database, context) if by_id else _preferences(database, context)
+        _name_groups(database, people, by_id, context)
+        threads = _threads(database, by_id, context)
+        attachments = _attachments(database, context)
+        reactions = _reactions(database, people, by_id, context, split=database.has("sms", "_id") and "sms" in variant.required)
         from_to = variant.name == "android_message_from_to"
         for table in (t for t in variant.required if t != "thread"):
             # Attachments (part.mid) point at mms rows; sms rows never had any.
@@ -192,7 +193,7 @@ class Signal(SqliteChatParser):
     def _ios(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         threads = {}
         if IOS_THREAD.matches(database):
-            threads = {row["uniqueId"]: row for row in database.query(IOS_THREAD.select(database, "model_TSThread"))}
+            threads = {row["uniqueId"]: row for row in side_table(database, IOS_THREAD, "model_TSThread", context)}
 
         def convert(row: sqlite3.Row) -> Message:
             row_id = row["id"]
@@ -261,10 +262,10 @@ def _key(value: object, by_id: bool) -> object:
     return value
 
 
-def _recipients(database: Database) -> dict[object, Participant]:
+def _recipients(database: Database, context: ParseContext) -> dict[object, Participant]:
     """recipient _id -> Participant(phone, uuid, group id or the row id; the best name the row has)."""
     people: dict[object, Participant] = {}
-    for row in database.query(RECIPIENT_SQL):
+    for row in side_read(database.query(RECIPIENT_SQL), "recipient", context):
         keys = set(row.keys())
 
         def pick(*names: str) -> object:
@@ -278,12 +279,12 @@ def _recipients(database: Database) -> dict[object, Participant]:
     return people
 
 
-def _preferences(database: Database) -> dict[object, Participant]:
+def _preferences(database: Database, context: ParseContext) -> dict[object, Participant]:
     """Before v24: address (phone or group id) -> Participant with the name recipient_preferences holds."""
     people: dict[object, Participant] = {}
     if not PREFERENCES.matches(database):
         return people
-    for row in database.query(PREFERENCES.select(database, "recipient_preferences")):
+    for row in side_table(database, PREFERENCES, "recipient_preferences", context):
         address = row["recipient_ids"]
         if address in (None, ""):
             continue
@@ -292,12 +293,12 @@ def _preferences(database: Database) -> dict[object, Participant]:
     return people
 
 
-def _name_groups(database: Database, people: dict[object, Participant], by_id: bool) -> None:
+def _name_groups(database: Database, people: dict[object, Participant], by_id: bool, context: ParseContext) -> None:
     """Group threads are titled from `groups`: keyed by recipient_id (v24 on) or by group_id (before)."""
     layout = GROUP_LAYOUTS[0] if by_id else GROUP_LAYOUTS[1]
     if not layout.matches(database):
         return
-    for row in database.query(layout.select(database, "groups")):
+    for row in side_table(database, layout, "groups", context):
         owner = _key(row["owner"], by_id)
         if row["title"] is None or owner is None:
             continue
@@ -305,22 +306,22 @@ def _name_groups(database: Database, people: dict[object, Participant], by_id: b
         people[owner] = Participant(identifier, row["title"])
 
 
-def _threads(database: Database, by_id: bool) -> dict[object, object]:
+def _threads(database: Database, by_id: bool, context: ParseContext) -> dict[object, object]:
     """thread _id -> its recipient, from whichever thread layout the store has; empty without a thread table."""
     for layout in THREAD_LAYOUTS:
         if layout.matches(database):
-            return {row["_id"]: _key(row["recipient_id"], by_id) for row in database.query(layout.select(database, "thread"))}
+            return {row["_id"]: _key(row["recipient_id"], by_id) for row in side_table(database, layout, "thread", context)}
     return {}
 
 
-def _reactions(database: Database, people: dict[object, Participant], by_id: bool,
+def _reactions(database: Database, people: dict[object, Participant], by_id: bool, context: ParseContext,
                split: bool) -> dict[tuple[str | None, object], list[str]]:
     """(table or None, message id) -> "author:emoji" in row order. `split`: the store still has sms and mms,
     so `is_mms` says which table an id belongs to; otherwise ids name rows of the one message table."""
     found: dict[tuple[str | None, object], list[str]] = {}
     if not REACTIONS.matches(database):
         return found
-    for row in database.query(REACTIONS.select(database, "reaction", order_by="message_id, _id")):
+    for row in side_table(database, REACTIONS, "reaction", context, "message_id, _id"):
         table = ("mms" if row["is_mms"] else "sms") if split and row["is_mms"] is not None else None
         author = _person(people, row["author_id"], by_id)
         found.setdefault((table, row["message_id"]), []).append(f"{author.id if author else None}:{row['emoji']}")
@@ -348,13 +349,13 @@ def _reaction_blob(blob: object, people: dict[object, Participant], by_id: bool,
         return []
 
 
-def _attachments(database: Database) -> dict[int, list[Attachment]]:
+def _attachments(database: Database, context: ParseContext) -> dict[int, list[Attachment]]:
     found: dict[int, list[Attachment]] = {}
     layout = next((layout for layout in ATTACHMENT_LAYOUTS if layout.matches(database)), None)
     if layout is None:
         return found
     table = next(iter(layout.required))
-    for row in database.query(layout.select(database, table, order_by="message_id, _id")):
+    for row in side_table(database, layout, table, context, "message_id, _id"):
         size = row["data_size"]
         found.setdefault(row["message_id"], []).append(Attachment(
             file_name=row["file_name"], mime_type=row["content_type"], size=size if isinstance(size, int) else None,

@@ -25,6 +25,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import side_read, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
@@ -47,14 +48,14 @@ class SkypeAndroid(SqliteChatParser):
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        names = _names(database, variant, "person")
-        owners = _names(database, variant, "user")
+        names = _names(database, variant, "person", context)
+        owners = _names(database, variant, "user", context)
         owner_id = next(iter(owners), None)
         if len(owners) > 1:
             context.warn("ambiguous_owner", f"user lists several accounts {sorted(owners)}; the first is used as owner", table="user")
         owner = Participant(owner_id, owners[owner_id] or names.get(owner_id)) if owner_id else None
         names.update({k: v for k, v in owners.items() if v})
-        members = _members(database, variant)
+        members = _members(database, variant, context)
         sql = f"SELECT rowid AS row_id, {variant.columns(database, 'chatItem')} FROM chatItem ORDER BY rowid"
         yield from context.each(database.query(sql), "chatItem",
                                 lambda row: _message(row, owner, names, members.get(str(row["conversation_link"]), ()), context), "row_id")
@@ -79,7 +80,7 @@ def _message(row: sqlite3.Row, owner: Participant | None, names: dict[str, str |
         source_table="chatItem", source_row_id=row_id, conversation_id=conversation, sender=sender,
         recipients=_recipients(direction, conversation, members, sender, owner, names), direction=direction,
         sent=context.time(row["time"], unix_ms, table="chatItem", row_id=row_id, field="time"),
-        sent_raw=_text(row["time"]), body=stored_text(row["content"], context, table="chatItem", row_id=row_id, field="content"),
+        sent_raw=_text(row["time"]), body=text_value(row["content"]),
         kind="call" if kind_code == CALL else ("media" if path else "text"),
         attachments=(Attachment(local_path=str(path)),) if path else (),
         account_id=owner.id if owner else None, details=details,
@@ -99,12 +100,12 @@ def _recipients(direction: str, conversation: str | None, members: tuple[str, ..
     return ()
 
 
-def _names(database: Database, variant: Variant, table: str) -> dict[str, str | None]:
+def _names(database: Database, variant: Variant, table: str, context: ParseContext) -> dict[str, str | None]:
     """Skype id -> "first last" (None when both are empty), in row order."""
     found: dict[str, str | None] = {}
     if not database.has(table, "entry_id"):
         return found
-    for row in database.query(variant.select(database, table, "rowid")):
+    for row in side_read(database.query(variant.select(database, table, "rowid")), table, context):
         if row["entry_id"] in (None, ""):
             continue
         joined = " ".join(str(p) for p in (row["first_name"], row["last_name"]) if p not in (None, ""))
@@ -112,26 +113,14 @@ def _names(database: Database, variant: Variant, table: str) -> dict[str, str | 
     return found
 
 
-def _members(database: Database, variant: Variant) -> dict[str, tuple[str, ...]]:
+def _members(database: Database, variant: Variant, context: ParseContext) -> dict[str, tuple[str, ...]]:
     found: dict[str, list[str]] = {}
     if not database.has("particiapnt", "conversation_id", "person_id"):
         return {}
-    for row in database.query(variant.select(database, "particiapnt", "rowid")):
+    for row in side_read(database.query(variant.select(database, "particiapnt", "rowid")), "particiapnt", context):
         if row["conversation_id"] is not None and row["person_id"] is not None:
             found.setdefault(str(row["conversation_id"]), []).append(str(row["person_id"]))
     return {key: tuple(value) for key, value in found.items()}
-
-
-def stored_text(value: object, context: ParseContext, *, table: str, row_id: int | None, field: str) -> str | None:
-    """A text column as stored; a blob is text only when it is UTF-8, otherwise a warning (never a lossy decode)."""
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError as error:
-            context.warn("bad_text", f"{field} is a {len(value)}-byte blob that is not UTF-8: {error}", table=table,
-                         row_id=row_id, field=field)
-            return None
-    return _text(value)
 
 
 def _text(value: object) -> str | None:

@@ -43,8 +43,8 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import side_read, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat.skype_android import stored_text
 from parsers.chat.times import unix_seconds
 from parsers.sqlite_store import Database
 
@@ -87,29 +87,35 @@ class SkypeClassic(SqliteChatParser):
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        names = _contact_names(database, variant)
-        owner = _owner(database, variant, names)
-        conversations = ({row["id"]: row for row in database.query(variant.select(database, "Conversations"))}
-                         if database.has("Conversations", "id", "identity", "type") else {})
-        chats = ({row["name"]: row for row in database.query(variant.select(database, "Chats")) if row["name"]}
-                 if database.has("Chats", "name") else {})
+        names = _contact_names(database, variant, context)
+        owner = _owner(database, variant, names, context)
+        conversations: dict[int, sqlite3.Row] = {}
+        if database.has("Conversations", "id", "identity", "type"):
+            rows = side_read(database.query(variant.select(database, "Conversations")), "Conversations", context)
+            conversations = {row["id"]: row for row in rows}
+        chats: dict[str, sqlite3.Row] = {}
+        if database.has("Chats", "name"):
+            rows = side_read(database.query(variant.select(database, "Chats")), "Chats", context)
+            chats = {row["name"]: row for row in rows if row["name"]}
         messages_sql = variant.select(database, "Messages", "id")
-        transfers = list(database.query(TRANSFERS_SQL)) if database.has("Transfers", "id", "type", "partner_handle", "partner_dispname",
-                                                                   "status", "starttime", "finishtime", "filepath", "filename",
-                                                                   "filesize", "chatmsg_guid", "convo_id") else []
+        transfers = list(side_read(database.query(TRANSFERS_SQL), "Transfers", context)) if database.has(
+            "Transfers", "id", "type", "partner_handle", "partner_dispname", "status", "starttime", "finishtime", "filepath", "filename",
+            "filesize", "chatmsg_guid", "convo_id") else []
         by_guid: dict[bytes, list[sqlite3.Row]] = {}
         for row in transfers:
             if isinstance(row["chatmsg_guid"], bytes):
                 by_guid.setdefault(row["chatmsg_guid"], []).append(row)
-        guids = ({row["guid"] for row in database.query("SELECT guid FROM Messages") if isinstance(row["guid"], bytes)}
-                 if database.has("Messages", "guid") else set())
+        guids: set[bytes] = set()  # the Messages rows that announce a transfer, read before the messages themselves
+        if database.has("Messages", "guid"):
+            rows = side_read(database.query("SELECT guid FROM Messages"), "Messages", context)
+            guids = {row["guid"] for row in rows if isinstance(row["guid"], bytes)}
         yield from context.each(database.query(messages_sql), "Messages",
                                 lambda r: self._message(r, owner, names, conversations, chats, by_guid, context), "id")
         if database.has("Calls", "id", "begin_timestamp", "is_incoming", "host_identity", "duration", "name", "topic",
                         "is_conference", "conv_dbid"):
             members: dict[int, list[sqlite3.Row]] = {}
             if database.has("CallMembers", "id", "call_db_id", "identity", "dispname", "call_duration"):
-                for member in database.query(CALL_MEMBERS_SQL):
+                for member in side_read(database.query(CALL_MEMBERS_SQL), "CallMembers", context):
                     members.setdefault(member["call_db_id"], []).append(member)
             yield from context.each(database.query(CALLS_SQL), "Calls",
                                     lambda r: self._call(r, members.get(r["id"], []), owner, names, conversations, context), "id")
@@ -126,7 +132,7 @@ class SkypeClassic(SqliteChatParser):
         chat = chats.get(row["chatname"]) if row["chatname"] else None
         sent = context.time(row["timestamp"], unix_seconds, table="Messages", row_id=row_id, field="timestamp")
         edited = context.time(row["edited_timestamp"], unix_seconds, table="Messages", row_id=row_id, field="edited_timestamp")
-        body = stored_text(row["body_xml"], context, table="Messages", row_id=row_id, field="body_xml")
+        body = text_value(row["body_xml"])
         kind_code = row["type"]
         details = {"type": f"{kind_code} ({TYPE_NAMES.get(kind_code, 'unknown')})"} if kind_code is not None else {}
         for column in ("chatmsg_type", "from_dispname", "dialog_partner", "identities", "edited_by"):
@@ -209,21 +215,21 @@ def _older_kind(chatmsg_type: object) -> str:
     return {3: "text", 5: "system"}.get(chatmsg_type, "unknown") if isinstance(chatmsg_type, int) else "unknown"
 
 
-def _contact_names(database: Database, variant: Variant) -> dict[str, str]:
+def _contact_names(database: Database, variant: Variant, context: ParseContext) -> dict[str, str]:
     names: dict[str, str] = {}
     if not database.has("Contacts", "skypename"):
         return names
-    for row in database.query(variant.select(database, "Contacts", "rowid")):
+    for row in side_read(database.query(variant.select(database, "Contacts", "rowid")), "Contacts", context):
         label = row["given_displayname"] or row["displayname"] or row["fullname"]
         if row["skypename"] and label:
             names[row["skypename"]] = label
     return names
 
 
-def _owner(database: Database, variant: Variant, names: dict[str, str]) -> Participant | None:
+def _owner(database: Database, variant: Variant, names: dict[str, str], context: ParseContext) -> Participant | None:
     if not database.has("Accounts", "skypename"):
         return None
-    for row in database.query(variant.select(database, "Accounts", "rowid")):
+    for row in side_read(database.query(variant.select(database, "Accounts", "rowid")), "Accounts", context):
         if row["skypename"]:
             return Participant(row["skypename"], row["fullname"] or names.get(row["skypename"]))
     return None

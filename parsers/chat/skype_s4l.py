@@ -30,6 +30,7 @@ import sqlite3
 from typing import Iterable, Iterator
 
 from manifests.records import Message, Participant
+from parsers.chat._rows import side_read
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
@@ -70,8 +71,11 @@ class SkypeS4l(SqliteChatParser):
                          f"{', '.join(sorted(tables.values()))}: table version not documented (known: messagesv12, "
                          "conversationsv13/v14); read with the messagesv12/conversationsv14 JSON field names",
                          table=tables["messages"], severity="info")
-        conversations = (_conversations(database.query(f"SELECT rowid AS row_id, nsp_pk, nsp_data FROM {tables['conversations']}"),
-                                        tables["conversations"], context) if "conversations" in tables else {})
+        conversations: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+        if "conversations" in tables:
+            table = tables["conversations"]
+            rows = side_read(database.query(f"SELECT rowid AS row_id, nsp_pk, nsp_data FROM {table}"), table, context)
+            conversations = _conversations(rows, table, context)
         messages = tables["messages"]
         yield from context.each(database.query(f"SELECT rowid AS row_id, nsp_pk, nsp_data FROM {messages} ORDER BY rowid"), messages,
                                 lambda row: self._message(row, messages, owner, names, conversations, context), "row_id")
@@ -161,7 +165,7 @@ def _json(text: object, table: str, row_id: int | None, context: ParseContext) -
 def _owner(database: Database, context: ParseContext) -> str | None:
     if not database.has("internaldata", *STORE):
         return None
-    for row in database.query(PREFS_SQL, (PREFS_KEY,)):
+    for row in side_read(database.query(PREFS_SQL, (PREFS_KEY,)), "internaldata", context):
         data = _json(row["nsp_data"], "internaldata", None, context)
         value = data.get("value") if data else None
         name = value.get("skypeName") if isinstance(value, dict) else None
@@ -174,7 +178,7 @@ def _profiles(database: Database, context: ParseContext) -> dict[str, str]:
     names: dict[str, str] = {}
     if not database.has("profilecachev8", *STORE):
         return names
-    for row in database.query(PROFILES_SQL):
+    for row in side_read(database.query(PROFILES_SQL), "profilecachev8", context):
         data = _json(row["nsp_data"], "profilecachev8", row["row_id"], context)
         if not data or not isinstance(data.get("mri"), str):
             continue

@@ -27,8 +27,8 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Message, Participant
+from parsers.chat._rows import side_read, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat.skype_android import stored_text
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 
@@ -51,11 +51,11 @@ class SkypeUwp(SqliteChatParser):
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        values = _key_values(database)
+        values = _key_values(database, context)
         owner_id = _text(values.get("mePersonMri")) or None
-        names = _contact_names(database, variant)
+        names = _contact_names(database, variant, context)
         owner = Participant(owner_id, _text(values.get("ACCOUNT_FULLNAME")) or names.get(owner_id)) if owner_id else None
-        sms = _sms_transports(database, variant)
+        sms = _sms_transports(database, variant, context)
         sql = f"SELECT rowid AS row_id, {variant.columns(database, 'messages')} FROM messages ORDER BY rowid"
         yield from context.each(database.query(sql), "messages", lambda row: _message(row, owner, names, sms, context), "row_id")
 
@@ -78,32 +78,33 @@ def _message(row: sqlite3.Row, owner: Participant | None, names: dict[str, str],
         sender=owner if direction == "outgoing" else (Participant(author, names.get(author)) if author else None),
         recipients=((owner,) if direction == "incoming" and owner else ()), direction=direction,
         sent=context.time(arrival, unix_ms, table="messages", row_id=row_id, field="originalarrivaltime"),
-        sent_raw=_text(arrival), body=stored_text(row["content"], context, table="messages", row_id=row_id, field="content"),
+        sent_raw=_text(arrival), body=text_value(row["content"]),
         kind="text" if is_sms else "unknown", account_id=owner.id if owner else None, details=details,
     )
 
 
-def _key_values(database: Database) -> dict[str, object]:
+def _key_values(database: Database, context: ParseContext) -> dict[str, object]:
     if not database.has("key_value", "key", "value"):
         return {}
-    return {row["key"]: row["value"] for row in database.query(KEY_VALUE_SQL, OWNER_KEYS)}
+    return {row["key"]: row["value"] for row in side_read(database.query(KEY_VALUE_SQL, OWNER_KEYS), "key_value", context)}
 
 
-def _contact_names(database: Database, variant: Variant) -> dict[str, str]:
+def _contact_names(database: Database, variant: Variant, context: ParseContext) -> dict[str, str]:
     names: dict[str, str] = {}
     if not database.has("contacts", "mri"):
         return names
-    for row in database.query(variant.select(database, "contacts", "rowid")):
+    for row in side_read(database.query(variant.select(database, "contacts", "rowid")), "contacts", context):
         label = row["display_name"] or row["full_name"]
         if row["mri"] and label:
             names.setdefault(str(row["mri"]), str(label))
     return names
 
 
-def _sms_transports(database: Database, variant: Variant) -> dict[object, str | None]:
+def _sms_transports(database: Database, variant: Variant, context: ParseContext) -> dict[object, str | None]:
     if not database.has("sms_messages", "dbid"):
         return {}
-    return {row["dbid"]: row["smstransportname"] for row in database.query(variant.select(database, "sms_messages", "rowid"))}
+    rows = side_read(database.query(variant.select(database, "sms_messages", "rowid")), "sms_messages", context)
+    return {row["dbid"]: row["smstransportname"] for row in rows}
 
 
 def _text(value: object) -> str | None:

@@ -58,7 +58,7 @@ from typing import Iterator
 
 from manifests.records import Message, Participant, decode_text
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat._rows import side_index, text_value
+from parsers.chat._rows import side_index, side_read, side_table, text_value
 from parsers.chat.times import unix_ms
 from parsers.decode.protobuf import LENGTH, ProtobufError, follow, parse
 from parsers.sqlite_store import Database
@@ -196,7 +196,7 @@ class Snapchat(SqliteChatParser):
     def _tcspahn(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         names: dict[str, str] = {}
         if TCSPAHN_FRIENDS.matches(database):
-            for row in database.query(TCSPAHN_FRIENDS.select(database, "Friends")):
+            for row in side_table(database, TCSPAHN_FRIENDS, "Friends", context):
                 if isinstance(row["Username"], str) and isinstance(row["DisplayName"], str) and row["DisplayName"]:
                     names[row["Username"]] = row["DisplayName"]
         sql = f"SELECT rowid AS row_id, {variant.columns(database, 'Chat')} FROM Chat ORDER BY timestamp, rowid"
@@ -260,7 +260,7 @@ def _friend_names(context: ParseContext) -> dict[str, str]:
     if companion is None or not companion.has("Friend", "userId", "displayName", "username"):
         return {}
     names: dict[str, str] = {}
-    for row in companion.query(FRIEND_SQL):
+    for row in side_read(companion.query(FRIEND_SQL), "Friend", context):
         name = row["displayName"] or row["username"]
         if row["userId"] is not None and name:
             names[str(row["userId"])] = name

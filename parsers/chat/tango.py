@@ -30,6 +30,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant, decode_text
+from parsers.chat._rows import side_read
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
@@ -138,7 +139,7 @@ class Tango(SqliteChatParser):
         if companion is None or not companion.has("profiletable", "itemUserId", "itemFirstName", "itemLastName"):
             return {}
         names: dict[str, str] = {}
-        for row in companion.query(PROFILES_SQL):
+        for row in side_read(companion.query(PROFILES_SQL), "profiletable", context):
             try:
                 first = decode_text(base64.b64decode(row["itemFirstName"] or ""))
                 last = decode_text(base64.b64decode(row["itemLastName"] or ""))
@@ -155,7 +156,7 @@ class Tango(SqliteChatParser):
         peers: dict[str, tuple[str, str | None]] = {}
         if not database.has("conversations", "conv_id", "payload"):
             return peers  # peers then stay the conversation ids
-        for row in database.query(CONVERSATIONS_SQL):
+        for row in side_read(database.query(CONVERSATIONS_SQL), "conversations", context):
             conv_id = str(row["conv_id"])
             try:
                 peer = _sub(decode_payload(row["payload"]), 2) if row["payload"] else {}

@@ -23,6 +23,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Message, Participant
+from parsers.chat._rows import side_read, side_whole
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds, unix_ms
 from parsers.sqlite_store import Database
@@ -49,11 +50,13 @@ class TeamsIos(SqliteChatParser):
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        threads = {row["ZTSID"]: row for row in database.query(THREADS_SQL)} if database.has("ZTHREAD", *THREAD_COLUMNS) else {}
-        names = ({row["ZTSID"]: row["ZDISPLAYNAME"] for row in database.query(USERS_SQL) if row["ZTSID"] and row["ZDISPLAYNAME"]}
+        threads = ({row["ZTSID"]: row for row in side_read(database.query(THREADS_SQL), "ZTHREAD", context)}
+                   if database.has("ZTHREAD", *THREAD_COLUMNS) else {})
+        names = ({row["ZTSID"]: row["ZDISPLAYNAME"] for row in side_read(database.query(USERS_SQL), "ZUSER", context)
+                  if row["ZTSID"] and row["ZDISPLAYNAME"]}
                  if database.has("ZUSER", "ZTSID", "ZDISPLAYNAME") else {})
-        senders = [row["ZFROM"] for row in database.query(OWNER_SQL)]
-        owner = senders[0] if len(senders) == 1 else None
+        senders, whole = side_whole(database.query(OWNER_SQL), "ZSMESSAGE", context)  # one sender only the whole table proves
+        owner = senders[0]["ZFROM"] if whole and len(senders) == 1 else None
         yield from context.each(database.query(variant.select(database, "ZSMESSAGE", "Z_PK")), "ZSMESSAGE",
                                 lambda row: self._message(row, threads, names, owner, context), "Z_PK")
 

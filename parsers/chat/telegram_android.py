@@ -37,6 +37,7 @@ from typing import Iterable, Iterator
 
 from manifests.records import Message, Participant
 from parsers.chat._telegram_tl import PHONE_CALL_ACTION, TLError, TLMessage, decode_message
+from parsers.chat._rows import side_read
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_seconds
 from parsers.sqlite_store import Database
@@ -62,8 +63,9 @@ class TelegramAndroid(SqliteChatParser):
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         table = "messages_v2" if variant.name == "messages_v2" else "messages"
-        users, chats = (_names(database.query(sql)) if database.has(name, "uid", "name") else {} for name, sql in NAMES_SQL.items())
-        secret = _secret_partners(database)
+        users, chats = (_names(side_read(database.query(sql), name, context)) if database.has(name, "uid", "name") else {}
+                        for name, sql in NAMES_SQL.items())
+        secret = _secret_partners(database, context)
         rows = database.query(f"SELECT rowid AS row_id, {variant.columns(database, table)} FROM {table} ORDER BY date, rowid")
         yield from context.each(rows, table, lambda row: self._message(row, table, users, chats, secret, context), "row_id")
 
@@ -138,12 +140,12 @@ def _participant(peer: tuple[str, int], users: dict[int, str], chats: dict[int, 
     return Participant(f"{kind}:{ident}", users.get(ident) if kind == "user" else chats.get(ident))
 
 
-def _secret_partners(database: Database) -> dict[int, int]:
+def _secret_partners(database: Database, context: ParseContext) -> dict[int, int]:
     """Secret-chat dialog id -> the other user's id, from enc_chats, keyed by both id schemes (old and 64-bit)."""
     if not database.has("enc_chats", "uid", "user"):
         return {}
     partners: dict[int, int] = {}
-    for row in database.query(SECRET_SQL):
+    for row in side_read(database.query(SECRET_SQL), "enc_chats", context):
         chat, user = row["uid"], row["user"]
         if isinstance(chat, int) and isinstance(user, int) and chat != 0 and -(1 << 31) <= chat < 1 << 31:
             partners[chat << 32] = user  # before 64-bit ids: ((long) chat id) << 32

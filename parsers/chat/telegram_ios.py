@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from manifests.records import Message, Participant
+from parsers.chat._rows import side_read
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_seconds
 from parsers.sqlite_store import Database
@@ -374,7 +375,7 @@ class TelegramIos(SqliteChatParser):
         names = self._peer_names(database, context)
         ddl = database.first(HISTORY_DDL_SQL)
         without_rowid = ddl is not None and "WITHOUT ROWID" in str(ddl["sql"] or "").upper()
-        timestamp_first = _timestamp_first(database)
+        timestamp_first = _timestamp_first(database, context)
         rows = database.query(HISTORY_NO_ROWID_SQL if without_rowid else HISTORY_SQL)
         outcome = _RowOutcome(timestamp_first=timestamp_first)
         decoded = 0
@@ -421,7 +422,7 @@ class TelegramIos(SqliteChatParser):
         names: dict[int, str] = {}
         if not database.has(PEER_TABLE, "key", "value"):
             return names
-        for row in database.query(PEERS_SQL):
+        for row in side_read(database.query(PEERS_SQL), PEER_TABLE, context):
             value = row["value"]
             try:
                 if not isinstance(value, bytes):
@@ -469,10 +470,10 @@ class TelegramIos(SqliteChatParser):
         return _fill(message, decoded, names)
 
 
-def _timestamp_first(database: Database) -> bool:
+def _timestamp_first(database: Database, context: ParseContext) -> bool:
     """True when the store's t7 keys follow the older order (timestamp before namespace)."""
     current = older = 0
-    for row in database.query(KEY_SAMPLE_SQL):
+    for row in side_read(database.query(KEY_SAMPLE_SQL), HISTORY_TABLE, context):
         key = row["key"]
         if not isinstance(key, bytes) or len(key) != 20:
             continue

@@ -62,7 +62,7 @@ from typing import Iterator
 import hashlib
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._rows import select_by_rowid, text_value
+from parsers.chat._rows import select_by_rowid, side_read, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds, unix_ms
 from parsers.sqlite_store import Database
@@ -99,15 +99,15 @@ class TextNow(SqliteChatParser):
             return
         names: dict[str, str] = {}
         if database.has("contacts", "contact_value", "contact_name"):
-            for row in database.query(CONTACTS_SQL):
+            for row in side_read(database.query(CONTACTS_SQL), "contacts", context):
                 if row["contact_value"] is not None and row["contact_name"]:
                     names[text_value(row["contact_value"]) or ""] = text_value(row["contact_name"]) or ""
         groups: set[str] = set()
         if database.has("groups", "contact_value"):
-            groups = {text_value(row["contact_value"]) or "" for row in database.query(GROUPS_SQL)}
+            groups = {text_value(row["contact_value"]) or "" for row in side_read(database.query(GROUPS_SQL), "groups", context)}
         members: dict[str, list[Participant]] = {}
         if database.has("group_members", "contact_value", "member_contact_value"):
-            for row in database.query(MEMBERS_SQL):
+            for row in side_read(database.query(MEMBERS_SQL), "group_members", context):
                 member = text_value(row["member_contact_value"])
                 if member:
                     members.setdefault(text_value(row["contact_value"]) or "", []).append(Participant(member, names.get(member)))
@@ -156,14 +156,14 @@ class TextNow(SqliteChatParser):
         addresses: dict[object, Participant] = {}
         owner: Participant | None = None
         if database.has("ZTMOCONTACTVALUE", "Z_PK", "ZCONTACTVALUE", "ZCONTACTNAME", "ZCONTACTISSELF"):
-            for row in database.query(IOS_ADDRESSES_SQL):
+            for row in side_read(database.query(IOS_ADDRESSES_SQL), "ZTMOCONTACTVALUE", context):
                 person = Participant(text_value(row["ZCONTACTVALUE"]), text_value(row["ZCONTACTNAME"]) or None)
                 addresses[row["Z_PK"]] = person
                 if row["ZCONTACTISSELF"] == 1 and owner is None:
                     owner = person
         conversations: dict[object, Participant] = {}
         if database.has("ZTMOCONVERSATION", "Z_PK", "ZCONTACTVALUE"):
-            for row in database.query(IOS_CONVERSATIONS_SQL):
+            for row in side_read(database.query(IOS_CONVERSATIONS_SQL), "ZTMOCONVERSATION", context):
                 if row["ZCONTACTVALUE"] in addresses:
                     conversations[row["Z_PK"]] = addresses[row["ZCONTACTVALUE"]]
         yield from context.each(database.query(select_by_rowid(variant, database, "ZTMOINTERACTION")), "ZTMOINTERACTION",

@@ -50,7 +50,7 @@ from typing import Iterator
 
 from manifests.records import Message, Participant
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat._rows import text_value
+from parsers.chat._rows import side_table, text_value
 from parsers.chat.times import iso_text, unix_ms, unix_seconds
 from parsers.sqlite_store import Database
 
@@ -98,12 +98,12 @@ class TikTok(SqliteChatParser):
         names: dict[str, Participant] = {}
         contacts = context.companion("*/databases/db_im_contact")
         if contacts is not None:
-            _add_names(names, contacts, USER_BASE_INFO)
-        _add_names(names, database, SIMPLE_USER)
+            _add_names(names, contacts, USER_BASE_INFO, context)
+        _add_names(names, database, SIMPLE_USER, context)
         if not SIMPLE_USER.matches(database):
             companion = context.companion("*/databases/db_im_xx")
             if companion is not None:
-                _add_names(names, companion, SIMPLE_USER)
+                _add_names(names, companion, SIMPLE_USER, context)
         rows = database.query(f"SELECT rowid AS row_id, {ANDROID.columns(database, 'msg')} FROM msg ORDER BY created_time, rowid")
         yield from context.each(rows, "msg", lambda row: self._android_row(row, owner, names, context), "row_id")
 
@@ -130,7 +130,7 @@ class TikTok(SqliteChatParser):
         if companion is not None:
             for table in sorted(t for t in companion.tables if AWEME_TABLE.match(t)):
                 # The name matched the fixed pattern and is a table of this schema: only then is it put in SQL.
-                _add_names(names, companion, Variant("aweme_contacts", {table: ("uid",)}, {table: ("customID", "nickname")}))
+                _add_names(names, companion, Variant("aweme_contacts", {table: ("uid",)}, {table: ("customID", "nickname")}), context)
         rows = database.query(f"SELECT rowid AS row_id, {IOS.columns(database, 'TIMMessageORM')} FROM TIMMessageORM "
                               "ORDER BY localcreatedat, rowid")
         yield from context.each(rows, "TIMMessageORM", lambda row: self._ios_row(row, owner, names, context), "row_id")
@@ -191,12 +191,12 @@ def _content(value: object, details: dict[str, str], context: ParseContext, tabl
     return text
 
 
-def _add_names(names: dict[str, Participant], database: Database, store: Variant) -> None:
+def _add_names(names: dict[str, Participant], database: Database, store: Variant, context: ParseContext) -> None:
     """uid -> Participant from one name table (when the store has it); the first store naming a uid wins."""
     if not store.matches(database):
         return
     (table,) = store.required
-    for row in database.query(store.select(database, table)):
+    for row in side_table(database, store, table, context):
         uid = text_value(row[0])
         if uid is not None and uid not in names:
             names[uid] = Participant(uid, text_value(row[2]) or text_value(row[1]))

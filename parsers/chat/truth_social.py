@@ -34,7 +34,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._rows import side_rows, text_value
+from parsers.chat._rows import side_table, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds
 from parsers.sqlite_store import Database
@@ -67,20 +67,20 @@ class TruthSocial(SqliteChatParser):
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        account_rows = [r for r in side_rows(database, ACCOUNTS, "ZMANAGEDACCOUNT") if r["ZSERVERID"] is not None]
+        account_rows = [r for r in side_table(database, ACCOUNTS, "ZMANAGEDACCOUNT", context) if r["ZSERVERID"] is not None]
         accounts = {str(r["ZSERVERID"]): Participant(str(r["ZSERVERID"]), r["ZDISPLAYNAME"] or r["ZACCT"]) for r in account_rows}
         handles = {str(r["ZSERVERID"]): r["ZACCT"] for r in account_rows if r["ZACCT"]}
-        chats = {str(r["ZSERVERID"]): r for r in side_rows(database, CHATS, "ZMANAGEDCHAT") if r["ZSERVERID"] is not None}
-        entities = {r["Z_ENT"]: r["Z_NAME"] for r in side_rows(database, ENTITIES, "Z_PRIMARYKEY")}
+        chats = {str(r["ZSERVERID"]): r for r in side_table(database, CHATS, "ZMANAGEDCHAT", context) if r["ZSERVERID"] is not None}
+        entities = {r["Z_ENT"]: r["Z_NAME"] for r in side_table(database, ENTITIES, "Z_PRIMARYKEY", context)}
         attachments: dict[int, list[Attachment]] = {}
         urls: dict[int, list[str]] = {}
-        for row in side_rows(database, ATTACHMENTS, "ZMANAGEDATTACHMENT", "Z_PK"):
+        for row in side_table(database, ATTACHMENTS, "ZMANAGEDATTACHMENT", context, "Z_PK"):
             url = row["ZURL"] or row["ZREMOTEURL"]
             attachments.setdefault(row["ZMESSAGE"], []).append(
                 Attachment(file_name=str(url).rsplit("/", 1)[-1] if url else None, mime_type=None))
             urls.setdefault(row["ZMESSAGE"], []).append(f"{row['ZTYPE']}: {url}")
         reactions: dict[int, list[str]] = {}
-        for row in side_rows(database, REACTIONS, "ZMANAGEDREACTION", "Z_PK"):
+        for row in side_table(database, REACTIONS, "ZMANAGEDREACTION", context, "Z_PK"):
             mine = " (by me)" if row["ZISME"] else ""
             reactions.setdefault(row["ZMESSAGE"], []).append(f"{row['ZNAME']} x{row['ZCOUNT']}{mine}")
         rows = database.query(variant.select(database, TABLE, "ZCREATEDAT, Z_PK"))

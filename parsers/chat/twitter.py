@@ -48,6 +48,7 @@ import struct
 from typing import Iterator
 
 from manifests.records import Message, Participant, decode_text
+from parsers.chat._rows import side_read, side_table, side_whole
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
@@ -83,15 +84,17 @@ class Twitter(SqliteChatParser):
     variants = (ENTRIES,)
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        users = ({str(row["user_id"]): row for row in database.query(USERS.select(database, "users"))}
+        users = ({str(row["user_id"]): row for row in side_table(database, USERS, "users", context)}
                  if USERS.matches(database) else {})
         members: dict[str, list[str]] = {}
+        whole = True  # the owner is the one cached owner_id among all participants: a partial read proves nothing
         if database.has("conversation_participants", "_id", "conversation_id", "user_id"):
-            for row in database.query(PARTICIPANTS_SQL):
+            participants, whole = side_whole(database.query(PARTICIPANTS_SQL), "conversation_participants", context)
+            for row in participants:
                 members.setdefault(row["conversation_id"], []).append(str(row["user_id"]))
-        titles = ({row["conversation_id"]: row["title"] for row in database.query(TITLES_SQL)}
+        titles = ({row["conversation_id"]: row["title"] for row in side_read(database.query(TITLES_SQL), "conversations", context)}
                   if database.has("conversations", "conversation_id", "title") else {})
-        owner = _owner(database, members) or _file_owner(context.artefact.path)
+        owner = (_owner(database, members, context) if whole else None) or _file_owner(context.artefact.path)
         convert = lambda row: self._entry(row, users, members, titles, owner, context)  # noqa: E731
         rows = database.query(variant.select(database, "conversation_entries", "_id"))
         yield from context.each(rows, "conversation_entries", convert, "_id")
@@ -133,12 +136,15 @@ def _file_owner(path: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _owner(database: Database, members: dict[str, list[str]]) -> str | None:
+def _owner(database: Database, members: dict[str, list[str]], context: ParseContext) -> str | None:
     """The account's user id: the owner_id of cached rows that is also a DM participant."""
     owners: set[str] = set()
     for table, sql in OWNER_SQL.items():
         if database.has(table, "owner_id"):
-            owners.update(str(row["owner_id"]) for row in database.query(sql) if row["owner_id"] is not None)
+            rows, whole = side_whole(database.query(sql), table, context)
+            if not whole:
+                return None
+            owners.update(str(row["owner_id"]) for row in rows if row["owner_id"] is not None)
     participants = {m for people in members.values() for m in people}
     found = owners & participants
     if len(found) == 1:

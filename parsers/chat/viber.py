@@ -57,7 +57,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._rows import side_rows, text_value
+from parsers.chat._rows import side_read, side_rows, side_table, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds, unix_ms
 from parsers.sqlite_store import Database
@@ -130,14 +130,16 @@ class Viber(SqliteChatParser):
     # Android viber_messages -------------------------------------------------------------------------
 
     def _android(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        conversations = {row["_id"]: row for row in database.query(variant.select(database, "conversations"))}
+        conversations = {row["_id"]: row
+                         for row in side_read(database.query(variant.select(database, "conversations")), "conversations", context)}
         sql = variant.select(database, "messages", "_id")
-        participants = {row["participant_id"]: row for row in database.query(PARTICIPANTS_SQL)}
+        participants = {row["participant_id"]: row for row in side_read(database.query(PARTICIPANTS_SQL), "participants", context)}
         members: dict[int, list[Participant]] = {}
         for row in participants.values():
             if row["participant_type"] != OWNER_TYPE:
                 members.setdefault(row["conversation_id"], []).append(_android_person(row))
-        owners = [row for row in database.query(INFOS_SQL) if row["participant_type"] == OWNER_TYPE]
+        infos = side_read(database.query(INFOS_SQL), "participants_info", context)
+        owners = [row for row in infos if row["participant_type"] == OWNER_TYPE]
         owner = _android_person(owners[0]) if owners else None
         yield from context.each(database.query(sql), "messages",
                                 lambda row: self._android_message(row, conversations, participants, members, owner, context), "_id")
@@ -181,7 +183,7 @@ class Viber(SqliteChatParser):
     def _calls(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         names: dict[str, str] = {}
         if database.has("phonebookdata", "_id", "contact_id", "data2") and database.has("phonebookcontact", "_id", "display_name"):
-            for row in database.query(PHONEBOOK_SQL):
+            for row in side_read(database.query(PHONEBOOK_SQL), "phonebookdata", context):
                 names.setdefault(row["number"], row["display_name"])
         rows = database.query(variant.select(database, "calls", "_id"))
         yield from context.each(rows, "calls", lambda row: self._call(row, names, context), "_id")
@@ -212,22 +214,22 @@ class Viber(SqliteChatParser):
     def _ios(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         phones: dict[object, object] = {}
         numbers: dict[object, object] = {}  # a number as stored or canonized -> its member
-        for row in side_rows(database, IOS_PHONES, "ZPHONENUMBER", "Z_PK"):
+        for row in side_table(database, IOS_PHONES, "ZPHONENUMBER", context, "Z_PK"):
             phones.setdefault(row["ZMEMBER"], row["ZPHONE"])  # a member's first number, by Z_PK
             for number in (row["ZPHONE"], row["ZCANONIZEDPHONENUM"]):
                 if number is not None:
                     numbers.setdefault(number, row["ZMEMBER"])
-        members = {row["Z_PK"]: _ios_person(row, phones) for row in side_rows(database, IOS_MEMBERS, "ZMEMBER")}
-        conversations = {row["Z_PK"]: row for row in side_rows(database, IOS_CONVERSATIONS, "ZCONVERSATION")}
-        attachments = {row["Z_PK"]: row for row in side_rows(database, IOS_ATTACHMENTS, "ZATTACHMENT")}
-        locations = {row["Z_PK"]: row for row in side_rows(database, IOS_LOCATIONS, "ZVIBERLOCATION")}
+        members = {row["Z_PK"]: _ios_person(row, phones) for row in side_table(database, IOS_MEMBERS, "ZMEMBER", context)}
+        conversations = {row["Z_PK"]: row for row in side_table(database, IOS_CONVERSATIONS, "ZCONVERSATION", context)}
+        attachments = {row["Z_PK"]: row for row in side_table(database, IOS_ATTACHMENTS, "ZATTACHMENT", context)}
+        locations = {row["Z_PK"]: row for row in side_table(database, IOS_LOCATIONS, "ZVIBERLOCATION", context)}
         owner = _ios_owner(context)
         rows = database.query(variant.select(database, "ZVIBERMESSAGE", "Z_PK"))
         yield from context.each(rows, "ZVIBERMESSAGE",
                                 lambda row: self._ios_message(row, members, conversations, attachments, locations, owner, context), "Z_PK")
         if database.has("ZRECENT") and not IOS_RECENTS.matches(database):
             context.warn("table_not_read", "ZRECENT lacks Z_PK or ZDATE; its call-log rows are not read", table="ZRECENT")
-        lines = {row["Z_PK"]: row["ZPHONENUMBER"] for row in side_rows(database, IOS_RECENT_LINES, "ZRECENTSLINE")}
+        lines = {row["Z_PK"]: row["ZPHONENUMBER"] for row in side_table(database, IOS_RECENT_LINES, "ZRECENTSLINE", context)}
         names = {number: members[member].name for number, member in numbers.items() if member in members}
         yield from context.each(side_rows(database, IOS_RECENTS, "ZRECENT", "Z_PK"), "ZRECENT",
                                 lambda row: self._ios_call(row, lines, names, owner, context), "Z_PK")
@@ -307,7 +309,7 @@ def _ios_owner(context: ParseContext) -> Participant | None:
     settings = context.companion("*/com.viber/settings/Settings.data")
     if settings is None or not settings.has("Data", "key", "value"):
         return None
-    values = {row["key"]: row["value"] for row in settings.query(SETTINGS_SQL)}
+    values = {row["key"]: row["value"] for row in side_read(settings.query(SETTINGS_SQL), "Data", context)}
     number = values.get("_myPhoneNumber")
     name = values.get("_myUserName")
     if not isinstance(number, str):

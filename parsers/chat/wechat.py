@@ -33,7 +33,7 @@ from typing import Iterator, Mapping
 
 from manifests.records import Message, Participant
 from parsers.artefact import Artefact
-from parsers.chat._rows import text_value
+from parsers.chat._rows import side_first, side_read, text_value
 from parsers.chat._sqlcipher import read_decrypted
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
@@ -81,8 +81,8 @@ class WeChat(SqliteChatParser):
         return key_from(keys)
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        people = _contacts(database)
-        owner = _owner(database, people)
+        people = _contacts(database, context)
+        owner = _owner(database, people, context)
         sql = variant.select(database, "message", "msgId")
         yield from context.each(database.query(sql), "message", lambda row: self._message(row, people, owner, context), "msgId")
 
@@ -159,11 +159,11 @@ def split_group_sender(body: str | None, people: dict[str, Participant]) -> tupl
     return _person(people, match["sender"]), body[match.end():]
 
 
-def _contacts(database: Database) -> dict[str, Participant]:
+def _contacts(database: Database, context: ParseContext) -> dict[str, Participant]:
     if not database.has("rcontact", "username", "alias", "nickname", "conRemark"):
         return {}
     people: dict[str, Participant] = {}
-    for row in database.query(CONTACTS_SQL):
+    for row in side_read(database.query(CONTACTS_SQL), "rcontact", context):
         if not isinstance(row["username"], str):
             continue
         name = next((v for v in (row["conRemark"], row["nickname"], row["alias"]) if isinstance(v, str) and v), None)
@@ -171,10 +171,10 @@ def _contacts(database: Database) -> dict[str, Participant]:
     return people
 
 
-def _owner(database: Database, people: dict[str, Participant]) -> Participant | None:
+def _owner(database: Database, people: dict[str, Participant], context: ParseContext) -> Participant | None:
     if not database.has("userinfo", "id", "value"):
         return None
-    row = database.first(OWNER_SQL)
+    row = side_first(database.query(OWNER_SQL), "userinfo", context)
     if row is None or not isinstance(row["value"], str) or not row["value"]:
         return None
     return people.get(row["value"], Participant(row["value"]))

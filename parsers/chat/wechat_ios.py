@@ -31,7 +31,7 @@ from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
 from manifests.text import display
-from parsers.chat._rows import text_value
+from parsers.chat._rows import side_read, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_seconds
 from parsers.chat.wechat import GROUP_SUFFIX, split_group_sender, type_kind
@@ -131,7 +131,7 @@ def _friends(context: ParseContext) -> dict[str, Participant]:
     if contacts is None or not contacts.has("Friend", "userName", "dbContactRemark"):
         return {}
     people: dict[str, Participant] = {}
-    for row in contacts.query(FRIENDS_SQL):
+    for row in side_read(contacts.query(FRIENDS_SQL), "Friend", context):
         user = row["userName"]
         if not isinstance(user, str) or not user:
             continue

@@ -70,6 +70,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant, decode_text
+from parsers.chat._rows import side_read, side_table
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
@@ -141,19 +142,20 @@ class WhatsAppAndroid(SqliteChatParser):
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
         names = _contact_names(context)
-        media = _by_message(database, MEDIA)
-        places = _by_message(database, LOCATION)
-        jids = {row["_id"]: row["raw_string"] for row in database.query(JID_SQL)} if database.has("jid", "_id", "raw_string") else {}
+        media = _by_message(database, MEDIA, context)
+        places = _by_message(database, LOCATION, context)
+        jids = ({row["_id"]: row["raw_string"] for row in side_read(database.query(JID_SQL), "jid", context)}
+                if database.has("jid", "_id", "raw_string") else {})
         # Reactions and edits name rows by _id, which a transition store shares between both tables.
-        add_ons = _add_ons(database, jids)
+        add_ons = _add_ons(database, jids, context)
         if variant.name in ("transition", "legacy"):
-            titles = _chat_list_titles(database)
+            titles = _chat_list_titles(database, context)
             rows = database.query(variant.select(database, "messages", order_by="_id"))
             convert = lambda row: self._legacy(row, names, titles, media, add_ons, context)  # noqa: E731
             yield from context.each(rows, "messages", convert, "_id")
         if variant.name in ("transition", "current"):
-            chats = _chats(database)
-            phones = _lid_phones(database, jids, names)
+            chats = _chats(database, context)
+            phones = _lid_phones(database, jids, names, context)
             rows = database.query(variant.select(database, "message", order_by="_id"))
             twins = variant.name == "transition"
             # A placeholder is not skipped as a twin: its own info row says why it is left out.
@@ -301,16 +303,16 @@ def _twin(row: sqlite3.Row, database: Database, context: ParseContext) -> bool:
     return True
 
 
-def _chats(database: Database) -> dict[int, sqlite3.Row]:
+def _chats(database: Database, context: ParseContext) -> dict[int, sqlite3.Row]:
     """chat _id -> (jid, subject); without a `chat` table (or its jid link) conversations stay unnamed."""
     if not database.has("chat", "_id", "jid_row_id"):
         return {}
     sql = CHAT_SQL if database.has("chat", "subject") and database.has("jid", "_id", "raw_string") else (
         CHAT_NO_SUBJECT_SQL if database.has("jid", "_id", "raw_string") else CHAT_BARE_SQL)
-    return {row["_id"]: row for row in database.query(sql)}
+    return {row["_id"]: row for row in side_read(database.query(sql), "chat", context)}
 
 
-def _add_ons(database: Database, jids: dict[int, str]) -> dict[int, dict[str, str]]:
+def _add_ons(database: Database, jids: dict[int, str], context: ParseContext) -> dict[int, dict[str, str]]:
     """message _id -> details from its reactions ("jid:emoji", "owner" for the owner's own) and edit record.
 
     An empty reaction is one taken back (the app clears such rows), so it is left out. The edit time's
@@ -319,7 +321,7 @@ def _add_ons(database: Database, jids: dict[int, str]) -> dict[int, dict[str, st
     extra: dict[int, dict[str, str]] = {}
     if ADD_ON.matches(database) and ADD_ON_REACTION.matches(database):
         found: dict[int, list[str]] = {}
-        for row in database.query(REACTIONS_SQL):
+        for row in side_read(database.query(REACTIONS_SQL), "message_add_on_reaction", context):
             if row["reaction"] in (None, ""):
                 continue
             who = "owner" if row["from_me"] == 1 else jids.get(row["sender"], f"jid_row:{row['sender']}")
@@ -327,27 +329,27 @@ def _add_ons(database: Database, jids: dict[int, str]) -> dict[int, dict[str, st
         for parent, items in found.items():
             extra.setdefault(parent, {})["reactions"] = "; ".join(items)
     if EDIT_INFO.matches(database):
-        for row in database.query(EDITS_SQL):
+        for row in side_read(database.query(EDITS_SQL), "message_edit_info", context):
             if row["edited_timestamp"] is not None:
                 extra.setdefault(row["message_row_id"], {})["edited_timestamp"] = str(row["edited_timestamp"])
     return extra
 
 
-def _lid_phones(database: Database, jids: dict[int, str], names: dict[str, str]) -> dict[str, str]:
+def _lid_phones(database: Database, jids: dict[int, str], names: dict[str, str], context: ParseContext) -> dict[str, str]:
     """lid jid -> the phone jid jid_map links it to; `names` gains each lid's name (the phone's, else its display name).
 
     The stored lid jid stays the participant's id; the phone jid is added as a detail, never substituted.
     """
     phones: dict[str, str] = {}
     if JID_MAP.matches(database):
-        for row in database.query(JID_MAP_SQL):
+        for row in side_read(database.query(JID_MAP_SQL), "jid_map", context):
             lid, phone = jids.get(row["lid_row_id"]), jids.get(row["jid_row_id"])
             if lid and phone:
                 phones[lid] = phone
                 if phone in names and lid not in names:
                     names[lid] = names[phone]
     if LID_NAMES.matches(database):
-        for row in database.query(LID_NAMES_SQL):
+        for row in side_read(database.query(LID_NAMES_SQL), "lid_display_name", context):
             lid = jids.get(row["lid_row_id"])
             if lid and row["display_name"] and lid not in names:
                 names[lid] = str(row["display_name"])
@@ -360,24 +362,25 @@ def _contact_names(context: ParseContext) -> dict[str, str]:
     names: dict[str, str] = {}
     if database is None or not CONTACTS.matches(database):
         return names
-    for row in database.query(CONTACTS.select(database, "wa_contacts", order_by="_id")):
+    for row in side_table(database, CONTACTS, "wa_contacts", context, "_id"):
         name = row["display_name"] or row["wa_name"]
         if row["jid"] and name and row["jid"] not in names:
             names[row["jid"]] = name
     return names
 
 
-def _chat_list_titles(database: Database) -> dict[str, str]:
+def _chat_list_titles(database: Database, context: ParseContext) -> dict[str, str]:
     if not database.has("chat_list", "key_remote_jid", "subject"):
         return {}
-    return {row["key_remote_jid"]: row["subject"] for row in database.query(CHAT_LIST_SQL) if row["subject"]}
+    rows = side_read(database.query(CHAT_LIST_SQL), "chat_list", context)
+    return {row["key_remote_jid"]: row["subject"] for row in rows if row["subject"]}
 
 
-def _by_message(database: Database, layout: Variant) -> dict[int, sqlite3.Row]:
+def _by_message(database: Database, layout: Variant, context: ParseContext) -> dict[int, sqlite3.Row]:
     """message _id -> its row in a side table (message_media, message_location); empty when the table is absent."""
     if not layout.matches(database):
         return {}
-    return {row["message_row_id"]: row for row in database.query(layout.select(database, layout.name))}
+    return {row["message_row_id"]: row for row in side_table(database, layout, layout.name, context)}
 
 
 def _legacy_attachment(row: sqlite3.Row, media: sqlite3.Row | None, thumb_path: str | None) -> Attachment:

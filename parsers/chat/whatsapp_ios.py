@@ -41,6 +41,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
+from parsers.chat._rows import side_read, side_table, side_whole
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds
 from parsers.sqlite_store import Database
@@ -75,13 +76,12 @@ class WhatsAppIos(SqliteChatParser):
     )
 
     def parse(self, database: Database, variant: Variant, context: ParseContext) -> Iterator[Message]:
-        sessions = {row["Z_PK"]: row for row in database.query(SESSIONS.select(database, "ZWACHATSESSION"))} if SESSIONS.matches(
-            database) else {}
-        members = {row["Z_PK"]: row for row in database.query(MEMBERS.select(database, "ZWAGROUPMEMBER"))} if MEMBERS.matches(
-            database) else {}
-        media = _media(database)
-        owners = [row["ZTOJID"] for row in database.query(OWNER_SQL)] if database.has("ZWAMESSAGE", "ZTOJID") else []
-        owner = owners[0] if len(owners) == 1 else None
+        sessions = {row["Z_PK"]: row for row in side_table(database, SESSIONS, "ZWACHATSESSION", context)}
+        members = {row["Z_PK"]: row for row in side_table(database, MEMBERS, "ZWAGROUPMEMBER", context)}
+        media = _media(database, context)
+        # The owner is the one jid messages were received at: only a whole read of ZWAMESSAGE shows there is one.
+        owners, whole = side_whole(database.query(OWNER_SQL), "ZWAMESSAGE", context) if database.has("ZWAMESSAGE", "ZTOJID") else ([], True)
+        owner = owners[0]["ZTOJID"] if whole and len(owners) == 1 else None
         names = _names(context, sessions, members)
         rows = database.query(variant.select(database, "ZWAMESSAGE", order_by="Z_PK"))
         convert = lambda row: self._message(row, sessions, members, media, names, owner, context)  # noqa: E731
@@ -144,12 +144,12 @@ class WhatsAppIos(SqliteChatParser):
         )
 
 
-def _media(database: Database) -> dict[int, sqlite3.Row]:
+def _media(database: Database, context: ParseContext) -> dict[int, sqlite3.Row]:
     """Media items by message Z_PK, with the optional columns this database has."""
     if not database.has("ZWAMEDIAITEM", "Z_PK", "ZMESSAGE"):
         return {}
     columns = ["Z_PK", "ZMESSAGE"] + [c for c in MEDIA_OPTIONAL if database.has("ZWAMEDIAITEM", c)]
-    rows = database.query(f"SELECT {', '.join(columns)} FROM ZWAMEDIAITEM ORDER BY Z_PK")
+    rows = side_read(database.query(f"SELECT {', '.join(columns)} FROM ZWAMEDIAITEM ORDER BY Z_PK"), "ZWAMEDIAITEM", context)
     return {row["ZMESSAGE"]: row for row in rows if row["ZMESSAGE"] is not None}
 
 
@@ -173,7 +173,7 @@ def _names(context: ParseContext, sessions: dict[int, sqlite3.Row], members: dic
             names[session["ZCONTACTJID"]] = session["ZPARTNERNAME"]
     contacts = context.companion("*/ContactsV2.sqlite")
     if contacts is not None and contacts.has("ZWAADDRESSBOOKCONTACT", "ZWHATSAPPID", "ZFULLNAME"):
-        for row in contacts.query(CONTACTS_SQL):
+        for row in side_read(contacts.query(CONTACTS_SQL), "ZWAADDRESSBOOKCONTACT", context):
             if row["ZFULLNAME"]:
                 names[row["ZWHATSAPPID"]] = row["ZFULLNAME"]
     return names

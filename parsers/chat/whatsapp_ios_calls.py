@@ -43,7 +43,7 @@ import sqlite3
 from typing import Iterable, Iterator
 
 from manifests.records import Message, Participant
-from parsers.chat._rows import side_rows, text_value
+from parsers.chat._rows import side_read, side_table, side_whole, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import cocoa_seconds
 from parsers.sqlite_store import Database
@@ -83,14 +83,14 @@ class WhatsAppIosCalls(SqliteChatParser):
                                                   "without their other parties", table="ZWACDCALLEVENTPARTICIPANT")
         else:
             sql = f"SELECT Z_PK, {link} AS call_pk, ZJIDSTRING FROM ZWACDCALLEVENTPARTICIPANT ORDER BY {link}, Z_PK"
-            for row in database.query(sql):
+            for row in side_read(database.query(sql), "ZWACDCALLEVENTPARTICIPANT", context):
                 if row["ZJIDSTRING"]:
                     participants.setdefault(row["call_pk"], []).append(text_value(row["ZJIDSTRING"]))
-        aggregates = {row["Z_PK"]: row for row in side_rows(database, AGGREGATES, "ZWAAGGREGATECALLEVENT")}
+        aggregates = {row["Z_PK"]: row for row in side_table(database, AGGREGATES, "ZWAAGGREGATECALLEVENT", context)}
         aggregate = _link(database, "ZWACDCALLEVENT", "callevents")
         aggregate_column = f", {aggregate} AS Z1CALLEVENTS" if aggregate else ", NULL AS Z1CALLEVENTS"
         sql = f"SELECT {variant.columns(database, 'ZWACDCALLEVENT')}{aggregate_column} FROM ZWACDCALLEVENT ORDER BY Z_PK"
-        owner = _owner(database.query(sql), participants)
+        owner = _owner(*side_whole(database.query(sql), "ZWACDCALLEVENT", context), participants)
         names = _names(context)
         convert = lambda row: self._call(row, participants.get(row["Z_PK"], []), aggregates, owner, names, context)  # noqa: E731
         yield from context.each(database.query(sql), "ZWACDCALLEVENT", convert, "Z_PK")
@@ -143,8 +143,10 @@ def _direction(creator: str | None, others: list[str], aggregate: sqlite3.Row | 
     return "unknown"
 
 
-def _owner(rows: Iterable[sqlite3.Row], participants: dict[int, list[str]]) -> str | None:
-    """The one jid that created calls it does not take part in (the owner's outgoing calls)."""
+def _owner(rows: Iterable[sqlite3.Row], whole: bool, participants: dict[int, list[str]]) -> str | None:
+    """The one jid that created calls it does not take part in (the owner's outgoing calls); None unless every call was read."""
+    if not whole:
+        return None
     creators = {r[CREATOR] for r in rows if r[CREATOR] and r[CREATOR] not in participants.get(r["Z_PK"], [])}
     return creators.pop() if len(creators) == 1 else None
 
@@ -153,7 +155,7 @@ def _names(context: ParseContext) -> dict[str, str]:
     contacts = context.companion("*/ContactsV2.sqlite")
     names: dict[str, str] = {}
     if contacts is not None and contacts.has("ZWAADDRESSBOOKCONTACT", "Z_PK", "ZWHATSAPPID", "ZFULLNAME"):
-        for row in contacts.query(CONTACTS_SQL):
+        for row in side_read(contacts.query(CONTACTS_SQL), "ZWAADDRESSBOOKCONTACT", context):
             if row["ZFULLNAME"] and row["ZWHATSAPPID"] not in names:
                 names[row["ZWHATSAPPID"]] = row["ZFULLNAME"]
     return names

@@ -31,7 +31,7 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat._rows import text_value
+from parsers.chat._rows import side_read, text_value
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms, unix_seconds
 from parsers.sqlite_store import Database
@@ -127,7 +127,8 @@ def _names(context: ParseContext, pattern: str, table: str, columns: tuple[str, 
     if database is None or not database.has(table, *columns):
         return {}
     key, value = columns
-    return {str(row[key]): row[value] for row in database.query(sql) if row[key] is not None and isinstance(row[value], str)}
+    rows = side_read(database.query(sql), table, context)
+    return {str(row[key]): row[value] for row in rows if row[key] is not None and isinstance(row[value], str)}
 
 
 PARSER = Zalo()

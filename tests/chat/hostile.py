@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.chat.helpers import parse_files, truncate_to_half
+from tests.chat.helpers import Parsed, parse_files, truncate_to_half
 
 
 def wreck_middle_page(path: Path, fill: int) -> None:
@@ -52,3 +52,31 @@ def assert_truncated_store_is_unreadable(db: Path, logical: bytes) -> None:
     assert parsed.messages == []
     (warning,) = parsed.warnings
     assert warning.kind == "database_unreadable" and "database disk image is malformed" in warning.message
+
+
+def filled_last(rows: dict[str, list[tuple]], table: str, extra: list[tuple]) -> dict[str, list[tuple]]:
+    """The fixture's rows with `table` filled last and grown by `extra`, so the file's last page is one of its leaves."""
+    return {**{name: value for name, value in rows.items() if name != table}, table: rows.get(table, []) + extra}
+
+
+def wreck_side_table(db: Path, table: str) -> None:
+    """Overwrite the file's last page (a leaf of `table` when it was filled last) and check SQLite itself stops there."""
+    total = _count(db, table)
+    wreck_last_page(db)
+    assert rows_before_damage(db, f"SELECT * FROM {table}") < total
+
+
+def _count(db: Path, table: str) -> int:
+    connection = sqlite3.connect(db)
+    try:
+        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def assert_side_table_stopped(parsed: Parsed, table: str, messages: int) -> None:
+    """A damaged side table stops only its own read: all `messages` are read, and one error row (parse_stopped) names `table`."""
+    assert len(parsed.messages) == messages
+    (stopped,) = [w for w in parsed.warnings if w.severity == "error"]
+    assert (stopped.kind, stopped.table) == ("parse_stopped", table)
+    assert f"side table {table} could not be read whole" in stopped.message

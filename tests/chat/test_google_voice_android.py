@@ -58,8 +58,10 @@ def test_texts_calls_voicemail_and_group_messages(tmp_path: Path) -> None:
     assert parsed.messages[0] == Message(
         source_table="message_t", source_row_id=1, conversation_id="t." + BOB, sender=Participant(BOB),
         recipients=(Participant(OWN),), direction="incoming", sent=1700000000123 * 10**6, sent_raw="1700000000123",
-        body="are you there?", kind="text", details={"message_id": "m1", "item_type": "5 (text incoming)", "is_read": "1"},
+        body="are you there?", kind="text", account_id=OWN, details={"message_id": "m1", "item_type": "5 (text incoming)", "is_read": "1"},
     )
+    # The account's own number (blob field 3) names the account of every item, received ones too.
+    assert [m.account_id for m in parsed.messages] == [OWN] * 7
     out, missed, call, voicemail, group, group_out = parsed.messages[1:]
     assert (out.direction, out.sender, out.recipients, out.account_id, out.body) == (
         "outgoing", Participant(OWN), (Participant(BOB),), OWN, "yes")
@@ -70,6 +72,14 @@ def test_texts_calls_voicemail_and_group_messages(tmp_path: Path) -> None:
         "incoming", Participant(BOB), (Participant(OWN), Participant(CAROL)), "group hi")
     assert (group_out.direction, group_out.sender, group_out.recipients, group_out.account_id) == (
         "outgoing", Participant(OWN), (Participant(BOB), Participant(CAROL)), OWN)
+
+
+def test_received_items_name_the_account_too(tmp_path: Path) -> None:
+    """account_id is the store's own number (field 3) on received texts, calls, voicemails and group messages, not only sent ones."""
+    db = build_database(tmp_path / "LegacyMsgDbInstance.db", SCHEMA, {"message_t": _rows()})
+    parsed = parse_files(db, logical={db: LOGICAL})
+    received = [m for m in parsed.messages if m.direction == "incoming"]
+    assert [(m.kind, m.account_id) for m in received] == [("text", OWN), ("call", OWN), ("call", OWN), ("text", OWN)]
 
 
 def test_hostile_blobs_are_warnings_and_keep_the_row(tmp_path: Path) -> None:
@@ -87,6 +97,7 @@ def test_hostile_blobs_are_warnings_and_keep_the_row(tmp_path: Path) -> None:
         (5, None, "text", "ok")]
     assert [(w.kind, w.row_id) for w in parsed.warnings] == [("bad_blob", 1), ("bad_blob", 2), ("bad_blob", 3), ("bad_time", 4)]
     assert parsed.messages[3].details == {"message_id": "x", "item_type": "99 (unknown)"}
+    assert [m.account_id for m in parsed.messages] == [None, None, None, OWN, OWN]  # an unreadable blob names no account
 
 
 def test_unknown_schema_at_the_voice_path(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
 from tests.chat.helpers import assert_no_warnings, build_database, parse_files, truncate_to_half
-from tests.chat.hostile import rows_before_damage, wreck_last_page
+from tests.chat.hostile import assert_side_table_stopped, rows_before_damage, wreck_last_page
 
 FOLDER = b"/data/data/com.imo.android.imous/databases/"
 LOGICAL = FOLDER + b"imofriends.db"
@@ -160,3 +160,15 @@ def test_unreadable_account_db_is_a_warning_and_messages_stay(tmp_path: Path) ->
     assert [w.kind for w in parsed.warnings] == ["companion_unreadable", "table_not_read"]
     assert len(parsed.messages) == 4
     assert (parsed.messages[1].sender, parsed.messages[1].account_id) == (None, None)
+
+
+def test_a_damaged_friends_table_costs_the_names_only(tmp_path: Path) -> None:
+    many = ROWS["friends"] + [(3 + i, f"u.many.{i}", "x" * 300, None, None, None) for i in range(200)]
+    # friends is filled last, so the file's last page is one of its leaves
+    rows = {table: value for table, value in ROWS.items() if table != "friends"}
+    db, logical, others = _stores(tmp_path, {**rows, "friends": many})
+    wreck_last_page(db)
+    assert rows_before_damage(db, "SELECT * FROM friends") < len(many)
+    parsed = parse_files(db, *others, logical=logical)
+    assert_side_table_stopped(parsed, "friends", len(ROWS["messages"]))
+    assert parsed.messages[0].sender == Participant(BOB, "Bob")  # names before the damaged page are kept

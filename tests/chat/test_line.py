@@ -13,7 +13,7 @@ from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
 from tests.chat.helpers import Parsed, assert_no_warnings, build_database, parse_files, truncate_to_half
-from tests.chat.hostile import rows_before_damage, wreck_last_page
+from tests.chat.hostile import assert_side_table_stopped, filled_last, rows_before_damage, wreck_last_page, wreck_side_table
 
 FOLDER = b"/data/data/jp.naver.line.android/databases/"
 LOGICAL = FOLDER + b"naver_line"
@@ -94,6 +94,7 @@ def test_fixture_count_golden_record_and_no_warnings(tmp_path: Path) -> None:
 
 
 def test_minimal_columns_without_contacts_still_read(tmp_path: Path) -> None:
+    """Only the four required columns: without `type` an empty from_mid cannot be told from a system row, so it is unknown."""
     db = build_database(tmp_path / "naver_line", "CREATE TABLE chat_history (chat_id TEXT, from_mid TEXT, content TEXT, created_time TEXT);",
                         {"chat_history": [(KEN, KEN, "yo", str(T0)), (KEN, None, "sup", str(T0 + 1))]})
     parsed = parse_files(db, logical={db: LOGICAL})
@@ -101,9 +102,21 @@ def test_minimal_columns_without_contacts_still_read(tmp_path: Path) -> None:
     assert parsed.messages == [
         Message(source_table="chat_history", source_row_id=1, conversation_id=KEN, sender=Participant(KEN), direction="incoming",
                 sent=T0 * 1_000_000, sent_raw=str(T0), body="yo"),
-        Message(source_table="chat_history", source_row_id=2, conversation_id=KEN, recipients=(Participant(KEN),), direction="outgoing",
+        Message(source_table="chat_history", source_row_id=2, conversation_id=KEN, direction="unknown",
                 sent=(T0 + 1) * 1_000_000, sent_raw=str(T0 + 1), body="sup"),
     ]
+
+
+def test_system_rows_with_an_empty_from_mid_are_not_the_owners(tmp_path: Path) -> None:
+    """An empty from_mid is the owner's only on a message row (type 1); a join or group event row has no writer: unknown."""
+    rows = {**ROWS, "chat_history": [_row(1, GROUP, None, "hi all"), _row(2, GROUP, None, None, type=2),
+                                     _row(3, GROUP, "", None, type=13), _row(4, GROUP, None, "?", type=None),
+                                     _row(5, GROUP, YUKI, None, type=13)]}
+    parsed = _read_cleanly(tmp_path / "naver_line", SCHEMA, rows, LOGICAL)
+    ken, yuki = Participant(KEN, "Ken"), Participant(YUKI, "Yuki (work)")
+    assert [(m.direction, m.sender, m.recipients, m.details.get("type")) for m in parsed.messages] == [
+        ("outgoing", None, (ken, yuki), "1"), ("unknown", None, (), "2"), ("unknown", None, (), "13"), ("unknown", None, (), None),
+        ("incoming", yuki, (), "13")]
 
 
 def test_call_history_database(tmp_path: Path) -> None:
@@ -229,11 +242,12 @@ def test_wal_only_and_removed_rows_are_marked_by_rowid(tmp_path: Path) -> None:
     live, evidence = tmp_path / "live", tmp_path / "evidence"
     live.mkdir()
     evidence.mkdir()
-    db = build_database(live / "naver_line", "CREATE TABLE chat_history (chat_id TEXT, from_mid TEXT, content TEXT, created_time TEXT);",
-                        {"chat_history": [(KEN, KEN, "one", str(T0)), (KEN, None, "two", str(T0 + 1))]}, journal_mode="wal")
+    db = build_database(live / "naver_line", "CREATE TABLE chat_history (chat_id TEXT, from_mid TEXT, content TEXT, created_time TEXT, "
+                                             "type INTEGER);",
+                        {"chat_history": [(KEN, KEN, "one", str(T0), 1), (KEN, None, "two", str(T0 + 1), 1)]}, journal_mode="wal")
     connection = sqlite3.connect(db)
     connection.execute("PRAGMA wal_autocheckpoint=0")
-    connection.execute("INSERT INTO chat_history VALUES (?, ?, 'three (only in the WAL)', ?)", (KEN, KEN, str(T0 + 2)))
+    connection.execute("INSERT INTO chat_history VALUES (?, ?, 'three (only in the WAL)', ?, 1)", (KEN, KEN, str(T0 + 2)))
     connection.execute("DELETE FROM chat_history WHERE content = 'two'")
     connection.commit()
     for suffix in ("", "-wal", "-shm"):
@@ -249,9 +263,26 @@ def test_wal_only_and_removed_rows_are_marked_by_rowid(tmp_path: Path) -> None:
 def test_without_rowid_table_is_still_read(tmp_path: Path) -> None:
     """A rebuilt copy whose chat_history is WITHOUT ROWID: every message is read (key order), with no row id to name."""
     db = build_database(tmp_path / "naver_line", "CREATE TABLE chat_history (chat_id TEXT, from_mid TEXT, content TEXT, created_time TEXT, "
-                                                 "PRIMARY KEY (chat_id, created_time)) WITHOUT ROWID;",
-                        {"chat_history": [(KEN, KEN, "later", str(T0 + 5)), (KEN, None, "first", str(T0))]})
+                                                 "type INTEGER, PRIMARY KEY (chat_id, created_time)) WITHOUT ROWID;",
+                        {"chat_history": [(KEN, KEN, "later", str(T0 + 5), 1), (KEN, None, "first", str(T0), 1)]})
     parsed = parse_files(db, logical={db: LOGICAL})
     assert_no_warnings(parsed)
     assert [(m.source_row_id, m.body, m.direction, m.sent) for m in parsed.messages] == [
         (None, "first", "outgoing", T0 * 1_000_000), (None, "later", "incoming", (T0 + 5) * 1_000_000)]
+
+
+def test_a_damaged_contacts_table_costs_the_names_only(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "naver_line", SCHEMA, filled_last(ROWS, "contacts", [(f"u{i:032x}", f"c{i}", None, "x" * 300, None, 0) for i in range(200)]))
+    wreck_side_table(db, "contacts")
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_side_table_stopped(parsed, "contacts", len(ROWS["chat_history"]))
+    assert parsed.messages[0].sender == Participant(KEN, "Ken")  # names before the damaged page are kept
+    assert parsed.messages[3].conversation_title == "Night Owls"  # the chat table, read after it, is whole
+
+
+def test_a_damaged_ios_user_table_costs_the_people_only(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "Line.sqlite", IOS_SCHEMA, filled_last(IOS_ROWS, "ZUSER", [(3 + i, 6, 1, f"u{i:032x}", "x" * 300) for i in range(200)]))
+    wreck_side_table(db, "ZUSER")
+    parsed = parse_files(db, logical={db: IOS_LOGICAL})
+    assert_side_table_stopped(parsed, "ZUSER", len(IOS_ROWS["ZMESSAGE"]))
+    assert parsed.messages[0].sender == Participant(KEN, "Ken")

@@ -10,11 +10,12 @@ the account in the companion `cross_account.db` `accounts(user_id, display_name)
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
 from tests.chat.helpers import assert_no_warnings, build_database, parse_files, truncate_to_half
-from tests.chat.hostile import wreck_middle_page
+from tests.chat.hostile import assert_side_table_stopped, rows_before_damage, wreck_last_page, wreck_middle_page
 
 CORE = b"/data/data/com.facebook.mlite/databases/core.db"
 CROSS = b"/data/data/com.facebook.mlite/databases/cross_account.db"
@@ -168,3 +169,30 @@ def test_corrupt_data_page_keeps_the_rows_before_it(tmp_path: Path) -> None:
     assert f"reading stopped after {kept} messages" in parsed.warnings[1].message and 0 < kept < 300
     assert [m.source_row_id for m in parsed.messages] == list(range(1, kept + 1))
     assert kept == 141  # the leaves before the wrecked page
+
+
+def test_a_call_whose_is_incoming_is_null_or_odd_has_an_unknown_direction(tmp_path: Path) -> None:
+    core, cross = _fixture(tmp_path)
+    connection = sqlite3.connect(core)
+    connection.executemany("INSERT INTO aggregated_calls VALUES (?, ?, ?, ?, ?, ?)",
+                           [(3, "Ray R", 1600000600000, None, 1, 1), (4, "Ray R", 1600000700000, 2, 1, 1)])
+    connection.commit()
+    connection.close()
+    parsed = parse_files(core, cross, logical={core: CORE, cross: CROSS})
+    assert_no_warnings(parsed)
+    calls = [m for m in parsed.messages if m.source_table == "aggregated_calls"]
+    assert [(m.direction, m.sender, m.recipients, m.details.get("is_incoming")) for m in calls] == [
+        ("incoming", None, (ME,), "1"), ("outgoing", ME, (), "0"), ("unknown", None, (), None), ("unknown", None, (), "2")]
+
+
+def test_a_damaged_contact_table_costs_the_names_only(tmp_path: Path) -> None:
+    many = [(RAY, "Ray Contact", None, 0, None, None, 1)] + [(str(200000 + i), "x" * 300, None, 0, None, None, 0) for i in range(200)]
+    # contact is filled last, so the file's last page is one of its leaves
+    core = build_database(tmp_path / "core.db", SCHEMA, {"messages": _rows(), "threads": [(DM, "Ray R"), (GROUP, "Night owls")],
+                                                         "aggregated_calls": [], "contact": many})
+    wreck_last_page(core)
+    assert rows_before_damage(core, "SELECT * FROM contact") < len(many)
+    parsed = parse_files(core, logical={core: CORE})
+    assert_side_table_stopped(parsed, "contact", len(_rows()))
+    assert parsed.messages[1].recipients == (Participant(RAY, "Ray Contact"),)  # names before the damaged page are kept
+    assert parsed.messages[5].conversation_title == "Night owls"  # the threads table, read after it, is whole

@@ -92,11 +92,22 @@ def test_wrong_types_cost_only_the_field(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: LOGICAL})
     assert len(parsed.messages) == 2
     assert [(w.kind, w.table, w.row_id, w.field) for w in parsed.warnings] == [
-        ("bad_time", "chatItem", 1, "time"), ("bad_text", "chatItem", 1, "content"), ("bad_time", "chatItem", 2, "time")]
+        ("bad_time", "chatItem", 1, "time"), ("bad_time", "chatItem", 2, "time")]
     odd, far = parsed.messages
     assert (odd.sent, odd.sent_raw, odd.direction, odd.kind, odd.body, odd.details["message_type"]) == (
-        None, "yesterday", "unknown", "text", None, "call")
+        None, "yesterday", "unknown", "text", "\\xffblob", "call")
+    assert odd.body.raw == b"\xffblob"
     assert (far.sent, far.sent_raw, far.body) == (None, str(10**18), "café")
+
+
+def test_a_blob_body_that_is_not_utf8_keeps_its_bytes(tmp_path: Path) -> None:
+    rows = dict(ROWS)
+    rows["chatItem"] = [("live:bob", "live:bob", 1600000000000, b"hi \xff", None, 0, 1, None)]
+    db = _db(tmp_path, rows=rows)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    (message,) = parsed.messages
+    assert (message.body, message.body.raw) == ("hi \\xff", b"hi \xff")
 
 
 def test_missing_chatitem_table_is_reported(tmp_path: Path) -> None:
@@ -112,3 +123,14 @@ def test_truncated_store_is_a_warning(tmp_path: Path) -> None:
     rows["chatItem"] = [("live:bob", "live:bob", 1600000000000 + i, "z" * 3000, None, 0, 1, None) for i in range(200)]
     db = _db(tmp_path, rows=rows)
     assert_truncated_store_is_unreadable(db, LOGICAL)
+
+
+def test_a_damaged_person_table_costs_the_names_only(tmp_path: Path) -> None:
+    from tests.chat.hostile import assert_side_table_stopped, filled_last, wreck_side_table
+
+    db = _db(tmp_path, rows=filled_last(ROWS, "person", [(f"live:many{i}", "x" * 300, None) for i in range(200)]))
+    wreck_side_table(db, "person")
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_side_table_stopped(parsed, "person", len(ROWS["chatItem"]))
+    assert parsed.messages[0].sender == BOB  # names before the damaged page are kept
+    assert parsed.messages[4].recipients == (ALICE, BOB)  # the owner and the members, read after it, are whole

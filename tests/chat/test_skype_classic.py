@@ -165,9 +165,10 @@ def test_wrong_types_cost_only_the_field(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: LOGICAL})
     assert len(parsed.messages) == 2
     assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [
-        ("bad_time", 1, "timestamp"), ("bad_text", 1, "body_xml"), ("bad_time", 2, "timestamp")]
+        ("bad_time", 1, "timestamp"), ("bad_time", 2, "timestamp")]
     odd, far = parsed.messages
-    assert (odd.sender, odd.sent_raw, odd.body, odd.kind) == (Participant("42"), "noon", None, "unknown")
+    # A body that is not UTF-8 is kept as text with its exact bytes.
+    assert (odd.sender, odd.sent_raw, odd.body, odd.body.raw, odd.kind) == (Participant("42"), "noon", "\\xff\\xfe", b"\xff\xfe", "unknown")
     assert (far.body, far.recipients) == ("ok", (ALICE,))
 
 

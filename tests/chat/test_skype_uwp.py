@@ -87,11 +87,21 @@ def test_wrong_types_cost_only_the_field(tmp_path: Path) -> None:
     parsed = parse_files(db, logical={db: LOGICAL})
     assert len(parsed.messages) == 2
     assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [
-        ("bad_time", 1, "originalarrivaltime"), ("bad_text", 1, "content"), ("bad_time", 2, "originalarrivaltime")]
+        ("bad_time", 1, "originalarrivaltime"), ("bad_time", 2, "originalarrivaltime")]
     odd, far = parsed.messages
-    assert (odd.sender, odd.direction, odd.body, odd.conversation_id, odd.sent_raw) == (
-        Participant("8"), "incoming", None, "c", "later")
+    assert (odd.sender, odd.direction, odd.body, odd.body.raw, odd.conversation_id, odd.sent_raw) == (
+        Participant("8"), "incoming", "\\xff\\xfe", b"\xff\xfe", "c", "later")
     assert (far.direction, far.body) == ("outgoing", "ok")
+
+
+def test_a_blob_body_that_is_not_utf8_keeps_its_bytes(tmp_path: Path) -> None:
+    rows = dict(ROWS)
+    rows["messages"] = [(1, 1555000000001, "8:live:bob", 7001, b"hi \xff", 3, None, 0, None, 3, 1555000000123, None, 2, None, None, 1)]
+    db = _db(tmp_path, rows=rows)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_no_warnings(parsed)
+    (message,) = parsed.messages
+    assert (message.body, message.body.raw) == ("hi \\xff", b"hi \xff")
 
 
 def test_missing_messages_table_is_reported(tmp_path: Path) -> None:
@@ -108,3 +118,13 @@ def test_truncated_store_is_a_warning(tmp_path: Path) -> None:
                         for i in range(1, 200)]
     db = _db(tmp_path, rows=rows)
     assert_truncated_store_is_unreadable(db, LOGICAL)
+
+
+def test_a_damaged_contacts_table_costs_the_names_only(tmp_path: Path) -> None:
+    from tests.chat.hostile import assert_side_table_stopped, filled_last, wreck_side_table
+
+    db = _db(tmp_path, rows=filled_last(ROWS, "contacts", [(f"8:live:many{i}", "x" * 300, None, None) for i in range(200)]))
+    wreck_side_table(db, "contacts")
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_side_table_stopped(parsed, "contacts", len(ROWS["messages"]))
+    assert parsed.messages[0].sender == BOB  # names before the damaged page are kept

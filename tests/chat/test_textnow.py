@@ -12,7 +12,7 @@ from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant
 from tests.chat.helpers import assert_no_warnings, build_database, parse_files, truncate_to_half
-from tests.chat.hostile import rows_before_damage, wreck_last_page
+from tests.chat.hostile import assert_side_table_stopped, filled_last, rows_before_damage, wreck_last_page, wreck_side_table
 
 LOGICAL = b"/data/data/com.enflick.android.TextNow/databases/textnow_data.db"
 SCHEMA = """
@@ -191,3 +191,23 @@ def test_ios_store_wrong_types_are_warnings(tmp_path: Path) -> None:
     assert [(w.kind, w.row_id, w.field) for w in parsed.warnings] == [("bad_time", 1, "ZLOCALTIMESTAMP")]
     (message,) = parsed.messages
     assert (message.direction, message.sender, message.body.raw, message.details["conversation_pk"]) == ("unknown", None, b"\xff", "77")
+
+
+def test_a_damaged_contacts_table_costs_the_names_only(tmp_path: Path) -> None:
+    many = ROWS["contacts"] + [(3 + i, f"+1555{i:07d}", 2, "x" * 300) for i in range(200)]
+    # contacts is filled last, so the file's last page is one of its leaves
+    db = _store(tmp_path, rows={"messages": ROWS["messages"], "groups": ROWS["groups"], "group_members": ROWS["group_members"],
+                                "contacts": many})
+    wreck_last_page(db)
+    assert rows_before_damage(db, "SELECT * FROM contacts") < len(many)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_side_table_stopped(parsed, "contacts", len(ROWS["messages"]))
+    assert parsed.messages[0].conversation_title == "Alice Smith"  # names before the damaged page are kept
+
+
+def test_a_damaged_ios_address_table_costs_the_partners_only(tmp_path: Path) -> None:
+    db = build_database(tmp_path / "1234567890jdoe", IOS_SCHEMA, filled_last(IOS_ROWS, "ZTMOCONTACTVALUE", [(3 + i, 3, 1, 0, None, f"+1555{i:07d}", "x" * 300) for i in range(200)]))
+    wreck_side_table(db, "ZTMOCONTACTVALUE")
+    parsed = parse_files(db, logical={db: IOS_LOGICAL})
+    assert_side_table_stopped(parsed, "ZTMOCONTACTVALUE", len(IOS_ROWS["ZTMOINTERACTION"]))
+    assert parsed.messages[0].conversation_id == ALICE

@@ -240,3 +240,17 @@ def test_a_hostile_copy_with_a_text_msg_id_keeps_its_messages(tmp_path: Path) ->
     assert_no_warnings(parsed)
     assert [(m.source_row_id, m.details.get("msgId"), m.body) for m in parsed.messages] == [
         (None, "7", "\x01\x02"), (None, "m-1", "12.5"), (None, "\\xff", "3")]  # TEXT affinity stores 7 as "7"
+
+
+def test_a_damaged_contact_table_costs_the_names_only(tmp_path: Path) -> None:
+    from tests.chat.hostile import assert_side_table_stopped, rows_before_damage, wreck_last_page
+
+    many = ROWS["rcontact"] + [(f"wxid_many{i:04d}", "", "", "x" * 300) for i in range(250)]
+    # rcontact is filled last, so the file's last page is one of its leaves (with 200 rows it is a page of its key index)
+    db = _plain(tmp_path, {"userinfo": ROWS["userinfo"], "message": ROWS["message"], "rcontact": many})
+    wreck_last_page(db)
+    assert rows_before_damage(db, "SELECT * FROM rcontact") < len(many)
+    parsed = parse_files(db, logical={db: LOGICAL})
+    assert_side_table_stopped(parsed, "rcontact", len(ROWS["message"]))
+    assert parsed.messages[0] == GOLDEN  # names before the damaged page are kept
+    assert parsed.messages[1].sender == Participant("wxid_owner", "Me Myself")

@@ -9,6 +9,7 @@ else received), `Type`; group messages received carry "<sender>:\\n"; names from
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 from manifests.records import Attachment, Message, Participant, UndecodedText
@@ -159,3 +160,18 @@ def test_control_characters_in_a_table_name_are_escaped(tmp_path: Path) -> None:
     (warning,) = parsed.warnings
     assert warning.kind == "table_skipped"
     assert "table 'Chat_\\u202eevil\\x1b[2J' is named like a WeChat chat table" in warning.message
+
+
+def test_a_damaged_contact_companion_costs_the_names_only(tmp_path: Path) -> None:
+    from tests.chat.hostile import assert_side_table_stopped, rows_before_damage, wreck_last_page
+
+    mm, contacts = _fixture(tmp_path)
+    connection = sqlite3.connect(contacts)
+    connection.executemany("INSERT INTO Friend VALUES (?, ?, 1)", [(f"wxid_many{i:04d}", encode_field(1, "x" * 300)) for i in range(250)])
+    connection.commit()
+    connection.close()
+    wreck_last_page(contacts)
+    assert rows_before_damage(contacts, "SELECT * FROM Friend") < 253
+    parsed = _parse(mm, contacts)
+    assert_side_table_stopped(parsed, "Friend", 5)
+    assert parsed.messages[0].sender == Participant(BOB, "Bob Li")  # names before the damaged page are kept
