@@ -129,8 +129,8 @@ def _path(parts: list[bytes]) -> bytes:
 def _row(full: bytes, name: bytes, entry_type: str, spec: str, **values) -> dict:
     row = {
         "path": display(full), "path_bytes": full, "name_bytes": name, "data_stream": None, "inode": None, "sequence": None,
-        "parent_inode": None, "entry_type": entry_type, "size": None, "allocated": True, "deleted": False, "orphan": False,
-        "created": None, "modified": None, "accessed": None, "changed": None, "deleted_time": None, "mode": None, "uid": None,
+        "parent_inode": None, "entry_type": entry_type, "size": None, "is_allocated": True, "is_deleted": False, "is_orphan": False,
+        "created_time": None, "modified_time": None, "accessed_time": None, "changed_time": None, "deleted_time": None, "mode": None, "uid": None,
         "gid": None, "link_target": None, "link_target_bytes": None, "path_spec": spec,
     }
     row.update(values)
@@ -398,8 +398,8 @@ def _tar_locator(info: tarfile.TarInfo, compressed: bool) -> dict:
 
 def _tar_times(info: tarfile.TarInfo) -> dict:
     pax = info.pax_headers
-    return {"modified": _ns(pax.get("mtime", info.mtime)), "accessed": _ns(pax["atime"]) if "atime" in pax else None,
-            "changed": _ns(pax["ctime"]) if "ctime" in pax else None}
+    return {"modified_time": _ns(pax.get("mtime", info.mtime)), "accessed_time": _ns(pax["atime"]) if "atime" in pax else None,
+            "changed_time": _ns(pax["ctime"]) if "ctime" in pax else None}
 
 
 def walk_tar(path: Path, compressed: bool, volume: Volume, problems_add: Report) -> Iterator[WalkItem]:
@@ -526,7 +526,7 @@ def walk_zip(path: Path, volume: Volume, problems_add: Report) -> Iterator[WalkI
                          member_name=raw.decode("utf-8", "surrogateescape"))
             unix = info.create_system == 3
             mode = info.external_attr >> 16 if unix else 0
-            values = {"modified": _zip_time(info), "mode": mode & 0o7777 if unix else None}
+            values = {"modified_time": _zip_time(info), "mode": mode & 0o7777 if unix else None}
             if not parts:
                 yield WalkItem(_row(full, b"", "directory", spec, **values), None)
                 listing.remember(full)

@@ -142,7 +142,7 @@ class CandidateCollector:
         parse = row.get("mime_type") in SQLITE_MIMES or bool(self.parse_paths and self.parse_paths.match(lowered))
         # A deleted -wal or contacts file beside a live database would be read as if current: siblings
         # and companions are taken from allocated entries only (a deleted database itself is parsed).
-        helper = not row.get("deleted") and (path_bytes.endswith(SIBLING_SUFFIXES)
+        helper = not row.get("is_deleted") and (path_bytes.endswith(SIBLING_SUFFIXES)
                                              or bool(self.companion_paths and self.companion_paths.match(lowered)))
         if parse or helper:
             self.candidates.append(Candidate(entry_index=row["entry_index"], path=path_bytes.decode("latin-1"), path_spec=row["path_spec"],
@@ -232,7 +232,7 @@ def _write_batch(handle, batch: list[dict], artefact: "ImageArtefact", bad_rows:
             try:
                 pa.Table.from_pylist([row], schema=ROW_SCHEMA)
             except ROW_ERRORS as error:
-                bad_rows.append(_unfit(row["parser"], row["source_table"], row["source_row_id"], artefact, error))
+                bad_rows.append(_unfit(row["parser"], row["store_table"], row["store_row_id"], artefact, error))
                 continue
             fitting.append(row)
     if fitting:
@@ -267,8 +267,8 @@ def _scratch() -> Path | None:
 
 def _problem(artefact: ImageArtefact, parser: str, kind: str, severity: str, message: str, table: str | None = None,
              row_id: int | None = None, field_name: str | None = None) -> dict:
-    return {"stage": "parse", "kind": kind, "severity": severity, "path": artefact.path, "path_spec": artefact.candidate.path_spec,
-            "message": message, "parser": parser or None, "table_name": table, "row_id": row_id, "field": field_name}
+    return {"stage": "parse", "error_kind": kind, "severity": severity, "path": artefact.path, "path_spec": artefact.candidate.path_spec,
+            "message": message, "parser": parser or None, "store_table": table, "store_row_id": row_id, "store_field": field_name}
 
 
 def _participant(value: Participant | None) -> dict | None:
@@ -290,15 +290,15 @@ def _message_row(parsed: ParsedMessage, artefact: ImageArtefact) -> dict:
         "sender_name": message.sender.name if message.sender else None,
         "recipients": [_participant(p) for p in message.recipients] or None,
         "direction": message.direction,
-        "sent": message.sent,
-        "sent_raw": message.sent_raw,
-        "received": message.received,
-        "read": message.read,
-        "edited": message.edited,
-        "deleted": message.deleted,
+        "sent_time": message.sent,
+        "sent_time_raw": message.sent_raw,
+        "received_time": message.received,
+        "read_time": message.read,
+        "edited_time": message.edited,
+        "deleted_time": message.deleted,
         "body": body,
         "body_bytes": body.raw if isinstance(body, UndecodedText) else None,
-        "kind": message.kind,
+        "message_kind": message.kind,
         "attachments": [asdict(a) for a in message.attachments] or None,
         "latitude": message.latitude,
         "longitude": message.longitude,
@@ -309,12 +309,12 @@ def _message_row(parsed: ParsedMessage, artefact: ImageArtefact) -> dict:
         "is_view_once": message.is_view_once,
         "record_state": parsed.record_state,
         "details": sorted(message.details.items()) or None,
-        "source_path": artefact.path,
-        "source_path_bytes": artefact.path_bytes,
-        "source_entry_index": artefact.entry_index,
-        "source_sha256": artefact.sha256,
-        "source_table": message.source_table,
-        "source_row_id": message.source_row_id,
+        "path": artefact.path,
+        "path_bytes": artefact.path_bytes,
+        "entry_index": artefact.entry_index,
+        "sha256": artefact.sha256,
+        "store_table": message.source_table,
+        "store_row_id": message.source_row_id,
         "parser": parser.name,
         "parser_version": parser.version,
     }

@@ -365,7 +365,7 @@ def custody_show(case_dir: Path, exhibit_id: str | None, trusted_keys: tuple[Pat
     for row in ledger.events:
         if exhibit_id is not None and row["exhibit_id"] != exhibit_id:
             continue
-        parts = [f"#{row['event_index']}", row["occurred"].isoformat(), f"(UTC{row['utc_offset_minutes']:+d} min)", display(row["action"]),
+        parts = [f"#{row['event_index']}", row["occurred_time"].isoformat(), f"(UTC{row['utc_offset_minutes']:+d} min)", display(row["action"]),
                  display(row["exhibit_id"]), "by", display(row["actor_name"])]
         for label, key in (("role", "actor_role"), ("org", "actor_organisation"), ("from", "from_party"), ("to", "to_party"),
                            ("at", "location"), ("why", "purpose"), ("authority", "authority"), ("note", "notes")):

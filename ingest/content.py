@@ -79,7 +79,7 @@ def _typed(result: dict, head: bytes, name: bytes, identifier: Identifier) -> No
         return
     result["mime_type"] = mime
     result["magic_description"] = description
-    result["extension_mismatch"] = extension_mismatch(name, mime)
+    result["is_extension_mismatch"] = extension_mismatch(name, mime)
 
 
 def _failed(result: dict, kind: str, offset: int, size: int, message: str, head: bytes, name: bytes, identifier: Identifier) -> dict:

@@ -128,8 +128,8 @@ def _mount_point(absolute: bytes, full: bytes, name: bytes, info: os.stat_result
                  volume_index=volume_index, path=display(full), path_spec=spec)
     row = {
         "path": display(full), "path_bytes": full, "name_bytes": name, "data_stream": None, "logical_path": None, "inode": None,
-        "sequence": None, "parent_inode": parent_inode, "entry_type": _entry_type(info.st_mode), "size": None, "allocated": True,
-        "deleted": False, "orphan": False, "created": None, "modified": None, "accessed": None, "changed": None, "deleted_time": None,
+        "sequence": None, "parent_inode": parent_inode, "entry_type": _entry_type(info.st_mode), "size": None, "is_allocated": True,
+        "is_deleted": False, "is_orphan": False, "created_time": None, "modified_time": None, "accessed_time": None, "changed_time": None, "deleted_time": None,
         "mode": None, "uid": None, "gid": None, "link_target": None, "link_target_bytes": None, "path_spec": spec,
     }
     return WalkItem(row, None)
@@ -149,13 +149,13 @@ def _item(absolute: bytes, full: bytes, name: bytes, info: os.stat_result, paren
         "parent_inode": parent_inode,
         "entry_type": entry_type,
         "size": info.st_size,
-        "allocated": True,
-        "deleted": False,
-        "orphan": False,
-        "created": getattr(info, "st_birthtime_ns", None),
-        "modified": info.st_mtime_ns,
-        "accessed": info.st_atime_ns,
-        "changed": info.st_ctime_ns,
+        "is_allocated": True,
+        "is_deleted": False,
+        "is_orphan": False,
+        "created_time": getattr(info, "st_birthtime_ns", None),
+        "modified_time": info.st_mtime_ns,
+        "accessed_time": info.st_atime_ns,
+        "changed_time": info.st_ctime_ns,
         "deleted_time": None,
         "mode": stat.S_IMODE(info.st_mode),
         "uid": info.st_uid,

@@ -19,7 +19,18 @@ from parsers.media.driver import read_media
 from parsers.media.registry import all_readers
 
 MEDIA_PREFIXES = ("image/", "video/")
-_RECORD_COLUMNS = {f.name for f in dataclass_fields(MediaRecord)}
+# MediaRecord keeps its readers' attribute names; the columns follow the table vocabulary (no _utc suffix).
+COLUMN_OF_FIELD = {
+    "capture_time_utc": "capture_time",
+    "digitized_time_utc": "digitized_time",
+    "modified_time_raw": "metadata_modified_time_raw",
+    "modified_time_utc": "metadata_modified_time",
+    "gps_latitude": "latitude",
+    "gps_longitude": "longitude",
+    "gps_altitude": "altitude",
+    "gps_time_utc": "gps_time",
+}
+_RECORD_COLUMNS = {COLUMN_OF_FIELD.get(f.name, f.name) for f in dataclass_fields(MediaRecord)}
 # The media.parquet columns a MediaRecord fills: a record is checked against them in the worker.
 RECORD_SCHEMA = pa.schema([f for f in MEDIA.arrow_schema() if f.name in _RECORD_COLUMNS])
 # What a reader's record can hold that does not make a row: a wrong type, a value out of range.
@@ -39,7 +50,8 @@ def extract(read: Callable[[int, int], bytes], size: int, mime: str, name: str) 
     else:
         record = result.record
         reader, version = result.reader.name, result.reader.version
-    warnings = [{"kind": w.kind, "message": w.message, "field": w.field, "severity": w.severity} for w in result.warnings]
+    warnings = [{"kind": w.kind, "message": w.message, "field": COLUMN_OF_FIELD.get(w.field, w.field), "severity": w.severity}
+                for w in result.warnings]
     try:
         fields = _fields(record)
         pa.Table.from_pylist([fields], schema=RECORD_SCHEMA)
@@ -55,7 +67,8 @@ def extract(read: Callable[[int, int], bytes], size: int, mime: str, name: str) 
 
 
 def _fields(record: MediaRecord) -> dict:
-    fields = asdict(record)
+    """The record as media.parquet columns."""
+    fields = {COLUMN_OF_FIELD.get(name, name): value for name, value in asdict(record).items()}
     fields["flags"] = list(record.flags) or None
     return fields
 

@@ -27,14 +27,14 @@ class Problems:
         offset: int | None = None,
         length: int | None = None,
         parser: str | None = None,
-        table_name: str | None = None,
-        row_id: int | None = None,
-        field: str | None = None,
+        store_table: str | None = None,
+        store_row_id: int | None = None,
+        store_field: str | None = None,
     ) -> None:
         self.rows.append(
             {
                 "stage": stage,
-                "kind": kind,
+                "error_kind": kind,
                 "severity": severity,
                 "volume_index": volume_index,
                 "path": path,
@@ -43,9 +43,9 @@ class Problems:
                 "length": length,
                 "message": display_message(message),
                 "parser": parser,
-                "table_name": table_name,
-                "row_id": row_id,
-                "field": field,
+                "store_table": store_table,
+                "store_row_id": store_row_id,
+                "store_field": store_field,
             }
         )
 

@@ -45,7 +45,7 @@ HASH_ORIGINS = {"expected": "--expected-hash", "ewf_stored": "the E01 stored has
 HASH_NAMES = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256"}
 
 TSK_FILE_SYSTEMS = frozenset({"EXT", "NTFS", "FAT", "HFS", "TSK", "EXFAT", "ISO9660"})
-_CONTENT_FIELDS = ("md5", "sha1", "sha256", "sha512", "mime_type", "magic_description", "extension_mismatch",
+_CONTENT_FIELDS = ("md5", "sha1", "sha256", "sha512", "mime_type", "magic_description", "is_extension_mismatch",
                    "read_error_kind", "read_error_offset", "read_error_length", "read_error_message")
 
 
@@ -110,9 +110,9 @@ def hash_findings(checks: list[dict] | None) -> tuple[str, ...]:
     findings = []
     for check in checks or ():
         name, origin = HASH_NAMES.get(check["algorithm"], check["algorithm"].upper()), HASH_ORIGINS.get(check["origin"], check["origin"])
-        if check["match"] is False:
+        if check["is_match"] is False:
             findings.append(f"{name} MISMATCH against {origin}")
-        elif check["match"] is None:
+        elif check["is_match"] is None:
             findings.append(f"{name} NOT VERIFIED against {origin} (media hash unavailable)")
     return tuple(findings)
 
@@ -248,8 +248,8 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
             source_row = evidence.finish(problems)
             source_row.update(ids)
             source_row["volumes"] = [_volume_struct(v) for v in layout.volumes]
-            source_row["started"] = started
-            source_row["finished"] = datetime.now(timezone.utc)
+            source_row["started_time"] = started
+            source_row["finished_time"] = datetime.now(timezone.utc)
             output.open_table(SOURCES, metadata).append(source_row)
             errors = output.open_table(ERRORS, metadata)
             for index, row in enumerate(problems.rows):
@@ -262,7 +262,7 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
             step[0] = f"writing {output.staging} to disk"
             output.sync()
             sealed = [("manifest", "sha256", manifest["root_digest"])]
-            sealed += [("media", name, source_row[f"media_{name}"]) for name in media.MEDIA_ALGORITHMS if source_row.get(f"media_{name}")]
+            sealed += [("media", name, source_row[f"stream_{name}"]) for name in media.MEDIA_ALGORITHMS if source_row.get(f"stream_{name}")]
             # Publishing and its custody event are one step: a signal now waits, and a failed append takes the folder back.
             stop.hold()
 
@@ -370,7 +370,7 @@ class _OrderedWriter:
                 row.setdefault(name, None)
             target = item.target
             if target is not None:
-                if row["deleted"] and not self.config.hash_deleted:
+                if row["is_deleted"] and not self.config.hash_deleted:
                     row["content_status"] = "not_hashed_deleted"
                 else:
                     unit_items.append((self.entry_index, list(target), row["name_bytes"].decode("latin-1")))
@@ -437,7 +437,7 @@ class _OrderedWriter:
             return
         for warning in media_fields["warnings"]:
             self.read_problems.add("media", warning["kind"], warning["severity"], f"{row['path']}: {warning['message']}",
-                                   field=warning["field"], parser=media_fields["reader"], **where)
+                                   store_field=warning["field"], parser=media_fields["reader"], **where)
         self.media_table.append({**self.ids, "media_index": self.media_index, "entry_index": row["entry_index"],
                                  "volume_index": row["volume_index"], "path": row["path"], "path_bytes": row["path_bytes"],
                                  "path_spec": row["path_spec"], "sha256": row.get("sha256"), **media_fields["record"],
@@ -477,9 +477,9 @@ def _chat_phase(collector: chats.CandidateCollector, executor: _Executor, output
                     message_index += 1
             os.unlink(result["messages_file"])
             for problem in result["problems"]:
-                problems.add(problem["stage"], problem["kind"], problem["severity"], problem["message"], path=problem["path"],
-                             path_spec=problem["path_spec"], parser=problem["parser"], table_name=problem["table_name"],
-                             row_id=problem["row_id"], field=problem["field"])
+                problems.add(problem["stage"], problem["error_kind"], problem["severity"], problem["message"], path=problem["path"],
+                             path_spec=problem["path_spec"], parser=problem["parser"], store_table=problem["store_table"],
+                             store_row_id=problem["store_row_id"], store_field=problem["store_field"])
     progress.messages = message_index
 
 
@@ -522,7 +522,7 @@ class _EvidenceHashes:
         if self.config.verify_source_files and self.files and before is None:
             # The single pass meant to give the "before" hash failed: no before, so no proof either way.
             problems.add("source", "source_unreadable", "error", "container files could not be hashed before the run; "
-                         "source_unchanged is unknown")
+                         "is_source_unchanged is unknown")
         elif self.config.verify_source_files and self.files:
             after = media.sha256_files(self.files)
             unchanged = True
@@ -530,7 +530,7 @@ class _EvidenceHashes:
                 same = digest is not None and digest == digest_after and size == size_after
                 unchanged = unchanged and same
                 containers.append({"path": display(os.fsencode(path)), "size": size, "sha256_before": digest,
-                                   "sha256_after": digest_after, "unchanged": same})
+                                   "sha256_after": digest_after, "is_unchanged": same})
                 for message in (error, error_after):
                     if message:
                         problems.add("source", "source_unreadable", "error", f"{path}: {message}", path=display(os.fsencode(path)))
@@ -538,23 +538,23 @@ class _EvidenceHashes:
                     problems.add("verify", "source_changed", "error", f"{path}: SHA-256 before {digest} differs from after {digest_after}",
                                  path=display(os.fsencode(path)))
         row["container_files"] = containers or None
-        row["source_unchanged"] = unchanged
+        row["is_source_unchanged"] = unchanged
         row.update(self._media_fields(result, problems))
         return row
 
     def _media_fields(self, result: media.MediaResult | None, problems: Problems) -> dict:
-        fields: dict = {"media_size": None, "media_md5": None, "media_sha1": None, "media_sha256": None, "media_read_errors": None,
+        fields: dict = {"stream_size": None, "stream_md5": None, "stream_sha1": None, "stream_sha256": None, "stream_read_errors": None,
                         "hash_checks": None, "ewf_checksum_errors": None, "acquisition_metadata": None}
         if result is None:
             return fields
-        fields["media_size"] = result.size
+        fields["stream_size"] = result.size
         for name in media.MEDIA_ALGORITHMS:
-            fields[f"media_{name}"] = result.hashes.get(name)
+            fields[f"stream_{name}"] = result.hashes.get(name)
         if result.error_message:
             problems.add("source", "media_read_error", "error", result.error_message,
                          offset=result.read_errors[0][0] if result.read_errors else None,
                          length=result.read_errors[0][1] if result.read_errors else None)
-        fields["media_read_errors"] = [{"offset": o, "length": n} for o, n in result.read_errors] or None
+        fields["stream_read_errors"] = [{"offset": o, "length": n} for o, n in result.read_errors] or None
         fields["ewf_checksum_errors"] = [{"offset": o, "length": n} for o, n in result.checksum_errors] or None
         fields["acquisition_metadata"] = sorted(result.metadata.items()) or None
         checks = []
@@ -562,7 +562,7 @@ class _EvidenceHashes:
             for algorithm, expected in pairs:
                 computed = result.hashes.get(algorithm)
                 match = None if computed is None else computed == expected.lower()
-                checks.append({"origin": origin, "algorithm": algorithm, "expected": expected.lower(), "computed": computed, "match": match})
+                checks.append({"origin": origin, "algorithm": algorithm, "expected": expected.lower(), "computed": computed, "is_match": match})
                 if match is False:
                     problems.add("verify", "hash_mismatch", "error", f"{origin} {algorithm} {expected.lower()} does not match the computed {computed}")
                 elif match is None:
@@ -606,18 +606,18 @@ def _seal_facts(request: IngestRequest, metadata: dict[str, str], source_row: di
         "lab": request.config.lab,
         "host": socket.gethostname(),
         "started": started.isoformat(),
-        "finished": source_row["finished"].isoformat(),
+        "finished": source_row["finished_time"].isoformat(),
         "outcome": outcome,
         "custody_head": custody.head(exhibit_dir(Path(request.config.output_dir), request.case_id, request.exhibit_id).parent),
         "source": {
             "path": source_row["source_path"],
             "kind": source_row["source_kind"],
             "container_files": source_row["container_files"],
-            "source_unchanged": source_row["source_unchanged"],
-            "media_size": source_row["media_size"],
-            "media_md5": source_row["media_md5"],
-            "media_sha1": source_row["media_sha1"],
-            "media_sha256": source_row["media_sha256"],
+            "is_source_unchanged": source_row["is_source_unchanged"],
+            "stream_size": source_row["stream_size"],
+            "stream_md5": source_row["stream_md5"],
+            "stream_sha1": source_row["stream_sha1"],
+            "stream_sha256": source_row["stream_sha256"],
             "hash_checks": source_row["hash_checks"],
         },
     }
@@ -632,8 +632,8 @@ def _volume_struct(volume: Volume) -> dict:
         "role": volume.role,
         "offset": volume.offset,
         "size": volume.size,
-        "encrypted": volume.encrypted,
-        "unlocked": volume.unlocked,
+        "is_encrypted": volume.encrypted,
+        "is_unlocked": volume.unlocked,
         "file_system": volume.file_system,
         "entries": volume.entries,
         "status": volume.status,

@@ -2,7 +2,9 @@
 exhibit, when, where and why.
 
 Each event's SHA-256 covers its own fields and the previous event's SHA-256, so removing,
-reordering or editing any event breaks every hash after it. Appends take an exclusive lock on
+reordering or editing any event breaks every hash after it. Only a ledger of the current table
+version is read: an older one (version 1 named the time `occurred`, in microseconds) is refused by
+name, never converted, since converting would change every event's hash. Appends take an exclusive lock on
 CASE/.custody.lock and replace the file atomically, so concurrent appends never lose an event and
 a crash never leaves half a ledger.
 """
@@ -64,7 +66,9 @@ class Event:
 
 
 def _canonical_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC ISO 8601 with nine fractional digits (the column's nanoseconds; an event's time is whole microseconds)."""
+    utc = value.astimezone(timezone.utc)
+    return f"{utc.strftime('%Y-%m-%dT%H:%M:%S')}.{utc.microsecond * 1000:09d}Z"
 
 
 def event_hash(row: dict) -> str:
@@ -126,6 +130,12 @@ def read_events(case_dir: Path) -> list[dict]:
             table = pq.read_table(handle)
     except (OSError, pa.ArrowException, ValueError) as error:
         raise LedgerError(f"{LEDGER_NAME} is not a readable Parquet file: {error}") from None
+    version = (table.schema.metadata or {}).get(b"exhibit.table_version")
+    if version != str(CUSTODY.version).encode():
+        named = f"version {short(version.decode('utf-8', errors='backslashreplace'))}" if version is not None else "no table version"
+        raise LedgerError(f"{LEDGER_NAME} is a custody ledger of {named}; this Exhibit reads only version {CUSTODY.version} "
+                          "ledgers and does not convert an older one (that would change every event's hash): read it with "
+                          "the Exhibit version that wrote it")
     expected = CUSTODY.arrow_schema()
     if table.schema.names != expected.names:
         raise LedgerError(f"{LEDGER_NAME} has columns {table.schema.names}, not the ledger's {expected.names}")
@@ -133,7 +143,10 @@ def read_events(case_dir: Path) -> list[dict]:
              if not table.schema.field(field.name).type.equals(field.type)]
     if wrong:
         raise LedgerError(f"{LEDGER_NAME} has columns of the wrong type: {'; '.join(wrong)}")
-    rows = table.to_pylist()
+    try:
+        rows = table.to_pylist()
+    except ValueError as error:  # a time finer than the microseconds every event is written with
+        raise LedgerError(f"{LEDGER_NAME} holds a value that cannot be read exactly: {error}") from None
     for position, row in enumerate(rows):
         missing = [name for name in _REQUIRED if row[name] is None]
         if missing:
@@ -187,7 +200,7 @@ def _row(case_id: str, event: Event, index: int, previous: str, signing_key: Ed2
         "actor_organisation": event.actor_organisation,
         "from_party": event.from_party,
         "to_party": event.to_party,
-        "occurred": occurred.astimezone(timezone.utc),
+        "occurred_time": occurred.astimezone(timezone.utc),
         "utc_offset_minutes": int(offset.total_seconds() // 60) if offset is not None else 0,
         "location": event.location,
         "purpose": event.purpose,

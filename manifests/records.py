@@ -104,7 +104,9 @@ class MediaRecord:
     Values that are present but invalid are kept as read and named in `flags` (e.g.
     "gps_latitude_out_of_range", "capture_time_invalid", "gps_all_zero"), never dropped or fixed.
     Times: `*_raw` is the text as recorded; `*_utc` is integer nanoseconds UTC, set only when the
-    offset is known (EXIF OffsetTime*, QuickTime's UTC creation time, GPS time).
+    offset is known (EXIF OffsetTime*, QuickTime's UTC creation time, GPS time). These are the
+    readers' names: media.parquet follows the column vocabulary (capture_time, latitude, ...), mapped
+    in ingest/media_metadata.COLUMN_OF_FIELD.
     """
 
     container_format: str

@@ -178,12 +178,12 @@ def _facts(entry: ExhibitReport, folder: Path, manifest: dict, events: list[dict
     entry.items.append(("Exhibit", "outcome", tool_text(manifest["outcome"])))
     entry.add_escaped("Source", "path", source.get("path"))
     for file in source.get("container_files") or []:
-        same = {True: "unchanged", False: "CHANGED during the ingest", None: "unchanged NOT confirmed"}[file["unchanged"]]
+        same = {True: "unchanged", False: "CHANGED during the ingest", None: "unchanged NOT confirmed"}[file["is_unchanged"]]
         entry.add_escaped("Source", "container file", f"{file['path']}; {plural(file['size'], 'byte')}; SHA-256 before {file['sha256_before']}, "
                                                        f"after {file['sha256_after'] or NONE_SHOWN}: {same}")
-    entry.add("Source", "media size", plural(source["media_size"], "byte") if source.get("media_size") is not None else None)
+    entry.add("Source", "media size", plural(source["stream_size"], "byte") if source.get("stream_size") is not None else None)
     for name in ("md5", "sha1", "sha256"):
-        entry.add("Source", f"media {name.upper()}", source.get(f"media_{name}"))
+        entry.add("Source", f"media {name.upper()}", source.get(f"stream_{name}"))
     acquisition = verify.acquisition_checks(manifest)
     for check in acquisition:
         entry.items.append(("Acquisition hashes", tool_text(check.what.removeprefix("acquisition hash ")), tool_text(check.detail)))
@@ -201,7 +201,7 @@ def _facts(entry: ExhibitReport, folder: Path, manifest: dict, events: list[dict
     for event in events:
         party = f" from {event['from_party'] or NONE_SHOWN} to {event['to_party'] or NONE_SHOWN}" if event["from_party"] or event["to_party"] else ""
         signed = f"signed by {event['signer_fingerprint']}" if event["signature"] else "unsigned"
-        entry.add("Custody", f"#{event['event_index']} {event['occurred'].isoformat()}",
+        entry.add("Custody", f"#{event['event_index']} {event['occurred_time'].isoformat()}",
                   f"{event['action']} by {event['actor_name']}{party}; why: {event['purpose'] or NONE_SHOWN}; {signed}; "
                   f"sha256 {event['event_sha256']}")
     entry.versions.append(("tool", show(f"{manifest['tool']['name']} {manifest['tool']['version']}")))
@@ -210,7 +210,7 @@ def _facts(entry: ExhibitReport, folder: Path, manifest: dict, events: list[dict
 
 def _media_hash_word(source: dict) -> str:
     entries = source.get("hash_checks") or []
-    matches = [entry.get("match") if isinstance(entry, dict) else None for entry in entries]
+    matches = [entry.get("is_match") if isinstance(entry, dict) else None for entry in entries]
     if not matches:
         return "not checked"
     if False in matches:
@@ -222,7 +222,7 @@ def _table_facts(entry: ExhibitReport, folder: Path) -> None:
     """Messages per app and photos per container format, from the sealed tables (a table that cannot be read is said so)."""
     for name, heading in (("messages.parquet", "Messages"), ("media.parquet", "Photos and videos")):
         try:
-            table = _sealed_table(folder, name, ["app", "source_path"] if name == "messages.parquet" else ["container_format", "gps_latitude"])
+            table = _sealed_table(folder, name, ["app", "path"] if name == "messages.parquet" else ["container_format", "latitude"])
         except (Refused, OSError, pyarrow.ArrowException, ValueError, KeyError) as error:
             entry.items.append((heading, display(name), tool_text(f"cannot be read: {error}")))
             continue
@@ -246,13 +246,13 @@ def _grouped(table: pyarrow.Table, key: str, aggregates: list[tuple[str, str]]) 
 
 
 def _message_facts(table: pyarrow.Table) -> list[tuple[str, str]]:
-    return [(show(row["app"]), f"{plural(row['source_path_count'], 'message')} from {plural(row['source_path_count_distinct'], 'store')}")
-            for row in _grouped(table, "app", [("source_path", "count"), ("source_path", "count_distinct")])]
+    return [(show(row["app"]), f"{plural(row['path_count'], 'message')} from {plural(row['path_count_distinct'], 'store')}")
+            for row in _grouped(table, "app", [("path", "count"), ("path", "count_distinct")])]
 
 
 def _media_facts(table: pyarrow.Table) -> list[tuple[str, str]]:
-    return [(show(row["container_format"] or None), f"{plural(row['container_format_count'], 'file')}, {row['gps_latitude_count']} with a position")
-            for row in _grouped(table, "container_format", [("container_format", "count"), ("gps_latitude", "count")])]
+    return [(show(row["container_format"] or None), f"{plural(row['container_format_count'], 'file')}, {row['latitude_count']} with a position")
+            for row in _grouped(table, "container_format", [("container_format", "count"), ("latitude", "count")])]
 
 
 def _sealed_table(folder: Path, name: str, columns: list[str]) -> pyarrow.Table | None:

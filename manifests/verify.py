@@ -125,7 +125,11 @@ def acquisition_checks(manifest: dict) -> list[Check]:
             continue
         what = f"acquisition hash {short(entry['origin'])} {short(entry['algorithm'])}"
         stated = f"expected {short(entry.get('expected'))}, computed {short(entry.get('computed'))}"
-        match = entry.get("match")
+        if "is_match" not in entry and "match" in entry:
+            checks.append(Check("", what, False, f"{stated}: recorded as 'match' by an Exhibit before the column vocabulary "
+                                "(this version reads 'is_match'); verify it with the version that sealed it", "acquisition hash"))
+            continue
+        match = entry.get("is_match")
         if match is True:
             checks.append(Check("", what, True, f"{stated}: MATCH", "acquisition hash"))
         elif match is False:

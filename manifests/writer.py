@@ -94,6 +94,7 @@ class TableWriter:
         merged.update({k.encode(): v.encode() for k, v in metadata.items()})
         self.schema = schema.with_metadata(merged)
         self._writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
+        self._names = frozenset(self.schema.names)
         self._rows: list[dict] = []
         self.row_count = 0
         self.closed = False
@@ -106,6 +107,10 @@ class TableWriter:
     def flush(self) -> None:
         if not self._rows:
             return
+        # from_pylist drops a key the schema lacks without a word: a misnamed column would be written as null.
+        stray = sorted({key for row in self._rows if not self._names.issuperset(row) for key in row if key not in self._names})
+        if stray:
+            raise ValueError(f"{self.table.name} rows carry keys that are not its columns: {', '.join(stray)}")
         batch = pa.Table.from_pylist(self._rows, schema=self.schema)
         self._writer.write_table(batch)
         self.row_count += len(self._rows)

@@ -75,7 +75,7 @@ def _sms_database() -> bytes:
 FILES: dict[str, bytes] = {
     "DCIM/Camera/IMG_20240102_030405.jpg": _jpeg(),
     "DCIM/Camera/IMG_20240102_030406.png": _png(),
-    "Download/invoice.txt": _png(3, 1),  # a picture named as text: extension_mismatch
+    "Download/invoice.txt": _png(3, 1),  # a picture named as text: is_extension_mismatch
     "Download/notes.txt": b"meet at the usual place\n",
     "WhatsApp/Media/README": b"media folder\n",
     "deleted-later.txt": b"this file is deleted from the image\n",

@@ -473,14 +473,14 @@ def test_android_tar_lists_each_store_once_and_parses_it_once(builder: str, tmp_
     messages = result.table("messages")
     counted: dict[tuple[str, str], int] = {}
     for message in messages:
-        key = (message["source_path"], message["parser"])
+        key = (message["path"], message["parser"])
         counted[key] = counted.get(key, 0) + 1
     assert counted == {("/" + WHATSAPP.decode(), "whatsapp_android"): 3, ("/" + TELEPHONY_DE.decode(), "android_sms"): 3,
                        ("/" + TELEPHONY_LEGACY.decode(), "android_sms"): 2}
-    assert [(m["source_table"], m["source_row_id"]) for m in messages if m["source_path"] == "/" + TELEPHONY_LEGACY.decode()] == [
+    assert [(m["store_table"], m["store_row_id"]) for m in messages if m["path"] == "/" + TELEPHONY_LEGACY.decode()] == [
         ("sms", 7), ("sms", 8)]
-    assert [m["body"] for m in messages if m["source_path"] == "/" + TELEPHONY_DE.decode()] == ["one", "two", "three"]
-    keys = [(m["source_path"], m["source_table"], m["source_row_id"]) for m in messages]
+    assert [m["body"] for m in messages if m["path"] == "/" + TELEPHONY_DE.decode()] == ["one", "two", "three"]
+    keys = [(m["path"], m["store_table"], m["store_row_id"]) for m in messages]
     assert len(keys) == len(set(keys))  # no message twice
 
 

@@ -56,7 +56,7 @@ def files(result: Ingested) -> list[tuple[bytes, str | None]]:
 
 
 def errors(result: Ingested) -> list[tuple]:
-    return [(e["stage"], e["kind"], e["severity"], e["path"], e["offset"], e["length"]) for e in result.errors()]
+    return [(e["stage"], e["error_kind"], e["severity"], e["path"], e["offset"], e["length"]) for e in result.errors()]
 
 
 def content_fields(row: dict) -> tuple:
@@ -306,7 +306,7 @@ def test_tar_gz_cut_keeps_the_members_before(tmp_path: Path) -> None:
     listed = files(result)
     assert listed[0] == (b"/one.txt", sha(THREE[0][1]))
     assert all(digest is None for _, digest in listed[1:]) and len(listed) in (2, 3)
-    kinds = [(e["stage"], e["kind"]) for e in result.errors()]
+    kinds = [(e["stage"], e["error_kind"]) for e in result.errors()]
     assert ("walk", "corrupt_stream") in kinds
     assert all(kind in ("corrupt_stream", "short_read") for _, kind in kinds)
 
@@ -517,11 +517,11 @@ def test_corrupt_zip_central_directory_is_an_error_not_a_crash(tmp_path: Path) -
     result = ingest(source, tmp_path)
     assert result.exit_code == 1, result.output
     assert result.artefacts() == []
-    assert [(e["stage"], e["kind"]) for e in result.errors()] == [("walk", "corrupt_volume")]
+    assert [(e["stage"], e["error_kind"]) for e in result.errors()] == [("walk", "corrupt_volume")]
 
 
 def _messages(result: Ingested) -> list[tuple]:
-    return [(e["stage"], e["kind"], e["severity"], e["path"], e["message"]) for e in result.errors()]
+    return [(e["stage"], e["error_kind"], e["severity"], e["path"], e["message"]) for e in result.errors()]
 
 
 def test_zip_entry_needing_an_unknown_version_is_a_corrupt_volume(tmp_path: Path) -> None:

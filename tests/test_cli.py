@@ -55,13 +55,13 @@ def test_expected_hash_match_and_mismatch(sample: Path, ingest_image) -> None:
     digest = hashlib.sha256(sample.read_bytes()).hexdigest()
     good = ingest_image(sample, "--expected-hash", f"sha256:{digest.upper()}")
     assert good.exit_code == 0
-    assert good.source()["hash_checks"] == [{"origin": "expected", "algorithm": "sha256", "expected": digest, "computed": digest, "match": True}]
+    assert good.source()["hash_checks"] == [{"origin": "expected", "algorithm": "sha256", "expected": digest, "computed": digest, "is_match": True}]
     bad = ingest_image(sample, "--expected-hash", "md5:" + "0" * 32)
     assert bad.exit_code == 1
     assert _summary(bad) == ("MD5 MISMATCH against --expected-hash; completed with 1 error: 19 entries, 7 files hashed, 20,996 bytes, "
                              f"2 messages, 1 error, 0 warnings, S s -> {bad.folder}")
     (error,) = bad.errors()
-    assert (error["stage"], error["kind"], error["severity"]) == ("verify", "hash_mismatch", "error")
+    assert (error["stage"], error["error_kind"], error["severity"]) == ("verify", "hash_mismatch", "error")
     assert json.loads((bad.folder / "manifest.json").read_text())["outcome"] == "MD5 MISMATCH against --expected-hash; completed with 1 error"
 
 
@@ -185,5 +185,5 @@ def test_libmagic_failure_is_an_error_row_and_hashes_stand(sample: Path, ingest_
     assert result.exit_code == 1
     row = result.by_path()[b"/Download/notes.txt"]
     assert (row["content_status"], row["sha256"], row["mime_type"]) == ("hashed", hashlib.sha256(b"meet at the usual place\n").hexdigest(), None)
-    assert [(e["stage"], e["kind"], e["path"], e["message"]) for e in result.errors()] == [
+    assert [(e["stage"], e["error_kind"], e["path"], e["message"]) for e in result.errors()] == [
         ("identify", "identify_failed", "/Download/notes.txt", "libmagic could not type /Download/notes.txt: simulated libmagic failure")]

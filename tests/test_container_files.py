@@ -74,15 +74,15 @@ def _refused_qcow_rows(child: Path, reference: str, rule: str) -> list[tuple[str
 
 
 def _rows(result) -> list[tuple[str, str, str]]:
-    return [(e["stage"], e["kind"], e["message"]) for e in result.errors()]
+    return [(e["stage"], e["error_kind"], e["message"]) for e in result.errors()]
 
 
 def _only_the_child(result, child: Path) -> None:
     source = result.source()
     assert [c["path"] for c in source["container_files"]] == [str(child)]
     assert source["container_files"][0]["sha256_before"] == images.sha256_file(child)
-    assert source["source_unchanged"] is True
-    assert source["media_sha256"] is None
+    assert source["is_source_unchanged"] is True
+    assert source["stream_sha256"] is None
     assert [(v["type"], v["status"]) for v in source["volumes"]] == [("QCOW", "unreadable")]
     assert result.artefacts() == []
 
@@ -173,7 +173,7 @@ def test_qcow2_hostile_headers_are_rows(tmp_path: Path, ingest_image) -> None:
         result = ingest_image(image)
         assert result.exit_code == 1, result.output
         (first, second, third) = result.errors()
-        assert (first["stage"], first["kind"], second["kind"], third["kind"]) == ("source", "source_unreadable", "unreadable_volume",
+        assert (first["stage"], first["error_kind"], second["error_kind"], third["error_kind"]) == ("source", "source_unreadable", "unreadable_volume",
                                                                                  "media_read_error")
         assert first["message"].startswith(f"{image}: its header cannot be read to find its backing file ({why}"), first["message"]
         assert [(v["type"], v["status"]) for v in result.source()["volumes"]] == [("QCOW", "unreadable")]
@@ -189,7 +189,7 @@ def test_qcow2_backing_file_beside_it_is_read_and_hashed(tmp_path: Path, decoy_r
     assert result.errors() == []
     assert result.by_path()[b"/decoy.txt"]["sha256"] == DECOY_SHA256
     files = result.source()["container_files"]
-    assert [(c["path"], c["sha256_before"], c["sha256_after"], c["unchanged"]) for c in files] == [
+    assert [(c["path"], c["sha256_before"], c["sha256_after"], c["is_unchanged"]) for c in files] == [
         (str(child), images.sha256_file(child), images.sha256_file(child), True),
         (str(base), images.sha256_file(base), images.sha256_file(base), True),
     ]
@@ -271,13 +271,13 @@ def test_differencing_vhd_without_its_parent(tmp_path: Path, ingest_image) -> No
     assert result.exit_code == 1
     assert result.artefacts() == []
     message = f"{alone}: the parent disk 'image.vhd' it names is in none of the allowed folders ({alone.parent})"
-    assert [(e["stage"], e["kind"], e["message"]) for e in result.errors()][:2] == [
+    assert [(e["stage"], e["error_kind"], e["message"]) for e in result.errors()][:2] == [
         ("source", "container_file_missing", message), ("scan", "unreadable_volume", f"VHDI media is not read: {message}")]
-    assert [(e["stage"], e["kind"]) for e in result.errors()][2:] == [("source", "media_read_error")]
+    assert [(e["stage"], e["error_kind"]) for e in result.errors()][2:] == [("source", "media_read_error")]
     source = result.source()
     assert [c["path"] for c in source["container_files"]] == [str(alone)]
-    assert source["source_unchanged"] is True
-    assert source["media_sha256"] is None
+    assert source["is_source_unchanged"] is True
+    assert source["stream_sha256"] is None
 
 
 def test_differencing_vhd_with_its_parent_beside_it(tmp_path: Path, ingest_image) -> None:
@@ -296,8 +296,8 @@ def test_differencing_vhd_with_its_parent_beside_it(tmp_path: Path, ingest_image
     parent.open(str(tmp_path / "evidence" / "image.vhd"))
     child.set_parent(parent)
     media = child.read_buffer_at_offset(child.get_media_size(), 0)
-    assert (result.source()["media_size"], result.source()["media_sha256"]) == (104448, hashlib.sha256(media).hexdigest())
-    assert result.source()["source_unchanged"] is True
+    assert (result.source()["stream_size"], result.source()["stream_sha256"]) == (104448, hashlib.sha256(media).hexdigest())
+    assert result.source()["is_source_unchanged"] is True
 
 
 # --- VMDK --------------------------------------------------------------------------------------
@@ -326,7 +326,7 @@ def test_vmdk_extent_outside_the_folder_is_refused(extent: str, rule: str, tmp_p
     refusal = f"{descriptor}: the extent file {extent!r} it names is refused: {rule}; nothing outside the evidence is read"
     assert _rows(result)[:2] == [("source", "container_reference_refused", refusal),
                                  ("scan", "unreadable_volume", f"VMDK media is not read: {refusal}")]
-    assert [(e["stage"], e["kind"]) for e in result.errors()][2:] == [("source", "media_read_error")]
+    assert [(e["stage"], e["error_kind"]) for e in result.errors()][2:] == [("source", "media_read_error")]
     assert [c["path"] for c in result.source()["container_files"]] == [str(descriptor)]
 
 
@@ -354,9 +354,9 @@ def test_vmdk_flat_extent_beside_the_descriptor_is_read_and_hashed(tmp_path: Pat
     assert result.exit_code == 0, result.output
     assert result.by_path()[b"/decoy.txt"]["sha256"] == DECOY_SHA256
     source = result.source()
-    assert [(c["path"], c["sha256_before"], c["unchanged"]) for c in source["container_files"]] == [
+    assert [(c["path"], c["sha256_before"], c["is_unchanged"]) for c in source["container_files"]] == [
         (str(descriptor), images.sha256_file(descriptor), True), (str(extent), images.sha256_file(extent), True)]
-    assert source["media_sha256"] == images.sha256_file(decoy_raw)
+    assert source["stream_sha256"] == images.sha256_file(decoy_raw)
 
 
 # --- segment sets: refused whole, exit 2, nothing written --------------------------------------

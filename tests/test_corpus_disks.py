@@ -305,7 +305,7 @@ def table_rows(folder: Path, name: str, columns: list[str]) -> list[dict]:
 
 
 def error_counts(errors: list[dict]) -> dict[str, int]:
-    return dict(Counter(f"{row['severity']}:{row['kind']}" for row in errors))
+    return dict(Counter(f"{row['severity']}:{row['error_kind']}" for row in errors))
 
 
 # --- tests ------------------------------------------------------------------------------------
@@ -331,7 +331,7 @@ def test_corpus_disk(case: Case, corpus_tmp: Path, fast_config: Path, tmp_path: 
         expect = case.expect
         rows = table_rows(result.folder, "artefacts", ["content_status"])
         volumes = table_rows(result.folder, "sources", ["volumes"])[0]["volumes"]
-        errors = table_rows(result.folder, "errors", ["kind", "severity"])
+        errors = table_rows(result.folder, "errors", ["error_kind", "severity"])
         outcome = {
             "exit_code": result.exit_code,
             "rows": len(rows),
@@ -365,10 +365,10 @@ def test_multi_segment_sets_list_every_segment(corpus_tmp: Path, tmp_path: Path)
         if not case.also_reads or case.fast:
             continue
         result = run_ingest(source_path(case, corpus_tmp), tmp_path / case.id)
-        (source,) = table_rows(result.folder, "sources", ["container_files", "source_unchanged"])
+        (source,) = table_rows(result.folder, "sources", ["container_files", "is_source_unchanged"])
         names = [Path(entry["path"]).name for entry in source["container_files"]]
         assert names == [Path(path).name for path in (case.source, *case.also_reads)], case.id
-        assert source["source_unchanged"] is True
+        assert source["is_source_unchanged"] is True
 
 
 def test_luks2_partition_does_not_hide_the_other_partitions(corpus_tmp: Path, tmp_path: Path) -> None:
@@ -403,8 +403,8 @@ def test_luks2_partition_does_not_hide_the_other_partitions(corpus_tmp: Path, tm
         ("/p3", "TSK_PARTITION", "found", 0),
         ("/", "EXT", "ingested", 10),
     ]
-    errors = table_rows(result.folder, "errors", ["kind", "severity", "volume_index", "message"])
-    assert [(e["kind"], e["severity"], e["volume_index"]) for e in errors] == [("unreadable_volume", "error", 4)]
+    errors = table_rows(result.folder, "errors", ["error_kind", "severity", "volume_index", "message"])
+    assert [(e["error_kind"], e["severity"], e["volume_index"]) for e in errors] == [("unreadable_volume", "error", 4)]
     assert "libluksde" in errors[0]["message"]
 
 
@@ -416,6 +416,6 @@ def test_dmg_media_hash_is_the_decoded_disk(tmp_path: Path) -> None:
     """
     require_corpus()
     result = run_ingest(corpus_root() / DFVFS / "hfsplus_zlib.dmg", tmp_path / "out")
-    (source,) = table_rows(result.folder, "sources", ["format_chain", "media_size", "media_sha256"])
-    assert source == {"format_chain": "MODI", "media_size": 1954304,
-                      "media_sha256": "c86d3616818e175caca2f6022f49e190e5b1cfe39b2e8f9373119e22aa7eaf58"}
+    (source,) = table_rows(result.folder, "sources", ["format_chain", "stream_size", "stream_sha256"])
+    assert source == {"format_chain": "MODI", "stream_size": 1954304,
+                      "stream_sha256": "c86d3616818e175caca2f6022f49e190e5b1cfe39b2e8f9373119e22aa7eaf58"}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow as pa
@@ -59,7 +62,7 @@ def test_chain_is_linked_and_complete(case: tuple[Path, Path]) -> None:
     assert events[0]["previous_sha256"] == GENESIS
     assert all(events[i]["previous_sha256"] == events[i - 1]["event_sha256"] for i in range(1, 4))
     assert all(e["event_sha256"] == event_hash(e) and e["signature"] for e in events)
-    assert events[0]["utc_offset_minutes"] == 60 and events[0]["occurred"].isoformat() == "2026-11-20T05:15:00+00:00"
+    assert events[0]["utc_offset_minutes"] == 60 and events[0]["occurred_time"].isoformat() == "2026-11-20T05:15:00+00:00"
     ingested = events[2]
     assert [h["subject"] for h in ingested["hashes"]] == ["manifest", "media", "media", "media"]
     code, output = _verify(case_dir, key)
@@ -194,7 +197,7 @@ def _forged(rows: list[dict], forger_key: Path) -> list[dict]:
     from manifests.custody import Event, _row
     from manifests.keys import load_private
 
-    event = Event(exhibit_id="JS/1", action="returned", actor_name="DC Jones", occurred=rows[-1]["occurred"])
+    event = Event(exhibit_id="JS/1", action="returned", actor_name="DC Jones", occurred=rows[-1]["occurred_time"])
     return rows + [_row("OP-2", event, len(rows), rows[-1]["event_sha256"], load_private(forger_key.with_suffix(".key")))]
 
 
@@ -366,3 +369,72 @@ def test_unreadable_ledger_refuses_ingest_and_custody_add_and_is_never_replaced(
         append(case_dir, "C", Event(exhibit_id="E1", action="note", actor_name="X"))
     assert ledger.read_bytes() == b"garbage\n"
     assert sorted(p.name for p in case_dir.iterdir()) == [".custody.lock", LEDGER_NAME]
+
+
+def _version_1_ledger(path: Path) -> None:
+    """A ledger as Exhibit wrote it before the column vocabulary: `occurred`, microseconds, table version 1."""
+    fields = [pa.field("occurred", pa.timestamp("us", tz="UTC"), nullable=False) if f.name == "occurred_time" else f
+              for f in CUSTODY.arrow_schema()]
+    schema = pa.schema(fields, metadata={b"exhibit.table": b"custody", b"exhibit.table_version": b"1"})
+    row = {"case_id": "C", "event_index": 0, "exhibit_id": "E1", "action": "seized", "actor_name": "DC Jones", "actor_role": None,
+           "actor_organisation": None, "from_party": None, "to_party": None, "occurred": datetime(2026, 11, 20, 5, 15, tzinfo=timezone.utc),
+           "utc_offset_minutes": 0, "location": None, "purpose": None, "authority": None, "hashes": [], "notes": None,
+           "tool_version": None, "host": "h", "previous_sha256": GENESIS, "event_sha256": "ab" * 32, "signature": None,
+           "signer_fingerprint": None}
+    pq.write_table(pa.Table.from_pylist([row], schema=schema), path)
+
+
+def test_a_version_1_ledger_is_refused_by_name_and_never_converted(tmp_path: Path) -> None:
+    case_dir = tmp_path / "cases" / "C"
+    case_dir.mkdir(parents=True)
+    ledger = case_dir / LEDGER_NAME
+    _version_1_ledger(ledger)
+    before = ledger.read_bytes()
+    problem = ("custody.parquet is a custody ledger of version 1; this Exhibit reads only version 2 ledgers and does not convert "
+               "an older one (that would change every event's hash): read it with the Exhibit version that wrote it")
+    with pytest.raises(LedgerError) as raised:
+        read_events(case_dir)
+    assert str(raised.value) == problem
+    runner = CliRunner()
+    shown = runner.invoke(main, ["custody", "show", str(case_dir)])
+    assert (shown.exit_code, shown.output) == (1, f"FAIL {problem}\n")
+    add = runner.invoke(main, ["custody", "add", str(case_dir), "--exhibit", "E1", "--action", "note", "--actor", "X"])
+    assert (add.exit_code, add.output) == (2, f"Error: {problem}\n")
+    verified = runner.invoke(main, ["verify", str(case_dir)])
+    assert verified.exit_code == 1
+    assert f"FAIL custody ledger: {problem}" in verified.output.splitlines()
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "a.txt").write_bytes(b"some evidence")
+    ingest = runner.invoke(main, ["ingest", str(evidence), "--case", "C", "--exhibit", "E1", "--out", str(tmp_path / "cases"), "--workers", "1"])
+    assert ingest.exit_code == 2, ingest.output
+    assert f"the case's custody ledger cannot be read ({problem}); nothing was written" in ingest.output
+    assert ledger.read_bytes() == before
+    assert sorted(p.name for p in case_dir.iterdir()) == [LEDGER_NAME]
+
+
+def test_event_time_is_nanoseconds_and_hashes_the_same_after_a_round_trip(tmp_path: Path) -> None:
+    when = datetime(2026, 11, 20, 6, 15, 0, 123456, tzinfo=timezone(timedelta(hours=1)))
+    row = append(tmp_path, "C", Event(exhibit_id="E1", action="seized", actor_name="DC Jones", occurred=when))
+    schema = pq.read_schema(tmp_path / LEDGER_NAME)
+    assert schema.field("occurred_time").type == pa.timestamp("ns", tz="UTC")
+    assert schema.metadata[b"exhibit.table_version"] == b"2"
+    assert pq.read_table(tmp_path / LEDGER_NAME).column("occurred_time").cast(pa.int64()).to_pylist() == [1795151700123456000]
+    (read,) = read_events(tmp_path)
+    assert read == row and read["occurred_time"] == when
+    body = {name: row[name] for name in ("case_id", "event_index", "exhibit_id", "action", "actor_name", "actor_role", "actor_organisation",
+                                         "from_party", "to_party", "utc_offset_minutes", "location", "purpose", "authority", "hashes",
+                                         "notes", "tool_version", "host", "previous_sha256")}
+    body["occurred_time"] = "2026-11-20T05:15:00.123456000Z"
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    assert read["event_sha256"] == event_hash(read) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_time_finer_than_a_microsecond_is_a_ledger_problem_not_a_crash(tmp_path: Path) -> None:
+    row = append(tmp_path, "C", Event(exhibit_id="E1", action="seized", actor_name="DC Jones"))
+    table = pa.Table.from_pylist([row], schema=CUSTODY.arrow_schema())
+    index = table.schema.get_field_index("occurred_time")
+    finer = pa.array([1795151700123456001], pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
+    pq.write_table(table.set_column(index, table.schema.field(index), finer), tmp_path / LEDGER_NAME)
+    with pytest.raises(LedgerError, match="^custody.parquet holds a value that cannot be read exactly: Nanosecond resolution"):
+        read_events(tmp_path)

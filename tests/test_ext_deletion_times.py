@@ -59,7 +59,7 @@ def _deleted_rows(tmp_path: Path, image: Path) -> tuple[dict[str, tuple[int, int
     result = run_ingest(image, tmp_path / "cases")
     assert result.exit_code == 0, result.output
     rows, errors = result.table("artefacts"), result.table("errors")
-    deleted = {row["path"]: (row["inode"], row["deleted_time"]) for row in rows if not row["allocated"] and row["inode"]}
+    deleted = {row["path"]: (row["inode"], row["deleted_time"]) for row in rows if not row["is_allocated"] and row["inode"]}
     return deleted, errors
 
 
@@ -86,7 +86,7 @@ def test_live_files_have_no_deletion_time(tmp_path: Path) -> None:
     image = _image(tmp_path, "mkfs.ext4", "-b", "4096")
     result = run_ingest(image, tmp_path / "cases")
     rows = result.table("artefacts")
-    live = [row for row in rows if row["allocated"]]
+    live = [row for row in rows if row["is_allocated"]]
     assert len(live) == 15, [row["path"] for row in live]  # root, lost+found, 6 directories, 6 keep.txt, $OrphanFiles
     assert {row["deleted_time"] for row in live} == {None}
 
@@ -96,9 +96,9 @@ def test_meta_bg_file_system_is_a_warning_and_no_times(tmp_path: Path) -> None:
     deleted, errors = _deleted_rows(tmp_path, image)
     assert sorted(deleted) == sorted(path for path, _ in DELETIONS)
     assert {time for _, time in deleted.values()} == {None}
-    walk = [(e["kind"], e["severity"]) for e in errors if e["stage"] == "walk"]
+    walk = [(e["error_kind"], e["severity"]) for e in errors if e["stage"] == "walk"]
     assert walk == [("deletion_times_unread", "warning")]
-    assert "meta_bg" in next(e["message"] for e in errors if e["kind"] == "deletion_times_unread")
+    assert "meta_bg" in next(e["message"] for e in errors if e["error_kind"] == "deletion_times_unread")
 
 
 def test_inode_table_reader_refuses_what_it_cannot_follow(tmp_path: Path) -> None:

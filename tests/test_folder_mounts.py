@@ -61,7 +61,7 @@ def test_bind_mounts_inside_the_folder_are_recorded_not_crossed(tmp_path: Path) 
         ("/sub/bound.txt", "file", None, None, None),
         ("/sub/kept.txt", "file", 9, os.stat(evidence / "sub" / "kept.txt").st_ino, hashlib.sha256(b"evidence\n").hexdigest()),
     ]
-    assert [(e["stage"], e["kind"], e["severity"], e["path"]) for e in result.errors()] == [
+    assert [(e["stage"], e["error_kind"], e["severity"], e["path"]) for e in result.errors()] == [
         ("walk", "mount_point_not_crossed", "warning", "/mnt"), ("walk", "mount_point_not_crossed", "warning", "/sub/bound.txt")]
     assert result.errors()[0]["message"] == ("/mnt is a mount point (another file system or a bind mount): recorded by name, not crossed; "
                                              "its metadata and content belong to what is mounted there and are not read")

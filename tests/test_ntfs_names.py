@@ -134,6 +134,6 @@ def test_an_unconfirmed_name_is_kept_as_tsk_gives_it_with_a_warning(ntfs_image: 
     assert result.exit_code == 0, result.output
     names = {row["name_bytes"] for row in result.table("artefacts")}
     assert {b"hidden^txt", b"low^tail.txt", PLAIN.encode()} <= names
-    warnings = sorted((e["kind"], e["severity"], e["path"]) for e in result.table("errors") if e["stage"] == "walk")
+    warnings = sorted((e["error_kind"], e["severity"], e["path"]) for e in result.table("errors") if e["stage"] == "walk")
     assert warnings == [("name_not_exact", "warning", "/caret^name.txt"), ("name_not_exact", "warning", "/hidden^txt"),
                         ("name_not_exact", "warning", "/low^tail.txt")]

@@ -77,8 +77,8 @@ def mismatch_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     ids, examiner, description and source file name written to start spreadsheet formulas."""
     root, image = _sample(tmp_path_factory, "mismatch", FORMULA_FILE)
     bad = _ingest(root, image, "OP-2", FORMULA_EXHIBIT, FORMULA_EXAMINER, FORMULA_DESCRIPTION, "--expected-hash", f"sha256:{WRONG_SHA256}")
-    assert bad["source"]["hash_checks"][0]["match"] is False
-    good = _ingest(root, image, "OP-2", SPACED_EXHIBIT, "=1+1", "@desk", "--expected-hash", f"sha256:{bad['source']['media_sha256']}")
+    assert bad["source"]["hash_checks"][0]["is_match"] is False
+    good = _ingest(root, image, "OP-2", SPACED_EXHIBIT, "=1+1", "@desk", "--expected-hash", f"sha256:{bad['source']['stream_sha256']}")
     return root / "cases" / "OP-2", root / "keys" / "lab.pub", bad, good
 
 
@@ -98,8 +98,8 @@ def _pdf_pages(path: Path) -> list[str]:
 
 def _hashes(manifest: dict) -> list[str]:
     source = manifest["source"]
-    values = [manifest["root_digest"], manifest["signature"]["public_key_fingerprint"], source["media_md5"], source["media_sha1"],
-              source["media_sha256"]]
+    values = [manifest["root_digest"], manifest["signature"]["public_key_fingerprint"], source["stream_md5"], source["stream_sha1"],
+              source["stream_sha256"]]
     values += [entry["sha256_before"] for entry in source["container_files"]]
     return values
 
@@ -230,7 +230,7 @@ def test_pdf_verdict_never_verified_beside_a_mismatch(mismatch_case: tuple[Path,
     assert re.fullmatch(r"-2\s+VERIFIED: 19 checks hold\s+MATCH\s+" + r"\s+".join(_counts(good)), good_row.rstrip()), good_row
     bad_pages = [page for page in pages if "Verdict: NOT VERIFIED" in _flat(page)]
     assert f"Verdict:{_squeezed(BAD_VERDICT)}Exhibitcase" in _squeezed(bad_pages[0])
-    assert re.search(rf"expected sha256\s+FAILS: expected {WRONG_SHA256},\s+computed {bad['source']['media_sha256']}: MISMATCH", text)
+    assert re.search(rf"expected sha256\s+FAILS: expected {WRONG_SHA256},\s+computed {bad['source']['stream_sha256']}: MISMATCH", text)
     assert re.search(r"(?<!NOT )VERIFIED", "".join(bad_pages)) is None
     assert LEAKS.search(text) is None
     for number, page in enumerate(pages, start=1):
@@ -289,7 +289,7 @@ def test_csv_cells_cannot_start_formulas(mismatch_case: tuple[Path, Path, dict, 
     source_path = items[(quoted_bad, "Source", "path")]
     assert source_path.endswith("/" + FORMULA_FILE) and not source_path.startswith("'")
     assert items[(quoted_bad, "Verification", "acquisition hash expected sha256")] == (
-        f"FAILS: expected {WRONG_SHA256}, computed {bad['source']['media_sha256']}: MISMATCH")
+        f"FAILS: expected {WRONG_SHA256}, computed {bad['source']['stream_sha256']}: MISMATCH")
     assert items[(quoted_bad, "Appendix: versions", "dfvfs")] == bad["libraries"]["dfvfs"]
     assert LEAKS.search("\n".join(cells)) is None
     # the raw values stay in the sealed tables and the manifest
@@ -305,7 +305,7 @@ def test_csv_without_trusted_key_names_what_failed(case: tuple[Path, Path, dict]
     _report(case_dir, "csv", table)
     by_item = {(r[1], r[2]): r[3] for r in _csv(table)[1:]}
     assert by_item[("Seal", "manifest root digest (SHA-256)")] == manifest["root_digest"]
-    assert by_item[("Source", "media SHA256")] == manifest["source"]["media_sha256"]
+    assert by_item[("Source", "media SHA256")] == manifest["source"]["stream_sha256"]
     assert by_item[("Summary", "verdict")] == f"NOT VERIFIED: custody signatures, {ESCAPED_HOSTILE} signature (2 of 13 checks failed)"
     assert by_item[("Verification", f"custody event 1 (ingested {ESCAPED_HOSTILE})")].startswith("holds: sha256 ")
     assert by_item[("Verification", "custody signatures")] == (

@@ -36,10 +36,10 @@ def test_every_file_hashed_and_deleted_entry_found(sample: Path, ingest_image) -
         assert row["sha1"] == hashlib.sha1(content).hexdigest()
         assert row["size"] == len(content)
     deleted = rows[b"/deleted-later.txt"]
-    assert (deleted["allocated"], deleted["deleted"]) == (False, True)
-    assert [p for p, r in rows.items() if r["deleted"]] == [b"/deleted-later.txt"]
-    assert rows[b"/Download/invoice.txt"]["extension_mismatch"] is True
-    assert rows[b"/Download/notes.txt"]["extension_mismatch"] is False
+    assert (deleted["is_allocated"], deleted["is_deleted"]) == (False, True)
+    assert [p for p, r in rows.items() if r["is_deleted"]] == [b"/deleted-later.txt"]
+    assert rows[b"/Download/invoice.txt"]["is_extension_mismatch"] is True
+    assert rows[b"/Download/notes.txt"]["is_extension_mismatch"] is False
     assert result.errors() == []
     assert [(m["sender_id"], m["direction"], m["body"]) for m in result.table("messages")] == [
         ("+447700900123", "incoming", "Did you get the photos?"), (None, "outgoing", "Yes. Meet at the usual place.")]
@@ -48,11 +48,11 @@ def test_every_file_hashed_and_deleted_entry_found(sample: Path, ingest_image) -
     assert sorted(media) == ["/DCIM/Camera/IMG_20240102_030405.jpg", "/DCIM/Camera/IMG_20240102_030406.png", "/Download/invoice.txt"]
     photo = media["/DCIM/Camera/IMG_20240102_030405.jpg"]
     assert (photo["make"], photo["model"], photo["capture_time_raw"], photo["capture_offset"]) == ("ExhibitCam", "Sample 1", "2024:01:02 04:04:05", "+01:00")
-    assert photo["capture_time_utc"] == 1704164645 * 10**9  # 04:04:05+01:00 is 03:04:05 UTC
-    assert (photo["gps_latitude"], photo["gps_longitude"], photo["gps_source"], photo["width"], photo["height"]) == (51.5, -0.125, "exif", 1, 1)
+    assert photo["capture_time"] == 1704164645 * 10**9  # 04:04:05+01:00 is 03:04:05 UTC
+    assert (photo["latitude"], photo["longitude"], photo["gps_source"], photo["width"], photo["height"]) == (51.5, -0.125, "exif", 1, 1)
     source = result.source()
-    assert source["source_unchanged"] is True
-    assert source["media_sha256"] == before == source["container_files"][0]["sha256_before"]
+    assert source["is_source_unchanged"] is True
+    assert source["stream_sha256"] == before == source["container_files"][0]["sha256_before"]
     assert hashlib.sha256(sample.read_bytes()).hexdigest() == before
 
 
@@ -63,7 +63,7 @@ def test_golden_record(sample: Path, ingest_image) -> None:
     inode = row.pop("inode")
     parent = row.pop("parent_inode")
     spec = row.pop("path_spec")
-    changed = row.pop("changed")
+    changed = row.pop("changed_time")
     entry_index = row.pop("entry_index")
     assert isinstance(inode, int) and isinstance(parent, int) and isinstance(entry_index, int)
     assert spec.startswith('{"__type__": "PathSpec", "inode": %d, "location": "/DCIM/Camera/IMG_20240102_030405.jpg"' % inode)
@@ -85,12 +85,12 @@ def test_golden_record(sample: Path, ingest_image) -> None:
         "sequence": None,
         "entry_type": "file",
         "size": len(content),
-        "allocated": True,
-        "deleted": False,
-        "orphan": False,
-        "created": row["created"],
-        "modified": fixed,
-        "accessed": fixed,
+        "is_allocated": True,
+        "is_deleted": False,
+        "is_orphan": False,
+        "created_time": row["created_time"],
+        "modified_time": fixed,
+        "accessed_time": fixed,
         "deleted_time": None,
         "mode": 0o644,
         "uid": 0,
@@ -104,7 +104,7 @@ def test_golden_record(sample: Path, ingest_image) -> None:
         "sha512": None,
         "mime_type": "image/jpeg",
         "magic_description": row["magic_description"],
-        "extension_mismatch": False,
+        "is_extension_mismatch": False,
         "read_error_kind": None,
         "read_error_offset": None,
         "read_error_length": None,
@@ -125,5 +125,5 @@ def test_split_raw_with_letter_suffixes(sample: Path, tmp_path: Path, ingest_ima
     source = result.source()
     assert source["format_chain"] == "RAW"
     assert [c["path"] for c in source["container_files"]] == [str(p) for p in parts] and len(parts) == 4
-    assert source["media_sha256"] == hashlib.sha256(data).hexdigest()
+    assert source["stream_sha256"] == hashlib.sha256(data).hexdigest()
     assert len(result.artefacts()) == 19

@@ -60,13 +60,13 @@ def test_manifest_lists_every_part_and_is_signed(sealed: tuple[Path, Path, Path]
     case, public, _ = sealed
     manifest = json.loads((case / "JS%2F1" / "manifest.json").read_text())
     assert [(p["name"], p["schema"], p["schema_version"]) for p in manifest["parts"]] == [
-        ("artefacts.parquet", "artefacts", 1), ("errors.parquet", "errors", 2), ("media.parquet", "media", 2),
-        ("messages.parquet", "messages", 1), ("sources.parquet", "sources", 1)]
+        ("artefacts.parquet", "artefacts", 2), ("errors.parquet", "errors", 3), ("media.parquet", "media", 3),
+        ("messages.parquet", "messages", 2), ("sources.parquet", "sources", 2)]
     assert [p["rows"] for p in manifest["parts"]] == [19, 0, 3, 2, 1]
     assert (manifest["case_id"], manifest["exhibit_id"], manifest["examiner"], manifest["outcome"]) == ("OP-1", "JS/1", "A. Smith", "completed")
     assert manifest["signature"]["algorithm"] == "Ed25519"
     assert manifest["signature"]["public_key_fingerprint"] == fingerprint(load_public(public))
-    assert manifest["source"]["source_unchanged"] is True and len(manifest["source"]["media_sha256"]) == 64
+    assert manifest["source"]["is_source_unchanged"] is True and len(manifest["source"]["stream_sha256"]) == 64
 
 
 def test_untouched_case_verifies(sealed: tuple[Path, Path, Path]) -> None:

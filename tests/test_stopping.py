@@ -179,12 +179,12 @@ def test_kill_9_leaves_no_worker_on_the_evidence_and_the_rerun_cleans_up(big_ima
     assert list(run.scratch.iterdir()) == []
     import pyarrow.parquet as pq
 
-    rows = pq.read_table(run.case / "EX-1" / "errors.parquet", columns=["stage", "kind", "severity", "message"]).to_pylist()
+    rows = pq.read_table(run.case / "EX-1" / "errors.parquet", columns=["stage", "error_kind", "severity", "message"]).to_pylist()
     assert rows == [
-        {"stage": "output", "kind": "stale_staging_removed", "severity": "warning",
+        {"stage": "output", "error_kind": "stale_staging_removed", "severity": "warning",
          "message": f"removed the staging folder {stale.name} of this exhibit, left by an earlier run that was stopped before it "
                     "finished (nothing of it was ever published)"},
-        {"stage": "output", "kind": "stale_scratch_removed", "severity": "warning",
+        {"stage": "output", "error_kind": "stale_scratch_removed", "severity": "warning",
          "message": f"removed the scratch folder {stale_scratch} of this exhibit, left by an earlier run that was stopped before it finished"},
     ]
     assert events(run.case) == [("EX-1", "ingest_started"), ("EX-1", "ingest_started"), ("EX-1", "ingested")]
@@ -362,7 +362,7 @@ def test_only_this_exhibits_stale_staging_is_removed(sample: Path, tmp_path: Pat
     result = run_ingest(sample, tmp_path / "out", workers=1)
     assert result.exit_code == 0, result.output
     assert not stale.exists() and all(folder.is_dir() for folder in others)
-    warnings = [(e["stage"], e["kind"], e["severity"], e["message"]) for e in result.errors()]
+    warnings = [(e["stage"], e["error_kind"], e["severity"], e["message"]) for e in result.errors()]
     assert warnings == [("output", "stale_staging_removed", "warning", f"removed the staging folder {stale.name} of this exhibit, left by "
                          "an earlier run that was stopped before it finished (nothing of it was ever published)")]
 

@@ -100,8 +100,8 @@ def ingest_evidence(source: Path, files: list[Path], out: Path, *extra: str, **k
     assert images.snapshot(files) == before
     assert {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in files} == stats_before
     (src,) = rows_of(result, "sources")
-    assert src["source_unchanged"] is True, result.output
-    assert [(c["path"], c["sha256_before"], c["sha256_after"], c["unchanged"]) for c in src["container_files"]] == [
+    assert src["is_source_unchanged"] is True, result.output
+    assert [(c["path"], c["sha256_before"], c["sha256_after"], c["is_unchanged"]) for c in src["container_files"]] == [
         (os.fspath(p), before[os.fspath(p)], before[os.fspath(p)], True) for p in files
     ]
     return result
@@ -167,7 +167,7 @@ def test_every_file_hashed_exactly(reference: Reference) -> None:
     assert [r["entry_index"] for r in rows_of(result, "artefacts")] == list(range(19))
     for path, content in LIVE_FILES.items():
         row = rows[path]
-        assert (row["entry_type"], row["size"], row["allocated"], row["deleted"]) == ("file", len(content), True, False), path
+        assert (row["entry_type"], row["size"], row["is_allocated"], row["is_deleted"]) == ("file", len(content), True, False), path
         assert {k: row[k] for k in ("md5", "sha1", "sha256")} == digests(content), path
         assert row["content_status"] == ("empty" if not content else "hashed"), path
         assert row["read_error_kind"] is None and row["sha512"] is None
@@ -203,11 +203,11 @@ def test_slow_symlink_recorded_with_exact_target(reference: Reference) -> None:
 def test_ext4_deleted_entry_found_and_content_recovered(reference: Reference) -> None:
     rows = by_path(reference.result)
     row = rows[b"/deleted.txt"]
-    assert (row["entry_type"], row["allocated"], row["deleted"], row["orphan"]) == ("file", False, True, False)
+    assert (row["entry_type"], row["is_allocated"], row["is_deleted"], row["is_orphan"]) == ("file", False, True, False)
     # debugfs `rm` frees the inode and blocks but leaves the extent map: the content is still there.
     assert row["size"] == len(DELETED_CONTENT)
     assert (row["content_status"], row["sha256"]) == ("hashed", hashlib.sha256(DELETED_CONTENT).hexdigest())
-    assert [p for p, r in rows.items() if r["deleted"]] == [b"/deleted.txt"]
+    assert [p for p, r in rows.items() if r["is_deleted"]] == [b"/deleted.txt"]
 
 
 FAT_FILES = {
@@ -231,12 +231,12 @@ def test_fat_deleted_entries_keep_their_directory_entry(tmp_path: Path) -> None:
                          b"/DIR", b"/DIR/INNER.TXT", b"/$MBR", b"/$FAT1", b"/$FAT2", b"/$OrphanFiles"}
     for path, original in ((b"/_ECRET.TXT", b"SECRET.TXT"), (b"/A long file name.txt", b"A long file name.txt")):
         row = rows[path]
-        assert (row["allocated"], row["deleted"], row["entry_type"], row["size"]) == (False, True, "file", len(FAT_FILES[original.decode()]))
+        assert (row["is_allocated"], row["is_deleted"], row["entry_type"], row["size"]) == (False, True, "file", len(FAT_FILES[original.decode()]))
         assert row["sha256"] == hashlib.sha256(FAT_FILES[original.decode()]).hexdigest()
-    assert sorted(p for p, r in rows.items() if r["deleted"]) == [b"/A long file name.txt", b"/_ECRET.TXT"]
+    assert sorted(p for p, r in rows.items() if r["is_deleted"]) == [b"/A long file name.txt", b"/_ECRET.TXT"]
     for path in (b"/KEEP.TXT", b"/DIR/INNER.TXT"):
         assert rows[path]["sha256"] == hashlib.sha256(FAT_FILES[path.decode()[1:]]).hexdigest()
-        assert rows[path]["deleted"] is False
+        assert rows[path]["is_deleted"] is False
 
 
 # --- 4, 7, 8. containers ----------------------------------------------------------------------
@@ -288,12 +288,12 @@ def test_container_gives_the_raw_images_table(kind: str, reference: Reference, t
     assert without_path_spec(rows_of(result, "artefacts")) == without_path_spec(rows_of(reference.result, "artefacts"))
     (source,) = rows_of(result, "sources")
     assert (source["format_chain"], source["source_kind"]) == (chain, "file_system_image")
-    assert (source["media_size"], source["media_sha256"], source["media_md5"], source["media_sha1"]) == (
+    assert (source["stream_size"], source["stream_sha256"], source["stream_md5"], source["stream_sha1"]) == (
         8 * MIB, reference.sha256, reference.md5, reference.sha1)
     if chain == "EWF":
         assert source["hash_checks"] == [
-            {"origin": "ewf_stored", "algorithm": "md5", "expected": reference.md5, "computed": reference.md5, "match": True},
-            {"origin": "ewf_stored", "algorithm": "sha1", "expected": reference.sha1, "computed": reference.sha1, "match": True},
+            {"origin": "ewf_stored", "algorithm": "md5", "expected": reference.md5, "computed": reference.md5, "is_match": True},
+            {"origin": "ewf_stored", "algorithm": "sha1", "expected": reference.sha1, "computed": reference.sha1, "is_match": True},
         ]
         metadata = dict(source["acquisition_metadata"])
         assert (metadata["case_number"], metadata["evidence_number"], metadata["examiner_name"]) == ("CASE-SYN", "EV-1", "Examiner")
@@ -303,10 +303,10 @@ def test_container_gives_the_raw_images_table(kind: str, reference: Reference, t
 
 def test_raw_reference_source_row(reference: Reference) -> None:
     (source,) = rows_of(reference.result, "sources")
-    assert (source["format_chain"], source["source_kind"], source["media_size"]) == ("RAW", "file_system_image", 8 * MIB)
-    assert (source["media_sha256"], source["media_md5"], source["media_sha1"]) == (reference.sha256, reference.md5, reference.sha1)
+    assert (source["format_chain"], source["source_kind"], source["stream_size"]) == ("RAW", "file_system_image", 8 * MIB)
+    assert (source["stream_sha256"], source["stream_md5"], source["stream_sha1"]) == (reference.sha256, reference.md5, reference.sha1)
     assert source["container_files"] == [{"path": os.fspath(reference.raw), "size": 8 * MIB, "sha256_before": reference.sha256,
-                                          "sha256_after": reference.sha256, "unchanged": True}]
+                                          "sha256_after": reference.sha256, "is_unchanged": True}]
 
 
 def test_expected_hash_checked_against_split_raw_media(reference: Reference, tmp_path: Path) -> None:
@@ -316,11 +316,11 @@ def test_expected_hash_checked_against_split_raw_media(reference: Reference, tmp
     assert result.exit_code == 1, result.output
     (source,) = rows_of(result, "sources")
     assert source["hash_checks"] == [
-        {"origin": "expected", "algorithm": "sha256", "expected": reference.sha256, "computed": reference.sha256, "match": True},
-        {"origin": "expected", "algorithm": "md5", "expected": "0" * 32, "computed": reference.md5, "match": False},
+        {"origin": "expected", "algorithm": "sha256", "expected": reference.sha256, "computed": reference.sha256, "is_match": True},
+        {"origin": "expected", "algorithm": "md5", "expected": "0" * 32, "computed": reference.md5, "is_match": False},
     ]
     errors = rows_of(result, "errors")
-    assert [(e["stage"], e["kind"], e["severity"]) for e in errors] == [("verify", "hash_mismatch", "error")]
+    assert [(e["stage"], e["error_kind"], e["severity"]) for e in errors] == [("verify", "hash_mismatch", "error")]
     assert errors[0]["message"] == f"expected md5 {'0' * 32} does not match the computed {reference.md5}"
 
 
@@ -366,7 +366,7 @@ def test_gpt_disk_with_ext4_and_fat(partition_images, tmp_path: Path) -> None:
     result = ingest_evidence(disk, [disk], tmp_path / "out")
     _check_volumes(result, [("EXT", 2048 * 512, ext_files), ("FAT", 6144 * 512, fat_files)])
     (source,) = rows_of(result, "sources")
-    assert (source["format_chain"], source["source_kind"], source["media_sha256"]) == ("RAW", "storage_media_image", images.sha256_file(disk))
+    assert (source["format_chain"], source["source_kind"], source["stream_sha256"]) == ("RAW", "storage_media_image", images.sha256_file(disk))
     assert [v["location"] for v in source["volumes"] if v["role"] == "partition"] == ["/p1", "/p2"]
 
 
@@ -547,7 +547,7 @@ def test_folder_source_files_untouched(logical: Logical, tmp_path: Path) -> None
     assert {p: after[p] for p in files} == {p: before[p] for p in files}  # sha256, size, mtime, atime, ctime
     assert images.tree_state(logical.outside) == outside_before
     (source,) = rows_of(result, "sources")
-    assert (source["container_files"], source["source_unchanged"]) == (None, None)  # folders: not checked by the pipeline
+    assert (source["container_files"], source["is_source_unchanged"]) == (None, None)  # folders: not checked by the pipeline
 
 
 def test_folder_source_directory_atimes_untouched(logical: Logical, tmp_path: Path) -> None:
@@ -612,15 +612,15 @@ def test_content_beyond_a_truncated_image_is_a_read_error(tmp_path: Path) -> Non
         "md5": None, "sha1": None, "sha256": None, "size": len(victim)}
     assert by_path(result)[b"/small.txt"]["sha256"] == hashlib.sha256(b"small\n").hexdigest()
     errors = rows_of(result, "errors")
-    assert [{k: e[k] for k in ("error_index", "stage", "kind", "severity", "volume_index", "path", "offset", "length", "message")}
+    assert [{k: e[k] for k in ("error_index", "stage", "error_kind", "severity", "volume_index", "path", "offset", "length", "message")}
             for e in errors] == [
-        {"error_index": 0, "stage": "read", "kind": "short_read", "severity": "error", "volume_index": 0, "path": "/victim.bin",
+        {"error_index": 0, "stage": "read", "error_kind": "short_read", "severity": "error", "volume_index": 0, "path": "/victim.bin",
          "offset": failed_at, "length": len(victim) - failed_at, "message": f"content of /victim.bin could not be read: {message}"}]
     assert errors[0]["path_spec"] == row["path_spec"]
     assert result.exit_code == 1
     assert result.output.startswith("completed with 1 error: ")
     (source,) = rows_of(result, "sources")
-    assert source["media_size"] == (blocks[0] + kept_blocks) * 1024
+    assert source["stream_size"] == (blocks[0] + kept_blocks) * 1024
 
 
 def test_deleted_content_beyond_a_truncated_image_is_not_zero_filled(tmp_path: Path) -> None:
@@ -628,8 +628,8 @@ def test_deleted_content_beyond_a_truncated_image_is_not_zero_filled(tmp_path: P
     kept_blocks = 1100
     image, victim, blocks = _cut_image(tmp_path, seed=11, delete=True, kept_blocks=kept_blocks)
     result = ingest_evidence(image, [image], tmp_path / "out")
-    rows = [r for r in rows_of(result, "artefacts") if r["deleted"] and r["size"] == len(victim)]
-    assert len(rows) == 1, [r["path"] for r in rows_of(result, "artefacts") if r["deleted"]]
+    rows = [r for r in rows_of(result, "artefacts") if r["is_deleted"] and r["size"] == len(victim)]
+    assert len(rows) == 1, [r["path"] for r in rows_of(result, "artefacts") if r["is_deleted"]]
     row = rows[0]
     assert (row["content_status"], row["read_error_kind"], row["read_error_offset"], row["sha256"]) == (
         "read_error", "short_read", kept_blocks * 1024, None)

@@ -26,7 +26,7 @@ def fat_disk(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 def _read_errors(errors: list[dict]) -> dict[str, tuple[str, str]]:
-    return {row["path"]: (row["kind"], row["message"]) for row in errors if row["path"] in ("/filler", "/secret.txt")}
+    return {row["path"]: (row["error_kind"], row["message"]) for row in errors if row["path"] in ("/filler", "/secret.txt")}
 
 
 @pytest.mark.parametrize("decoy", ["symlink", "file"])

@@ -36,7 +36,7 @@ from tests.oracle import FlsEntry, ewf_stored_hashes, ewf_verify, icat_sha256, t
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 HFS_RESOURCE_FORK = 4353  # TSK_FS_ATTR_TYPE_HFS_RSRC
 BADCLUS_BAD = "$BadClus:$Bad"
-ROW_COLUMNS = ["volume_index", "volume_offset", "volume_type", "path_bytes", "data_stream", "entry_type", "allocated",
+ROW_COLUMNS = ["volume_index", "volume_offset", "volume_type", "path_bytes", "data_stream", "entry_type", "is_allocated",
                "content_status", "sha256", "size"]
 
 
@@ -145,7 +145,7 @@ def test_allocated_paths_and_content_match_fls_and_icat(case: FsCase, oracle_tmp
         allocated: dict[str, dict] = {}
         forks: dict[str, dict] = {}
         for row in volume_rows:
-            if not row["allocated"] or row["path_bytes"] == b"/":
+            if not row["is_allocated"] or row["path_bytes"] == b"/":
                 continue  # fls lists allocated names only (-u) and never the root
             path = tsk_path(row["path_bytes"])
             target = forks if is_hfs and row["data_stream"] == "rsrc" else allocated
@@ -199,5 +199,5 @@ def test_e01_stored_hash_checks_agree_with_ewfinfo_and_ewfverify(local_path: str
     assert stored  # every corpus E01 stores at least an MD5
     assert {check["algorithm"]: check["expected"] for check in checks} == stored
     assert {check["algorithm"]: check["computed"] for check in checks} == {name: verification.computed[name] for name in stored}
-    assert all(check["match"] is verification.ok for check in checks)
+    assert all(check["is_match"] is verification.ok for check in checks)
     assert result.exit_code == (0 if verification.ok else 1), result.output

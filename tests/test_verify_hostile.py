@@ -220,7 +220,7 @@ def test_malformed_ledger_is_a_fail_line(sealed: tuple[Path, Path, Path], tmp_pa
     elif damage == "missing column":
         pq.write_table(_ledger_table(rows, schema).drop_columns(["actor_name"]), ledger)
     elif damage == "null actor":
-        loose = pa.schema([field.with_nullable(True) for field in schema])
+        loose = pa.schema([field.with_nullable(True) for field in schema], metadata=schema.metadata)
         pq.write_table(_ledger_table([rows[0], dict(rows[1], actor_name=None)], loose), ledger)
     else:
         ledger.unlink()
@@ -250,12 +250,16 @@ def test_acquisition_hash_checks() -> None:
     def checks(*entries: dict) -> list[tuple[str, bool, str]]:
         return [(c.what, c.ok, c.detail) for c in verify.acquisition_checks({"source": {"hash_checks": list(entries)}})]
 
-    assert checks({"origin": "expected", "algorithm": "md5", "expected": "00", "computed": "ab", "match": False},
-                  {"origin": "ewf", "algorithm": "sha1", "expected": "cd", "computed": "cd", "match": True},
-                  {"origin": "ewf", "algorithm": "md5", "expected": "ef", "computed": None, "match": None}) == [
+    assert checks({"origin": "expected", "algorithm": "md5", "expected": "00", "computed": "ab", "is_match": False},
+                  {"origin": "ewf", "algorithm": "sha1", "expected": "cd", "computed": "cd", "is_match": True},
+                  {"origin": "ewf", "algorithm": "md5", "expected": "ef", "computed": None, "is_match": None}) == [
         ("acquisition hash expected md5", False, "expected 00, computed ab: MISMATCH"),
         ("acquisition hash ewf sha1", True, "expected cd, computed cd: MATCH"),
         ("acquisition hash ewf md5", False, "expected ef, computed None: could not be compared (the media was not hashed whole)")]
+    # A seal from before the column vocabulary wrote "match": it fails by name, never as "could not be compared".
+    assert checks({"origin": "expected", "algorithm": "md5", "expected": "cd", "computed": "cd", "match": True}) == [
+        ("acquisition hash expected md5", False, "expected cd, computed cd: recorded as 'match' by an Exhibit before the column "
+         "vocabulary (this version reads 'is_match'); verify it with the version that sealed it")]
     assert verify.acquisition_checks({"source": None}) == [] and verify.acquisition_checks({}) == []
 
 
@@ -364,7 +368,7 @@ def test_huge_hostile_values_are_quoted_briefly(sealed: tuple[Path, Path, Path],
     manifest["custody_head"] = {"event_index": [0] * 100_000, "event_sha256": "y" * 1_000_000}
     manifest["root_digest"] = "z" * 1_000_000
     manifest["signature"]["public_key_fingerprint"] = "f" * 1_000_000
-    manifest["source"]["hash_checks"] = [{"origin": "o" * 1_000_000, "algorithm": "md5", "expected": "e" * 1_000_000, "match": False}]
+    manifest["source"]["hash_checks"] = [{"origin": "o" * 1_000_000, "algorithm": "md5", "expected": "e" * 1_000_000, "is_match": False}]
     _write(copy, manifest)
     result = _verify(copy, sealed[1])
     assert result.exit_code == 1

@@ -89,6 +89,7 @@ def assert_rows_fit(parsed: Parsed) -> None:
     for item in parsed.parsed:
         try:
             row = _message_row(item, _STAND_IN)  # type: ignore[arg-type]
+            assert set(row) <= set(ROW_SCHEMA.names), f"keys that are not columns: {sorted(set(row) - set(ROW_SCHEMA.names))}"
             pa.Table.from_pylist([row], schema=ROW_SCHEMA)
         except ROW_ERRORS as error:
             raise AssertionError(f"{item.parser.name} {item.message.source_table}#{item.message.source_row_id} does not fit "

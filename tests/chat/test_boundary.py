@@ -45,12 +45,12 @@ def _phone(root: Path, sms_schema: str, sms_rows: dict) -> None:
 
 
 def _parse_errors(ingested: Ingested) -> list[tuple]:
-    return [(e["stage"], e["kind"], e["severity"], e["path"], e["parser"], e["table_name"], e["row_id"], e["field"], e["message"])
+    return [(e["stage"], e["error_kind"], e["severity"], e["path"], e["parser"], e["store_table"], e["store_row_id"], e["store_field"], e["message"])
             for e in ingested.errors() if e["stage"] == "parse"]
 
 
 def _messages(ingested: Ingested) -> list[tuple]:
-    return [(m["message_index"], m["parser"], m["source_table"], m["source_row_id"]) for m in ingested.table("messages")]
+    return [(m["message_index"], m["parser"], m["store_table"], m["store_row_id"]) for m in ingested.table("messages")]
 
 
 # Rows the schema reading takes from the budget: sqlite_master's 5 names (sqlite_sequence too), then their 10 + 8 + 9 + 6 + 2 columns.

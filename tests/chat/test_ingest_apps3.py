@@ -49,14 +49,14 @@ def test_android_extraction_with_the_three_apps(tmp_path: Path) -> None:
     messages = exhibit.table("messages")
     counts: dict[tuple[str, str], int] = {}
     for message in messages:
-        key = (message["parser"], message["source_path"])
+        key = (message["parser"], message["path"])
         counts[key] = counts.get(key, 0) + 1
     assert counts == {("google_chat", f"/{DYNAMITE}"): 5, ("messenger_lite", f"/{MLITE}/core.db"): 8}
     assert [(m["direction"], m["body"]) for m in messages if m["parser"] == "google_chat"] == [
         ("incoming", "are you alone?"), ("outgoing", "yes"), ("incoming", ""), ("outgoing", "seen it"), ("incoming", "join here")]
-    problems = sorted((e["kind"], e["path"], e["parser"], e["severity"]) for e in exhibit.table("errors") if e["stage"] == "parse")
+    problems = sorted((e["error_kind"], e["path"], e["parser"], e["severity"]) for e in exhibit.table("errors") if e["stage"] == "parse")
     assert problems == [("database_unreadable", f"/{DAMAGED}", None, "warning"),
                         ("schema_unrecognised", f"/{FBLITE}/lite_store.db", None, "warning")]
-    messages_of = {e["kind"]: e["message"] for e in exhibit.table("errors") if e["stage"] == "parse"}
+    messages_of = {e["error_kind"]: e["message"] for e in exhibit.table("errors") if e["stage"] == "parse"}
     assert "expected by messenger_lite" in messages_of["database_unreadable"]
     assert "path expected by facebook_lite" in messages_of["schema_unrecognised"] and "tables: kv" in messages_of["schema_unrecognised"]

@@ -89,11 +89,11 @@ def test_messages_with_provenance_wal_state_and_attachment(android_ingest: tuple
     messages = _rows(exhibit, "messages")
     artefacts = {row["path"]: row for row in _rows(exhibit, "artefacts")}
     db = artefacts[f"/{TELEPHONY}/mmssms.db"]
-    assert [(m["source_table"], m["source_row_id"], m["record_state"]) for m in messages] == [
+    assert [(m["store_table"], m["store_row_id"], m["record_state"]) for m in messages] == [
         ("sms", 1, "live"), ("sms", 2, "wal_only"), ("pdu", 1, "live")]
     assert [m["message_index"] for m in messages] == [0, 1, 2]
     for message in messages:
-        assert (message["source_path"], message["source_sha256"], message["source_entry_index"]) == (db["path"], db["sha256"], db["entry_index"])
+        assert (message["path"], message["sha256"], message["entry_index"]) == (db["path"], db["sha256"], db["entry_index"])
         assert (message["case_id"], message["exhibit_id"], message["parser"], message["parser_version"]) == ("OP-1", "PHONE/1", "android_sms", "1")
     assert messages[0]["body"] == "first \u202eevil\u202c text"
     picture = artefacts[PART_PATH]
@@ -105,7 +105,7 @@ def test_messages_with_provenance_wal_state_and_attachment(android_ingest: tuple
 def test_unreadable_store_is_an_error_row_and_unrelated_database_is_silent(android_ingest: tuple[Path, Path, dict]) -> None:
     _image, exhibit, _ = android_ingest
     parse_rows = [e for e in _rows(exhibit, "errors") if e["stage"] == "parse"]
-    assert [(e["kind"], e["path"], e["parser"]) for e in parse_rows] == [
+    assert [(e["error_kind"], e["path"], e["parser"]) for e in parse_rows] == [
         ("not_sqlite", "/data/data/com.android.providers.telephony.backup/databases/mmssms.db", "android_sms")]
 
 
@@ -183,7 +183,7 @@ def test_ios_tar_extraction_with_messages_whatsapp_and_an_attachment(tmp_path: P
         by_parser[message["parser"]] = by_parser.get(message["parser"], 0) + 1
     assert by_parser == {"apple_messages": 105, "whatsapp_ios": 32}  # CHATS.tsv: message 105, ZWAMESSAGE 32
     # Walk order (a TAR is walked in member order), then each parser's own order.
-    assert [m["source_path"] for m in messages] == ["/private/var/mobile/Library/SMS/sms.db"] * 105 + [f"/{group}/ChatStorage.sqlite"] * 32
+    assert [m["path"] for m in messages] == ["/private/var/mobile/Library/SMS/sms.db"] * 105 + [f"/{group}/ChatStorage.sqlite"] * 32
     attached = [a for m in messages for a in (m["attachments"] or []) if a["local_path"] and a["local_path"].endswith("IMG_0067.jpg")]
     assert len(attached) == 1
     assert (attached[0]["artefact_path"], attached[0]["sha256"]) == (f"/{IOS_ATTACHMENT}", sha256_file(picture))
@@ -209,7 +209,7 @@ def test_android_image_with_whatsapp_and_names_from_wa_db(tmp_path: Path) -> Non
     assert len(messages) == 46  # CHATS.tsv: legacy messages table, 47 rows; row 1 the placeholder (an info row)
     assert {m["parser"] for m in messages} == {"whatsapp_android"}
     assert any(m["sender_name"] for m in messages), "names come from wa.db"
-    parse_rows = [(e["kind"], e["severity"], e["path"], e["parser"], e["table_name"], e["row_id"])
+    parse_rows = [(e["error_kind"], e["severity"], e["path"], e["parser"], e["store_table"], e["store_row_id"])
                   for e in _rows(exhibit, "errors") if e["stage"] == "parse"]
     assert parse_rows == [
         ("placeholder_row", "info", "/data/data/com.whatsapp/databases/msgstore.db", "whatsapp_android", "messages", 1),

@@ -35,7 +35,7 @@ RENAMED: dict[str, tuple[str, str]] = {
 }
 UNKNOWN = "sdcard/NewChat/store.db"
 # messages.parquet columns that name where a row came from: the only ones that may differ.
-WHERE = ("message_index", "source_path", "source_path_bytes", "source_entry_index")
+WHERE = ("message_index", "path", "path_bytes", "entry_index")
 
 
 def _expected_messages(root: Path, relative: str) -> int:
@@ -118,13 +118,13 @@ def test_ingested_folder_of_renamed_copies(folders: tuple[Path, Path, Path], tmp
     original = _ingest(originals, tmp_path / "original-cases")
     assert _rows_without_where(copied) == _rows_without_where(original)
     errors = pq.read_table(copied / "errors.parquet").to_pylist()
-    unknown = [e for e in errors if e["kind"] == "chat_store_unrecognised"]
+    unknown = [e for e in errors if e["error_kind"] == "chat_store_unrecognised"]
     assert len(unknown) == 1 and unknown[0]["stage"] == "parse" and unknown[0]["severity"] == "warning"
     fingerprint = schema_fingerprint({"entries": frozenset({"id", "body", "sent_at"})})
     assert unknown[0]["message"] == (f"/{UNKNOWN}: looks like a message store but no chat parser reads it (schema fingerprint "
                                      f"{fingerprint}; message-like tables: entries (text column body, time column sent_at, "
                                      "at least 10 rows); tables: entries)")
-    said = sorted((e["kind"], e["table_name"], e["row_id"]) for e in errors if e["stage"] == "parse" and e is not unknown[0])
-    said_of_originals = sorted((e["kind"], e["table_name"], e["row_id"]) for e in pq.read_table(original / "errors.parquet").to_pylist()
+    said = sorted((e["error_kind"], e["store_table"], e["store_row_id"]) for e in errors if e["stage"] == "parse" and e is not unknown[0])
+    said_of_originals = sorted((e["error_kind"], e["store_table"], e["store_row_id"]) for e in pq.read_table(original / "errors.parquet").to_pylist()
                                if e["stage"] == "parse")
     assert said == said_of_originals and {kind for kind, _, _ in said} == {"placeholder_row"}

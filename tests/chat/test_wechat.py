@@ -208,7 +208,7 @@ def test_ingest_reads_the_store_and_writes_no_key(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     exhibit = Ingested(0, "", out / "OP-1" / "PHONE%2F2")
     messages = exhibit.table("messages")
-    assert [(m["parser"], m["source_row_id"], m["body"]) for m in messages][:2] == [("wechat", 1, "hello from bob"), ("wechat", 2, "hi bob")]
+    assert [(m["parser"], m["store_row_id"], m["body"]) for m in messages][:2] == [("wechat", 1, "hello from bob"), ("wechat", 2, "hi bob")]
     assert len(messages) == 6
     assert [e for e in exhibit.table("errors") if e["stage"] == "parse"] == []
     for path in (out / "OP-1" / "PHONE%2F2").rglob("*"):

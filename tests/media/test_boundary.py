@@ -37,7 +37,7 @@ def test_a_reader_that_raises_is_one_error_row_and_every_photo_keeps_its_row(tmp
     monkeypatch.setattr(still_images.READER, "read", confused)
     ingested = run_ingest(tmp_path / "phone", tmp_path / "cases")
     assert ingested.exit_code == 1, ingested.output  # completed, with one error
-    errors = [(e["stage"], e["kind"], e["severity"], e["path"], e["parser"], e["message"]) for e in ingested.errors() if e["stage"] == "media"]
+    errors = [(e["stage"], e["error_kind"], e["severity"], e["path"], e["parser"], e["message"]) for e in ingested.errors() if e["stage"] == "media"]
     assert errors == [("media", "parser_failed", "error", "/DCIM/b.jpg", "still_images",
                        "/DCIM/b.jpg: reader still_images failed on this JPEG: AttributeError: 'str' object has no attribute 'get'")]
     media = {row["path"]: row for row in ingested.table("media")}
@@ -66,7 +66,7 @@ def test_a_record_that_does_not_fit_the_table_costs_only_its_metadata(tmp_path: 
     monkeypatch.setattr(still_images.READER, "read", confused)
     ingested = run_ingest(tmp_path / "phone", tmp_path / "cases")
     assert ingested.exit_code == 1, ingested.output
-    errors = [(e["kind"], e["severity"], e["path"], e["parser"], e["message"]) for e in ingested.errors() if e["stage"] == "media"]
+    errors = [(e["error_kind"], e["severity"], e["path"], e["parser"], e["message"]) for e in ingested.errors() if e["stage"] == "media"]
     assert errors == [("parser_failed", "error", "/DCIM/b.jpg", "still_images",
                        f"/DCIM/b.jpg: reader still_images gave a record that does not fit media.parquet: {error}")]
     media = {row["path"]: (row["container_format"], row["width"], row["flags"]) for row in ingested.table("media")}

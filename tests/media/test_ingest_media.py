@@ -72,16 +72,16 @@ def test_photo_values_match_exiftool_facts(ingested: Ingested) -> None:
                  "/media/0/Download/holiday.dat"):
         row = by_path[path]
         assert (row["make"], row["model"], row["capture_time_raw"]) == ("NIKON", "COOLPIX P6000", "2008:10:22 16:28:39")
-        assert row["gps_latitude"] == pytest.approx(43.4674483333333, abs=1e-6)
-        assert row["gps_longitude"] == pytest.approx(11.8851266666639, abs=1e-6)
+        assert row["latitude"] == pytest.approx(43.4674483333333, abs=1e-6)
+        assert row["longitude"] == pytest.approx(11.8851266666639, abs=1e-6)
         assert (row["gps_source"], row["reader"]) == ("exif", "still_images")
-        assert row["capture_time_utc"] is None  # no OffsetTimeOriginal: the zone is unknown
+        assert row["capture_time"] is None  # no OffsetTimeOriginal: the zone is unknown
 
 
 def test_damaged_file_is_a_row_and_a_warning_with_its_path(ingested: Ingested) -> None:
     (damaged,) = [row for row in ingested.table("media") if row["path"] == "/" + DAMAGED]
     assert (damaged["container_format"], damaged["flags"], damaged["reader"], damaged["make"]) == ("HEIF", ["metadata_unreadable"], "heif", None)
-    problems = [(e["stage"], e["kind"], e["severity"], e["path"], e["parser"]) for e in ingested.errors() if e["stage"] == "media"]
+    problems = [(e["stage"], e["error_kind"], e["severity"], e["path"], e["parser"]) for e in ingested.errors() if e["stage"] == "media"]
     assert problems == [("media", "malformed_media", "warning", "/" + DAMAGED, "heif")]
     (problem,) = [e for e in ingested.errors() if e["stage"] == "media"]
     assert "meta' box is cut short: 2968 of 3242 bytes" in problem["message"]
