@@ -429,3 +429,18 @@ def test_a_read_that_fails_midway_costs_that_exhibits_table_only(case: duckdb.Du
     assert hits == [("JS/1", "artefacts", "path"), ("JS/2", "messages", "body"), ("JS/2", "media", "model")]
     assert report.notes == ["identifiers: not in this case, not searched",
                             "JS/1 messages: reading stopped after 0 candidate rows: InvalidInputException: Invalid Input Error: unreadable page"]
+
+
+def test_exhibits_sealed_before_the_renames_are_read_under_the_old_names(case: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """A case whose views hold both names (union by name): times and provenance come from whichever is set."""
+    old = pa.schema([("exhibit_id", pa.string()), ("message_index", pa.int64()), ("body", pa.string()), ("sent", UTC_NS), ("received", UTC_NS),
+                     ("source_path", pa.string()), ("source_entry_index", pa.int64()), ("source_table", pa.string()), ("source_row_id", pa.int64())])
+    path = _write(tmp_path / "old", "messages", [{"exhibit_id": "OLD/1", "message_index": 0, "body": "pera", "sent": None,
+                                                   "received": ns("2020-01-01T00:00:00"), "source_path": "/sms.db", "source_entry_index": 4,
+                                                   "source_table": "sms", "source_row_id": 9}], old)
+    new = _write(tmp_path / "new", "messages", MESSAGES["JS/2"], MESSAGES_SCHEMA)
+    case.execute("DROP VIEW messages")
+    _views(case, {"messages": [new, path]})
+    hits = [(h.exhibit_id, h.time_ns, h.get("path"), h.get("entry_index"), h.get("store_table"), h.get("store_row_id"))
+            for h in search.search(case, search.build_matcher(terms=["pera"])) if h.table == "messages"]
+    assert hits == [("JS/2", ns("2026-03-05T12:00:00"), DB, 7, "message", 100), ("OLD/1", ns("2020-01-01T00:00:00"), "/sms.db", 4, "sms", 9)]
