@@ -22,7 +22,10 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import duckdb
 
 from case.fold import Folded, fold, fold_with_map
+from case.times import NaiveTimeError, parse_utc
 from manifests.text import display
+from parsers.identifiers import phones, registry
+from parsers.identifiers.base import ID, TEXT, Context
 
 BATCH_ROWS = 2048
 FIELD_BUDGET = 1_048_576  # characters of one value searched
@@ -49,6 +52,7 @@ class FieldSpec:
     name: str  # as reported: body, recipients.name, ...
     column: str
     element: str | None = None
+    unless_same_as: str | None = None  # not searched in a row where it holds the same text as this column (already searched)
 
     def sql_text(self) -> str:
         """A text expression for the DuckDB pre-filter (list members joined by newlines)."""
@@ -77,7 +81,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("media", "media_index", ("capture_time", "capture_time_utc"), (
         FieldSpec("make", "make"), FieldSpec("model", "model"), FieldSpec("body_serial", "body_serial"), FieldSpec("lens_serial", "lens_serial"))),
     # identifiers has no time of its own: a hit takes its origin row's (the message's sent_time, the photo's capture_time).
-    TableSpec("identifiers", "identifier_index", (), (FieldSpec("identifier", "identifier"), FieldSpec("identifier_raw", "identifier_raw"))),
+    TableSpec("identifiers", "identifier_index", (), (FieldSpec("identifier", "identifier"), FieldSpec("identifier_raw", "identifier_raw", unless_same_as="identifier"))),
 )
 
 # Exhibits sealed before the column renames of issue 11 keep the old names; a case's views (union by name)
@@ -90,7 +94,7 @@ IDENTIFIER_SCOPE = frozenset({("identifiers", "identifier"), ("identifiers", "id
                               ("messages", "body"), ("messages", "sender_id"), ("messages", "recipients.id")})
 
 # identifiers.origin_table / origin_index name the row an identifier came from: its time and index come from there.
-_ORIGINS = (("messages", "message_index", "sent_time"), ("media", "media_index", "capture_time"))
+_ORIGINS = (("messages", "message_index", ("sent_time", "received_time")), ("media", "media_index", ("capture_time",)))
 
 
 # ---- patterns -------------------------------------------------------------------------------------
@@ -189,24 +193,60 @@ def read_terms_file(path: Path) -> list[Pattern]:
     return patterns
 
 
-def identifier_pattern(value: str) -> Pattern:
-    """--identifier VALUE: the value itself (folded, literally) or, for a phone-like value, its digits with up
-    to three separators (space . - ( ) /) between any two, not inside a longer run of digits.
+def normalised_identifiers(value: str, regions: tuple[str, ...] = ()) -> list[str]:
+    """The identifiers extractor's normalised values (parsers/identifiers: E.164 phones, lower-cased e-mail
+    addresses, IBANs without spaces, ...) for VALUE when VALUE is one identifier whole, read as an id field
+    and as free text; `regions` resolve a national phone number as [identifiers] default_regions does."""
+    stripped = value.strip()
+    found: list[str] = []
+    for field_class in (ID, TEXT):
+        for hit in registry.extract(stripped, Context(field_class, regions)).hits:
+            if hit.found.start == 0 and hit.found.end == len(stripped) and hit.found.value not in found:
+                found.append(hit.found.value)
+    return found
 
-    One pattern, so a value that holds both forms is one hit. This is literal matching: no phone-number
-    or e-mail normalisation is applied here.
+
+def regions(codes: Iterable[str]) -> tuple[str, ...]:
+    """--region codes, upper-cased; a code the phone-number library does not know is refused."""
+    checked = []
+    for code in codes:
+        if not phones.supported_region(code.strip().upper()):
+            raise SearchUsageError(f"unknown region {display(code)} (an ISO 3166 code such as PH)")
+        checked.append(code.strip().upper())
+    return tuple(checked)
+
+
+def _token(text: str) -> str:
+    """`text` literally, not inside a longer word or number (a lookaround on each end that is a word character)."""
+    return (r"(?<!\w)" if re.match(r"\w", text[0]) else "") + re.escape(text) + (r"(?!\w)" if re.match(r"\w", text[-1]) else "")
+
+
+def identifier_pattern(value: str, regions: tuple[str, ...] = ()) -> Pattern:
+    """--identifier VALUE: VALUE and its normalised forms (normalised_identifiers), each as a whole token, and
+    for each phone-like form its digits with up to three separators (space . - ( ) /) between any two and
+    no digit either side (an optional + before them).
+
+    One pattern, so a value that holds several forms is one hit. Case and accents are folded as for terms.
     """
-    folded = fold(value)
+    folded = fold(value.strip())
     if not folded:
         raise SearchUsageError(f"empty identifier: {display(value)}")
-    alternatives = [re.escape(folded)]
-    prefilter = [("contains", folded)] if folded.isascii() else []
-    digits = re.sub(r"[^0-9]", "", folded)
-    if _PHONE_LIKE.fullmatch(value.strip()) and len(digits) >= MIN_PHONE_DIGITS:
+    forms = [value.strip()] + normalised_identifiers(value, regions)
+    alternatives: list[str] = []
+    prefilter: list[tuple[str, str]] = []
+    for form in dict.fromkeys(fold(f) for f in forms):
+        alternatives.append(_token(form))
+        if form.isascii():
+            prefilter.append(("contains", form))
+    for form in forms:
+        digits = re.sub(r"[^0-9]", "", fold(form))
         body = _PHONE_SEPARATORS.join(digits)
-        alternatives.append(rf"(?<![0-9])\+?{body}(?![0-9])")
-        prefilter.append(("regexp", body))
-    return Pattern(label=f"identifier:{value}", regex=_compile("|".join(alternatives)), prefilter=tuple(prefilter), scope=IDENTIFIER_SCOPE)
+        if _PHONE_LIKE.fullmatch(form) and len(digits) >= MIN_PHONE_DIGITS and ("regexp", body) not in prefilter:
+            alternatives.append(rf"(?<![0-9])\+?{body}(?![0-9])")
+            prefilter.append(("regexp", body))
+    shown = ", ".join(f for f in forms[1:] if fold(f) != folded)
+    label = f"identifier:{value}" + (f" ({shown})" if shown else "")
+    return Pattern(label=label, regex=_compile("|".join(alternatives)), prefilter=tuple(prefilter), scope=IDENTIFIER_SCOPE)
 
 
 # ---- hits -----------------------------------------------------------------------------------------
@@ -433,11 +473,13 @@ def _origin_time(connection: duckdb.DuckDBPyConnection, provenance: tuple[tuple[
     as message_index or media_index. Fixed SQL over fixed names; an origin table without its time gives none."""
     times = []
     extra = []
-    for origin, index, time_name in _ORIGINS:
+    for origin, index, time_names in _ORIGINS:
         extra.append((index, f"CASE WHEN origin_table = '{origin}' THEN origin_index END"))
         columns = _columns(connection, origin)
-        if index in columns and columns.get(time_name, "").startswith("TIMESTAMP") and "exhibit_id" in columns:
-            times.append(f"CASE WHEN origin_table = '{origin}' THEN (SELECT min(epoch_ns(o.{time_name})) FROM {origin} o"
+        stamps = [f"epoch_ns(o.{name})" for name in time_names if columns.get(name, "").startswith("TIMESTAMP")]
+        if index in columns and stamps and "exhibit_id" in columns:
+            stamp = stamps[0] if len(stamps) == 1 else f"coalesce({', '.join(stamps)})"
+            times.append(f"CASE WHEN origin_table = '{origin}' THEN (SELECT min({stamp}) FROM {origin} o"
                          f" WHERE o.exhibit_id = identifiers.exhibit_id AND o.{index} = identifiers.origin_index) END")
     kept = tuple(item for item in provenance if item[0] not in {index for index, _ in extra})
     return (f"coalesce({', '.join(times)})" if times else None), kept + tuple(extra)
@@ -527,6 +569,8 @@ def search(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Fil
 def _row_hits(plan: _Plan, exhibit_id: str, values: dict[str, Any], matcher: Matcher, field_budget: int, report: SearchReport) -> Iterator[Hit]:
     provenance = tuple((name, values.get(name)) for name, _expression in plan.provenance)
     for field_spec, patterns in plan.fields:
+        if field_spec.unless_same_as in values and values[field_spec.unless_same_as] == values.get(field_spec.column):
+            continue
         for reported, text in _field_texts(field_spec, values.get(field_spec.column)):
             if len(text) > field_budget:
                 report.values_cut += 1
@@ -544,33 +588,26 @@ def parse_time(value: str, end_of_day: bool = False) -> int:
     text = value.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         try:
-            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-        except ValueError as error:
-            raise SearchUsageError(f"not a date: {display(value)} ({error})") from None
-        start = _nanoseconds(day)
+            start = parse_utc(f"{text}T00:00:00+00:00")
+        except ValueError:
+            raise SearchUsageError(f"not a date: {display(value)}") from None
         return start + 86_400 * 1_000_000_000 - 1 if end_of_day else start
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_utc(text)  # nine fraction digits kept
+    except NaiveTimeError:
+        raise SearchUsageError(f"time without UTC offset: {display(value)} (add Z or +hh:mm)") from None
     except ValueError:
         raise SearchUsageError(f"not an ISO 8601 time: {display(value)} (e.g. 2026-03-01 or 2026-03-01T08:00:00+08:00)") from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise SearchUsageError(f"time without UTC offset: {display(value)} (add Z or +hh:mm)")
-    return _nanoseconds(moment)
-
-
-def _nanoseconds(moment: datetime) -> int:
-    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
 def build_matcher(terms: Iterable[str] = (), regexes: Iterable[str] = (), terms_files: Iterable[Path] = (),
-                  identifiers: Iterable[str] = ()) -> Matcher:
+                  identifiers: Iterable[str] = (), regions: tuple[str, ...] = ()) -> Matcher:
     """All the patterns of one command line, in the order given: terms, regexes, terms files, identifiers."""
     patterns: list[Pattern] = [term(t) for t in terms]
     patterns += [regex(r) for r in regexes]
     for path in terms_files:
         patterns += read_terms_file(path)
-    patterns += [identifier_pattern(value) for value in identifiers]
+    patterns += [identifier_pattern(value, regions) for value in identifiers]
     return Matcher(tuple(patterns))
 
 

@@ -6,31 +6,17 @@ Every evidence string in a hit is already escaped for display (case/search.py); 
 
 from __future__ import annotations
 
-import contextlib
 import csv
+import io
 import json
-import os
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable
 
+from case.outfile import atomic_output
 from case.search import HIT_COLUMNS, Hit, SearchReport
 from manifests.text import csv_cell, display
 
 FORMATS = ("table", "csv", "json")
-
-
-@contextlib.contextmanager
-def atomic_text(output: Path) -> Iterator[IO[str]]:
-    """A text file written whole or not at all: beside the target, flushed and synced, then renamed over it."""
-    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, output)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def where(hit: Hit) -> str:
@@ -55,8 +41,11 @@ def table_line(hit: Hit) -> str:
 def write_hits(hits: Iterable[Hit], output_format: str, output: Path | IO[str], report: SearchReport, hit_budget: int, field_budget: int) -> None:
     """Write every hit; JSON also carries the report's lines (`notes`) and whether the search is `complete`."""
     if isinstance(output, Path):
-        with atomic_text(output) as handle:
+        with atomic_output(output) as raw:  # whole or not at all
+            handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
             _write(hits, output_format, handle, report, hit_budget, field_budget)
+            handle.flush()
+            handle.detach()
     else:
         _write(hits, output_format, output, report, hit_budget, field_budget)
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+import duckdb
 
 from ingest import __version__
 from ingest.config import ConfigError, load_config
@@ -24,10 +25,17 @@ from ingest.run import IngestRequest, Progress, Summary, ingest, plural
 from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
 from ingest.stopping import Interrupted
+from case import correlate as case_correlate
+from case import correlate_output, graph_export, hashsets
+from case import noise as case_noise
 from case import output as case_output
 from case import query as case_query
 from case import search
 from case import search_output
+from case import timeline as case_timeline
+from case import timeline_output
+from case.outfile import atomic_output
+from case.times import parse_utc
 from manifests import chat_view, custody, keys, report, verify
 from manifests.text import display, display_message
 from manifests.writer import ExhibitBusyError, ExhibitExistsError, PublishUndoError
@@ -143,6 +151,9 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
     click.echo(_summary_line(summary))
     if summary.held_signal:
         click.echo(f"note: {summary.held_signal} came while the exhibit was being published; the run finished publishing first", err=True)
+    if summary.hash_hits_problem:
+        click.echo(f"warning: the exhibit was published, but matching it against the case's hash sets failed: "
+                   f"{display_message(summary.hash_hits_problem)} (run `exhibit hashset match`)", err=True)
     if summary.cleanup_failure:
         click.echo(f"warning: the exhibit was published, but cleaning up after it failed: {display_message(summary.cleanup_failure)}", err=True)
     if key is None:
@@ -157,8 +168,11 @@ def _end_line(on_progress: object) -> None:
 
 def _summary_line(summary: Summary) -> str:
     return (f"{summary.outcome}: {plural(summary.entries, 'entry', 'entries')}, {plural(summary.files_hashed, 'file')} hashed, "
-            f"{plural(summary.bytes_hashed, 'byte')}, {plural(summary.messages, 'message')}, {plural(summary.errors, 'error')}, "
-            f"{plural(summary.warnings, 'warning')}, {summary.seconds:.1f} s -> {display(str(summary.output_dir))}")
+            f"{plural(summary.bytes_hashed, 'byte')}, {plural(summary.messages, 'message')}, "
+            f"{plural(summary.identifiers, 'identifier')}, {plural(summary.errors, 'error')}, "
+            f"{plural(summary.warnings, 'warning')}, "
+            f"{plural(summary.hash_hits, 'hash-set hit') + ', ' if summary.hash_hits is not None else ''}"
+            f"{summary.seconds:.1f} s -> {display(str(summary.output_dir))}")
 
 
 def _app_keys(values: tuple[str, ...], key_file: Path | None) -> tuple[tuple[str, str], ...]:
@@ -201,7 +215,7 @@ def _exhibit_folders(case_dir: Path, exhibit_ids: tuple[str, ...], sealed: bool)
     if exhibit_ids:
         folders = [case_dir / encode_id(e) for e in exhibit_ids]
     else:
-        folders = sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        folders = sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and not hashsets.is_sets_folder(p))
     missing = [str(f) for f in folders if not (f / "manifest.json" if sealed else f).exists()]
     if missing:
         raise UsageFailure(f"no such {'sealed ' if sealed else ''}exhibit folder: {', '.join(missing)}")
@@ -366,7 +380,7 @@ def custody_show(case_dir: Path, exhibit_id: str | None, trusted_keys: tuple[Pat
         if exhibit_id is not None and row["exhibit_id"] != exhibit_id:
             continue
         parts = [f"#{row['event_index']}", row["occurred_time"].isoformat(), f"(UTC{row['utc_offset_minutes']:+d} min)", display(row["action"]),
-                 display(row["exhibit_id"]), "by", display(row["actor_name"])]
+                 display(row["exhibit_id"]) or "(case)", "by", display(row["actor_name"])]
         for label, key in (("role", "actor_role"), ("org", "actor_organisation"), ("from", "from_party"), ("to", "to_party"),
                            ("at", "location"), ("why", "purpose"), ("authority", "authority"), ("note", "notes")):
             if row[key]:
@@ -380,6 +394,76 @@ def custody_show(case_dir: Path, exhibit_id: str | None, trusted_keys: tuple[Pat
     click.echo(f"head: event {head['event_index']} sha256 {display(head['event_sha256'])}" if head else "head: none (the ledger is empty)")
 
 
+@main.group("hashset")
+def hashset_group() -> None:
+    """Hash sets of a case (NSRL, Project VIC VICS/CAID, md5sum lists) and their hits in the exhibits."""
+
+
+@hashset_group.command("import")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("name")
+@click.argument("source_file", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--kind", required=True, type=click.Choice(hashsets.KINDS), help="known (set aside, e.g. NSRL) or notable (look at).")
+@click.option("--category", default=None, help="Category of every entry that does not carry its own (VICS/CAID entries do).")
+@click.option("--format", "claimed_format", type=click.Choice(hashsets.FORMAT_CHOICES), default="auto", show_default=True,
+              help="Format of FILE; auto: SQLite is NSRL RDSv3, a JSON object VICS/CAID, anything else a plain list.")
+@click.option("--replace", is_flag=True, help="Replace the case's set of this NAME (recorded in the custody ledger too).")
+@click.option("--examiner", default=None, help="Who imports the set (default from pipeline.toml).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="A pipeline.toml for the examiner, lab and signing key.")
+@click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Ed25519 private key that signs the custody event (default from pipeline.toml).")
+@click.option("--memory-limit", default=hashsets.DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit for sorting the set.")
+def hashset_import(case_dir: Path, name: str, source_file: Path, kind: str, category: str | None, claimed_format: str, replace: bool,
+                   examiner: str | None, config_path: Path | None, signing_key: Path | None, memory_limit: str) -> None:
+    """Import FILE as the hash set NAME of CASE_DIR (CASE_DIR/hashsets/NAME) and record it in the custody ledger."""
+    try:
+        config = load_config(config_path).with_overrides(examiner=examiner, signing_key=str(signing_key) if signing_key else None)
+    except ConfigError as error:
+        raise UsageFailure(f"configuration: {error}") from None
+    key = _signing_key(Path(config.signing_key)) if config.signing_key else None
+    request = hashsets.ImportRequest(case_dir=case_dir, case_id=decode_id(case_dir.resolve().name), name=name, source=source_file, kind=kind,
+                                     category=category, claimed_format=claimed_format, replace=replace, actor=config.examiner or None,
+                                     organisation=config.lab or None, signing_key=key, memory_limit=memory_limit, tool_version=__version__)
+    try:
+        result = hashsets.import_set(request)
+    except (hashsets.HashSetError, custody.CustodyError) as error:
+        raise UsageFailure(display_message(str(error))) from None
+    except OSError as error:
+        raise UsageFailure(f"the import failed: {display_message(str(error))}; nothing was imported") from None
+    info = result.info
+    counts = ", ".join(f"{algorithm} {count:,}" for algorithm, count in info["counts"].items() if count)
+    click.echo(f"{'replaced' if result.replaced else 'imported'} hash set {display(name)} ({kind}): {info['rows']:,} hashes ({counts}) "
+               f"from {display(info['file_name'])} as {info['file_format']}, {info['duplicates_merged']:,} duplicates merged, "
+               f"{info['skipped_total']:,} entries skipped; custody event {result.event['event_index']}")
+    for reason, count in info["skipped"].items():
+        click.echo(f"skipped {count:,} {display(reason)}", err=True)
+    for example in info["skipped_examples"]:
+        click.echo(f"  {display(example['where'])}: {display(example['reason'])} {display_message(example['detail'])}", err=True)
+    if key is None:
+        click.echo("note: the custody event is UNSIGNED (no signing key configured)", err=True)
+    sys.exit(EXIT_OK if info["skipped_total"] == 0 else EXIT_WITH_ERRORS)
+
+
+@hashset_group.command("match")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every sealed exhibit.")
+@click.option("--memory-limit", default=hashsets.DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit for the join.")
+def hashset_match(case_dir: Path, exhibit_ids: tuple[str, ...], memory_limit: str) -> None:
+    """Match every hash set of CASE_DIR against its sealed exhibits' artefacts into CASE_DIR/hash_hits.parquet."""
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
+    try:
+        result = hashsets.match(case_dir, folders, every_exhibit=not exhibit_ids, memory_limit=memory_limit)
+    except hashsets.HashSetError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    click.echo(f"{'set':<24} {'kind':<8} {'exhibit':<24} {'artefacts':>10} {'hits':>10}")
+    for count in result.counts:
+        click.echo(f"{display(count.set_name):<24} {count.set_kind:<8} {display(count.exhibit_id):<24} {count.artefacts:>10,} {count.rows:>10,}")
+    for problem in result.problems:
+        click.echo(f"problem: {display_message(problem)}", err=True)
+    where = f" -> {display(str(result.hits_path))}" if result.hits_path else " (hash_hits.parquet not written)"
+    click.echo(f"{plural(result.rows, 'hit row')} in {plural(len({c.exhibit_id for c in result.counts}), 'exhibit')}{where}")
+    sys.exit(EXIT_OK if not result.problems else EXIT_WITH_ERRORS)
 @main.command("query")
 @click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.argument("sql")
@@ -426,6 +510,129 @@ def query_command(case_dir: Path, sql: str, output_format: str, output: Path | N
     sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
 
 
+def _open_selected(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: tuple[Path, ...], unverified: bool):
+    """The seal-checked selection of CASE_DIR's exhibits and the locked views over it, as `exhibit query` reads them."""
+    trusted = _trusted_keys(trusted_keys)
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
+    if not folders:
+        raise UsageFailure(f"no exhibit folder in {display(str(case_dir))}")
+    selection = case_query.select(case_dir, [(_decoded_or_none(folder.name), folder) for folder in folders], trusted, unverified)
+    try:
+        opened = case_query.open_case(selection)
+    except case_query.ViewError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    for line in case_query.notes(selection):
+        click.echo(line, err=True)
+    return selection, opened
+
+
+def _outside_case(output: Path | None, case_dir: Path, option: str) -> None:
+    """An output file must be outside the case folder, in a folder that exists (checked before any work)."""
+    if output is None:
+        return
+    if case_output.inside(output, case_dir):
+        raise UsageFailure(f"{option} {display(str(output))} is inside the case folder: nothing is written into the evidence")
+    if not output.absolute().parent.is_dir():
+        raise UsageFailure(f"{option} {display(str(output))}: no such folder {display(str(output.absolute().parent))}")
+
+
+@main.command("correlate")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--format", "output_format", type=click.Choice(case_output.FORMATS), default="table", show_default=True,
+              help="table (escaped for the terminal), csv, json (JSON lines) or parquet (needs --output).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="File for the table (atomically; outside the case folder); default standard output.")
+@click.option("--graphml", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Also write the graph as GraphML to this file.")
+@click.option("--gexf", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Also write the graph as GEXF 1.2 to this file.")
+@click.option("--noise", "noise_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Known-noise values, one a line (KIND:VALUE or VALUE), dropped besides the built-in ones.")
+@click.option("--min-exhibits", type=click.IntRange(min=1), default=2, show_default=True, help="Keep values found on at least N exhibits.")
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
+@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+def correlate_command(case_dir: Path, output_format: str, output: Path | None, graphml: Path | None, gexf: Path | None,
+                      noise_file: Path | None, min_exhibits: int, exhibit_ids: tuple[str, ...], unverified: bool,
+                      trusted_keys: tuple[Path, ...]) -> None:
+    """Values (file hashes, identifiers, conversations, accounts) shared by several exhibits of CASE_DIR, most shared first."""
+    if output_format == "parquet" and output is None:
+        raise UsageFailure("--format parquet needs --output FILE (Parquet is never written to a terminal)")
+    for option, path in (("--output", output), ("--graphml", graphml), ("--gexf", gexf)):
+        _outside_case(path, case_dir, option)
+    try:
+        noise = case_noise.load_noise(noise_file)
+    except case_noise.NoiseFileError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    selection, opened = _open_selected(case_dir, exhibit_ids, trusted_keys, unverified)
+    try:
+        correlation = case_correlate.correlate(opened.connection, noise=noise, min_exhibits=min_exhibits)
+        for line in correlation.notes:
+            click.echo(line, err=True)
+        for path, writer in ((graphml, graph_export.write_graphml), (gexf, graph_export.write_gexf)):
+            if path is not None:
+                with atomic_output(path) as handle:
+                    writer(correlation, handle)
+        written = case_output.write(correlate_output.result(correlation), output_format, output, sys.stdout.buffer)
+    except (case_query.QueryError, duckdb.Error) as error:
+        raise UsageFailure(f"correlate: {display_message(str(error))}") from None
+    except OSError as error:
+        raise UsageFailure(f"cannot write: {display_message(str(error))}") from None
+    finally:
+        opened.close()
+    more = f" (the table shows the first {written.shown:,}: use --format csv, json or parquet for all)" if written.shown < written.rows else ""
+    targets = [display(str(p)) for p in (output, graphml, gexf) if p is not None]
+    click.echo(f"{written.rows:,} shared value(s){more}" + (f" -> {', '.join(targets)}" if targets else ""), err=True)
+    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
+
+
+def _utc_option(value: str | None, option: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_utc(value)
+    except ValueError as error:
+        raise UsageFailure(f"{option}: {display_message(str(error))}") from None
+
+
+@main.command("timeline")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--format", "output_format", type=click.Choice(timeline_output.FORMATS), default="csv", show_default=True,
+              help="csv or jsonl (Timesketch import), or body (Sleuth Kit body file for mactime).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="File to write (atomically; outside the case folder); default standard output.")
+@click.option("--since", default=None, metavar="TIME", help="Only events at or after TIME (ISO 8601 with a UTC offset).")
+@click.option("--until", default=None, metavar="TIME", help="Only events at or before TIME (ISO 8601 with a UTC offset).")
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(case_timeline.KINDS), help="Only these sources (repeatable).")
+@click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
+@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+def timeline_command(case_dir: Path, output_format: str, output: Path | None, since: str | None, until: str | None,
+                     exhibit_ids: tuple[str, ...], kinds: tuple[str, ...], unverified: bool, trusted_keys: tuple[Path, ...]) -> None:
+    """Every time in CASE_DIR (files, photos, messages, custody) in one sorted stream."""
+    _outside_case(output, case_dir, "--output")
+    try:
+        flt = case_timeline.TimelineFilter(since_ns=_utc_option(since, "--since"), until_ns=_utc_option(until, "--until"),
+                                           kinds=tuple(sorted(set(kinds))) or None)
+    except ValueError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    if output_format == "body" and flt.kinds not in (None, ("artefacts",)):
+        raise UsageFailure("--format body holds artefacts only: give no --kind, or --kind artefacts")
+    selection, opened = _open_selected(case_dir, exhibit_ids, trusted_keys, unverified)
+    try:
+        for line in case_timeline.unread_notes(opened.connection, flt, body=output_format == "body"):
+            click.echo(line, err=True)
+        count = timeline_output.write(opened.connection, flt, output_format, output, sys.stdout.buffer)
+    except duckdb.Error as error:
+        raise UsageFailure(f"timeline: {display_message(str(error))}") from None
+    except OSError as error:
+        raise UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}") from None
+    finally:
+        opened.close()
+    click.echo(f"{count:,} {'line' if output_format == 'body' else 'event'}(s)" + (f" -> {display(str(output))}" if output is not None else ""), err=True)
+    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
+
+
 @main.command("search")
 @click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.argument("terms", nargs=-1, metavar="[TERM ...]")
@@ -433,7 +640,9 @@ def query_command(case_dir: Path, sql: str, output_format: str, output: Path | N
               help="A UTF-8 file of terms, one a line (re: for a regex, # for a comment; repeatable).")
 @click.option("--regex", "regexes", multiple=True, metavar="R", help="A Python regex, run on the folded text (repeatable).")
 @click.option("--identifier", "identifiers", multiple=True, metavar="VALUE",
-              help="Find VALUE in identifiers, message bodies, sender and recipient ids; a phone-like VALUE also by its digits (repeatable).")
+              help="Find VALUE, normalised as the identifiers extractor does, in identifiers, message bodies, sender and recipient ids (repeatable).")
+@click.option("--region", "regions", multiple=True, metavar="CC",
+              help="Region (ISO 3166, e.g. PH) a national phone number given to --identifier is resolved against (repeatable, in order).")
 @click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
 @click.option("--since", default=None, metavar="T", help="Only rows at or after T (YYYY-MM-DD, UTC, or ISO 8601 with its offset).")
 @click.option("--until", default=None, metavar="T", help="Only rows at or before T (a date: the whole UTC day).")
@@ -447,34 +656,23 @@ def query_command(case_dir: Path, sql: str, output_format: str, output: Path | N
 @click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Public key: manifests must then be signed by one of these keys (repeatable).")
 def search_command(case_dir: Path, terms: tuple[str, ...], terms_files: tuple[Path, ...], regexes: tuple[str, ...], identifiers: tuple[str, ...],
-                   exhibit_ids: tuple[str, ...], since: str | None, until: str | None, output_format: str, output: Path | None, max_hits: int,
-                   unverified: bool, trusted_keys: tuple[Path, ...]) -> None:
+                   regions: tuple[str, ...], exhibit_ids: tuple[str, ...], since: str | None, until: str | None, output_format: str,
+                   output: Path | None, max_hits: int, unverified: bool, trusted_keys: tuple[Path, ...]) -> None:
     """Search every verified exhibit of CASE_DIR: messages, artefact paths, camera serials, identifiers.
 
     Case- and accent-insensitive; each hit with its exhibit, table, field, time, escaped context and
     the provenance that opens it.
     """
     try:
-        matcher = search.build_matcher(terms, regexes, terms_files, identifiers)
+        matcher = search.build_matcher(terms, regexes, terms_files, identifiers, search.regions(regions))
         filters = search.Filters(since_ns=search.parse_time(since) if since else None,
                                  until_ns=search.parse_time(until, end_of_day=True) if until else None)
     except search.SearchUsageError as error:
         raise UsageFailure(display_message(str(error))) from None
-    if output is not None and case_output.inside(output, case_dir):
-        raise UsageFailure(f"--output {display(str(output))} is inside the case folder: nothing is written into the evidence")
-    trusted = _trusted_keys(trusted_keys)
-    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
-    if not folders:
-        raise UsageFailure(f"no exhibit folder in {display(str(case_dir))}")
-    selection = case_query.select(case_dir, [(_decoded_or_none(folder.name), folder) for folder in folders], trusted, unverified)
-    try:
-        opened = case_query.open_case(selection)
-    except case_query.ViewError as error:
-        raise UsageFailure(display_message(str(error))) from None
+    _outside_case(output, case_dir, "--output")
+    selection, opened = _open_selected(case_dir, exhibit_ids, trusted_keys, unverified)
     report_ = search.SearchReport()
     try:
-        for line in case_query.notes(selection):
-            click.echo(line, err=True)
         hits = search.search(opened.connection, matcher, filters, report_, hit_budget=max_hits)
         search_output.write_hits(hits, output_format, output if output is not None else sys.stdout, report_, max_hits,
                                  search.FIELD_BUDGET)

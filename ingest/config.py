@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from manifests.schemas import HASH_ALGORITHMS
+from parsers.identifiers import phones
 
 DEFAULTS_FILE = Path(__file__).with_name("pipeline.toml")
 VSS_POLICIES = ("none", "all")
@@ -46,6 +47,9 @@ class Config:
     # [chats] query budget of one chat database: seconds SQLite may spend on it, rows it may return.
     chat_database_seconds: float = 60.0
     chat_database_rows: int = 100_000_000
+    # [identifiers] extraction from messages and media, and the regions national phone numbers are resolved against.
+    identifiers: bool = True
+    identifier_regions: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def digest(self) -> str:
@@ -103,10 +107,18 @@ def _from_dict(data: dict[str, Any]) -> Config:
             media=bool(_section(data, "media")["enabled"]),
             chat_database_seconds=float(_section(data, "chats").get("database_seconds", 60.0)),
             chat_database_rows=int(_section(data, "chats").get("database_rows", 100_000_000)),
+            identifiers=bool(_section(data, "identifiers").get("enabled", True)),
+            identifier_regions=_regions(_section(data, "identifiers").get("default_regions", [])),
         )
     except KeyError as missing:
         raise ConfigError(f"setting {missing} is missing") from None
     return _validated(config)
+
+
+def _regions(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"[identifiers] default_regions must be a list of region codes such as [\"PH\"]; got {value!r}")
+    return tuple(value)
 
 
 def _validated(config: Config) -> Config:
@@ -117,6 +129,9 @@ def _validated(config: Config) -> Config:
         raise ConfigError(f"vss must be one of {', '.join(VSS_POLICIES)}; got {config.vss!r}")
     if config.chat_database_seconds <= 0 or config.chat_database_rows < 1:
         raise ConfigError("[chats] database_seconds > 0 and database_rows >= 1 are required")
+    unsupported = [r for r in config.identifier_regions if not phones.supported_region(r)]
+    if unsupported:
+        raise ConfigError(f"[identifiers] default_regions: {unsupported} are not region codes phonenumbers knows (ISO 3166 alpha-2, upper case, e.g. PH, US, GB)")
     if config.workers < 0 or config.batch_size < 1 or config.batch_bytes < 1 or config.chunk_size < 4096 or config.magic_bytes < 1:
         raise ConfigError("workers >= 0, batch_size >= 1, batch_bytes >= 1, chunk_size >= 4096 and magic_bytes >= 1 are required")
     return config

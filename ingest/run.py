@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 from dfvfs.lib import definitions
 
-from ingest import __version__, archive_walk, chats, confine, dfvfs_walk, folder_walk, itunes_backup, media, media_metadata, tsk
+from ingest import __version__, archive_walk, chats, confine, dfvfs_walk, folder_walk, identifiers, itunes_backup, media, media_metadata, tsk
 from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.naming import encode_id
@@ -33,6 +33,7 @@ from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, s
 from ingest.versions import library_versions
 from ingest.stopping import StopOnSignals, run_scratch, scratch_key
 from ingest.work import Unit, VolumeRecipe, init_pool_worker, init_worker, release_worker, run_unit
+from case import hashsets
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from manifests.schemas import ARTEFACTS, ERRORS, MEDIA, MESSAGES, SOURCES
@@ -73,6 +74,7 @@ class Progress:
     files_hashed: int = 0
     bytes_hashed: int = 0
     messages: int = 0
+    identifiers: int = 0
     started: float = field(default_factory=time.monotonic)
 
 
@@ -86,9 +88,12 @@ class Summary:
     warnings: int
     seconds: float
     messages: int = 0
+    identifiers: int = 0
     hash_findings: tuple[str, ...] = ()  # e.g. "MD5 MISMATCH against --expected-hash"
     held_signal: str | None = None  # a stop signal that came while the exhibit was being published
     cleanup_failure: str | None = None  # published, but removing the run's scratch or lock failed afterwards
+    hash_hits: int | None = None  # rows added to CASE/hash_hits.parquet; None when the case holds no hash set
+    hash_hits_problem: str | None = None  # published, but matching it against the case's hash sets failed
 
     @property
     def outcome(self) -> str:
@@ -245,6 +250,8 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
                 _chat_phase(writer.chat_candidates, executor, output, metadata, ids, problems, request, progress)
             else:
                 output.open_table(MESSAGES, {**metadata, **chats.parser_metadata()})
+            progress.identifiers = identifiers.write_identifiers(output, metadata, ids, problems, config)
+            set_hits = _sealed_hash_set_hits(target_dir.parent, output.staging / f"{ARTEFACTS.name}.parquet", problems)
             source_row = evidence.finish(problems)
             source_row.update(ids)
             source_row["volumes"] = [_volume_struct(v) for v in layout.volumes]
@@ -258,7 +265,8 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
             findings = hash_findings(source_row["hash_checks"])
             outcome = outcome_text(problems.count("error"), findings)
             step[0] = f"sealing {output.staging}"
-            manifest = seal(output.staging, _seal_facts(request, metadata, source_row, started, outcome), request.signing_key)
+            manifest = seal(output.staging, {**_seal_facts(request, metadata, source_row, started, outcome), "hash_set_hits": set_hits},
+                            request.signing_key)
             step[0] = f"writing {output.staging} to disk"
             output.sync()
             sealed = [("manifest", "sha256", manifest["root_digest"])]
@@ -277,10 +285,37 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
             error.add_note(f"while {step[0]}")
             raise
         cleanup_failure = str(error)  # only the run's own scratch or lock was left behind: the exhibit stands
+    hash_hits, hash_hits_problem = _match_hash_sets(target_dir)
     return Summary(output_dir=target_dir, entries=progress.entries, files_hashed=progress.files_hashed, bytes_hashed=progress.bytes_hashed,
                    errors=problems.count("error"), warnings=problems.count("warning"), seconds=time.monotonic() - progress.started,
-                   messages=progress.messages, hash_findings=findings,
-                   held_signal=signal.Signals(stop.held).name if stop.held else None, cleanup_failure=cleanup_failure)
+                   messages=progress.messages, identifiers=progress.identifiers, hash_findings=findings,
+                   held_signal=signal.Signals(stop.held).name if stop.held else None, cleanup_failure=cleanup_failure,
+                   hash_hits=hash_hits, hash_hits_problem=hash_hits_problem)
+
+
+def _sealed_hash_set_hits(case_dir: Path, artefacts: Path, problems: Problems) -> list[dict]:
+    """The exhibit's hits per hash set of the case, counted before sealing so the manifest states them.
+
+    A set that cannot be used, or a join that fails, is a warning row; the exhibit is ingested either way.
+    """
+    try:
+        counts, set_problems = hashsets.count_hits(case_dir, artefacts)
+    except hashsets.HashSetError as error:
+        problems.add("hashsets", "hash_set_match_failed", "warning", str(error))
+        return []
+    for problem in set_problems:
+        problems.add("hashsets", "hash_set_unusable", "warning", problem)
+    return counts
+
+
+def _match_hash_sets(folder: Path) -> tuple[int | None, str | None]:
+    """The published exhibit against the case's hash sets: (hit rows, None), (None, None) when the case has
+    none, or (None, why) when matching failed; the exhibit stands either way."""
+    try:
+        counts = hashsets.match_exhibit(folder.parent, folder)
+    except hashsets.HashSetError as error:
+        return None, str(error)
+    return (sum(counts.values()) if counts else None), None
 
 
 def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterator[tuple[VolumeRecipe, Iterator]]:

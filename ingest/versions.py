@@ -6,7 +6,8 @@ from importlib import metadata
 
 _DISTRIBUTIONS = ("dfvfs", "pytsk3", "libewf-python", "libfsntfs-python", "libfsext-python", "libfsapfs-python", "libfshfs-python",
                   "libfsxfs-python", "libfsfat-python", "libqcow-python", "libvhdi-python", "libvmdk-python", "libbde-python",
-                  "libluksde-python", "libfvde-python", "libvshadow-python", "libvslvm-python", "python-magic", "pyarrow")
+                  "libluksde-python", "libfvde-python", "libvshadow-python", "libvslvm-python", "python-magic", "pyarrow",
+                  "phonenumbers", "python-stdnum")  # the last two: their metadata decides which numbers are valid identifiers
 
 
 def library_versions() -> dict[str, str]:

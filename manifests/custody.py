@@ -35,9 +35,12 @@ LEDGER_NAME = "custody.parquet"
 LOCK_NAME = ".custody.lock"
 GENESIS = "0" * 64
 ACTIONS = ("seized", "received", "acquired", "ingest_started", "ingested", "verified", "transferred", "exported", "returned",
-           "disposed", "note")
+           "disposed", "note", "hashset_imported")
 INGEST_ACTIONS = ("ingest_started", "ingested")
-HUMAN_ACTIONS = tuple(action for action in ACTIONS if action not in INGEST_ACTIONS)
+# Events about the case itself rather than one exhibit: their exhibit_id is "", which no exhibit can have
+# (ingest and `custody add` refuse an empty id). Only `exhibit hashset import` writes them.
+CASE_ACTIONS = ("hashset_imported",)
+HUMAN_ACTIONS = tuple(action for action in ACTIONS if action not in INGEST_ACTIONS + CASE_ACTIONS)
 _HASHED_FIELDS = [c.name for c in CUSTODY.columns if c.name not in ("event_sha256", "signature", "signer_fingerprint")]
 
 
@@ -170,7 +173,10 @@ def append(case_dir: Path, case_id: str, event: Event, signing_key: Ed25519Priva
     """Add one event to the case's ledger under the lock; returns the row as written."""
     if event.action not in ACTIONS:
         raise CustodyError(f"action {event.action!r} is not one of {', '.join(ACTIONS)}")
-    if not event.exhibit_id or not event.actor_name:
+    if event.action in CASE_ACTIONS:
+        if event.exhibit_id or not event.actor_name:
+            raise CustodyError(f"a {event.action} event is about the case (empty exhibit id) and needs the name of who acted")
+    elif not event.exhibit_id or not event.actor_name:
         raise CustodyError("an event needs an exhibit id and the name of who acted")
     case_dir.mkdir(parents=True, exist_ok=True)
     lock = os.open(case_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
@@ -240,6 +246,8 @@ def record(case_dir: Path, case_id: str, event: Event, signing_key: Ed25519Priva
     """
     if event.action in INGEST_ACTIONS:
         raise CustodyError(f"action {event.action!r} is written by `exhibit ingest` only; a person records one of {', '.join(HUMAN_ACTIONS)}")
+    if event.action in CASE_ACTIONS:
+        raise CustodyError(f"action {event.action!r} is written by `exhibit hashset import` only; a person records one of {', '.join(HUMAN_ACTIONS)}")
     if not new_exhibit and not exhibit_sealed and not any(row["exhibit_id"] == event.exhibit_id for row in read_events(case_dir)):
         raise CustodyError(f"the case holds no exhibit {event.exhibit_id!r} (no sealed exhibit folder and no earlier event for it); "
                            "an event before ingest (such as its seizure) is recorded with --new-exhibit")
@@ -271,7 +279,7 @@ def verify_chain(case_dir: Path, trusted: list[Ed25519PublicKey]) -> list[ChainC
     previous = GENESIS
     by_fingerprint = {fingerprint(key): key for key in trusted}
     for position, row in enumerate(ledger.events):
-        label = f"custody event {position} ({row['action']} {row['exhibit_id']})"
+        label = f"custody event {position} ({row['action']} {row['exhibit_id'] or 'case'})"
         problems = _link_problems(row, position, previous)
         checks.append(ChainCheck(label, not problems, "; ".join(problems) or f"sha256 {row['event_sha256']}"))
         if trusted:

@@ -301,6 +301,37 @@ MEDIA = Table(
     ),
 )
 
+IDENTIFIER_KINDS: tuple[str, ...] = (
+    "phone", "email", "url", "domain", "handle", "account_id", "group_id", "paypal", "mobile_wallet", "mtcn", "moneygram_reference",
+    "iban", "card_number", "bitcoin_address", "ethereum_address", "tron_address", "camera_serial", "lens_serial",
+)
+
+IDENTIFIERS = Table(
+    name="identifiers",
+    version=1,
+    doc="One row per identifier found in the exhibit's messages (bodies, sender, recipient, conversation and account ids, conversation titles) and media (camera and lens serials): phone numbers, e-mail addresses, URLs, domains, handles, account ids, payment and crypto identifiers. Every row names the table, row and field it came from and the text exactly as found.",
+    columns=_ids()
+    + (
+        Column("identifier_index", pa.int64(), "Position of the row in the exhibit's deterministic order (origin table, origin row, field, then offset in the field).", False),
+        Column("identifier_kind", pa.string(), "What it is: " + ", ".join(IDENTIFIER_KINDS) + " (see Identifiers in the README for the rules each one follows).", False),
+        Column("identifier", pa.string(), "The normalised value: phones and wallet numbers in E.164 (+639171234567), e-mail addresses, handles, domains, bech32 and Ethereum addresses lower-cased, IBANs and card numbers without spaces, base58 addresses and serials as written.", False),
+        Column("identifier_raw", pa.string(), "The text exactly as it stands in the field (the characters at origin_offset).", False),
+        Column("service", pa.string(), "Service or scheme the identifier belongs to, where known: whatsapp, telegram, kik, instagram, twitter, tiktok, facebook (handles, account and group ids), paypal, gcash, paymaya, maya, western_union, moneygram, visa, mastercard, amex, discover, jcb, diners, unionpay, bitcoin, ethereum, tron."),
+        Column("region", pa.string(), "Phones and wallet numbers: the region (ISO 3166 code) a national-format number was resolved against ([identifiers] default_regions; PH for a labelled wallet number); null when the number was written with its country code."),
+        Column("origin_table", pa.string(), "Exhibit table the identifier was found in: messages or media.", False),
+        Column("origin_index", pa.int64(), "Row of that table: its message_index or media_index.", False),
+        Column("origin_field", pa.string(), "Column the text came from: body, sender_id, recipients[N].id, conversation_id, conversation_title, account_id, body_serial or lens_serial.", False),
+        Column("origin_offset", pa.int64(), "Offset of identifier_raw in the field's text, in characters (Unicode code points) from 0.", False),
+        Column("path", pa.string(), "Path of the artefact (chat database, export, photo) the origin row came from, for display (escaped)."),
+        Column("path_bytes", pa.binary(), "Path of that artefact, exact bytes."),
+        Column("entry_index", pa.int64(), "entry_index of that artefact (joins artefacts)."),
+        Column("store_table", pa.string(), "Table (or export section) of the store the message row came from; null for media."),
+        Column("store_row_id", pa.int64(), "Row id of the message in that store table; null for media."),
+        Column("extractor", pa.string(), "Extractor family that found it: accounts, crypto, devices, internet, payments or phones (parsers/identifiers).", False),
+        Column("extractor_version", pa.string(), "Version of that extractor.", False),
+    ),
+)
+
 HASH_REF = pa.struct([pa.field("subject", pa.string()), pa.field("algorithm", pa.string()), pa.field("value", pa.string())])
 
 CUSTODY = Table(
@@ -310,8 +341,8 @@ CUSTODY = Table(
     columns=(
         Column("case_id", pa.string(), "Case identifier.", False),
         Column("event_index", pa.int64(), "Position of the event in the ledger, from 0.", False),
-        Column("exhibit_id", pa.string(), "Exhibit the event concerns.", False),
-        Column("action", pa.string(), "seized, received, acquired, ingest_started, ingested, verified, transferred, exported, returned, disposed or note.", False),
+        Column("exhibit_id", pa.string(), "Exhibit the event concerns; empty for an event about the case itself (hashset_imported).", False),
+        Column("action", pa.string(), "seized, received, acquired, ingest_started, ingested, verified, transferred, exported, returned, disposed, note, or hashset_imported (a hash set added to the case, written by `exhibit hashset import` only).", False),
         Column("actor_name", pa.string(), "Who acted.", False),
         Column("actor_role", pa.string(), "Their role (examiner, officer, technician, ...)."),
         Column("actor_organisation", pa.string(), "Their organisation."),
@@ -333,5 +364,37 @@ CUSTODY = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS, MESSAGES, MEDIA, CUSTODY)}
-PARTS: tuple[str, ...] = ("artefacts", "sources", "errors", "messages", "media")
+HASHSET = Table(
+    name="hashset",
+    version=1,
+    doc="CASE/hashsets/NAME/hashset.parquet: one imported hash set (NSRL RDSv3, Project VIC VICS/CAID JSON or a plain list), one row per (algorithm, hash), sorted by algorithm then hash; hashset.json beside it records where it came from.",
+    columns=(
+        Column("case_id", pa.string(), "Case identifier.", False),
+        Column("set_name", pa.string(), "Name of the hash set (its folder name under CASE/hashsets).", False),
+        Column("algorithm", pa.string(), "md5, sha1 or sha256 (recognised by the hex length in a plain list).", False),
+        Column("hash", pa.string(), "The hash, lowercase hex.", False),
+        Column("category", pa.string(), "The entry's category as the set states it (a VICS/CAID Category number as text), else the --category given at import; null when neither."),
+        Column("set_entry_id", pa.string(), "The set's own id of the entry: NSRL package_id, VICS/CAID MediaID, or the line number in a plain list. When a hash occurs more than once in the source, the row kept is the first by (category, set_entry_id, set_entry_name)."),
+        Column("set_entry_name", pa.string(), "The name the set gives the entry: NSRL file_name, the file name of an md5sum/sha256sum line; null otherwise. Decoded as UTF-8, undecodable bytes backslash-escaped."),
+    ),
+)
+
+HASH_HITS = Table(
+    name="hash_hits",
+    version=1,
+    doc="CASE/hash_hits.parquet: every artefact of a sealed exhibit whose MD5, SHA-1 or SHA-256 is in a hash set of the case, one row per (set, exhibit, artefact, algorithm), sorted by set_name, exhibit_id, entry_index, algorithm.",
+    columns=_ids()
+    + (
+        Column("set_name", pa.string(), "Name of the hash set that holds the hash.", False),
+        Column("set_kind", pa.string(), "known (files to set aside, e.g. NSRL) or notable (files to look at, e.g. VICS/CAID categories).", False),
+        Column("category", pa.string(), "The set entry's category (see hashset.category)."),
+        Column("set_entry_id", pa.string(), "The set's own id of the entry (see hashset.set_entry_id)."),
+        Column("entry_index", pa.int64(), "The artefact's entry_index in the exhibit's artefacts.parquet.", False),
+        Column("path", pa.string(), "The artefact's path (for display, as in artefacts.path)."),
+        Column("algorithm", pa.string(), "md5, sha1 or sha256: the artefact hash that matched.", False),
+        Column("hash", pa.string(), "The matching hash, lowercase hex.", False),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (ARTEFACTS, SOURCES, ERRORS, MESSAGES, MEDIA, IDENTIFIERS, CUSTODY, HASHSET, HASH_HITS)}
+PARTS: tuple[str, ...] = ("artefacts", "sources", "errors", "messages", "media", "identifiers")

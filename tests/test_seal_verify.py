@@ -60,9 +60,9 @@ def test_manifest_lists_every_part_and_is_signed(sealed: tuple[Path, Path, Path]
     case, public, _ = sealed
     manifest = json.loads((case / "JS%2F1" / "manifest.json").read_text())
     assert [(p["name"], p["schema"], p["schema_version"]) for p in manifest["parts"]] == [
-        ("artefacts.parquet", "artefacts", 2), ("errors.parquet", "errors", 3), ("media.parquet", "media", 3),
-        ("messages.parquet", "messages", 2), ("sources.parquet", "sources", 2)]
-    assert [p["rows"] for p in manifest["parts"]] == [19, 0, 3, 2, 1]
+        ("artefacts.parquet", "artefacts", 2), ("errors.parquet", "errors", 3), ("identifiers.parquet", "identifiers", 1),
+        ("media.parquet", "media", 3), ("messages.parquet", "messages", 2), ("sources.parquet", "sources", 2)]
+    assert [p["rows"] for p in manifest["parts"]] == [19, 0, 0, 3, 2, 1]
     assert (manifest["case_id"], manifest["exhibit_id"], manifest["examiner"], manifest["outcome"]) == ("OP-1", "JS/1", "A. Smith", "completed")
     assert manifest["signature"]["algorithm"] == "Ed25519"
     assert manifest["signature"]["public_key_fingerprint"] == fingerprint(load_public(public))
@@ -73,9 +73,9 @@ def test_untouched_case_verifies(sealed: tuple[Path, Path, Path]) -> None:
     case, public, _ = sealed
     code, output = _verify(case, public)
     assert code == 0, output
-    assert output.count("OK   JS/1: part ") == 5
+    assert output.count("OK   JS/1: part ") == 6
     assert "OK   JS/1: signature: valid Ed25519 signature by trusted key" in output
-    assert output.strip().endswith("1 exhibit(s) checked, 0 check(s) failed\nVERIFIED: 14 checks hold")
+    assert output.strip().endswith("1 exhibit(s) checked, 0 check(s) failed\nVERIFIED: 15 checks hold")
 
 
 def test_untrusted_and_unsigned_are_failures(sealed: tuple[Path, Path, Path], tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_flipped_byte_in_each_part_is_found(sealed: tuple[Path, Path, Path], tmp
     code, output = _verify(copy, public)
     assert code == 1
     assert f"FAIL JS/1: part {part}: sha256 " in output
-    assert output.strip().endswith(f"1 exhibit(s) checked, 1 check(s) failed\nNOT VERIFIED: JS/1 part {part} (1 of 14 checks failed)")
+    assert output.strip().endswith(f"1 exhibit(s) checked, 1 check(s) failed\nNOT VERIFIED: JS/1 part {part} (1 of 15 checks failed)")
 
 
 def test_deleted_row_rewritten_part_is_found(sealed: tuple[Path, Path, Path], tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ def test_removed_part_and_stray_file_are_found(sealed: tuple[Path, Path, Path], 
     assert code == 1
     assert "FAIL JS/1: part errors.parquet: listed in the manifest but missing" in output
     assert "FAIL JS/1: part notes.txt: not listed in the manifest (a stray or added file)" in output
-    assert output.strip().endswith("NOT VERIFIED: JS/1 part errors.parquet, JS/1 part notes.txt (2 of 15 checks failed)")
+    assert output.strip().endswith("NOT VERIFIED: JS/1 part errors.parquet, JS/1 part notes.txt (2 of 16 checks failed)")
 
 
 def test_unsigned_ingest_says_so(tmp_path: Path) -> None:

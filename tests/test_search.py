@@ -285,6 +285,23 @@ def test_the_field_budget_is_counted(case: duckdb.DuckDBPyConnection) -> None:
 # ---- identifiers --------------------------------------------------------------------------------------
 
 
+def test_identifier_is_normalised_as_the_extractor_does() -> None:
+    assert search.normalised_identifiers("+63 917 123 4567") == ["+639171234567"]
+    assert search.normalised_identifiers("0917 123 4567") == []  # a national number needs its region
+    assert search.normalised_identifiers("0917 123 4567", ("PH",)) == ["+639171234567"]
+    assert search.normalised_identifiers("Juan@Example.COM") == ["juan@example.com"]
+    assert search.normalised_identifiers("GB82 WEST 1234 5698 7654 32") == ["GB82WEST12345698765432"]
+    assert search.normalised_identifiers("pay pera 0917") == []  # not one identifier whole
+
+
+def test_identifier_is_a_whole_token(tmp_path: Path) -> None:
+    rows = [_message("T/1", 0, "mail juan@example.com or juan@example.community, call +639171234567 not +6391712345678", None)]
+    connection = duckdb.connect()
+    _views(connection, {"messages": [_write(tmp_path, "messages", rows, MESSAGES_SCHEMA)]})
+    hits = [(h.start, h.match) for h in search.search(connection, search.build_matcher(identifiers=["Juan@Example.COM", "+63 917 123 4567"]))]
+    assert hits == [(5, "juan@example.com"), (54, "+639171234567")]
+
+
 def test_identifier_matches_literally_and_by_digits(case: duckdb.DuckDBPyConnection) -> None:
     assert _hits(case, identifiers=["+63 917 123 4567"]) == [
         ("JS/1", "messages", "sender_id", 0, 16, "+63 917 123 4567"),
@@ -320,8 +337,18 @@ def test_identifier_table_is_searched_when_present(case: duckdb.DuckDBPyConnecti
     serials = [(h.exhibit_id, h.table, h.field, h.time_ns, h.get("media_index")) for h in
                search.search(case, search.build_matcher(terms=["0123-4567"]), search.Filters(since_ns=ns("2026-03-05T00:00:00")))]
     assert serials == [("JS/2", "media", "body_serial", ns("2026-03-05T07:00:00"), 0),
-                       ("JS/2", "identifiers", "identifier", ns("2026-03-05T07:00:00"), 0),
-                       ("JS/2", "identifiers", "identifier_raw", ns("2026-03-05T07:00:00"), 0)]
+                       ("JS/2", "identifiers", "identifier", ns("2026-03-05T07:00:00"), 0)]  # its raw text is the same: one hit
+    # A national number is normalised as the extractor does, given the region: it then finds the E.164 identifier.
+    national = [(h.exhibit_id, h.table, h.field, h.match, h.term) for h in
+                search.search(case, search.build_matcher(identifiers=["0917 123 4567"], regions=("PH",)))]
+    assert national == [
+        ("JS/1", "messages", "sender_id", "+63 917 123 4567", "identifier:0917 123 4567 (+639171234567)"),
+        ("JS/1", "identifiers", "identifier", "+639171234567", "identifier:0917 123 4567 (+639171234567)"),
+        ("JS/1", "identifiers", "identifier_raw", "0917) 123-4567", "identifier:0917 123 4567 (+639171234567)"),
+        ("JS/2", "messages", "body", "0917-123-4567", "identifier:0917 123 4567 (+639171234567)"),
+        ("JS/2", "messages", "body", "09171234567", "identifier:0917 123 4567 (+639171234567)"),
+        ("JS/2", "messages", "sender_id", "639171234567", "identifier:0917 123 4567 (+639171234567)"),
+    ]
 
 
 # ---- output -------------------------------------------------------------------------------------------
@@ -444,3 +471,12 @@ def test_exhibits_sealed_before_the_renames_are_read_under_the_old_names(case: d
     hits = [(h.exhibit_id, h.time_ns, h.get("path"), h.get("entry_index"), h.get("store_table"), h.get("store_row_id"))
             for h in search.search(case, search.build_matcher(terms=["pera"])) if h.table == "messages"]
     assert hits == [("JS/2", ns("2026-03-05T12:00:00"), DB, 7, "message", 100), ("OLD/1", ns("2020-01-01T00:00:00"), "/sms.db", 4, "sms", 9)]
+
+
+def test_times_keep_nanoseconds_and_bad_dates_are_refused() -> None:
+    assert search.parse_time("2026-03-01T08:00:00.123456789Z") == ns("2026-03-01T08:00:00") + 123_456_789
+    assert search.parse_time("2026-03-01", end_of_day=True) == ns("2026-03-02T00:00:00") - 1
+    with pytest.raises(search.SearchUsageError, match="not a date: 2026-02-30"):
+        search.parse_time("2026-02-30")
+    with pytest.raises(search.SearchUsageError, match="not an ISO 8601 time: yesterday"):
+        search.parse_time("yesterday")

@@ -80,8 +80,7 @@ def test_table_output_and_summary(built: tuple[Path, Path]) -> None:
         "read 2 exhibit(s): JS/1, JS/2",
         "signatures not checked (no --trusted-key): seals and the custody chain were recomputed, but a manifest or ledger rewritten "
         "and resealed by anyone would pass",
-        "4 hits in messages, artefacts, media (4 candidate rows read)",
-        "identifiers: not in this case, not searched"]
+        "4 hits in messages, artefacts, media, identifiers (4 candidate rows read)"]
 
 
 def test_csv_json_and_output_file(built: tuple[Path, Path], tmp_path: Path) -> None:
@@ -98,6 +97,15 @@ def test_csv_json_and_output_file(built: tuple[Path, Path], tmp_path: Path) -> N
     assert code == 0 and document["complete"] is False
     assert [(h["exhibit_id"], h["field"], h["match"], h["time"]) for h in document["hits"]] == [
         ("JS/1", "sender_id", "+639171234567", "2026-03-01T08:00:00Z")]
+    code, out, _ = _search(str(case), "--identifier", "0917 123 4567", "--region", "ph", "--format", "json")
+    assert code == 0
+    assert [(h["exhibit_id"], h["table"], h["field"], h["match"], h["time"], h["message_index"]) for h in json.loads(out)["hits"]] == [
+        ("JS/1", "messages", "sender_id", "+639171234567", "2026-03-01T08:00:00Z", 0),
+        ("JS/1", "messages", "recipients[0].id", "+639171234567", "2026-03-01T09:00:00Z", 1),
+        ("JS/1", "identifiers", "identifier", "+639171234567", "2026-03-01T08:00:00Z", 0),  # the origin message's time and index
+        ("JS/1", "identifiers", "identifier", "+639171234567", "2026-03-01T09:00:00Z", 1)]
+    assert _search(str(case), "--identifier", "0917 123 4567", "--region", "XX")[2].splitlines()[-1] == (
+        "Error: unknown region XX (an ISO 3166 code such as PH)")
     assert document["notes"][-1] == "hit budget of 1 reached: the search stopped in JS/1 messages; more hits may exist"
 
 

@@ -174,7 +174,7 @@ def test_kill_9_leaves_no_worker_on_the_evidence_and_the_rerun_cleans_up(big_ima
     again = Run(tmp_path, images.make_ext4(small, tmp_path / "small.raw", "2M"), workers=2)
     out, err = again.process.communicate(timeout=120)
     assert again.process.returncode == 0, err
-    assert out.decode().startswith("completed: 4 entries, 1 file hashed, 6 bytes, 0 messages, 0 errors, 2 warnings, ")
+    assert out.decode().startswith("completed: 4 entries, 1 file hashed, 6 bytes, 0 messages, 0 identifiers, 0 errors, 2 warnings, ")
     assert sorted(p.name for p in run.case.iterdir()) == [".custody.lock", "EX-1", "custody.parquet"]
     assert list(run.scratch.iterdir()) == []
     import pyarrow.parquet as pq

@@ -64,7 +64,7 @@ def test_folder_source_verifies_and_rehashes(sealed: tuple[Path, Path, Path]) ->
     assert result.exit_code == 0, result.output
     assert f"OK   E: source folder {evidence}: 2 of 2 files listed with a SHA-256 in artefacts.parquet hash as recorded" in result.output
     assert _manifest(case_dir)["source"]["kind"] == "directory"
-    assert result.output.splitlines()[-1] == "VERIFIED: 15 checks hold"
+    assert result.output.splitlines()[-1] == "VERIFIED: 16 checks hold"
 
 
 @pytest.mark.parametrize(
@@ -339,11 +339,11 @@ def test_summary_is_one_line_per_exhibit_with_failures_in_full(sealed: tuple[Pat
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         "case (custody ledger): VERIFIED (4 checks)",
-        "E: NOT VERIFIED (1 of 11 checks failed)",
+        "E: NOT VERIFIED (1 of 12 checks failed)",
         "FAIL E: part stray.txt: not listed in the manifest (a stray or added file)",
         "custody chain intact (2 events), every event validly signed by a trusted key: VERIFIED",
         "1 exhibit(s) checked, 1 check(s) failed",
-        "NOT VERIFIED: E part stray.txt (1 of 15 checks failed)"]
+        "NOT VERIFIED: E part stray.txt (1 of 16 checks failed)"]
 
 
 def test_a_crash_in_verify_is_not_called_an_unpublished_run(sealed: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch,
