@@ -95,7 +95,8 @@ def _who(row: dict) -> str:
 def conversations(table: pa.Table) -> list[list[dict]]:
     """One list per conversation (exhibit, app, database, conversation id), in the order each first appears in
     the stored order; its messages in time order (sent, else received; no time last), stored order breaking ties."""
-    table = table.append_column("time_ns", _time_ns(table))
+    # The stored times leave as integers only: a nanosecond timestamp (Apple's Core Data dates) has no datetime.
+    table = table.append_column("time_ns", _time_ns(table)).drop_columns(["sent_time", "received_time"])
     groups: dict[tuple, list[dict]] = {}
     for row in table.to_pylist():
         groups.setdefault((row["exhibit_id"], row["app"], row["path"], row["conversation_id"]), []).append(row)

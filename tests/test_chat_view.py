@@ -116,3 +116,15 @@ def test_bad_filters_and_an_app_that_matches_nothing_are_usage_errors(case: Path
     assert _lines(str(case), "--regex", "(")[0] == 2
     assert _lines(str(case), "--since", "2026-03-01T08:00:00")[1] == ["Error: time without UTC offset: 2026-03-01T08:00:00 (add Z or +hh:mm)"]
     assert _lines(str(case), "--exhibit", "JS/9")[0] == 2
+
+
+def test_nanosecond_times_render(tmp_path: Path) -> None:
+    """A time with digits below the microsecond (WhatsApp iOS stores Core Data dates as fractional seconds) has no
+    Python datetime: the block must still print, to the second."""
+    case = tmp_path / "OP-NS"
+    sent = ns("2023-05-02T15:56:47") + 221_498_100
+    _exhibit(case, "JS%2F1", NEW, [_row(NEW, "JS/1", 0, "c1", "I'm here!", None, **{"sent_time": sent})])
+    code, lines = _lines(str(case))
+    assert code == 0
+    assert lines == ["== JS/1 | WhatsApp | conversation c1 | 1 message, 2023-05-02 15:56:47Z to 2023-05-02 15:56:47Z | /msgstore.db",
+                     "2023-05-02 15:56:47Z <- Juan <+639170000001>: I'm here!  (message#10)", "1 message"]
