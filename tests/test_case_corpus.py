@@ -514,29 +514,39 @@ def test_timeline_of_the_calls_equals_sqlite(built: Built) -> None:
 # --- chats ---------------------------------------------------------------------------------------
 
 
-def test_chats_blocks_follow_the_conversations(built: Built) -> None:
+def _chat_time(ns: int) -> str:
+    return datetime.fromtimestamp(ns // 10**9, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def test_chats_one_block_per_conversation(built: Built) -> None:
     code, out, err = _run("chats", str(built.case), "--exhibit", A)
     assert code == 0, err
-    headers = [line for line in out.splitlines() if line.startswith("== ")]
-    # one block per run of consecutive messages of one conversation, in stored (Z_PK) order
-    order = [m[1] for m in built.chat.messages]
-    runs = [session for i, session in enumerate(order) if i == 0 or order[i - 1] != session]
-    assert len(headers) == len(runs)
+    messages = built.chat.messages
+    # blocks in the order each conversation's first message is stored (Z_PK), one per ZWACHATSESSION with messages
+    order = list(dict.fromkeys(m[1] for m in messages))
+    assert len(order) == len(built.chat.sessions) == 5
     database = f"/{APP_GROUP}/ChatStorage.sqlite"
+    blocks = [block.strip("\n").splitlines() for block in out.split("\n\n") if block.strip()]
     expected = []
-    for session in runs:
+    for session in order:
         jid, name = built.chat.sessions[session]
-        title = f' "{name}"' if name else ""
-        expected.append(f"== {A} | WhatsApp | conversation {jid}{title} | {database}")
-    assert headers == expected
-    assert len(set(headers)) == len(built.chat.sessions) == len({m[1] for m in built.chat.messages})
-    lines = [line for line in out.splitlines() if line and not line.startswith("== ")]
-    assert Counter(re.search(r"\(ZWAMESSAGE#(\d+)\)$", line)[1] for line in lines) == Counter(str(m[0]) for m in built.chat.messages)
-    assert err.strip().splitlines()[-1] == f"{len(built.chat.messages)} messages"
+        rows = [m for m in messages if m[1] == session]
+        times = [m[3] for m in rows]
+        count = f"{len(rows)} message{'' if len(rows) == 1 else 's'}"
+        header = (f"== {A} | WhatsApp | conversation {jid} \"{name}\" | {count}, {_chat_time(min(times))} to "
+                  f"{_chat_time(max(times))} | {database}")
+        # inside a block, time order (ZMESSAGEDATE), Z_PK breaking ties
+        expected.append((header, [f"(ZWAMESSAGE#{m[0]})" for m in sorted(rows, key=lambda m: (m[3], m[0]))]))
+    assert [(block[0], [re.search(r"\(ZWAMESSAGE#\d+\)$", line)[0] for line in block[1:]]) for block in blocks] == expected
+    assert err.strip().splitlines()[-1] == f"{len(messages)} messages"
+    # the calls: one conversation, the contact all of them include
     code, out, _ = _run("chats", str(built.case), "--exhibit", B)
     assert code == 0
+    calls = built.calls.calls
+    (contact,) = set(built.calls.participants)
     assert [line for line in out.splitlines() if line.startswith("== ")] == [
-        f"== {B} | WhatsApp | conversation {jid} | /{APP_GROUP}/CallHistory.sqlite" for jid in sorted(set(built.calls.participants))]
+        f"== {B} | WhatsApp | conversation {contact} | {len(calls)} messages, {_chat_time(min(c[1] for c in calls))} to "
+        f"{_chat_time(max(c[1] for c in calls))} | /{APP_GROUP}/CallHistory.sqlite"]
 
 
 # EXIF date tag, its offset tag, its sub-second tag -> the timeline's description
@@ -656,3 +666,87 @@ def test_hashset_import_and_match(built: Built, tmp_path: Path) -> None:
     assert code == 0
     assert [json.loads(line) for line in rows_out.splitlines()] == [
         {"set_name": "notable-1", "path": "/notes/pw.txt", "hash": built.shas[PASSWORDS_COPY]}]
+
+
+# --- search --------------------------------------------------------------------------------------
+
+
+def _search_time(ns: int) -> str:
+    """search's times: ISO 8601 UTC, the nine fraction digits of a stored ns time, none for a whole second."""
+    text = _ns_text(ns)
+    return text[:-11] + "Z" if ns % 10**9 == 0 else text
+
+
+def _search(built: Built, *args: str) -> tuple[list[dict], list[str]]:
+    code, out, err = _run("search", str(built.case), *args, "--format", "json")
+    assert code == 0, err
+    answer = json.loads(out)
+    assert answer["complete"] is True
+    return answer["hits"], answer["notes"]
+
+
+def _paths(built: Built) -> dict[str, list[str]]:
+    """Every artefact path of each exhibit, from os.walk's view of the copies and from fls."""
+    paths = {x: ["/"] + ["/" + str(p.relative_to(source)) for p in source.rglob("*")] for x, source in built.sources.items()}
+    paths[C] = [entry.path for entry in built.tsk]
+    return paths
+
+
+def test_search_terms_against_the_databases_and_the_file_names(built: Built) -> None:
+    texts = {}
+    with _immutable(next(built.case.parent.parent.glob("oracle")) / "ChatStorage.sqlite") as connection:
+        texts = dict(connection.execute("SELECT Z_PK, ZTEXT FROM ZWAMESSAGE WHERE ZTEXT IS NOT NULL ORDER BY Z_PK").fetchall())
+    times = {m[0]: m[3] for m in built.chat.messages}
+    paths = _paths(built)
+    media = _tsv("MEDIA.tsv")
+    makes = [media[local][key] for files in LAYOUT.values() for local in files.values() if local in media for key in ("make", "model")]
+    passwords = next(entry for entry in built.tsk if entry.path == "/passwords.txt")
+    for term in ("qnap", "password"):
+        hits, notes = _search(built, term)
+        expected = [(A, "messages", "body", text.casefold().find(term), pk) for pk, text in texts.items() if term in text.casefold()]
+        expected += [(x, "artefacts", "path", path.casefold().find(term), None) for x in (A, B, C) for path in paths[x]
+                     if term in path.casefold()]
+        assert not [value for value in makes if term in value.casefold()]
+        assert [(h["exhibit_id"], h["table"], h["field"], h["start"], h["store_row_id"]) for h in hits] == expected
+        assert all(h["end"] - h["start"] == len(term) and h["match"].casefold() == term for h in hits)
+        assert notes == [f"{len(expected)} hit{'s' if len(expected) != 1 else ''} in messages, artefacts, media, identifiers "
+                         f"({notes[0].split('(')[1]}"]
+    # the one message about QNAP, every field of its hit
+    (hit,) = _search(built, "qnap")[0]
+    (pk,) = [pk for pk, text in texts.items() if "qnap" in text.casefold()]
+    assert hit == {"exhibit_id": A, "table": "messages", "field": "body", "time": _search_time(times[pk]), "term": "qnap",
+                   "start": 0, "end": 4, "match": texts[pk][:4], "context": texts[pk], "path": f"/{APP_GROUP}/ChatStorage.sqlite",
+                   "entry_index": GOLDEN_MESSAGE["entry_index"], "store_table": "ZWAMESSAGE", "store_row_id": pk,
+                   "message_index": [m[0] for m in built.chat.messages].index(pk), "media_index": None}
+    # passwords.txt: the copy on A/1 at the time set on it, the original on C/3 at fls's modification time
+    hits, _ = _search(built, "password")
+    assert [(h["exhibit_id"], h["path"], h["time"]) for h in hits] == [
+        (A, "/" + PASSWORDS_COPY, _search_time(MTIMES[A])), (C, "/passwords.txt", _search_time(passwords.times["modified"] * 10**9))]
+
+
+def test_search_the_contacts_number_written_another_way(built: Built) -> None:
+    owner, contact = _people(built)
+    digits = contact.split("@")[0]
+    number = phonenumbers.parse("+" + digits)
+    written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)  # +1 919-888-7386
+    assert written != _e164(contact)
+    hits, _ = _search(built, "--identifier", written)
+    assert {h["match"] for h in hits} <= {digits, _e164(contact)}
+    session = next(pk for pk, (jid, _) in built.chat.sessions.items() if jid == contact)
+    chat = [m for m in built.chat.messages if m[1] == session]
+    expected = Counter({
+        # the chat: the contact receives the owner's messages and sends the others (a system notice has no sender)
+        (A, "messages", "recipients[0].id"): sum(1 for m in chat if m[2] and m[5] == contact),
+        (A, "messages", "sender_id"): sum(1 for m in chat if not m[2] and m[4] == contact and m[6] != WHATSAPP_SYSTEM),
+        # the calls: the owner's calls go to the contact, the contact's come from them
+        (B, "messages", "recipients[0].id"): sum(1 for c in built.calls.calls if c[2] == owner),
+        (B, "messages", "sender_id"): sum(1 for c in built.calls.calls if c[2] == contact),
+    })
+    # identifiers: the JID (account_id) and the phone it gives, listed once in each of the three id fields that carry
+    # it per store (sender, recipient, conversation); each found by its value, and the phone's also by its raw text
+    # (the JID's digits), which differs from its E.164 value (a raw text equal to the value is not searched again)
+    for x in (A, B):
+        expected[(x, "identifiers", "identifier")] = 3 + 3
+        expected[(x, "identifiers", "identifier_raw")] = 3
+    assert Counter((h["exhibit_id"], h["table"], h["field"]) for h in hits) == expected
+    assert sum(expected.values()) == len(hits)
