@@ -1,4 +1,5 @@
-"""Every case-level command on a case ingested here from corpus data (issue 11).
+"""Every case-level command (query, correlate with its GraphML, timeline, chats, search, hashset import and
+match) on a case ingested here from corpus data (issue 11).
 
 Three exhibits, built from the shared corpus (read in place read-only; every file an exhibit holds
 is a copy in tmp):
@@ -14,9 +15,9 @@ is a copy in tmp):
 So A/1 and B/2 share a photo and the people of the chat (the owner's account, the contact's phone),
 A/1 and C/3 share ``passwords.txt``. Every expected value comes from another hand: hashlib over the
 copies, sqlite3 over immutable copies of the databases, CHATS.tsv and MEDIA.tsv, exiftool,
-phonenumbers, fls / istat / icat (hash sets: lists written here from hashlib's values); the rules the README states (ranking, identifiers listed once per
-store and field) are applied to those facts here. One golden message record was checked by hand
-against the database.
+phonenumbers, fls / istat / icat (hash sets: lists written here from hashlib's values); the rules
+the README states (ranking, identifiers listed once per store and field, block order) are applied
+to those facts here. One golden message record was checked by hand against the database.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from tests.corpus import require_corpus
+from tests.corpus import check_untouched, require_corpus
 
 CASE = "OP-CORPUS"
 A, B, C = "A/1", "B/2", "C/3"
@@ -98,6 +99,7 @@ class ChatFacts:
 
     messages: list[tuple[int, int, bool, int, str | None, str | None, int]]  # pk, session, from_me, time ns, from, to, type
     sessions: dict[int, tuple[str, str | None]]  # pk -> (contact JID, partner name)
+    texts: dict[int, str]  # pk -> ZTEXT, where there is one
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,9 @@ def _chat_facts(copy: Path) -> ChatFacts:
                                   "FROM ZWAMESSAGE ORDER BY Z_PK").fetchall()
         sessions = {pk: (jid, name) for pk, jid, name in connection.execute(
             "SELECT Z_PK, ZCONTACTJID, ZPARTNERNAME FROM ZWACHATSESSION ORDER BY Z_PK")}
+        texts = dict(connection.execute("SELECT Z_PK, ZTEXT FROM ZWAMESSAGE WHERE ZTEXT IS NOT NULL ORDER BY Z_PK").fetchall())
     return ChatFacts([(pk, session, bool(me), _apple_ns(date), sender, to, kind) for pk, session, me, date, sender, to, kind in rows],
-                     sessions)
+                     sessions, texts)
 
 
 def _call_facts(copy: Path) -> CallFacts:
@@ -693,9 +696,7 @@ def _paths(built: Built) -> dict[str, list[str]]:
 
 
 def test_search_terms_against_the_databases_and_the_file_names(built: Built) -> None:
-    texts = {}
-    with _immutable(next(built.case.parent.parent.glob("oracle")) / "ChatStorage.sqlite") as connection:
-        texts = dict(connection.execute("SELECT Z_PK, ZTEXT FROM ZWAMESSAGE WHERE ZTEXT IS NOT NULL ORDER BY Z_PK").fetchall())
+    texts = built.chat.texts
     times = {m[0]: m[3] for m in built.chat.messages}
     paths = _paths(built)
     media = _tsv("MEDIA.tsv")
@@ -709,8 +710,8 @@ def test_search_terms_against_the_databases_and_the_file_names(built: Built) -> 
         assert not [value for value in makes if term in value.casefold()]
         assert [(h["exhibit_id"], h["table"], h["field"], h["start"], h["store_row_id"]) for h in hits] == expected
         assert all(h["end"] - h["start"] == len(term) and h["match"].casefold() == term for h in hits)
-        assert notes == [f"{len(expected)} hit{'s' if len(expected) != 1 else ''} in messages, artefacts, media, identifiers "
-                         f"({notes[0].split('(')[1]}"]
+        assert len(notes) == 1  # every table searched, no budget reached
+        assert notes[0].startswith(f"{len(expected)} hit{'s' if len(expected) != 1 else ''} in messages, artefacts, media, identifiers (")
     # the one message about QNAP, every field of its hit
     (hit,) = _search(built, "qnap")[0]
     (pk,) = [pk for pk, text in texts.items() if "qnap" in text.casefold()]
@@ -742,11 +743,21 @@ def test_search_the_contacts_number_written_another_way(built: Built) -> None:
         (B, "messages", "recipients[0].id"): sum(1 for c in built.calls.calls if c[2] == owner),
         (B, "messages", "sender_id"): sum(1 for c in built.calls.calls if c[2] == contact),
     })
-    # identifiers: the JID (account_id) and the phone it gives, listed once in each of the three id fields that carry
-    # it per store (sender, recipient, conversation); each found by its value, and the phone's also by its raw text
-    # (the JID's digits), which differs from its E.164 value (a raw text equal to the value is not searched again)
-    for x in (A, B):
-        expected[(x, "identifiers", "identifier")] = 3 + 3
-        expected[(x, "identifiers", "identifier_raw")] = 3
+    # identifiers (their rows are checked against the databases by the correlate tests): the JID (account_id) and the
+    # phone it gives, each found by its value, and by its raw text where that differs (the phone's raw text is the JID's digits)
+    rows = _query(built, f"SELECT exhibit_id, identifier, identifier_raw FROM identifiers WHERE identifier IN ('{contact}', '{_e164(contact)}')")
+    assert Counter(r["exhibit_id"] for r in rows) == {A: 6, B: 6}
+    for row in rows:
+        expected[(row["exhibit_id"], "identifiers", "identifier")] += 1
+        if row["identifier_raw"] != row["identifier"]:
+            assert row["identifier_raw"] == digits
+            expected[(row["exhibit_id"], "identifiers", "identifier_raw")] += 1
     assert Counter((h["exhibit_id"], h["table"], h["field"]) for h in hits) == expected
     assert sum(expected.values()) == len(hits)
+
+
+def test_the_corpus_files_are_untouched(built: Built) -> None:
+    """Every corpus file the case was built from still has the SHA-256 that SOURCES.tsv records."""
+    used = sorted({local for files in LAYOUT.values() for local in files.values()} | {EXT2_E01})
+    assert len(used) == 10
+    assert [local for local in used if not check_untouched(local)] == []
