@@ -34,9 +34,9 @@ from case import search
 from case import search_output
 from case import timeline as case_timeline
 from case import timeline_output
-from case.outfile import atomic_output
 from case.times import parse_utc
 from manifests import chat_view, custody, keys, report, verify
+from manifests.files import atomic_output
 from manifests.text import display, display_message
 from manifests.writer import ExhibitBusyError, ExhibitExistsError, PublishUndoError
 

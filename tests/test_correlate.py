@@ -16,8 +16,8 @@ import pytest
 from case import correlate_output, graph_export, output
 from case.correlate import CORRELATIONS, correlate
 from case.noise import Noise, NoiseFileError, load_noise, parse_line
-from case.outfile import atomic_output
 from case.times import iso_utc
+from manifests.files import atomic_output
 from tests.case_fixture import (A, B, C, GROUP, H_HOSTILE, H_SHARED, HOSTILE, OWNER_A, OWNER_B, build_case, connect, ns)
 
 EVERY = (A, B, C)
