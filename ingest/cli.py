@@ -38,7 +38,6 @@ from case import timeline_output
 from case import views as case_views
 from case.times import parse_utc
 from manifests import chat_view, custody, keys, report, verify
-from manifests.files import atomic_output
 from manifests.text import display, display_message
 from manifests.writer import ExhibitBusyError, ExhibitExistsError, PublishUndoError
 
@@ -596,10 +595,7 @@ def correlate_command(case_dir: Path, output_format: str, output: Path | None, g
         correlation = case_correlate.correlate(opened.connection, noise=noise, min_exhibits=min_exhibits)
         for line in correlation.notes:
             click.echo(line, err=True)
-        for path, writer in ((graphml, graph_export.write_graphml), (gexf, graph_export.write_gexf)):
-            if path is not None:
-                with atomic_output(path) as handle:
-                    writer(correlation, handle)
+        graph_export.write_files(correlation, graphml, gexf)
         written = case_output.write(correlate_output.result(correlation), output_format, output, sys.stdout.buffer)
     except (case_query.QueryError, duckdb.Error) as error:
         raise UsageFailure(f"correlate: {display_message(str(error))}") from None
