@@ -50,6 +50,18 @@ class UsageFailure(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+# Arguments and options that several commands share, word for word.
+_CASE_DIR = click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+_EXHIBITS = click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+_UNVERIFIED = click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
+_SIGNED_BY = click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+                          help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+_OUTPUT = click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                       help="File to write (atomically; outside the case folder); default standard output.")
+_TABLE_FORMAT = click.option("--format", "output_format", type=click.Choice(case_output.FORMATS), default="table", show_default=True,
+                             help="table (escaped for the terminal), csv, json (JSON lines) or parquet (needs --output).")
+
+
 def _expected_hash(value: str) -> tuple[str, str]:
     algorithm, _, digest = value.partition(":")
     algorithm = algorithm.lower().replace("-", "")
@@ -276,8 +288,8 @@ def _custody_head(value: str) -> dict:
 
 
 @main.command("verify")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@_CASE_DIR
+@_EXHIBITS
 @click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Public key whose signatures are trusted (repeatable).")
 @click.option("--rehash-source", is_flag=True, help="Hash the source again (image files, or every file of a folder source) and compare.")
@@ -299,8 +311,8 @@ def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: t
 
 
 @main.command("report")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@_CASE_DIR
+@_EXHIBITS
 @click.option("--format", "output_format", type=click.Choice(["pdf", "html", "csv"]), required=True, help="Report format.")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), required=True, help="File to write.")
 @click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -376,7 +388,7 @@ def custody_add(case_dir: Path, exhibit_id: str, action: str, actor: str, role: 
 
 
 @custody_group.command("show")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.option("--exhibit", "exhibit_id", default=None, help="Only this exhibit's events.")
 @click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Public key to tell trusted signers from others (repeatable).")
@@ -411,7 +423,7 @@ def hashset_group() -> None:
 
 
 @hashset_group.command("import")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.argument("name")
 @click.argument("source_file", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--kind", required=True, type=click.Choice(hashsets.KINDS), help="known (set aside, e.g. NSRL) or notable (look at).")
@@ -453,7 +465,7 @@ def hashset_import(case_dir: Path, name: str, source_file: Path, kind: str, cate
 
 
 @hashset_group.command("match")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every sealed exhibit.")
 @click.option("--memory-limit", default=hashsets.DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit for the join.")
 def hashset_match(case_dir: Path, exhibit_ids: tuple[str, ...], memory_limit: str) -> None:
@@ -474,16 +486,13 @@ def hashset_match(case_dir: Path, exhibit_ids: tuple[str, ...], memory_limit: st
 
 
 @main.command("query")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.argument("sql")
-@click.option("--format", "output_format", type=click.Choice(case_output.FORMATS), default="table", show_default=True,
-              help="table (escaped for the terminal), csv, json (JSON lines) or parquet (needs --output).")
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="File to write (atomically; outside the case folder); default standard output.")
-@click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
-@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+@_TABLE_FORMAT
+@_OUTPUT
+@_UNVERIFIED
+@_EXHIBITS
+@_SIGNED_BY
 def query_command(case_dir: Path, sql: str, output_format: str, output: Path | None, unverified: bool, exhibit_ids: tuple[str, ...],
                   trusted_keys: tuple[Path, ...]) -> None:
     """Run one SQL SELECT over every verified exhibit of CASE_DIR (DuckDB views artefacts, messages, media, ...)."""
@@ -565,9 +574,8 @@ def _written_to(*outputs: Path | None) -> str:
 
 
 @main.command("correlate")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@click.option("--format", "output_format", type=click.Choice(case_output.FORMATS), default="table", show_default=True,
-              help="table (escaped for the terminal), csv, json (JSON lines) or parquet (needs --output).")
+@_CASE_DIR
+@_TABLE_FORMAT
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="File for the table (atomically; outside the case folder); default standard output.")
 @click.option("--graphml", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Also write the graph as GraphML to this file.")
@@ -575,10 +583,9 @@ def _written_to(*outputs: Path | None) -> str:
 @click.option("--noise", "noise_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Known-noise values, one a line (KIND:VALUE or VALUE), dropped besides the built-in ones.")
 @click.option("--min-exhibits", type=click.IntRange(min=1), default=2, show_default=True, help="Keep values found on at least N exhibits.")
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
-@click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
-@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+@_EXHIBITS
+@_UNVERIFIED
+@_SIGNED_BY
 def correlate_command(case_dir: Path, output_format: str, output: Path | None, graphml: Path | None, gexf: Path | None,
                       noise_file: Path | None, min_exhibits: int, exhibit_ids: tuple[str, ...], unverified: bool,
                       trusted_keys: tuple[Path, ...]) -> None:
@@ -617,18 +624,16 @@ def _utc_option(value: str | None, option: str) -> int | None:
 
 
 @main.command("timeline")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.option("--format", "output_format", type=click.Choice(timeline_output.FORMATS), default="csv", show_default=True,
               help="csv or jsonl (Timesketch import), or body (Sleuth Kit body file for mactime).")
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="File to write (atomically; outside the case folder); default standard output.")
+@_OUTPUT
 @click.option("--since", default=None, metavar="TIME", help="Only events at or after TIME (ISO 8601 with a UTC offset).")
 @click.option("--until", default=None, metavar="TIME", help="Only events at or before TIME (ISO 8601 with a UTC offset).")
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@_EXHIBITS
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(case_timeline.KINDS), help="Only these sources (repeatable).")
-@click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
-@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+@_UNVERIFIED
+@_SIGNED_BY
 def timeline_command(case_dir: Path, output_format: str, output: Path | None, since: str | None, until: str | None,
                      exhibit_ids: tuple[str, ...], kinds: tuple[str, ...], unverified: bool, trusted_keys: tuple[Path, ...]) -> None:
     """Every time in CASE_DIR (files, photos, messages, custody) in one sorted stream."""
@@ -656,7 +661,7 @@ def timeline_command(case_dir: Path, output_format: str, output: Path | None, si
 
 
 @main.command("search")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.argument("terms", nargs=-1, metavar="[TERM ...]")
 @click.option("--terms-file", "terms_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A UTF-8 file of terms, one a line (re: for a regex, # for a comment; repeatable).")
@@ -665,13 +670,12 @@ def timeline_command(case_dir: Path, output_format: str, output: Path | None, si
               help="Find VALUE, normalised as the identifiers extractor does, in identifiers, message bodies, sender and recipient ids (repeatable).")
 @click.option("--region", "regions", multiple=True, metavar="CC",
               help="Region (ISO 3166, e.g. PH) a national phone number given to --identifier is resolved against (repeatable, in order).")
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@_EXHIBITS
 @click.option("--since", default=None, metavar="T", help="Only rows at or after T (YYYY-MM-DD, UTC, or ISO 8601 with its offset).")
 @click.option("--until", default=None, metavar="T", help="Only rows at or before T (a date: the whole UTC day).")
 @click.option("--format", "output_format", type=click.Choice(search_output.FORMATS), default="table", show_default=True,
               help="table (escaped for the terminal), csv or json.")
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="File to write (atomically; outside the case folder); default standard output.")
+@_OUTPUT
 @click.option("--max-hits", type=click.IntRange(min=1), default=search.HIT_BUDGET, show_default=True,
               help="Stop after this many hits (the output says so).")
 @click.option("--unverified", is_flag=True, help="Also search exhibits whose manifest does not verify (each is named on standard error).")
@@ -729,9 +733,9 @@ if __name__ == "__main__":
 
 
 @main.command("chats")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.argument("terms", nargs=-1, metavar="[TERM ...]")
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@_EXHIBITS
 @click.option("--app", default=None, help="Only this app (a part of its name, e.g. whatsapp, or a parser name such as android_sms).")
 @click.option("--grep", default=None, metavar="TEXT", help="Only messages whose text contains TEXT (case-insensitive).")
 @click.option("--regex", "regexes", multiple=True, metavar="R", help="Only messages a Python regex matches (on the folded text; repeatable).")
