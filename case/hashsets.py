@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from case.hashset_formats import Entry, NotThisFormat, Tally, detect, formats
 from manifests import custody
 from manifests.confined import Refused, open_member
-from manifests.files import fsync_dir, sha256_and_size
+from manifests.files import fsync_dir, fsync_file, sha256_and_size
 from manifests.schemas import HASH_HITS, HASHSET
 
 SETS_FOLDER = "hashsets"
@@ -178,8 +178,7 @@ def _write_query(connection: duckdb.DuckDBPyConnection, sql: str, params: list, 
             arrays = [batch.column(index).cast(target.type) for index, target in enumerate(schema)]
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
             rows += batch.num_rows
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
+    fsync_file(path)
     return rows
 
 

@@ -74,6 +74,12 @@ def write_atomically(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def fsync_file(path: Path) -> None:
+    """A file written by path (a Parquet writer's, say) on stable storage."""
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
 def fsync_dir(path: Path) -> None:
     """The folder's entries (a rename or a new file in it) on stable storage."""
     descriptor = os.open(path, os.O_RDONLY)

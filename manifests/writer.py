@@ -22,7 +22,7 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from manifests.files import fsync_dir
+from manifests.files import fsync_dir, fsync_file
 from manifests.schemas import Table
 
 ROW_GROUP_ROWS = 16384
@@ -168,8 +168,7 @@ class ExhibitOutput:
         """Everything in the staging folder on stable storage (a full disk can still surface here)."""
         self.close_parts()
         for path in sorted(self.staging.iterdir()):
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
+            fsync_file(path)
         fsync_dir(self.staging)
         self.synced = True
 
