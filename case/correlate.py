@@ -103,14 +103,21 @@ _OWNER_IDENTIFIER_CTES = """
           AND NOT EXISTS (SELECT 1 FROM corr_owned_ids mine
                           WHERE mine.kind = c.kind AND mine.value = c.value AND mine.exhibit_id = c.exhibit_id))"""
 
-_OWNER_IDENTIFIER_OCCURRENCES = """
-    SELECT 'owner_identifier:' || kind AS link_kind, value, exhibit_id, 'contact' AS role, t AS first_time, t AS last_time
-    FROM corr_id_hits
+
+def _owner_and_contact_rows(family: str, key: str, hits: str, owners: str, owner_condition: str = "") -> str:
+    """The contact rows of a value (the CTE `hits`, grouped by the column `key`) and the owner rows (of
+    the CTE `owners`, those meeting `owner_condition`) of every value that has a contact row."""
+    return f"""
+    SELECT '{family}:' || {key} AS link_kind, value, exhibit_id, 'contact' AS role, t AS first_time, t AS last_time
+    FROM {hits}
     UNION ALL
-    SELECT 'owner_identifier:' || o.kind, o.value, o.exhibit_id, 'owner', o.t, o.t
-    FROM corr_identifiers o
-    WHERE o.origin_table = 'messages' AND o.origin_field = 'account_id'
-      AND EXISTS (SELECT 1 FROM corr_id_hits h WHERE h.kind = o.kind AND h.value = o.value)"""
+    SELECT '{family}:' || o.{key}, o.value, o.exhibit_id, 'owner', o.t, o.t
+    FROM {owners} o
+    WHERE {owner_condition}EXISTS (SELECT 1 FROM {hits} h WHERE h.{key} = o.{key} AND h.value = o.value)"""
+
+
+_OWNER_IDENTIFIER_OCCURRENCES = _owner_and_contact_rows(
+    "owner_identifier", "kind", "corr_id_hits", "corr_identifiers", "o.origin_table = 'messages' AND o.origin_field = 'account_id' AND ")
 
 
 def _message_occurrences(exhibits: str) -> str:
@@ -127,13 +134,7 @@ def _contact_owner_occurrences(exhibits: str) -> tuple[str, str]:
     """The contact rows of an account owned on another exhibit (one per app it is owned in; never on an
     exhibit that owns it itself, so an exhibit has one role per value), and the owner rows of those
     accounts: the SELECT, and the CTEs it reads."""
-    select = """
-    SELECT 'contact_owner:' || app AS link_kind, value, exhibit_id, 'contact' AS role, t AS first_time, t AS last_time
-    FROM corr_contact_hits
-    UNION ALL
-    SELECT 'contact_owner:' || o.app, o.value, o.exhibit_id, 'owner', o.t, o.t
-    FROM corr_owners o
-    WHERE EXISTS (SELECT 1 FROM corr_contact_hits h WHERE h.app = o.app AND h.value = o.value)"""
+    select = _owner_and_contact_rows("contact_owner", "app", "corr_contact_hits", "corr_owners")
     ctes = f"""
     corr_owners AS (
         SELECT app, account_id AS value, exhibit_id, {_MESSAGE_TIME} AS t

@@ -13,11 +13,13 @@ and quotes. So NUL and friends never reach the file, and the escape is reversibl
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import BinaryIO, Iterable
 from xml.sax.saxutils import XMLGenerator
 
 from case.correlate import Correlation
 from case.times import iso_utc
+from manifests.files import atomic_output
 from manifests.text import display
 
 GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
@@ -122,6 +124,14 @@ def _attvalues(xml: XMLGenerator, attributes: tuple[tuple[str, str], ...], value
     for index, name in present:
         _element(xml, "attvalue", {"for": str(index), "value": str(values[name])})
     xml.endElement("attvalues")
+
+
+def write_files(correlation: Correlation, graphml: Path | None, gexf: Path | None) -> None:
+    """The graph as a GraphML file and/or a GEXF file (those given), each written whole or not at all."""
+    for path, write in ((graphml, write_graphml), (gexf, write_gexf)):
+        if path is not None:
+            with atomic_output(path) as handle:
+                write(correlation, handle)
 
 
 def write_gexf(correlation: Correlation, out: BinaryIO) -> None:

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from case.hashset_formats import Entry, NotThisFormat, Tally, detect, formats
 from manifests import custody
 from manifests.confined import Refused, open_member
-from manifests.files import sha256_and_size
+from manifests.files import fsync_dir, fsync_file, sha256_and_size
 from manifests.schemas import HASH_HITS, HASHSET
 
 SETS_FOLDER = "hashsets"
@@ -178,17 +178,8 @@ def _write_query(connection: duckdb.DuckDBPyConnection, sql: str, params: list, 
             arrays = [batch.column(index).cast(target.type) for index, target in enumerate(schema)]
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
             rows += batch.num_rows
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
+    fsync_file(path)
     return rows
-
-
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _utc_text(moment: datetime) -> str:
@@ -353,7 +344,7 @@ def import_set(request: ImportRequest) -> ImportResult:
             "actor": request.actor,
         }
         _write_json(built / SET_INFO, info)
-        _fsync_dir(built)
+        fsync_dir(built)
         raw.unlink()
         with _case_lock(case_dir):
             event, replaced = _publish(request, built, staging, info)
@@ -383,7 +374,7 @@ def _publish(request: ImportRequest, built: Path, staging: Path, info: dict) -> 
         os.rename(target, aside)
     os.rename(built, target)
     try:
-        _fsync_dir(folder)
+        fsync_dir(folder)
         event = custody.append(request.case_dir, request.case_id, _event(request, info, previous), request.signing_key)
     except BaseException:
         os.rename(target, built)
@@ -566,7 +557,7 @@ def match(case_dir: Path, exhibit_dirs: list[Path], every_exhibit: bool, memory_
                                        "without --exhibit to rebuild it for every exhibit") from None
                 raise HashSetError(f"matching failed ({str(error)[:300]}); {old} was not changed") from None
             os.replace(written, old)
-            _fsync_dir(case_dir)
+            fsync_dir(case_dir)
     found = {(name, exhibit): (artefacts, rows) for name, exhibit, artefacts, rows in summary}
     for stored in sets:
         for exhibit_id in ids:

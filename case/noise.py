@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from manifests.files import FileTooLargeError, read_utf8
+
 # Link families, the part of a link_kind before its first colon (correlate.py).
 FAMILIES: tuple[str, ...] = ("file_sha256", "identifier", "conversation", "account", "contact_owner", "owner_identifier")
 
@@ -66,14 +68,11 @@ def load_noise(path: Path | None) -> Noise:
     if path is None:
         return defaults
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_NOISE_BYTES + 1)
+        text = read_utf8(path, MAX_NOISE_BYTES)
     except OSError as error:
         raise NoiseFileError(f"noise file {path}: cannot be read: {error.strerror or error}") from None
-    if len(data) > MAX_NOISE_BYTES:
-        raise NoiseFileError(f"noise file {path}: larger than {MAX_NOISE_BYTES} bytes")
-    try:
-        text = data.decode("utf-8-sig")
+    except FileTooLargeError:
+        raise NoiseFileError(f"noise file {path}: larger than {MAX_NOISE_BYTES} bytes") from None
     except UnicodeDecodeError as error:
         raise NoiseFileError(f"noise file {path}: not UTF-8 (byte {error.start})") from None
     lines = text.splitlines()

@@ -1,24 +1,27 @@
-"""Streamed output written whole or not at all: a hidden temporary file beside the target, renamed over it."""
+"""A command's output written whole or not at all: to --output through a temporary file beside it
+(manifests/files.py `atomic_output`), or to standard output only once it is complete (spooled in a
+temporary file meanwhile, so a run that fails half way prints nothing)."""
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
+import shutil
+import tempfile
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, TypeVar
+
+from manifests.files import atomic_output
+
+T = TypeVar("T")
 
 
-@contextmanager
-def atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """A binary handle on a temporary file; on success it is flushed, synced and renamed to `path`.
-
-    If the block raises, the temporary file is removed and `path` is left as it was."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "xb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+def write_whole(produce: Callable[[BinaryIO], T], output: Path | None, stdout: BinaryIO) -> T:
+    """What `produce` writes, to `output` (atomically) or, once complete, to `stdout`; `produce`'s answer."""
+    if output is not None:
+        with atomic_output(output) as handle:
+            return produce(handle)
+    with tempfile.TemporaryFile() as spool:
+        answer = produce(spool)
+        spool.seek(0)
+        shutil.copyfileobj(spool, stdout)
+        stdout.flush()
+    return answer

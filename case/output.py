@@ -22,12 +22,8 @@ import csv
 import io
 import json
 import math
-import os
-import shutil
-import tempfile
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -37,6 +33,7 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from case.outfile import write_whole
 from case.query import QueryError, Result
 from manifests.text import csv_cell, display
 
@@ -235,35 +232,13 @@ def write_parquet(result: Result, handle: BinaryIO) -> Written:
 WRITERS = {"table": write_table, "csv": write_csv, "json": write_json, "parquet": write_parquet}
 
 
-@contextmanager
-def _beside(output: Path) -> Iterator[BinaryIO]:
-    """A temporary file beside `output`, renamed over it when the block ends without an exception."""
-    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "xb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, output)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def write(result: Result, output_format: str, output: Path | None, stdout: BinaryIO) -> Written:
     """The rows in `output_format`, to `output` (atomically) or, once complete, to `stdout`."""
     if output_format not in WRITERS:
         raise ValueError(f"unknown format {output_format!r}")
-    if output is not None:
-        with _beside(output) as handle:
-            return WRITERS[output_format](result, handle)
-    if output_format == "parquet":
+    if output is None and output_format == "parquet":
         raise ValueError("Parquet is written to a file (--output), never to standard output")
-    with tempfile.TemporaryFile() as spool:
-        written = WRITERS[output_format](result, spool)
-        spool.seek(0)
-        shutil.copyfileobj(spool, stdout)
-        stdout.flush()
-    return written
+    return write_whole(lambda handle: WRITERS[output_format](result, handle), output, stdout)
 
 
 def inside(output: Path, case_dir: Path) -> bool:

@@ -23,6 +23,7 @@ import duckdb
 
 from case.fold import Folded, fold, fold_with_map
 from case.times import NaiveTimeError, parse_utc
+from manifests.files import FileTooLargeError, read_utf8
 from manifests.text import display
 from parsers.identifiers import phones, registry
 from parsers.identifiers.base import ID, TEXT, Context
@@ -170,14 +171,11 @@ def parse_line(line: str) -> Pattern | None:
 def read_terms_file(path: Path) -> list[Pattern]:
     """Terms and regexes of a UTF-8 file, one a line; a bad line is refused with its line number."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(TERMS_FILE_BUDGET + 1)
+        text = read_utf8(path, TERMS_FILE_BUDGET)
     except OSError as error:
         raise SearchUsageError(f"cannot read terms file {display(str(path))}: {error.strerror or error}") from None
-    if len(data) > TERMS_FILE_BUDGET:
-        raise SearchUsageError(f"terms file {display(str(path))} is larger than {TERMS_FILE_BUDGET:,} bytes")
-    try:
-        text = data.decode("utf-8-sig")
+    except FileTooLargeError:
+        raise SearchUsageError(f"terms file {display(str(path))} is larger than {TERMS_FILE_BUDGET:,} bytes") from None
     except UnicodeDecodeError as error:
         raise SearchUsageError(f"terms file {display(str(path))} is not UTF-8 (byte {error.start})") from None
     patterns = []

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import IO, Iterable
 
-from case.outfile import atomic_output
 from case.search import HIT_COLUMNS, Hit, SearchReport
+from manifests.files import atomic_output
 from manifests.text import csv_cell, display
 
 FORMATS = ("table", "csv", "json")

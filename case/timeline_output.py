@@ -16,14 +16,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
 import duckdb
 
-from case.outfile import atomic_output
+from case.outfile import write_whole
 from case.timeline import BodyLine, Event, TimelineFilter, body_lines, events
 from case.times import NS_PER_SECOND, iso_utc
 from manifests.text import csv_cell, display, display_message
@@ -145,12 +143,4 @@ def write(con: duckdb.DuckDBPyConnection, flt: TimelineFilter, output_format: st
           stdout: BinaryIO) -> int:
     """The timeline to `output` (whole or not at all) or, once complete, to `stdout` (spooled in a
     temporary file meanwhile, so a run that fails half way prints nothing); the number of lines written."""
-    if output is not None:
-        with atomic_output(output) as handle:
-            return _produce(con, flt, output_format, handle)
-    with tempfile.TemporaryFile() as spool:
-        count = _produce(con, flt, output_format, spool)
-        spool.seek(0)
-        shutil.copyfileobj(spool, stdout)
-        stdout.flush()
-    return count
+    return write_whole(lambda handle: _produce(con, flt, output_format, handle), output, stdout)

@@ -15,6 +15,7 @@ import re
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import duckdb
@@ -34,7 +35,7 @@ from case import search
 from case import search_output
 from case import timeline as case_timeline
 from case import timeline_output
-from case.outfile import atomic_output
+from case import views as case_views
 from case.times import parse_utc
 from manifests import chat_view, custody, keys, report, verify
 from manifests.text import display, display_message
@@ -47,6 +48,18 @@ _HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64}
 
 class UsageFailure(click.ClickException):
     exit_code = EXIT_USAGE
+
+
+# Arguments and options that several commands share, word for word.
+_CASE_DIR = click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+_EXHIBITS = click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+_UNVERIFIED = click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
+_SIGNED_BY = click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+                          help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+_OUTPUT = click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                       help="File to write (atomically; outside the case folder); default standard output.")
+_TABLE_FORMAT = click.option("--format", "output_format", type=click.Choice(case_output.FORMATS), default="table", show_default=True,
+                             help="table (escaped for the terminal), csv, json (JSON lines) or parquet (needs --output).")
 
 
 def _expected_hash(value: str) -> tuple[str, str]:
@@ -109,12 +122,8 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
         raise UsageFailure("give at most one of --password, --recovery-password, --key-file")
     if not case_id or not exhibit_id:
         raise UsageFailure("--case and --exhibit must not be empty")
-    try:
-        config = load_config(config_path).with_overrides(output_dir=str(out_dir) if out_dir else None, examiner=examiner, vss=vss,
-                                                         workers=workers, signing_key=str(signing_key) if signing_key else None)
-    except ConfigError as error:
-        raise UsageFailure(f"configuration: {error}") from None
-    key = _signing_key(Path(config.signing_key)) if config.signing_key else None
+    config, key = _config(config_path, output_dir=str(out_dir) if out_dir else None, examiner=examiner, vss=vss, workers=workers,
+                          signing_key=str(signing_key) if signing_key else None)
     request = IngestRequest(
         source=source,
         case_id=case_id,
@@ -194,6 +203,15 @@ def _app_keys(values: tuple[str, ...], key_file: Path | None) -> tuple[tuple[str
     return tuple(sorted(keys_by_app.items()))
 
 
+def _config(config_path: Path | None, **overrides: object):
+    """pipeline.toml (or the defaults) with the command line's overrides, and the signing key it names (or None)."""
+    try:
+        config = load_config(config_path).with_overrides(**overrides)
+    except ConfigError as error:
+        raise UsageFailure(f"configuration: {error}") from None
+    return config, (_signing_key(Path(config.signing_key)) if config.signing_key else None)
+
+
 def _signing_key(path: Path):
     """The Ed25519 private key; a passphrase-protected one reads EXHIBIT_KEY_PASSPHRASE."""
     passphrase = os.environ.get("EXHIBIT_KEY_PASSPHRASE")
@@ -257,6 +275,11 @@ def _decoded_or_none(folder_name: str) -> str | None:
         return None
 
 
+def _named(folders: list[Path]) -> list[tuple[str | None, Path]]:
+    """Each exhibit folder with the exhibit id its name encodes (None when it encodes none)."""
+    return [(_decoded_or_none(folder.name), folder) for folder in folders]
+
+
 def _custody_head(value: str) -> dict:
     index, _, digest = value.partition(":")
     if not re.fullmatch(r"[0-9]{1,18}", index) or not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
@@ -265,8 +288,8 @@ def _custody_head(value: str) -> dict:
 
 
 @main.command("verify")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@_CASE_DIR
+@_EXHIBITS
 @click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Public key whose signatures are trusted (repeatable).")
 @click.option("--rehash-source", is_flag=True, help="Hash the source again (image files, or every file of a folder source) and compare.")
@@ -278,7 +301,7 @@ def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: t
     """Check every sealed exhibit of CASE_DIR: parts, root digest, signature, custody. Exit 0 only when all hold."""
     trusted = _trusted_keys(trusted_keys)
     folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
-    exhibits = [(_decoded_or_none(folder.name), folder) for folder in folders]
+    exhibits = _named(folders)
     known_head = _custody_head(custody_head) if custody_head is not None else None
     checks = verify.verify_case(case_dir, exhibits, trusted, rehash=rehash_source, known_head=known_head)
     for line in verify.printed_lines(checks, len(folders), summary):
@@ -288,8 +311,8 @@ def verify_command(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: t
 
 
 @main.command("report")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@_CASE_DIR
+@_EXHIBITS
 @click.option("--format", "output_format", type=click.Choice(["pdf", "html", "csv"]), required=True, help="Report format.")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), required=True, help="File to write.")
 @click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -298,7 +321,7 @@ def report_command(case_dir: Path, exhibit_ids: tuple[str, ...], output_format: 
     """Write the evidence-hash report of CASE_DIR for prosecutors."""
     trusted = _trusted_keys(trusted_keys)
     folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
-    made = report.collect(case_dir, [(_decoded_or_none(folder.name), folder) for folder in folders], trusted, decode_id(case_dir.name))
+    made = report.collect(case_dir, _named(folders), trusted, decode_id(case_dir.name))
     writers = {"pdf": report.write_pdf, "html": report.write_html, "csv": report.write_csv}
     try:
         writers[output_format](made, output)
@@ -365,7 +388,7 @@ def custody_add(case_dir: Path, exhibit_id: str, action: str, actor: str, role: 
 
 
 @custody_group.command("show")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.option("--exhibit", "exhibit_id", default=None, help="Only this exhibit's events.")
 @click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Public key to tell trusted signers from others (repeatable).")
@@ -400,7 +423,7 @@ def hashset_group() -> None:
 
 
 @hashset_group.command("import")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.argument("name")
 @click.argument("source_file", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--kind", required=True, type=click.Choice(hashsets.KINDS), help="known (set aside, e.g. NSRL) or notable (look at).")
@@ -417,11 +440,7 @@ def hashset_group() -> None:
 def hashset_import(case_dir: Path, name: str, source_file: Path, kind: str, category: str | None, claimed_format: str, replace: bool,
                    examiner: str | None, config_path: Path | None, signing_key: Path | None, memory_limit: str) -> None:
     """Import FILE as the hash set NAME of CASE_DIR (CASE_DIR/hashsets/NAME) and record it in the custody ledger."""
-    try:
-        config = load_config(config_path).with_overrides(examiner=examiner, signing_key=str(signing_key) if signing_key else None)
-    except ConfigError as error:
-        raise UsageFailure(f"configuration: {error}") from None
-    key = _signing_key(Path(config.signing_key)) if config.signing_key else None
+    config, key = _config(config_path, examiner=examiner, signing_key=str(signing_key) if signing_key else None)
     request = hashsets.ImportRequest(case_dir=case_dir, case_id=decode_id(case_dir.resolve().name), name=name, source=source_file, kind=kind,
                                      category=category, claimed_format=claimed_format, replace=replace, actor=config.examiner or None,
                                      organisation=config.lab or None, signing_key=key, memory_limit=memory_limit, tool_version=__version__)
@@ -446,7 +465,7 @@ def hashset_import(case_dir: Path, name: str, source_file: Path, kind: str, cate
 
 
 @hashset_group.command("match")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every sealed exhibit.")
 @click.option("--memory-limit", default=hashsets.DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit for the join.")
 def hashset_match(case_dir: Path, exhibit_ids: tuple[str, ...], memory_limit: str) -> None:
@@ -464,59 +483,47 @@ def hashset_match(case_dir: Path, exhibit_ids: tuple[str, ...], memory_limit: st
     where = f" -> {display(str(result.hits_path))}" if result.hits_path else " (hash_hits.parquet not written)"
     click.echo(f"{plural(result.rows, 'hit row')} in {plural(len({c.exhibit_id for c in result.counts}), 'exhibit')}{where}")
     sys.exit(EXIT_OK if not result.problems else EXIT_WITH_ERRORS)
+
+
 @main.command("query")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.argument("sql")
-@click.option("--format", "output_format", type=click.Choice(case_output.FORMATS), default="table", show_default=True,
-              help="table (escaped for the terminal), csv, json (JSON lines) or parquet (needs --output).")
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="File to write (atomically; outside the case folder); default standard output.")
-@click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
-@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+@_TABLE_FORMAT
+@_OUTPUT
+@_UNVERIFIED
+@_EXHIBITS
+@_SIGNED_BY
 def query_command(case_dir: Path, sql: str, output_format: str, output: Path | None, unverified: bool, exhibit_ids: tuple[str, ...],
                   trusted_keys: tuple[Path, ...]) -> None:
     """Run one SQL SELECT over every verified exhibit of CASE_DIR (DuckDB views artefacts, messages, media, ...)."""
-    if output_format == "parquet" and output is None:
-        raise UsageFailure("--format parquet needs --output FILE (Parquet is never written to a terminal)")
-    if output is not None and case_output.inside(output, case_dir):
-        raise UsageFailure(f"--output {display(str(output))} is inside the case folder: nothing is written into the evidence")
-    trusted = _trusted_keys(trusted_keys)
-    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
-    if not folders:
-        raise UsageFailure(f"no exhibit folder in {display(str(case_dir))}")
-    selection = case_query.select(case_dir, [(_decoded_or_none(folder.name), folder) for folder in folders], trusted, unverified)
+    _parquet_needs_output(output_format, output)
+    _not_in_case(output, case_dir, "--output")
+    selection, opened = _open_selected(case_dir, exhibit_ids, trusted_keys, unverified)
     try:
-        opened = case_query.open_case(selection)
-    except case_query.ViewError as error:
-        raise UsageFailure(display_message(str(error))) from None
-    try:
-        for line in case_query.notes(selection):
-            click.echo(line, err=True)
         result = case_query.run(opened, sql)
         written = case_output.write(result, output_format, output, sys.stdout.buffer)
     except case_query.QueryError as error:
         raise UsageFailure(f"SQL: {display_message(str(error))}") from None
     except OSError as error:
-        raise UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}") from None
+        raise _cannot_write(output, error) from None
     except KeyboardInterrupt:
         click.echo(f"exhibit: stopped by SIGINT; no answer was written (exit {EXIT_SIGNAL_BASE + 2})", err=True)
         sys.exit(EXIT_SIGNAL_BASE + 2)
     finally:
         opened.close()
-    more = f" (the table shows the first {written.shown:,}: use --format csv, json or parquet for all)" if written.shown < written.rows else ""
-    click.echo(f"{written.rows:,} row(s){more}" + (f" -> {display(str(output))}" if output is not None else ""), err=True)
-    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
+    click.echo(f"{written.rows:,} row(s){_table_cut(written)}{_written_to(output)}", err=True)
+    _exit_for(selection)
 
 
-def _open_selected(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: tuple[Path, ...], unverified: bool):
-    """The seal-checked selection of CASE_DIR's exhibits and the locked views over it, as `exhibit query` reads them."""
+def _open_selected(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: tuple[Path, ...],
+                   unverified: bool) -> tuple[case_query.Selection, case_views.CaseViews]:
+    """The seal-checked selection of CASE_DIR's exhibits and the locked views over it (the case commands
+    read only these); each exhibit skipped or read unverified is named on standard error."""
     trusted = _trusted_keys(trusted_keys)
     folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
     if not folders:
         raise UsageFailure(f"no exhibit folder in {display(str(case_dir))}")
-    selection = case_query.select(case_dir, [(_decoded_or_none(folder.name), folder) for folder in folders], trusted, unverified)
+    selection = case_query.select(case_dir, _named(folders), trusted, unverified)
     try:
         opened = case_query.open_case(selection)
     except case_query.ViewError as error:
@@ -526,20 +533,49 @@ def _open_selected(case_dir: Path, exhibit_ids: tuple[str, ...], trusted_keys: t
     return selection, opened
 
 
+def _exit_for(selection: case_query.Selection) -> NoReturn:
+    """Exit 1 when an exhibit of the case was skipped (its seal failed), else 0."""
+    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
+
+
+def _parquet_needs_output(output_format: str, output: Path | None) -> None:
+    if output_format == "parquet" and output is None:
+        raise UsageFailure("--format parquet needs --output FILE (Parquet is never written to a terminal)")
+
+
+def _not_in_case(output: Path | None, case_dir: Path, option: str) -> None:
+    """Nothing is written into the evidence: an output file inside the case folder is refused."""
+    if output is not None and case_output.inside(output, case_dir):
+        raise UsageFailure(f"{option} {display(str(output))} is inside the case folder: nothing is written into the evidence")
+
+
 def _outside_case(output: Path | None, case_dir: Path, option: str) -> None:
     """An output file must be outside the case folder, in a folder that exists (checked before any work)."""
-    if output is None:
-        return
-    if case_output.inside(output, case_dir):
-        raise UsageFailure(f"{option} {display(str(output))} is inside the case folder: nothing is written into the evidence")
-    if not output.absolute().parent.is_dir():
+    _not_in_case(output, case_dir, option)
+    if output is not None and not output.absolute().parent.is_dir():
         raise UsageFailure(f"{option} {display(str(output))}: no such folder {display(str(output.absolute().parent))}")
 
 
+def _cannot_write(output: Path | None, error: OSError) -> UsageFailure:
+    return UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}")
+
+
+def _table_cut(written: case_output.Written) -> str:
+    """What the summary line adds when the terminal table showed only the first rows."""
+    if written.shown < written.rows:
+        return f" (the table shows the first {written.shown:,}: use --format csv, json or parquet for all)"
+    return ""
+
+
+def _written_to(*outputs: Path | None) -> str:
+    """` -> FILE, FILE` for the files written, or nothing when all went to standard output."""
+    targets = [display(str(p)) for p in outputs if p is not None]
+    return f" -> {', '.join(targets)}" if targets else ""
+
+
 @main.command("correlate")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@click.option("--format", "output_format", type=click.Choice(case_output.FORMATS), default="table", show_default=True,
-              help="table (escaped for the terminal), csv, json (JSON lines) or parquet (needs --output).")
+@_CASE_DIR
+@_TABLE_FORMAT
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="File for the table (atomically; outside the case folder); default standard output.")
 @click.option("--graphml", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Also write the graph as GraphML to this file.")
@@ -547,16 +583,14 @@ def _outside_case(output: Path | None, case_dir: Path, option: str) -> None:
 @click.option("--noise", "noise_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Known-noise values, one a line (KIND:VALUE or VALUE), dropped besides the built-in ones.")
 @click.option("--min-exhibits", type=click.IntRange(min=1), default=2, show_default=True, help="Keep values found on at least N exhibits.")
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
-@click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
-@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+@_EXHIBITS
+@_UNVERIFIED
+@_SIGNED_BY
 def correlate_command(case_dir: Path, output_format: str, output: Path | None, graphml: Path | None, gexf: Path | None,
                       noise_file: Path | None, min_exhibits: int, exhibit_ids: tuple[str, ...], unverified: bool,
                       trusted_keys: tuple[Path, ...]) -> None:
     """Values (file hashes, identifiers, conversations, accounts) shared by several exhibits of CASE_DIR, most shared first."""
-    if output_format == "parquet" and output is None:
-        raise UsageFailure("--format parquet needs --output FILE (Parquet is never written to a terminal)")
+    _parquet_needs_output(output_format, output)
     for option, path in (("--output", output), ("--graphml", graphml), ("--gexf", gexf)):
         _outside_case(path, case_dir, option)
     try:
@@ -568,10 +602,7 @@ def correlate_command(case_dir: Path, output_format: str, output: Path | None, g
         correlation = case_correlate.correlate(opened.connection, noise=noise, min_exhibits=min_exhibits)
         for line in correlation.notes:
             click.echo(line, err=True)
-        for path, writer in ((graphml, graph_export.write_graphml), (gexf, graph_export.write_gexf)):
-            if path is not None:
-                with atomic_output(path) as handle:
-                    writer(correlation, handle)
+        graph_export.write_files(correlation, graphml, gexf)
         written = case_output.write(correlate_output.result(correlation), output_format, output, sys.stdout.buffer)
     except (case_query.QueryError, duckdb.Error) as error:
         raise UsageFailure(f"correlate: {display_message(str(error))}") from None
@@ -579,10 +610,8 @@ def correlate_command(case_dir: Path, output_format: str, output: Path | None, g
         raise UsageFailure(f"cannot write: {display_message(str(error))}") from None
     finally:
         opened.close()
-    more = f" (the table shows the first {written.shown:,}: use --format csv, json or parquet for all)" if written.shown < written.rows else ""
-    targets = [display(str(p)) for p in (output, graphml, gexf) if p is not None]
-    click.echo(f"{written.rows:,} shared value(s){more}" + (f" -> {', '.join(targets)}" if targets else ""), err=True)
-    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
+    click.echo(f"{written.rows:,} shared value(s){_table_cut(written)}{_written_to(output, graphml, gexf)}", err=True)
+    _exit_for(selection)
 
 
 def _utc_option(value: str | None, option: str) -> int | None:
@@ -595,18 +624,16 @@ def _utc_option(value: str | None, option: str) -> int | None:
 
 
 @main.command("timeline")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.option("--format", "output_format", type=click.Choice(timeline_output.FORMATS), default="csv", show_default=True,
               help="csv or jsonl (Timesketch import), or body (Sleuth Kit body file for mactime).")
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="File to write (atomically; outside the case folder); default standard output.")
+@_OUTPUT
 @click.option("--since", default=None, metavar="TIME", help="Only events at or after TIME (ISO 8601 with a UTC offset).")
 @click.option("--until", default=None, metavar="TIME", help="Only events at or before TIME (ISO 8601 with a UTC offset).")
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@_EXHIBITS
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(case_timeline.KINDS), help="Only these sources (repeatable).")
-@click.option("--unverified", is_flag=True, help="Also read exhibits whose manifest does not verify (each is named on standard error).")
-@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Public key: manifests (and custody events) must then be signed by one of these keys (repeatable).")
+@_UNVERIFIED
+@_SIGNED_BY
 def timeline_command(case_dir: Path, output_format: str, output: Path | None, since: str | None, until: str | None,
                      exhibit_ids: tuple[str, ...], kinds: tuple[str, ...], unverified: bool, trusted_keys: tuple[Path, ...]) -> None:
     """Every time in CASE_DIR (files, photos, messages, custody) in one sorted stream."""
@@ -626,15 +653,15 @@ def timeline_command(case_dir: Path, output_format: str, output: Path | None, si
     except duckdb.Error as error:
         raise UsageFailure(f"timeline: {display_message(str(error))}") from None
     except OSError as error:
-        raise UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}") from None
+        raise _cannot_write(output, error) from None
     finally:
         opened.close()
-    click.echo(f"{count:,} {'line' if output_format == 'body' else 'event'}(s)" + (f" -> {display(str(output))}" if output is not None else ""), err=True)
-    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
+    click.echo(f"{count:,} {'line' if output_format == 'body' else 'event'}(s){_written_to(output)}", err=True)
+    _exit_for(selection)
 
 
 @main.command("search")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.argument("terms", nargs=-1, metavar="[TERM ...]")
 @click.option("--terms-file", "terms_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A UTF-8 file of terms, one a line (re: for a regex, # for a comment; repeatable).")
@@ -643,13 +670,12 @@ def timeline_command(case_dir: Path, output_format: str, output: Path | None, si
               help="Find VALUE, normalised as the identifiers extractor does, in identifiers, message bodies, sender and recipient ids (repeatable).")
 @click.option("--region", "regions", multiple=True, metavar="CC",
               help="Region (ISO 3166, e.g. PH) a national phone number given to --identifier is resolved against (repeatable, in order).")
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@_EXHIBITS
 @click.option("--since", default=None, metavar="T", help="Only rows at or after T (YYYY-MM-DD, UTC, or ISO 8601 with its offset).")
 @click.option("--until", default=None, metavar="T", help="Only rows at or before T (a date: the whole UTC day).")
 @click.option("--format", "output_format", type=click.Choice(search_output.FORMATS), default="table", show_default=True,
               help="table (escaped for the terminal), csv or json.")
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="File to write (atomically; outside the case folder); default standard output.")
+@_OUTPUT
 @click.option("--max-hits", type=click.IntRange(min=1), default=search.HIT_BUDGET, show_default=True,
               help="Stop after this many hits (the output says so).")
 @click.option("--unverified", is_flag=True, help="Also search exhibits whose manifest does not verify (each is named on standard error).")
@@ -677,14 +703,14 @@ def search_command(case_dir: Path, terms: tuple[str, ...], terms_files: tuple[Pa
         search_output.write_hits(hits, output_format, output if output is not None else sys.stdout, report_, max_hits,
                                  search.FIELD_BUDGET)
     except OSError as error:
-        raise UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}") from None
+        raise _cannot_write(output, error) from None
     finally:
         opened.close()
     for line in report_.lines(max_hits, search.FIELD_BUDGET):
         click.echo(line, err=True)
     if output is not None:
         click.echo(f"-> {display(str(output))}", err=True)
-    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
+    _exit_for(selection)
 
 
 def run() -> None:
@@ -707,9 +733,9 @@ if __name__ == "__main__":
 
 
 @main.command("chats")
-@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_CASE_DIR
 @click.argument("terms", nargs=-1, metavar="[TERM ...]")
-@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@_EXHIBITS
 @click.option("--app", default=None, help="Only this app (a part of its name, e.g. whatsapp, or a parser name such as android_sms).")
 @click.option("--grep", default=None, metavar="TEXT", help="Only messages whose text contains TEXT (case-insensitive).")
 @click.option("--regex", "regexes", multiple=True, metavar="R", help="Only messages a Python regex matches (on the folded text; repeatable).")

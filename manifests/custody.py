@@ -28,6 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from manifests.confined import Refused, brief, open_member, short
+from manifests.files import fsync_file
 from manifests.keys import fingerprint
 from manifests.schemas import CUSTODY
 
@@ -228,8 +229,7 @@ def _write(case_dir: Path, rows: list[dict]) -> None:
     replaced = False
     try:
         pq.write_table(pa.Table.from_pylist(rows, schema=CUSTODY.arrow_schema()), temporary, compression="zstd")
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
+        fsync_file(temporary)
         os.replace(temporary, case_dir / LEDGER_NAME)
         replaced = True
     finally:

@@ -321,19 +321,6 @@ def _sealed_table(folder: Path, name: str, columns: list[str]) -> pyarrow.Table 
         return pq.read_table(handle, columns=columns)
 
 
-def write_atomically(output: Path, data: bytes) -> None:
-    """The whole report or none of it: written beside the target, flushed, then renamed over it."""
-    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, output)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def summary_row(entry: ExhibitReport) -> list[str]:
     return [entry.exhibit_id, entry.verdict, entry.media_hash, *(entry.counts[name] for name in COUNTED_PARTS), entry.hash_hits]
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from manifests.report import (COUNTED_PARTS, HASH, SUMMARY_HEADER, ExhibitReport, Report, case_lines, check_word, plural, trusted_line,
-                              write_atomically)
+from manifests.files import write_atomically
+from manifests.report import (COUNTED_PARTS, HASH, SUMMARY_HEADER, ExhibitReport, Report, case_lines, check_word, plural,
+                              trusted_line)
 
 _STYLE = """
 body { font-family: "DejaVu Sans", Verdana, sans-serif; font-size: 15px; line-height: 1.45; color: #1a1a1a;

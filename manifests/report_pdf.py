@@ -8,8 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from manifests.report import (SUMMARY_HEADER, Report, ReportError, case_lines, check_word, plural, summary_row, trusted_line,
-                              write_atomically)
+from manifests.files import write_atomically
+from manifests.report import SUMMARY_HEADER, Report, ReportError, case_lines, check_word, plural, summary_row, trusted_line
 
 if TYPE_CHECKING:  # fpdf2 takes most of a second to import: only when a PDF is made
     from fpdf import FPDF

@@ -22,6 +22,7 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from manifests.files import fsync_dir, fsync_file
 from manifests.schemas import Table
 
 ROW_GROUP_ROWS = 16384
@@ -73,14 +74,6 @@ class _RunLock:
         os.unlink(self.path)  # still holding it: a waiting taker sees the path gone and starts again
         os.close(self.descriptor)
         self.descriptor = None
-
-
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 class TableWriter:
@@ -175,9 +168,8 @@ class ExhibitOutput:
         """Everything in the staging folder on stable storage (a full disk can still surface here)."""
         self.close_parts()
         for path in sorted(self.staging.iterdir()):
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-        _fsync_dir(self.staging)
+            fsync_file(path)
+        fsync_dir(self.staging)
         self.synced = True
 
     def publish(self, commit: Callable[[], None] | None = None) -> Path:
@@ -189,7 +181,7 @@ class ExhibitOutput:
             raise ExhibitExistsError(f"{self.final_dir} appeared while this run was writing; this run's output is discarded")
         os.rename(self.staging, self.final_dir)
         try:
-            _fsync_dir(self.final_dir.parent)
+            fsync_dir(self.final_dir.parent)
             if commit is not None:
                 commit()
         except BaseException as failure:

@@ -49,26 +49,36 @@ def _jpeg() -> bytes:
     return b"\xff\xd8" + app0 + app1 + sof0 + sos + b"\x00" + b"\xff\xd9"
 
 
-def _sms_database() -> bytes:
-    """A small Android mmssms.db (the telephony provider's columns that matter), so the demo shows messages."""
+SMS_SCHEMA = (
+    "CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, date INTEGER, date_sent INTEGER DEFAULT 0, "
+    "read INTEGER DEFAULT 0, type INTEGER, subject TEXT, body TEXT, service_center TEXT);"
+    "CREATE TABLE pdu (_id INTEGER PRIMARY KEY, thread_id INTEGER, date INTEGER, date_sent INTEGER DEFAULT 0, msg_box INTEGER, "
+    "read INTEGER DEFAULT 0, sub TEXT, m_type INTEGER);"
+    "CREATE TABLE part (_id INTEGER PRIMARY KEY, mid INTEGER, seq INTEGER DEFAULT 0, ct TEXT, name TEXT, fn TEXT, cl TEXT, _data TEXT, text TEXT);"
+    "CREATE TABLE addr (_id INTEGER PRIMARY KEY, msg_id INTEGER, contact_id INTEGER, address TEXT, type INTEGER, charset INTEGER);")
+
+
+def write_sms_database(path: Path, rows: list[tuple[int, str, int, int, int, str]]) -> None:
+    """An Android mmssms.db with the telephony provider's columns the parser needs (also the tests' SMS
+    stores): rows (_id, address, date, date_sent, type, body), all in thread 1 and read."""
     import sqlite3
 
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path)
+    connection.executescript(SMS_SCHEMA)
+    connection.executemany("INSERT INTO sms (_id, thread_id, address, date, date_sent, read, type, body) VALUES (?, 1, ?, ?, ?, 1, ?, ?)", rows)
+    connection.commit()
+    connection.close()
+
+
+def _sms_database() -> bytes:
+    """A small Android mmssms.db (the telephony provider's columns that matter), so the demo shows messages."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "mmssms.db"
-        connection = sqlite3.connect(path)
-        connection.executescript(
-            "CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, date INTEGER, date_sent INTEGER DEFAULT 0, "
-            "read INTEGER DEFAULT 0, type INTEGER, subject TEXT, body TEXT, service_center TEXT);"
-            "CREATE TABLE pdu (_id INTEGER PRIMARY KEY, thread_id INTEGER, date INTEGER, date_sent INTEGER DEFAULT 0, msg_box INTEGER, "
-            "read INTEGER DEFAULT 0, sub TEXT, m_type INTEGER);"
-            "CREATE TABLE part (_id INTEGER PRIMARY KEY, mid INTEGER, seq INTEGER DEFAULT 0, ct TEXT, name TEXT, fn TEXT, cl TEXT, _data TEXT, text TEXT);"
-            "CREATE TABLE addr (_id INTEGER PRIMARY KEY, msg_id INTEGER, contact_id INTEGER, address TEXT, type INTEGER, charset INTEGER);")
-        connection.executemany("INSERT INTO sms (_id, thread_id, address, date, date_sent, read, type, body) VALUES (?, 1, ?, ?, ?, 1, ?, ?)", [
+        write_sms_database(path, [
             (1, "+447700900123", 1704164645000, 1704164640000, 1, "Did you get the photos?"),
             (2, "+447700900123", 1704164700000, 0, 2, "Yes. Meet at the usual place."),
         ])
-        connection.commit()
-        connection.close()
         return path.read_bytes()
 
 

@@ -16,8 +16,8 @@ import pytest
 from case import correlate_output, graph_export, output
 from case.correlate import CORRELATIONS, correlate
 from case.noise import Noise, NoiseFileError, load_noise, parse_line
-from case.outfile import atomic_output
 from case.times import iso_utc
+from manifests.files import atomic_output
 from tests.case_fixture import (A, B, C, GROUP, H_HOSTILE, H_SHARED, HOSTILE, OWNER_A, OWNER_B, build_case, connect, ns)
 
 EVERY = (A, B, C)
@@ -215,10 +215,7 @@ def _expected_nodes() -> dict[str, dict]:
 def test_graphml_and_gexf_parse_back(case_dir: Path, tmp_path: Path) -> None:
     correlation = correlate(connect(case_dir))
     graphml, gexf = tmp_path / "links.graphml", tmp_path / "links.gexf"
-    with atomic_output(graphml) as handle:
-        graph_export.write_graphml(correlation, handle)
-    with atomic_output(gexf) as handle:
-        graph_export.write_gexf(correlation, handle)
+    graph_export.write_files(correlation, graphml, gexf)
     raw = graphml.read_bytes()
     assert b"\x00" not in raw and "\u202e".encode() not in raw and "\ufffe".encode() not in raw
     assert b"=cmd&lt;&amp;\"'\\x00\\u202e\\ufffe&gt;x" in raw
@@ -246,10 +243,7 @@ def test_graph_files_read_by_networkx(case_dir: Path, tmp_path: Path) -> None:
     nx = pytest.importorskip("networkx")
     correlation = correlate(connect(case_dir))
     graphml, gexf = tmp_path / "links.graphml", tmp_path / "links.gexf"
-    with atomic_output(graphml) as handle:
-        graph_export.write_graphml(correlation, handle)
-    with atomic_output(gexf) as handle:
-        graph_export.write_gexf(correlation, handle)
+    graph_export.write_files(correlation, graphml, gexf)
     expected_nodes = _expected_nodes()
     expected_edges = {}
     for index, edge in enumerate(correlation.edges()):

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from tests.test_query import SMS_PATH, _sms
+from tests.folder_case import SMS_PATH, ingest_folder, write_files, write_sms_database
 
 CASE = "OP-CT"
 SHARED = b"one file, two phones\n"
@@ -27,11 +27,9 @@ MTIME = 1767261600  # 2026-01-01T10:00:00Z
 
 
 def _source(root: Path, files: dict[str, bytes]) -> Path:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-        os.utime(path, (MTIME, MTIME))
+    write_files(root, files)
+    for relative in files:
+        os.utime(root / relative, (MTIME, MTIME))
     return root
 
 
@@ -40,12 +38,10 @@ def case_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("ingested")
     sources = {"JS/1": _source(root / "one", {"Download/shared.bin": SHARED, "a.txt": b"only on one\n"}),
                "JS/2": _source(root / "two", {"backup/copy.dat": SHARED, "b.txt": b"only on two\n"})}
-    _sms(sources["JS/1"] / SMS_PATH, [(1, "+447911123456", 1767430800000, 1, "meet at 9")])
-    _sms(sources["JS/2"] / SMS_PATH, [(1, "+44 7911 123456", 1767434400000, 2, "ok")])
+    write_sms_database(sources["JS/1"] / SMS_PATH, [(1, "+447911123456", 1767430800000, 0, 1, "meet at 9")])
+    write_sms_database(sources["JS/2"] / SMS_PATH, [(1, "+44 7911 123456", 1767434400000, 0, 2, "ok")])
     for exhibit, source in sources.items():
-        result = CliRunner().invoke(main, ["ingest", str(source), "--case", CASE, "--exhibit", exhibit, "--out", str(root / "cases"),
-                                           "--workers", "1"], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+        ingest_folder(source, root / "cases", CASE, exhibit)
     return root / "cases" / CASE
 
 

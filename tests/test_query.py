@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sqlite3
 import struct
 from pathlib import Path
 
@@ -21,13 +20,13 @@ from case import query, views
 from ingest.cli import main
 from manifests.schemas import TABLES
 from manifests.seal import root_digest
+from tests.folder_case import SMS_PATH, ingest_folder, lab_key, write_files, write_sms_database
 
 CASE = "OP-Q"
 SHARED = b"the same file on two devices\n"
 SHARED_SHA = hashlib.sha256(SHARED).hexdigest()
 HOSTILE_NAME = "evil\x1b[31m\u202etxt.exe"
 FORMULA_NAME = "=cmd|' -C calc'!A0.txt"
-SMS_PATH = "data/data/com.android.providers.telephony/databases/mmssms.db"
 
 
 def _jpeg() -> bytes:
@@ -51,55 +50,27 @@ def _jpeg() -> bytes:
     return b"\xff\xd8" + app1 + sof0 + sos + b"\x00" + b"\xff\xd9"
 
 
-def _sms(path: Path, bodies: list[tuple[int, str, int, str]]) -> None:
-    """An Android mmssms.db with the telephony provider's columns the parser needs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path)
-    connection.executescript(
-        "CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, date INTEGER, date_sent INTEGER DEFAULT 0, "
-        "read INTEGER DEFAULT 0, type INTEGER, subject TEXT, body TEXT, service_center TEXT);"
-        "CREATE TABLE pdu (_id INTEGER PRIMARY KEY, thread_id INTEGER, date INTEGER, date_sent INTEGER DEFAULT 0, msg_box INTEGER, "
-        "read INTEGER DEFAULT 0, sub TEXT, m_type INTEGER);"
-        "CREATE TABLE part (_id INTEGER PRIMARY KEY, mid INTEGER, seq INTEGER DEFAULT 0, ct TEXT, name TEXT, fn TEXT, cl TEXT, _data TEXT, text TEXT);"
-        "CREATE TABLE addr (_id INTEGER PRIMARY KEY, msg_id INTEGER, contact_id INTEGER, address TEXT, type INTEGER, charset INTEGER);")
-    connection.executemany("INSERT INTO sms (_id, thread_id, address, date, date_sent, read, type, body) VALUES (?, 1, ?, ?, 0, 1, ?, ?)",
-                           bodies)
-    connection.commit()
-    connection.close()
-
-
-def _write(root: Path, files: dict[str, bytes]) -> Path:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    return root
-
-
 def _ingest(source: Path, out: Path, exhibit: str, *extra: str) -> None:
-    result = CliRunner().invoke(main, ["ingest", str(source), "--case", CASE, "--exhibit", exhibit, "--out", str(out), "--workers", "1",
-                                       "--description", f"phone {exhibit}", *extra], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    ingest_folder(source, out, CASE, exhibit, "--description", f"phone {exhibit}", *extra)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(case folder, lab public key): JS/1 and JS/2 signed with the lab key, JS/3 unsigned."""
     root = tmp_path_factory.mktemp("query")
-    assert CliRunner().invoke(main, ["keys", "generate", "--name", "lab", "--out", str(root / "keys")]).exit_code == 0
-    one = _write(root / "src1", {"Download/shared.bin": SHARED, "DCIM/Camera/IMG_0001.jpg": _jpeg(), f"Download/{HOSTILE_NAME}": b"x\n",
-                                 f"Download/{FORMULA_NAME}": b"y\n"})
-    _sms(one / SMS_PATH, [(1, "+447700900123", 1704164645000, 1, "send the money tonight"),
-                          (2, "+447700900123", 1704164700000, 2, "=HYPERLINK(\"http://x\")"),
-                          (3, "+447700900456", 1704164760000, 1, "clear\x1b[2J\u202eyenom")])
-    two = _write(root / "src2", {"backup/renamed.dat": SHARED, "notes.txt": b"nothing here\n"})
-    _sms(two / SMS_PATH, [(1, "+447700900999", 1704250000000, 1, "where is the cash")])
-    three = _write(root / "src3", {"only.txt": b"third device\n"})
-    key = str(root / "keys" / "lab.key")
-    _ingest(one, root / "cases", "JS/1", "--signing-key", key)
-    _ingest(two, root / "cases", "JS/2", "--signing-key", key)
+    private, public = lab_key(root)
+    one = write_files(root / "src1", {"Download/shared.bin": SHARED, "DCIM/Camera/IMG_0001.jpg": _jpeg(), f"Download/{HOSTILE_NAME}": b"x\n",
+                                      f"Download/{FORMULA_NAME}": b"y\n"})
+    write_sms_database(one / SMS_PATH, [(1, "+447700900123", 1704164645000, 0, 1, "send the money tonight"),
+                                        (2, "+447700900123", 1704164700000, 0, 2, "=HYPERLINK(\"http://x\")"),
+                                        (3, "+447700900456", 1704164760000, 0, 1, "clear\x1b[2J\u202eyenom")])
+    two = write_files(root / "src2", {"backup/renamed.dat": SHARED, "notes.txt": b"nothing here\n"})
+    write_sms_database(two / SMS_PATH, [(1, "+447700900999", 1704250000000, 0, 1, "where is the cash")])
+    three = write_files(root / "src3", {"only.txt": b"third device\n"})
+    _ingest(one, root / "cases", "JS/1", "--signing-key", str(private))
+    _ingest(two, root / "cases", "JS/2", "--signing-key", str(private))
     _ingest(three, root / "cases", "JS/3")
-    return root / "cases" / CASE, root / "keys" / "lab.pub"
+    return root / "cases" / CASE, public
 
 
 def _query(case: Path, sql: str, *extra: str) -> tuple[int, str, str]:

@@ -6,54 +6,31 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
+from tests.folder_case import SMS_PATH, ingest_folder, lab_key, write_files, write_sms_database
 
 CASE = "OP-S"
-SMS_PATH = "data/data/com.android.providers.telephony/databases/mmssms.db"
-
-
-def _sms(path: Path, bodies: list[tuple[int, str, int, int, str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path)
-    connection.executescript(
-        "CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, date INTEGER, date_sent INTEGER DEFAULT 0, "
-        "read INTEGER DEFAULT 0, type INTEGER, subject TEXT, body TEXT, service_center TEXT);"
-        "CREATE TABLE pdu (_id INTEGER PRIMARY KEY, thread_id INTEGER, date INTEGER, date_sent INTEGER DEFAULT 0, msg_box INTEGER, "
-        "read INTEGER DEFAULT 0, sub TEXT, m_type INTEGER);"
-        "CREATE TABLE part (_id INTEGER PRIMARY KEY, mid INTEGER, seq INTEGER DEFAULT 0, ct TEXT, name TEXT, fn TEXT, cl TEXT, _data TEXT, text TEXT);"
-        "CREATE TABLE addr (_id INTEGER PRIMARY KEY, msg_id INTEGER, contact_id INTEGER, address TEXT, type INTEGER, charset INTEGER);")
-    connection.executemany("INSERT INTO sms (_id, thread_id, address, date, date_sent, read, type, body) VALUES (?, 1, ?, ?, 0, 1, ?, ?)", bodies)
-    connection.commit()
-    connection.close()
-
-
-def _ingest(source: Path, out: Path, exhibit: str, *extra: str) -> None:
-    result = CliRunner().invoke(main, ["ingest", str(source), "--case", CASE, "--exhibit", exhibit, "--out", str(out), "--workers", "1", *extra],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.output
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(case folder, lab public key): JS/1 signed with the lab key, JS/2 unsigned."""
     root = tmp_path_factory.mktemp("search")
-    assert CliRunner().invoke(main, ["keys", "generate", "--name", "lab", "--out", str(root / "keys")]).exit_code == 0
+    private, public = lab_key(root)
     one = root / "src1"
-    _sms(one / SMS_PATH, [(1, "+639171234567", 1772352000000, 1, "Magpadala ka ng PERA sa GCash"),
-                          (2, "+639171234567", 1772355600000, 2, "=cmd|' /C calc'!A0 \u202eevil péra")])
-    (one / "Download").mkdir(parents=True)
-    (one / "Download" / "Straße-pera.txt").write_bytes(b"x\n")
+    write_sms_database(one / SMS_PATH, [(1, "+639171234567", 1772352000000, 0, 1, "Magpadala ka ng PERA sa GCash"),
+                                        (2, "+639171234567", 1772355600000, 0, 2, "=cmd|' /C calc'!A0 \u202eevil péra")])
+    write_files(one, {"Download/Straße-pera.txt": b"x\n"})
     two = root / "src2"
-    _sms(two / SMS_PATH, [(1, "+34600000001", 1772442000000, 1, "envíe el dinero, PÉRA")])
-    _ingest(one, root / "cases", "JS/1", "--signing-key", str(root / "keys" / "lab.key"))
-    _ingest(two, root / "cases", "JS/2")
-    return root / "cases" / CASE, root / "keys" / "lab.pub"
+    write_sms_database(two / SMS_PATH, [(1, "+34600000001", 1772442000000, 0, 1, "envíe el dinero, PÉRA")])
+    ingest_folder(one, root / "cases", CASE, "JS/1", "--signing-key", str(private))
+    ingest_folder(two, root / "cases", CASE, "JS/2")
+    return root / "cases" / CASE, public
 
 
 def _search(*args: str) -> tuple[int, str, str]:

@@ -252,7 +252,7 @@ def _fill_before(monkeypatch: pytest.MonkeyPatch, owner, name: str, mount: Path)
 def _publish_fails(monkeypatch: pytest.MonkeyPatch, mount: Path) -> None:
     from manifests import writer
 
-    real = writer._fsync_dir
+    real = writer.fsync_dir
 
     def after_rename(path: Path) -> None:
         if path == mount / "CASE-1":  # the rename into place happened; syncing it "fails"
@@ -260,7 +260,7 @@ def _publish_fails(monkeypatch: pytest.MonkeyPatch, mount: Path) -> None:
             raise OSError(28, "No space left on device", str(path))
         real(path)
 
-    monkeypatch.setattr(writer, "_fsync_dir", after_rename)
+    monkeypatch.setattr(writer, "fsync_dir", after_rename)
 
 
 PYARROW_FULL = "[Errno 28] Error writing bytes to file. Detail: [errno 28] No space left on device"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from case import timeline_output
-from case.outfile import atomic_output
 from case.timeline import TimelineFilter, body_lines, events
 from case.times import NaiveTimeError, iso_utc, parse_utc
+from manifests.files import atomic_output
 from tests.case_fixture import A, B, C, HOSTILE_TABLE, build_case, connect, ns
 
 WA_DB = "/data/data/com.whatsapp/databases/msgstore.db"
