@@ -278,7 +278,7 @@ def _write_raw(entries: Iterator[Entry], path: Path, category: str | None) -> in
 # One row per (algorithm, hash): the least (category, set_entry_id, set_entry_name), nulls last, taken whole
 # from one source row. A hash aggregate and an external sort, both of which DuckDB spills to its temporary
 # folder, so the memory limit holds for any size (a window function would not spill as well).
-_DEDUP = ("SELECT ? AS case_id, '' AS exhibit_id, ? AS set_name, algorithm, hash, k.c AS category, k.i AS set_entry_id, k.n AS set_entry_name FROM ("
+_DEDUP = ("SELECT ? AS case_id, ? AS set_name, algorithm, hash, k.c AS category, k.i AS set_entry_id, k.n AS set_entry_name FROM ("
           "SELECT algorithm, hash, min(struct_pack(c := category, i := set_entry_id, n := set_entry_name)) AS k "
           "FROM read_parquet(?) GROUP BY algorithm, hash) ORDER BY algorithm, hash")
 # Hashes the source gives more than one category (a null category counts as one of them).
@@ -574,6 +574,41 @@ def match(case_dir: Path, exhibit_dirs: list[Path], every_exhibit: bool, memory_
             result.counts.append(Count(stored.name, stored.kind, exhibit_id, artefacts, rows))
     result.hits_path = old
     return result
+
+
+_STAGED_COUNTS = "SELECT set_name, count(DISTINCT entry_index), count(*) FROM ({hits}) GROUP BY set_name"
+
+
+def count_hits(case_dir: Path, artefacts: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> tuple[list[dict], list[str]]:
+    """Before an exhibit is sealed: its hits per hash set of the case, for the manifest (so the seal covers them).
+
+    Returns one entry per usable set (set name, kind, category, the imported file's and the stored table's
+    SHA-256, artefacts and hash rows matched) and a problem line per set that cannot be used. A case
+    without hash sets gives ([], []) and is left untouched. HashSetError when DuckDB cannot do the join.
+    """
+    folder = sets_folder(case_dir)
+    if not folder.is_dir() or not is_sets_folder(folder) or not any(folder.iterdir()):
+        return [], []
+    with _case_lock(case_dir):
+        sets, problems = list_sets(case_dir)
+        if not sets:
+            return [], problems
+        with _staging(case_dir) as staging, _connect(staging, memory_limit) as connection:
+            sql = _STAGED_COUNTS.format(hits=_HITS.format(sets=" UNION ALL ".join([_SET_PART] * len(sets))))
+            params: list = [[str(artefacts)]]
+            for stored in sets:
+                params += [stored.name, stored.kind, str(stored.table)]
+            try:
+                found = {name: (matched, rows) for name, matched, rows in connection.execute(sql, params).fetchall()}
+            except duckdb.Error as error:
+                raise HashSetError(f"counting the exhibit's hash-set hits failed ({str(error)[:300]})") from None
+    counts = []
+    for stored in sets:
+        matched, rows = found.get(stored.name, (0, 0))
+        counts.append({"set": stored.name, "kind": stored.kind, "category": stored.info.get("category"),
+                       "file_sha256": stored.info.get("file_sha256"), "table_sha256": stored.info.get("table_sha256"),
+                       "artefacts": matched, "rows": rows})
+    return counts, problems
 
 
 def match_exhibit(case_dir: Path, exhibit_dir: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> dict[str, int]:

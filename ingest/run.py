@@ -251,6 +251,7 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
             else:
                 output.open_table(MESSAGES, {**metadata, **chats.parser_metadata()})
             progress.identifiers = identifiers.write_identifiers(output, metadata, ids, problems, config)
+            set_hits = _sealed_hash_set_hits(target_dir.parent, output.staging / f"{ARTEFACTS.name}.parquet", problems)
             source_row = evidence.finish(problems)
             source_row.update(ids)
             source_row["volumes"] = [_volume_struct(v) for v in layout.volumes]
@@ -264,7 +265,8 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
             findings = hash_findings(source_row["hash_checks"])
             outcome = outcome_text(problems.count("error"), findings)
             step[0] = f"sealing {output.staging}"
-            manifest = seal(output.staging, _seal_facts(request, metadata, source_row, started, outcome), request.signing_key)
+            manifest = seal(output.staging, {**_seal_facts(request, metadata, source_row, started, outcome), "hash_set_hits": set_hits},
+                            request.signing_key)
             step[0] = f"writing {output.staging} to disk"
             output.sync()
             sealed = [("manifest", "sha256", manifest["root_digest"])]
@@ -289,6 +291,21 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
                    messages=progress.messages, identifiers=progress.identifiers, hash_findings=findings,
                    held_signal=signal.Signals(stop.held).name if stop.held else None, cleanup_failure=cleanup_failure,
                    hash_hits=hash_hits, hash_hits_problem=hash_hits_problem)
+
+
+def _sealed_hash_set_hits(case_dir: Path, artefacts: Path, problems: Problems) -> list[dict]:
+    """The exhibit's hits per hash set of the case, counted before sealing so the manifest states them.
+
+    A set that cannot be used, or a join that fails, is a warning row; the exhibit is ingested either way.
+    """
+    try:
+        counts, set_problems = hashsets.count_hits(case_dir, artefacts)
+    except hashsets.HashSetError as error:
+        problems.add("hashsets", "hash_set_match_failed", "warning", str(error))
+        return []
+    for problem in set_problems:
+        problems.add("hashsets", "hash_set_unusable", "warning", problem)
+    return counts
 
 
 def _match_hash_sets(folder: Path) -> tuple[int | None, str | None]:

@@ -31,8 +31,9 @@ from manifests.keys import fingerprint
 from manifests.text import display, display_message
 
 NONE_SHOWN = "\u2014"  # an em dash where a value is absent
-COUNTED_PARTS = ("artefacts", "messages", "media", "errors")
-SUMMARY_HEADER = ["exhibit", "verdict", "media hash", *COUNTED_PARTS]
+COUNTED_PARTS = ("artefacts", "messages", "media", "identifiers", "errors")
+SUMMARY_HEADER = ["exhibit", "verdict", "media hash", *COUNTED_PARTS, "hash-set hits"]
+HASH_HITS_NAME = "hash_hits.parquet"  # CASE/hash_hits.parquet, written by `exhibit hashset match` and ingest
 MAX_PART_BYTES = 1 << 34  # a sealed table read for its per-app and per-format counts
 HASH = re.compile(r"\b[0-9a-f]{32,128}\b")
 _ONE_PLURAL = re.compile(r"(?<![\d.,])1 (row|byte|error|warning|event|file|check)s\b")
@@ -58,6 +59,7 @@ class ExhibitReport:
     exhibit_id: str
     media_hash: str  # MATCH, MISMATCH, NOT COMPARED or "not checked"
     counts: dict[str, str]
+    hash_hits: str = NONE_SHOWN  # artefacts matched by the case's hash sets, as sealed at ingest
     verdict: str = "NOT VERIFIED: no check was made"
     checks: list[Outcome] = field(default_factory=list)
     items: list[tuple[str, str, str]] = field(default_factory=list)  # (heading, label, value)
@@ -117,13 +119,16 @@ def collect(case_dir: Path, exhibits: list[tuple[str | None, Path]], trusted: li
     encodes no id). The case verdict is verify's over the ledger's checks and every exhibit's own, which
     is what `verify_case` over all of them returns, without hashing each exhibit twice."""
     ledger = custody.read_ledger(case_dir)
+    later = _case_hash_hits(case_dir)
     entries, case_checks = [], []
     for exhibit_id, folder in exhibits:
         checks = verify.verify_case(case_dir, [(exhibit_id, folder)], trusted, rehash=False, known_head=None)
         if not case_checks:
             case_checks = [check for check in checks if not check.exhibit]
         case_checks += [check for check in checks if check.exhibit]
-        entries.append(_exhibit(exhibit_id, folder, checks, ledger))
+        entry = _exhibit(exhibit_id, folder, checks, ledger)
+        _later_hits(entry, exhibit_id, later)
+        entries.append(entry)
     if not exhibits:
         case_checks = verify.verify_case(case_dir, [], trusted)
     made = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -156,7 +161,7 @@ def _exhibit(exhibit_id: str | None, folder: Path, checks: list[verify.Check], l
     try:
         _facts(entry, folder, manifest, [event for event in ledger.events if event["exhibit_id"] == exhibit_id])
     except (KeyError, TypeError, AttributeError, ValueError) as error:  # a manifest edited by hand: verify's checks fail too
-        entry.media_hash, entry.counts = "not checked", {name: NONE_SHOWN for name in COUNTED_PARTS}
+        entry.media_hash, entry.counts, entry.hash_hits = "not checked", {name: NONE_SHOWN for name in COUNTED_PARTS}, NONE_SHOWN
         entry.items, entry.versions = [], []
         entry.add("Exhibit", "folder", folder.name)
         entry.items.append(("Exhibit", "manifest", tool_text(f"lacks or mistypes a field: {brief(error)}")))
@@ -192,6 +197,7 @@ def _facts(entry: ExhibitReport, folder: Path, manifest: dict, events: list[dict
     for part in manifest["parts"]:
         entry.add("Findings", part["schema"], plural(part["rows"], "row"))
     _table_facts(entry, folder)
+    _sealed_hits(entry, manifest)
     entry.add("Seal", "manifest root digest (SHA-256)", manifest["root_digest"])
     signature = manifest.get("signature")
     entry.add("Seal", "signing key fingerprint", signature["public_key_fingerprint"] if signature else "UNSIGNED")
@@ -206,6 +212,57 @@ def _facts(entry: ExhibitReport, folder: Path, manifest: dict, events: list[dict
                   f"sha256 {event['event_sha256']}")
     entry.versions.append(("tool", show(f"{manifest['tool']['name']} {manifest['tool']['version']}")))
     entry.versions += [(show(library), show(version)) for library, version in sorted((manifest.get("libraries") or {}).items())]
+
+
+def _sealed_hits(entry: ExhibitReport, manifest: dict) -> None:
+    """The hash-set hits the manifest states (counted at ingest, before sealing): covered by the seal."""
+    if "hash_set_hits" not in manifest:
+        entry.add("Hash sets", "matched at ingest", "not recorded (sealed before hash sets were matched at ingest)")
+        return
+    hits = manifest["hash_set_hits"]
+    if not hits:
+        entry.hash_hits = "0"
+        entry.add("Hash sets", "matched at ingest", "none: the case held no hash set when the exhibit was sealed")
+        return
+    entry.hash_hits = str(sum(hit["artefacts"] for hit in hits))
+    for hit in hits:
+        category = f", category {hit['category']}" if hit["category"] else ""
+        entry.add("Hash sets", f"{display(hit['set'])} ({hit['kind']}{display(category)}), at ingest",
+                  f"{plural(hit['artefacts'], 'artefact')} matched ({plural(hit['rows'], 'hash', 'hashes')}); "
+                  f"set file SHA-256 {hit['file_sha256']}, set table SHA-256 {hit['table_sha256']}")
+
+
+def _case_hash_hits(case_dir: Path) -> dict[str, list[tuple[str, int, int]]] | str | None:
+    """Exhibit id -> (set, artefacts, hash rows) from CASE/hash_hits.parquet (not sealed: rewritten by every
+    match); None when the case has none, or the reason it cannot be read."""
+    try:
+        descriptor = open_member(case_dir, HASH_HITS_NAME, MAX_PART_BYTES)
+        if descriptor is None:
+            return None
+        with os.fdopen(descriptor, "rb") as handle:
+            table = pq.read_table(handle, columns=["exhibit_id", "set_name", "entry_index"])
+        grouped = table.group_by(["exhibit_id", "set_name"]).aggregate([("entry_index", "count_distinct"), ("entry_index", "count")])
+    except (Refused, OSError, pyarrow.ArrowException, ValueError, KeyError) as error:
+        return f"{HASH_HITS_NAME} cannot be read: {error}"
+    found: dict[str, list[tuple[str, int, int]]] = {}
+    for row in sorted(grouped.to_pylist(), key=lambda r: (r["exhibit_id"] or "", r["set_name"] or "")):
+        found.setdefault(row["exhibit_id"], []).append((row["set_name"], row["entry_index_count_distinct"], row["entry_index_count"]))
+    return found
+
+
+def _later_hits(entry: ExhibitReport, exhibit_id: str | None, later: dict[str, list[tuple[str, int, int]]] | str | None) -> None:
+    """The case's latest match for this exhibit (hash_hits.parquet), said to be outside the seal."""
+    if later is None:
+        return
+    if isinstance(later, str):
+        entry.items.append(("Hash sets", "latest match (not sealed)", tool_text(later)))
+        return
+    rows = later.get(exhibit_id or "", [])
+    if not rows:
+        entry.add("Hash sets", f"latest match ({HASH_HITS_NAME}, not sealed)", "no hits")
+    for name, artefacts, hashes in rows:
+        entry.add("Hash sets", f"{display(name)}, latest match ({HASH_HITS_NAME}, not sealed)",
+                  f"{plural(artefacts, 'artefact')} matched ({plural(hashes, 'hash', 'hashes')})")
 
 
 def _media_hash_word(source: dict) -> str:
@@ -278,7 +335,7 @@ def write_atomically(output: Path, data: bytes) -> None:
 
 
 def summary_row(entry: ExhibitReport) -> list[str]:
-    return [entry.exhibit_id, entry.verdict, entry.media_hash, *(entry.counts[name] for name in COUNTED_PARTS)]
+    return [entry.exhibit_id, entry.verdict, entry.media_hash, *(entry.counts[name] for name in COUNTED_PARTS), entry.hash_hits]
 
 
 def trusted_line(report: Report) -> str:

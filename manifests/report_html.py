@@ -70,7 +70,8 @@ def write(report: Report, output: Path) -> None:
         media_css = {"MATCH": "ok", "MISMATCH": "fail", "NOT COMPARED": "fail"}.get(entry.media_hash, "")
         parts.append(f"<tr><td>{html.escape(entry.exhibit_id)}</td>{_html_verdict(entry, 'td')}"
                      f"<td class='media {media_css}'>{html.escape(entry.media_hash)}</td>"
-                     + "".join(f"<td class='num'>{html.escape(entry.counts[name])}</td>" for name in COUNTED_PARTS) + "</tr>")
+                     + "".join(f"<td class='num'>{html.escape(entry.counts[name])}</td>" for name in COUNTED_PARTS)
+                     + f"<td class='num'>{html.escape(entry.hash_hits)}</td></tr>")
     parts.append("</tbody></table><table class='details case'>")
     parts += [f"<tr><th>{html.escape(label)}</th><td>{_html_value(value)}</td></tr>" for label, value in case_lines(report)]
     parts.append("</table>")

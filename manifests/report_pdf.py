@@ -76,7 +76,7 @@ def _render_pdf(report: Report, total_pages: int | None) -> FPDF:
     pdf.set_font("BodyB", size=11)
     pdf.multi_cell(0, 7, "Summary", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Body", size=8)
-    with pdf.table(col_widths=(38, 56, 24, 18, 18, 18, 18), text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+    with pdf.table(col_widths=(38, 56, 20, 13, 13, 10, 15, 10, 15), text_align=("LEFT", "LEFT", "LEFT", *["RIGHT"] * 6),
                    headings_style=bold, line_height=4.5, padding=1, v_align="TOP") as table:
         table.row(SUMMARY_HEADER)
         for entry in report.exhibits:

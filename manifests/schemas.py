@@ -370,7 +370,6 @@ HASHSET = Table(
     doc="CASE/hashsets/NAME/hashset.parquet: one imported hash set (NSRL RDSv3, Project VIC VICS/CAID JSON or a plain list), one row per (algorithm, hash), sorted by algorithm then hash; hashset.json beside it records where it came from.",
     columns=(
         Column("case_id", pa.string(), "Case identifier.", False),
-        Column("exhibit_id", pa.string(), "Always empty: a hash set belongs to the case, not to one exhibit (as a custody event about the case).", False),
         Column("set_name", pa.string(), "Name of the hash set (its folder name under CASE/hashsets).", False),
         Column("algorithm", pa.string(), "md5, sha1 or sha256 (recognised by the hex length in a plain list).", False),
         Column("hash", pa.string(), "The hash, lowercase hex.", False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import sqlite3
@@ -100,11 +101,11 @@ def test_plain_list_import_and_match(case: Path, tmp_path: Path) -> None:
                                         {"reason": "not_hex", "where": "line 8", "detail": "z" * 32 + "  not hex.txt"}]
     assert info["imported_time"].endswith("Z")
     assert _set_rows(case, "notable-1") == [
-        {"case_id": "OP/1", "exhibit_id": "", "set_name": "notable-1", "algorithm": "md5", "hash": H["a.txt"]["md5"], "category": "CAT-A", "set_entry_id": "3",
+        {"case_id": "OP/1", "set_name": "notable-1", "algorithm": "md5", "hash": H["a.txt"]["md5"], "category": "CAT-A", "set_entry_id": "3",
          "set_entry_name": "a.txt"},
-        {"case_id": "OP/1", "exhibit_id": "", "set_name": "notable-1", "algorithm": "sha1", "hash": H["c.bin"]["sha1"], "category": "CAT-A", "set_entry_id": "5",
+        {"case_id": "OP/1", "set_name": "notable-1", "algorithm": "sha1", "hash": H["c.bin"]["sha1"], "category": "CAT-A", "set_entry_id": "5",
          "set_entry_name": None},
-        {"case_id": "OP/1", "exhibit_id": "", "set_name": "notable-1", "algorithm": "sha256", "hash": H["b.txt"]["sha256"], "category": "CAT-A",
+        {"case_id": "OP/1", "set_name": "notable-1", "algorithm": "sha256", "hash": H["b.txt"]["sha256"], "category": "CAT-A",
          "set_entry_id": "4", "set_entry_name": "b.txt"},
     ]
     assert pq.read_schema(case / "hashsets" / "notable-1" / "hashset.parquet").metadata[b"exhibit.table"] == b"hashset"
@@ -165,6 +166,23 @@ def test_signed_case_with_hash_sets_verifies_and_matches_at_ingest(tmp_path: Pat
     assert done.exit_code == 0
     assert ", 1 hash-set hit, " in done.output  # matched at ingest, into the case's hash_hits.parquet
     assert [r[4:7] for r in _hits(case_dir)] == [("JS/2", "/b.txt", "sha1")]
+    # the hits are counted before sealing, so the signed manifest states them; the first exhibit predates the set
+    sealed = [json.loads((case_dir / folder / "manifest.json").read_text())["hash_set_hits"] for folder in ("JS%2F1", "JS%2F2")]
+    assert sealed == [[], [{"set": "s", "kind": "notable", "category": None, "file_sha256": hashlib.sha256(listing.read_bytes()).hexdigest(),
+                            "table_sha256": _info(case_dir, "s")["table_sha256"], "artefacts": 1, "rows": 1}]]
+    report_file = tmp_path / "report.csv"
+    assert _cli("report", case_dir, "--format", "csv", "--output", report_file, "--trusted-key", public).exit_code == 0
+    with report_file.open(encoding="utf-8", newline="") as handle:
+        cells = [tuple(row) for row in csv.reader(handle)]
+    assert [row for row in cells if row[1] == "Summary" and row[2] in ("identifiers", "hash-set hits")] == [
+        ("JS/1", "Summary", "identifiers", "0"), ("JS/1", "Summary", "hash-set hits", "0"),
+        ("JS/2", "Summary", "identifiers", "0"), ("JS/2", "Summary", "hash-set hits", "1")]
+    assert [row for row in cells if row[1] == "Hash sets"] == [
+        ("JS/1", "Hash sets", "matched at ingest", "none: the case held no hash set when the exhibit was sealed"),
+        ("JS/1", "Hash sets", "latest match (hash_hits.parquet, not sealed)", "no hits"),
+        ("JS/2", "Hash sets", "s (notable), at ingest", f"1 artefact matched (1 hash); set file SHA-256 {sealed[1][0]['file_sha256']}, "
+                                                         f"set table SHA-256 {sealed[1][0]['table_sha256']}"),
+        ("JS/2", "Hash sets", "s, latest match (hash_hits.parquet, not sealed)", "1 artefact matched (1 hash)")]
     verified = _cli("verify", case_dir, "--trusted-key", public)
     assert verified.exit_code == 0, verified.output  # the hashsets folder is no exhibit; its signed event keeps the chain
     assert verified.output.splitlines()[-1].startswith("VERIFIED: ")

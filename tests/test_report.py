@@ -106,7 +106,11 @@ def _hashes(manifest: dict) -> list[str]:
 
 def _counts(manifest: dict) -> list[str]:
     rows = {part["schema"]: part["rows"] for part in manifest["parts"]}
-    return [str(rows[name]) for name in ("artefacts", "messages", "media", "errors")]
+    hits = sum(hit["artefacts"] for hit in manifest["hash_set_hits"])  # the case holds no set: 0, as sealed
+    return [*(str(rows[name]) for name in COUNTED), str(hits)]
+
+
+COUNTED = ("artefacts", "messages", "media", "identifiers", "errors")
 
 
 def _csv(path: Path) -> list[list[str]]:
@@ -225,7 +229,7 @@ def test_pdf_verdict_never_verified_beside_a_mismatch(mismatch_case: tuple[Path,
     summary = pages[0].splitlines()
     (bad_row,) = [line for line in summary if line.startswith(FORMULA_EXHIBIT[:12])]
     assert re.search(r"NOT VERIFIED:\s+MISMATCH\s+" + r"\s+".join(_counts(bad)) + "$", bad_row), bad_row
-    assert _counts(bad)[-1] == "1"  # the hash_mismatch row
+    assert _counts(bad)[-2:] == ["1", "0"]  # the hash_mismatch row, and no hash-set hit
     (good_row,) = [line for line in summary if line.startswith("-2 ")]  # pdftotext drops the leading space
     assert re.fullmatch(r"-2\s+VERIFIED: 20 checks hold\s+MATCH\s+" + r"\s+".join(_counts(good)), good_row.rstrip()), good_row
     bad_pages = [page for page in pages if "Verdict: NOT VERIFIED" in _flat(page)]
@@ -244,7 +248,7 @@ def test_html_summary_verdicts_and_style(mismatch_case: tuple[Path, Path, dict, 
     source = page.read_text(encoding="utf-8")
     parsed = _html(page)
     assert parsed.tables["summary"] == [
-        ["exhibit", "verdict", "media hash", "artefacts", "messages", "media", "errors"],
+        ["exhibit", "verdict", "media hash", "artefacts", "messages", "media", "identifiers", "errors", "hash-set hits"],
         [SPACED_EXHIBIT, "VERIFIED: 20 checks hold", "MATCH", *_counts(good)],
         [FORMULA_EXHIBIT, BAD_VERDICT, "MISMATCH", *_counts(bad)],
     ]
@@ -277,9 +281,9 @@ def test_csv_cells_cannot_start_formulas(mismatch_case: tuple[Path, Path, dict, 
     quoted_bad, quoted_good = "'" + FORMULA_EXHIBIT, "' -2"
     summary = {(r[0], r[2]): r[3] for r in rows[1:] if r[1] == "Summary"}
     assert summary == {(quoted_good, "verdict"): "VERIFIED: 20 checks hold", (quoted_good, "media hash"): "MATCH",
-                       **{(quoted_good, name): count for name, count in zip(("artefacts", "messages", "media", "errors"), _counts(good))},
+                       **{(quoted_good, name): count for name, count in zip((*COUNTED, "hash-set hits"), _counts(good))},
                        (quoted_bad, "verdict"): BAD_VERDICT, (quoted_bad, "media hash"): "MISMATCH",
-                       **{(quoted_bad, name): count for name, count in zip(("artefacts", "messages", "media", "errors"), _counts(bad))}}
+                       **{(quoted_bad, name): count for name, count in zip((*COUNTED, "hash-set hits"), _counts(bad))}}
     assert rows[1][1] == "Summary" and rows[len(summary)][1] == "Summary"  # the summary leads
     items = {(r[0], r[1], r[2]): r[3] for r in rows[1:]}
     assert items[(quoted_bad, "Exhibit", "examiner")] == "'" + FORMULA_EXAMINER
