@@ -30,6 +30,8 @@ from case import correlate_output, graph_export, hashsets
 from case import noise as case_noise
 from case import output as case_output
 from case import query as case_query
+from case import search
+from case import search_output
 from case import timeline as case_timeline
 from case import timeline_output
 from case.outfile import atomic_output
@@ -631,6 +633,60 @@ def timeline_command(case_dir: Path, output_format: str, output: Path | None, si
     sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
 
 
+@main.command("search")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("terms", nargs=-1, metavar="[TERM ...]")
+@click.option("--terms-file", "terms_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A UTF-8 file of terms, one a line (re: for a regex, # for a comment; repeatable).")
+@click.option("--regex", "regexes", multiple=True, metavar="R", help="A Python regex, run on the folded text (repeatable).")
+@click.option("--identifier", "identifiers", multiple=True, metavar="VALUE",
+              help="Find VALUE, normalised as the identifiers extractor does, in identifiers, message bodies, sender and recipient ids (repeatable).")
+@click.option("--region", "regions", multiple=True, metavar="CC",
+              help="Region (ISO 3166, e.g. PH) a national phone number given to --identifier is resolved against (repeatable, in order).")
+@click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
+@click.option("--since", default=None, metavar="T", help="Only rows at or after T (YYYY-MM-DD, UTC, or ISO 8601 with its offset).")
+@click.option("--until", default=None, metavar="T", help="Only rows at or before T (a date: the whole UTC day).")
+@click.option("--format", "output_format", type=click.Choice(search_output.FORMATS), default="table", show_default=True,
+              help="table (escaped for the terminal), csv or json.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="File to write (atomically; outside the case folder); default standard output.")
+@click.option("--max-hits", type=click.IntRange(min=1), default=search.HIT_BUDGET, show_default=True,
+              help="Stop after this many hits (the output says so).")
+@click.option("--unverified", is_flag=True, help="Also search exhibits whose manifest does not verify (each is named on standard error).")
+@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Public key: manifests must then be signed by one of these keys (repeatable).")
+def search_command(case_dir: Path, terms: tuple[str, ...], terms_files: tuple[Path, ...], regexes: tuple[str, ...], identifiers: tuple[str, ...],
+                   regions: tuple[str, ...], exhibit_ids: tuple[str, ...], since: str | None, until: str | None, output_format: str,
+                   output: Path | None, max_hits: int, unverified: bool, trusted_keys: tuple[Path, ...]) -> None:
+    """Search every verified exhibit of CASE_DIR: messages, artefact paths, camera serials, identifiers.
+
+    Case- and accent-insensitive; each hit with its exhibit, table, field, time, escaped context and
+    the provenance that opens it.
+    """
+    try:
+        matcher = search.build_matcher(terms, regexes, terms_files, identifiers, search.regions(regions))
+        filters = search.Filters(since_ns=search.parse_time(since) if since else None,
+                                 until_ns=search.parse_time(until, end_of_day=True) if until else None)
+    except search.SearchUsageError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    _outside_case(output, case_dir, "--output")
+    selection, opened = _open_selected(case_dir, exhibit_ids, trusted_keys, unverified)
+    report_ = search.SearchReport()
+    try:
+        hits = search.search(opened.connection, matcher, filters, report_, hit_budget=max_hits)
+        search_output.write_hits(hits, output_format, output if output is not None else sys.stdout, report_, max_hits,
+                                 search.FIELD_BUDGET)
+    except OSError as error:
+        raise UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}") from None
+    finally:
+        opened.close()
+    for line in report_.lines(max_hits, search.FIELD_BUDGET):
+        click.echo(line, err=True)
+    if output is not None:
+        click.echo(f"-> {display(str(output))}", err=True)
+    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any else EXIT_OK)
+
+
 def run() -> None:
     """Console entry point: an unexpected crash exits with 3 (nothing published), never with 1 or 0."""
     try:
@@ -652,20 +708,46 @@ if __name__ == "__main__":
 
 @main.command("chats")
 @click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("terms", nargs=-1, metavar="[TERM ...]")
 @click.option("--exhibit", "exhibit_ids", multiple=True, help="Only this exhibit id (repeatable); default every exhibit in the case.")
 @click.option("--app", default=None, help="Only this app (a part of its name, e.g. whatsapp, or a parser name such as android_sms).")
 @click.option("--grep", default=None, metavar="TEXT", help="Only messages whose text contains TEXT (case-insensitive).")
-def chats_command(case_dir: Path, exhibit_ids: tuple[str, ...], app: str | None, grep: str | None) -> None:
-    """Print the conversations of CASE_DIR's exhibits from messages.parquet, escaped for the terminal."""
+@click.option("--regex", "regexes", multiple=True, metavar="R", help="Only messages a Python regex matches (on the folded text; repeatable).")
+@click.option("--terms-file", "terms_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A UTF-8 file of terms, one a line (re: for a regex, # for a comment; repeatable).")
+@click.option("--since", default=None, metavar="T", help="Only messages at or after T (YYYY-MM-DD, UTC, or ISO 8601 with its offset).")
+@click.option("--until", default=None, metavar="T", help="Only messages at or before T (a date: the whole UTC day).")
+def chats_command(case_dir: Path, terms: tuple[str, ...], exhibit_ids: tuple[str, ...], app: str | None, grep: str | None,
+                  regexes: tuple[str, ...], terms_files: tuple[Path, ...], since: str | None, until: str | None) -> None:
+    """Print the conversations of CASE_DIR's exhibits from messages.parquet, escaped for the terminal.
+
+    With TERMs, --regex or --terms-file, only the messages they match (body, sender, conversation and
+    recipient names; case- and accent-insensitive).
+    """
     folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
-    chat_filter = chat_view.ChatFilter(app=app, grep=grep)
-    shown = 0
+    try:
+        matcher = search.build_matcher(terms, regexes, terms_files) if (terms or regexes or terms_files) else None
+        since_ns = search.parse_time(since) if since else None
+        until_ns = search.parse_time(until, end_of_day=True) if until else None
+    except search.SearchUsageError as error:
+        raise UsageFailure(str(error)) from None
+    chat_filter = chat_view.ChatFilter(app=app, grep=grep, since_ns=since_ns, until_ns=until_ns,
+                                       matches=search.message_predicate(matcher) if matcher else None)
+    readable = []
     for folder in folders:
-        if not (folder / "messages.parquet").exists():
+        if (folder / "messages.parquet").exists():
+            readable.append(folder)
+        else:
             click.echo(f"{display(decode_id(folder.name))}: no messages.parquet (ingested before chat parsing existed)", err=True)
-            continue
+    if app:
+        known = set().union(*(chat_view.apps(folder) for folder in readable))
+        if not any(chat_view.app_matches(app, name, parser) for name, parser in known):
+            names = sorted({display(name) for name, _parser in known if name is not None})
+            raise UsageFailure(f"no such app: {display(app)} (apps in this case: {', '.join(names) or 'none'})")
+    shown = 0
+    for folder in readable:
         table = chat_view.read_messages(folder, chat_filter)
         shown += table.num_rows
         for line in chat_view.render(table):
             click.echo(line)
-    click.echo(f"{shown} messages", err=True)
+    click.echo(plural(shown, "message"), err=True)

@@ -31,7 +31,7 @@ def test_every_command_and_option_is_documented() -> None:
     commands = {"ingest": main.commands["ingest"], "verify": main.commands["verify"], "keys generate": main.commands["keys"].commands["generate"],
                 "custody add": main.commands["custody"].commands["add"], "custody show": main.commands["custody"].commands["show"], "report": main.commands["report"],
                 "chats": main.commands["chats"], "query": main.commands["query"], "correlate": main.commands["correlate"],
-                "timeline": main.commands["timeline"],
+                "timeline": main.commands["timeline"], "search": main.commands["search"],
                 "hashset import": main.commands["hashset"].commands["import"], "hashset match": main.commands["hashset"].commands["match"]}
     for name, command in commands.items():
         assert f"exhibit {name}" in README, name

@@ -114,13 +114,18 @@ def test_chats_command_prints_escaped_conversation(android_ingest: tuple[Path, P
     result = CliRunner().invoke(main, ["chats", str(exhibit.parent), "--app", "sms"])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line]
-    assert lines[0] == f"== PHONE/1 | Android SMS/MMS | conversation 1 | /{TELEPHONY}/mmssms.db"
+    assert lines[0] == (f"== PHONE/1 | Android SMS/MMS | conversation 1 | 3 messages, 2023-11-14 22:13:19Z to 2023-11-14 22:16:40Z"
+                        f" | /{TELEPHONY}/mmssms.db")
     assert lines[1] == "2023-11-14 22:13:19Z <- +15550001: first \\u202eevil\\u202c text  (sms#1)"
-    assert lines[2] == "2023-11-14 22:16:40Z <- +15550001: only in the WAL [wal_only]  (sms#2)"
-    assert lines[3].startswith("2023-11-14 22:15:00Z -> me: [media] [file IMG_0001.jpg sha256 ")
+    assert lines[2].startswith("2023-11-14 22:15:00Z -> me: [media] [file IMG_0001.jpg sha256 ")  # time order, not stored order
+    assert lines[3] == "2023-11-14 22:16:40Z <- +15550001: only in the WAL [wal_only]  (sms#2)"
     assert lines[4] == "3 messages"
     grep = CliRunner().invoke(main, ["chats", str(exhibit.parent), "--grep", "WAL"])
-    assert [line for line in grep.output.splitlines() if " <- " in line] == [lines[2]]
+    assert [line for line in grep.output.splitlines() if " <- " in line] == [lines[3]]
+    terms = CliRunner().invoke(main, ["chats", str(exhibit.parent), "EVIL", "--since", "2023-11-14T22:13:19Z", "--until", "2023-11-14"])
+    assert (terms.exit_code, [line for line in terms.output.splitlines() if line][1:]) == (0, [lines[1], "1 message"])
+    none = CliRunner().invoke(main, ["chats", str(exhibit.parent), "--app", "whatsapp"])
+    assert (none.exit_code, none.output.splitlines()[-1]) == (2, "Error: no such app: whatsapp (apps in this case: Android SMS/MMS)")
 
 
 def test_chats_can_be_turned_off(tmp_path: Path) -> None:
