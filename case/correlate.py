@@ -163,6 +163,25 @@ _NOT_NOISE = f"""
     AND NOT (link_kind <> 'file_sha256' AND regexp_full_match(trim(value), '[+-]?[0-9]{{1,{SHORT_CODE_DIGITS - 1}}}'))"""
 
 
+def _occurrences(union: str, min_exhibits: int) -> str:
+    """The CTE corr_occurrences: every occurrence, or (min_exhibits >= 2) only those of a value found on two
+    exhibits or more.
+
+    Nearly every file hash is on one exhibit only; grouping all of them by value, exhibit and role into
+    the edges table and again into the links held every one in memory (13 GB and 85 s at 25 million
+    artefacts, docs/benchmarks.md). The pre-filter groups by a 64-bit hash of (link_kind, value) alone
+    and keeps the hashes whose rows name two exhibit ids: a value on two exhibits always passes (noise
+    depends on the value only, so it can wait), a hash collision only lets a value through to the exact
+    grouping below, so the result is exactly that of grouping everything. The union is read twice
+    (NOT MATERIALIZED: it is never held whole)."""
+    if min_exhibits < 2:
+        return f"corr_occurrences AS ({union})"
+    return f"""corr_every AS NOT MATERIALIZED ({union}),
+        corr_shared AS (SELECT hash(link_kind, value) AS h FROM corr_every
+                        GROUP BY h HAVING min(exhibit_id) <> max(exhibit_id)),
+        corr_occurrences AS (SELECT * FROM corr_every WHERE hash(link_kind, value) IN (SELECT h FROM corr_shared))"""
+
+
 @dataclass(frozen=True)
 class Link:
     """One ranked row of the correlation table (times as nanoseconds since 1970 UTC)."""
@@ -264,7 +283,7 @@ def correlate(con: duckdb.DuckDBPyConnection, *, noise: Noise | None = None, min
     with_clause = ("WITH " + ",".join(ctes) + ",") if ctes else "WITH"
     edges_sql = f"""
         CREATE OR REPLACE TEMP TABLE {EDGES_TABLE} AS
-        {with_clause} corr_occurrences AS ({' UNION ALL '.join(parts)})
+        {with_clause} {_occurrences(' UNION ALL '.join(parts), min_exhibits)}
         SELECT link_kind, value, exhibit_id, role, count(*) AS occurrences,
                CAST(min(first_time) AS TIMESTAMPTZ_NS) AS first_seen_time, CAST(max(last_time) AS TIMESTAMPTZ_NS) AS last_seen_time
         FROM corr_occurrences

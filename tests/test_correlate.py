@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from case import correlate as correlate_module
 from case import correlate_output, graph_export, output
 from case.correlate import CORRELATIONS, correlate
 from case.noise import Noise, NoiseFileError, load_noise, parse_line
@@ -147,6 +148,34 @@ def test_min_exhibits_and_exhibit_selection(case_dir: Path) -> None:
     assert _rows(correlate(con, exhibits=[C])) == []
     with pytest.raises(ValueError):
         correlate(con, min_exhibits=0)
+
+
+def _edges(correlation) -> list[tuple]:
+    names = {l.rank: (l.link_kind, l.value) for l in correlation.links()}
+    return [(*names[e.rank], e.exhibit_id, e.role, e.occurrences, e.first_seen_ns, e.last_seen_ns) for e in correlation.edges()]
+
+
+def test_the_shared_value_prefilter_changes_nothing(case_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With min_exhibits >= 2 only values whose 64-bit hash is on two exhibits are grouped exactly (the 25-million
+    artefact case, docs/benchmarks.md): the links and edges are those of grouping every occurrence, and hashes
+    that collide all the time change nothing either (a collision only lets a value through to the exact count)."""
+    con = connect(case_dir)
+    unfiltered = correlate(con, min_exhibits=1)
+    assert "corr_shared" not in correlate_module._occurrences("SELECT 1", 1)
+    wide = [r for r in _rows(unfiltered) if r[2] >= 2]
+    wide_edges = [e for e in _edges(unfiltered) if (e[0], e[1]) in {(r[0], r[1]) for r in wide}]
+    assert len(_rows(unfiltered)) > len(wide)  # values on one exhibit exist, so the filter has work to do
+    assert wide == ALL_LINKS
+    filtered = correlate(con)
+    assert _rows(filtered) == ALL_LINKS
+    assert _edges(filtered) == wide_edges
+    occurrences = correlate_module._occurrences
+    monkeypatch.setattr(correlate_module, "_occurrences",
+                        lambda union, n: occurrences(union, n).replace("hash(link_kind, value)", "length(value) % 3"))
+    colliding = correlate(con)
+    assert _rows(colliding) == ALL_LINKS
+    assert _edges(colliding) == wide_edges
+    assert _rows(correlate(con, min_exhibits=3)) == ALL_LINKS[:5]
 
 
 def test_without_identifiers_or_messages(tmp_path: Path) -> None:
