@@ -2,7 +2,8 @@
 
 Only exhibits whose seal holds are read (case/selection.py), unless the examiner asks for the
 unverified ones too; what was read and what was skipped, and why, is said in `notes()`. Only a
-single SELECT (WITH, FROM-first, VALUES, DESCRIBE, SHOW, SUMMARIZE) or EXPLAIN statement is run:
+single SELECT (WITH, FROM-first, VALUES, DESCRIBE, SHOW, SUMMARIZE) statement is run (not EXPLAIN,
+whose ANALYZE form executes what it wraps):
 DuckDB's lock keeps every other file out of reach, but it would let COPY write over a Parquet file
 the views read, and nothing may write into the evidence.
 """
@@ -22,7 +23,7 @@ from case import views
 from case.selection import CaseFile, Exhibit, assess_case_file, assess_exhibits, regular_file
 from manifests.text import display, display_message
 
-RUNNABLE = frozenset({"SELECT", "EXPLAIN"})
+RUNNABLE = frozenset({"SELECT"})  # not EXPLAIN: EXPLAIN ANALYZE runs the statement it wraps (a COPY over a sealed part)
 BATCH_ROWS = 8192
 
 
@@ -116,7 +117,7 @@ class Result:
 
 
 def run(case: views.CaseViews, sql: str) -> Result:
-    """Run `sql`, which must be one SELECT or EXPLAIN statement; QueryError with DuckDB's message otherwise."""
+    """Run `sql`, which must be one SELECT statement; QueryError with DuckDB's message otherwise."""
     try:
         statements = case.connection.extract_statements(sql)
     except duckdb.Error as error:
@@ -125,7 +126,7 @@ def run(case: views.CaseViews, sql: str) -> Result:
         raise QueryError(f"give exactly one SQL statement (got {len(statements)})")
     kind = _statement_kind(statements[0])
     if kind not in RUNNABLE:
-        raise QueryError(f"only a SELECT or EXPLAIN statement is run (this is a {kind} statement): the case is read, never written")
+        raise QueryError(f"only a SELECT statement is run (this is a {kind} statement): the case is read, never written")
     try:
         relation = case.connection.sql(sql)
         reader = relation.to_arrow_reader(BATCH_ROWS)

@@ -639,7 +639,8 @@ def timeline_command(case_dir: Path, output_format: str, output: Path | None, si
     """Every time in CASE_DIR (files, photos, messages, custody) in one sorted stream."""
     _outside_case(output, case_dir, "--output")
     try:
-        flt = case_timeline.TimelineFilter(since_ns=_utc_option(since, "--since"), until_ns=_utc_option(until, "--until"),
+        flt = case_timeline.TimelineFilter(exhibits=sorted(set(exhibit_ids)) or None,  # custody names every exhibit: keep the asked ones
+                                           since_ns=_utc_option(since, "--since"), until_ns=_utc_option(until, "--until"),
                                            kinds=tuple(sorted(set(kinds))) or None)
     except ValueError as error:
         raise UsageFailure(display_message(str(error))) from None

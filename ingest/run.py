@@ -300,7 +300,7 @@ def _sealed_hash_set_hits(case_dir: Path, artefacts: Path, problems: Problems) -
     """
     try:
         counts, set_problems = hashsets.count_hits(case_dir, artefacts)
-    except hashsets.HashSetError as error:
+    except (hashsets.HashSetError, OSError) as error:  # a lock or folder of the case it cannot use: the exhibit still stands
         problems.add("hashsets", "hash_set_match_failed", "warning", str(error))
         return []
     for problem in set_problems:
@@ -313,7 +313,7 @@ def _match_hash_sets(folder: Path) -> tuple[int | None, str | None]:
     none, or (None, why) when matching failed; the exhibit stands either way."""
     try:
         counts = hashsets.match_exhibit(folder.parent, folder)
-    except hashsets.HashSetError as error:
+    except (hashsets.HashSetError, OSError) as error:  # after publishing: the exhibit stands whatever happens here
         return None, str(error)
     return (sum(counts.values()) if counts else None), None
 

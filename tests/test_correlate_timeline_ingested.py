@@ -69,6 +69,12 @@ def test_timeline_holds_both_copies_and_the_custody_events(case_dir: Path, tmp_p
     assert custody == ["ingest_started", "ingested", "ingest_started", "ingested"]
     times = [int(r["timestamp"]) for r in rows]
     assert times == sorted(times)
+    # --exhibit keeps that exhibit's events only, custody events included (the ledger names every exhibit)
+    result = CliRunner().invoke(main, ["timeline", str(case_dir), "--exhibit", "JS/2", "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert {r["exhibit_id"] for r in rows} == {"JS/2"}
+    assert [r["message"].split(" ")[0] for r in rows if r["table"] == "custody"] == ["ingest_started", "ingested"]
 
 
 def test_body_file_reads_in_mactime(case_dir: Path, tmp_path: Path) -> None:

@@ -419,3 +419,22 @@ def test_query_reads_hash_hits_and_passes_the_hashsets_folder_by(case: Path, tmp
 def test_name_rules() -> None:
     assert hashsets.name_problem("NSRL_2026.09-modern") is None
     assert hashsets.name_problem("../x") is not None
+
+
+def test_a_case_lock_that_cannot_be_opened_never_costs_the_exhibit(case: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "l.txt"
+    listing.write_text(H["d.txt"]["sha1"] + "\n")
+    assert _cli("hashset", "import", case, "k", listing, "--kind", "known").exit_code == 0
+    lock = case / hashsets.LOCK_NAME
+    lock.unlink()
+    lock.mkdir()  # what a lock owned by another examiner, or a damaged case, looks like to open()
+    source = tmp_path / "seized2"
+    source.mkdir()
+    (source / "d.txt").write_bytes(FILES["d.txt"])
+    done = run_ingest(source, case.parent, case="OP/1", exhibit="JS/2")
+    assert done.exit_code == 0, done.output  # warnings only: the exhibit is published
+    manifest = json.loads((case / "JS%2F2" / "manifest.json").read_text())
+    assert manifest["hash_set_hits"] == []
+    errors = pq.read_table(case / "JS%2F2" / "errors.parquet").to_pylist()
+    assert [(e["stage"], e["error_kind"], e["severity"]) for e in errors] == [("hashsets", "hash_set_match_failed", "warning")]
+    assert "Is a directory" in errors[0]["message"]

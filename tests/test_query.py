@@ -290,7 +290,10 @@ def test_no_other_file_can_be_read_or_written(built: tuple[Path, Path], tmp_path
     before = evidence.read_bytes()
     for target in (tmp_path / "out.csv", evidence):
         code, _, err = _query(case, f"COPY (SELECT 1) TO '{target}' (FORMAT parquet, USE_TMP_FILE false)")
-        assert code == 2 and "only a SELECT or EXPLAIN statement is run (this is a COPY statement)" in err
+        assert code == 2 and "only a SELECT statement is run (this is a COPY statement)" in err
+        # EXPLAIN ANALYZE runs the statement it wraps: refused like the statement itself
+        code, _, err = _query(case, f"EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '{target}' (FORMAT parquet, USE_TMP_FILE false)")
+        assert code == 2 and "only a SELECT statement is run (this is a EXPLAIN statement)" in err
         code, _, err = _query(case, f"SELECT * FROM query('COPY (SELECT 1) TO ''{target}'' (FORMAT parquet, USE_TMP_FILE false)')")
         assert code == 2 and "Parser Error: Expected a single SELECT statement" in err
     assert not (tmp_path / "out.csv").exists() and evidence.read_bytes() == before
