@@ -486,7 +486,7 @@ def timed(name: str, command: list[str], repeat: int, log: Path, before=None) ->
         with open(out, "wb") as stdout, open(err, "wb") as stderr:
             code = subprocess.run(["/usr/bin/time", "-v", *command], stdout=stdout, stderr=stderr, check=False,
                                   env={**os.environ, "PYTHONPATH": str(REPO)}).returncode
-        text = err.read_text(errors="replace")
+        text = err.read_text(errors="backslashreplace")
         wall = _wall(re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text).group(1))
         rss_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
         runs.append({"exit": code, "wall_s": wall, "peak_rss_mib": rss_kib / 1024})
