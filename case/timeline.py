@@ -4,7 +4,8 @@ custody events.
 Works on an open DuckDB connection whose views cover the case (case/views.py). One fixed SQL text
 per source and event (UNION ALL) gives, for every non-null time, the time as integer nanoseconds
 and where it came from; DuckDB sorts (spilling to disk when it must) and the rows are fetched in
-batches, so Python never holds the case. Order: time, then exhibit id, then source (artefacts,
+batches, so Python never holds the case. A time stored at the int64 limits (which DuckDB reads as
++-infinity) keeps its stored value (case/times.py `epoch_ns_sql`). Order: time, then exhibit id, then source (artefacts,
 media, messages, custody), then the row's index in its table (entry_index, media_index,
 message_index, event_index), then the event's place in the source's list below: the same case
 always gives the same order.
@@ -18,6 +19,7 @@ from typing import Iterator
 import duckdb
 
 from case.relations import bound, exhibit_filter, has_columns, missing_note
+from case.times import epoch_ns_sql
 from manifests.text import display, display_message
 
 BATCH_ROWS = 10_000
@@ -135,7 +137,7 @@ def _events_sql(sources: list[Source], flt: TimelineFilter) -> str:
     branches = []
     for source in sources:
         for event_rank, (column, description) in enumerate(source.events):
-            time = f"epoch_ns({column})"
+            time = epoch_ns_sql(column)
             branches.append(f"""
             SELECT {time} AS time_ns, '{description}' AS timestamp_desc, '{source.name}' AS "table", exhibit_id,
                    {source.rank} AS source_rank, CAST({source.row_index} AS BIGINT) AS row_index, {event_rank} AS event_rank,
@@ -240,10 +242,10 @@ def body_lines(con: duckdb.DuckDBPyConnection, flt: TimelineFilter) -> Iterator[
         return
     times = ("accessed_time", "modified_time", "changed_time", "created_time")
     any_time = " OR ".join(f"{t} IS NOT NULL" for t in times)
-    in_range = " OR ".join(f"({t} IS NOT NULL AND {_range(f'epoch_ns({t})', flt)})" for t in times)
+    in_range = " OR ".join(f"({t} IS NOT NULL AND {_range(epoch_ns_sql(t), flt)})" for t in times)
     sql = f"""
         SELECT exhibit_id, md5, path, inode, entry_type, mode, uid, gid, size,
-               epoch_ns(accessed_time), epoch_ns(modified_time), epoch_ns(changed_time), epoch_ns(created_time), is_deleted
+               {', '.join(epoch_ns_sql(t) for t in ("accessed_time", "modified_time", "changed_time", "created_time"))}, is_deleted
         FROM artefacts
         WHERE ({any_time}) AND ({in_range}) AND {exhibit_filter(flt.exhibits)}
         ORDER BY exhibit_id, entry_index"""

@@ -2,8 +2,9 @@
 
 Timesketch: `message`, `timestamp` (microseconds since 1970 UTC, rounded down), `datetime` (ISO 8601
 UTC with the source's precision), `timestamp_desc`, then provenance: exhibit_id, table, path,
-entry_index, store_table, store_row_id, row_index (the row's index in its table). CSV cells are
-neutralised against formula injection; JSONL is ASCII (other characters as \\u escapes).
+entry_index, store_table, store_row_id, row_index (the row's index in its table). CSV text cells are
+neutralised against formula injection; numbers and the ISO time are not (`-86400000000`, a time before
+1970, is a number). JSONL is ASCII (other characters as \\u escapes).
 
 Body file (TSK 3 format, one line per artefact): MD5|name|inode|mode_as_string|UID|GID|size|atime|
 mtime|ctime|crtime, times in whole Unix seconds (rounded down; 0 when absent, as mactime expects),
@@ -41,8 +42,12 @@ def timesketch_record(event: Event) -> dict[str, object]:
 
 
 def _csv_value(name: str, value: object) -> str:
+    """One cell: free text (message, path, ids, names) neutralised against formulas; the numbers and the
+    ISO time this code formats are written as they are (a time before 1970 is a negative number, not a formula)."""
     if value is None:
         return ""
+    if isinstance(value, int) or name == "datetime":
+        return str(value)
     if name == "exhibit_id" or name == "store_table":
         return csv_cell(display(str(value)) or "")
     if name == "path":

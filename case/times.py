@@ -13,6 +13,20 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 NS_PER_SECOND = 1_000_000_000
 
 
+INT64_MAX = 2**63 - 1
+
+
+def epoch_ns_sql(column: str) -> str:
+    """SQL for a timestamp column as integer nanoseconds, the stored value kept at the int64 limits.
+
+    DuckDB reads a stored int64 maximum (2262-04-11T23:47:16.854775807Z) as `infinity` and one above
+    the minimum as `-infinity`, and `epoch_ns` of either is NULL: a time that is there would read as
+    no time. Those two are given back as the integers that were stored (+-(2**63 - 1)). `column`
+    is a fixed column name of the code, never user text."""
+    return (f"CASE WHEN {column} IS NOT NULL THEN coalesce(epoch_ns({column}), CASE WHEN CAST({column} AS TIMESTAMPTZ) > "
+            f"TIMESTAMPTZ '1970-01-01 00:00:00+00' THEN {INT64_MAX} ELSE -{INT64_MAX} END) END")
+
+
 class NaiveTimeError(ValueError):
     """A time given without a UTC offset: which zone it meant cannot be known."""
 

@@ -257,3 +257,53 @@ def test_a_type_confused_view_is_left_out(con) -> None:
         "custody times: not read (custody has a column of an unexpected type (event_index is VARCHAR; occurred_time is "
         "VARCHAR): an exhibit not written by Exhibit?)"]
     assert _order(events(con, TimelineFilter())) == [o for o in ORDER if o[3] != "custody"]
+
+
+def _limits_case(tmp_path: Path):
+    """One exhibit's artefacts with times before 1970, at the int64 limits (which DuckDB reads as +-infinity)
+    and a path a spreadsheet would run; every other time column null."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stamp = pa.timestamp("ns", tz="UTC")
+    times = [-86_400 * 10**9, 2**63 - 1, -(2**63 - 1), -(2**63), -1]
+    table = pa.table({
+        "exhibit_id": pa.array(["L/1"] * 5), "entry_index": pa.array(range(5), pa.int64()),
+        "path": pa.array(["/old.txt", "/max.txt", "/min.txt", "/lowest.txt", "-1+cmd|' /C calc'!A0"]),
+        "is_deleted": pa.array([False] * 5), "entry_type": pa.array(["file"] * 5),
+        "created_time": pa.array(times, stamp), "modified_time": pa.array([None] * 5, stamp),
+        "accessed_time": pa.array([None] * 5, stamp), "changed_time": pa.array([None] * 5, stamp),
+        "deleted_time": pa.array([None] * 5, stamp), "md5": pa.array([None] * 5, pa.string()),
+        **{name: pa.array([None] * 5, pa.int64()) for name in ("inode", "mode", "uid", "gid", "size")}})
+    path = tmp_path / "artefacts.parquet"
+    pq.write_table(table, path)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"CREATE VIEW artefacts AS SELECT * FROM read_parquet('{path}')")
+    return con
+
+
+def test_times_before_1970_and_at_the_int64_limits_are_written_as_numbers(tmp_path: Path) -> None:
+    """A negative timestamp is a number, never neutralised as a formula; the free-text path still is. A time at
+    int64 max (DuckDB's infinity) keeps its stored value instead of crashing the run."""
+    con = _limits_case(tmp_path)
+    target = tmp_path / "timeline.csv"
+    with atomic_output(target) as handle:
+        count = timeline_output.write_csv(events(con, TimelineFilter()), handle)
+    assert count == 5
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert [row[:4] + row[6:8] for row in rows[1:]] == [
+        ["/lowest.txt", "-9223372036854776", "1677-09-21T00:12:43.145224192+00:00", "File created", "/lowest.txt", "3"],
+        ["/min.txt", "-9223372036854776", "1677-09-21T00:12:43.145224193+00:00", "File created", "/min.txt", "2"],
+        ["/old.txt", "-86400000000", "1969-12-31T00:00:00+00:00", "File created", "/old.txt", "0"],
+        ["'-1+cmd|' /C calc'!A0", "-1", "1969-12-31T23:59:59.999999999+00:00", "File created", "'-1+cmd|' /C calc'!A0", "4"],
+        ["/max.txt", "9223372036854775", "2262-04-11T23:47:16.854775807+00:00", "File created", "/max.txt", "1"]]
+    out = io.BytesIO()
+    assert timeline_output.write_jsonl(events(con, TimelineFilter(since_ns=0)), out) == 1
+    assert [(r["timestamp"], r["datetime"]) for r in map(json.loads, out.getvalue().splitlines())] == [
+        (9223372036854775, "2262-04-11T23:47:16.854775807+00:00")]
+    body = io.BytesIO()
+    assert timeline_output.write_body(body_lines(con, TimelineFilter()), body) == 5
+    assert [line.split("|")[-1] for line in body.getvalue().decode().splitlines()] == [
+        "-86400", "9223372036", "-9223372037", "-9223372037", "-1"]
