@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import duckdb
 
 from case.fold import Folded, fold, fold_with_map
-from case.times import NaiveTimeError, parse_utc
+from case.times import NaiveTimeError, epoch_ns_sql, parse_utc
 from manifests.files import FileTooLargeError, read_utf8
 from manifests.text import display
 from parsers.identifiers import phones, registry
@@ -320,13 +320,18 @@ class Matcher:
         return tuple(p for p in self.patterns if p.applies(table, field_name))
 
     def find(self, patterns: Sequence[Pattern], original: str, budget: int = FIELD_BUDGET) -> list[tuple[Pattern, int, int]]:
-        """Every (pattern, start, end) in the first `budget` characters of `original`, in text order."""
+        """Every (pattern, start, end) in the first `budget` characters of `original`, in text order; one per
+        pattern and occurrence in the original (spans of one pattern never overlap there)."""
         searched = original[:budget]
         folded: Folded = fold_with_map(searched)
         found = []
         for order, pattern in enumerate(patterns):
+            reached = 0  # one hit per original occurrence: "s" in "ß" (folded "ss") is found twice on one character
             for start, end in pattern.spans(folded.text):
                 first, last = folded.original_span(start, end, searched)
+                if first < reached:
+                    continue
+                reached = last
                 found.append((first, last, order, pattern))
         found.sort(key=lambda item: item[:3])
         return [(pattern, first, last) for first, last, _order, pattern in found]
@@ -380,10 +385,26 @@ class SearchReport:
     stopped_in: str | None = None  # "EXHIBIT table" where the hit budget stopped the search
     tables: list[str] = field(default_factory=list)  # tables searched
     notes: list[str] = field(default_factory=list)  # tables not searched, and why
+    unread: list[str] = field(default_factory=list)  # what could not be read or searched: the search is not complete
+    timeless: int = 0  # rows with a hit but no time, left out under --since/--until
+
+    @property
+    def complete(self) -> bool:
+        """Every readable row was searched and every hit reported: no budget reached, nothing unread."""
+        return not self.budget_reached and not self.unread
+
+    def unreadable(self, note: str) -> None:
+        """A part, table or field that could not be read or searched: said, and the search is incomplete."""
+        self.notes.append(note)
+        self.unread.append(note)
 
     def lines(self, hit_budget: int, field_budget: int) -> list[str]:
         out = [f"{self.hits:,} {'hit' if self.hits == 1 else 'hits'} in {', '.join(self.tables) or 'no table'} ({self.rows_read:,} candidate rows read)"]
         out.extend(self.notes)
+        if self.timeless:
+            out.append(f"{self.timeless:,} {'row' if self.timeless == 1 else 'rows'} with a hit but no time left out by --since/--until")
+        if self.unread:
+            out.append(f"the search is incomplete: {len(self.unread):,} part(s), table(s) or field(s) could not be read or searched (named above)")
         if self.values_cut:
             out.append(f"{self.values_cut:,} values longer than {field_budget:,} characters were searched in their first {field_budget:,} characters only")
         if self.budget_reached:
@@ -398,11 +419,13 @@ class Filters:
     until_ns: int | None = None  # inclusive
 
 
-def _columns(connection: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
-    """Column name -> DuckDB type of a view (empty when there is no such view)."""
-    rows = connection.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-                              [view]).fetchall()
-    return {name: data_type for name, data_type in rows}
+def _columns(connection: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    """Column name -> DuckDB type of a FROM item (a view or one part); duckdb.Error when it cannot be read."""
+    return {row[0]: row[1] for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+
+
+def _view_exists(connection: duckdb.DuckDBPyConnection, view: str) -> bool:
+    return connection.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [view]).fetchone()[0] > 0
 
 
 def _is_text(field_spec: FieldSpec, data_type: str) -> bool:
@@ -413,49 +436,94 @@ def _is_text(field_spec: FieldSpec, data_type: str) -> bool:
         rf'[(,]\s*"?{re.escape(field_spec.element)}"? VARCHAR[,)]', data_type) is not None
 
 
+def _literal(text: str) -> str:
+    """A SQL string literal of a path the case's views were built from (never user text)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where one table's rows are read: the case's view, or one exhibit's Parquet part of it.
+
+    `sql` is the FROM item, named as the table (so the identifiers' origin lookup can name it);
+    `origins` the FROM items of the messages and media an identifiers part points into."""
+
+    spec: TableSpec
+    sql: str
+    label: str  # as named in notes: the table, or the part's path
+    origins: tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True)
 class _Plan:
-    spec: TableSpec
+    source: _Source
     fields: tuple[tuple[FieldSpec, tuple[Pattern, ...]], ...]
     time_sql: str | None  # nanoseconds since the epoch
     provenance: tuple[tuple[str, str], ...]  # (name, SQL expression)
     order: tuple[str, ...]
 
+    @property
+    def spec(self) -> TableSpec:
+        return self.source.spec
 
-def _plan(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Filters, report: SearchReport) -> list[_Plan]:
-    plans = []
+
+def _sources(connection: duckdb.DuckDBPyConnection, parts: dict[str, list[Path]] | None, report: SearchReport) -> list[_Source]:
+    """Every source to search, table by table in TABLES order; a table the case lacks is noted."""
+    sources = []
     for spec in TABLES:
-        present = _columns(connection, spec.table)
-        if not present:
+        if parts is None:
+            if _view_exists(connection, spec.table):
+                origins = tuple((origin, origin) for origin, _index, _times in _ORIGINS)
+                sources.append(_Source(spec, spec.table, spec.table, origins))
+            else:
+                report.notes.append(f"{spec.table}: not in this case, not searched")
+            continue
+        paths = parts.get(spec.table, [])
+        if not paths:
             report.notes.append(f"{spec.table}: not in this case, not searched")
+        for path in paths:
+            origins = tuple((origin, f"read_parquet({_literal(str(path.parent / f'{origin}.parquet'))})")
+                            for origin, _index, _times in _ORIGINS if path.parent / f"{origin}.parquet" in parts.get(origin, []))
+            sources.append(_Source(spec, f"read_parquet({_literal(str(path))}) AS {spec.table}", display(str(path)), origins))
+    return sources
+
+
+def _plan(connection: duckdb.DuckDBPyConnection, source: _Source, matcher: Matcher, filters: Filters, report: SearchReport) -> _Plan | None:
+    """How one source is searched, or None (said in the report) when it cannot be or need not be."""
+    spec = source.spec
+    prefix = spec.table if source.label == spec.table else f"{source.label}: {spec.table}"
+    try:
+        present = _columns(connection, source.sql)
+    except duckdb.Error as error:  # a part that cannot be read costs itself, and is said
+        report.unreadable(f"{prefix}: cannot be read, not searched: {display(type(error).__name__)}: {display(str(error))}")
+        return None
+    chosen = []
+    for found in spec.fields:
+        if found.column not in present:
             continue
-        chosen = []
-        for found in spec.fields:
-            if found.column not in present:
-                continue
-            if not _is_text(found, present[found.column]):
-                report.notes.append(f"{spec.table}.{found.name}: not text ({display(present[found.column])}), not searched")
-                continue
-            patterns = matcher.for_field(spec.table, found.name)
-            if patterns:
-                chosen.append((found, patterns))
-        if not chosen:
+        patterns = matcher.for_field(spec.table, found.name)
+        if not patterns:
             continue
-        times = [f"epoch_ns({name})" for name in spec.time_columns if name in present and present[name].startswith("TIMESTAMP")]
-        time_sql = (times[0] if len(times) == 1 else f"coalesce({', '.join(times)})") if times else None
-        provenance = tuple(item for item in (_provenance(spec.table, name, present) for name in spec.provenance) if item is not None)
-        if spec.table == "identifiers" and {"origin_table", "origin_index"} <= set(present):
-            time_sql, provenance = _origin_time(connection, provenance)
-        if time_sql is None and (filters.since_ns is not None or filters.until_ns is not None):
-            report.notes.append(f"{spec.table}: has no time column, so not searched under --since/--until")
+        if not _is_text(found, present[found.column]):
+            report.unreadable(f"{prefix}.{found.name}: not text ({display(present[found.column])}), not searched")
             continue
-        if "exhibit_id" not in present:
-            report.notes.append(f"{spec.table}: has no exhibit_id column, not searched")
-            continue
-        # Rows in their stored order; a table without its index column is ordered by what locates a row.
-        order = (spec.order,) if spec.order in present else tuple(dict.fromkeys([n for n, e in provenance if n == e] + [f.column for f, _ in chosen]))
-        plans.append(_Plan(spec, tuple(chosen), time_sql, provenance, order))
-    return plans
+        chosen.append((found, patterns))
+    if not chosen:
+        return None
+    times = [epoch_ns_sql(name) for name in spec.time_columns if name in present and present[name].startswith("TIMESTAMP")]
+    time_sql = (times[0] if len(times) == 1 else f"coalesce({', '.join(times)})") if times else None
+    provenance = tuple(item for item in (_provenance(spec.table, name, present) for name in spec.provenance) if item is not None)
+    if spec.table == "identifiers" and {"origin_table", "origin_index"} <= set(present):
+        time_sql, provenance = _origin_time(connection, source, provenance)
+    if time_sql is None and (filters.since_ns is not None or filters.until_ns is not None):
+        report.notes.append(f"{prefix}: has no time column, so not searched under --since/--until")
+        return None
+    if "exhibit_id" not in present:
+        report.unreadable(f"{prefix}: has no exhibit_id column, not searched")
+        return None
+    # Rows in their stored order; a table without its index column is ordered by what locates a row.
+    order = (spec.order,) if spec.order in present else tuple(dict.fromkeys([n for n, e in provenance if n == e] + [f.column for f, _ in chosen]))
+    return _Plan(source, tuple(chosen), time_sql, provenance, order)
 
 
 def _provenance(table: str, name: str, present: dict[str, str]) -> tuple[str, str] | None:
@@ -466,27 +534,45 @@ def _provenance(table: str, name: str, present: dict[str, str]) -> tuple[str, st
     return name, columns[0] if len(columns) == 1 else f"coalesce({', '.join(columns)})"
 
 
-def _origin_time(connection: duckdb.DuckDBPyConnection, provenance: tuple[tuple[str, str], ...]) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+def _origin_time(connection: duckdb.DuckDBPyConnection, source: _Source,
+                 provenance: tuple[tuple[str, str], ...]) -> tuple[str | None, tuple[tuple[str, str], ...]]:
     """For identifiers: the time of the origin row (a correlated lookup DuckDB runs as a join) and its index
     as message_index or media_index. Fixed SQL over fixed names; an origin table without its time gives none."""
     times = []
     extra = []
+    origins = dict(source.origins)
     for origin, index, time_names in _ORIGINS:
         extra.append((index, f"CASE WHEN origin_table = '{origin}' THEN origin_index END"))
-        columns = _columns(connection, origin)
-        stamps = [f"epoch_ns(o.{name})" for name in time_names if columns.get(name, "").startswith("TIMESTAMP")]
+        if origin not in origins:
+            continue
+        from_sql = origins[origin].split(" AS ")[0]
+        try:
+            columns = _columns(connection, from_sql)
+        except duckdb.Error:  # the origin part's own search names it
+            continue
+        stamps = [epoch_ns_sql(f"o.{name}") for name in time_names if columns.get(name, "").startswith("TIMESTAMP")]
         if index in columns and stamps and "exhibit_id" in columns:
             stamp = stamps[0] if len(stamps) == 1 else f"coalesce({', '.join(stamps)})"
-            times.append(f"CASE WHEN origin_table = '{origin}' THEN (SELECT min({stamp}) FROM {origin} o"
+            times.append(f"CASE WHEN origin_table = '{origin}' THEN (SELECT min({stamp}) FROM {from_sql} o"
                          f" WHERE o.exhibit_id = identifiers.exhibit_id AND o.{index} = identifiers.origin_index) END")
     kept = tuple(item for item in provenance if item[0] not in {index for index, _ in extra})
     return (f"coalesce({', '.join(times)})" if times else None), kept + tuple(extra)
 
 
-def _candidate_sql(plan: _Plan, filters: Filters, sort: bool) -> tuple[str, list[Any]]:
-    """The fixed query text for one table and its parameters after the exhibit id (terms and times are
-    parameters, never spliced in; column names come from TABLES). Without `sort` the rows come in the
-    scan's order, which DuckDB keeps (preserve_insertion_order): the stored order, read as a stream."""
+_RE2_SPECIAL = frozenset("\\.+*?()|[]{}^$")
+
+
+def _re2_literal(text: str) -> str:
+    """A folded ASCII term as an RE2 pattern matching it literally (its metacharacters escaped)."""
+    return "".join("\\" + ch if ch in _RE2_SPECIAL else ch for ch in text)
+
+
+def _candidate_sql(plan: _Plan, filters: Filters) -> tuple[str, list[Any]]:
+    """The fixed query text for one source and its parameters after the exhibit id (terms and times are
+    parameters, never spliced in; column names come from TABLES). Rows come sorted by the table's index
+    (a join, the identifiers' origin lookup, would not keep the stored order), so the same case always
+    gives the same hits in the same order, and the same first N under --max-hits. Under --since/--until
+    rows without a time are read too, so the ones with a hit can be counted (never reported)."""
     params: list[Any] = []
     ors = []
     for field_spec, patterns in plan.fields:
@@ -495,73 +581,84 @@ def _candidate_sql(plan: _Plan, filters: Filters, sort: bool) -> tuple[str, list
         if any(p.prefilter is None for p in patterns):
             checks = ["true"]  # a regex: every value is a candidate
         else:
-            for pattern in patterns:
-                for test, argument in pattern.prefilter or ():
-                    checks.append(f"contains(lower({text}), ?)" if test == "contains" else f"regexp_matches(lower({text}), ?)")
-                    params.append(argument)
+            alternatives = [_re2_literal(argument) if test == "contains" else f"(?:{argument})"
+                            for pattern in patterns for test, argument in pattern.prefilter or ()]
+            if alternatives:  # one RE2 pass over the value for every term, case-insensitive as lower() + contains
+                checks.append(f"regexp_matches({text}, ?)")
+                params.append("(?i)(?:" + "|".join(alternatives) + ")")
         ors.append(f"({text} IS NOT NULL AND ({' OR '.join(checks)}))")
     time_sql = plan.time_sql or "NULL::BIGINT"
     selected = [f.column for f, _ in plan.fields] + [name if name == expression else f"{expression} AS {name}" for name, expression in plan.provenance]
     columns = ", ".join(dict.fromkeys(selected + [name for name in plan.order if name not in selected]))
-    sql = f"SELECT {time_sql} AS hit_time_ns, {columns} FROM {plan.spec.table} WHERE exhibit_id = ? AND ({' OR '.join(ors)})"
+    sql = f"SELECT {time_sql} AS hit_time_ns, {columns} FROM {plan.source.sql} WHERE exhibit_id = ? AND ({' OR '.join(ors)})"
+    bounds = []
     if filters.since_ns is not None:
-        sql += f" AND {time_sql} >= ?"
+        bounds.append(f"{time_sql} >= ?")
         params.append(filters.since_ns)
     if filters.until_ns is not None:
-        sql += f" AND {time_sql} <= ?"
+        bounds.append(f"{time_sql} <= ?")
         params.append(filters.until_ns)
-    return sql + (f" ORDER BY {', '.join(plan.order)}" if sort else ""), params
-
-
-def _exhibits(connection: duckdb.DuckDBPyConnection, plans: list[_Plan], wanted: tuple[str, ...], report: SearchReport) -> tuple[list[str], list[_Plan]]:
-    """The exhibits to search, and the plans whose table could be read at all (the others are noted)."""
-    found: set[str] = set()
-    readable = []
-    for plan in plans:
-        try:
-            found.update(e for (e,) in connection.execute(f"SELECT DISTINCT exhibit_id FROM {plan.spec.table}").fetchall() if e is not None)
-            readable.append(plan)
-        except duckdb.Error as error:  # a part that cannot be read costs its table, and is said
-            report.notes.append(f"{plan.spec.table}: cannot be read, not searched: {display(type(error).__name__)}: {display(str(error))}")
-    if wanted:
-        found &= set(wanted)
-    return sorted(found), readable
+    if bounds:
+        sql += f" AND ({time_sql} IS NULL OR ({' AND '.join(bounds)}))"
+    return sql + f" ORDER BY {', '.join(plan.order)}", params
 
 
 def search(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Filters = Filters(), report: SearchReport | None = None,
-           hit_budget: int = HIT_BUDGET, field_budget: int = FIELD_BUDGET) -> Iterator[Hit]:
-    """Hits in exhibit order, then table (messages, artefacts, media, identifiers), then row order, then text order.
+           hit_budget: int = HIT_BUDGET, field_budget: int = FIELD_BUDGET, parts: dict[str, list[Path]] | None = None) -> Iterator[Hit]:
+    """Hits in a fixed order: exhibit id, then table (messages, artefacts, media, identifiers), then part, then
+    the row's index in its table (message_index, entry_index, media_index, identifier_index), then field, then
+    offset in the text, then the order the terms were given.
 
+    With `parts` (table -> the Parquet files its view is made of, one per exhibit: CaseViews.files) each
+    part is read on its own, so one that cannot be read, or holds a field of the wrong type, costs itself
+    alone (said, and the search is incomplete); without, the connection's views are read.
     Consume the iterator before running other queries on `connection` (rows are fetched as it goes).
     """
     report = report if report is not None else SearchReport()
-    plans = _plan(connection, matcher, filters, report)
-    exhibits, plans = _exhibits(connection, plans, filters.exhibits, report)
-    report.tables = [plan.spec.table for plan in plans]
-    # A sort would hold every candidate row; the scan order is the stored order unless DuckDB may reorder.
-    (keeps_order,) = connection.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
-    for exhibit_id in exhibits:
-        for plan in plans:
-            sql, params = _candidate_sql(plan, filters, sort=not keeps_order)
-            read = 0
-            try:
-                result = connection.execute(sql, [exhibit_id, *params])
-                names = [d[0] for d in result.description]
-                while rows := result.fetchmany(BATCH_ROWS):
-                    for row in rows:
-                        read += 1
-                        report.rows_read += 1
-                        values = dict(zip(names, row))
-                        for hit in _row_hits(plan, exhibit_id, values, matcher, field_budget, report):
-                            if report.hits >= hit_budget:
-                                report.budget_reached = True
-                                report.stopped_in = f"{display(exhibit_id)} {plan.spec.table}"
-                                return
-                            report.hits += 1
-                            yield hit
-            except duckdb.Error as error:  # a part that cannot be read costs that exhibit's table, and is said
-                report.notes.append(f"{display(exhibit_id)} {plan.spec.table}: reading stopped after {read:,} candidate rows: "
-                                    f"{display(type(error).__name__)}: {display(str(error))}")
+    work: list[tuple[str, int, str, _Plan]] = []
+    searched: set[str] = set()
+    for source in _sources(connection, parts, report):
+        plan = _plan(connection, source, matcher, filters, report)
+        if plan is None:
+            continue
+        try:
+            found = [e for (e,) in connection.execute(f"SELECT DISTINCT exhibit_id FROM {source.sql}").fetchall() if e is not None]
+        except duckdb.Error as error:  # a part that cannot be read costs itself, and is said
+            report.unreadable(f"{source.label}: cannot be read, not searched: {display(type(error).__name__)}: {display(str(error))}"
+                              if source.label == source.spec.table else
+                              f"{source.label}: {source.spec.table}: cannot be read, not searched: {display(type(error).__name__)}: {display(str(error))}")
+            continue
+        searched.add(source.spec.table)
+        rank = [spec.table for spec in TABLES].index(source.spec.table)
+        work.extend((exhibit_id, rank, source.label, plan) for exhibit_id in found if not filters.exhibits or exhibit_id in filters.exhibits)
+    report.tables = [spec.table for spec in TABLES if spec.table in searched]
+    work.sort(key=lambda item: item[:3])
+    for exhibit_id, _rank, _label, plan in work:
+        sql, params = _candidate_sql(plan, filters)
+        read = 0
+        try:
+            result = connection.execute(sql, [exhibit_id, *params])
+            names = [d[0] for d in result.description]
+            while rows := result.fetchmany(BATCH_ROWS):
+                for row in rows:
+                    read += 1
+                    report.rows_read += 1
+                    values = dict(zip(names, row))
+                    hits = _row_hits(plan, exhibit_id, values, matcher, field_budget, report)
+                    if values["hit_time_ns"] is None and (filters.since_ns is not None or filters.until_ns is not None):
+                        if next(hits, None) is not None:
+                            report.timeless += 1
+                        continue
+                    for hit in hits:
+                        if report.hits >= hit_budget:
+                            report.budget_reached = True
+                            report.stopped_in = f"{display(exhibit_id)} {plan.spec.table}"
+                            return
+                        report.hits += 1
+                        yield hit
+        except duckdb.Error as error:  # a part that fails midway costs that exhibit's table, and is said
+            report.unreadable(f"{display(exhibit_id)} {plan.spec.table}: reading stopped after {read:,} candidate rows: "
+                              f"{display(type(error).__name__)}: {display(str(error))}")
 
 
 def _row_hits(plan: _Plan, exhibit_id: str, values: dict[str, Any], matcher: Matcher, field_budget: int, report: SearchReport) -> Iterator[Hit]:

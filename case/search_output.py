@@ -39,7 +39,8 @@ def table_line(hit: Hit) -> str:
 
 
 def write_hits(hits: Iterable[Hit], output_format: str, output: Path | IO[str], report: SearchReport, hit_budget: int, field_budget: int) -> None:
-    """Write every hit; JSON also carries the report's lines (`notes`) and whether the search is `complete`."""
+    """Write every hit; JSON also carries the report's lines (`notes`) and whether the search is `complete`
+    (false when the hit budget stopped it or a part, table or field could not be read or searched)."""
     if isinstance(output, Path):
         with atomic_output(output) as raw:  # whole or not at all
             handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
@@ -65,6 +66,6 @@ def _write(hits: Iterable[Hit], output_format: str, handle: IO[str], report: Sea
         for index, hit in enumerate(hits):
             handle.write(("\n" if index == 0 else ",\n") + json.dumps(hit.as_dict(), ensure_ascii=False, sort_keys=False))
         notes = report.lines(hit_budget, field_budget)
-        handle.write(f'\n], "complete": {json.dumps(not report.budget_reached)}, "notes": {json.dumps(notes, ensure_ascii=False)}}}\n')
+        handle.write(f'\n], "complete": {json.dumps(report.complete)}, "notes": {json.dumps(notes, ensure_ascii=False)}}}\n')
     else:
         raise ValueError(f"unknown format {output_format!r}")

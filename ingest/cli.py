@@ -43,6 +43,7 @@ from manifests.writer import ExhibitBusyError, ExhibitExistsError, PublishUndoEr
 
 EXIT_OK, EXIT_WITH_ERRORS, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 EXIT_SIGNAL_BASE = 128  # the shell's convention: 128 + signal number (130 SIGINT, 143 SIGTERM)
+EXIT_BROKEN_PIPE = EXIT_SIGNAL_BASE + 13  # 141: standard output closed by its reader (SIGPIPE)
 _HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64}
 
 
@@ -699,10 +700,16 @@ def search_command(case_dir: Path, terms: tuple[str, ...], terms_files: tuple[Pa
     _outside_case(output, case_dir, "--output")
     selection, opened = _open_selected(case_dir, exhibit_ids, trusted_keys, unverified)
     report_ = search.SearchReport()
+    for line in selection.unreadable:  # parts left out of the views: the search cannot be complete
+        report_.unreadable(line)
     try:
-        hits = search.search(opened.connection, matcher, filters, report_, hit_budget=max_hits)
+        hits = search.search(opened.connection, matcher, filters, report_, hit_budget=max_hits, parts=opened.files)
         search_output.write_hits(hits, output_format, output if output is not None else sys.stdout, report_, max_hits,
                                  search.FIELD_BUDGET)
+        if output is None:
+            sys.stdout.flush()  # a closed pipe is found here, not in Python's flush at exit
+    except BrokenPipeError:
+        _quiet_broken_pipe()
     except OSError as error:
         raise _cannot_write(output, error) from None
     finally:
@@ -711,7 +718,20 @@ def search_command(case_dir: Path, terms: tuple[str, ...], terms_files: tuple[Pa
         click.echo(line, err=True)
     if output is not None:
         click.echo(f"-> {display(str(output))}", err=True)
+    if report_.unread:
+        sys.exit(EXIT_WITH_ERRORS)
     _exit_for(selection)
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    """The reader of standard output went away (`| head -1`): nothing more can be said there, and no
+    claim is made on standard error; exit 141 (128 + SIGPIPE), as a shell tool killed by the signal."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail again
+    except OSError:
+        pass  # standard output has no descriptor to replace; the exit below still holds
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 def run() -> None:

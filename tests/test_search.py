@@ -399,8 +399,9 @@ def test_hostile_tables_cost_their_field_only(tmp_path: Path) -> None:
     assert [(h.field, h.start, h.end, h.match, h.before, h.after) for h in hits] == [
         ("sender_name", 0, 4, "PERA", "", " \\u202ex"), ("recipients[1].name", 0, 4, "pera", "", "")]
     assert hits[0].as_dict()["exhibit_id"] == "X\\x1b/1" and hits[0].as_dict()["store_table"] == "t\\x07"
-    assert report.notes == ["messages.body: not text (BIGINT), not searched", "artefacts.path: not text (BIGINT), not searched",
-                            "media: not in this case, not searched", "identifiers: not in this case, not searched"]
+    assert report.notes == ["media: not in this case, not searched", "identifiers: not in this case, not searched",
+                            "messages.body: not text (BIGINT), not searched", "artefacts.path: not text (BIGINT), not searched"]
+    assert report.unread == report.notes[2:] and not report.complete  # a field not searched: the search is not complete
     assert report.values_cut == 1  # the 3,000,004-character name: its "pera" lies past the budget
 
 
