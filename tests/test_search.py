@@ -481,3 +481,105 @@ def test_times_keep_nanoseconds_and_bad_dates_are_refused() -> None:
         search.parse_time("2026-02-30")
     with pytest.raises(search.SearchUsageError, match="not an ISO 8601 time: yesterday"):
         search.parse_time("yesterday")
+
+
+# ---- review fixes: one hit per occurrence, fixed order, parts read one by one, timeless rows ------------
+
+
+@pytest.mark.parametrize(("text", "term", "spans"), [
+    ("ß", "s", [(0, 1)]),  # folded "ss": two folded matches, one original character, one hit
+    ("ßß", "ss", [(0, 1), (1, 2)]),  # two occurrences, two hits
+    ("ßß", "sss", [(0, 2)]),
+    ("Straße", "s", [(0, 1), (4, 5)]),
+    ("ﬁle ﬁ", "f", [(0, 1), (4, 5)]),  # the ligature folds to "fi"
+    ("ﬁle ﬁ", "i", [(0, 1), (4, 5)]),
+    ("ﬁle", "fi", [(0, 1)]),
+    ("e\u0301e\u0301", "e", [(0, 2), (2, 4)]),  # the combining accent belongs to its letter
+    ("İİ", "i", [(0, 1), (1, 2)]),  # Turkish dotted capital I: "i" plus a combining dot, folded to "i"
+    ("İstanbul", "istanbul", [(0, 8)]),
+])
+def test_one_hit_per_original_occurrence(text: str, term: str, spans: list[tuple[int, int]]) -> None:
+    matcher = search.build_matcher(terms=[term])
+    assert [(start, end) for _pattern, start, end in matcher.find(matcher.patterns, text)] == spans
+
+
+def test_terms_with_regex_metacharacters_are_literal_in_the_prefilter(tmp_path: Path) -> None:
+    rows = [_message("M/1", 0, "c++ and (x) a.b", None), _message("M/1", 1, "cxx and axb", None)]
+    connection = duckdb.connect()
+    _views(connection, {"messages": [_write(tmp_path, "messages", rows, MESSAGES_SCHEMA)]})
+    assert _hits(connection, "c++", "(x)", "a.b") == [
+        ("M/1", "messages", "body", 0, 3, "c++"), ("M/1", "messages", "body", 8, 11, "(x)"), ("M/1", "messages", "body", 12, 15, "a.b")]
+
+
+IDENTIFIER_SCHEMA = pa.schema([("exhibit_id", pa.string()), ("identifier_index", pa.int64()), ("identifier", pa.string()),
+                               ("identifier_raw", pa.string()), ("origin_table", pa.string()), ("origin_index", pa.int64())])
+
+
+def test_identifier_hits_come_in_identifier_index_order(tmp_path: Path) -> None:
+    """Stored out of order, and joined to their origin message for the time: the hits still come by identifier_index,
+    so --max-hits N gives the same first N every time."""
+    messages = _write(tmp_path, "messages", [_message("I/1", i, f"m{i}", f"2026-03-0{i + 1}T00:00:00") for i in range(3)], MESSAGES_SCHEMA)
+    rows = [{"exhibit_id": "I/1", "identifier_index": index, "identifier": f"+6391700000{index:02d}", "identifier_raw": f"+6391700000{index:02d}",
+             "origin_table": "messages", "origin_index": index % 3} for index in (7, 2, 9, 0, 5, 1, 8, 3, 6, 4)]
+    identifiers = tmp_path / "identifiers.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=IDENTIFIER_SCHEMA), identifiers, row_group_size=3)
+    parts = {"messages": [messages], "identifiers": [identifiers]}
+    connection = duckdb.connect()
+    matcher = search.build_matcher(terms=["+63917"])
+    found = [(h.get("message_index"), h.context, h.time_ns) for h in search.search(connection, matcher, parts=parts)]
+    assert [match for _index, match, _time in found] == [f"+6391700000{index:02d}" for index in range(10)]
+    assert found[:3] == [(0, "+639170000000", ns("2026-03-01T00:00:00")), (1, "+639170000001", ns("2026-03-02T00:00:00")),
+                         (2, "+639170000002", ns("2026-03-03T00:00:00"))]
+    for _ in range(3):
+        report = search.SearchReport()
+        assert [h.context for h in search.search(connection, matcher, report=report, hit_budget=4, parts=parts)] == [
+            "+639170000000", "+639170000001", "+639170000002", "+639170000003"]
+        assert not report.complete
+
+
+def _parts_case(tmp_path: Path) -> dict[str, list[Path]]:
+    """Three exhibits' messages parts, one folder each (as CaseViews.files lists them)."""
+    return {"messages": [_write(tmp_path / f"P%2F{n}", "messages", [_message(f"P/{n}", 0, f"pera {n}", "2026-03-01T00:00:00")], MESSAGES_SCHEMA)
+                         for n in (1, 2, 3)]}
+
+
+def test_an_unreadable_part_is_said_and_the_search_is_incomplete(tmp_path: Path) -> None:
+    parts = _parts_case(tmp_path)
+    broken = parts["messages"][1]
+    broken.write_bytes(broken.read_bytes()[:100])  # truncated: no footer
+    report = search.SearchReport()
+    hits = [(h.exhibit_id, h.match) for h in search.search(duckdb.connect(), search.build_matcher(terms=["pera"]), report=report, parts=parts)]
+    assert hits == [("P/1", "pera"), ("P/3", "pera")]  # the other exhibits are searched
+    assert len(report.unread) == 1 and report.unread[0].startswith(f"{broken}: messages: cannot be read, not searched: InvalidInputException: ")
+    assert not report.complete
+    assert report.lines(10, 10)[-1] == "the search is incomplete: 1 part(s), table(s) or field(s) could not be read or searched (named above)"
+    out = io.StringIO()
+    write_hits(iter([]), "json", out, report, 10, 10)
+    assert json.loads(out.getvalue())["complete"] is False
+
+
+def test_a_wrong_typed_part_costs_that_part_only(tmp_path: Path) -> None:
+    parts = _parts_case(tmp_path)
+    typed = parts["messages"][0]
+    schema = MESSAGES_SCHEMA.set(MESSAGES_SCHEMA.get_field_index("body"), pa.field("body", pa.int64()))
+    pq.write_table(pa.Table.from_pylist([_message("P/1", 0, 1234, "2026-03-01T00:00:00", conversation_title="pera title")], schema=schema), typed)
+    report = search.SearchReport()
+    hits = [(h.exhibit_id, h.field, h.match) for h in search.search(duckdb.connect(), search.build_matcher(terms=["pera"]), report=report, parts=parts)]
+    assert hits == [("P/1", "conversation_title", "pera"), ("P/2", "body", "pera"), ("P/3", "body", "pera")]
+    assert report.unread == [f"{typed}: messages.body: not text (BIGINT), not searched"]
+    assert not report.complete
+
+
+def test_rows_without_a_time_are_counted_under_since_and_until(case: duckdb.DuckDBPyConnection) -> None:
+    report = search.SearchReport()
+    matcher = search.build_matcher(terms=["pera"])
+    hits = [(h.exhibit_id, h.table, h.get("message_index")) for h in search.search(case, matcher, search.Filters(since_ns=ns("2026-01-01T00:00:00")), report)]
+    # message 0: its body and recipient Ana Péra; message 2: péra and Pèra
+    assert hits == [("JS/1", "messages", 0), ("JS/1", "messages", 0), ("JS/1", "messages", 2), ("JS/1", "messages", 2), ("JS/1", "messages", 3), ("JS/1", "artefacts", None),
+                    ("JS/2", "messages", 0), ("JS/2", "media", None)]
+    assert report.timeless == 1  # message 4 (two hits, no time); message 5 has no body; JS/2's Straße.jpg has no "pera"
+    assert "1 row with a hit but no time left out by --since/--until" in report.lines(10, 10)
+    assert report.complete  # left out as asked, and said: nothing unread
+    unbounded = search.SearchReport()
+    list(search.search(case, matcher, report=unbounded))
+    assert unbounded.timeless == 0

@@ -112,3 +112,69 @@ def test_filters_and_bad_usage(built: tuple[Path, Path], tmp_path: Path) -> None
     terms.write_text("# Tagalog\nmagpadala\nre:env[i]e\n", encoding="utf-8")
     code, out, _ = _search(str(case), "--terms-file", str(terms))
     assert code == 0 and [line.split("  ")[3] for line in out.splitlines()[1:]] == ["magpadala", "re:env[i]e"]
+
+
+def _copy(built: tuple[Path, Path], tmp_path: Path) -> Path:
+    import shutil
+
+    case = tmp_path / CASE
+    shutil.copytree(built[0], case)
+    return case
+
+
+def test_an_unreadable_part_is_reported_never_a_clean_result(built: tuple[Path, Path], tmp_path: Path) -> None:
+    case = _copy(built, tmp_path)
+    part = case / "JS%2F2" / "messages.parquet"
+    part.write_bytes(part.read_bytes()[:64])  # truncated: not Parquet
+    code, out, err = _search(str(case), "pera", "--unverified", "--format", "json")
+    document = json.loads(out)
+    assert code == 1
+    assert document["complete"] is False
+    assert [(h["exhibit_id"], h["table"]) for h in document["hits"]] == [("JS/1", "messages"), ("JS/1", "messages"), ("JS/1", "artefacts")]
+    assert document["notes"][1].startswith(f"{part}: not read, not readable Parquet (ArrowInvalid: ")
+    assert document["notes"][-1] == "the search is incomplete: 1 part(s), table(s) or field(s) could not be read or searched (named above)"
+    assert err.splitlines()[-1] == document["notes"][-1]
+
+
+def test_a_wrong_typed_part_is_reported_and_the_others_searched(built: tuple[Path, Path], tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    case = _copy(built, tmp_path)
+    part = case / "JS%2F2" / "messages.parquet"
+    table = pq.read_table(part)
+    index = table.schema.get_field_index("body")
+    pq.write_table(table.set_column(index, pa.field("body", pa.int64()), pa.array([7] * table.num_rows, pa.int64())), part)
+    code, out, err = _search(str(case), "pera", "--unverified", "--format", "json")
+    document = json.loads(out)
+    assert code == 1 and document["complete"] is False
+    assert [(h["exhibit_id"], h["table"]) for h in document["hits"]] == [("JS/1", "messages"), ("JS/1", "messages"), ("JS/1", "artefacts")]
+    assert f"{part}: messages.body: not text (BIGINT), not searched" in document["notes"]
+
+
+def test_since_without_timeless_rows_says_nothing_of_them(built: tuple[Path, Path]) -> None:
+    case, _ = built
+    code, out, err = _search(str(case), "pera", "--since", "2026-03-01", "--format", "json")
+    document = json.loads(out)
+    assert code == 0 and document["complete"] is True
+    assert len(document["hits"]) == 4  # the file's modification time is the test's own time: after 2026-03-01
+    assert "rows with a hit but no time" not in err
+
+
+def test_a_closed_pipe_exits_141_quietly(built: tuple[Path, Path]) -> None:
+    """`exhibit search ... | head -1`: standard output's reader has gone; no "cannot write" claim, exit 141."""
+    import os
+    import subprocess
+    import sys
+
+    case, _ = built
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first hit is written
+    try:
+        done = subprocess.run([sys.executable, "-m", "ingest", "search", str(case), "pera"], stdout=write_end, stderr=subprocess.PIPE,
+                              check=False, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    finally:
+        os.close(write_end)
+    stderr = done.stderr.decode()
+    assert done.returncode == 141
+    assert "cannot write" not in stderr and "Error" not in stderr and "Traceback" not in stderr
