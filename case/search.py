@@ -545,7 +545,7 @@ def _origin_time(connection: duckdb.DuckDBPyConnection, source: _Source,
         extra.append((index, f"CASE WHEN origin_table = '{origin}' THEN origin_index END"))
         if origin not in origins:
             continue
-        from_sql = origins[origin].split(" AS ")[0]
+        from_sql = origins[origin]  # a FROM item without an alias: `o` is given below
         try:
             columns = _columns(connection, from_sql)
         except duckdb.Error:  # the origin part's own search names it

@@ -558,7 +558,8 @@ def _outside_case(output: Path | None, case_dir: Path, option: str) -> None:
 
 
 def _cannot_write(output: Path | None, error: OSError) -> UsageFailure:
-    return UsageFailure(f"cannot write {display(str(output))}: {error.strerror or error}")
+    target = display(str(output)) if output is not None else "standard output"
+    return UsageFailure(f"cannot write {target}: {error.strerror or error}")
 
 
 def _table_cut(written: case_output.Written) -> str:
@@ -654,6 +655,8 @@ def timeline_command(case_dir: Path, output_format: str, output: Path | None, si
         count = timeline_output.write(opened.connection, flt, output_format, output, sys.stdout.buffer)
     except duckdb.Error as error:
         raise UsageFailure(f"timeline: {display_message(str(error))}") from None
+    except BrokenPipeError:
+        _quiet_broken_pipe()
     except OSError as error:
         raise _cannot_write(output, error) from None
     finally:

@@ -307,3 +307,21 @@ def test_times_before_1970_and_at_the_int64_limits_are_written_as_numbers(tmp_pa
     assert timeline_output.write_body(body_lines(con, TimelineFilter()), body) == 5
     assert [line.split("|")[-1] for line in body.getvalue().decode().splitlines()] == [
         "-86400", "9223372036", "-9223372037", "-9223372037", "-1"]
+
+
+def test_a_closed_pipe_exits_141_quietly(tmp_path: Path) -> None:
+    """`exhibit timeline CASE | head -1` with the reader gone: no "cannot write" claim, exit 141."""
+    import os
+    import sys
+
+    case_dir = build_case(tmp_path)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "ingest", "timeline", str(case_dir), "--unverified"], stdout=write_end,
+                              stderr=subprocess.PIPE, check=False, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    finally:
+        os.close(write_end)
+    stderr = done.stderr.decode()
+    assert done.returncode == 141
+    assert "cannot write" not in stderr and "Traceback" not in stderr and "event(s)" not in stderr
