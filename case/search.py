@@ -7,6 +7,11 @@ fold is exactly lower-casing, so the test is exact) and times outside --since/--
 candidate row is streamed in batches to Python, folded (case/fold.py) and matched exactly, and each hit
 is reported on the original text's span. Memory stays flat: rows are read `BATCH_ROWS` at a time.
 
+Given the Parquet parts behind the views (`parts`, as the CLI does), each exhibit's part is read on its
+own: one that cannot be read, or whose searched field is not text, costs itself alone and makes the
+search incomplete (`SearchReport.unread`, said), never a clean empty result. Hits come in one fixed
+order (see `search`), so the first N under a hit budget are always the same N.
+
 Budgets: only the first `field_budget` characters of one value are searched (the values cut so are
 counted), and the search stops after `hit_budget` hits (the report says so: `budget_reached`).
 """
