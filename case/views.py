@@ -7,6 +7,13 @@ only its name added to one tuple. An exhibit without a table contributes no rows
 exhibit has is an empty view of its declared schema (manifests/schemas.py), or no view at all when
 the table is not declared there.
 
+Rows carry the exhibit id of their folder. A verified exhibit's parts are read as they are (its
+seal proves ingest wrote them for that folder, and the common case must cost nothing per row); the
+parts of an exhibit read unverified have their stored `exhibit_id` replaced by their folder's,
+joined on the file name to the small `_exhibit_parts` view (file, exhibit_id). DuckDB globs every
+path it is given, so each is passed with its glob characters escaped (`_exact`): a case folder may
+have any legal name.
+
 Once the views exist the connection is closed around the files they read: DuckDB may open only
 those paths (`allowed_paths`), external access and extension loading are off, nothing is spilled
 to a temporary folder, and the configuration is locked, so SQL given to it cannot read another file
