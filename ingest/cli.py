@@ -26,11 +26,11 @@ from ingest.run import IngestRequest, Progress, Summary, ingest, plural
 from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
 from ingest.stopping import Interrupted
+from case import chats as case_chats
 from case import correlate as case_correlate
 from case import correlate_output, graph_export, hashsets
 from case import noise as case_noise
 from case import output as case_output
-from case import chats as case_chats
 from case import query as case_query
 from case import search
 from case import search_output
