@@ -9,7 +9,8 @@ TABLE_MAX_ROWS rows. CSV keeps text exact (quoted as CSV requires) but neutralis
 spreadsheet would run as a formula (`csv_cell`), numbers excepted; a null is an empty cell. JSON is
 one object per line (JSON lines), ASCII only (every other character as a \\u escape, so it prints
 safely and parses back exactly); NaN and infinities are the strings "NaN", "Infinity", "-Infinity".
-Parquet keeps the types DuckDB gives.
+Parquet keeps the types DuckDB gives; a result holding an INTERVAL or a UNION, which Parquet cannot
+store, is refused (QueryError: exit 2) before anything is written.
 
 The output goes to a temporary file first: beside --output, then renamed over it; for standard
 output, a temporary file copied out only when the query has run to its end, so a statement that
@@ -70,6 +71,12 @@ def _integral_times(kind: pa.DataType) -> pa.DataType:
     return kind
 
 
+def iso_seconds(moment: datetime) -> str:
+    """YYYY-MM-DDTHH:MM:SS with a four-digit year (ISO 8601; strftime's %Y gives `999` on Linux)."""
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+            f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
+
+
 def _time_text(value: int, kind: pa.TimestampType) -> str:
     """ISO 8601 of an epoch count in the type's unit; Z when the type has a zone (the count is then UTC)."""
     per_second = _PER_SECOND[kind.unit]
@@ -79,7 +86,7 @@ def _time_text(value: int, kind: pa.TimestampType) -> str:
     except OverflowError:
         return f"{value} {kind.unit} since 1970-01-01T00:00:00Z"  # past datetime's years 1-9999
     digits = _DIGITS[kind.unit]
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction:0{digits}d}" if digits else "")
+    text = iso_seconds(moment) + (f".{fraction:0{digits}d}" if digits else "")
     return text + ("Z" if kind.tz is not None else "")
 
 
@@ -217,7 +224,30 @@ def write_json(result: Result, handle: BinaryIO) -> Written:
     return Written(total, total)
 
 
+def _unstorable(kind: pa.DataType) -> str | None:
+    """The DuckDB type name of what Parquet cannot hold in `kind` (INTERVAL, UNION), nested or not."""
+    if pa.types.is_interval(kind):
+        return "INTERVAL"
+    if pa.types.is_union(kind):
+        return "UNION"
+    if pa.types.is_dictionary(kind):
+        return _unstorable(kind.value_type)
+    if pa.types.is_map(kind):
+        return _unstorable(kind.key_type) or _unstorable(kind.item_type)
+    if pa.types.is_nested(kind):
+        return next((found for found in (_unstorable(kind.field(i).type) for i in range(kind.num_fields)) if found), None)
+    return None
+
+
 def write_parquet(result: Result, handle: BinaryIO) -> Written:
+    """The rows with DuckDB's types; a column Parquet cannot hold (INTERVAL, UNION) is refused before anything
+    is written, naming the column and a cast that can be stored."""
+    for column in result.schema:
+        found = _unstorable(column.type)
+        if found:
+            raise QueryError(f"column {display(column.name)} is (or holds) {found}, which Parquet cannot store: "
+                             f"cast it in the SQL (an INTERVAL to VARCHAR, or to seconds with epoch(x); "
+                             f"a UNION to VARCHAR), or use --format csv or json")
     writer = pq.ParquetWriter(handle, result.schema, compression="zstd")
     total = 0
     try:

@@ -16,15 +16,18 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from case import views
 from case.selection import CaseFile, Exhibit, assess_case_file, assess_exhibits, regular_file
+from manifests.confined import brief
 from manifests.text import display, display_message
 
 RUNNABLE = frozenset({"SELECT"})  # not EXPLAIN: EXPLAIN ANALYZE runs the statement it wraps (a COPY over a sealed part)
 BATCH_ROWS = 8192
+STORED_ID_BUDGET = 8  # distinct stored exhibit ids named per part read unverified
 
 
 class QueryError(ValueError):
@@ -44,11 +47,13 @@ class Selection:
     case_read: list[CaseFile]
     case_skipped: list[CaseFile]
     signatures_checked: bool
-    unreadable: list[str] = field(default_factory=list)  # parts of unverified exhibits that are not Parquet
+    unreadable: list[str] = field(default_factory=list)  # parts of unverified exhibits and unsealed case files that are not Parquet
+    mismatched: list[str] = field(default_factory=list)  # parts read unverified whose stored exhibit id is not their folder's
 
     @property
     def skipped_any(self) -> bool:
-        return bool(self.skipped or self.case_skipped)
+        """Something of the case was left out: an exhibit whose seal fails, a case-level file, an unreadable part."""
+        return bool(self.skipped or self.case_skipped or self.unreadable)
 
 
 def select(case_dir: Path, exhibits: list[tuple[str | None, Path]], trusted: list[Ed25519PublicKey],
@@ -65,7 +70,7 @@ def select(case_dir: Path, exhibits: list[tuple[str | None, Path]], trusted: lis
 
 
 def _readable_parquet(path: Path) -> str | None:
-    """Why an unverified exhibit's part cannot be a view's input (None when its footer reads)."""
+    """Why a file cannot be a view's input (None when its footer reads)."""
     try:
         pq.ParquetFile(path)
     except (OSError, pa.ArrowException, ValueError) as error:
@@ -73,23 +78,60 @@ def _readable_parquet(path: Path) -> str | None:
     return None
 
 
+def _stored_ids(path: Path) -> tuple[bool, list[str | None]]:
+    """Whether the part has an exhibit_id column, and the distinct ids it stores (budgeted: the first few)."""
+    handle = pq.ParquetFile(path)
+    if "exhibit_id" not in handle.schema_arrow.names:
+        return False, []
+    seen: list[str | None] = []
+    for batch in handle.iter_batches(columns=["exhibit_id"], batch_size=65_536):
+        column = batch.column(0)
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            return True, [f"(a {column.type} column)"]
+        for value in pc.unique(column).to_pylist():
+            if value not in seen:
+                seen.append(value)
+        if len(seen) > STORED_ID_BUDGET:
+            break
+    return True, seen[:STORED_ID_BUDGET]
+
+
 def open_case(selection: Selection) -> views.CaseViews:
-    """The locked views over what `selection` reads. A part of an unverified exhibit that is not readable
-    Parquet is left out (named in `selection.unreadable`): one broken file must not stop the query."""
+    """The locked views over what `selection` reads. A part of an unverified exhibit, or a case-level file
+    no seal covers (hash_hits.parquet), that is not readable Parquet is left out (named in
+    `selection.unreadable`): one broken file costs its own rows, never the query. Rows of an exhibit read
+    unverified carry its folder's exhibit id, whatever id its parts store (a disagreement is named)."""
     files = views.table_files(selection.read, selection.case_read)
-    unverified = {e.folder.absolute() for e in selection.read if not e.verified}
-    unverified |= {f.path.absolute() for f in selection.case_read if not f.verified}
+    unverified = {e.folder.absolute(): e for e in selection.read if not e.verified}
+    unchecked = {f.path.absolute() for f in selection.case_read if not f.verified or not f.checked}
+    relabel: dict[Path, str] = {}
+    with_id: dict[str, bool] = {}
     for name, paths in files.items():
         kept = []
         for path in paths:
-            problem = _readable_parquet(path) if (path.parent in unverified or path in unverified) else None
+            exhibit = unverified.get(path.parent) if name in views.EXHIBIT_TABLES else None
+            problem = _readable_parquet(path) if (exhibit is not None or path in unchecked) else None
+            if problem is None and exhibit is not None:
+                try:
+                    has_id, stored = _stored_ids(path)
+                except (OSError, pa.ArrowException, ValueError) as error:
+                    problem = f"{type(error).__name__}: {error}"
+                else:
+                    own = views.folder_exhibit_id(exhibit)
+                    relabel[path] = own
+                    with_id[name] = with_id.get(name, False) or has_id
+                    strays = [value for value in stored if value != own]
+                    if strays:
+                        selection.mismatched.append(display_message(
+                            f"{display(str(path))}: stores exhibit id(s) {', '.join(brief(v) for v in strays)}, not {brief(own)}; "
+                            f"its rows are given its folder's exhibit id {brief(own)}"))
             if problem is None:
                 kept.append(path)
             else:
                 selection.unreadable.append(display_message(f"{display(str(path))}: not read, not readable Parquet ({problem})"))
         files[name] = kept
     try:
-        return views.open_views(files, views.exhibits_table(selection.read))
+        return views.open_views(files, views.exhibits_table(selection.read), relabel, with_id)
     except duckdb.Error as error:
         raise ViewError(f"the case's views cannot be made: {error}") from None
 
@@ -157,6 +199,7 @@ def notes(selection: Selection) -> list[str]:
         elif not case_file.checked:
             lines.append(f"read {case_file.name}.parquet as it is: no seal covers this case-level file")
     lines.extend(selection.unreadable)
+    lines.extend(f"warning: {line}" for line in selection.mismatched)
     if not selection.signatures_checked:
         lines.append("signatures not checked (no --trusted-key): seals and the custody chain were recomputed, "
                      "but a manifest or ledger rewritten and resealed by anyone would pass")

@@ -49,12 +49,13 @@ def iso_utc(ns: int) -> str:
 def parse_utc(text: str) -> int:
     """An ISO 8601 time with its UTC offset (`Z` or `+01:00`) as nanoseconds since 1970 UTC.
 
-    Up to nine fraction digits are kept exactly. A time without an offset is refused
+    Up to nine fraction digits are kept exactly, after a full stop or a comma (ISO 8601 allows both:
+    `2024-01-01T00:00:00,5Z`). A time without an offset is refused
     (NaiveTimeError), and so is anything that is not ISO 8601 (ValueError)."""
     value = text.strip()
     fraction_ns = 0
     main = value
-    dot = value.find(".")
+    dot = min((i for i in (value.find("."), value.find(",")) if i != -1), default=-1)
     if dot != -1:
         end = dot + 1
         while end < len(value) and value[end].isdigit():

@@ -7,6 +7,13 @@ only its name added to one tuple. An exhibit without a table contributes no rows
 exhibit has is an empty view of its declared schema (manifests/schemas.py), or no view at all when
 the table is not declared there.
 
+Rows carry the exhibit id of their folder. A verified exhibit's parts are read as they are (its
+seal proves ingest wrote them for that folder, and the common case must cost nothing per row); the
+parts of an exhibit read unverified have their stored `exhibit_id` replaced by their folder's,
+joined on the file name to the small `_exhibit_parts` view (file, exhibit_id). DuckDB globs every
+path it is given, so each is passed with its glob characters escaped (`_exact`): a case folder may
+have any legal name.
+
 Once the views exist the connection is closed around the files they read: DuckDB may open only
 those paths (`allowed_paths`), external access and extension loading are off, nothing is spilled
 to a temporary folder, and the configuration is locked, so SQL given to it cannot read another file
@@ -60,8 +67,22 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+_GLOB_ESCAPES = {"[": "[[]", "*": "[*]", "?": "[?]"}
+
+
+def _exact(path: Path) -> str:
+    """A path DuckDB reads as exactly that file: it globs every path it is given, so each glob character
+    of the name (a case folder `case [1]*?`) is written as a one-character class matching only itself."""
+    return "".join(_GLOB_ESCAPES.get(ch, ch) for ch in str(path))
+
+
 def _path_list(paths: list[Path]) -> str:
     return "[" + ", ".join(_literal(str(path)) for path in paths) + "]"
+
+
+def _read_list(paths: list[Path]) -> str:
+    """The file list of a read_parquet: literal paths, never a pattern."""
+    return "[" + ", ".join(_literal(_exact(path)) for path in paths) + "]"
 
 
 def exhibit_file(exhibit: Exhibit, name: str) -> Path | None:
@@ -90,11 +111,17 @@ def _text(manifest: dict | None, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def folder_exhibit_id(exhibit: Exhibit) -> str:
+    """The exhibit a row of this folder belongs to: the id its folder name encodes (the manifest's, or the
+    folder name, when the name encodes none). Never the id stored in a part, which a copied part would bring along."""
+    return exhibit.exhibit_id or _text(exhibit.manifest, "exhibit_id") or exhibit.folder.name
+
+
 def exhibits_table(exhibits: list[Exhibit]) -> pa.Table:
     """One row per exhibit read, facts from its manifest (null where it has none or they are malformed)."""
     rows = [{
         "case_id": _text(e.manifest, "case_id"),
-        "exhibit_id": _text(e.manifest, "exhibit_id") or e.exhibit_id,
+        "exhibit_id": folder_exhibit_id(e),
         "folder": e.folder.name,
         "description": _text(e.manifest, "description"),
         "outcome": _text(e.manifest, "outcome"),
@@ -115,17 +142,49 @@ def table_files(exhibits: list[Exhibit], case_files: list[CaseFile]) -> dict[str
     return files
 
 
-def open_views(files: dict[str, list[Path]], exhibits: pa.Table) -> CaseViews:
-    """A connection with a view per table over `files` and the `exhibits` view, then locked to those files."""
+FILE_COLUMN = "_exhibit_part_file"  # read_parquet's file name column while exhibit_id is taken from the folder
+PARTS_TABLE = "_exhibit_parts"
+
+
+def _view_sql(name: str, paths: list[Path], relabel: dict[Path, str], with_id: bool) -> str:
+    """The view of one table. Parts in `relabel` (those of exhibits read unverified) have their stored exhibit_id
+    replaced by their folder's, joined on the file name; verified parts are read as they are (their seal
+    proves ingest wrote them for this folder), so the common case costs nothing per row."""
+    plain = [p for p in paths if p not in relabel]
+    other = [p for p in paths if p in relabel]
+    parts = []
+    if plain:
+        parts.append(f"SELECT * FROM read_parquet({_read_list(plain)}, union_by_name = true)")
+    if other:
+        drop = f"EXCLUDE ({FILE_COLUMN}, exhibit_id)" if with_id else f"EXCLUDE ({FILE_COLUMN})"
+        parts.append(f"SELECT t.* {drop}, p.exhibit_id AS exhibit_id FROM read_parquet({_read_list(other)}, union_by_name = true, "
+                     f"filename = '{FILE_COLUMN}') AS t JOIN {PARTS_TABLE} AS p ON t.{FILE_COLUMN} = p.file")
+    return " UNION ALL BY NAME ".join(parts)
+
+
+def open_views(files: dict[str, list[Path]], exhibits: pa.Table, relabel: dict[Path, str] | None = None,
+               with_id: dict[str, bool] | None = None) -> CaseViews:
+    """A connection with a view per table over `files` and the `exhibits` view, then locked to those files.
+    `relabel` maps a part to the exhibit id its rows get (see `_view_sql`); `with_id` says per table whether
+    any relabelled part has an exhibit_id column to replace."""
+    relabel = relabel or {}
     connection = duckdb.connect(":memory:", config={"autoload_known_extensions": False, "autoinstall_known_extensions": False})
     keep: list[object] = []
+    opened = False
     try:
         every = sorted({path for paths in files.values() for path in paths})
-        connection.execute(f"SET allowed_paths = {_path_list(every)}")
+        # DuckDB checks the path as given (escaped) before globbing it, and the file it then opens
+        allowed = sorted({str(path) for path in every} | {_exact(path) for path in every})
+        connection.execute(f"SET allowed_paths = [{', '.join(_literal(text) for text in allowed)}]")
+        parts = connection.from_arrow(pa.table({"file": pa.array([str(p) for p in relabel], pa.string()),
+                                                "exhibit_id": pa.array(list(relabel.values()), pa.string())}))
+        parts.create_view(PARTS_TABLE)
+        keep.append(parts)
         for name in EXHIBIT_TABLES + CASE_TABLES:
             paths = files.get(name, [])
             if paths:
-                connection.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_path_list(paths)}, union_by_name = true)")
+                sql = _view_sql(name, paths, relabel, (with_id or {}).get(name, True))
+                connection.execute(f"CREATE VIEW {name} AS {sql}")
             elif name in TABLES:
                 relation = connection.from_arrow(TABLES[name].arrow_schema().empty_table())
                 relation.create_view(name)
@@ -136,7 +195,8 @@ def open_views(files: dict[str, list[Path]], exhibits: pa.Table) -> CaseViews:
         for setting in ("SET TimeZone = 'UTC'", "SET temp_directory = ''", "SET enable_external_access = false",
                         "SET lock_configuration = true"):
             connection.execute(setting)
-    except BaseException:
-        connection.close()
-        raise
+        opened = True
+    finally:
+        if not opened:  # whatever stopped it (a DuckDB error, an interrupt), the half-made connection is closed
+            connection.close()
     return CaseViews(connection, files, keep)

@@ -26,6 +26,7 @@ from ingest.run import IngestRequest, Progress, Summary, ingest, plural
 from ingest.scan import Credentials, SourceError
 from ingest.naming import decode_id, encode_id
 from ingest.stopping import Interrupted
+from case import chats as case_chats
 from case import correlate as case_correlate
 from case import correlate_output, graph_export, hashsets
 from case import noise as case_noise
@@ -767,37 +768,42 @@ if __name__ == "__main__":
               help="A UTF-8 file of terms, one a line (re: for a regex, # for a comment; repeatable).")
 @click.option("--since", default=None, metavar="T", help="Only messages at or after T (YYYY-MM-DD, UTC, or ISO 8601 with its offset).")
 @click.option("--until", default=None, metavar="T", help="Only messages at or before T (a date: the whole UTC day).")
+@_UNVERIFIED
+@_SIGNED_BY
 def chats_command(case_dir: Path, terms: tuple[str, ...], exhibit_ids: tuple[str, ...], app: str | None, grep: str | None,
-                  regexes: tuple[str, ...], terms_files: tuple[Path, ...], since: str | None, until: str | None) -> None:
-    """Print the conversations of CASE_DIR's exhibits from messages.parquet, escaped for the terminal.
+                  regexes: tuple[str, ...], terms_files: tuple[Path, ...], since: str | None, until: str | None,
+                  unverified: bool, trusted_keys: tuple[Path, ...]) -> None:
+    """Print the conversations of CASE_DIR's verified exhibits from messages.parquet, escaped for the terminal.
 
     With TERMs, --regex or --terms-file, only the messages they match (body, sender, conversation and
     recipient names; case- and accent-insensitive).
     """
-    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
     try:
         matcher = search.build_matcher(terms, regexes, terms_files) if (terms or regexes or terms_files) else None
-        since_ns = search.parse_time(since) if since else None
-        until_ns = search.parse_time(until, end_of_day=True) if until else None
+        since_ns = case_chats.clamp_ns(search.parse_time(since) if since else None)
+        until_ns = case_chats.clamp_ns(search.parse_time(until, end_of_day=True) if until else None)
     except search.SearchUsageError as error:
         raise UsageFailure(str(error)) from None
     chat_filter = chat_view.ChatFilter(app=app, grep=grep, since_ns=since_ns, until_ns=until_ns,
                                        matches=search.message_predicate(matcher) if matcher else None)
-    readable = []
-    for folder in folders:
-        if (folder / "messages.parquet").exists():
-            readable.append(folder)
-        else:
-            click.echo(f"{display(decode_id(folder.name))}: no messages.parquet (ingested before chat parsing existed)", err=True)
-    if app:
-        known = set().union(*(chat_view.apps(folder) for folder in readable))
-        if not any(chat_view.app_matches(app, name, parser) for name, parser in known):
-            names = sorted({display(name) for name, _parser in known if name is not None})
-            raise UsageFailure(f"no such app: {display(app)} (apps in this case: {', '.join(names) or 'none'})")
-    shown = 0
-    for folder in readable:
-        table = chat_view.read_messages(folder, chat_filter)
-        shown += table.num_rows
-        for line in chat_view.render(table):
-            click.echo(line)
-    click.echo(plural(shown, "message"), err=True)
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=False)
+    if not folders:
+        raise UsageFailure(f"no exhibit folder in {display(str(case_dir))}")
+    selection = case_chats.chats_selection(case_query.select(case_dir, _named(folders), _trusted_keys(trusted_keys), unverified))
+    for line in case_query.notes(selection):
+        click.echo(line, err=True)
+    result = case_chats.ChatsRead()
+    parts, known = case_chats.known_apps(case_chats.messages_parts(selection, result), result)
+    for label in result.missing:
+        click.echo(f"{label}: no messages.parquet (ingested before chat parsing existed)", err=True)
+    if app and not any(chat_view.app_matches(app, name, parser) for name, parser in known):
+        names = sorted({display(name) for name, _parser in known if isinstance(name, str)})
+        raise UsageFailure(f"no such app: {display(app)} (apps in this case: {', '.join(names) or 'none'})")
+    case_chats.read_chats(parts, chat_filter, result)
+    for line in result.lines:
+        click.echo(line)
+    for problem in result.problems:
+        click.echo(problem, err=True)
+    click.echo(plural(result.shown, "message"), err=True)
+    failed = [p for p in result.problems if not p.startswith("warning: ")]
+    sys.exit(EXIT_WITH_ERRORS if selection.skipped_any or failed else EXIT_OK)

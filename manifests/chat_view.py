@@ -80,7 +80,8 @@ def read_messages(exhibit_folder: Path, chat_filter: ChatFilter) -> pa.Table:
 def _time(nanoseconds: int | None) -> str:
     if nanoseconds is None:
         return "(no time)".ljust(20)
-    return datetime.fromtimestamp(nanoseconds // 1_000_000_000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    moment = datetime.fromtimestamp(nanoseconds // 1_000_000_000, tz=timezone.utc)
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment:%H:%M:%S}Z"  # %Y would give `999` before year 1000
 
 
 def _who(row: dict) -> str:

@@ -245,7 +245,7 @@ def test_an_unverified_part_that_is_not_parquet_is_left_out(built: tuple[Path, P
     case = _copy(built[0], tmp_path)
     (case / "JS%2F3" / "artefacts.parquet").write_bytes(b"PAR1 not really")
     code, out, err = _query(case, "SELECT exhibit_id, count(*) AS n FROM artefacts GROUP BY ALL ORDER BY 1", "--format", "json", "--unverified")
-    assert code == 0
+    assert code == 1  # a part left out is an exhibit not read whole
     assert _json_lines(out) == [{"exhibit_id": "JS/1", "n": 13}, {"exhibit_id": "JS/2", "n": 9}]
     assert any(line.startswith(f"{case.absolute() / 'JS%2F3' / 'artefacts.parquet'}: not read, not readable Parquet") for line in err.splitlines())
 

@@ -113,7 +113,8 @@ def test_chats_command_prints_escaped_conversation(android_ingest: tuple[Path, P
     _image, exhibit, _ = android_ingest
     result = CliRunner().invoke(main, ["chats", str(exhibit.parent), "--app", "sms"])
     assert result.exit_code == 0, result.output
-    lines = [line for line in result.output.splitlines() if line]
+    lines = [line for line in result.stdout.splitlines() if line] + result.stderr.splitlines()[-1:]
+    assert result.stderr.splitlines()[0] == "read 1 exhibit(s): PHONE/1"
     assert lines[0] == (f"== PHONE/1 | Android SMS/MMS | conversation 1 | 3 messages, 2023-11-14 22:13:19Z to 2023-11-14 22:16:40Z"
                         f" | /{TELEPHONY}/mmssms.db")
     assert lines[1] == "2023-11-14 22:13:19Z <- +15550001: first \\u202eevil\\u202c text  (sms#1)"
@@ -123,7 +124,7 @@ def test_chats_command_prints_escaped_conversation(android_ingest: tuple[Path, P
     grep = CliRunner().invoke(main, ["chats", str(exhibit.parent), "--grep", "WAL"])
     assert [line for line in grep.output.splitlines() if " <- " in line] == [lines[3]]
     terms = CliRunner().invoke(main, ["chats", str(exhibit.parent), "EVIL", "--since", "2023-11-14T22:13:19Z", "--until", "2023-11-14"])
-    assert (terms.exit_code, [line for line in terms.output.splitlines() if line][1:]) == (0, [lines[1], "1 message"])
+    assert (terms.exit_code, [line for line in terms.stdout.splitlines() if line][1:] + terms.stderr.splitlines()[-1:]) == (0, [lines[1], "1 message"])
     none = CliRunner().invoke(main, ["chats", str(exhibit.parent), "--app", "whatsapp"])
     assert (none.exit_code, none.output.splitlines()[-1]) == (2, "Error: no such app: whatsapp (apps in this case: Android SMS/MMS)")
 
