@@ -533,49 +533,75 @@ def match(case_dir: Path, exhibit_dirs: list[Path], every_exhibit: bool, memory_
                                "import one with `exhibit hashset import`")
         _remove_stale_staging(case_dir)
         ids = [e.exhibit_id for e in exhibits]
-        old = case_dir / HITS_NAME
-        keep_old = not every_exhibit and old.exists()
-        if keep_old and (old.is_symlink() or not old.is_file()):
-            raise HashSetError(f"{old} is not a regular file; not replaced")
+        old = _old_hits(case_dir, keep=not every_exhibit)
         if not exhibits:
             return result
         with _staging(case_dir) as staging, _connect(staging, memory_limit) as connection:
-            sql = _HITS.format(sets=" UNION ALL ".join([_SET_PART] * len(sets)))
-            params: list = [[str(e.artefacts) for e in exhibits]]
-            for stored in sets:
-                params += [stored.name, stored.kind, str(stored.table)]
-            if keep_old:
-                sql = f"{sql} UNION ALL {_KEPT}"
-                params += [str(old), ids]
-            written = staging / HITS_NAME
-            try:
-                result.rows = _write_query(connection, sql + _ORDER, params, written, HASH_HITS.arrow_schema())
-                summary = connection.execute(_SUMMARY, [str(written), ids]).fetchall() if ids else []
-            except duckdb.Error as error:
-                if keep_old:
-                    raise HashSetError(f"{old} cannot be read with the new hits ({str(error)[:300]}); run `exhibit hashset match` "
-                                       "without --exhibit to rebuild it for every exhibit") from None
-                raise HashSetError(f"matching failed ({str(error)[:300]}); {old} was not changed") from None
-            os.replace(written, old)
-            fsync_dir(case_dir)
+            sql, params = _hits_query(sets, [e.artefacts for e in exhibits])
+            result.rows, summary = _replace_hits(case_dir, staging, connection, sql, params, ids, old)
     found = {(name, exhibit): (artefacts, rows) for name, exhibit, artefacts, rows in summary}
     for stored in sets:
         for exhibit_id in ids:
             artefacts, rows = found.get((stored.name, exhibit_id), (0, 0))
             result.counts.append(Count(stored.name, stored.kind, exhibit_id, artefacts, rows))
-    result.hits_path = old
+    result.hits_path = case_dir / HITS_NAME
     return result
 
 
-_STAGED_COUNTS = "SELECT set_name, count(DISTINCT entry_index), count(*) FROM ({hits}) GROUP BY set_name"
+def _old_hits(case_dir: Path, keep: bool) -> Path | None:
+    """CASE/hash_hits.parquet when its other exhibits' rows are to be kept (None: rebuilt from the new rows)."""
+    old = case_dir / HITS_NAME
+    if not keep or not (old.exists() or old.is_symlink()):
+        return None
+    if old.is_symlink() or not old.is_file():
+        raise HashSetError(f"{old} is not a regular file; not replaced")
+    return old
 
 
-def count_hits(case_dir: Path, artefacts: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> tuple[list[dict], list[str]]:
+def _hits_query(sets: list[StoredSet], artefacts: list[Path]) -> tuple[str, list]:
+    """The join of these sets with these artefacts tables: SQL (HASH_HITS columns, unordered) and its parameters."""
+    sql = _HITS.format(sets=" UNION ALL ".join([_SET_PART] * len(sets)))
+    params: list = [[str(path) for path in artefacts]]
+    for stored in sets:
+        params += [stored.name, stored.kind, str(stored.table)]
+    return sql, params
+
+
+def _replace_hits(case_dir: Path, staging: Path, connection: duckdb.DuckDBPyConnection, sql: str, params: list, ids: list[str],
+                  old: Path | None) -> tuple[int, list[tuple]]:
+    """Write the new rows (`sql`), with the rows of every exhibit not in `ids` kept from `old`, sorted, to the
+    staging folder, then rename them over CASE/hash_hits.parquet. Returns (rows written, per set and exhibit
+    of `ids`: artefacts and rows). The caller holds the case lock."""
+    target = case_dir / HITS_NAME
+    if old is not None:
+        sql = f"{sql} UNION ALL {_KEPT}"
+        params = [*params, str(old), ids]
+    written = staging / HITS_NAME
+    try:
+        rows = _write_query(connection, sql + _ORDER, params, written, HASH_HITS.arrow_schema())
+        summary = connection.execute(_SUMMARY, [str(written), ids]).fetchall() if ids else []
+    except duckdb.Error as error:
+        if old is not None:
+            raise HashSetError(f"{old} cannot be read with the new hits ({str(error)[:300]}); run `exhibit hashset match` "
+                               "without --exhibit to rebuild it for every exhibit") from None
+        raise HashSetError(f"matching failed ({str(error)[:300]}); {target} was not changed") from None
+    os.replace(written, target)
+    fsync_dir(case_dir)
+    return rows, summary
+
+
+_FILE_COUNTS = "SELECT set_name, count(DISTINCT entry_index), count(*) FROM read_parquet(?) GROUP BY set_name"
+
+
+def count_hits(case_dir: Path, artefacts: Path, hits_file: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> tuple[list[dict], list[str]]:
     """Before an exhibit is sealed: its hits per hash set of the case, for the manifest (so the seal covers them).
 
-    Returns one entry per usable set (set name, kind, category, the imported file's and the stored table's
-    SHA-256, artefacts and hash rows matched) and a problem line per set that cannot be used. A case
-    without hash sets gives ([], []) and is left untouched. HashSetError when DuckDB cannot do the join.
+    The hit rows themselves (HASH_HITS, in hash_hits.parquet's order) are written to `hits_file`, a file
+    the caller keeps outside the exhibit, so that after publishing `merge_hits` puts them into the case
+    without joining again. Returns one entry per usable set (set name, kind, category, the imported file's
+    and the stored table's SHA-256, artefacts and hash rows matched) and a problem line per set that cannot
+    be used. A case without hash sets gives ([], []), writes no `hits_file` and is left untouched.
+    HashSetError when DuckDB cannot do the join.
     """
     folder = sets_folder(case_dir)
     if not folder.is_dir() or not is_sets_folder(folder) or not any(folder.iterdir()):
@@ -585,12 +611,10 @@ def count_hits(case_dir: Path, artefacts: Path, memory_limit: str = DEFAULT_MEMO
         if not sets:
             return [], problems
         with _staging(case_dir) as staging, _connect(staging, memory_limit) as connection:
-            sql = _STAGED_COUNTS.format(hits=_HITS.format(sets=" UNION ALL ".join([_SET_PART] * len(sets))))
-            params: list = [[str(artefacts)]]
-            for stored in sets:
-                params += [stored.name, stored.kind, str(stored.table)]
+            sql, params = _hits_query(sets, [artefacts])
             try:
-                found = {name: (matched, rows) for name, matched, rows in connection.execute(sql, params).fetchall()}
+                _write_query(connection, sql + _ORDER, params, hits_file, HASH_HITS.arrow_schema())
+                found = {name: (matched, rows) for name, matched, rows in connection.execute(_FILE_COUNTS, [str(hits_file)]).fetchall()}
             except duckdb.Error as error:
                 raise HashSetError(f"counting the exhibit's hash-set hits failed ({str(error)[:300]})") from None
     counts = []
@@ -602,20 +626,17 @@ def count_hits(case_dir: Path, artefacts: Path, memory_limit: str = DEFAULT_MEMO
     return counts, problems
 
 
-def match_exhibit(case_dir: Path, exhibit_dir: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> dict[str, int]:
-    """After an ingest: the new exhibit's hits (rows per set), merged into CASE/hash_hits.parquet.
+_NEW_ROWS = f"SELECT {_HIT_COLUMNS} FROM read_parquet(?) WHERE exhibit_id = ?"
 
-    A case without hash sets is left untouched ({}). Problems with single sets are not raised here;
-    `exhibit hashset match` reports them.
-    """
-    folder = sets_folder(case_dir)
-    if not folder.is_dir() or not is_sets_folder(folder) or not any(folder.iterdir()):
-        return {}
-    try:
-        result = match(case_dir, [exhibit_dir], every_exhibit=False, memory_limit=memory_limit)
-    except (duckdb.Error, OSError) as error:
-        raise HashSetError(f"matching {exhibit_dir.name} against the case's hash sets failed: {str(error)[:300]}") from None
-    if result.problems and not result.counts:
-        raise HashSetError("; ".join(result.problems))
-    return {count.set_name: count.rows for count in result.counts}
 
+def merge_hits(case_dir: Path, exhibit_id: str, hits_file: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> int:
+    """After an ingest: the rows `count_hits` wrote for the exhibit replace its rows in CASE/hash_hits.parquet
+    (every other exhibit's kept), atomically. Returns the exhibit's rows; HashSetError when it cannot be done."""
+    problem = memory_problem(memory_limit)
+    if problem is not None:
+        raise HashSetError(problem)
+    with _case_lock(case_dir):
+        old = _old_hits(case_dir, keep=True)
+        with _staging(case_dir) as staging, _connect(staging, memory_limit) as connection:
+            _, summary = _replace_hits(case_dir, staging, connection, _NEW_ROWS, [str(hits_file), exhibit_id], [exhibit_id], old)
+    return sum(rows for _, _, _, rows in summary)

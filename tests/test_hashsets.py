@@ -438,3 +438,33 @@ def test_a_case_lock_that_cannot_be_opened_never_costs_the_exhibit(case: Path, t
     errors = pq.read_table(case / "JS%2F2" / "errors.parquet").to_pylist()
     assert [(e["stage"], e["error_kind"], e["severity"]) for e in errors] == [("hashsets", "hash_set_match_failed", "warning")]
     assert "Is a directory" in errors[0]["message"]
+
+
+def test_ingest_joins_once_and_publishes_what_match_gives(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    listing = tmp_path / "l.txt"
+    listing.write_text("\n".join([H["a.txt"]["md5"], H["d.txt"]["sha1"], H["b.txt"]["sha256"], H["c.bin"]["md5"]]) + "\n")
+    assert _cli("hashset", "import", case, "k", listing, "--kind", "known").exit_code == 0
+    assert _cli("hashset", "match", case).exit_code == 0
+    joins = []
+    real = hashsets._hits_query
+    monkeypatch.setattr(hashsets, "_hits_query", lambda *args: joins.append(args) or real(*args))
+    scratch = tmp_path / "scratch"
+    monkeypatch.setenv("EXHIBIT_SCRATCH", str(scratch))
+    source = tmp_path / "seized2"
+    source.mkdir()
+    for name in ("d.txt", "b.txt", "c.bin"):
+        (source / name).write_bytes(FILES[name])
+    done = run_ingest(source, case.parent, case="OP/1", exhibit="JS/2")
+    assert done.exit_code == 0, done.output
+    assert ", 3 hash-set hits, " in done.output
+    assert len(joins) == 1  # counted before sealing; the same rows merged after publishing, never joined again
+    assert list(scratch.iterdir()) == []  # the hit rows' temporary file is gone
+    assert not (case / "JS%2F2" / "hash_hits.parquet").exists()
+    assert not hasattr(hashsets, "match_exhibit")
+    published = pq.read_table(case / "hash_hits.parquet")
+    assert [(r[4], r[5], r[6]) for r in _hits(case)] == [
+        ("JS/1", "/a.txt", "md5"), ("JS/1", "/b.txt", "sha256"), ("JS/1", "/c.bin", "md5"), ("JS/1", "/d.txt", "sha1"),
+        ("JS/2", "/b.txt", "sha256"), ("JS/2", "/c.bin", "md5"), ("JS/2", "/d.txt", "sha1")]
+    assert _cli("hashset", "match", case).exit_code == 0
+    rebuilt = pq.read_table(case / "hash_hits.parquet")
+    assert published.equals(rebuilt) and published.schema.equals(rebuilt.schema, check_metadata=True)
