@@ -373,16 +373,18 @@ def _publish(request: ImportRequest, built: Path, staging: Path, info: dict) -> 
         previous = _read_info(target)
         os.rename(target, aside)
     os.rename(built, target)
+    appended = False
     try:
         fsync_dir(folder)
         event = custody.append(request.case_dir, request.case_id, _event(request, info, previous), request.signing_key)
-    except BaseException:
-        os.rename(target, built)
-        if aside.exists():
-            os.rename(aside, target)
-        elif not any(folder.iterdir()):
-            folder.rmdir()  # the case holds no set again, as before
-        raise
+        appended = True
+    finally:
+        if not appended:  # whatever stopped the append (an error, a signal): the set is taken back, the error goes on
+            os.rename(target, built)
+            if aside.exists():
+                os.rename(aside, target)
+            elif not any(folder.iterdir()):
+                folder.rmdir()  # the case holds no set again, as before
     return event, replacing
 
 

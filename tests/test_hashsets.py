@@ -468,3 +468,21 @@ def test_ingest_joins_once_and_publishes_what_match_gives(case: Path, tmp_path: 
     assert _cli("hashset", "match", case).exit_code == 0
     rebuilt = pq.read_table(case / "hash_hits.parquet")
     assert published.equals(rebuilt) and published.schema.equals(rebuilt.schema, check_metadata=True)
+
+
+def test_an_interrupted_custody_append_takes_the_set_back_and_the_interrupt_goes_on(case: Path, tmp_path: Path,
+                                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from manifests import custody
+
+    listing = tmp_path / "l.txt"
+    listing.write_text(H["a.txt"]["md5"] + "\n")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(custody, "append", interrupted)
+    request = hashsets.ImportRequest(case_dir=case, case_id="OP/1", name="s", source=listing, kind="known")
+    with pytest.raises(KeyboardInterrupt):
+        hashsets.import_set(request)
+    assert not (case / "hashsets").exists()  # the case holds no set again, as before
+    assert [p.name for p in case.iterdir() if p.name.startswith(".hashsets.partial")] == []
