@@ -495,15 +495,31 @@ def _exhibit(folder: Path) -> SealedExhibit | str:
 
 _SET_PART = "SELECT ? AS set_name, ? AS set_kind, algorithm, hash, category, set_entry_id FROM read_parquet(?)"
 _HIT_COLUMNS = ", ".join(c.name for c in HASH_HITS.columns)
-_HITS = (
-    "WITH a AS (SELECT case_id, exhibit_id, entry_index, path, md5, sha1, sha256 FROM read_parquet(?, union_by_name = true)), "
-    "h AS (SELECT case_id, exhibit_id, entry_index, path, 'md5' AS algorithm, md5 AS hash FROM a WHERE md5 IS NOT NULL "
-    "UNION ALL SELECT case_id, exhibit_id, entry_index, path, 'sha1', sha1 FROM a WHERE sha1 IS NOT NULL "
-    "UNION ALL SELECT case_id, exhibit_id, entry_index, path, 'sha256', sha256 FROM a WHERE sha256 IS NOT NULL), "
-    "s AS ({sets}) "
-    "SELECT h.case_id, h.exhibit_id, s.set_name, s.set_kind, s.category, s.set_entry_id, h.entry_index, h.path, h.algorithm, h.hash "
-    "FROM h JOIN s ON h.algorithm = s.algorithm AND h.hash = s.hash"
+# Matching runs in three steps, so the big join carries nothing but 8-byte keys (a set of fifty million hashes
+# against sixty million artefact hashes stays within the memory limit instead of spilling paths and case ids):
+# 1. the (exhibit, entry, algorithm) of every artefact hash whose 64-bit hash() is among the sets' (a semi-join;
+#    the algorithm needs no key of its own, as MD5, SHA-1 and SHA-256 differ in length);
+# 2. those artefacts' rows fetched again with their path and exact hash (a handful of rows);
+# 3. the exact join of those rows with the sets' rows: a hash() collision finds nothing here.
+_CANDIDATES = (
+    "CREATE TEMP TABLE hit_keys AS WITH a AS (SELECT exhibit_id, entry_index, md5, sha1, sha256 FROM read_parquet(?, union_by_name = true)), "
+    "h AS (SELECT exhibit_id, entry_index, 'md5' AS algorithm, hash(md5) AS k FROM a WHERE md5 IS NOT NULL "
+    "UNION ALL SELECT exhibit_id, entry_index, 'sha1', hash(sha1) FROM a WHERE sha1 IS NOT NULL "
+    "UNION ALL SELECT exhibit_id, entry_index, 'sha256', hash(sha256) FROM a WHERE sha256 IS NOT NULL) "
+    "SELECT DISTINCT exhibit_id, entry_index, algorithm FROM h WHERE k IN (SELECT hash(hash) FROM read_parquet(?))"
 )
+_CANDIDATE_ROWS = (
+    "CREATE TEMP TABLE hit_rows AS SELECT a.case_id, a.exhibit_id, a.entry_index, a.path, c.algorithm, "
+    "CASE c.algorithm WHEN 'md5' THEN a.md5 WHEN 'sha1' THEN a.sha1 ELSE a.sha256 END AS hash "
+    "FROM read_parquet(?, union_by_name = true) a JOIN hit_keys c ON a.exhibit_id = c.exhibit_id AND a.entry_index = c.entry_index"
+)
+_HITS = (
+    "CREATE TEMP TABLE new_hits AS WITH s AS ({sets}) "
+    "SELECT h.case_id, h.exhibit_id, s.set_name, s.set_kind, s.category, s.set_entry_id, h.entry_index, h.path, h.algorithm, h.hash "
+    "FROM hit_rows h JOIN s ON h.algorithm = s.algorithm AND h.hash = s.hash"
+)
+_NEW_HITS = f"SELECT {_HIT_COLUMNS} FROM new_hits"
+_CLEAR = "DROP TABLE IF EXISTS hit_keys; DROP TABLE IF EXISTS hit_rows; DROP TABLE IF EXISTS new_hits"
 _KEPT = f"SELECT {_HIT_COLUMNS} FROM read_parquet(?) WHERE NOT list_contains(?, exhibit_id)"
 _ORDER = " ORDER BY set_name, exhibit_id, entry_index, algorithm"
 _SUMMARY = ("SELECT set_name, exhibit_id, count(DISTINCT entry_index), count(*) FROM read_parquet(?) "
@@ -539,8 +555,11 @@ def match(case_dir: Path, exhibit_dirs: list[Path], every_exhibit: bool, memory_
         if not exhibits:
             return result
         with _staging(case_dir) as staging, _connect(staging, memory_limit) as connection:
-            sql, params = _hits_query(sets, [e.artefacts for e in exhibits])
-            result.rows, summary = _replace_hits(case_dir, staging, connection, sql, params, ids, old)
+            try:
+                sql = _stage_hits(connection, sets, [e.artefacts for e in exhibits])
+            except duckdb.Error as error:
+                raise HashSetError(f"matching failed ({str(error)[:300]}); {case_dir / HITS_NAME} was not changed") from None
+            result.rows, summary = _replace_hits(case_dir, staging, connection, sql, [], ids, old)
     found = {(name, exhibit): (artefacts, rows) for name, exhibit, artefacts, rows in summary}
     for stored in sets:
         for exhibit_id in ids:
@@ -560,13 +579,18 @@ def _old_hits(case_dir: Path, keep: bool) -> Path | None:
     return old
 
 
-def _hits_query(sets: list[StoredSet], artefacts: list[Path]) -> tuple[str, list]:
-    """The join of these sets with these artefacts tables: SQL (HASH_HITS columns, unordered) and its parameters."""
-    sql = _HITS.format(sets=" UNION ALL ".join([_SET_PART] * len(sets)))
-    params: list = [[str(path) for path in artefacts]]
+def _stage_hits(connection: duckdb.DuckDBPyConnection, sets: list[StoredSet], artefacts: list[Path]) -> str:
+    """The join of these sets with these artefacts tables into the connection's temporary table `new_hits`;
+    returns the SQL that reads it (HASH_HITS columns, unordered)."""
+    files = [str(path) for path in artefacts]
+    connection.execute(_CLEAR)
+    connection.execute(_CANDIDATES, [files, [str(stored.table) for stored in sets]])
+    connection.execute(_CANDIDATE_ROWS, [files])
+    params: list = []
     for stored in sets:
         params += [stored.name, stored.kind, str(stored.table)]
-    return sql, params
+    connection.execute(_HITS.format(sets=" UNION ALL ".join([_SET_PART] * len(sets))), params)
+    return _NEW_HITS
 
 
 def _replace_hits(case_dir: Path, staging: Path, connection: duckdb.DuckDBPyConnection, sql: str, params: list, ids: list[str],
@@ -613,9 +637,9 @@ def count_hits(case_dir: Path, artefacts: Path, hits_file: Path, memory_limit: s
         if not sets:
             return [], problems
         with _staging(case_dir) as staging, _connect(staging, memory_limit) as connection:
-            sql, params = _hits_query(sets, [artefacts])
             try:
-                _write_query(connection, sql + _ORDER, params, hits_file, HASH_HITS.arrow_schema())
+                sql = _stage_hits(connection, sets, [artefacts])
+                _write_query(connection, sql + _ORDER, [], hits_file, HASH_HITS.arrow_schema())
                 found = {name: (matched, rows) for name, matched, rows in connection.execute(_FILE_COUNTS, [str(hits_file)]).fetchall()}
             except duckdb.Error as error:
                 raise HashSetError(f"counting the exhibit's hash-set hits failed ({str(error)[:300]})") from None

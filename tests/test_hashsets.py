@@ -446,8 +446,8 @@ def test_ingest_joins_once_and_publishes_what_match_gives(case: Path, tmp_path: 
     assert _cli("hashset", "import", case, "k", listing, "--kind", "known").exit_code == 0
     assert _cli("hashset", "match", case).exit_code == 0
     joins = []
-    real = hashsets._hits_query
-    monkeypatch.setattr(hashsets, "_hits_query", lambda *args: joins.append(args) or real(*args))
+    real = hashsets._stage_hits
+    monkeypatch.setattr(hashsets, "_stage_hits", lambda *args: joins.append(args) or real(*args))
     scratch = tmp_path / "scratch"
     monkeypatch.setenv("EXHIBIT_SCRATCH", str(scratch))
     source = tmp_path / "seized2"
@@ -486,3 +486,4 @@ def test_an_interrupted_custody_append_takes_the_set_back_and_the_interrupt_goes
         hashsets.import_set(request)
     assert not (case / "hashsets").exists()  # the case holds no set again, as before
     assert [p.name for p in case.iterdir() if p.name.startswith(".hashsets.partial")] == []
+
