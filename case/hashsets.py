@@ -461,6 +461,15 @@ def list_sets(case_dir: Path) -> tuple[list[StoredSet], list[str]]:
         if rows is None or rows != info["rows"] or os.lstat(table).st_size != info.get("table_size"):
             problems.append(f"{label}: {SET_TABLE} is not the table {SET_INFO} records (rows or size differ, or not a regular file); not used")
             continue
+        try:
+            digest, _ = sha256_and_size(table)  # the digest the import recorded (and its custody event states), checked
+        except OSError as error:
+            problems.append(f"{label}: {SET_TABLE} cannot be read ({str(error)[:200]}); not used")
+            continue
+        if digest != info.get("table_sha256"):
+            problems.append(f"{label}: {SET_TABLE} has SHA-256 {digest}, not the {info.get('table_sha256')!r} {SET_INFO} records "
+                            "(changed since it was imported); not used")
+            continue
         found.append(StoredSet(path.name, info["kind"], table, info))
     return found, problems
 

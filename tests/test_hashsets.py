@@ -487,3 +487,22 @@ def test_an_interrupted_custody_append_takes_the_set_back_and_the_interrupt_goes
     assert not (case / "hashsets").exists()  # the case holds no set again, as before
     assert [p.name for p in case.iterdir() if p.name.startswith(".hashsets.partial")] == []
 
+
+def test_a_tampered_set_table_is_refused_by_its_sha256(case: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "l.txt"
+    listing.write_text(H["a.txt"]["md5"] + "\n")
+    assert _cli("hashset", "import", case, "good", listing, "--kind", "known").exit_code == 0
+    assert _cli("hashset", "import", case, "bad", listing, "--kind", "known").exit_code == 0
+    table = case / "hashsets" / "bad" / "hashset.parquet"
+    data = bytearray(table.read_bytes())
+    data[8] ^= 0x01  # one bit inside the first page: same size, same footer and row count
+    table.write_bytes(bytes(data))
+    recorded = _info(case, "bad")["table_sha256"]
+    digest = hashlib.sha256(bytes(data)).hexdigest()
+    sets, problems = hashsets.list_sets(case)
+    assert [s.name for s in sets] == ["good"]
+    assert problems == [f"hash set 'bad': hashset.parquet has SHA-256 {digest}, not the {recorded!r} hashset.json records "
+                        "(changed since it was imported); not used"]
+    done = _cli("hashset", "match", case)
+    assert done.exit_code == 1 and "changed since it was imported" in done.output
+    assert [r[0] for r in _hits(case)] == ["good"]
