@@ -85,6 +85,7 @@ class MatchResult:
     problems: list[str] = field(default_factory=list)
     rows: int = 0
     hits_path: Path | None = None
+    empty_skipped: dict[tuple[str, str], int] = field(default_factory=dict)  # (set, exhibit) -> empty files not reported
 
 
 def name_problem(name: str) -> str | None:
@@ -527,7 +528,13 @@ _HITS = (
     "SELECT h.case_id, h.exhibit_id, s.set_name, s.set_kind, s.category, s.set_entry_id, h.entry_index, h.path, h.algorithm, h.hash "
     "FROM hit_rows h JOIN s ON h.algorithm = s.algorithm AND h.hash = s.hash"
 )
-_NEW_HITS = f"SELECT {_HIT_COLUMNS} FROM new_hits"
+# The hashes of empty content. A set that holds one (many do) would "match" every empty file of every exhibit:
+# such hits are not reported, only counted per set (an empty file is told apart by its size, not by a hash set).
+EMPTY_HASHES = {"md5": "d41d8cd98f00b204e9800998ecf8427e", "sha1": "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+                "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}
+_NEW_HITS = f"SELECT {_HIT_COLUMNS} FROM new_hits WHERE NOT list_contains(?, hash)"
+_EMPTY_SKIPPED = ("SELECT set_name, exhibit_id, count(DISTINCT entry_index) FROM new_hits WHERE list_contains(?, hash) "
+                  "GROUP BY set_name, exhibit_id")
 _CLEAR = "DROP TABLE IF EXISTS hit_keys; DROP TABLE IF EXISTS hit_rows; DROP TABLE IF EXISTS new_hits"
 _KEPT = f"SELECT {_HIT_COLUMNS} FROM read_parquet(?) WHERE NOT list_contains(?, exhibit_id)"
 _ORDER = " ORDER BY set_name, exhibit_id, entry_index, algorithm"
@@ -566,9 +573,10 @@ def match(case_dir: Path, exhibit_dirs: list[Path], every_exhibit: bool, memory_
         with _staging(case_dir) as staging, _connect(staging, memory_limit) as connection:
             try:
                 sql = _stage_hits(connection, sets, [e.artefacts for e in exhibits])
+                result.empty_skipped = _empty_skipped(connection)
             except duckdb.Error as error:
                 raise HashSetError(f"matching failed ({str(error)[:300]}); {case_dir / HITS_NAME} was not changed") from None
-            result.rows, summary = _replace_hits(case_dir, staging, connection, sql, [], ids, old)
+            result.rows, summary = _replace_hits(case_dir, staging, connection, sql, [list(EMPTY_HASHES.values())], ids, old)
     found = {(name, exhibit): (artefacts, rows) for name, exhibit, artefacts, rows in summary}
     for stored in sets:
         for exhibit_id in ids:
@@ -590,7 +598,8 @@ def _old_hits(case_dir: Path, keep: bool) -> Path | None:
 
 def _stage_hits(connection: duckdb.DuckDBPyConnection, sets: list[StoredSet], artefacts: list[Path]) -> str:
     """The join of these sets with these artefacts tables into the connection's temporary table `new_hits`;
-    returns the SQL that reads it (HASH_HITS columns, unordered)."""
+    returns the SQL that reads it without empty-content hashes (HASH_HITS columns, unordered; one parameter:
+    the EMPTY_HASHES)."""
     files = [str(path) for path in artefacts]
     connection.execute(_CLEAR)
     connection.execute(_CANDIDATES, [files, [str(stored.table) for stored in sets]])
@@ -600,6 +609,11 @@ def _stage_hits(connection: duckdb.DuckDBPyConnection, sets: list[StoredSet], ar
         params += [stored.name, stored.kind, str(stored.table)]
     connection.execute(_HITS.format(sets=" UNION ALL ".join([_SET_PART] * len(sets))), params)
     return _NEW_HITS
+
+
+def _empty_skipped(connection: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    """(set, exhibit) -> artefacts whose only reason to match was an empty-content hash in the set (not reported)."""
+    return {(name, exhibit): count for name, exhibit, count in connection.execute(_EMPTY_SKIPPED, [list(EMPTY_HASHES.values())]).fetchall()}
 
 
 def _replace_hits(case_dir: Path, staging: Path, connection: duckdb.DuckDBPyConnection, sql: str, params: list, ids: list[str],
@@ -648,7 +662,8 @@ def count_hits(case_dir: Path, artefacts: Path, hits_file: Path, memory_limit: s
         with _staging(case_dir) as staging, _connect(staging, memory_limit) as connection:
             try:
                 sql = _stage_hits(connection, sets, [artefacts])
-                _write_query(connection, sql + _ORDER, [], hits_file, HASH_HITS.arrow_schema())
+                skipped = {name: count for (name, _), count in _empty_skipped(connection).items()}
+                _write_query(connection, sql + _ORDER, [list(EMPTY_HASHES.values())], hits_file, HASH_HITS.arrow_schema())
                 found = {name: (matched, rows) for name, matched, rows in connection.execute(_FILE_COUNTS, [str(hits_file)]).fetchall()}
             except duckdb.Error as error:
                 raise HashSetError(f"counting the exhibit's hash-set hits failed ({str(error)[:300]})") from None
@@ -657,7 +672,7 @@ def count_hits(case_dir: Path, artefacts: Path, hits_file: Path, memory_limit: s
         matched, rows = found.get(stored.name, (0, 0))
         counts.append({"set": stored.name, "kind": stored.kind, "category": stored.info.get("category"),
                        "file_sha256": stored.info.get("file_sha256"), "table_sha256": stored.info.get("table_sha256"),
-                       "artefacts": matched, "rows": rows})
+                       "artefacts": matched, "rows": rows, "empty_files_skipped": skipped.get(stored.name, 0)})
     return counts, problems
 
 

@@ -478,6 +478,9 @@ def hashset_match(case_dir: Path, exhibit_ids: tuple[str, ...], memory_limit: st
     click.echo(f"{'set':<24} {'kind':<8} {'exhibit':<24} {'artefacts':>10} {'hits':>10}")
     for count in result.counts:
         click.echo(f"{display(count.set_name):<24} {count.set_kind:<8} {display(count.exhibit_id):<24} {count.artefacts:>10,} {count.rows:>10,}")
+    for (set_name, exhibit_id), skipped in sorted(result.empty_skipped.items()):
+        click.echo(f"note: {plural(skipped, 'empty file')} of {display(exhibit_id)} not reported as hits of {display(set_name)} "
+                   "(the set holds the hash of empty content)", err=True)
     for problem in result.problems:
         click.echo(f"problem: {display_message(problem)}", err=True)
     where = f" -> {display(str(result.hits_path))}" if result.hits_path else " (hash_hits.parquet not written)"

@@ -169,7 +169,8 @@ def test_signed_case_with_hash_sets_verifies_and_matches_at_ingest(tmp_path: Pat
     # the hits are counted before sealing, so the signed manifest states them; the first exhibit predates the set
     sealed = [json.loads((case_dir / folder / "manifest.json").read_text())["hash_set_hits"] for folder in ("JS%2F1", "JS%2F2")]
     assert sealed == [[], [{"set": "s", "kind": "notable", "category": None, "file_sha256": hashlib.sha256(listing.read_bytes()).hexdigest(),
-                            "table_sha256": _info(case_dir, "s")["table_sha256"], "artefacts": 1, "rows": 1}]]
+                            "table_sha256": _info(case_dir, "s")["table_sha256"], "artefacts": 1, "rows": 1,
+                            "empty_files_skipped": 0}]]
     report_file = tmp_path / "report.csv"
     assert _cli("report", case_dir, "--format", "csv", "--output", report_file, "--trusted-key", public).exit_code == 0
     with report_file.open(encoding="utf-8", newline="") as handle:
@@ -506,3 +507,26 @@ def test_a_tampered_set_table_is_refused_by_its_sha256(case: Path, tmp_path: Pat
     done = _cli("hashset", "match", case)
     assert done.exit_code == 1 and "changed since it was imported" in done.output
     assert [r[0] for r in _hits(case)] == ["good"]
+
+
+def test_empty_content_hashes_match_no_empty_file_and_are_counted(tmp_path: Path) -> None:
+    source = tmp_path / "seized"
+    source.mkdir()
+    (source / "a.txt").write_bytes(FILES["a.txt"])
+    (source / "empty1").write_bytes(b"")
+    (source / "empty2").write_bytes(b"")
+    assert run_ingest(source, tmp_path / "cases", case="C", exhibit="E1").exit_code == 0
+    case_dir = tmp_path / "cases" / "C"
+    listing = tmp_path / "l.txt"
+    listing.write_text("\n".join([hashsets.EMPTY_HASHES["md5"], hashsets.EMPTY_HASHES["sha256"], H["a.txt"]["md5"]]) + "\n")
+    assert _cli("hashset", "import", case_dir, "s", listing, "--kind", "notable").exit_code == 0
+    done = CliRunner().invoke(main, ["hashset", "match", str(case_dir)], catch_exceptions=False)
+    assert done.exit_code == 0
+    assert done.output.splitlines()[1].split() == ["s", "notable", "E1", "1", "1"]
+    assert "note: 2 empty files of E1 not reported as hits of s (the set holds the hash of empty content)" in done.output
+    assert [(r[4], r[5], r[6]) for r in _hits(case_dir)] == [("E1", "/a.txt", "md5")]
+    (source / "empty3").write_bytes(b"")
+    assert run_ingest(source, tmp_path / "cases", case="C", exhibit="E2").exit_code == 0
+    sealed = json.loads((case_dir / "E2" / "manifest.json").read_text())["hash_set_hits"]
+    assert [(h["set"], h["artefacts"], h["rows"], h["empty_files_skipped"]) for h in sealed] == [("s", 1, 1, 3)]
+    assert [(r[4], r[5]) for r in _hits(case_dir)] == [("E1", "/a.txt"), ("E2", "/a.txt")]
