@@ -470,7 +470,8 @@ def hashset_import(case_dir: Path, name: str, source_file: Path, kind: str, cate
 @click.option("--memory-limit", default=hashsets.DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit for the join.")
 def hashset_match(case_dir: Path, exhibit_ids: tuple[str, ...], memory_limit: str) -> None:
     """Match every hash set of CASE_DIR against its sealed exhibits' artefacts into CASE_DIR/hash_hits.parquet."""
-    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
+    # An exhibit named with --exhibit must be sealed; a stray folder among every exhibit's is named and passed by (exit 1), as query does.
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=bool(exhibit_ids))
     try:
         result = hashsets.match(case_dir, folders, every_exhibit=not exhibit_ids, memory_limit=memory_limit)
     except hashsets.HashSetError as error:

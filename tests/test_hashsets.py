@@ -530,3 +530,21 @@ def test_empty_content_hashes_match_no_empty_file_and_are_counted(tmp_path: Path
     sealed = json.loads((case_dir / "E2" / "manifest.json").read_text())["hash_set_hits"]
     assert [(h["set"], h["artefacts"], h["rows"], h["empty_files_skipped"]) for h in sealed] == [("s", 1, 1, 3)]
     assert [(r[4], r[5]) for r in _hits(case_dir)] == [("E1", "/a.txt"), ("E2", "/a.txt")]
+
+
+def test_a_stray_folder_in_the_case_is_named_and_passed_by(case: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "l.txt"
+    listing.write_text(H["a.txt"]["md5"] + "\n")
+    assert _cli("hashset", "import", case, "k", listing, "--kind", "known").exit_code == 0
+    (case / "notes").mkdir()
+    (case / "notes" / "todo.txt").write_text("not an exhibit")
+    done = CliRunner().invoke(main, ["hashset", "match", str(case)], catch_exceptions=False)
+    assert done.exit_code == 1
+    assert done.output.splitlines() == [
+        f"{'set':<24} {'kind':<8} {'exhibit':<24} {'artefacts':>10} {'hits':>10}",
+        f"{'k':<24} {'known':<8} {'JS/1':<24} {1:>10} {1:>10}",
+        "problem: exhibit folder notes: manifest.json is missing; not matched",
+        f"1 hit row in 1 exhibit -> {case / 'hash_hits.parquet'}"]
+    assert [(r[4], r[5]) for r in _hits(case)] == [("JS/1", "/a.txt")]
+    named = _cli("hashset", "match", case, "--exhibit", "notes")
+    assert named.exit_code == 2 and "no such sealed exhibit folder" in named.output
