@@ -271,7 +271,7 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
                 findings = hash_findings(source_row["hash_checks"])
                 outcome = outcome_text(problems.count("error"), findings)
                 step[0] = f"sealing {output.staging}"
-                manifest = seal(output.staging, {**_seal_facts(request, metadata, source_row, started, outcome), "hash_set_hits": set_hits},
+                manifest = seal(output.staging, {**_seal_facts(request, metadata, source_row, started, outcome), **set_hits},
                                 request.signing_key)
                 step[0] = f"writing {output.staging} to disk"
                 output.sync()
@@ -299,9 +299,11 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
                        hash_hits=hash_hits, hash_hits_problem=hash_hits_problem)
 
 
-def _sealed_hash_set_hits(case_dir: Path, artefacts: Path, hits_file: Path, problems: Problems) -> list[dict]:
+def _sealed_hash_set_hits(case_dir: Path, artefacts: Path, hits_file: Path, problems: Problems) -> dict:
     """The exhibit's hits per hash set of the case, counted before sealing so the manifest states them (the
-    hit rows go to `hits_file`, for `_merge_hash_hits` after publishing).
+    hit rows go to `hits_file`, for `_merge_hash_hits` after publishing): the manifest's `hash_set_hits`,
+    and `hash_set_status` with `hash_sets_unusable`, which tell a case without sets from one whose sets
+    could not be used (both give no hits).
 
     A set that cannot be used, or a join that fails, is a warning row; the exhibit is ingested either way.
     """
@@ -310,10 +312,11 @@ def _sealed_hash_set_hits(case_dir: Path, artefacts: Path, hits_file: Path, prob
     except (hashsets.HashSetError, OSError) as error:  # a lock or folder of the case it cannot use: the exhibit still stands
         hits_file.unlink(missing_ok=True)  # a half-written file is never merged
         problems.add("hashsets", "hash_set_match_failed", "warning", str(error))
-        return []
+        return {"hash_set_hits": [], "hash_set_status": "failed", "hash_sets_unusable": None}
     for problem in set_problems:
         problems.add("hashsets", "hash_set_unusable", "warning", problem)
-    return counts
+    status = "matched" if counts else ("no_usable_set" if set_problems else "no_set")
+    return {"hash_set_hits": counts, "hash_set_status": status, "hash_sets_unusable": len(set_problems)}
 
 
 def _merge_hash_hits(folder: Path, exhibit_id: str, hits_file: Path) -> tuple[int | None, str | None]:

@@ -548,3 +548,27 @@ def test_a_stray_folder_in_the_case_is_named_and_passed_by(case: Path, tmp_path:
     assert [(r[4], r[5]) for r in _hits(case)] == [("JS/1", "/a.txt")]
     named = _cli("hashset", "match", case, "--exhibit", "notes")
     assert named.exit_code == 2 and "no such sealed exhibit folder" in named.output
+
+
+def test_the_manifest_tells_no_set_from_no_usable_set(case: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "l.txt"
+    listing.write_text(H["a.txt"]["md5"] + "\n")
+    assert _cli("hashset", "import", case, "bad", listing, "--kind", "known").exit_code == 0
+    (case / "hashsets" / "bad" / "hashset.parquet").write_bytes(b"not parquet")
+    source = tmp_path / "seized2"
+    source.mkdir()
+    (source / "a.txt").write_bytes(FILES["a.txt"])
+    done = run_ingest(source, case.parent, case="OP/1", exhibit="JS/2")
+    assert done.exit_code == 0, done.output
+    sealed = [json.loads((case / folder / "manifest.json").read_text()) for folder in ("JS%2F1", "JS%2F2")]
+    assert [(m["hash_set_hits"], m["hash_set_status"], m["hash_sets_unusable"]) for m in sealed] == [
+        ([], "no_set", 0), ([], "no_usable_set", 1)]
+    report_file = tmp_path / "report.csv"
+    assert _cli("report", case, "--format", "csv", "--output", report_file).exit_code in (0, 1)
+    with report_file.open(encoding="utf-8", newline="") as handle:
+        cells = [tuple(row) for row in csv.reader(handle)]
+    assert [row for row in cells if row[1] == "Hash sets" and row[2] == "matched at ingest"] == [
+        ("JS/1", "Hash sets", "matched at ingest", "none: the case held no hash set when the exhibit was sealed"),
+        ("JS/2", "Hash sets", "matched at ingest", "not matched: the case held 1 hash set, none of which could be used when the "
+                                                   "exhibit was sealed (warnings hash_set_unusable)")]
+    assert [row[3] for row in cells if row[1] == "Summary" and row[2] == "hash-set hits"] == ["0", "\u2014"]
