@@ -572,3 +572,31 @@ def test_the_manifest_tells_no_set_from_no_usable_set(case: Path, tmp_path: Path
         ("JS/2", "Hash sets", "matched at ingest", "not matched: the case held 1 hash set, none of which could be used when the "
                                                    "exhibit was sealed (warnings hash_set_unusable)")]
     assert [row[3] for row in cells if row[1] == "Summary" and row[2] == "hash-set hits"] == ["0", "\u2014"]
+
+
+def test_an_nsrl_row_not_utf8_is_skipped_and_counted(case: Path, tmp_path: Path) -> None:
+    b, a = H["b.txt"], H["a.txt"]
+    rds = _rds(tmp_path / "rds.db", [(7, b["sha256"], b["sha1"], b["md5"], "0", "b.txt", 5, "txt"),
+                                     (8, a["sha256"], a["sha1"], a["md5"], "0", "a.txt", 5, "txt")])
+    db = sqlite3.connect(rds)
+    db.execute("UPDATE METADATA SET file_name = CAST(X'61FF62' AS TEXT) WHERE package_id = 8")  # invalid UTF-8 text
+    db.commit()
+    db.close()
+    done = _cli("hashset", "import", case, "n", rds, "--kind", "known")
+    assert done.exit_code == 1, done.output
+    info = _info(case, "n")
+    assert info["skipped"] == {"row_not_utf8": 1} and info["counts"] == {"md5": 1, "sha1": 1, "sha256": 1}
+    assert [e["where"] for e in info["skipped_examples"]] == ["FILE row 2"]
+    assert "skipped 1 row_not_utf8" in done.output
+    assert ", 1 entries skipped" in read_events(case)[-1]["notes"]
+
+
+def test_a_vics_file_with_a_byte_order_mark_imports(case: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bom.json"
+    body = json.dumps({"odata.metadata": "http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Media",
+                       "value": [{"MediaID": 1, "Category": 1, "MD5": H["a.txt"]["md5"].upper()}]})
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    done = _cli("hashset", "import", case, "v", path, "--kind", "notable", "--format", "vics")
+    assert done.exit_code == 0, done.output
+    assert [(r["algorithm"], r["hash"], r["category"], r["set_entry_id"]) for r in _set_rows(case, "v")] == [
+        ("md5", H["a.txt"]["md5"], "1", "1")]

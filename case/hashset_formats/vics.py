@@ -21,6 +21,7 @@ MAX_DEPTH = 64
 HASH_FIELDS = {"md5": "md5", "sha1": "sha1", "sha256": "sha256"}  # field name (lowercased) -> algorithm
 _SCALARS = ("string", "number", "boolean", "null")
 ODATA_KEYS = ("odata.metadata", "@odata.context")
+BOM = b"\xef\xbb\xbf"
 
 
 def _entry_fields(fields: dict[str, object], number: int, tally: Tally) -> Iterator[Entry]:
@@ -50,6 +51,8 @@ def _entry_fields(fields: dict[str, object], number: int, tally: Tally) -> Itera
 def read(path: Path, tally: Tally, info: dict) -> Iterator[Entry]:
     """Entries of the `value` list; `info` receives the OData metadata URL (odata)."""
     with open(path, "rb") as handle:
+        if handle.read(len(BOM)) != BOM:  # a UTF-8 byte order mark (written by some Windows tools) is passed over
+            handle.seek(0)
         events = ijson.parse(handle)
         depth = 0
         top_key: str | None = None
