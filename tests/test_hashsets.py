@@ -600,3 +600,21 @@ def test_a_vics_file_with_a_byte_order_mark_imports(case: Path, tmp_path: Path) 
     assert done.exit_code == 0, done.output
     assert [(r["algorithm"], r["hash"], r["category"], r["set_entry_id"]) for r in _set_rows(case, "v")] == [
         ("md5", H["a.txt"]["md5"], "1", "1")]
+
+
+def test_a_vics_string_over_the_field_budget_is_refused_in_linear_time(case: Path, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    path = tmp_path / "huge.json"
+    path.write_bytes(b'{"odata.metadata": "x", "value": [{"MediaID": 1, "MD5": "' + b"a" * (4 << 20) + b'"}]}')
+    monkeypatch.setenv("EXHIBIT_VICS_MAX_FIELD_BYTES", str(1 << 20))
+    began = time.monotonic()
+    done = _cli("hashset", "import", case, "v", path, "--kind", "notable", "--format", "vics")
+    assert time.monotonic() - began < 5
+    assert done.exit_code == 2
+    assert "huge.json: a field or token longer than 1,048,576 bytes (the budget; set EXHIBIT_VICS_MAX_FIELD_BYTES" in done.output
+    assert not (case / "hashsets").exists()
+    monkeypatch.setenv("EXHIBIT_VICS_MAX_FIELD_BYTES", str(8 << 20))  # within a larger budget the string is read, and counted
+    done = _cli("hashset", "import", case, "v", path, "--kind", "notable", "--format", "vics")
+    assert done.exit_code == 2 and "no hash could be read" in done.output
