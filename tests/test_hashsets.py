@@ -618,3 +618,17 @@ def test_a_vics_string_over_the_field_budget_is_refused_in_linear_time(case: Pat
     monkeypatch.setenv("EXHIBIT_VICS_MAX_FIELD_BYTES", str(8 << 20))  # within a larger budget the string is read, and counted
     done = _cli("hashset", "import", case, "v", path, "--kind", "notable", "--format", "vics")
     assert done.exit_code == 2 and "no hash could be read" in done.output
+
+
+def test_nsrl_version_is_read_by_column_name(case: Path, tmp_path: Path) -> None:
+    b = H["b.txt"]
+    rds = _rds(tmp_path / "rds.db", [(7, b["sha256"], b["sha1"], b["md5"], "0", "b.txt", 5, "txt")])
+    db = sqlite3.connect(rds)
+    db.execute("DROP TABLE VERSION")
+    db.execute("CREATE TABLE VERSION (build_set TEXT, description TEXT, version TEXT, release_date TEXT)")
+    db.execute("INSERT INTO VERSION VALUES ('modern', CAST(X'61FF' AS TEXT), '2026.12.1', '2026-12-01')")
+    db.commit()
+    db.close()
+    assert _cli("hashset", "import", case, "n", rds, "--kind", "known").exit_code == 0
+    assert _info(case, "n")["file_facts"]["nsrl_version"] == {"build_set": "modern", "description": "a\\xff", "version": "2026.12.1",
+                                                              "release_date": "2026-12-01"}

@@ -33,11 +33,17 @@ def _version(connection: sqlite3.Connection) -> dict:
     """The release's own VERSION row (version, build_set, release_date, ...), when it has one."""
     if not connection.execute("SELECT 1 FROM sqlite_master WHERE lower(name) = 'version'").fetchall():
         return {}
-    cursor = connection.execute("SELECT * FROM VERSION LIMIT 1")
-    row = cursor.fetchone()
+    connection.text_factory = bytes  # a VERSION cell that is not UTF-8 is shown escaped, never refuses the release
+    try:
+        cursor = connection.execute("SELECT * FROM VERSION LIMIT 1")
+        row = cursor.fetchone()
+    finally:
+        connection.text_factory = str
     if row is None:
         return {}
-    return {"nsrl_version": {str(d[0])[:100]: str(v)[:200] for d, v in list(zip(cursor.description, row))[:20]}}
+    # by column name (cursor.description), never by position: releases differ in VERSION's column order
+    return {"nsrl_version": {str(d[0])[:100]: (v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else str(v))[:200]
+                             for d, v in list(zip(cursor.description, row))[:20]}}
 
 
 def _select(columns: set[str]) -> str:
