@@ -31,7 +31,7 @@ from ingest.naming import encode_id
 from ingest.problems import Problems
 from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, serialize, tsk_file_system_name
 from ingest.versions import library_versions
-from ingest.stopping import StopOnSignals, run_scratch, scratch_base, scratch_key
+from ingest.stopping import StopOnSignals, run_scratch, scratch_key
 from ingest.work import Unit, VolumeRecipe, init_pool_worker, init_worker, release_worker, run_unit
 from case import hashsets
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -222,81 +222,80 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
     output: ExhibitOutput | None = None
     cleanup_failure = None
     step = ["starting the run"]  # what the run was doing, for the message when the disk fails it
-    # The exhibit's hash-set hit rows, joined once before sealing and merged into the case after publishing:
-    # kept in the system's scratch, never in the staging exhibit (the seal covers what the exhibit holds).
-    scratch_base().mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="exhibit-hash-hits-", dir=scratch_base()) as hits_scratch:
-        hits_file = Path(hits_scratch) / "hash_hits.parquet"
-        try:
-            # Left in reverse order: workers stopped, scratch removed, then (on failure) staging removed, and the lock let go.
-            with ExhibitOutput(target_dir, run_id) as output, run_scratch(scratch_key(target_dir), run_id) as (scratch, stale_scratch), \
-                    _Executor(config.effective_workers(), settings, credentials, scratch, layout.confinement) as executor:
-                for name in output.stale_removed:
-                    problems.add("output", "stale_staging_removed", "warning", f"removed the staging folder {name} of this exhibit, left by "
-                                 "an earlier run that was stopped before it finished (nothing of it was ever published)")
-                for name in stale_scratch:
-                    problems.add("output", "stale_scratch_removed", "warning", f"removed the scratch folder {name} of this exhibit, left by "
-                                 "an earlier run that was stopped before it finished")
-                step[0] = "recording the ingest_started custody event"
-                _custody(request, target_dir.parent, "ingest_started", f"run {run_id}", ())
-                step[0] = f"writing the parts in {output.staging}"
-                evidence = _EvidenceHashes(layout, config, request, executor)
-                artefacts = output.open_table(ARTEFACTS, metadata)
-                media_table = output.open_table(MEDIA, {**metadata, **media_metadata.reader_metadata()})
-                ids = {"case_id": request.case_id, "exhibit_id": request.exhibit_id}
-                writer = _OrderedWriter(artefacts, executor, config, progress, on_progress, ids, media_table)
-                for volume in walkable:
-                    for recipe, items in _volume_items(volume, layout, problems):
-                        writer.add_volume(volume, recipe, items, _volume_id(volume, layout))
-                    progress.volumes_done += 1
-                writer.finish(problems)
-                artefacts.close()
-                if config.chats:
-                    _chat_phase(writer.chat_candidates, executor, output, metadata, ids, problems, request, progress)
-                else:
-                    output.open_table(MESSAGES, {**metadata, **chats.parser_metadata()})
-                progress.identifiers = identifiers.write_identifiers(output, metadata, ids, problems, config)
-                set_hits = _sealed_hash_set_hits(target_dir.parent, output.staging / f"{ARTEFACTS.name}.parquet", hits_file,
-                                                     problems)
-                source_row = evidence.finish(problems)
-                source_row.update(ids)
-                source_row["volumes"] = [_volume_struct(v) for v in layout.volumes]
-                source_row["started_time"] = started
-                source_row["finished_time"] = datetime.now(timezone.utc)
-                output.open_table(SOURCES, metadata).append(source_row)
-                errors = output.open_table(ERRORS, metadata)
-                for index, row in enumerate(problems.rows):
-                    errors.append({**ids, "error_index": index, **row})
-                output.close_parts()
-                findings = hash_findings(source_row["hash_checks"])
-                outcome = outcome_text(problems.count("error"), findings)
-                step[0] = f"sealing {output.staging}"
-                manifest = seal(output.staging, {**_seal_facts(request, metadata, source_row, started, outcome), **set_hits},
-                                request.signing_key)
-                step[0] = f"writing {output.staging} to disk"
-                output.sync()
-                sealed = [("manifest", "sha256", manifest["root_digest"])]
-                sealed += [("media", name, source_row[f"stream_{name}"]) for name in media.MEDIA_ALGORITHMS if source_row.get(f"stream_{name}")]
-                # Publishing and its custody event are one step: a signal now waits, and a failed append takes the folder back.
-                stop.hold()
+    hash_hits: int | None = None
+    hash_hits_problem: str | None = None
+    try:
+        # Left in reverse order: workers stopped, scratch removed, then (on failure) staging removed, and the lock let go.
+        with ExhibitOutput(target_dir, run_id) as output, run_scratch(scratch_key(target_dir), run_id) as (scratch, stale_scratch), \
+                _Executor(config.effective_workers(), settings, credentials, scratch, layout.confinement) as executor:
+            hits_file = scratch / "hash_hits.parquet"  # the hit rows, joined once: never in the staging exhibit
+            for name in output.stale_removed:
+                problems.add("output", "stale_staging_removed", "warning", f"removed the staging folder {name} of this exhibit, left by "
+                             "an earlier run that was stopped before it finished (nothing of it was ever published)")
+            for name in stale_scratch:
+                problems.add("output", "stale_scratch_removed", "warning", f"removed the scratch folder {name} of this exhibit, left by "
+                             "an earlier run that was stopped before it finished")
+            step[0] = "recording the ingest_started custody event"
+            _custody(request, target_dir.parent, "ingest_started", f"run {run_id}", ())
+            step[0] = f"writing the parts in {output.staging}"
+            evidence = _EvidenceHashes(layout, config, request, executor)
+            artefacts = output.open_table(ARTEFACTS, metadata)
+            media_table = output.open_table(MEDIA, {**metadata, **media_metadata.reader_metadata()})
+            ids = {"case_id": request.case_id, "exhibit_id": request.exhibit_id}
+            writer = _OrderedWriter(artefacts, executor, config, progress, on_progress, ids, media_table)
+            for volume in walkable:
+                for recipe, items in _volume_items(volume, layout, problems):
+                    writer.add_volume(volume, recipe, items, _volume_id(volume, layout))
+                progress.volumes_done += 1
+            writer.finish(problems)
+            artefacts.close()
+            if config.chats:
+                _chat_phase(writer.chat_candidates, executor, output, metadata, ids, problems, request, progress)
+            else:
+                output.open_table(MESSAGES, {**metadata, **chats.parser_metadata()})
+            progress.identifiers = identifiers.write_identifiers(output, metadata, ids, problems, config)
+            set_hits = _sealed_hash_set_hits(target_dir.parent, output.staging / f"{ARTEFACTS.name}.parquet", hits_file,
+                                             problems)
+            source_row = evidence.finish(problems)
+            source_row.update(ids)
+            source_row["volumes"] = [_volume_struct(v) for v in layout.volumes]
+            source_row["started_time"] = started
+            source_row["finished_time"] = datetime.now(timezone.utc)
+            output.open_table(SOURCES, metadata).append(source_row)
+            errors = output.open_table(ERRORS, metadata)
+            for index, row in enumerate(problems.rows):
+                errors.append({**ids, "error_index": index, **row})
+            output.close_parts()
+            findings = hash_findings(source_row["hash_checks"])
+            outcome = outcome_text(problems.count("error"), findings)
+            step[0] = f"sealing {output.staging}"
+            manifest = seal(output.staging, {**_seal_facts(request, metadata, source_row, started, outcome), **set_hits},
+                            request.signing_key)
+            step[0] = f"writing {output.staging} to disk"
+            output.sync()
+            sealed = [("manifest", "sha256", manifest["root_digest"])]
+            sealed += [("media", name, source_row[f"stream_{name}"]) for name in media.MEDIA_ALGORITHMS if source_row.get(f"stream_{name}")]
+            # Publishing and its custody event are one step: a signal now waits, and a failed append takes the folder back.
+            stop.hold()
 
-                def record_ingested() -> None:
-                    step[0] = f"recording the ingested custody event (the folder {target_dir} was taken back)"
-                    _custody(request, target_dir.parent, "ingested", f"run {run_id}: {outcome}", tuple(sealed))
+            def record_ingested() -> None:
+                step[0] = f"recording the ingested custody event (the folder {target_dir} was taken back)"
+                _custody(request, target_dir.parent, "ingested", f"run {run_id}: {outcome}", tuple(sealed))
 
-                step[0] = f"publishing {target_dir}"
-                output.publish(record_ingested)
-        except OSError as error:
-            if output is None or not output.published:
-                error.add_note(f"while {step[0]}")
-                raise
-            cleanup_failure = str(error)  # only the run's own scratch or lock was left behind: the exhibit stands
-        hash_hits, hash_hits_problem = _merge_hash_hits(target_dir, request.exhibit_id, hits_file)
-        return Summary(output_dir=target_dir, entries=progress.entries, files_hashed=progress.files_hashed, bytes_hashed=progress.bytes_hashed,
-                       errors=problems.count("error"), warnings=problems.count("warning"), seconds=time.monotonic() - progress.started,
-                       messages=progress.messages, identifiers=progress.identifiers, hash_findings=findings,
-                       held_signal=signal.Signals(stop.held).name if stop.held else None, cleanup_failure=cleanup_failure,
-                       hash_hits=hash_hits, hash_hits_problem=hash_hits_problem)
+            step[0] = f"publishing {target_dir}"
+            output.publish(record_ingested)
+            # the rows counted before sealing, merged into the case while the run's scratch still holds them
+            hash_hits, hash_hits_problem = _merge_hash_hits(target_dir, request.exhibit_id, hits_file)
+    except OSError as error:
+        if output is None or not output.published:
+            error.add_note(f"while {step[0]}")
+            raise
+        cleanup_failure = str(error)  # only the run's own scratch or lock was left behind: the exhibit stands
+    return Summary(output_dir=target_dir, entries=progress.entries, files_hashed=progress.files_hashed, bytes_hashed=progress.bytes_hashed,
+                   errors=problems.count("error"), warnings=problems.count("warning"), seconds=time.monotonic() - progress.started,
+                   messages=progress.messages, identifiers=progress.identifiers, hash_findings=findings,
+                   held_signal=signal.Signals(stop.held).name if stop.held else None, cleanup_failure=cleanup_failure,
+                   hash_hits=hash_hits, hash_hits_problem=hash_hits_problem)
 
 
 def _sealed_hash_set_hits(case_dir: Path, artefacts: Path, hits_file: Path, problems: Problems) -> dict:
