@@ -85,6 +85,7 @@ class MatchResult:
     problems: list[str] = field(default_factory=list)
     rows: int = 0
     hits_path: Path | None = None
+    empty_skipped: dict[tuple[str, str], int] = field(default_factory=dict)  # (set, exhibit) -> empty files not reported
 
 
 def name_problem(name: str) -> str | None:
@@ -373,16 +374,18 @@ def _publish(request: ImportRequest, built: Path, staging: Path, info: dict) -> 
         previous = _read_info(target)
         os.rename(target, aside)
     os.rename(built, target)
+    appended = False
     try:
         fsync_dir(folder)
         event = custody.append(request.case_dir, request.case_id, _event(request, info, previous), request.signing_key)
-    except BaseException:
-        os.rename(target, built)
-        if aside.exists():
-            os.rename(aside, target)
-        elif not any(folder.iterdir()):
-            folder.rmdir()  # the case holds no set again, as before
-        raise
+        appended = True
+    finally:
+        if not appended:  # whatever stopped the append (an error, a signal): the set is taken back, the error goes on
+            os.rename(target, built)
+            if aside.exists():
+                os.rename(aside, target)
+            elif not any(folder.iterdir()):
+                folder.rmdir()  # the case holds no set again, as before
     return event, replacing
 
 
@@ -459,6 +462,15 @@ def list_sets(case_dir: Path) -> tuple[list[StoredSet], list[str]]:
         if rows is None or rows != info["rows"] or os.lstat(table).st_size != info.get("table_size"):
             problems.append(f"{label}: {SET_TABLE} is not the table {SET_INFO} records (rows or size differ, or not a regular file); not used")
             continue
+        try:
+            digest, _ = sha256_and_size(table)  # the digest the import recorded (and its custody event states), checked
+        except OSError as error:
+            problems.append(f"{label}: {SET_TABLE} cannot be read ({str(error)[:200]}); not used")
+            continue
+        if digest != info.get("table_sha256"):
+            problems.append(f"{label}: {SET_TABLE} has SHA-256 {digest}, not the {info.get('table_sha256')!r} {SET_INFO} records "
+                            "(changed since it was imported); not used")
+            continue
         found.append(StoredSet(path.name, info["kind"], table, info))
     return found, problems
 
@@ -493,15 +505,37 @@ def _exhibit(folder: Path) -> SealedExhibit | str:
 
 _SET_PART = "SELECT ? AS set_name, ? AS set_kind, algorithm, hash, category, set_entry_id FROM read_parquet(?)"
 _HIT_COLUMNS = ", ".join(c.name for c in HASH_HITS.columns)
-_HITS = (
-    "WITH a AS (SELECT case_id, exhibit_id, entry_index, path, md5, sha1, sha256 FROM read_parquet(?, union_by_name = true)), "
-    "h AS (SELECT case_id, exhibit_id, entry_index, path, 'md5' AS algorithm, md5 AS hash FROM a WHERE md5 IS NOT NULL "
-    "UNION ALL SELECT case_id, exhibit_id, entry_index, path, 'sha1', sha1 FROM a WHERE sha1 IS NOT NULL "
-    "UNION ALL SELECT case_id, exhibit_id, entry_index, path, 'sha256', sha256 FROM a WHERE sha256 IS NOT NULL), "
-    "s AS ({sets}) "
-    "SELECT h.case_id, h.exhibit_id, s.set_name, s.set_kind, s.category, s.set_entry_id, h.entry_index, h.path, h.algorithm, h.hash "
-    "FROM h JOIN s ON h.algorithm = s.algorithm AND h.hash = s.hash"
+# Matching runs in three steps, so the big join carries nothing but 8-byte keys (a set of fifty million hashes
+# against sixty million artefact hashes stays within the memory limit instead of spilling paths and case ids):
+# 1. the (exhibit, entry, algorithm) of every artefact hash whose 64-bit hash() is among the sets' (a semi-join;
+#    the algorithm needs no key of its own, as MD5, SHA-1 and SHA-256 differ in length);
+# 2. those artefacts' rows fetched again with their path and exact hash (a handful of rows);
+# 3. the exact join of those rows with the sets' rows: a hash() collision finds nothing here.
+_CANDIDATES = (
+    "CREATE TEMP TABLE hit_keys AS WITH a AS (SELECT exhibit_id, entry_index, md5, sha1, sha256 FROM read_parquet(?, union_by_name = true)), "
+    "h AS (SELECT exhibit_id, entry_index, 'md5' AS algorithm, hash(md5) AS k FROM a WHERE md5 IS NOT NULL "
+    "UNION ALL SELECT exhibit_id, entry_index, 'sha1', hash(sha1) FROM a WHERE sha1 IS NOT NULL "
+    "UNION ALL SELECT exhibit_id, entry_index, 'sha256', hash(sha256) FROM a WHERE sha256 IS NOT NULL) "
+    "SELECT DISTINCT exhibit_id, entry_index, algorithm FROM h WHERE k IN (SELECT hash(hash) FROM read_parquet(?))"
 )
+_CANDIDATE_ROWS = (
+    "CREATE TEMP TABLE hit_rows AS SELECT a.case_id, a.exhibit_id, a.entry_index, a.path, c.algorithm, "
+    "CASE c.algorithm WHEN 'md5' THEN a.md5 WHEN 'sha1' THEN a.sha1 ELSE a.sha256 END AS hash "
+    "FROM read_parquet(?, union_by_name = true) a JOIN hit_keys c ON a.exhibit_id = c.exhibit_id AND a.entry_index = c.entry_index"
+)
+_HITS = (
+    "CREATE TEMP TABLE new_hits AS WITH s AS ({sets}) "
+    "SELECT h.case_id, h.exhibit_id, s.set_name, s.set_kind, s.category, s.set_entry_id, h.entry_index, h.path, h.algorithm, h.hash "
+    "FROM hit_rows h JOIN s ON h.algorithm = s.algorithm AND h.hash = s.hash"
+)
+# The hashes of empty content. A set that holds one (many do) would "match" every empty file of every exhibit:
+# such hits are not reported, only counted per set (an empty file is told apart by its size, not by a hash set).
+EMPTY_HASHES = {"md5": "d41d8cd98f00b204e9800998ecf8427e", "sha1": "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+                "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}
+_NEW_HITS = f"SELECT {_HIT_COLUMNS} FROM new_hits WHERE NOT list_contains(?, hash)"
+_EMPTY_SKIPPED = ("SELECT set_name, exhibit_id, count(DISTINCT entry_index) FROM new_hits WHERE list_contains(?, hash) "
+                  "GROUP BY set_name, exhibit_id")
+_CLEAR = "DROP TABLE IF EXISTS hit_keys; DROP TABLE IF EXISTS hit_rows; DROP TABLE IF EXISTS new_hits"
 _KEPT = f"SELECT {_HIT_COLUMNS} FROM read_parquet(?) WHERE NOT list_contains(?, exhibit_id)"
 _ORDER = " ORDER BY set_name, exhibit_id, entry_index, algorithm"
 _SUMMARY = ("SELECT set_name, exhibit_id, count(DISTINCT entry_index), count(*) FROM read_parquet(?) "
@@ -533,49 +567,90 @@ def match(case_dir: Path, exhibit_dirs: list[Path], every_exhibit: bool, memory_
                                "import one with `exhibit hashset import`")
         _remove_stale_staging(case_dir)
         ids = [e.exhibit_id for e in exhibits]
-        old = case_dir / HITS_NAME
-        keep_old = not every_exhibit and old.exists()
-        if keep_old and (old.is_symlink() or not old.is_file()):
-            raise HashSetError(f"{old} is not a regular file; not replaced")
+        old = _old_hits(case_dir, keep=not every_exhibit)
         if not exhibits:
             return result
         with _staging(case_dir) as staging, _connect(staging, memory_limit) as connection:
-            sql = _HITS.format(sets=" UNION ALL ".join([_SET_PART] * len(sets)))
-            params: list = [[str(e.artefacts) for e in exhibits]]
-            for stored in sets:
-                params += [stored.name, stored.kind, str(stored.table)]
-            if keep_old:
-                sql = f"{sql} UNION ALL {_KEPT}"
-                params += [str(old), ids]
-            written = staging / HITS_NAME
             try:
-                result.rows = _write_query(connection, sql + _ORDER, params, written, HASH_HITS.arrow_schema())
-                summary = connection.execute(_SUMMARY, [str(written), ids]).fetchall() if ids else []
+                sql = _stage_hits(connection, sets, [e.artefacts for e in exhibits])
+                result.empty_skipped = _empty_skipped(connection)
             except duckdb.Error as error:
-                if keep_old:
-                    raise HashSetError(f"{old} cannot be read with the new hits ({str(error)[:300]}); run `exhibit hashset match` "
-                                       "without --exhibit to rebuild it for every exhibit") from None
-                raise HashSetError(f"matching failed ({str(error)[:300]}); {old} was not changed") from None
-            os.replace(written, old)
-            fsync_dir(case_dir)
+                raise HashSetError(f"matching failed ({str(error)[:300]}); {case_dir / HITS_NAME} was not changed") from None
+            result.rows, summary = _replace_hits(case_dir, staging, connection, sql, [list(EMPTY_HASHES.values())], ids, old)
     found = {(name, exhibit): (artefacts, rows) for name, exhibit, artefacts, rows in summary}
     for stored in sets:
         for exhibit_id in ids:
             artefacts, rows = found.get((stored.name, exhibit_id), (0, 0))
             result.counts.append(Count(stored.name, stored.kind, exhibit_id, artefacts, rows))
-    result.hits_path = old
+    result.hits_path = case_dir / HITS_NAME
     return result
 
 
-_STAGED_COUNTS = "SELECT set_name, count(DISTINCT entry_index), count(*) FROM ({hits}) GROUP BY set_name"
+def _old_hits(case_dir: Path, keep: bool) -> Path | None:
+    """CASE/hash_hits.parquet when its other exhibits' rows are to be kept (None: rebuilt from the new rows)."""
+    old = case_dir / HITS_NAME
+    if not keep or not (old.exists() or old.is_symlink()):
+        return None
+    if old.is_symlink() or not old.is_file():
+        raise HashSetError(f"{old} is not a regular file; not replaced")
+    return old
 
 
-def count_hits(case_dir: Path, artefacts: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> tuple[list[dict], list[str]]:
+def _stage_hits(connection: duckdb.DuckDBPyConnection, sets: list[StoredSet], artefacts: list[Path]) -> str:
+    """The join of these sets with these artefacts tables into the connection's temporary table `new_hits`;
+    returns the SQL that reads it without empty-content hashes (HASH_HITS columns, unordered; one parameter:
+    the EMPTY_HASHES)."""
+    files = [str(path) for path in artefacts]
+    connection.execute(_CLEAR)
+    connection.execute(_CANDIDATES, [files, [str(stored.table) for stored in sets]])
+    connection.execute(_CANDIDATE_ROWS, [files])
+    params: list = []
+    for stored in sets:
+        params += [stored.name, stored.kind, str(stored.table)]
+    connection.execute(_HITS.format(sets=" UNION ALL ".join([_SET_PART] * len(sets))), params)
+    return _NEW_HITS
+
+
+def _empty_skipped(connection: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    """(set, exhibit) -> artefacts whose only reason to match was an empty-content hash in the set (not reported)."""
+    return {(name, exhibit): count for name, exhibit, count in connection.execute(_EMPTY_SKIPPED, [list(EMPTY_HASHES.values())]).fetchall()}
+
+
+def _replace_hits(case_dir: Path, staging: Path, connection: duckdb.DuckDBPyConnection, sql: str, params: list, ids: list[str],
+                  old: Path | None) -> tuple[int, list[tuple]]:
+    """Write the new rows (`sql`), with the rows of every exhibit not in `ids` kept from `old`, sorted, to the
+    staging folder, then rename them over CASE/hash_hits.parquet. Returns (rows written, per set and exhibit
+    of `ids`: artefacts and rows). The caller holds the case lock."""
+    target = case_dir / HITS_NAME
+    if old is not None:
+        sql = f"{sql} UNION ALL {_KEPT}"
+        params = [*params, str(old), ids]
+    written = staging / HITS_NAME
+    try:
+        rows = _write_query(connection, sql + _ORDER, params, written, HASH_HITS.arrow_schema())
+        summary = connection.execute(_SUMMARY, [str(written), ids]).fetchall() if ids else []
+    except duckdb.Error as error:
+        if old is not None:
+            raise HashSetError(f"{old} cannot be read with the new hits ({str(error)[:300]}); run `exhibit hashset match` "
+                               "without --exhibit to rebuild it for every exhibit") from None
+        raise HashSetError(f"matching failed ({str(error)[:300]}); {target} was not changed") from None
+    os.replace(written, target)
+    fsync_dir(case_dir)
+    return rows, summary
+
+
+_FILE_COUNTS = "SELECT set_name, count(DISTINCT entry_index), count(*) FROM read_parquet(?) GROUP BY set_name"
+
+
+def count_hits(case_dir: Path, artefacts: Path, hits_file: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> tuple[list[dict], list[str]]:
     """Before an exhibit is sealed: its hits per hash set of the case, for the manifest (so the seal covers them).
 
-    Returns one entry per usable set (set name, kind, category, the imported file's and the stored table's
-    SHA-256, artefacts and hash rows matched) and a problem line per set that cannot be used. A case
-    without hash sets gives ([], []) and is left untouched. HashSetError when DuckDB cannot do the join.
+    The hit rows themselves (HASH_HITS, in hash_hits.parquet's order) are written to `hits_file`, a file
+    the caller keeps outside the exhibit, so that after publishing `merge_hits` puts them into the case
+    without joining again. Returns one entry per usable set (set name, kind, category, the imported file's
+    and the stored table's SHA-256, artefacts and hash rows matched) and a problem line per set that cannot
+    be used. A case without hash sets gives ([], []), writes no `hits_file` and is left untouched.
+    HashSetError when DuckDB cannot do the join.
     """
     folder = sets_folder(case_dir)
     if not folder.is_dir() or not is_sets_folder(folder) or not any(folder.iterdir()):
@@ -585,12 +660,11 @@ def count_hits(case_dir: Path, artefacts: Path, memory_limit: str = DEFAULT_MEMO
         if not sets:
             return [], problems
         with _staging(case_dir) as staging, _connect(staging, memory_limit) as connection:
-            sql = _STAGED_COUNTS.format(hits=_HITS.format(sets=" UNION ALL ".join([_SET_PART] * len(sets))))
-            params: list = [[str(artefacts)]]
-            for stored in sets:
-                params += [stored.name, stored.kind, str(stored.table)]
             try:
-                found = {name: (matched, rows) for name, matched, rows in connection.execute(sql, params).fetchall()}
+                sql = _stage_hits(connection, sets, [artefacts])
+                skipped = {name: count for (name, _), count in _empty_skipped(connection).items()}
+                _write_query(connection, sql + _ORDER, [list(EMPTY_HASHES.values())], hits_file, HASH_HITS.arrow_schema())
+                found = {name: (matched, rows) for name, matched, rows in connection.execute(_FILE_COUNTS, [str(hits_file)]).fetchall()}
             except duckdb.Error as error:
                 raise HashSetError(f"counting the exhibit's hash-set hits failed ({str(error)[:300]})") from None
     counts = []
@@ -598,24 +672,21 @@ def count_hits(case_dir: Path, artefacts: Path, memory_limit: str = DEFAULT_MEMO
         matched, rows = found.get(stored.name, (0, 0))
         counts.append({"set": stored.name, "kind": stored.kind, "category": stored.info.get("category"),
                        "file_sha256": stored.info.get("file_sha256"), "table_sha256": stored.info.get("table_sha256"),
-                       "artefacts": matched, "rows": rows})
+                       "artefacts": matched, "rows": rows, "empty_files_skipped": skipped.get(stored.name, 0)})
     return counts, problems
 
 
-def match_exhibit(case_dir: Path, exhibit_dir: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> dict[str, int]:
-    """After an ingest: the new exhibit's hits (rows per set), merged into CASE/hash_hits.parquet.
+_NEW_ROWS = f"SELECT {_HIT_COLUMNS} FROM read_parquet(?) WHERE exhibit_id = ?"
 
-    A case without hash sets is left untouched ({}). Problems with single sets are not raised here;
-    `exhibit hashset match` reports them.
-    """
-    folder = sets_folder(case_dir)
-    if not folder.is_dir() or not is_sets_folder(folder) or not any(folder.iterdir()):
-        return {}
-    try:
-        result = match(case_dir, [exhibit_dir], every_exhibit=False, memory_limit=memory_limit)
-    except (duckdb.Error, OSError) as error:
-        raise HashSetError(f"matching {exhibit_dir.name} against the case's hash sets failed: {str(error)[:300]}") from None
-    if result.problems and not result.counts:
-        raise HashSetError("; ".join(result.problems))
-    return {count.set_name: count.rows for count in result.counts}
 
+def merge_hits(case_dir: Path, exhibit_id: str, hits_file: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> int:
+    """After an ingest: the rows `count_hits` wrote for the exhibit replace its rows in CASE/hash_hits.parquet
+    (every other exhibit's kept), atomically. Returns the exhibit's rows; HashSetError when it cannot be done."""
+    problem = memory_problem(memory_limit)
+    if problem is not None:
+        raise HashSetError(problem)
+    with _case_lock(case_dir):
+        old = _old_hits(case_dir, keep=True)
+        with _staging(case_dir) as staging, _connect(staging, memory_limit) as connection:
+            _, summary = _replace_hits(case_dir, staging, connection, _NEW_ROWS, [str(hits_file), exhibit_id], [exhibit_id], old)
+    return sum(rows for _, _, _, rows in summary)

@@ -472,7 +472,8 @@ def hashset_import(case_dir: Path, name: str, source_file: Path, kind: str, cate
 @click.option("--memory-limit", default=hashsets.DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit for the join.")
 def hashset_match(case_dir: Path, exhibit_ids: tuple[str, ...], memory_limit: str) -> None:
     """Match every hash set of CASE_DIR against its sealed exhibits' artefacts into CASE_DIR/hash_hits.parquet."""
-    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=True)
+    # An exhibit named with --exhibit must be sealed; a stray folder among every exhibit's is named and passed by (exit 1), as query does.
+    folders = _exhibit_folders(case_dir, exhibit_ids, sealed=bool(exhibit_ids))
     try:
         result = hashsets.match(case_dir, folders, every_exhibit=not exhibit_ids, memory_limit=memory_limit)
     except hashsets.HashSetError as error:
@@ -480,6 +481,9 @@ def hashset_match(case_dir: Path, exhibit_ids: tuple[str, ...], memory_limit: st
     click.echo(f"{'set':<24} {'kind':<8} {'exhibit':<24} {'artefacts':>10} {'hits':>10}")
     for count in result.counts:
         click.echo(f"{display(count.set_name):<24} {count.set_kind:<8} {display(count.exhibit_id):<24} {count.artefacts:>10,} {count.rows:>10,}")
+    for (set_name, exhibit_id), skipped in sorted(result.empty_skipped.items()):
+        click.echo(f"note: {plural(skipped, 'empty file')} of {display(exhibit_id)} not reported as hits of {display(set_name)} "
+                   "(the set holds the hash of empty content)", err=True)
     for problem in result.problems:
         click.echo(f"problem: {display_message(problem)}", err=True)
     where = f" -> {display(str(result.hits_path))}" if result.hits_path else " (hash_hits.parquet not written)"

@@ -222,10 +222,13 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
     output: ExhibitOutput | None = None
     cleanup_failure = None
     step = ["starting the run"]  # what the run was doing, for the message when the disk fails it
+    hash_hits: int | None = None
+    hash_hits_problem: str | None = None
     try:
         # Left in reverse order: workers stopped, scratch removed, then (on failure) staging removed, and the lock let go.
         with ExhibitOutput(target_dir, run_id) as output, run_scratch(scratch_key(target_dir), run_id) as (scratch, stale_scratch), \
                 _Executor(config.effective_workers(), settings, credentials, scratch, layout.confinement) as executor:
+            hits_file = scratch / "hash_hits.parquet"  # the hit rows, joined once: never in the staging exhibit
             for name in output.stale_removed:
                 problems.add("output", "stale_staging_removed", "warning", f"removed the staging folder {name} of this exhibit, left by "
                              "an earlier run that was stopped before it finished (nothing of it was ever published)")
@@ -251,7 +254,8 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
             else:
                 output.open_table(MESSAGES, {**metadata, **chats.parser_metadata()})
             progress.identifiers = identifiers.write_identifiers(output, metadata, ids, problems, config)
-            set_hits = _sealed_hash_set_hits(target_dir.parent, output.staging / f"{ARTEFACTS.name}.parquet", problems)
+            set_hits = _sealed_hash_set_hits(target_dir.parent, output.staging / f"{ARTEFACTS.name}.parquet", hits_file,
+                                             problems)
             source_row = evidence.finish(problems)
             source_row.update(ids)
             source_row["volumes"] = [_volume_struct(v) for v in layout.volumes]
@@ -265,7 +269,7 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
             findings = hash_findings(source_row["hash_checks"])
             outcome = outcome_text(problems.count("error"), findings)
             step[0] = f"sealing {output.staging}"
-            manifest = seal(output.staging, {**_seal_facts(request, metadata, source_row, started, outcome), "hash_set_hits": set_hits},
+            manifest = seal(output.staging, {**_seal_facts(request, metadata, source_row, started, outcome), **set_hits},
                             request.signing_key)
             step[0] = f"writing {output.staging} to disk"
             output.sync()
@@ -280,12 +284,13 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
 
             step[0] = f"publishing {target_dir}"
             output.publish(record_ingested)
+            # the rows counted before sealing, merged into the case while the run's scratch still holds them
+            hash_hits, hash_hits_problem = _merge_hash_hits(target_dir, request.exhibit_id, hits_file)
     except OSError as error:
         if output is None or not output.published:
             error.add_note(f"while {step[0]}")
             raise
         cleanup_failure = str(error)  # only the run's own scratch or lock was left behind: the exhibit stands
-    hash_hits, hash_hits_problem = _match_hash_sets(target_dir)
     return Summary(output_dir=target_dir, entries=progress.entries, files_hashed=progress.files_hashed, bytes_hashed=progress.bytes_hashed,
                    errors=problems.count("error"), warnings=problems.count("warning"), seconds=time.monotonic() - progress.started,
                    messages=progress.messages, identifiers=progress.identifiers, hash_findings=findings,
@@ -293,29 +298,36 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
                    hash_hits=hash_hits, hash_hits_problem=hash_hits_problem)
 
 
-def _sealed_hash_set_hits(case_dir: Path, artefacts: Path, problems: Problems) -> list[dict]:
-    """The exhibit's hits per hash set of the case, counted before sealing so the manifest states them.
+def _sealed_hash_set_hits(case_dir: Path, artefacts: Path, hits_file: Path, problems: Problems) -> dict:
+    """The exhibit's hits per hash set of the case, counted before sealing so the manifest states them (the
+    hit rows go to `hits_file`, for `_merge_hash_hits` after publishing): the manifest's `hash_set_hits`,
+    and `hash_set_status` with `hash_sets_unusable`, which tell a case without sets from one whose sets
+    could not be used (both give no hits).
 
     A set that cannot be used, or a join that fails, is a warning row; the exhibit is ingested either way.
     """
     try:
-        counts, set_problems = hashsets.count_hits(case_dir, artefacts)
+        counts, set_problems = hashsets.count_hits(case_dir, artefacts, hits_file)
     except (hashsets.HashSetError, OSError) as error:  # a lock or folder of the case it cannot use: the exhibit still stands
+        hits_file.unlink(missing_ok=True)  # a half-written file is never merged
         problems.add("hashsets", "hash_set_match_failed", "warning", str(error))
-        return []
+        return {"hash_set_hits": [], "hash_set_status": "failed", "hash_sets_unusable": None}
     for problem in set_problems:
         problems.add("hashsets", "hash_set_unusable", "warning", problem)
-    return counts
+    status = "matched" if counts else ("no_usable_set" if set_problems else "no_set")
+    return {"hash_set_hits": counts, "hash_set_status": status, "hash_sets_unusable": len(set_problems)}
 
 
-def _match_hash_sets(folder: Path) -> tuple[int | None, str | None]:
-    """The published exhibit against the case's hash sets: (hit rows, None), (None, None) when the case has
-    none, or (None, why) when matching failed; the exhibit stands either way."""
+def _merge_hash_hits(folder: Path, exhibit_id: str, hits_file: Path) -> tuple[int | None, str | None]:
+    """The published exhibit's hit rows (joined before sealing) into CASE/hash_hits.parquet: (hit rows, None),
+    (None, None) when no hits were counted (no usable set), or (None, why) when merging failed; the exhibit stands either way."""
+    if not hits_file.is_file():
+        return None, None
     try:
-        counts = hashsets.match_exhibit(folder.parent, folder)
+        rows = hashsets.merge_hits(folder.parent, exhibit_id, hits_file)
     except (hashsets.HashSetError, OSError) as error:  # after publishing: the exhibit stands whatever happens here
         return None, str(error)
-    return (sum(counts.values()) if counts else None), None
+    return rows, None
 
 
 def _volume_items(volume: Volume, layout: Layout, problems: Problems) -> Iterator[tuple[VolumeRecipe, Iterator]]:

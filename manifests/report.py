@@ -220,11 +220,27 @@ def _sealed_hits(entry: ExhibitReport, manifest: dict) -> None:
         entry.add("Hash sets", "matched at ingest", "not recorded (sealed before hash sets were matched at ingest)")
         return
     hits = manifest["hash_set_hits"]
+    status = manifest.get("hash_set_status")
+    unusable = manifest.get("hash_sets_unusable")
+    unusable_text = plural(unusable, "hash set") if type(unusable) is int else "some hash sets"
+    if status == "failed":
+        entry.hash_hits = NONE_SHOWN
+        entry.add("Hash sets", "matched at ingest", "not matched: matching against the case's hash sets failed when the exhibit was "
+                                                    "sealed (warning hash_set_match_failed); run `exhibit hashset match`")
+        return
+    if status == "no_usable_set":
+        entry.hash_hits = NONE_SHOWN
+        entry.add("Hash sets", "matched at ingest", f"not matched: the case held {unusable_text}, none of which could be used when the "
+                                                    "exhibit was sealed (warnings hash_set_unusable)")
+        return
     if not hits:
         entry.hash_hits = "0"
-        entry.add("Hash sets", "matched at ingest", "none: the case held no hash set when the exhibit was sealed")
+        entry.add("Hash sets", "matched at ingest", "none: the case held no hash set when the exhibit was sealed" if status == "no_set" else
+                  "none: the case held no usable hash set when the exhibit was sealed (this manifest does not say whether it held any)")
         return
     entry.hash_hits = str(sum(hit["artefacts"] for hit in hits))
+    if type(unusable) is int and unusable > 0:
+        entry.add("Hash sets", "not used at ingest", f"{unusable_text} could not be used (warnings hash_set_unusable)")
     for hit in hits:
         category = f", category {hit['category']}" if hit["category"] else ""
         entry.add("Hash sets", f"{display(hit['set'])} ({hit['kind']}{display(category)}), at ingest",

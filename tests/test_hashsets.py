@@ -169,7 +169,8 @@ def test_signed_case_with_hash_sets_verifies_and_matches_at_ingest(tmp_path: Pat
     # the hits are counted before sealing, so the signed manifest states them; the first exhibit predates the set
     sealed = [json.loads((case_dir / folder / "manifest.json").read_text())["hash_set_hits"] for folder in ("JS%2F1", "JS%2F2")]
     assert sealed == [[], [{"set": "s", "kind": "notable", "category": None, "file_sha256": hashlib.sha256(listing.read_bytes()).hexdigest(),
-                            "table_sha256": _info(case_dir, "s")["table_sha256"], "artefacts": 1, "rows": 1}]]
+                            "table_sha256": _info(case_dir, "s")["table_sha256"], "artefacts": 1, "rows": 1,
+                            "empty_files_skipped": 0}]]
     report_file = tmp_path / "report.csv"
     assert _cli("report", case_dir, "--format", "csv", "--output", report_file, "--trusted-key", public).exit_code == 0
     with report_file.open(encoding="utf-8", newline="") as handle:
@@ -438,3 +439,196 @@ def test_a_case_lock_that_cannot_be_opened_never_costs_the_exhibit(case: Path, t
     errors = pq.read_table(case / "JS%2F2" / "errors.parquet").to_pylist()
     assert [(e["stage"], e["error_kind"], e["severity"]) for e in errors] == [("hashsets", "hash_set_match_failed", "warning")]
     assert "Is a directory" in errors[0]["message"]
+
+
+def test_ingest_joins_once_and_publishes_what_match_gives(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    listing = tmp_path / "l.txt"
+    listing.write_text("\n".join([H["a.txt"]["md5"], H["d.txt"]["sha1"], H["b.txt"]["sha256"], H["c.bin"]["md5"]]) + "\n")
+    assert _cli("hashset", "import", case, "k", listing, "--kind", "known").exit_code == 0
+    assert _cli("hashset", "match", case).exit_code == 0
+    joins = []
+    real = hashsets._stage_hits
+    monkeypatch.setattr(hashsets, "_stage_hits", lambda *args: joins.append(args) or real(*args))
+    scratch = tmp_path / "scratch"
+    monkeypatch.setenv("EXHIBIT_SCRATCH", str(scratch))
+    source = tmp_path / "seized2"
+    source.mkdir()
+    for name in ("d.txt", "b.txt", "c.bin"):
+        (source / name).write_bytes(FILES[name])
+    done = run_ingest(source, case.parent, case="OP/1", exhibit="JS/2")
+    assert done.exit_code == 0, done.output
+    assert ", 3 hash-set hits, " in done.output
+    assert len(joins) == 1  # counted before sealing; the same rows merged after publishing, never joined again
+    assert list(scratch.iterdir()) == []  # the hit rows' temporary file is gone
+    assert not (case / "JS%2F2" / "hash_hits.parquet").exists()
+    assert not hasattr(hashsets, "match_exhibit")
+    published = pq.read_table(case / "hash_hits.parquet")
+    assert [(r[4], r[5], r[6]) for r in _hits(case)] == [
+        ("JS/1", "/a.txt", "md5"), ("JS/1", "/b.txt", "sha256"), ("JS/1", "/c.bin", "md5"), ("JS/1", "/d.txt", "sha1"),
+        ("JS/2", "/b.txt", "sha256"), ("JS/2", "/c.bin", "md5"), ("JS/2", "/d.txt", "sha1")]
+    assert _cli("hashset", "match", case).exit_code == 0
+    rebuilt = pq.read_table(case / "hash_hits.parquet")
+    assert published.equals(rebuilt) and published.schema.equals(rebuilt.schema, check_metadata=True)
+
+
+def test_an_interrupted_custody_append_takes_the_set_back_and_the_interrupt_goes_on(case: Path, tmp_path: Path,
+                                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from manifests import custody
+
+    listing = tmp_path / "l.txt"
+    listing.write_text(H["a.txt"]["md5"] + "\n")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(custody, "append", interrupted)
+    request = hashsets.ImportRequest(case_dir=case, case_id="OP/1", name="s", source=listing, kind="known")
+    with pytest.raises(KeyboardInterrupt):
+        hashsets.import_set(request)
+    assert not (case / "hashsets").exists()  # the case holds no set again, as before
+    assert [p.name for p in case.iterdir() if p.name.startswith(".hashsets.partial")] == []
+
+
+def test_a_tampered_set_table_is_refused_by_its_sha256(case: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "l.txt"
+    listing.write_text(H["a.txt"]["md5"] + "\n")
+    assert _cli("hashset", "import", case, "good", listing, "--kind", "known").exit_code == 0
+    assert _cli("hashset", "import", case, "bad", listing, "--kind", "known").exit_code == 0
+    table = case / "hashsets" / "bad" / "hashset.parquet"
+    data = bytearray(table.read_bytes())
+    data[8] ^= 0x01  # one bit inside the first page: same size, same footer and row count
+    table.write_bytes(bytes(data))
+    recorded = _info(case, "bad")["table_sha256"]
+    digest = hashlib.sha256(bytes(data)).hexdigest()
+    sets, problems = hashsets.list_sets(case)
+    assert [s.name for s in sets] == ["good"]
+    assert problems == [f"hash set 'bad': hashset.parquet has SHA-256 {digest}, not the {recorded!r} hashset.json records "
+                        "(changed since it was imported); not used"]
+    done = _cli("hashset", "match", case)
+    assert done.exit_code == 1 and "changed since it was imported" in done.output
+    assert [r[0] for r in _hits(case)] == ["good"]
+
+
+def test_empty_content_hashes_match_no_empty_file_and_are_counted(tmp_path: Path) -> None:
+    source = tmp_path / "seized"
+    source.mkdir()
+    (source / "a.txt").write_bytes(FILES["a.txt"])
+    (source / "empty1").write_bytes(b"")
+    (source / "empty2").write_bytes(b"")
+    assert run_ingest(source, tmp_path / "cases", case="C", exhibit="E1").exit_code == 0
+    case_dir = tmp_path / "cases" / "C"
+    listing = tmp_path / "l.txt"
+    listing.write_text("\n".join([hashsets.EMPTY_HASHES["md5"], hashsets.EMPTY_HASHES["sha256"], H["a.txt"]["md5"]]) + "\n")
+    assert _cli("hashset", "import", case_dir, "s", listing, "--kind", "notable").exit_code == 0
+    done = CliRunner().invoke(main, ["hashset", "match", str(case_dir)], catch_exceptions=False)
+    assert done.exit_code == 0
+    assert done.output.splitlines()[1].split() == ["s", "notable", "E1", "1", "1"]
+    assert "note: 2 empty files of E1 not reported as hits of s (the set holds the hash of empty content)" in done.output
+    assert [(r[4], r[5], r[6]) for r in _hits(case_dir)] == [("E1", "/a.txt", "md5")]
+    (source / "empty3").write_bytes(b"")
+    assert run_ingest(source, tmp_path / "cases", case="C", exhibit="E2").exit_code == 0
+    sealed = json.loads((case_dir / "E2" / "manifest.json").read_text())["hash_set_hits"]
+    assert [(h["set"], h["artefacts"], h["rows"], h["empty_files_skipped"]) for h in sealed] == [("s", 1, 1, 3)]
+    assert [(r[4], r[5]) for r in _hits(case_dir)] == [("E1", "/a.txt"), ("E2", "/a.txt")]
+
+
+def test_a_stray_folder_in_the_case_is_named_and_passed_by(case: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "l.txt"
+    listing.write_text(H["a.txt"]["md5"] + "\n")
+    assert _cli("hashset", "import", case, "k", listing, "--kind", "known").exit_code == 0
+    (case / "notes").mkdir()
+    (case / "notes" / "todo.txt").write_text("not an exhibit")
+    done = CliRunner().invoke(main, ["hashset", "match", str(case)], catch_exceptions=False)
+    assert done.exit_code == 1
+    assert done.output.splitlines() == [
+        f"{'set':<24} {'kind':<8} {'exhibit':<24} {'artefacts':>10} {'hits':>10}",
+        f"{'k':<24} {'known':<8} {'JS/1':<24} {1:>10} {1:>10}",
+        "problem: exhibit folder notes: manifest.json is missing; not matched",
+        f"1 hit row in 1 exhibit -> {case / 'hash_hits.parquet'}"]
+    assert [(r[4], r[5]) for r in _hits(case)] == [("JS/1", "/a.txt")]
+    named = _cli("hashset", "match", case, "--exhibit", "notes")
+    assert named.exit_code == 2 and "no such sealed exhibit folder" in named.output
+
+
+def test_the_manifest_tells_no_set_from_no_usable_set(case: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "l.txt"
+    listing.write_text(H["a.txt"]["md5"] + "\n")
+    assert _cli("hashset", "import", case, "bad", listing, "--kind", "known").exit_code == 0
+    (case / "hashsets" / "bad" / "hashset.parquet").write_bytes(b"not parquet")
+    source = tmp_path / "seized2"
+    source.mkdir()
+    (source / "a.txt").write_bytes(FILES["a.txt"])
+    done = run_ingest(source, case.parent, case="OP/1", exhibit="JS/2")
+    assert done.exit_code == 0, done.output
+    sealed = [json.loads((case / folder / "manifest.json").read_text()) for folder in ("JS%2F1", "JS%2F2")]
+    assert [(m["hash_set_hits"], m["hash_set_status"], m["hash_sets_unusable"]) for m in sealed] == [
+        ([], "no_set", 0), ([], "no_usable_set", 1)]
+    report_file = tmp_path / "report.csv"
+    assert _cli("report", case, "--format", "csv", "--output", report_file).exit_code in (0, 1)
+    with report_file.open(encoding="utf-8", newline="") as handle:
+        cells = [tuple(row) for row in csv.reader(handle)]
+    assert [row for row in cells if row[1] == "Hash sets" and row[2] == "matched at ingest"] == [
+        ("JS/1", "Hash sets", "matched at ingest", "none: the case held no hash set when the exhibit was sealed"),
+        ("JS/2", "Hash sets", "matched at ingest", "not matched: the case held 1 hash set, none of which could be used when the "
+                                                   "exhibit was sealed (warnings hash_set_unusable)")]
+    assert [row[3] for row in cells if row[1] == "Summary" and row[2] == "hash-set hits"] == ["0", "\u2014"]
+
+
+def test_an_nsrl_row_not_utf8_is_skipped_and_counted(case: Path, tmp_path: Path) -> None:
+    b, a = H["b.txt"], H["a.txt"]
+    rds = _rds(tmp_path / "rds.db", [(7, b["sha256"], b["sha1"], b["md5"], "0", "b.txt", 5, "txt"),
+                                     (8, a["sha256"], a["sha1"], a["md5"], "0", "a.txt", 5, "txt")])
+    db = sqlite3.connect(rds)
+    db.execute("UPDATE METADATA SET file_name = CAST(X'61FF62' AS TEXT) WHERE package_id = 8")  # invalid UTF-8 text
+    db.commit()
+    db.close()
+    done = _cli("hashset", "import", case, "n", rds, "--kind", "known")
+    assert done.exit_code == 1, done.output
+    info = _info(case, "n")
+    assert info["skipped"] == {"row_not_utf8": 1} and info["counts"] == {"md5": 1, "sha1": 1, "sha256": 1}
+    assert [e["where"] for e in info["skipped_examples"]] == ["FILE row 2"]
+    assert "skipped 1 row_not_utf8" in done.output
+    assert ", 1 entries skipped" in read_events(case)[-1]["notes"]
+
+
+def test_a_vics_file_with_a_byte_order_mark_imports(case: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bom.json"
+    body = json.dumps({"odata.metadata": "http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Media",
+                       "value": [{"MediaID": 1, "Category": 1, "MD5": H["a.txt"]["md5"].upper()}]})
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    done = _cli("hashset", "import", case, "v", path, "--kind", "notable", "--format", "vics")
+    assert done.exit_code == 0, done.output
+    assert [(r["algorithm"], r["hash"], r["category"], r["set_entry_id"]) for r in _set_rows(case, "v")] == [
+        ("md5", H["a.txt"]["md5"], "1", "1")]
+
+
+def test_a_vics_string_over_the_field_budget_is_refused_in_linear_time(case: Path, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    path = tmp_path / "huge.json"
+    path.write_bytes(b'{"odata.metadata": "x", "value": [{"MediaID": 1, "MD5": "' + b"a" * (4 << 20) + b'"}]}')
+    monkeypatch.setenv("EXHIBIT_VICS_MAX_FIELD_BYTES", str(1 << 20))
+    began = time.monotonic()
+    done = _cli("hashset", "import", case, "v", path, "--kind", "notable", "--format", "vics")
+    assert time.monotonic() - began < 5
+    assert done.exit_code == 2
+    assert "huge.json: a field or token longer than 1,048,576 bytes (the budget; set EXHIBIT_VICS_MAX_FIELD_BYTES" in done.output
+    assert not (case / "hashsets").exists()
+    monkeypatch.setenv("EXHIBIT_VICS_MAX_FIELD_BYTES", str(8 << 20))  # within a larger budget the string is read, and counted
+    done = _cli("hashset", "import", case, "v", path, "--kind", "notable", "--format", "vics")
+    assert done.exit_code == 2 and "no hash could be read" in done.output
+
+
+def test_nsrl_version_is_read_by_column_name(case: Path, tmp_path: Path) -> None:
+    b = H["b.txt"]
+    rds = _rds(tmp_path / "rds.db", [(7, b["sha256"], b["sha1"], b["md5"], "0", "b.txt", 5, "txt")])
+    db = sqlite3.connect(rds)
+    db.execute("DROP TABLE VERSION")
+    db.execute("CREATE TABLE VERSION (build_set TEXT, description TEXT, version TEXT, release_date TEXT)")
+    db.execute("INSERT INTO VERSION VALUES ('modern', CAST(X'61FF' AS TEXT), '2026.12.1', '2026-12-01')")
+    db.commit()
+    db.close()
+    assert _cli("hashset", "import", case, "n", rds, "--kind", "known").exit_code == 0
+    assert _info(case, "n")["file_facts"]["nsrl_version"] == {"build_set": "modern", "description": "a\\xff", "version": "2026.12.1",
+                                                              "release_date": "2026-12-01"}

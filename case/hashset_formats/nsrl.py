@@ -33,11 +33,17 @@ def _version(connection: sqlite3.Connection) -> dict:
     """The release's own VERSION row (version, build_set, release_date, ...), when it has one."""
     if not connection.execute("SELECT 1 FROM sqlite_master WHERE lower(name) = 'version'").fetchall():
         return {}
-    cursor = connection.execute("SELECT * FROM VERSION LIMIT 1")
-    row = cursor.fetchone()
+    connection.text_factory = bytes  # a VERSION cell that is not UTF-8 is shown escaped, never refuses the release
+    try:
+        cursor = connection.execute("SELECT * FROM VERSION LIMIT 1")
+        row = cursor.fetchone()
+    finally:
+        connection.text_factory = str
     if row is None:
         return {}
-    return {"nsrl_version": {str(d[0])[:100]: str(v)[:200] for d, v in list(zip(cursor.description, row))[:20]}}
+    # by column name (cursor.description), never by position: releases differ in VERSION's column order
+    return {"nsrl_version": {str(d[0])[:100]: (v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else str(v))[:200]
+                             for d, v in list(zip(cursor.description, row))[:20]}}
 
 
 def _select(columns: set[str]) -> str:
@@ -48,6 +54,18 @@ def _select(columns: set[str]) -> str:
     for name in NAME_COLUMNS:
         parts.append(f"substr(CAST({name} AS TEXT), 1, 1024)" if name in columns else "NULL")
     return f"SELECT {', '.join(parts)} FROM FILE"
+
+
+def _decoded(raw: tuple) -> list:
+    """One FILE row with its text cells decoded (UnicodeDecodeError for a cell that is not UTF-8); a BLOB
+    value stays bytes, so it is counted as a hash not stored as text."""
+    row = [cell.decode("ascii") if isinstance(cell, bytes) else cell for cell in raw[:6:2]]  # typeof(): ASCII names
+    out = []
+    for position in range(len(HASH_COLUMNS)):
+        kind, value = row[position], raw[2 * position + 1]
+        out += [kind, value.decode("utf-8") if kind == "text" and isinstance(value, bytes) else value]
+    out += [cell.decode("utf-8") if isinstance(cell, bytes) else cell for cell in raw[6:]]
+    return out
 
 
 def read(path: Path, tally: Tally, info: dict) -> Iterator[Entry]:
@@ -64,11 +82,17 @@ def read(path: Path, tally: Tally, info: dict) -> Iterator[Entry]:
         info.update(_version(connection))
         if not columns & set(HASH_COLUMNS):
             raise NotThisFormat("the FILE table has none of the columns sha256, sha1, md5: not an NSRL RDSv3 release")
+        connection.text_factory = bytes  # each cell decoded here: one cell that is not UTF-8 costs its row, not the release
         cursor = connection.execute(_select(columns))
         number = 0
         while rows := cursor.fetchmany(BATCH):
-            for row in rows:
+            for raw in rows:
                 number += 1
+                try:
+                    row = _decoded(raw)
+                except UnicodeDecodeError as error:
+                    tally.skip("row_not_utf8", f"FILE row {number}", str(error)[:80])
+                    continue
                 file_name, package_id = row[6], row[7]
                 for position, algorithm in enumerate(HASH_COLUMNS):
                     kind, value = row[2 * position], row[2 * position + 1]

@@ -9,8 +9,9 @@ not a list, a file without `value`, and truncated JSON are refused: the file is 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 import ijson
 
@@ -21,6 +22,41 @@ MAX_DEPTH = 64
 HASH_FIELDS = {"md5": "md5", "sha1": "sha1", "sha256": "sha256"}  # field name (lowercased) -> algorithm
 _SCALARS = ("string", "number", "boolean", "null")
 ODATA_KEYS = ("odata.metadata", "@odata.context")
+BOM = b"\xef\xbb\xbf"
+# ijson's C backend takes time quadratic in one string's length (300 MB: 8 minutes). No field of a VICS
+# entry is anywhere near this long, so a file with a run of more bytes than this without a quote (a string
+# or any token that long) is refused, found in linear time before ijson sees those bytes.
+MAX_FIELD_BYTES = 16 << 20
+FIELD_BUDGET_ENV = "EXHIBIT_VICS_MAX_FIELD_BYTES"
+
+
+def field_budget() -> int:
+    """MAX_FIELD_BYTES, or the positive whole number of bytes in EXHIBIT_VICS_MAX_FIELD_BYTES."""
+    configured = os.environ.get(FIELD_BUDGET_ENV, "")
+    return int(configured) if configured.isdigit() and int(configured) > 0 else MAX_FIELD_BYTES
+
+
+class FieldTooLong(Exception):
+    """A run of bytes without a quote longer than the budget."""
+
+
+class _Budgeted:
+    """A binary reader that raises FieldTooLong once more than `budget` bytes pass without a `"`."""
+
+    def __init__(self, raw: BinaryIO, budget: int) -> None:
+        self.raw, self.budget, self.since_quote = raw, budget, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        start = 0
+        while (found := data.find(b'"', start)) != -1:
+            if self.since_quote + found - start > self.budget:
+                raise FieldTooLong
+            self.since_quote, start = 0, found + 1
+        self.since_quote += len(data) - start
+        if self.since_quote > self.budget:
+            raise FieldTooLong
+        return data
 
 
 def _entry_fields(fields: dict[str, object], number: int, tally: Tally) -> Iterator[Entry]:
@@ -50,7 +86,10 @@ def _entry_fields(fields: dict[str, object], number: int, tally: Tally) -> Itera
 def read(path: Path, tally: Tally, info: dict) -> Iterator[Entry]:
     """Entries of the `value` list; `info` receives the OData metadata URL (odata)."""
     with open(path, "rb") as handle:
-        events = ijson.parse(handle)
+        if handle.read(len(BOM)) != BOM:  # a UTF-8 byte order mark (written by some Windows tools) is passed over
+            handle.seek(0)
+        budget = field_budget()
+        events = ijson.parse(_Budgeted(handle, budget))
         depth = 0
         top_key: str | None = None
         item_key: str | None = None
@@ -99,6 +138,9 @@ def read(path: Path, tally: Tally, info: dict) -> Iterator[Entry]:
                     tally.skip("entry_not_object", f"value[{number}]", type(value).__name__)
                 elif in_value and depth == 3 and item_key in ("mediaid", "category", *HASH_FIELDS):
                     fields[item_key] = value
+        except FieldTooLong:
+            raise NotThisFormat(f"{path.name}: a field or token longer than {budget:,} bytes (the budget; set {FIELD_BUDGET_ENV} "
+                                "to change it): not a VICS/CAID file this importer reads; nothing imported") from None
         except ijson.JSONError as error:  # IncompleteJSONError included: a truncated file is not a whole set
             raise NotThisFormat(f"{path.name}: not complete, valid JSON ({str(error)[:200]}); nothing imported") from None
         if not saw_value:
