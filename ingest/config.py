@@ -107,12 +107,19 @@ def _from_dict(data: dict[str, Any]) -> Config:
             media=bool(_section(data, "media")["enabled"]),
             chat_database_seconds=float(_section(data, "chats").get("database_seconds", 60.0)),
             chat_database_rows=int(_section(data, "chats").get("database_rows", 100_000_000)),
-            identifiers=bool(_section(data, "identifiers").get("enabled", True)),
+            identifiers=_flag(_section(data, "identifiers").get("enabled", True), "identifiers", "enabled"),
             identifier_regions=_regions(_section(data, "identifiers").get("default_regions", [])),
         )
     except KeyError as missing:
         raise ConfigError(f"setting {missing} is missing") from None
     return _validated(config)
+
+
+def _flag(value: Any, section: str, key: str) -> bool:
+    """A setting that must be a TOML boolean: bool("false") is True, so a quoted "false" would silently switch it on."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"[{section}] {key} must be true or false (a TOML boolean, unquoted); got {value!r}")
+    return value
 
 
 def _regions(value: Any) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ library's metadata) or when the text around it says what it is (a label such as 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
@@ -83,3 +84,23 @@ def labelled(text: str, start: int, end: int, label: re.Pattern[str], before: in
 def alone(text: str, start: int, end: int) -> bool:
     """True when the match is not glued to a letter or digit on either side."""
     return (start == 0 or not text[start - 1].isalnum()) and (end >= len(text) or not text[end].isalnum())
+
+
+class Spans:
+    """Spans already taken, kept merged and sorted, so asking whether a span overlaps any costs a
+    bisection (log n), not a pass over every span taken (a field of many URLs made that quadratic)."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """True when [start, end) shares a character with a span taken."""
+        i = bisect_left(self._starts, end) - 1  # the last span starting before `end`; merged spans' ends rise with their starts
+        return i >= 0 and self._ends[i] > start
+
+    def add(self, start: int, end: int) -> None:
+        lo, hi = bisect_left(self._ends, start), bisect_right(self._starts, end)
+        if lo < hi:
+            start, end = min(start, self._starts[lo]), max(end, self._ends[hi - 1])
+        self._starts[lo:hi], self._ends[lo:hi] = [start], [end]

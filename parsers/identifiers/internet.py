@@ -15,12 +15,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import phonenumbers
 from phonenumbers import NumberParseException
 
-from parsers.identifiers.base import ID, TEXT, Context, Extractor, Found, labelled
+from parsers.identifiers.base import ID, TEXT, Context, Extractor, Found, Spans, labelled
 
 # Top-level domains a bare host (no scheme) may end in: common generic ones and the country codes
 # of the region this work meets most; left out are those that are also everyday words or file
@@ -56,6 +56,44 @@ _RESERVED = {
 _USERNAME = {"instagram": re.compile(r"[A-Za-z0-9._]{1,30}"), "telegram": re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}"),
              "twitter": re.compile(r"[A-Za-z0-9_]{1,15}"), "tiktok": re.compile(r"[A-Za-z0-9._]{2,24}"),
              "facebook": re.compile(r"[A-Za-z0-9.]{5,50}")}
+
+
+_WA_NUMBER = re.compile(r"(\+?[0-9]{1,15}(?:[ .-]?[0-9]{1,15}){0,6})")
+_WA_GROUP_END = re.compile(r"[0-9](?=[ .-]|$)")
+
+
+def _authority(raw: str, host: str) -> tuple[int, int]:
+    """(offset of the host, offset where the path starts) in a URL as written."""
+    begin = raw.find("://") + 3 if "://" in raw else 0
+    ends = [i for i in (raw.find(c, begin) for c in "/?#") if i >= 0]
+    path_at = min(ends, default=len(raw))
+    authority = raw[begin:path_at]
+    offset = begin + authority.rfind("@") + 1  # past any user:password@
+    if raw[offset:offset + len(host)].lower() != host:
+        offset = begin + authority.lower().find(host)  # urlsplit's host is that text lower-cased; this is a fallback only
+    return offset, path_at
+
+
+def _segments(raw: str, begin: int, end: int) -> list[tuple[int, str]]:
+    """(offset, text) of every non-empty path segment between begin and end."""
+    found, at = [], begin
+    for part in raw[begin:end].split("/"):
+        if part:
+            found.append((at, part))
+        at += len(part) + 1
+    return found
+
+
+def _query_value(raw: str, begin: int, key: str) -> tuple[int, int] | None:
+    """(start, end) in the URL of the first `key=` value of its query, as written."""
+    end = min((i for i in (raw.find("#", begin),) if i >= 0), default=len(raw))
+    at = begin
+    for pair in raw[begin:end].split("&"):
+        name, sep, _ = pair.partition("=")
+        if sep and name == key:
+            return at + len(name) + 1, at + len(pair)
+        at += len(pair) + 1
+    return None
 
 
 def trim_url(raw: str) -> str:
@@ -135,25 +173,25 @@ class Internet(Extractor):
     priority = 30
 
     def find(self, text: str, context: Context) -> Iterator[Found]:
-        taken: list[tuple[int, int]] = []
+        taken = Spans()
         if context.field_class == TEXT:
             for pattern in (_SCHEMED, _BARE):
                 for match in pattern.finditer(text):
-                    if any(match.start() < end and start < match.end() for start, end in taken):
+                    if taken.overlaps(match.start(), match.end()):
                         continue
                     raw = trim_url(match.group())
-                    found = list(self._url(raw, match.start()))
+                    found = list(self._url(raw, match.start(), text))
                     if found:
-                        taken.append((match.start(), match.start() + len(raw)))
+                        taken.add(match.start(), match.start() + len(raw))
                         yield from found
         for found in emails_in(text):
-            if not any(found.start < end and start < found.end for start, end in taken):
-                taken.append((found.start, found.end))
+            if not taken.overlaps(found.start, found.end):
+                taken.add(found.start, found.end)
                 yield found
         if context.field_class == TEXT:
             yield from self._labelled_handles(text)
 
-    def _url(self, raw: str, start: int) -> Iterator[Found]:
+    def _url(self, raw: str, start: int, text: str) -> Iterator[Found]:
         """A URL names a DNS host (a bare one with a known top-level domain) or, with a scheme, an IP address."""
         host = _host_of(raw)
         schemed = "://" in raw or raw.lower().startswith("www.")
@@ -165,59 +203,76 @@ class Internet(Extractor):
             yield Found("url", normal_url(raw), raw, start)
         if not valid_host(host):
             return  # an IP address is no domain
-        offset = raw.lower().find(host)
+        offset, path_at = _authority(raw, host)
         yield Found("domain", host, raw[offset:offset + len(host)], start + offset)
-        yield from self._profile(raw, start, host)
+        yield from self._profile(raw, start, host, path_at, text)
 
-    def _profile(self, raw: str, start: int, host: str) -> Iterator[Found]:
-        """A handle or account id named by a profile link."""
+    def _profile(self, raw: str, start: int, host: str, path_at: int, text: str) -> Iterator[Found]:
+        """A handle or account id named by a profile link; offsets are where the path and query hold them, never a search."""
         bare = host.removeprefix("www.").removeprefix("m.").removeprefix("mobile.")
         service = _HOSTS.get(bare)
         if service is None:
             return
-        try:
-            parts = urlsplit(raw if "://" in raw else "http://" + raw)
-        except ValueError:
-            return
-        segments = [s for s in parts.path.split("/") if s]
-        query = parse_qs(parts.query)
+        path_end = min((i for i in (raw.find("?", path_at), raw.find("#", path_at)) if i >= 0), default=len(raw))
+        segments = _segments(raw, path_at, path_end)
+        query_at = path_end + 1 if raw[path_end:path_end + 1] == "?" else -1
         if service == "whatsapp":
-            digits = segments[0] if bare == "wa.me" and segments else (query.get("phone") or [""])[0]
-            yield from self._wa_phone(raw, start, digits)
+            if bare == "wa.me" and segments:
+                yield from self._wa_phone(text, start + segments[0][0], whole_text=True)
+            elif query_at >= 0:
+                at = _query_value(raw, query_at, "phone")
+                if at is not None:
+                    yield from self._wa_phone(raw[:at[1]], at[0], whole_text=False, base=start)
             return
-        if service == "facebook" and segments[:1] == ["profile.php"]:
-            ident = (query.get("id") or [""])[0]
-            offset = raw.find("id=" + ident) + 3
-            if ident.isdigit() and 5 <= len(ident) <= 20 and offset >= 3:
-                yield Found("account_id", ident, ident, start + offset, service="facebook")
+        if service == "facebook" and segments[:1] and segments[0][1] == "profile.php":
+            at = _query_value(raw, query_at, "id") if query_at >= 0 else None
+            if at is not None:
+                ident = raw[at[0]:at[1]]
+                if ident.isdigit() and 5 <= len(ident) <= 20:
+                    yield Found("account_id", ident, ident, start + at[0], service="facebook")
             return
         if not segments:
             return
-        name = segments[0]
+        offset, name = segments[0]
         if service == "tiktok":
             if not name.startswith("@"):
                 return
-            name = name[1:]
+            offset, name = offset + 1, name[1:]
         elif service == "instagram" and name == "stories" and len(segments) > 1:
-            name = segments[1]
+            offset, name = segments[1]
         elif service == "telegram" and name == "s" and len(segments) > 1:
-            name = segments[1]
+            offset, name = segments[1]
         if name.lower() in _RESERVED.get(service, ()) or not _USERNAME[service].fullmatch(name):
             return
-        offset = raw.find(name)
-        yield Found("handle", name.lower(), raw[offset:offset + len(name)], start + offset, service=service)
+        yield Found("handle", name.lower(), name, start + offset, service=service)
 
-    def _wa_phone(self, raw: str, start: int, digits: str) -> Iterator[Found]:
-        if not digits.isdigit() or not 7 <= len(digits) <= 15:
+    def _wa_phone(self, text: str, at: int, whole_text: bool, base: int = 0) -> Iterator[Found]:
+        """The phone number a WhatsApp link names: `wa.me/<number>` (read on past the URL, for
+        "wa.me/+63 917 123 4567" is one number with spaces) or `api.whatsapp.com/send?phone=<number>`.
+        The number is written with its country code, + or not (WhatsApp's rule), so no region is used."""
+        match = _WA_NUMBER.match(text, at)
+        if match is None:
             return
-        try:
-            number = phonenumbers.parse("+" + digits, None)
-        except NumberParseException:
-            return
-        if phonenumbers.is_valid_number(number):
-            offset = raw.find(digits)
-            yield Found("phone", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), digits, start + offset,
-                        service="whatsapp")
+        groups = match.group(1)
+        # The longest run of digit groups that is a valid number: "wa.me/639171234567 5 apples" stops before the 5.
+        for end in sorted({m.end() for m in _WA_GROUP_END.finditer(groups)}, reverse=True):
+            raw = groups[:end]
+            digits = "".join(c for c in raw if c.isdigit())
+            if not 7 <= len(digits) <= 15:
+                continue
+            following = text[match.start(1) + end:match.start(1) + end + 1]
+            if following.isalnum():
+                continue
+            try:
+                number = phonenumbers.parse("+" + digits, None)
+            except NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                yield Found("phone", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), raw,
+                            base + match.start(1), service="whatsapp")
+                return
+            if not whole_text:
+                return
 
     def _labelled_handles(self, text: str) -> Iterator[Found]:
         for match in _AT_HANDLE.finditer(text):

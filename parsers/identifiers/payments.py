@@ -17,7 +17,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 from stdnum import iban, luhn
 
-from parsers.identifiers.base import TEXT, Context, Extractor, Found, alone, labelled
+from parsers.identifiers.base import TEXT, Context, Extractor, Found, labelled
 from parsers.identifiers.internet import emails_in
 
 _PAYPAL_LINK = re.compile(r"(?<![\w.@/-])(?:https?://)?(?:www\.)?(?:paypal\.me|paypal\.com/paypalme)/([A-Za-z0-9]{1,20})(?![\w-])", re.IGNORECASE)
@@ -29,7 +29,10 @@ _MTCN_LABEL = re.compile(r"(?<![a-z])(?:mtcn|money\s{1,3}transfer\s{1,3}control\
 _EIGHT = re.compile(r"(?<![\w.,/:-])(?:\d{8}|\d{4}[ -]\d{4})(?![\w]|[.,/:-]\d)")
 _MONEYGRAM = re.compile(r"(?<![a-z])money\s?gram(?![a-z])", re.IGNORECASE)
 _REFERENCE = re.compile(r"(?<![a-z])(?:reference|ref)(?![a-z])", re.IGNORECASE)
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}[A-Z0-9 ]{10,40}")
+_IBAN_BODY = r"[A-Z]{2}\d{2}[A-Z0-9 ]{10,40}"
+_IBAN = re.compile(r"(?<![A-Za-z0-9])" + _IBAN_BODY)
+_IBAN_GLUED = re.compile(_IBAN_BODY)  # read only where the IBAN before ended
+_GLUED = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")  # an IBAN written on at once after another, no space between
 _CARD = re.compile(r"(?<![\w.,/-])(?:\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?|\d{4}([ -])\d{6}\2\d{5}|\d{4}([ -])\d{6}\3\d{4}|\d{13,19})"
                    r"(?![\w]|[.,/-]\d)")
 
@@ -53,6 +56,31 @@ def card_scheme(digits: str) -> str | None:
     if two == 62 and 16 <= n <= 19:
         return "unionpay"
     return None
+
+
+def _iban_at(text: str, match: re.Match[str]) -> Found | None:
+    """The IBAN a candidate starts with, or None. The class also takes the words after the IBAN
+    ("... 32 TO ME") and a second IBAN written next to it: the longest run of whole groups that checks
+    is it; in one unbroken token (two IBANs glued together), the longest prefix that checks and is
+    followed at once by another valid IBAN."""
+    start = match.start()
+    tokens = match.group().split(" ")
+    for count in range(len(tokens), 0, -1):
+        raw = " ".join(tokens[:count]).rstrip()
+        end = start + len(raw)
+        if raw and (end >= len(text) or not text[end].isalnum()) and iban.is_valid(raw):  # the start is free: the pattern saw to it
+            return Found("iban", iban.compact(raw), raw, start)
+    first = tokens[0]
+    for length in range(min(len(first) - 4, 34), 14, -1):
+        raw, after = first[:length], _GLUED.match(text, start + length)
+        if after is not None and iban.is_valid(raw) and _valid_prefix(after.group()):
+            return Found("iban", iban.compact(raw), raw, start)
+    return None
+
+
+def _valid_prefix(run: str) -> bool:
+    """True when an unbroken run of letters and digits starts with a valid IBAN (15 to 34 characters)."""
+    return any(iban.is_valid(run[:n]) for n in range(min(len(run), 34), 14, -1))
 
 
 def _digits(raw: str) -> str:
@@ -108,16 +136,18 @@ class Payments(Extractor):
                 yield Found("moneygram_reference", _digits(match.group()), match.group(), match.start(), service="moneygram")
 
     def _ibans(self, text: str) -> Iterator[Found]:
-        for match in _IBAN.finditer(text):
-            tokens = match.group().split(" ")
-            # The class also takes the words after the IBAN ("... 32 TO ME"): the longest run of whole groups that checks is it.
-            for count in range(len(tokens), 0, -1):
-                raw = " ".join(tokens[:count]).rstrip()
-                if not raw or not alone(text, match.start(), match.start() + len(raw)):
-                    continue
-                if iban.is_valid(raw):
-                    yield Found("iban", iban.compact(raw), raw, match.start())
-                    break
+        pos = 0
+        while (match := _IBAN.search(text, pos)) is not None:
+            found = _iban_at(text, match)
+            if found is None:
+                pos = match.start() + 1
+                continue
+            while found is not None:
+                yield found
+                pos = found.end
+                # The next IBAN may follow at once ("DE89... GB82...", or glued on): read on from this one's end, not the match's.
+                glued = _IBAN_GLUED.match(text, found.end)
+                found = _iban_at(text, glued) if glued is not None else None
 
     def _cards(self, text: str) -> Iterator[Found]:
         for match in _CARD.finditer(text):

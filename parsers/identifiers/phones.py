@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 import phonenumbers
 from phonenumbers import CountryCodeSource, Leniency, NumberParseException, PhoneNumberMatcher
 
-from parsers.identifiers.base import ID, TEXT, Context, Extractor, Found, Limit
+from parsers.identifiers.base import ID, TEXT, Context, Extractor, Found, Limit, Spans
 
 MAX_TRIES = 65535  # candidates the matcher may try in one field (its own budget)
 
@@ -61,15 +61,15 @@ def _standalone(text: str, start: int, end: int) -> bool:
 def numbers_in(text: str, regions: Iterable[str | None]) -> Iterator[tuple[int, str, phonenumbers.PhoneNumber, str | None] | Limit]:
     """(start, raw, number, region resolved against) for every valid number, regions tried in order;
     a later region never takes a span an earlier one found. A Limit when the matcher's budget ran out."""
-    taken: list[tuple[int, int]] = []
+    taken = Spans()
     for region in regions:
         matcher = PhoneNumberMatcher(text, region, leniency=Leniency.VALID, max_tries=MAX_TRIES)
         for match in matcher:
-            if any(match.start < end and start < match.end for start, end in taken) or not _standalone(text, match.start, match.end):
+            if taken.overlaps(match.start, match.end) or not _standalone(text, match.start, match.end):
                 continue
             if region is None and not match.raw_string.startswith("+"):
                 continue  # without a region only a number written with + says its country
-            taken.append((match.start, match.end))
+            taken.add(match.start, match.end)
             # The matcher drops how the country was known; parsing its text again with the raw input kept tells.
             written = region is None or phonenumbers.parse(match.raw_string, region, keep_raw_input=True).country_code_source in _WRITTEN_COUNTRY
             yield match.start, match.raw_string, match.number, None if written else region

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from itertools import islice
-
 import parsers.identifiers as package
 from parsers.discovery import discover
-from parsers.identifiers.base import Context, Extractor, Found, Limit
+from parsers.identifiers.base import Context, Extractor, Found, Limit, Spans
 
 MAX_TEXT_CHARS = 1 << 20
 MAX_PER_FIELD = 1000
@@ -55,21 +53,27 @@ def extract(text: str, context: Context, max_chars: int | None = None, max_hits:
         limits.append(Limit("identifier_text_truncated", f"only the first {max_chars:,} of {len(text):,} characters were searched for identifiers"))
         text = text[:max_chars]
     hits: list[Hit] = []
-    taken: list[tuple[int, int]] = []
+    taken = Spans()
     over = False
     for extractor in all_extractors():
         if context.field_class not in extractor.field_classes:
             continue
         found: list[Found] = []
-        for item in islice(extractor.find(text, context), max_hits + 1):
+        # Only identifiers count against the budget: a family's own notice (its matcher's tries ran
+        # out) is kept beside it, so a field that passes both budgets reports both.
+        for item in extractor.find(text, context):
             if isinstance(item, Limit):
                 limits.append(item)
-            else:
-                found.append(item)
+                continue
+            found.append(item)
+            if len(found) > max_hits:
+                break
         over = over or len(found) > max_hits
         if extractor.yields:
-            found = [f for f in found if not any(f.start < end and start < f.end for start, end in taken)]
-        taken += [(f.start, f.end) for f in found if f.kind not in SHARED_KINDS]
+            found = [f for f in found if not taken.overlaps(f.start, f.end)]
+        for f in found:
+            if f.kind not in SHARED_KINDS:
+                taken.add(f.start, f.end)
         hits += [Hit(f, extractor.name, extractor.version) for f in found]
         if extractor.exclusive and found:
             break
