@@ -30,7 +30,8 @@ from typing import Callable, Iterator
 
 from ingest import zip_directory
 from ingest.content import ContentReadError
-from ingest.scan import Volume, serialize
+from ingest.path_specs import serialize
+from ingest.scan import Volume
 from ingest.tsk import WalkItem
 from manifests.text import display, display_message
 

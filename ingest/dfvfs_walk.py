@@ -20,7 +20,7 @@ from dfvfs.path.path_spec import PathSpec
 from dfvfs.resolver import resolver
 from dfvfs.vfs.file_entry import FileEntry
 
-from ingest.scan import serialize
+from ingest.path_specs import serialize
 from ingest.tsk import WalkItem
 from manifests.text import display
 
@@ -277,7 +277,7 @@ def _stream_size(entry: FileEntry, name: str) -> int | None:
 
 def reader_for(spec_json: str):
     """A read(offset, size) function over one dfVFS file object."""
-    from ingest.scan import deserialize
+    from ingest.path_specs import deserialize
 
     file_object = resolver.Resolver.OpenFileObject(deserialize(spec_json))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from dfvfs.lib import errors as dfvfs_errors
 from dfvfs.resolver import resolver
 
-from ingest.scan import deserialize
+from ingest.path_specs import deserialize
 from manifests.files import open_read_only, sha256_and_size
 from manifests.text import display
 

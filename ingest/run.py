@@ -28,8 +28,9 @@ from ingest import __version__, archive_walk, chats, confine, dfvfs_walk, folder
 from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.naming import encode_id
+from ingest.path_specs import serialize
 from ingest.problems import Problems
-from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, serialize, tsk_file_system_name
+from ingest.scan import Credentials, Layout, SourceError, Volume, scan_source, tsk_file_system_name
 from ingest.versions import library_versions
 from ingest.stopping import StopOnSignals, run_scratch, scratch_key
 from ingest.work import Unit, VolumeRecipe, init_pool_worker, init_worker, release_worker, run_unit

@@ -24,12 +24,13 @@ from dfvfs.path import factory
 from dfvfs.path.path_spec import PathSpec
 from dfvfs.resolver import context as resolver_context
 from dfvfs.resolver import resolver
-from dfvfs.serializer.json_serializer import JsonPathSpecSerializer
 from dfvfs.volume import factory as volume_factory
 
 from ingest import android_sparse, confine, zip_directory
-from ingest.containers import IncompleteSet, Resolved, resolve, split_raw_segments
+from ingest.containers import IncompleteSet, Resolved, resolve
+from ingest.path_specs import serialize
 from ingest.problems import Problems
+from ingest.tsk import DfvfsImage
 
 # Formats the scanner tries, for the message given when a source matches none of them.
 FORMATS_TRIED = (
@@ -140,14 +141,6 @@ class Layout:
 
     def walkable(self) -> list[Volume]:
         return [v for v in self.volumes if v.walkable]
-
-
-def serialize(path_spec: PathSpec) -> str:
-    return JsonPathSpecSerializer.WriteSerialized(path_spec)
-
-
-def deserialize(text: str) -> PathSpec:
-    return JsonPathSpecSerializer.ReadSerialized(text)
 
 
 def _os_spec(path: Path) -> PathSpec:
@@ -278,8 +271,6 @@ class _Scanner:
         dfVFS decides which file systems exist; without this a file system that the TSK walker
         could read would be reported as missing and none of its entries listed.
         """
-        from ingest.tsk import DfvfsImage  # ingest.tsk imports this module
-
         spec = volume.path_spec
         try:
             indicators = analyzer.Analyzer.GetFileSystemTypeIndicators(spec)

@@ -25,7 +25,8 @@ from dfvfs.resolver import resolver
 
 from ingest import confine, ntfs_names
 from ingest.ext_inodes import ExtInodeTable, ExtLayoutError
-from ingest.scan import deserialize, serialize, split_raw_segments
+from ingest.containers import split_raw_segments
+from ingest.path_specs import deserialize, serialize
 from manifests.text import display
 
 TSK_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, IOError, dfvfs_errors.Error, RuntimeError)

@@ -23,7 +23,7 @@ from ingest import android_sparse  # noqa: F401  (registers the ANDROID_SPARSE l
 from ingest import archive_walk, confine, dfvfs_walk, media_metadata, tsk
 from ingest.content import ContentSettings, describe
 from ingest.identify import Identifier
-from ingest.scan import deserialize
+from ingest.path_specs import deserialize
 from manifests.text import display_message
 
 
