@@ -93,6 +93,12 @@ class TableWriter:
         self.closed = False
 
     def append(self, row: dict) -> None:
+        """Queue one row; a row whose keys are not exactly the table's columns is refused at once.
+
+        `pa.Table.from_pylist` would drop an unknown key and null a missing one without a word, so
+        a misspelt or forgotten column would be written as null: here it is an error, naming both."""
+        if row.keys() != self._names:
+            raise ValueError(self._mismatch(row))
         self._rows.append(row)
         if len(self._rows) >= ROW_GROUP_ROWS:
             self.flush()
@@ -100,14 +106,17 @@ class TableWriter:
     def flush(self) -> None:
         if not self._rows:
             return
-        # from_pylist drops a key the schema lacks without a word: a misnamed column would be written as null.
-        stray = sorted({key for row in self._rows if not self._names.issuperset(row) for key in row if key not in self._names})
-        if stray:
-            raise ValueError(f"{self.table.name} rows carry keys that are not its columns: {', '.join(stray)}")
         batch = pa.Table.from_pylist(self._rows, schema=self.schema)
         self._writer.write_table(batch)
         self.row_count += len(self._rows)
         self._rows = []
+
+    def _mismatch(self, row: dict) -> str:
+        stray = sorted(key for key in row if key not in self._names)
+        missing = sorted(name for name in self.schema.names if name not in row)
+        parts = [f"keys that are not its columns: {', '.join(map(str, stray))}"] if stray else []
+        parts += [f"no value for the columns: {', '.join(missing)}"] if missing else []
+        return f"{self.table.name}.parquet: a row has " + "; and ".join(parts)
 
     def close(self) -> None:
         if self.closed:

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
-from manifests.schemas import TABLES
+from manifests.schemas import ERRORS, TABLES
+from manifests.writer import TableWriter
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "schemas.json"
 
@@ -48,3 +50,28 @@ def test_parquet_parts_carry_table_metadata(tmp_path: Path, ingest_image) -> Non
         assert len(metadata[b"exhibit.config_digest"]) == 64
         assert metadata[b"exhibit.library.dfvfs"] and metadata[b"exhibit.library.pytsk3"] and metadata[b"exhibit.library.libewf-python"]
     assert result.folder == tmp_path / "cases0" / "C%2F2" / "JS%201"
+
+
+def _error_row(**changes: object) -> dict:
+    row = {column.name: None for column in ERRORS.columns}
+    row.update(case_id="C", exhibit_id="E", error_index=0, stage="walk", error_kind="x", severity="error", message="m")
+    row.update(changes)
+    return row
+
+
+def test_a_row_with_an_unknown_key_or_a_missing_column_is_refused_when_appended(tmp_path: Path) -> None:
+    writer = TableWriter(tmp_path / "errors.parquet", ERRORS, {})
+    good = _error_row()
+    writer.append(good)
+    mistyped = _error_row()
+    mistyped["mesage"] = mistyped.pop("message")
+    with pytest.raises(ValueError) as refused:
+        writer.append(mistyped)
+    assert str(refused.value) == "errors.parquet: a row has keys that are not its columns: mesage; and no value for the columns: message"
+    short = _error_row()
+    del short["path_spec"]
+    with pytest.raises(ValueError, match=r"^errors\.parquet: a row has no value for the columns: path_spec$"):
+        writer.append(short)
+    writer.close()
+    table = pq.read_table(tmp_path / "errors.parquet")
+    assert table.num_rows == 1 and table.column("message").to_pylist() == ["m"]
