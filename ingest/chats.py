@@ -191,7 +191,7 @@ def run_chat_unit(unit: str) -> dict:
     names: set[bytes] = set()
     count = 0
     bad_rows: list[dict] = []
-    with open(data["messages_file"], "xb") as handle:
+    with open(data["messages_file"], "wb") as handle:  # "wb": a retried unit starts its file again
         batch: list[dict] = []
         for parsed in stream_artefact(main, catalog, warnings, keys=data["keys"], scratch=_scratch(), limits=limits):
             row = _message_row_or_problem(parsed, main, bad_rows)
@@ -206,6 +206,11 @@ def run_chat_unit(unit: str) -> dict:
     problems = [_problem(main, parser, w.kind, w.severity, w.message, w.table, w.row_id, w.field) for parser, w in warnings]
     problems.extend(bad_rows)
     return {"messages_file": data["messages_file"], "count": count, "attachment_names": sorted(names), "problems": problems}
+
+
+def run_chat_units(units: list[str]) -> list[dict]:
+    """The chat task (`ingest.tasks`): each item one chat unit's JSON."""
+    return [run_chat_unit(unit) for unit in units]
 
 
 def _message_row_or_problem(parsed: ParsedMessage, artefact: "ImageArtefact", bad_rows: list[dict]) -> dict | None:
@@ -406,6 +411,6 @@ def _resolve_one(attachment: dict, by_name: dict[bytes, list[tuple[list[str], by
     attachment["sha256"] = sha256
 
 
-__all__ = ["Candidate", "CandidateCollector", "attachment_index", "read_messages", "resolve_batch", "run_chat_unit",
+__all__ = ["Candidate", "CandidateCollector", "attachment_index", "read_messages", "resolve_batch", "run_chat_unit", "run_chat_units",
            "unit_json", "write_catalog", "parser_metadata"]
 

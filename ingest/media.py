@@ -136,3 +136,13 @@ def _hash_ewf(segments: list[str]) -> MediaResult:
     finally:
         handle.close()
     return result
+
+
+def hash_media_items(items: list[tuple[str, list[str] | None, str | None]]) -> list[MediaResult]:
+    """The media-hash task (`ingest.tasks`): each item (media path spec JSON, EWF segments, raw file)."""
+    return [hash_media(spec, segments, raw_file) for spec, segments, raw_file in items]
+
+
+def sha256_files_items(items: list[list[str]]) -> list[list[tuple[str, int, str | None, str | None]]]:
+    """The container-files task (`ingest.tasks`): each item one list of files to hash together."""
+    return [sha256_files(paths) for paths in items]

@@ -203,3 +203,8 @@ def run_unit(unit: Unit) -> list[tuple[int, dict]]:
             if descriptor is not None:
                 os.close(descriptor)
     return results
+
+
+def run_content_items(recipe: VolumeRecipe, items: list) -> list[tuple[int, dict]]:
+    """The content task (`ingest.tasks`): any list of one volume's unit items, so a failed unit can be run in halves."""
+    return run_unit(Unit(unit_id="", volume=recipe, items=tuple(tuple(item) for item in items)))

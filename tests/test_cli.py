@@ -104,12 +104,12 @@ def test_existing_exhibit_is_never_overwritten(sample: Path, tmp_path: Path) -> 
 
 
 def test_a_run_that_dies_publishes_nothing(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ingest import run
+    from ingest import content_units
 
     def explode(*args, **kwargs):
         raise RuntimeError("simulated crash in the middle of the walk")
 
-    monkeypatch.setattr(run._OrderedWriter, "add_volume", explode)
+    monkeypatch.setattr(content_units.ContentPhase, "add", explode)
     with pytest.raises(RuntimeError):
         CliRunner().invoke(main, ["ingest", str(sample), "--case", "C", "--exhibit", "E", "--out", str(tmp_path), "--workers", "1"],
                            catch_exceptions=False)
@@ -120,9 +120,9 @@ def test_a_run_that_dies_publishes_nothing(sample: Path, tmp_path: Path, monkeyp
 
 
 def test_crash_maps_to_exit_3(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
-    from ingest import cli, run
+    from ingest import cli, content_units
 
-    monkeypatch.setattr(run._OrderedWriter, "add_volume", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(content_units.ContentPhase, "add", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
     monkeypatch.setattr(sys, "argv", ["exhibit", "ingest", str(sample), "--case", "C", "--exhibit", "E", "--out", str(tmp_path), "--workers", "1"])
     with pytest.raises(SystemExit) as stopped:
         cli.run()
