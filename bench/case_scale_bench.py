@@ -458,7 +458,7 @@ def case_facts(case_dir: Path) -> dict:
         facts[f"{name}_rows"] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
         facts[f"{name}_bytes"] = sum(f.stat().st_size for f in files)
     facts["term_messages"] = con.execute(
-        f"SELECT count(*) FROM read_parquet(?) WHERE regexp_matches(body, ?)",
+        "SELECT count(*) FROM read_parquet(?) WHERE regexp_matches(body, ?)",
         [glob.format("messages"), r"\b(" + "|".join(TERMS) + r")\b"]).fetchone()[0]
     facts["shared_sha256"] = con.execute(
         "SELECT count(*) FROM (SELECT sha256 FROM read_parquet(?) WHERE sha256 IS NOT NULL AND size > 0 "

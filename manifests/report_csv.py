@@ -8,8 +8,8 @@ import csv
 import io
 from pathlib import Path
 
-from manifests.report import SUMMARY_HEADER, Report, case_lines, check_word, summary_row
 from manifests.files import write_atomically
+from manifests.report import SUMMARY_HEADER, Report, case_lines, check_word, summary_row
 from manifests.text import csv_cell
 
 

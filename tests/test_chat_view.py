@@ -4,7 +4,6 @@ other the names before it, and both read the same."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 

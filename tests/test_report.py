@@ -20,9 +20,9 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
+from ingest.naming import decode_id
 from manifests import custody, report
 from manifests.keys import load_public as verify_key
-from ingest.naming import decode_id
 from manifests.report import Outcome
 from manifests.text import csv_cell
 from tests.conftest import require_tool

@@ -27,8 +27,7 @@ from parsers.artefact import Artefact, Catalog
 from parsers.chat.base import ChatParser, FileChatParser, ParseContext, SqliteChatParser, Variant
 from parsers.chat.registry import file_parsers, sqlite_parsers
 from parsers.chat.unrecognised import unrecognised_warning
-from parsers.sqlite_store import (Database, NotSQLiteError, QueryBudgetExceeded, QueryLimits, _schema_tables, is_sqlite_head,
-                                  open_copy)
+from parsers.sqlite_store import Database, NotSQLiteError, QueryBudgetExceeded, QueryLimits, _schema_tables, is_sqlite_head, open_copy
 
 HEAD_BYTES = 4096
 

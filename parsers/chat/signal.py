@@ -55,8 +55,8 @@ from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant, decode_text
 from parsers.artefact import Artefact
-from parsers.chat._sqlcipher import read_decrypted
 from parsers.chat._rows import side_read, side_table
+from parsers.chat._sqlcipher import read_decrypted
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.decode import protobuf

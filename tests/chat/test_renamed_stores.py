@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from ingest.cli import main
 from parsers.sqlite_store import schema_fingerprint
-from tests.chat.test_corpus_chats import EXPECTED, WHATSAPP_PLACEHOLDER
 from tests.chat.helpers import build_database, parse_files
+from tests.chat.test_corpus_chats import EXPECTED, WHATSAPP_PLACEHOLDER
 from tests.corpus import require_corpus
 
 # corpus path -> (renamed path in the test's folder, parser that must read it)
