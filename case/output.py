@@ -144,7 +144,7 @@ def columns(batch: pa.RecordBatch) -> list[list[object]]:
 
 
 def rows(batch: pa.RecordBatch) -> Iterator[list[object]]:
-    return (list(row) for row in zip(*columns(batch))) if batch.num_columns else iter([[]] * batch.num_rows)
+    return (list(row) for row in zip(*columns(batch), strict=True)) if batch.num_columns else iter([[]] * batch.num_rows)
 
 
 def text(value: object) -> str | None:
@@ -186,9 +186,9 @@ def write_table(result: Result, handle: BinaryIO) -> Written:
             for row in rows(batch.slice(0, room)):
                 shown_rows.append([NULL_SHOWN if v is None else display(text(v)) for v in row])
     widths = [max([_width(n)] + [_width(r[i]) for r in shown_rows]) for i, n in enumerate(names)]
-    lines = [" | ".join(_pad(n, w, False) for n, w in zip(names, widths)).rstrip(),
+    lines = [" | ".join(_pad(n, w, False) for n, w in zip(names, widths, strict=True)).rstrip(),
              "-+-".join("-" * w for w in widths)]
-    lines += [" | ".join(_pad(c, w, r) for c, w, r in zip(row, widths, right)).rstrip() for row in shown_rows]
+    lines += [" | ".join(_pad(c, w, r) for c, w, r in zip(row, widths, right, strict=True)).rstrip() for row in shown_rows]
     handle.write(("\n".join(lines) + "\n").encode("utf-8"))
     return Written(total, len(shown_rows))
 
@@ -202,7 +202,7 @@ def write_csv(result: Result, handle: BinaryIO) -> Written:
     total = 0
     for batch in result.batches():
         for row in rows(batch):
-            writer.writerow(["" if v is None else text(v) if is_number else csv_cell(text(v)) for v, is_number in zip(row, numeric)])
+            writer.writerow(["" if v is None else text(v) if is_number else csv_cell(text(v)) for v, is_number in zip(row, numeric, strict=True)])
         total += batch.num_rows
     wrapper.flush()
     wrapper.detach()
@@ -219,7 +219,7 @@ def write_json(result: Result, handle: BinaryIO) -> Written:
     total = 0
     for batch in result.batches():
         for row in rows(batch):
-            handle.write(json.dumps(dict(zip(names, row)), ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n")
+            handle.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n")
         total += batch.num_rows
     return Written(total, total)
 

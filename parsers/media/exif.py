@@ -329,7 +329,8 @@ def _triple(value: Any) -> Fraction:
     if not 1 <= len(parts) <= 3:
         raise _Unreadable(f"expected 1 to 3 rationals, got {len(parts)}")
     total = Fraction(0)
-    for scale, part in zip((1, 60, 3600), parts):
+    # strict=False: 1 to 3 rationals (degrees, then minutes, then seconds); the scales of absent ones go unused
+    for scale, part in zip((1, 60, 3600), parts, strict=False):
         total += _rational(part) / scale
     return total
 

@@ -104,7 +104,7 @@ def _ingest(source: Path, out: Path) -> Path:
 def _rows_without_where(exhibit: Path) -> list[tuple]:
     table = pq.read_table(exhibit / "messages.parquet")
     columns = {name: (column.cast(pa.int64()) if pa.types.is_timestamp(column.type) else column)  # nanoseconds, as stored
-               for name, column in zip(table.column_names, table.columns) if name not in WHERE}
+               for name, column in zip(table.column_names, table.columns, strict=True) if name not in WHERE}
     rows = pa.table(columns).to_pylist()
     return sorted(repr(sorted(row.items())) for row in rows)
 
