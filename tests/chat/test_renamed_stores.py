@@ -113,7 +113,6 @@ def test_ingested_folder_of_renamed_copies(folders: tuple[Path, Path, Path], tmp
     root, originals, renamed = folders
     copied = _ingest(renamed, tmp_path / "renamed-cases")
     parsers = Counter(pq.read_table(copied / "messages.parquet", columns=["parser"]).column("parser").to_pylist())
-    listed = _listed_counts(root)
     assert dict(parsers) == {parser: _expected_messages(root, relative) for relative, (_, parser) in RENAMED.items()}
     original = _ingest(originals, tmp_path / "original-cases")
     assert _rows_without_where(copied) == _rows_without_where(original)
