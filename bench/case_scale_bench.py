@@ -141,9 +141,7 @@ def _mime_slots() -> list[int]:
 def artefacts_sql(exhibit_no: int, rows: int) -> str:
     """The artefacts of one exhibit as one SELECT over range(rows), in the schema's column order."""
     slots = "[" + ", ".join(str(s + 1) for s in _mime_slots()) + "]"
-    mime = _sql_list(tuple(m[0] for m in MIMES))
     ext = _sql_list(tuple(m[1] for m in MIMES))
-    magic = _sql_list(tuple(m[2] for m in MIMES))
     mu = "[" + ", ".join(str(m[4]) for m in MIMES) + "]"
     sigma = "[" + ", ".join(str(m[5]) for m in MIMES) + "]"
     dirs = _sql_list(DIRECTORIES)
