@@ -113,12 +113,22 @@ def plain(value: object, kind: pa.DataType) -> object:
     if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
         return [plain(item, kind.value_type) for item in value]
     if pa.types.is_map(kind):
-        pairs = [(plain(k, kind.key_type), plain(v, kind.item_type)) for k, v in value]
-        if all(isinstance(k, str) for k, _ in pairs):
-            return dict(pairs)
-        return [{"key": k, "value": v} for k, v in pairs]
+        return _plain_map(value, kind)
     if pa.types.is_struct(kind):
         return {f.name: plain(value.get(f.name), f.type) for f in kind}
+    return _plain_scalar(value)
+
+
+def _plain_map(value: object, kind: pa.MapType) -> object:
+    """A map as an object when every key is text, else as a list of {key, value} (JSON keys are strings)."""
+    pairs = [(plain(k, kind.key_type), plain(v, kind.item_type)) for k, v in value]
+    if all(isinstance(k, str) for k, _ in pairs):
+        return dict(pairs)
+    return [{"key": k, "value": v} for k, v in pairs]
+
+
+def _plain_scalar(value: object) -> object:
+    """A value of no temporal, binary or nested Arrow type, by its Python type (JSON has no NaN or infinity)."""
     if isinstance(value, float):
         if math.isnan(value):
             return "NaN"
