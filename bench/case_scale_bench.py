@@ -141,9 +141,7 @@ def _mime_slots() -> list[int]:
 def artefacts_sql(exhibit_no: int, rows: int) -> str:
     """The artefacts of one exhibit as one SELECT over range(rows), in the schema's column order."""
     slots = "[" + ", ".join(str(s + 1) for s in _mime_slots()) + "]"
-    mime = _sql_list(tuple(m[0] for m in MIMES))
     ext = _sql_list(tuple(m[1] for m in MIMES))
-    magic = _sql_list(tuple(m[2] for m in MIMES))
     mu = "[" + ", ".join(str(m[4]) for m in MIMES) + "]"
     sigma = "[" + ", ".join(str(m[5]) for m in MIMES) + "]"
     dirs = _sql_list(DIRECTORIES)
@@ -458,7 +456,7 @@ def case_facts(case_dir: Path) -> dict:
         facts[f"{name}_rows"] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
         facts[f"{name}_bytes"] = sum(f.stat().st_size for f in files)
     facts["term_messages"] = con.execute(
-        f"SELECT count(*) FROM read_parquet(?) WHERE regexp_matches(body, ?)",
+        "SELECT count(*) FROM read_parquet(?) WHERE regexp_matches(body, ?)",
         [glob.format("messages"), r"\b(" + "|".join(TERMS) + r")\b"]).fetchone()[0]
     facts["shared_sha256"] = con.execute(
         "SELECT count(*) FROM (SELECT sha256 FROM read_parquet(?) WHERE sha256 IS NOT NULL AND size > 0 "

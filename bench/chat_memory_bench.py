@@ -34,6 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from tests.chat.test_whatsapp_android import CURRENT_DDL as DDL  # noqa: E402  the schema the parser's tests use
+
 DEFAULT_EXHIBIT = REPO / ".venv" / "bin" / "exhibit"
 GNU_TIME = "/usr/bin/time"
 PR_SET_CHILD_SUBREAPER = 36

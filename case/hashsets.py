@@ -259,7 +259,7 @@ def _write_raw(entries: Iterator[Entry], path: Path, category: str | None) -> in
     rows = 0
     with pq.ParquetWriter(str(path), _RAW, compression="zstd") as writer:
         while batch := list(islice(entries, BATCH_ROWS)):
-            arrays = [pa.array(column, pa.string()) for column in zip(*batch)]
+            arrays = [pa.array(column, pa.string()) for column in zip(*batch, strict=True)]
             if category is not None:
                 arrays[2] = pc.fill_null(arrays[2], category)
             writer.write_table(pa.Table.from_arrays(arrays, schema=_RAW))

@@ -113,12 +113,22 @@ def plain(value: object, kind: pa.DataType) -> object:
     if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
         return [plain(item, kind.value_type) for item in value]
     if pa.types.is_map(kind):
-        pairs = [(plain(k, kind.key_type), plain(v, kind.item_type)) for k, v in value]
-        if all(isinstance(k, str) for k, _ in pairs):
-            return dict(pairs)
-        return [{"key": k, "value": v} for k, v in pairs]
+        return _plain_map(value, kind)
     if pa.types.is_struct(kind):
         return {f.name: plain(value.get(f.name), f.type) for f in kind}
+    return _plain_scalar(value)
+
+
+def _plain_map(value: object, kind: pa.MapType) -> object:
+    """A map as an object when every key is text, else as a list of {key, value} (JSON keys are strings)."""
+    pairs = [(plain(k, kind.key_type), plain(v, kind.item_type)) for k, v in value]
+    if all(isinstance(k, str) for k, _ in pairs):
+        return dict(pairs)
+    return [{"key": k, "value": v} for k, v in pairs]
+
+
+def _plain_scalar(value: object) -> object:
+    """A value of no temporal, binary or nested Arrow type, by its Python type (JSON has no NaN or infinity)."""
     if isinstance(value, float):
         if math.isnan(value):
             return "NaN"
@@ -144,7 +154,7 @@ def columns(batch: pa.RecordBatch) -> list[list[object]]:
 
 
 def rows(batch: pa.RecordBatch) -> Iterator[list[object]]:
-    return (list(row) for row in zip(*columns(batch))) if batch.num_columns else iter([[]] * batch.num_rows)
+    return (list(row) for row in zip(*columns(batch), strict=True)) if batch.num_columns else iter([[]] * batch.num_rows)
 
 
 def text(value: object) -> str | None:
@@ -186,9 +196,9 @@ def write_table(result: Result, handle: BinaryIO) -> Written:
             for row in rows(batch.slice(0, room)):
                 shown_rows.append([NULL_SHOWN if v is None else display(text(v)) for v in row])
     widths = [max([_width(n)] + [_width(r[i]) for r in shown_rows]) for i, n in enumerate(names)]
-    lines = [" | ".join(_pad(n, w, False) for n, w in zip(names, widths)).rstrip(),
+    lines = [" | ".join(_pad(n, w, False) for n, w in zip(names, widths, strict=True)).rstrip(),
              "-+-".join("-" * w for w in widths)]
-    lines += [" | ".join(_pad(c, w, r) for c, w, r in zip(row, widths, right)).rstrip() for row in shown_rows]
+    lines += [" | ".join(_pad(c, w, r) for c, w, r in zip(row, widths, right, strict=True)).rstrip() for row in shown_rows]
     handle.write(("\n".join(lines) + "\n").encode("utf-8"))
     return Written(total, len(shown_rows))
 
@@ -202,7 +212,7 @@ def write_csv(result: Result, handle: BinaryIO) -> Written:
     total = 0
     for batch in result.batches():
         for row in rows(batch):
-            writer.writerow(["" if v is None else text(v) if is_number else csv_cell(text(v)) for v, is_number in zip(row, numeric)])
+            writer.writerow(["" if v is None else text(v) if is_number else csv_cell(text(v)) for v, is_number in zip(row, numeric, strict=True)])
         total += batch.num_rows
     wrapper.flush()
     wrapper.detach()
@@ -219,7 +229,7 @@ def write_json(result: Result, handle: BinaryIO) -> Written:
     total = 0
     for batch in result.batches():
         for row in rows(batch):
-            handle.write(json.dumps(dict(zip(names, row)), ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n")
+            handle.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n")
         total += batch.num_rows
     return Written(total, total)
 

@@ -6,7 +6,6 @@ import re
 
 import duckdb
 
-
 _TIMES = frozenset({"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ_NS"})
 _INTEGERS = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"})
 _INTEGER_COLUMNS = frozenset({"entry_index", "message_index", "media_index", "event_index", "size", "inode", "mode", "uid", "gid",

@@ -648,7 +648,7 @@ def search(connection: duckdb.DuckDBPyConnection, matcher: Matcher, filters: Fil
                 for row in rows:
                     read += 1
                     report.rows_read += 1
-                    values = dict(zip(names, row))
+                    values = dict(zip(names, row, strict=True))
                     hits = _row_hits(plan, exhibit_id, values, matcher, field_budget, report)
                     if values["hit_time_ns"] is None and (filters.since_ns is not None or filters.until_ns is not None):
                         if next(hits, None) is not None:

@@ -31,8 +31,7 @@ from dfvfs.resolver import context as dfvfs_context
 from dfvfs.resolver import resolver as dfvfs_resolver
 from dfvfs.resolver_helpers import manager as resolver_helper_manager
 from dfvfs.resolver_helpers import resolver_helper
-from dfvfs.vfs import root_only_file_entry
-from dfvfs.vfs import root_only_file_system
+from dfvfs.vfs import root_only_file_entry, root_only_file_system
 
 __all__ = [
     "CHUNK_CRC32",

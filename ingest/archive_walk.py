@@ -277,27 +277,16 @@ def _tar_headers(stream, where: str, report: Report) -> Iterator[tuple[tarfile.T
     offset = 0
     count = 0
     pending: tarfile.TarInfo | None = None
+    last_damage: _Damage | None = None  # of the member still pending when the walk stops
     while True:
         try:
             if not _reached(stream, offset):
                 report("archive_truncated", f"the TAR stream ends inside the data of {_member(pending)}, before byte {offset}: "
                        "that member is cut, and members after it (if any) are missing", offset)
                 break
-            stream.seek(offset)
-            budget.arm()
-            try:
-                info = tarfile.TarInfo.fromtarfile(source)
-            finally:
-                budget.disarm()
-        except tarfile.EOFHeaderError:
-            _drain(stream, where, report)
-            break
-        except tarfile.EmptyHeaderError:
-            report("archive_truncated", f"the TAR stream ends at byte {offset} without its end-of-archive blocks: "
-                   "members after that point (if any) are missing", offset)
-            break
-        except tarfile.TruncatedHeaderError:
-            report("archive_truncated", f"the TAR stream ends inside the header at byte {offset}", offset)
+            info = _read_header(stream, source, budget, offset)
+        except (tarfile.EOFHeaderError, tarfile.EmptyHeaderError, tarfile.TruncatedHeaderError) as end:
+            _report_end(end, stream, where, offset, report)
             break
         except (tarfile.InvalidHeaderError, tarfile.SubsequentHeaderError, HeaderBudgetError, ValueError) as error:
             # ValueError: tarfile itself raises UnicodeDecodeError on a damaged pax hdrcharset record
@@ -312,16 +301,7 @@ def _tar_headers(stream, where: str, report: Report) -> Iterator[tuple[tarfile.T
             offset = found
             continue
         except (_StreamFailure, *STREAM_ERRORS) as failure:
-            error = failure.error if isinstance(failure, _StreamFailure) else failure
-            position = failure.good if isinstance(failure, _StreamFailure) else _position(stream)
-            report("corrupt_stream", f"the {where} cannot be decompressed past byte {position} of the TAR stream "
-                   f"(reading toward the header at byte {offset}): {error}; members after that point are missing", position)
-            if pending is not None:
-                end = pending.offset_data + pending.size
-                if position is None or position < end:
-                    at = max(0, (position or 0) - pending.offset_data)
-                    yield pending, _Damage(f"the {where} cannot be decompressed past byte {at} of this member: {error}", at)
-                    return
+            last_damage = _stream_failure(failure, stream, where, offset, pending, report)
             break
         following = source.offset
         if info.size < 0 or following <= offset:
@@ -342,7 +322,46 @@ def _tar_headers(stream, where: str, report: Report) -> Iterator[tuple[tarfile.T
         pending = info
         offset = following
     if pending is not None:
-        yield pending, None
+        yield pending, last_damage
+
+
+def _read_header(stream, source, budget: _HeaderBudget, offset: int) -> tarfile.TarInfo:
+    """The member header at `offset`, read within the header budget."""
+    stream.seek(offset)
+    budget.arm()
+    try:
+        return tarfile.TarInfo.fromtarfile(source)
+    finally:
+        budget.disarm()
+
+
+def _report_end(end: tarfile.HeaderError, stream, where: str, offset: int, report: Report) -> None:
+    """The walk met the end of the archive: its end-of-archive blocks (then the gzip stream is read to its end
+    so that its checks run), or a stream that stops without them, or one cut inside a header."""
+    if isinstance(end, tarfile.EOFHeaderError):
+        _drain(stream, where, report)
+    elif isinstance(end, tarfile.EmptyHeaderError):
+        report("archive_truncated", f"the TAR stream ends at byte {offset} without its end-of-archive blocks: "
+               "members after that point (if any) are missing", offset)
+    else:
+        report("archive_truncated", f"the TAR stream ends inside the header at byte {offset}", offset)
+
+
+def _stream_failure(failure: BaseException, stream, where: str, offset: int, pending: tarfile.TarInfo | None,
+                    report: Report) -> _Damage | None:
+    """Report a stream that cannot be decompressed past some byte; the pending member's damage when the failure
+    falls inside its data (or where the failure is unknown)."""
+    error = failure.error if isinstance(failure, _StreamFailure) else failure
+    position = failure.good if isinstance(failure, _StreamFailure) else _position(stream)
+    report("corrupt_stream", f"the {where} cannot be decompressed past byte {position} of the TAR stream "
+           f"(reading toward the header at byte {offset}): {error}; members after that point are missing", position)
+    if pending is None:
+        return None
+    end = pending.offset_data + pending.size
+    if position is None or position < end:
+        at = max(0, (position or 0) - pending.offset_data)
+        return _Damage(f"the {where} cannot be decompressed past byte {at} of this member: {error}", at)
+    return None
 
 
 def _member(info: tarfile.TarInfo | None) -> str:

@@ -394,7 +394,8 @@ def _resolve_one(attachment: dict, by_name: dict[bytes, list[tuple[list[str], by
     scored: list[tuple[int, bytes, str | None]] = []
     for components, path_bytes, sha256 in options:
         common = 0
-        for mine, theirs in zip(reversed(parts), reversed(components)):
+        # strict=False: the two paths differ in depth; only their shared trailing components are compared
+        for mine, theirs in zip(reversed(parts), reversed(components), strict=False):
             if mine != theirs:
                 break
             common += 1

@@ -23,8 +23,15 @@ from dfvfs.file_io import ewf_file_io, os_file_io, qcow_file_io, raw_file_io, vh
 from dfvfs.lib import definitions
 from dfvfs.path import factory
 from dfvfs.resolver import resolver
-from dfvfs.resolver_helpers import ewf_resolver_helper, manager, os_resolver_helper, qcow_resolver_helper, raw_resolver_helper
-from dfvfs.resolver_helpers import vhdi_resolver_helper, vmdk_resolver_helper
+from dfvfs.resolver_helpers import (
+    ewf_resolver_helper,
+    manager,
+    os_resolver_helper,
+    qcow_resolver_helper,
+    raw_resolver_helper,
+    vhdi_resolver_helper,
+    vmdk_resolver_helper,
+)
 from dfvfs.vfs import os_file_system
 
 

@@ -64,7 +64,7 @@ def describe(
         for hasher in hashers:
             hasher.update(data)
         offset += want
-    for algorithm, hasher in zip(settings.algorithms, hashers):
+    for algorithm, hasher in zip(settings.algorithms, hashers, strict=True):
         result[algorithm] = hasher.hexdigest()
     _typed(result, head, name, identifier)
     return result

@@ -7,7 +7,8 @@ the MIME type, reader "libmagic"), so "every photo and video has a row" holds.
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields as dataclass_fields
+from dataclasses import asdict
+from dataclasses import fields as dataclass_fields
 from typing import Callable
 
 import pyarrow as pa

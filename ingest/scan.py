@@ -451,19 +451,12 @@ def _scan_source(source: Path, credentials: Credentials, vss: str, problems: Pro
         return _folder_layout(source)
     if not source.is_file():
         raise SourceError(f"{source}: not a regular file or folder (block devices are ingested from an image of them)")
-    for folder in parent_dirs:
-        if not folder.is_dir():
-            raise SourceError(f"--parent-dir {folder}: not a folder")
+    _check_parent_dirs(parent_dirs)
     # Credentials given to an earlier ingest in this process must not unlock anything in this one.
     resolver.Resolver.key_chain.Empty()
     confine.activate(Resolved(files=[source]).confinement())
     os_spec = _os_spec(source)
-    with open(source, "rb") as handle:
-        header = handle.read(64)
-    if android_sparse.is_android_sparse(header):
-        root = factory.Factory.NewPathSpec(android_sparse.TYPE_INDICATOR_ANDROID_SPARSE, parent=os_spec)
-    else:
-        root = os_spec
+    root = _root_spec(source, os_spec)
     logical = _logical_layout(source, root)
     if logical is not None:
         logical.confinement = confine.Confinement(files=(os.path.abspath(source),))
@@ -488,22 +481,54 @@ def _scan_source(source: Path, credentials: Credentials, vss: str, problems: Pro
         raise SourceError(f"{source}: not a supported disk, volume, file-system or archive image; formats tried: {FORMATS_TRIED}")
     media_node = _media_node(root_node)
     if not media_node.sub_nodes:
-        if media_node.type_indicator in (definitions.TYPE_INDICATOR_RAW, definitions.TYPE_INDICATOR_OS) and root is os_spec:
-            raise SourceError(f"{source}: no volume system or file system found in it; formats tried: {FORMATS_TRIED}")
-        # A recognised container (E01, QCOW2, ...) with no known volume or file system inside is still
-        # evidence: its media is hashed and checked, and the missing file system is an error row.
-        failure = scanner.scan_errors.get(media_node.path_spec.comparable)
-        media = scanner.add(Volume(index=0, parent_index=None, location=None, type=media_node.type_indicator, role="media",
-                                   path_spec=media_node.path_spec, status="no_file_system" if failure is None else "unreadable"))
-        if failure is not None:
-            problems.add("scan", "unreadable_volume", "error", f"{media_node.type_indicator} media cannot be opened: {failure}",
-                         volume_index=media.index, path_spec=media.path_spec_json())
-        else:
-            problems.add("scan", "no_file_system", "error",
-                         f"{media_node.type_indicator} media holds no supported volume system or file system; tried: {FORMATS_TRIED}",
-                         volume_index=media.index, path_spec=media.path_spec_json())
+        _media_alone(scanner, media_node, source, root is os_spec, problems)
     for child in media_node.sub_nodes:
         scanner.walk(child, None)
+    _check_volumes_found(scanner, source, problems)
+    media_spec = media_node.path_spec
+    layout = Layout(source=source, kind="storage_media_image", format_chain=_chain(media_spec), volumes=scanner.volumes,
+                    media_path_spec=media_spec, container_files=resolved.files, confinement=confinement)
+    if len(layout.volumes) == 1 and layout.volumes[0].walkable:
+        layout.kind = "file_system_image"
+    return layout
+
+
+def _check_parent_dirs(parent_dirs: tuple[Path, ...]) -> None:
+    for folder in parent_dirs:
+        if not folder.is_dir():
+            raise SourceError(f"--parent-dir {folder}: not a folder")
+
+
+def _root_spec(source: Path, os_spec: PathSpec) -> PathSpec:
+    """Where the scan starts: the file itself, or the image an Android sparse file expands to."""
+    with open(source, "rb") as handle:
+        header = handle.read(64)
+    if android_sparse.is_android_sparse(header):
+        return factory.Factory.NewPathSpec(android_sparse.TYPE_INDICATOR_ANDROID_SPARSE, parent=os_spec)
+    return os_spec
+
+
+def _media_alone(scanner: _Scanner, media_node: source_scanner.SourceScanNode, source: Path, plain_file: bool, problems: Problems) -> None:
+    """Media in which the scan found no volume or file system: a raw file is no supported image (SourceError);
+    a recognised container is still evidence, recorded as a media volume with an error row."""
+    if media_node.type_indicator in (definitions.TYPE_INDICATOR_RAW, definitions.TYPE_INDICATOR_OS) and plain_file:
+        raise SourceError(f"{source}: no volume system or file system found in it; formats tried: {FORMATS_TRIED}")
+    # A recognised container (E01, QCOW2, ...) with no known volume or file system inside is still
+    # evidence: its media is hashed and checked, and the missing file system is an error row.
+    failure = scanner.scan_errors.get(media_node.path_spec.comparable)
+    media = scanner.add(Volume(index=0, parent_index=None, location=None, type=media_node.type_indicator, role="media",
+                               path_spec=media_node.path_spec, status="no_file_system" if failure is None else "unreadable"))
+    if failure is not None:
+        problems.add("scan", "unreadable_volume", "error", f"{media_node.type_indicator} media cannot be opened: {failure}",
+                     volume_index=media.index, path_spec=media.path_spec_json())
+    else:
+        problems.add("scan", "no_file_system", "error",
+                     f"{media_node.type_indicator} media holds no supported volume system or file system; tried: {FORMATS_TRIED}",
+                     volume_index=media.index, path_spec=media.path_spec_json())
+
+
+def _check_volumes_found(scanner: _Scanner, source: Path, problems: Problems) -> None:
+    """SourceError when the scan found no volume at all; an error row when none of them holds a readable file system."""
     if not scanner.volumes:
         raise SourceError(f"{source}: no volume or file system found; formats tried: {FORMATS_TRIED}")
     if not any(v.walkable for v in scanner.volumes) and problems.count("error") == 0:
@@ -511,12 +536,6 @@ def _scan_source(source: Path, credentials: Credentials, vss: str, problems: Pro
         # "completed" with nothing catalogued, which an examiner must not read as a clean result.
         problems.add("scan", "no_file_system", "error", f"no readable file system in any of the {len(scanner.volumes)} volumes found; "
                      f"tried: {FORMATS_TRIED}")
-    media_spec = media_node.path_spec
-    layout = Layout(source=source, kind="storage_media_image", format_chain=_chain(media_spec), volumes=scanner.volumes,
-                    media_path_spec=media_spec, container_files=resolved.files, confinement=confinement)
-    if len(layout.volumes) == 1 and layout.volumes[0].walkable:
-        layout.kind = "file_system_image"
-    return layout
 
 
 def _media_kind(os_spec: PathSpec) -> str | None:

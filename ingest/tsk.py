@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 import pytsk3
@@ -24,8 +24,8 @@ from dfvfs.path.path_spec import PathSpec
 from dfvfs.resolver import resolver
 
 from ingest import confine, ntfs_names
-from ingest.ext_inodes import ExtInodeTable, ExtLayoutError
 from ingest.containers import split_raw_segments
+from ingest.ext_inodes import ExtInodeTable, ExtLayoutError
 from ingest.path_specs import deserialize, serialize
 from manifests.text import display
 

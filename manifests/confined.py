@@ -14,7 +14,6 @@ from pathlib import Path
 
 from manifests.files import CHUNK
 
-
 _BRIEF = reprlib.Repr()
 _BRIEF.maxstring = _BRIEF.maxother = 200
 

@@ -8,8 +8,8 @@ import csv
 import io
 from pathlib import Path
 
-from manifests.report import SUMMARY_HEADER, Report, case_lines, check_word, summary_row
 from manifests.files import write_atomically
+from manifests.report import SUMMARY_HEADER, Report, case_lines, check_word, summary_row
 from manifests.text import csv_cell
 
 
@@ -22,7 +22,7 @@ def write(report: Report, output: Path) -> None:
 
     row("exhibit", "section", "item", "value")
     for entry in report.exhibits:
-        for name, value in zip(SUMMARY_HEADER[1:], summary_row(entry)[1:]):
+        for name, value in zip(SUMMARY_HEADER[1:], summary_row(entry)[1:], strict=True):
             row(entry.exhibit_id, "Summary", name, value)
     for label, value in case_lines(report):
         row("", "Case", label, value)

@@ -8,8 +8,7 @@ import html
 from pathlib import Path
 
 from manifests.files import write_atomically
-from manifests.report import (COUNTED_PARTS, HASH, SUMMARY_HEADER, ExhibitReport, Report, case_lines, check_word, plural,
-                              trusted_line)
+from manifests.report import COUNTED_PARTS, HASH, SUMMARY_HEADER, ExhibitReport, Report, case_lines, check_word, plural, trusted_line
 
 _STYLE = """
 body { font-family: "DejaVu Sans", Verdana, sans-serif; font-size: 15px; line-height: 1.45; color: #1a1a1a;

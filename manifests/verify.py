@@ -14,6 +14,7 @@ import binascii
 import json
 import os
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -272,7 +273,7 @@ def rehash_source(folder: Path) -> list[Check]:
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not isinstance(entry.get("sha256_before"), str):
             checks.append(Check(name, "source", False, f"malformed container file entry {brief(entry)}", "source"))
             continue
-        digest, failure = _digest(lambda: open_regular(entry["path"]))
+        digest, failure = _digest(partial(open_regular, entry["path"]))
         if failure is not None:
             checks.append(Check(name, f"source {entry['path']}", False, failure, "source"))
             continue
@@ -318,7 +319,7 @@ def _rehash_folder(folder: Path, source_path: object) -> list[Check]:
         listed += 1
         relative = row["path_bytes"].decode("utf-8", errors="surrogateescape")
         parts = [p for p in row["path_bytes"].split(b"/") if p]
-        digest, failure = _digest(lambda: open_inside(Path(source_path), parts))
+        digest, failure = _digest(partial(open_inside, Path(source_path), parts))
         if failure is not None:
             checks.append(Check(name, f"source file {relative}", False, failure, "source"))
             continue

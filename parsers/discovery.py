@@ -27,8 +27,8 @@ def discover(package: ModuleType, attribute: str, kind: type[T]) -> tuple[T, ...
         if not isinstance(value, kind):
             raise TypeError(f"{module.__name__}.{attribute} is not a {kind.__name__}")
         found.append(value)
-    names = [getattr(v, "name") for v in found]
+    names = [v.name for v in found]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"two {kind.__name__}s share a name: {duplicates}")
-    return tuple(sorted(found, key=lambda v: getattr(v, "name")))
+    return tuple(sorted(found, key=lambda v: v.name))

@@ -50,7 +50,7 @@ def _times(values: list[int | None]) -> pa.Array:
 
 
 def _artefacts(exhibit: str, rows: list[tuple]) -> pa.Table:
-    columns = list(zip(*rows)) if rows else [[] for _ in ARTEFACT_COLUMNS]
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in ARTEFACT_COLUMNS]
     data: dict[str, pa.Array] = {
         "case_id": pa.array([CASE] * len(rows), pa.string()),
         "exhibit_id": pa.array([exhibit] * len(rows), pa.string()),
@@ -58,7 +58,7 @@ def _artefacts(exhibit: str, rows: list[tuple]) -> pa.Table:
     types = {"entry_index": pa.int64(), "path": pa.string(), "entry_type": pa.string(), "size": pa.int64(),
              "is_deleted": pa.bool_(), "inode": pa.int64(), "mode": pa.int32(), "uid": pa.int64(), "gid": pa.int64(),
              "md5": pa.string(), "sha256": pa.string()}
-    for name, values in zip(ARTEFACT_COLUMNS, columns):
+    for name, values in zip(ARTEFACT_COLUMNS, columns, strict=True):
         data[name] = _times(list(values)) if name.endswith("_time") else pa.array(list(values), types[name])
     return pa.table(data)
 

@@ -19,11 +19,9 @@ from dfvfs.lib import definitions
 from dfvfs.lib import errors as dfvfs_errors
 from dfvfs.path import factory
 from dfvfs.path import path_spec as dfvfs_path_spec
-from dfvfs.resolver import context
-from dfvfs.resolver import resolver
+from dfvfs.resolver import context, resolver
 from dfvfs.serializer import json_serializer
 
-from tests.corpus import check_untouched, require_corpus
 from ingest import android_sparse
 from ingest.android_sparse import (
     CHUNK_CRC32,
@@ -34,6 +32,7 @@ from ingest.android_sparse import (
     SparseImageError,
     is_android_sparse,
 )
+from tests.corpus import check_untouched, require_corpus
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 
+from manifests.text import display
 from tests import images
 from tests.chat.helpers import build_database
 from tests.chat.test_android_sms import SCHEMA as SMS_SCHEMA
 from tests.chat.test_whatsapp_android import CURRENT_DDL, CURRENT_ROWS
-from manifests.text import display
 from tests.conftest import Ingested, require_tool, run_ingest
 
 

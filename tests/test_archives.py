@@ -291,7 +291,7 @@ def test_tar_gz_damage_seen_only_by_the_crc_is_an_error_on_the_archive(tmp_path:
     decoder = zlib.decompressobj(-15)  # raw deflate after gzip's 10-byte header + "good.tar\0": no CRC check
     name_end = damaged.index(b"\0", 10) + 1
     assert tar_oracle_bytes(decoder.decompress(damaged[name_end:])) == listed  # exactly what the stream decompresses to
-    assert sum(digest != sha(data) for (_, digest), (_, data) in zip(listed, THREE)) >= 1  # and that is not what was stored
+    assert sum(digest != sha(data) for (_, digest), (_, data) in zip(listed, THREE, strict=True)) >= 1  # and that is not what was stored
     assert errors(result) == [("walk", "corrupt_stream", "error", None, None, None)]
     assert "which member holds it is unknown; the member hashes of this archive are unverified" in result.errors()[0]["message"]
 

@@ -4,7 +4,6 @@ other the names before it, and both read the same."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -59,6 +58,12 @@ def _exhibit(case: Path, folder: str, names: dict[str, str], rows: list[dict]) -
 
 @pytest.fixture()
 def case(tmp_path: Path) -> Path:
+    return build_case(tmp_path)
+
+
+def build_case(tmp_path: Path) -> Path:
+    """Case OP-1: JS/1 with the column names of issue 11, JS/2 with the names before; also built by
+    tests/test_chats_sealed.py."""
     case = tmp_path / "OP-1"
     _exhibit(case, "JS%2F1", NEW, [
         _row(NEW, "JS/1", 0, "c1", "Magpadala ka ng PERA", "2026-03-01T09:00:00", conversation_title="Pamilya"),

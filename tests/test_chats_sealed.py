@@ -10,16 +10,23 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from click.testing import CliRunner
 
 from case.search import parse_time
 from ingest.cli import main
-from tests.test_chat_view import NEW, _exhibit, _row, case  # noqa: F401  (case is the fixture)
+from tests.test_chat_view import build_case
 
 JS2_BLOCK = ["== JS/2 | Android SMS/MMS | conversation c9 | 1 message, 2026-03-05 12:00:00Z to 2026-03-05 12:00:00Z | /msgstore.db",
              "2026-03-05 12:00:00Z <- Juan <+639170000001>: STRASSE und péra  (message#10)"]
 UNSIGNED = ("signatures not checked (no --trusted-key): seals and the custody chain were recomputed, "
             "but a manifest or ledger rewritten and resealed by anyone would pass")
+
+
+@pytest.fixture()
+def case(tmp_path: Path) -> Path:
+    """The case of tests/test_chat_view.py."""
+    return build_case(tmp_path)
 
 
 def _chats(*args: str) -> tuple[int, list[str], list[str]]:

@@ -383,7 +383,7 @@ def test_luks2_partition_does_not_hide_the_other_partitions(corpus_tmp: Path, tm
     starts = (2048, 4096, 4096 + len(luks2) // 512)
     parts = (ext2, luks2, ext2)
     disk = bytearray(starts[2] * 512 + len(ext2))
-    for slot, (start, data) in enumerate(zip(starts, parts)):
+    for slot, (start, data) in enumerate(zip(starts, parts, strict=True)):
         disk[446 + 16 * slot: 462 + 16 * slot] = struct.pack("<B3sB3sII", 0, bytes(3), 0x83, bytes(3), start, len(data) // 512)
         disk[start * 512: start * 512 + len(data)] = data
     disk[510:512] = b"\x55\xaa"

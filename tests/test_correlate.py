@@ -19,7 +19,7 @@ from case.correlate import CORRELATIONS, correlate
 from case.noise import Noise, NoiseFileError, load_noise, parse_line
 from case.times import iso_utc
 from manifests.files import atomic_output
-from tests.case_fixture import (A, B, C, GROUP, H_HOSTILE, H_SHARED, HOSTILE, OWNER_A, OWNER_B, build_case, connect, ns)
+from tests.case_fixture import GROUP, H_HOSTILE, H_SHARED, HOSTILE, OWNER_A, OWNER_B, A, B, C, build_case, connect, ns
 
 EVERY = (A, B, C)
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpus import check_untouched, require_corpus
 from ingest.itunes_backup import (
     BackupError,
     BackupFile,
@@ -25,6 +24,7 @@ from ingest.itunes_backup import (
     read_manifest,
     stored_relative_path,
 )
+from tests.corpus import check_untouched, require_corpus
 
 BACKUP_CORPUS = "mvt-project__mvt/tests/artifacts/ios_backup"
 

@@ -56,8 +56,12 @@ def _ingest(source: Path, out: Path, exhibit: str, *extra: str) -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(case folder, lab public key): JS/1 and JS/2 signed with the lab key, JS/3 unsigned."""
-    root = tmp_path_factory.mktemp("query")
+    return build_case(tmp_path_factory.mktemp("query"))
+
+
+def build_case(root: Path) -> tuple[Path, Path]:
+    """(case folder, lab public key): JS/1 and JS/2 signed with the lab key, JS/3 unsigned; also built by
+    tests/test_query_review.py."""
     private, public = lab_key(root)
     one = write_files(root / "src1", {"Download/shared.bin": SHARED, "DCIM/Camera/IMG_0001.jpg": _jpeg(), f"Download/{HOSTILE_NAME}": b"x\n",
                                       f"Download/{FORMULA_NAME}": b"y\n"})

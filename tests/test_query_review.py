@@ -12,10 +12,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from case import views
-from tests.test_query import _copy, _json_lines, _query, built  # noqa: F401  (built is the fixture)
+from tests.test_query import _copy, _json_lines, _query, build_case
 
 COUNT = "SELECT exhibit_id, count(*) AS n FROM artefacts GROUP BY ALL ORDER BY 1"
 ALL_THREE = [{"exhibit_id": "JS/1", "n": 13}, {"exhibit_id": "JS/2", "n": 9}, {"exhibit_id": "JS/3", "n": 2}]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The case of tests/test_query.py, built once for this module."""
+    return build_case(tmp_path_factory.mktemp("query"))
 
 
 def test_rows_carry_their_folders_exhibit_id(built: tuple[Path, Path], tmp_path: Path) -> None:

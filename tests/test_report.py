@@ -20,9 +20,9 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
+from ingest.naming import decode_id
 from manifests import custody, report
 from manifests.keys import load_public as verify_key
-from ingest.naming import decode_id
 from manifests.report import Outcome
 from manifests.text import csv_cell
 from tests.conftest import require_tool
@@ -281,9 +281,9 @@ def test_csv_cells_cannot_start_formulas(mismatch_case: tuple[Path, Path, dict, 
     quoted_bad, quoted_good = "'" + FORMULA_EXHIBIT, "' -2"
     summary = {(r[0], r[2]): r[3] for r in rows[1:] if r[1] == "Summary"}
     assert summary == {(quoted_good, "verdict"): "VERIFIED: 20 checks hold", (quoted_good, "media hash"): "MATCH",
-                       **{(quoted_good, name): count for name, count in zip((*COUNTED, "hash-set hits"), _counts(good))},
+                       **{(quoted_good, name): count for name, count in zip((*COUNTED, "hash-set hits"), _counts(good), strict=True)},
                        (quoted_bad, "verdict"): BAD_VERDICT, (quoted_bad, "media hash"): "MISMATCH",
-                       **{(quoted_bad, name): count for name, count in zip((*COUNTED, "hash-set hits"), _counts(bad))}}
+                       **{(quoted_bad, name): count for name, count in zip((*COUNTED, "hash-set hits"), _counts(bad), strict=True)}}
     assert rows[1][1] == "Summary" and rows[len(summary)][1] == "Summary"  # the summary leads
     items = {(r[0], r[1], r[2]): r[3] for r in rows[1:]}
     assert items[(quoted_bad, "Exhibit", "examiner")] == "'" + FORMULA_EXAMINER

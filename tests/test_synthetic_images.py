@@ -348,7 +348,7 @@ def _check_volumes(result: Ingested, expected: list[tuple[str, int, dict[bytes, 
     file_systems = [v for v in source["volumes"] if v["role"] == "file_system"]
     assert [(v["file_system"], v["offset"], v["status"]) for v in file_systems] == [(t, o, "ingested") for t, o, _ in expected]
     partitions = {v["index"]: v for v in source["volumes"] if v["role"] == "partition"}
-    for volume, (_, offset, files) in zip(file_systems, expected):
+    for volume, (_, offset, files) in zip(file_systems, expected, strict=True):
         parent = partitions[volume["parent_index"]]
         assert (parent["offset"], parent["size"]) == (offset, 2 * MIB)
         rows = by_path(result, volume["index"])

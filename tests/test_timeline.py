@@ -16,7 +16,7 @@ from case import timeline_output
 from case.timeline import TimelineFilter, body_lines, events
 from case.times import NaiveTimeError, iso_utc, parse_utc
 from manifests.files import atomic_output
-from tests.case_fixture import A, B, C, HOSTILE_TABLE, build_case, connect, ns
+from tests.case_fixture import HOSTILE_TABLE, A, B, C, build_case, connect, ns
 
 WA_DB = "/data/data/com.whatsapp/databases/msgstore.db"
 

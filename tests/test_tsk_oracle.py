@@ -139,7 +139,7 @@ def test_allocated_paths_and_content_match_fls_and_icat(case: FsCase, oracle_tmp
     # Exhibit's volume offset is in bytes, fls -o in 512-byte sectors; a bare file system has none.
     assert [None if not offsets[i] else offsets[i] // 512 for i in volume_indexes] == list(case.offsets)
 
-    for volume_index, offset in zip(volume_indexes, case.offsets):
+    for volume_index, offset in zip(volume_indexes, case.offsets, strict=True):
         volume_rows = [row for row in rows if row["volume_index"] == volume_index]
         is_hfs = volume_rows[0]["volume_type"] == "HFS"
         allocated: dict[str, dict] = {}

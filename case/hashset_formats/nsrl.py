@@ -43,7 +43,7 @@ def _version(connection: sqlite3.Connection) -> dict:
         return {}
     # by column name (cursor.description), never by position: releases differ in VERSION's column order
     return {"nsrl_version": {str(d[0])[:100]: (v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else str(v))[:200]
-                             for d, v in list(zip(cursor.description, row))[:20]}}
+                             for d, v in list(zip(cursor.description, row, strict=True))[:20]}}
 
 
 def _select(columns: set[str]) -> str:

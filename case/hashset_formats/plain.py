@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-from case.hashset_formats import Entry, Format, NotThisFormat, Tally, hex_problem, ALGORITHM_BY_LENGTH
+from case.hashset_formats import ALGORITHM_BY_LENGTH, Entry, Format, NotThisFormat, Tally, hex_problem
 
 VERSION = "1"
 MAX_LINE = 64 * 1024

@@ -83,6 +83,74 @@ def _entry_fields(fields: dict[str, object], number: int, tally: Tally) -> Itera
         tally.skip("no_hash", f"value[{number}]", f"MediaID {media_id}" if media_id else "")
 
 
+class _Walk:
+    """Where the stream of ijson events is in the document, and the fields of the entry being read.
+
+    `step` takes one event; it returns True when a Media entry has just ended (its fields are in `fields`)."""
+
+    def __init__(self, name: str, tally: Tally, info: dict) -> None:
+        self.name, self.tally, self.info = name, tally, info
+        self.depth = 0
+        self.top_key: str | None = None
+        self.item_key: str | None = None
+        self.in_value = self.saw_value = False
+        self.number = -1
+        self.fields: dict[str, object] = {}
+
+    def step(self, event: str, value: object) -> bool:
+        if self.depth == 0 and event != "start_map":
+            raise NotThisFormat(f"{self.name}: the JSON is not an object, so not a VICS/CAID OData file")
+        if event == "map_key":
+            self._key(value)  # type: ignore[arg-type]
+        elif event in ("start_map", "start_array"):
+            self._start(event)
+        elif event in ("end_map", "end_array"):
+            return self._end(event)
+        else:
+            self._scalar(value)
+        return False
+
+    def _key(self, value: str) -> None:
+        if self.depth == 1:
+            self.top_key = value
+        elif self.in_value and self.depth == 3:
+            self.item_key = value.lower()
+
+    def _start(self, event: str) -> None:
+        if self.depth == 1 and self.top_key == "value":
+            if event != "start_array":
+                raise NotThisFormat(f"{self.name}: `value` is not a list of Media entries")
+            self.in_value = self.saw_value = True
+        elif self.in_value and self.depth == 2:
+            self.number += 1
+            self.fields = {}
+            self.item_key = None
+            if event != "start_map":
+                self.tally.skip("entry_not_object", f"value[{self.number}]", "a list")
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise NotThisFormat(f"{self.name}: JSON nested deeper than {MAX_DEPTH} levels")
+
+    def _end(self, event: str) -> bool:
+        self.depth -= 1
+        if self.in_value and self.depth == 2 and event == "end_map":
+            return True
+        if self.in_value and self.depth == 1:
+            self.in_value = False
+        return False
+
+    def _scalar(self, value: object) -> None:
+        if self.depth == 1 and self.top_key == "value":
+            raise NotThisFormat(f"{self.name}: `value` is not a list of Media entries")
+        if self.depth == 1 and self.top_key in ODATA_KEYS and isinstance(value, str):
+            self.info["odata"] = value[:1000]
+        elif self.in_value and self.depth == 2:
+            self.number += 1
+            self.tally.skip("entry_not_object", f"value[{self.number}]", type(value).__name__)
+        elif self.in_value and self.depth == 3 and self.item_key in ("mediaid", "category", *HASH_FIELDS):
+            self.fields[self.item_key] = value
+
+
 def read(path: Path, tally: Tally, info: dict) -> Iterator[Entry]:
     """Entries of the `value` list; `info` receives the OData metadata URL (odata)."""
     with open(path, "rb") as handle:
@@ -90,60 +158,17 @@ def read(path: Path, tally: Tally, info: dict) -> Iterator[Entry]:
             handle.seek(0)
         budget = field_budget()
         events = ijson.parse(_Budgeted(handle, budget))
-        depth = 0
-        top_key: str | None = None
-        item_key: str | None = None
-        in_value = saw_value = False
-        number = -1
-        fields: dict[str, object] = {}
+        walk = _Walk(path.name, tally, info)
         try:
             for _, event, value in events:
-                if depth == 0 and event != "start_map":
-                    raise NotThisFormat(f"{path.name}: the JSON is not an object, so not a VICS/CAID OData file")
-                if event == "map_key":
-                    if depth == 1:
-                        top_key = value
-                    elif in_value and depth == 3:
-                        item_key = value.lower()
-                    continue
-                if event in ("start_map", "start_array"):
-                    if depth == 1 and top_key == "value":
-                        if event != "start_array":
-                            raise NotThisFormat(f"{path.name}: `value` is not a list of Media entries")
-                        in_value = saw_value = True
-                    elif in_value and depth == 2:
-                        number += 1
-                        fields = {}
-                        item_key = None
-                        if event != "start_map":
-                            tally.skip("entry_not_object", f"value[{number}]", "a list")
-                    depth += 1
-                    if depth > MAX_DEPTH:
-                        raise NotThisFormat(f"{path.name}: JSON nested deeper than {MAX_DEPTH} levels")
-                    continue
-                if event in ("end_map", "end_array"):
-                    depth -= 1
-                    if in_value and depth == 2 and event == "end_map":
-                        yield from _entry_fields(fields, number, tally)
-                    elif in_value and depth == 1:
-                        in_value = False
-                    continue
-                # a scalar
-                if depth == 1 and top_key == "value":
-                    raise NotThisFormat(f"{path.name}: `value` is not a list of Media entries")
-                if depth == 1 and top_key in ODATA_KEYS and isinstance(value, str):
-                    info["odata"] = value[:1000]
-                elif in_value and depth == 2:
-                    number += 1
-                    tally.skip("entry_not_object", f"value[{number}]", type(value).__name__)
-                elif in_value and depth == 3 and item_key in ("mediaid", "category", *HASH_FIELDS):
-                    fields[item_key] = value
+                if walk.step(event, value):
+                    yield from _entry_fields(walk.fields, walk.number, tally)
         except FieldTooLong:
             raise NotThisFormat(f"{path.name}: a field or token longer than {budget:,} bytes (the budget; set {FIELD_BUDGET_ENV} "
                                 "to change it): not a VICS/CAID file this importer reads; nothing imported") from None
         except ijson.JSONError as error:  # IncompleteJSONError included: a truncated file is not a whole set
             raise NotThisFormat(f"{path.name}: not complete, valid JSON ({str(error)[:200]}); nothing imported") from None
-        if not saw_value:
+        if not walk.saw_value:
             raise NotThisFormat(f"{path.name}: a JSON object without a `value` list: not a VICS/CAID OData file")
 
 

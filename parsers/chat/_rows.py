@@ -18,7 +18,6 @@ from manifests.records import decode_text
 from parsers.chat.base import ParseContext, Variant
 from parsers.sqlite_store import Database
 
-
 _WITHOUT_ROWID = re.compile(r"\bWITHOUT\s+ROWID\s*;?\s*$", re.IGNORECASE)
 
 

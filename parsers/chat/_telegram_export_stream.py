@@ -216,15 +216,23 @@ def survey(path: Path) -> Survey:
     return exact
 
 
+class _SurveyState:
+    """What the survey has seen outside the contents of messages, the open message list included."""
+
+    def __init__(self) -> None:
+        self.found = Survey()
+        self.positions = dict.fromkeys(SECTIONS, -1)
+        self.has_list = dict.fromkeys(SECTIONS, False)
+        self.chat_state = {"has_messages": False}
+        self.messages_prefix: Prefix | None = None
+        self.counting: tuple[str, str] | None = None  # (top key, section) of the open message list
+        self.count = 0
+
+
 def _survey(path: Path, backend: object) -> Survey:
-    found = Survey()
-    positions = dict.fromkeys(SECTIONS, -1)
-    has_list = dict.fromkeys(SECTIONS, False)
-    chat_state = {"has_messages": False}
-    messages_prefix: Prefix | None = None
-    counting: tuple[str, str] | None = None  # (top key, section) of the open message list
-    count = 0
-    level = size = 0  # inside a message: open containers and bytes
+    state = _SurveyState()
+    found = state.found
+    level = size = 0  # inside a message: open containers and bytes (kept in locals: most events are these)
     with open(path, "rb") as handle:
         try:
             reader = _CountingReader(handle)
@@ -235,59 +243,71 @@ def _survey(path: Path, backend: object) -> Survey:
                     if level == 0 and size > MAX_MESSAGE_BYTES:
                         found.sound = False
                     continue
-                if messages_prefix is not None and prefix is not None and event != "map_key":
-                    if prefix == (*messages_prefix, ITEM):
-                        count += 1
+                if state.messages_prefix is not None and prefix is not None and event != "map_key":
+                    if prefix == (*state.messages_prefix, ITEM):
+                        state.count += 1
                         if event in STARTS:
                             level, size = 1, 0
                         continue
-                    if prefix == messages_prefix and event == "end_array":
-                        found.plan.setdefault(counting[0], []).append(_List(counting[1], count))
-                        messages_prefix = counting = None
+                    if prefix == state.messages_prefix and event == "end_array":
+                        found.plan.setdefault(state.counting[0], []).append(_List(state.counting[1], state.count))
+                        state.messages_prefix = state.counting = None
                         continue
-                if prefix is None:
-                    continue
-                if event == "map_key":
-                    if "." in str(value) or value == "item":
-                        found.sound = False  # ijson's string prefixes could not tell this key from a path
-                    if prefix != ():
-                        continue
-                if prefix == ():
-                    if event == "map_key" and value == "messages":
-                        found.single = True
-                    elif event not in ("start_map", "end_map", "map_key"):
-                        found.top_not_object = True
-                        return found
-                    continue
-                if prefix == ("personal_information", "user_id") and event in SCALAR_EVENTS and value is not None:
-                    found.owner = str(value)
-                    continue
-                target = _chat_messages(prefix, found.single, positions)
-                if target is not None:
-                    chat_state["has_messages"] = True
-                    if event == "start_array":
-                        messages_prefix, counting, count = prefix, target, 0
-                    elif event not in ENDS:
-                        found.plan.setdefault(target[0], []).append((Place(target[1], None), Skipped("bad_json", f"{target[1]} is not a list")))
-                    continue
-                if len(prefix) == 1 and prefix[0] in CHAT_FIELDS:
-                    if event in SCALAR_EVENTS:
-                        found.chats.setdefault("messages", {})[prefix[0]] = value
-                    continue
-                if found.single:
-                    continue
-                if len(prefix) == 4 and prefix[0] in SECTIONS and prefix[1:3] == ("list", ITEM) and prefix[3] in CHAT_FIELDS:
-                    if event in SCALAR_EVENTS:
-                        found.chats.setdefault(section_name(prefix[0], positions[prefix[0]]), {})[prefix[3]] = value
-                    continue
-                notice = _structure(prefix, event, value, positions, has_list, chat_state)
-                if notice is not None:
-                    found.plan.setdefault(notice[0], []).append((notice[1], notice[2]))
+                if prefix is not None and _survey_event(state, prefix, event, value):
+                    return found
         except (*JSON_FAULTS, TooDeep, ValueTooLarge) as error:
             found.sound = False  # the careful stream meets the same fault and reports it with its place
             found.exact = backend is ijson and "integer overflow" in str(error)  # yajl's limit, not the file's fault
         found.exact = found.exact or reader.surrogate_escapes
     return found
+
+
+def _survey_event(state: _SurveyState, prefix: Prefix, event: str, value: object) -> bool:
+    """One event outside messages and their list's own items; True when the survey ends (the top is no object)."""
+    found = state.found
+    if event == "map_key":
+        if "." in str(value) or value == "item":
+            found.sound = False  # ijson's string prefixes could not tell this key from a path
+        if prefix != ():
+            return False
+    if prefix == ():
+        if event == "map_key" and value == "messages":
+            found.single = True
+        elif event not in ("start_map", "end_map", "map_key"):
+            found.top_not_object = True
+            return True
+        return False
+    if prefix == ("personal_information", "user_id") and event in SCALAR_EVENTS and value is not None:
+        found.owner = str(value)
+        return False
+    target = _chat_messages(prefix, found.single, state.positions)
+    if target is not None:
+        state.chat_state["has_messages"] = True
+        if event == "start_array":
+            state.messages_prefix, state.counting, state.count = prefix, target, 0
+        elif event not in ENDS:
+            found.plan.setdefault(target[0], []).append((Place(target[1], None), Skipped("bad_json", f"{target[1]} is not a list")))
+        return False
+    _chat_field_or_structure(state, prefix, event, value)
+    return False
+
+
+def _chat_field_or_structure(state: _SurveyState, prefix: Prefix, event: str, value: object) -> None:
+    """A chat's name, type or id, or (a full export) the structure around the chats."""
+    found = state.found
+    if len(prefix) == 1 and prefix[0] in CHAT_FIELDS:
+        if event in SCALAR_EVENTS:
+            found.chats.setdefault("messages", {})[prefix[0]] = value
+        return
+    if found.single:
+        return
+    if len(prefix) == 4 and prefix[0] in SECTIONS and prefix[1:3] == ("list", ITEM) and prefix[3] in CHAT_FIELDS:
+        if event in SCALAR_EVENTS:
+            found.chats.setdefault(section_name(prefix[0], state.positions[prefix[0]]), {})[prefix[3]] = value
+        return
+    notice = _structure(prefix, event, value, state.positions, state.has_list, state.chat_state)
+    if notice is not None:
+        found.plan.setdefault(notice[0], []).append((notice[1], notice[2]))
 
 
 class MessageStream:

@@ -318,6 +318,9 @@ def _present(spec: str, flags: list[int]) -> tuple[str, bool]:
     return name, bool(flags[1 if word == "2" else 0] & (1 << int(bit)))
 
 
+_LINK_FIELDS = frozenset(("fwd:int", "fwd:peer", "fwd:header", "via:int", "via:long", "reply:int", "reply:header"))
+
+
 def _field(reader: TLReader, spec: str, flags: list[int], message: TLMessage) -> None:
     name, present = _present(spec, flags)
     if not present:
@@ -326,7 +329,17 @@ def _field(reader: TLReader, spec: str, flags: list[int], message: TLMessage) ->
         flags[0] = reader.uint()
     elif name == "flags2":
         flags[1] = reader.uint()
-    elif name == "id":
+    elif name.startswith("skip:"):
+        _skip(reader, name[5:])
+    elif name in _LINK_FIELDS:
+        _link_field(reader, name, message)
+    else:
+        _own_field(reader, name, spec, message)
+
+
+def _own_field(reader: TLReader, name: str, spec: str, message: TLMessage) -> None:
+    """A field about the message itself: its id, time to live, sender, chat and direction."""
+    if name == "id":
         message.id = reader.int()
     elif name == "ttl":
         message.details["ttl"] = str(reader.int())
@@ -340,7 +353,13 @@ def _field(reader: TLReader, spec: str, flags: list[int], message: TLMessage) ->
         message.out = reader.bool()
     elif name == "bool:unread":
         reader.bool()
-    elif name == "fwd:int":
+    else:
+        raise AssertionError(f"layout field {spec!r} is not known")  # a bug in the table above, not in the data
+
+
+def _link_field(reader: TLReader, name: str, message: TLMessage) -> None:
+    """A field linking the message to another: where it was forwarded from, the bot it came via, what it replies to."""
+    if name == "fwd:int":
         _forwarded(message, ("user", reader.int()), reader.int())
     elif name == "fwd:peer":
         _forwarded(message, reader.peer(), reader.int())
@@ -350,12 +369,8 @@ def _field(reader: TLReader, spec: str, flags: list[int], message: TLMessage) ->
         message.details["via_bot_id"] = str(reader.int() if name == "via:int" else reader.long())
     elif name == "reply:int":
         message.details["reply_to_message_id"] = str(reader.int())
-    elif name == "reply:header":
+    else:  # reply:header, the last of _LINK_FIELDS
         _reply_header(reader, message)
-    elif name.startswith("skip:"):
-        _skip(reader, name[5:])
-    else:
-        raise AssertionError(f"layout field {spec!r} is not known")  # a bug in the table above, not in the data
 
 
 def _skip(reader: TLReader, kind: str) -> None:

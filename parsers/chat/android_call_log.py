@@ -49,8 +49,8 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant
-from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat._rows import text_value
+from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 

@@ -13,8 +13,8 @@ import re
 import sqlite3
 import struct
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import datetime
+from pathlib import Path
 from typing import Callable, ClassVar, Iterable, Iterator, Mapping
 
 from manifests.records import Message, ParseWarning

@@ -136,12 +136,16 @@ class Burner(SqliteChatParser):
                 context.warn("bad_json", f"item {index} of {response.source} is not a message object", table=TABLE,
                              row_id=response.entry_id, field=response.source)
                 continue
-            time = lambda value: context.time(value, unix_ms, table=TABLE, row_id=response.entry_id,  # noqa: E731
-                                              field=f"{response.source}[{index}].dateCreated")
-            message = _message(_flatten(item), TABLE, response.entry_id, burners, contacts, time)
+            message = _message(_flatten(item), TABLE, response.entry_id, burners, contacts, _ios_time(response, index, context))
             message.details.update({"cache_source": response.source, "cache_item": str(index),
                                     "cache_stored": str(response.time_stamp)})
             yield message
+
+
+def _ios_time(response: _nsurlcache.CachedResponse, index: int, context: ParseContext) -> Callable[[object], int | None]:
+    """The converter of item `index`'s dateCreated in one cached response; errors name that item."""
+    field = f"{response.source}[{index}].dateCreated"
+    return lambda value: context.time(value, unix_ms, table=TABLE, row_id=response.entry_id, field=field)
 
 
 def _message(record: dict, table: str, row_id: int, burners: dict[str, Participant], contacts: dict[str, str],

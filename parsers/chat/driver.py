@@ -27,8 +27,7 @@ from parsers.artefact import Artefact, Catalog
 from parsers.chat.base import ChatParser, FileChatParser, ParseContext, SqliteChatParser, Variant
 from parsers.chat.registry import file_parsers, sqlite_parsers
 from parsers.chat.unrecognised import unrecognised_warning
-from parsers.sqlite_store import (Database, NotSQLiteError, QueryBudgetExceeded, QueryLimits, _schema_tables, is_sqlite_head,
-                                  open_copy)
+from parsers.sqlite_store import Database, NotSQLiteError, QueryBudgetExceeded, QueryLimits, _schema_tables, is_sqlite_head, open_copy
 
 HEAD_BYTES = 4096
 
@@ -172,31 +171,47 @@ def _run_sqlite_parser(parser: SqliteChatParser, variant: Variant, database: Dat
     for message in full:
         table = message.source_table
         if table not in main_rowids and table not in unknown:
-            try:
-                main_rowids[table] = database.rowids(table, main_only=True)
-            except sqlite3.OperationalError as error:  # a WITHOUT ROWID table: no rowid to compare
-                unknown.add(table)
-                wal_warnings.append((parser.name, ParseWarning("wal_state_unknown",
-                    f"{artefact.path}: table {table} has no rowid ({error}); its rows are reported live whether or not "
-                    "they are only in the WAL", table=table)))
-            except sqlite3.DatabaseError as error:  # the main file alone is damaged where the WAL is not
-                unknown.add(table)
-                wal_warnings.append((parser.name, ParseWarning("wal_state_unknown",
-                    f"{artefact.path}: the row ids of table {table} in the main file without the WAL could not be read "
-                    f"({type(error).__name__}: {error}); its rows are reported live whether or not they are only in the WAL",
-                    table=table, severity="error")))
-            except QueryBudgetExceeded as error:
-                unknown.add(table)
-                budget_spent = True
-                wal_warnings.append((parser.name, ParseWarning("query_budget_exceeded",
-                    f"{artefact.path}: the row ids of table {table} in the main file could not be read within the query budget ({error}); "
-                    "its rows are reported live whether or not they are only in the WAL", table=table)))
+            budget_spent = _read_main_rowids(parser, database, artefact, table, main_rowids, unknown, wal_warnings) or budget_spent
         in_main = message.source_row_id is None or table in unknown or message.source_row_id in main_rowids[table]
         yield ParsedMessage(parser, message, "live" if in_main else "wal_only")
         full_rowids.setdefault(table, set()).add(message.source_row_id)
     warnings.extend(wal_warnings)
     if budget_spent or database.budget.exceeded is not None:
         return  # the main file alone cannot be read either: removed rows are not looked for (the warning says the budget ran out)
+    yield from _removed_in_wal(parser, database, artefact, catalog, keys, work, warnings, limits, unknown, full_rowids)
+
+
+def _read_main_rowids(parser: SqliteChatParser, database: Database, artefact: Artefact, table: str, main_rowids: dict[str, set[int]],
+                      unknown: set[str], wal_warnings: Warnings) -> bool:
+    """The row ids of `table` in the main file without the WAL, into `main_rowids`; when they cannot be read the
+    table goes to `unknown` (its rows are reported live) with a warning. True when the query budget ran out."""
+    try:
+        main_rowids[table] = database.rowids(table, main_only=True)
+    except sqlite3.OperationalError as error:  # a WITHOUT ROWID table: no rowid to compare
+        unknown.add(table)
+        wal_warnings.append((parser.name, ParseWarning("wal_state_unknown",
+            f"{artefact.path}: table {table} has no rowid ({error}); its rows are reported live whether or not "
+            "they are only in the WAL", table=table)))
+    except sqlite3.DatabaseError as error:  # the main file alone is damaged where the WAL is not
+        unknown.add(table)
+        wal_warnings.append((parser.name, ParseWarning("wal_state_unknown",
+            f"{artefact.path}: the row ids of table {table} in the main file without the WAL could not be read "
+            f"({type(error).__name__}: {error}); its rows are reported live whether or not they are only in the WAL",
+            table=table, severity="error")))
+    except QueryBudgetExceeded as error:
+        unknown.add(table)
+        wal_warnings.append((parser.name, ParseWarning("query_budget_exceeded",
+            f"{artefact.path}: the row ids of table {table} in the main file could not be read within the query budget ({error}); "
+            "its rows are reported live whether or not they are only in the WAL", table=table)))
+        return True
+    return False
+
+
+def _removed_in_wal(parser: SqliteChatParser, database: Database, artefact: Artefact, catalog: Catalog, keys: Mapping[str, str],
+                    work: Path, warnings: Warnings, limits: QueryLimits, unknown: set[str],
+                    full_rowids: dict[str, set[int]]) -> Iterator[ParsedMessage]:
+    """Messages of the main file alone whose rows the WAL removed (deleted, not yet checkpointed): the parser runs
+    again over the main file without the WAL; rows it gives that the full pass did not, and that are gone now."""
     older_warnings: Warnings = []
     try:
         main_view = Database(artefact=artefact, connection=database.main_only, main_only=None,

@@ -56,8 +56,8 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant, UndecodedText, decode_text
-from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat._rows import side_read, side_table, text_value
+from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 

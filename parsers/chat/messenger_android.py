@@ -27,8 +27,8 @@ from typing import Any, Iterable, Iterator
 
 from manifests.records import Attachment, Message, Participant
 from parsers.artefact import Artefact
-from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat._rows import side_read, side_table, text_value
+from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.sqlite_store import Database
 

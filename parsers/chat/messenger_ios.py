@@ -35,8 +35,16 @@ from typing import Iterator
 from manifests.records import Attachment, Message
 from parsers.chat._rows import side_read
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
-from parsers.chat.messenger_android import (MSYS_MESSAGE_COLUMNS, MSYS_OPTIONAL, msys_message, msys_participants,
-                                            msys_reactions, msys_titles, names_by_id, select)
+from parsers.chat.messenger_android import (
+    MSYS_MESSAGE_COLUMNS,
+    MSYS_OPTIONAL,
+    msys_message,
+    msys_participants,
+    msys_reactions,
+    msys_titles,
+    names_by_id,
+    select,
+)
 from parsers.sqlite_store import Database
 
 

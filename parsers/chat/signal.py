@@ -55,8 +55,8 @@ from typing import Iterator
 
 from manifests.records import Attachment, Message, Participant, decode_text
 from parsers.artefact import Artefact
-from parsers.chat._sqlcipher import read_decrypted
 from parsers.chat._rows import side_read, side_table
+from parsers.chat._sqlcipher import read_decrypted
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.decode import protobuf
@@ -262,18 +262,19 @@ def _key(value: object, by_id: bool) -> object:
     return value
 
 
+def _pick(row: sqlite3.Row, keys: set[str], *names: str) -> object:
+    """The first of `names` the row has (its column names are `keys`) holding a value other than NULL or ''."""
+    return next((row[n] for n in names if n in keys and row[n] not in (None, "")), None)
+
+
 def _recipients(database: Database, context: ParseContext) -> dict[object, Participant]:
     """recipient _id -> Participant(phone, uuid, group id or the row id; the best name the row has)."""
     people: dict[object, Participant] = {}
     for row in side_read(database.query(RECIPIENT_SQL), "recipient", context):
         keys = set(row.keys())
-
-        def pick(*names: str) -> object:
-            return next((row[n] for n in names if n in keys and row[n] not in (None, "")), None)
-
-        identifier = pick("e164", "phone", "aci", "uuid", "group_id")
-        name = pick("system_joined_name", "system_display_name", "profile_joined_name", "profile_given_name",
-                    "signal_profile_name")
+        identifier = _pick(row, keys, "e164", "phone", "aci", "uuid", "group_id")
+        name = _pick(row, keys, "system_joined_name", "system_display_name", "profile_joined_name", "profile_given_name",
+                     "signal_profile_name")
         people[row["_id"]] = Participant(str(identifier) if identifier is not None else f"recipient:{row['_id']}",
                                          str(name) if name is not None else None)
     return people

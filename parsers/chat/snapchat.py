@@ -57,8 +57,8 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Message, Participant, decode_text
-from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat._rows import side_index, side_read, side_table, text_value
+from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_ms
 from parsers.decode.protobuf import LENGTH, ProtobufError, follow, parse
 from parsers.sqlite_store import Database

@@ -36,8 +36,8 @@ import sqlite3
 from typing import Iterable, Iterator
 
 from manifests.records import Message, Participant
-from parsers.chat._telegram_tl import PHONE_CALL_ACTION, TLError, TLMessage, decode_message
 from parsers.chat._rows import side_read
+from parsers.chat._telegram_tl import PHONE_CALL_ACTION, TLError, TLMessage, decode_message
 from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import unix_seconds
 from parsers.sqlite_store import Database

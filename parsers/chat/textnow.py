@@ -56,10 +56,9 @@ address, so it is the sender's name with no id.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from typing import Iterator
-
-import hashlib
 
 from manifests.records import Attachment, Message, Participant
 from parsers.chat._rows import select_by_rowid, side_read, text_value

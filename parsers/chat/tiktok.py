@@ -49,8 +49,8 @@ import sqlite3
 from typing import Iterator
 
 from manifests.records import Message, Participant
-from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat._rows import side_table, text_value
+from parsers.chat.base import ParseContext, SqliteChatParser, Variant
 from parsers.chat.times import iso_text, unix_ms, unix_seconds
 from parsers.sqlite_store import Database
 

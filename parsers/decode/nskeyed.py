@@ -118,7 +118,7 @@ class _Resolver:
             values = [self.value(v) for v in raw.get("NS.objects", [])]
             if len(keys) != len(values):
                 raise ArchiveError(f"{classname} at {index}: {len(keys)} keys but {len(values)} values")
-            result = dict(zip(keys, values))
+            result = dict(zip(keys, values, strict=True))
             self.done[index] = result
             return result
         if classname in ("NSDate",) and "NS.time" in raw:

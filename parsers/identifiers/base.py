@@ -73,11 +73,11 @@ class Extractor:
 def labelled(text: str, start: int, end: int, label: re.Pattern[str], before: int = 40, after: int = 20) -> re.Match[str] | None:
     """The label nearest a match within `before` characters before it or `after` characters after it."""
     window_before = text[max(0, start - before):start]
-    found = None
-    for found in label.finditer(window_before):
-        pass  # the last one is the nearest
-    if found is not None:
-        return found
+    nearest = None
+    for match in label.finditer(window_before):
+        nearest = match  # the last one is the nearest
+    if nearest is not None:
+        return nearest
     return label.search(text[end:end + after])
 
 

@@ -66,7 +66,8 @@ def eip55_valid(address: str) -> bool:
     if digits.lower() == digits or digits.upper() == digits:
         return True
     digest = keccak.new(digest_bits=256, data=digits.lower().encode("ascii")).hexdigest()
-    return all(c.isdigit() or (c.isupper() == (int(h, 16) >= 8)) for c, h in zip(digits, digest))
+    # strict=False: EIP-55 reads only the first 40 of the hash's 64 hex digits, one per address digit
+    return all(c.isdigit() or (c.isupper() == (int(h, 16) >= 8)) for c, h in zip(digits, digest, strict=False))
 
 
 class Crypto(Extractor):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+
 import parsers.identifiers as package
 from parsers.discovery import discover
 from parsers.identifiers.base import Context, Extractor, Found, Limit, Spans

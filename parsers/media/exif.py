@@ -329,7 +329,8 @@ def _triple(value: Any) -> Fraction:
     if not 1 <= len(parts) <= 3:
         raise _Unreadable(f"expected 1 to 3 rationals, got {len(parts)}")
     total = Fraction(0)
-    for scale, part in zip((1, 60, 3600), parts):
+    # strict=False: 1 to 3 rationals (degrees, then minutes, then seconds); the scales of absent ones go unused
+    for scale, part in zip((1, 60, 3600), parts, strict=False):
         total += _rational(part) / scale
     return total
 
@@ -372,25 +373,30 @@ def _apply_gps(record: MediaRecord, gps: dict[int, Any], context: MediaContext) 
     if latitude == 0 and longitude == 0:
         record.flags.append("gps_all_zero")
 
-    altitude = gps.get(GPS_ALTITUDE)
-    if altitude is not None:
-        try:
-            metres = _rational(altitude[0] if isinstance(altitude, tuple) and len(altitude) == 1 else altitude)
-        except (_Unreadable, *MEDIA_ERRORS) as error:
-            context.warn("exif_field_unreadable", f"GPSAltitude: {error}", field="gps_altitude")
-            if "gps_invalid" not in record.flags:
-                record.flags.append("gps_invalid")
-        else:
-            reference = gps.get(GPS_ALTITUDE_REF)
-            if isinstance(reference, bytes):
-                reference = reference[0] if reference else None
-            elif isinstance(reference, tuple):
-                reference = reference[0] if reference else None
-            record.gps_altitude = float(-metres if reference == 1 else metres)
-
+    _apply_gps_altitude(record, gps, context)
     if latitude is not None or longitude is not None:
         record.gps_source = "exif"
     _apply_gps_time(record, gps, context)
+
+
+def _apply_gps_altitude(record: MediaRecord, gps: dict[int, Any], context: MediaContext) -> None:
+    """GPSAltitude in metres, below sea level when GPSAltitudeRef is 1; an unreadable one is flagged."""
+    altitude = gps.get(GPS_ALTITUDE)
+    if altitude is None:
+        return
+    try:
+        metres = _rational(altitude[0] if isinstance(altitude, tuple) and len(altitude) == 1 else altitude)
+    except (_Unreadable, *MEDIA_ERRORS) as error:
+        context.warn("exif_field_unreadable", f"GPSAltitude: {error}", field="gps_altitude")
+        if "gps_invalid" not in record.flags:
+            record.flags.append("gps_invalid")
+        return
+    reference = gps.get(GPS_ALTITUDE_REF)
+    if isinstance(reference, bytes):
+        reference = reference[0] if reference else None
+    elif isinstance(reference, tuple):
+        reference = reference[0] if reference else None
+    record.gps_altitude = float(-metres if reference == 1 else metres)
 
 
 def _apply_gps_time(record: MediaRecord, gps: dict[int, Any], context: MediaContext) -> None:

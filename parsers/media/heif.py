@@ -470,7 +470,19 @@ def _read_cr3(source: MediaSource, record: MediaRecord, context: MediaContext) -
         context.warn("malformed_media", "CR3 has no moov box")
         return
     data = _read_box(source, moov, _MAX_META)
-    shifted = moov.start  # data offset 0 = file offset moov.start
+    blocks, thumbnail = _cr3_boxes(data, moov.start, record, context)
+    if b"CMT1" not in blocks:
+        context.warn("malformed_media", "CR3 has no CMT1 (IFD0) box: no EXIF read")
+    else:
+        _apply_cr3_exif(blocks, record, context)
+    record.has_thumbnail = thumbnail is not None
+    if thumbnail is not None:
+        record.thumbnail_sha256 = hashlib.sha256(thumbnail).hexdigest()
+
+
+def _cr3_boxes(data: bytes, shifted: int, record: MediaRecord, context: MediaContext) -> tuple[dict[bytes, bytes], bytes | None]:
+    """Canon's CMT1-4 blocks and THMB thumbnail from the moov box's data (offset 0 = file offset `shifted`); the
+    first track's codec goes to the record."""
     blocks: dict[bytes, bytes] = {}
     thumbnail: bytes | None = None
     for box in _boxes(data, 0, len(data)):
@@ -482,37 +494,36 @@ def _read_cr3(source: MediaSource, record: MediaRecord, context: MediaContext) -
                     thumbnail = _thmb_jpeg(data[child.start:child.end], shifted + child.start, context)
         elif box.kind == b"trak" and record.codec is None:
             record.codec = _first_sample_entry(data, box)
-    if b"CMT1" not in blocks:
-        context.warn("malformed_media", "CR3 has no CMT1 (IFD0) box: no EXIF read")
-    else:
-        sub_ifds: dict[int, dict[int, Any]] = {}
-        for tag, kind, name in ((_EXIF_IFD, b"CMT2", "exif_ifd"), (_GPS_IFD, b"CMT4", "gps_ifd")):
-            if kind in blocks:
-                try:
-                    sub_ifds[tag] = dict(exif_from_tiff_bytes(blocks[kind]).items())
-                except MEDIA_ERRORS as error:
-                    context.warn("exif_unreadable", f"CR3 {kind.decode()} could not be read: {error}", field=name)
-        exif = _SplitExif(sub_ifds)
-        try:
-            exif.load(blocks[b"CMT1"])
-        except MEDIA_ERRORS as error:
-            context.warn("exif_unreadable", f"CR3 CMT1 could not be read: {type(error).__name__}: {error}", field="exif")
-        apply_exif(record, exif, context)
-        try:
-            ifd0 = dict(exif.items())
-        except MEDIA_ERRORS:
-            ifd0 = {}  # apply_exif has warned
-        width, height = ifd0.get(_IMAGE_WIDTH), ifd0.get(_IMAGE_LENGTH)
-        if not isinstance(width, int) or not isinstance(height, int):
-            exif_ifd = sub_ifds.get(_EXIF_IFD, {})
-            width, height = exif_ifd.get(_EXIF_IMAGE_WIDTH), exif_ifd.get(_EXIF_IMAGE_HEIGHT)
-        if isinstance(width, int) and isinstance(height, int):
-            record.width, record.height = width, height
-        if b"CMT3" in blocks:
-            apply_canon_block(blocks[b"CMT3"], record, context)
-    record.has_thumbnail = thumbnail is not None
-    if thumbnail is not None:
-        record.thumbnail_sha256 = hashlib.sha256(thumbnail).hexdigest()
+    return blocks, thumbnail
+
+
+def _apply_cr3_exif(blocks: dict[bytes, bytes], record: MediaRecord, context: MediaContext) -> None:
+    """EXIF from CMT1 (IFD0) with CMT2 (Exif IFD) and CMT4 (GPS IFD), the image size, and CMT3 (Canon's own tags)."""
+    sub_ifds: dict[int, dict[int, Any]] = {}
+    for tag, kind, name in ((_EXIF_IFD, b"CMT2", "exif_ifd"), (_GPS_IFD, b"CMT4", "gps_ifd")):
+        if kind in blocks:
+            try:
+                sub_ifds[tag] = dict(exif_from_tiff_bytes(blocks[kind]).items())
+            except MEDIA_ERRORS as error:
+                context.warn("exif_unreadable", f"CR3 {kind.decode()} could not be read: {error}", field=name)
+    exif = _SplitExif(sub_ifds)
+    try:
+        exif.load(blocks[b"CMT1"])
+    except MEDIA_ERRORS as error:
+        context.warn("exif_unreadable", f"CR3 CMT1 could not be read: {type(error).__name__}: {error}", field="exif")
+    apply_exif(record, exif, context)
+    try:
+        ifd0 = dict(exif.items())
+    except MEDIA_ERRORS:
+        ifd0 = {}  # apply_exif has warned
+    width, height = ifd0.get(_IMAGE_WIDTH), ifd0.get(_IMAGE_LENGTH)
+    if not isinstance(width, int) or not isinstance(height, int):
+        exif_ifd = sub_ifds.get(_EXIF_IFD, {})
+        width, height = exif_ifd.get(_EXIF_IMAGE_WIDTH), exif_ifd.get(_EXIF_IMAGE_HEIGHT)
+    if isinstance(width, int) and isinstance(height, int):
+        record.width, record.height = width, height
+    if b"CMT3" in blocks:
+        apply_canon_block(blocks[b"CMT3"], record, context)
 
 
 def _thmb_jpeg(body: bytes, file_offset: int, context: MediaContext) -> bytes | None:

@@ -372,7 +372,7 @@ def _read_track(source: MediaSource, trak: _Box, context: MediaContext) -> _Trac
                 entries = min(count, (len(data) - 8) // 8)
                 pairs = struct.unpack(f">{entries * 2}I", data[8:8 + entries * 8])
                 track.samples = sum(pairs[0::2])
-                track.sample_time = sum(c * d for c, d in zip(pairs[0::2], pairs[1::2]))
+                track.sample_time = sum(c * d for c, d in zip(pairs[0::2], pairs[1::2], strict=True))
             elif child.kind == b"meta" and box.kind == b"trak":
                 if _meta_handler(source, child, context) == b"mdta":
                     track.keys.update(_read_keys(source, child, context))

@@ -40,7 +40,6 @@ TIFF header and IFDs (TIFF 6.0 section 2), DNGVersion 0xC612 (DNG spec), CR2 "CR
 from __future__ import annotations
 
 import hashlib
-import re
 import struct
 import warnings
 import zlib

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Iterable, Mapping, Sequence
 
 import pyarrow as pa

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from parsers.artefact import Catalog, HostArtefact
 from parsers.chat import android_sms
 from parsers.chat.base import ParseContext
 from parsers.chat.driver import stream_artefact
-from parsers.artefact import Catalog, HostArtefact
 from parsers.sqlite_store import open_copy
 from tests.chat.helpers import build_database
 from tests.chat.test_android_sms import SCHEMA as SMS_SCHEMA

@@ -66,7 +66,7 @@ def test_ios_cache_matches_ileapp_row_for_row() -> None:
     assert parsed.parser_names() == {"burner"}  # discord_ios reads the same schema but finds no Discord URLs here
     expected = json.loads(corpus_file(ILEAPP).read_text())["data"][0]
     assert len(expected) == 18 and len(parsed.messages) == 18
-    for message, row in zip(parsed.messages, expected):
+    for message, row in zip(parsed.messages, expected, strict=True):
         thread, sent, direction, _read, sender, recipient, text, kind, _media, _url, message_id, _file, location = row
         assert message.details["message_id"] == message_id
         assert datetime.fromtimestamp(message.sent // 10**9, timezone.utc).strftime("%Y-%m-%d %H:%M:%S+00:00") == sent

@@ -60,7 +60,7 @@ def test_without_its_wal_the_database_shows_only_checkpointed_rows(tmp_path: Pat
     db.with_name("mmssms.db-wal").unlink()
     db.with_name("mmssms.db-shm").unlink()
     parsed = parse_files(db, logical={db: LOGICAL})
-    assert [(m.source_row_id, p.record_state) for p, m in zip(parsed.parsed, parsed.messages)] == [(1, "live"), (2, "live")]
+    assert [(m.source_row_id, p.record_state) for p, m in zip(parsed.parsed, parsed.messages, strict=True)] == [(1, "live"), (2, "live")]
 
 
 def test_main_file_damaged_where_the_wal_is_whole_keeps_every_message(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from ingest.cli import main
 from parsers.sqlite_store import schema_fingerprint
-from tests.chat.test_corpus_chats import EXPECTED, WHATSAPP_PLACEHOLDER
 from tests.chat.helpers import build_database, parse_files
+from tests.chat.test_corpus_chats import EXPECTED, WHATSAPP_PLACEHOLDER
 from tests.corpus import require_corpus
 
 # corpus path -> (renamed path in the test's folder, parser that must read it)
@@ -104,7 +104,7 @@ def _ingest(source: Path, out: Path) -> Path:
 def _rows_without_where(exhibit: Path) -> list[tuple]:
     table = pq.read_table(exhibit / "messages.parquet")
     columns = {name: (column.cast(pa.int64()) if pa.types.is_timestamp(column.type) else column)  # nanoseconds, as stored
-               for name, column in zip(table.column_names, table.columns) if name not in WHERE}
+               for name, column in zip(table.column_names, table.columns, strict=True) if name not in WHERE}
     rows = pa.table(columns).to_pylist()
     return sorted(repr(sorted(row.items())) for row in rows)
 
@@ -113,7 +113,6 @@ def test_ingested_folder_of_renamed_copies(folders: tuple[Path, Path, Path], tmp
     root, originals, renamed = folders
     copied = _ingest(renamed, tmp_path / "renamed-cases")
     parsers = Counter(pq.read_table(copied / "messages.parquet", columns=["parser"]).column("parser").to_pylist())
-    listed = _listed_counts(root)
     assert dict(parsers) == {parser: _expected_messages(root, relative) for relative, (_, parser) in RENAMED.items()}
     original = _ingest(originals, tmp_path / "original-cases")
     assert _rows_without_where(copied) == _rows_without_where(original)

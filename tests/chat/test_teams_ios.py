@@ -59,7 +59,7 @@ def test_matches_ileapp_row_for_row() -> None:
     ours = sorted((m.sent // 10**9, m.sender.id if m.sender else "", m.body or "", 1 if m.direction == "outgoing" else 0,
                    (m.sender.name or "") if m.sender else "") for m in parsed.messages)
     assert len(expected) == len(ours) == 81
-    for theirs, mine in zip(expected, ours):
+    for theirs, mine in zip(expected, ours, strict=True):
         assert theirs[:4] == mine[:4]
         assert theirs[4] in ("", mine[4])  # iLEAPP shows ZIMDISPLAYNAME; empty on thread events and some rows
     assert sum(1 for row in expected if row[4] == "") == 15

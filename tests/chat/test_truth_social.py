@@ -84,7 +84,7 @@ def test_matches_ileapp_row_for_row() -> None:
     current = [p.message for p in parsed.parsed if p.record_state != "removed_in_wal"]
     expected = json.loads(corpus_file(ILEAPP).read_text())["data"]
     assert len(expected) == len(current) == 18
-    for message, row in zip(current, expected):
+    for message, row in zip(current, expected, strict=True):
         assert message.sent // 10**9 == row[0]
         assert message.conversation_id == row[2]
         assert message.details["event_type"] == row[4]

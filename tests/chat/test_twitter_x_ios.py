@@ -80,7 +80,7 @@ def test_rows_match_ileapp_expected_output() -> None:
     rows = json.loads(corpus_file(EXPECTED).read_text(encoding="utf-8"))["data"]
     parsed = _parsed(corpus_file(SAMPLE))
     assert len(rows) == len(parsed.messages) == 72
-    for row, message in zip(rows, parsed.messages):
+    for row, message in zip(rows, parsed.messages, strict=True):
         (stamp, conversation, conversation_id, timeline, sender_name, sender_id, body, media_url, display_url,
          spam, abuse, reply_to, message_id, account, from_me) = row
         utc = datetime.fromtimestamp(message.sent // 10**9, timezone.utc)

@@ -58,10 +58,10 @@ def test_josh_counts_range_and_golden_record() -> None:
 def test_josh_matches_ileapp_row_for_row() -> None:
     expected = json.loads(corpus_file(EXPECTED).read_text(encoding="utf-8"))
     columns = expected["headers"]
-    rows = [dict(zip(columns, row)) for row in expected["data"]]
+    rows = [dict(zip(columns, row, strict=True)) for row in expected["data"]]
     messages = _josh().messages
     assert len(rows) == len(messages) == 32
-    for want, got in zip(rows, messages):
+    for want, got in zip(rows, messages, strict=True):
         assert want["Timestamp"] == got.sent // 10**9
         assert want["Message"] == got.body
         if want["Sender Name"] == "Local User":

@@ -55,10 +55,10 @@ def test_josh_counts_range_and_golden_record() -> None:
 
 def test_josh_matches_ileapp_row_for_row() -> None:
     expected = json.loads(corpus_file(EXPECTED).read_text(encoding="utf-8"))
-    rows = [dict(zip(expected["headers"], row)) for row in expected["data"]]
+    rows = [dict(zip(expected["headers"], row, strict=True)) for row in expected["data"]]
     messages = _josh().messages
     assert len(rows) == len(messages) == 4
-    for want, got in zip(rows, messages):
+    for want, got in zip(rows, messages, strict=True):
         duration = Decimal(got.details["duration_seconds"])
         start = Decimal(got.sent_raw) + 978307200
         assert want["Starting Timestamp"] == got.sent // 10**9 == int(start)

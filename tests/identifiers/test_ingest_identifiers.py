@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from PIL import Image
 
 from ingest.cli import main
+from parsers.identifiers import registry
 from tests.chat.helpers import build_database
 from tests.chat.test_android_sms import SCHEMA
-from parsers.identifiers import registry
 from tests.conftest import Ingested
 
 TELEPHONY = "data/data/com.android.providers.telephony/databases"
