@@ -20,24 +20,21 @@ from typing import NoReturn
 import click
 import duckdb
 
-from ingest import __version__
-from ingest.config import ConfigError, load_config
-from ingest.run import IngestRequest, Progress, Summary, ingest, plural
-from ingest.scan import Credentials, SourceError
-from ingest.naming import decode_id, encode_id
-from ingest.stopping import Interrupted
 from case import chats as case_chats
 from case import correlate as case_correlate
-from case import correlate_output, graph_export, hashsets
+from case import correlate_output, graph_export, hashsets, search, search_output, timeline_output
 from case import noise as case_noise
 from case import output as case_output
 from case import query as case_query
-from case import search
-from case import search_output
 from case import timeline as case_timeline
-from case import timeline_output
 from case import views as case_views
 from case.times import parse_utc
+from ingest import __version__
+from ingest.config import ConfigError, load_config
+from ingest.naming import decode_id, encode_id
+from ingest.run import IngestRequest, Progress, Summary, ingest, plural
+from ingest.scan import Credentials, SourceError
+from ingest.stopping import Interrupted
 from manifests import chat_view, custody, keys, report, verify
 from manifests.text import display, display_message
 from manifests.writer import ExhibitBusyError, ExhibitExistsError, PublishUndoError

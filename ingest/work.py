@@ -19,8 +19,14 @@ from dataclasses import asdict, dataclass
 
 from dfvfs.resolver import resolver
 
-from ingest import android_sparse  # noqa: F401  (registers the ANDROID_SPARSE layer in workers)
-from ingest import archive_walk, confine, dfvfs_walk, media_metadata, tsk
+from ingest import (
+    android_sparse,  # noqa: F401  (registers the ANDROID_SPARSE layer in workers)
+    archive_walk,
+    confine,
+    dfvfs_walk,
+    media_metadata,
+    tsk,
+)
 from ingest.content import ContentSettings, describe
 from ingest.identify import Identifier
 from ingest.path_specs import deserialize
