@@ -404,7 +404,7 @@ class Supervisor:
         piece, worker.piece = worker.piece, None
         if piece is not None:
             self._failed(piece, UNIT_CRASHED, _exit_detail(exitcode))
-        elif not worker.ready and not worker.dying and not self._closing:
+        elif not worker.ready and not self._aborting:
             self._broken = RunnerBroken(f"a worker process ended before it was ready ({_exit_detail(exitcode)}): "
                                         "its initializer failed; its traceback is on standard error")
 
@@ -499,7 +499,7 @@ class Supervisor:
         self._open.clear()
         self._inbox.clear()
         for task in unfinished:
-            if not task.future.cancel() and not task.future.done():
+            if not task.future.done():
                 task.future.set_exception(error)
 
 
