@@ -171,3 +171,18 @@ def test_inline_runner_keeps_the_contract_and_lets_exceptions_through() -> None:
         with pytest.raises(ValueError, match="bad"):
             runner.submit(act, [("raise", "bad")], [1])
     assert calls == ["init", "release"]
+
+
+def test_watchdog_settings_are_read_checked_and_digested(tmp_path: Path) -> None:
+    from ingest.config import ConfigError, load_config
+    default = load_config()
+    assert (default.isolation, default.limits()) == ("process", Limits(base_seconds=300, seconds_per_gib=600, worker_memory_bytes=4096 << 20))
+    custom = tmp_path / "w.toml"
+    custom.write_text('[watchdog]\nisolation = "inline"\nunit_seconds = 5\nseconds_per_gib = 0\nworker_memory_mb = 0\n')
+    loaded = load_config(custom)
+    assert (loaded.isolation, loaded.limits()) == ("inline", Limits(base_seconds=5, seconds_per_gib=0, worker_memory_bytes=0))
+    assert loaded.digest() != default.digest()
+    for bad in ('isolation = "thread"', 'unit_seconds = 0', 'seconds_per_gib = -1', 'worker_memory_mb = "4096"', 'unit_seconds = true'):
+        custom.write_text(f"[watchdog]\n{bad}\n")
+        with pytest.raises(ConfigError, match=r"\[watchdog\]"):
+            load_config(custom)
