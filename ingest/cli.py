@@ -180,7 +180,15 @@ def _summary_line(summary: Summary) -> str:
             f"{plural(summary.identifiers, 'identifier')}, {plural(summary.errors, 'error')}, "
             f"{plural(summary.warnings, 'warning')}, "
             f"{plural(summary.hash_hits, 'hash-set hit') + ', ' if summary.hash_hits is not None else ''}"
+            f"{_engine_text(summary)}"
             f"{summary.seconds:.1f} s -> {display(str(summary.output_dir))}")
+
+
+def _engine_text(summary: Summary) -> str:
+    """Said only when the watchdog had work to do: units run again, artefacts given up."""
+    if not summary.units_retried and not summary.artefacts_given_up:
+        return ""
+    return f"{plural(summary.units_retried, 'unit')} retried, {plural(summary.artefacts_given_up, 'artefact')} given up, "
 
 
 def _app_keys(values: tuple[str, ...], key_file: Path | None) -> tuple[tuple[str, str], ...]:

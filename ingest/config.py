@@ -14,11 +14,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ingest.tasks import Limits
 from manifests.schemas import HASH_ALGORITHMS
 from parsers.identifiers import phones
 
 DEFAULTS_FILE = Path(__file__).with_name("pipeline.toml")
 VSS_POLICIES = ("none", "all")
+ISOLATIONS = ("process", "inline")
 
 
 class ConfigError(ValueError):
@@ -50,12 +52,21 @@ class Config:
     # [identifiers] extraction from messages and media, and the regions national phone numbers are resolved against.
     identifiers: bool = True
     identifier_regions: tuple[str, ...] = ()
+    # [watchdog] where tasks run ("process": watched workers; "inline": this process) and their limits.
+    isolation: str = "process"
+    unit_seconds: float = 300.0
+    seconds_per_gib: float = 600.0
+    worker_memory_mb: int = 4096
     extra: dict[str, Any] = field(default_factory=dict)
 
     def digest(self) -> str:
         """SHA-256 of the canonical JSON of every setting."""
         text = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+    def limits(self) -> Limits:
+        """The time and memory limits of one task piece in the watchdog pool."""
+        return Limits(base_seconds=self.unit_seconds, seconds_per_gib=self.seconds_per_gib, worker_memory_bytes=self.worker_memory_mb << 20)
 
     def effective_workers(self) -> int:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
@@ -109,6 +120,10 @@ def _from_dict(data: dict[str, Any]) -> Config:
             chat_database_rows=int(_section(data, "chats").get("database_rows", 100_000_000)),
             identifiers=_flag(_section(data, "identifiers").get("enabled", True), "identifiers", "enabled"),
             identifier_regions=_regions(_section(data, "identifiers").get("default_regions", [])),
+            isolation=str(_section(data, "watchdog").get("isolation", "process")),
+            unit_seconds=_number(_section(data, "watchdog").get("unit_seconds", 300.0), "unit_seconds"),
+            seconds_per_gib=_number(_section(data, "watchdog").get("seconds_per_gib", 600.0), "seconds_per_gib"),
+            worker_memory_mb=int(_number(_section(data, "watchdog").get("worker_memory_mb", 4096), "worker_memory_mb")),
         )
     except KeyError as missing:
         raise ConfigError(f"setting {missing} is missing") from None
@@ -119,6 +134,13 @@ def _flag(value: Any, section: str, key: str) -> bool:
     """A setting that must be a TOML boolean: bool("false") is True, so a quoted "false" would silently switch it on."""
     if not isinstance(value, bool):
         raise ConfigError(f"[{section}] {key} must be true or false (a TOML boolean, unquoted); got {value!r}")
+    return value
+
+
+def _number(value: Any, key: str) -> float:
+    """A [watchdog] number: a TOML integer or float (a bool or a quoted number is refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"[watchdog] {key} must be a number; got {value!r}")
     return value
 
 
@@ -134,6 +156,10 @@ def _validated(config: Config) -> Config:
         raise ConfigError(f"hash algorithms must be a non-empty list from {', '.join(HASH_ALGORITHMS)}; got {list(config.algorithms)}")
     if config.vss not in VSS_POLICIES:
         raise ConfigError(f"vss must be one of {', '.join(VSS_POLICIES)}; got {config.vss!r}")
+    if config.isolation not in ISOLATIONS:
+        raise ConfigError(f"[watchdog] isolation must be one of {', '.join(ISOLATIONS)}; got {config.isolation!r}")
+    if not config.unit_seconds > 0 or not config.seconds_per_gib >= 0 or config.worker_memory_mb < 0:
+        raise ConfigError("[watchdog] unit_seconds > 0, seconds_per_gib >= 0 and worker_memory_mb >= 0 are required")
     if config.chat_database_seconds <= 0 or config.chat_database_rows < 1:
         raise ConfigError("[chats] database_seconds > 0 and database_rows >= 1 are required")
     unsupported = [r for r in config.identifier_regions if not phones.supported_region(r)]

@@ -9,7 +9,7 @@
 7. seal and publish (`ingest.seal_publish`, `manifests.seal`, `manifests.writer`): the manifest,
    the custody event, the atomic rename, the case's hash sets.
 
-Units run on a runner (`ingest.tasks`): the local pool here. Whatever stops a run before step 7
+Units run on a runner (`ingest.tasks`): the watchdog's worker processes (`ingest.watchdog`). Whatever stops a run before step 7
 publishes nothing.
 """
 
@@ -29,15 +29,17 @@ from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.content_units import ContentPhase
 from ingest.evidence_hashes import EvidenceHashes
-from ingest.local_pool import LocalPool
 from ingest.outcome import Summary, hash_findings, outcome_text, plural
 from ingest.problems import Problems
 from ingest.request import IngestRequest, Progress
 from ingest.scan import Layout, SourceError, scan_source
 from ingest.seal_publish import exhibit_dir, merge_hash_hits, record_custody, seal_facts, sealed_hash_set_hits, volume_struct
 from ingest.stopping import StopOnSignals, run_scratch, scratch_key
+from ingest.tasks import Runner
 from ingest.versions import library_versions
 from ingest.walk import UnitCutter, volume_id, volume_items
+from ingest.watchdog import InlineRunner, Supervisor
+from ingest.work import init_pool_worker, init_worker, release_worker
 from manifests import custody
 from manifests.schemas import ARTEFACTS, ERRORS, MEDIA, MESSAGES, SOURCES
 from manifests.seal import seal
@@ -85,10 +87,17 @@ def _target_dir(request: IngestRequest) -> Path:
     return target_dir
 
 
-def _runner(config: Config, layout: Layout, scratch: Path) -> LocalPool:
+def _runner(config: Config, layout: Layout, scratch: Path) -> Runner:
+    """The watchdog's worker processes; the calling process itself for one worker or `isolation = "inline"`.
+
+    In-process there is no watchdog: a crash or hang of a native library takes the run with it.
+    That is for debugging (and for tests that patch a parser); every other run is watched."""
     settings = ContentSettings(algorithms=config.algorithms, chunk_size=config.chunk_size, magic_bytes=config.magic_bytes, media=config.media)
     credentials = [(v.path_spec_json(), v.credential[0], v.credential[1]) for v in layout.volumes if v.credential is not None]
-    return LocalPool(config.effective_workers(), settings, credentials, scratch, layout.confinement)
+    workers = config.effective_workers()
+    if workers == 1 or config.isolation == "inline":
+        return InlineRunner(init_worker, (settings, credentials, layout.confinement), release_worker)
+    return Supervisor(workers, init_pool_worker, (settings, credentials, str(scratch), os.getpid(), layout.confinement), config.limits())
 
 
 def _stale_warnings(output: ExhibitOutput, stale_scratch: list[str], problems: Problems) -> None:
@@ -117,7 +126,7 @@ class _Run:
         self.units_retried = 0
         self.artefacts_given_up = 0
 
-    def content(self, layout: Layout, output: ExhibitOutput, runner: LocalPool) -> chats.CandidateCollector:
+    def content(self, layout: Layout, output: ExhibitOutput, runner: Runner) -> chats.CandidateCollector:
         """Steps 2 and 3: walk every volume, cut units, run them, write artefacts and media rows in walk order."""
         artefacts = output.open_table(ARTEFACTS, self.metadata)
         media_table = output.open_table(MEDIA, {**self.metadata, **media_metadata.reader_metadata()})
@@ -134,7 +143,7 @@ class _Run:
         self.artefacts_given_up += phase.artefacts_given_up
         return phase.chat_candidates
 
-    def chats(self, candidates: chats.CandidateCollector, output: ExhibitOutput, runner: LocalPool) -> None:
+    def chats(self, candidates: chats.CandidateCollector, output: ExhibitOutput, runner: Runner) -> None:
         """Step 4 (an empty messages.parquet when chats are off)."""
         if self.config.chats:
             self.units_retried += chat_phase(candidates, runner, output, self.metadata, self.ids, self.problems, self.request, self.progress)
