@@ -107,6 +107,8 @@ def read_credentials(path: Path | None) -> dict[str, DeviceCredentials]:
                                                      for k, v in app_keys.items()):
             raise DevicesError(f"credentials file {path}: [{display(name)}] app_keys must be a table of app = \"key\" strings")
         key_file = (path.parent / table["key_file"]) if "key_file" in table else None
+        if key_file is not None and not key_file.is_file():
+            raise DevicesError(f"credentials file {path}: [{display(name)}] key_file {display(str(key_file))} is not a file")
         entries[name] = DeviceCredentials(Credentials(password=table.get("password"), recovery_password=table.get("recovery_password"),
                                                       key_file=key_file),
                                           tuple(sorted((k.strip().lower(), v.strip()) for k, v in app_keys.items())))
@@ -239,15 +241,15 @@ def _device_main(results: object, index: int, request: IngestRequest, signing_ke
         results.put(("result", index, "stopped", f"stopped by {stop.signal_name}; nothing was published", time.monotonic() - started))
         return
     except (SourceError, ExhibitExistsError, ExhibitBusyError, custody.CustodyError, keys.KeyFileError) as error:
-        results.put(("result", index, "failed", display_message(str(error)), time.monotonic() - started))
+        results.put(("result", index, "failed", str(error), time.monotonic() - started))
         return
     except PublishUndoError as error:
-        results.put(("result", index, "failed", f"{display_message(str(error))}; the exhibit folder stands without its ingested custody event",
+        results.put(("result", index, "failed", f"{error}; the exhibit folder stands without its ingested custody event",
                      time.monotonic() - started))
         return
     except OSError as error:
         where = "".join(f" {note}" for note in getattr(error, "__notes__", ()))
-        results.put(("result", index, "failed", f"{display_message(str(error) + where)}; nothing was published", time.monotonic() - started))
+        results.put(("result", index, "failed", f"{error}{where}; nothing was published", time.monotonic() - started))
         return
     results.put(("result", index, "completed", "", summary.seconds))
 
@@ -369,11 +371,11 @@ TABLE_HEADER = ("exhibit", "outcome", "entries", "messages", "media", "errors", 
 
 
 def table_rows(results: list[DeviceResult]) -> list[tuple[str, ...]]:
-    """One display row per device, every string escaped for the terminal."""
+    """One display row per device: the exhibit id escaped, the outcome's prose with control and bidi characters escaped."""
     rows = []
     for result in results:
         counts = result.counts or {}
-        rows.append((display(result.exhibit_id), display(outcome_cell(result)),
+        rows.append((display(result.exhibit_id), display_message(outcome_cell(result)),
                      *(str(counts[k]) if k in counts else "-" for k in ("entries", "messages", "media", "errors")),
                      f"{result.seconds:.1f}" if result.seconds is not None else "-"))
     return rows
