@@ -29,8 +29,9 @@ from case import query as case_query
 from case import timeline as case_timeline
 from case import views as case_views
 from case.times import parse_utc
-from ingest import __version__
+from ingest import __version__, case_ingest
 from ingest.config import ConfigError, load_config
+from ingest.hash_syntax import parse_expected_hash
 from ingest.naming import decode_id, encode_id
 from ingest.run import IngestRequest, Progress, Summary, ingest, plural
 from ingest.scan import Credentials, SourceError
@@ -42,7 +43,6 @@ from manifests.writer import ExhibitBusyError, ExhibitExistsError, PublishUndoEr
 EXIT_OK, EXIT_WITH_ERRORS, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 EXIT_SIGNAL_BASE = 128  # the shell's convention: 128 + signal number (130 SIGINT, 143 SIGTERM)
 EXIT_BROKEN_PIPE = EXIT_SIGNAL_BASE + 13  # 141: standard output closed by its reader (SIGPIPE)
-_HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64}
 
 
 class UsageFailure(click.ClickException):
@@ -62,12 +62,10 @@ _TABLE_FORMAT = click.option("--format", "output_format", type=click.Choice(case
 
 
 def _expected_hash(value: str) -> tuple[str, str]:
-    algorithm, _, digest = value.partition(":")
-    algorithm = algorithm.lower().replace("-", "")
-    length = _HASH_LENGTHS.get(algorithm)
-    if length is None or not re.fullmatch(rf"[0-9a-fA-F]{{{length}}}", digest):
-        raise UsageFailure(f"--expected-hash {value!r}: use ALG:HEX with ALG one of md5, sha1, sha256 and a full hex digest")
-    return algorithm, digest.lower()
+    try:
+        return parse_expected_hash(value)
+    except ValueError as error:
+        raise UsageFailure(f"--expected-hash {error}") from None
 
 
 def _show_progress(progress: Progress) -> None:
@@ -247,6 +245,60 @@ def _exhibit_folders(case_dir: Path, exhibit_ids: tuple[str, ...], sealed: bool)
     if sealed and not folders:
         raise UsageFailure(f"no sealed exhibit folder in {case_dir}")
     return folders
+
+
+@main.group("case")
+def case_group() -> None:
+    """Commands on a whole case: many devices ingested as one case."""
+
+
+@case_group.command("ingest")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--devices", "devices_csv", required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="devices.csv: one row per device (source, exhibit_id, description, expected_hashes, credentials[, parent_dirs]).")
+@click.option("--case", "case_id", default=None, help="Case id (default: the one CASE_DIR's folder name encodes); must match CASE_DIR's name.")
+@click.option("--parallel", type=click.IntRange(min=1), default=1, show_default=True, help="Devices ingested at once, each in its own process.")
+@click.option("--credentials", "credentials_file", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="TOML file of named credentials ([NAME] password / recovery_password / key_file / app_keys).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None, help="pipeline.toml.")
+@click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None, help="Ed25519 private key sealing every exhibit.")
+@click.option("--examiner", default=None, help="Who runs the ingest (default from pipeline.toml).")
+@click.option("--progress/--no-progress", "show_progress", default=None, help="Progress line on standard error (default: when it is a terminal).")
+def case_ingest_command(case_dir: Path, devices_csv: Path, case_id: str | None, parallel: int, credentials_file: Path | None,
+                        config_path: Path | None, signing_key: Path | None, examiner: str | None, show_progress: bool | None) -> None:
+    """Ingest every device listed in devices.csv into CASE_DIR (OUT/<encoded case id>), one exhibit each."""
+    if case_id is None:
+        case_id = _decoded_or_none(case_dir.name)
+        if not case_id:
+            raise UsageFailure(f"{display(case_dir.name)} is not a case folder name Exhibit writes; give --case")
+    elif not case_id or encode_id(case_id) != case_dir.name:
+        raise UsageFailure(f"--case {display(case_id)}: its folder is named {encode_id(case_id) if case_id else '(none)'}, "
+                           f"not {display(case_dir.name)}")
+    try:
+        credentials = case_ingest.read_credentials(credentials_file)
+        devices = case_ingest.read_devices(devices_csv, credentials)
+    except case_ingest.DevicesError as error:
+        raise UsageFailure(display_message(str(error))) from None
+    config, key = _config(config_path, examiner=examiner, signing_key=str(signing_key) if signing_key else None)
+    if show_progress is None:
+        show_progress = sys.stderr.isatty()
+
+    def on_progress(state: case_ingest.CaseProgress, running_bytes: int) -> None:
+        click.echo(f"\r{state.line(running_bytes)}   ", nl=False, err=True)
+
+    results, stopped = case_ingest.ingest_case(case_dir.parent, case_id, devices, config, credentials,
+                                               Path(config.signing_key) if key is not None else None, parallel,
+                                               on_progress if show_progress else None)
+    _end_line(on_progress if show_progress else None)
+    for line in case_ingest.format_table(results):
+        click.echo(line)
+    if key is None:
+        click.echo("note: manifests are sealed but UNSIGNED (no signing key configured)", err=True)
+    if stopped is not None:
+        finished = [display(r.exhibit_id) for r in results if r.status == "completed"]
+        click.echo(f"exhibit: stopped by {stopped}; finished: {', '.join(finished) or 'none'}; the others published nothing", err=True)
+        sys.exit(EXIT_SIGNAL_BASE + {"SIGINT": 2, "SIGTERM": 15}.get(stopped, 2))
+    sys.exit(EXIT_OK if all(r.clean for r in results) else EXIT_WITH_ERRORS)
 
 
 @main.group("keys")

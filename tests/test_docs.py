@@ -32,7 +32,8 @@ def test_every_command_and_option_is_documented() -> None:
                 "custody add": main.commands["custody"].commands["add"], "custody show": main.commands["custody"].commands["show"], "report": main.commands["report"],
                 "chats": main.commands["chats"], "query": main.commands["query"], "correlate": main.commands["correlate"],
                 "timeline": main.commands["timeline"], "search": main.commands["search"],
-                "hashset import": main.commands["hashset"].commands["import"], "hashset match": main.commands["hashset"].commands["match"]}
+                "hashset import": main.commands["hashset"].commands["import"], "hashset match": main.commands["hashset"].commands["match"],
+                "case ingest": main.commands["case"].commands["ingest"]}
     for name, command in commands.items():
         assert f"exhibit {name}" in README, name
         options = [opt for param in command.params for opt in getattr(param, "opts", []) if opt.startswith("--")]
