@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ingest.identify import Identifier, IdentifyError, extension_mismatch
+from ingest.stopping import raise_if_stopped
 from manifests.text import display_message
 
 Reader = Callable[[int, int], bytes]
@@ -83,6 +84,7 @@ def _typed(result: dict, head: bytes, name: bytes, identifier: Identifier) -> No
 
 
 def _failed(result: dict, kind: str, offset: int, size: int, message: str, head: bytes, name: bytes, identifier: Identifier) -> dict:
+    raise_if_stopped()  # in-process (one worker) a stop inside TSK's read comes back as a read error
     result["content_status"] = "read_error"
     result["read_error_kind"] = kind
     result["read_error_offset"] = offset

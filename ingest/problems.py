@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from ingest.stopping import raise_if_stopped
 from manifests.text import display_message
 
 
@@ -31,6 +32,7 @@ class Problems:
         store_row_id: int | None = None,
         store_field: str | None = None,
     ) -> None:
+        raise_if_stopped()  # a failure seen while a stop is pending is the stop's doing
         self.rows.append(
             {
                 "stage": stage,

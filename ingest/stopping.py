@@ -37,12 +37,28 @@ class Interrupted(BaseException):
         return signal.Signals(self.signum).name
 
 
+_ACTIVE: list["StopOnSignals"] = []  # the entered ones, innermost last
+
+
+def raise_if_stopped() -> None:
+    """Raise the pending stop again where a failure is about to be recorded.
+
+    A signal's Interrupted is raised wherever the main thread is; inside a Python read that The
+    Sleuth Kit called (pytsk3 reads the image through Python) the native code turns it into an
+    IOError of its own, and the walk would record a stop as an unreadable directory and go on.
+    Whoever turns a failure into data calls this first, so a stop is never recorded as a failure."""
+    for stop in _ACTIVE:
+        if stop.raised and not stop.holding and stop.signum is not None:
+            raise Interrupted(stop.signum)
+
+
 class StopOnSignals:
     """While entered (in the main thread): the first SIGINT/SIGTERM raises Interrupted; later ones
     are ignored so the cleanup they triggered is not cut short; after `hold()` they only wait."""
 
     def __init__(self) -> None:
         self.raised = False
+        self.signum: int | None = None
         self.holding = False
         self.held: int | None = None
         self._previous: dict[int, object] = {}
@@ -54,6 +70,7 @@ class StopOnSignals:
         if self.raised:
             return
         self.raised = True
+        self.signum = signum
         raise Interrupted(signum)
 
     def hold(self) -> None:
@@ -64,11 +81,14 @@ class StopOnSignals:
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._handle)
+            _ACTIVE.append(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
 
 
 def scratch_base() -> Path:
@@ -110,4 +130,4 @@ def run_scratch(key: str, run_id: str) -> Iterator[tuple[Path, list[str]]]:
         shutil.rmtree(folder)
 
 
-__all__ = ["Interrupted", "StopOnSignals", "run_scratch", "scratch_base", "scratch_key"]
+__all__ = ["Interrupted", "StopOnSignals", "raise_if_stopped", "run_scratch", "scratch_base", "scratch_key"]
