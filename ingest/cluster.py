@@ -266,4 +266,11 @@ class ClusterRunner:
 
 
 
-__all__ = ["ClusterLost", "ClusterRunner", "PathMap", "PathMapError", "run_chat_unit_returning_rows", "run_task"]
+
+
+
+def run_units(units: list[str]) -> list[list]:
+    """Task function for content units: each item is a `Unit.to_json()` text (already path-mapped), each
+    result that unit's `work.run_unit` list; the coordinator plugs them into the rows as for the local pool."""
+    return [[list(pair) for pair in work.run_unit(work.Unit.from_json(text))] for text in units]
+__all__ = ["ClusterLost", "ClusterRunner", "PathMap", "PathMapError", "run_chat_unit_returning_rows", "run_task", "run_units"]
