@@ -69,6 +69,7 @@ class PathMap:
         """The worker's name for a coordinator host path (unchanged when no rule matches)."""
         if not self.rules or not path.startswith("/"):
             return path
+        original, path = path, posixpath.normpath(path)  # match as the confinement compares: '..' resolved first
         for left, right in self.rules:
             if left == "/":
                 rest = path[1:]
@@ -79,7 +80,11 @@ class PathMap:
             else:
                 continue
             return right if not rest else (right.rstrip("/") + "/" + rest)
-        return path
+        return original
+
+    def map_paths(self, paths: list[str] | None) -> list[str] | None:
+        """Container file lists (`media.hash_media`'s segments, `media.sha256_files`'s paths)."""
+        return None if paths is None else [self.map_path(path) for path in paths]
 
     def map_spec_json(self, text: str | None) -> str | None:
         """A JSON path spec with every OS layer's location mapped (other layers' locations are inside the image)."""

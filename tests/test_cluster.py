@@ -155,3 +155,34 @@ def _sleep(items: list) -> list:
     import time
     time.sleep(items[0])
     return items
+
+
+def test_path_map_climbing_paths_and_lists() -> None:
+    m = PathMap.parse(["/evidence=/mnt/ev"])
+    assert m.map_path("/evidence/../etc/passwd") == "/evidence/../etc/passwd"  # resolves to /etc: no rule, so unchanged
+    assert m.map_path("/evidence/a/../b") == "/mnt/ev/b"
+    assert m.map_path("/evidence2/../evidence/f") == "/mnt/ev/f"
+    assert m.map_paths(["/evidence/i.E01", "/evidence/i.E02"]) == ["/mnt/ev/i.E01", "/mnt/ev/i.E02"]
+    assert m.map_paths(None) is None
+    conf = m.map_confinement(confine.Confinement(files=("/evidence/i.E01",)))
+    assert conf.allows(m.map_path("/evidence/x/../i.E01"))
+    assert not conf.allows(m.map_path("/evidence/../mnt/ev/i.E02"))
+
+
+def test_worker_keeps_two_runs_apart() -> None:
+    other = ContentSettings(algorithms=("sha1",), chunk_size=4096, magic_bytes=512, media=True)
+    conf = confine.Confinement(files=("/a",))
+    try:
+        assert cluster.run_task("run-1", (SETTINGS, [], None), _settings_seen, [0]) == [SETTINGS, None]
+        assert cluster.run_task("run-2", (other, [], conf), _settings_seen, [0]) == [other, conf]
+        assert cluster.run_task("run-1", (None, [], None), _settings_seen, [0]) == [SETTINGS, None]  # set up once: cached
+        assert cluster.run_task("run-2", (None, [], None), _settings_seen, [0]) == [other, conf]
+    finally:
+        cluster._RUNS.clear()
+        cluster._CURRENT[0] = None
+        work.release_worker()
+        confine.activate(None)
+
+
+def _settings_seen(items: list) -> list:
+    return [work._STATE["settings"], confine.active()]
