@@ -10,14 +10,19 @@ in a task (volume roots, raw files, OS path specs' locations, confinement roots,
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import logging
 import os
 import posixpath
+import shutil
 import tempfile
 import threading
 import uuid
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from typing import Any, Callable
 
 from ingest import confine, work
@@ -25,11 +30,20 @@ from ingest.tasks import UNIT_CRASHED, Failure, Outcome, TaskFunction
 
 
 class ClusterLost(RuntimeError):
-    """The client lost its scheduler; the run ends (its staging folder is kept for a resume)."""
+    """The run cannot go on on its cluster (the scheduler went away, or its workers cannot run the tasks); the
+    run ends as any run-ending error does: nothing is published."""
+
+    what = "lost the Dask scheduler at"
 
     def __init__(self, address: str, detail: str) -> None:
-        super().__init__(f"lost the Dask scheduler at {address}: {detail}")
+        super().__init__(f"{self.what} {address}: {detail}")
         self.address = address
+
+
+class SchedulerUnreachable(ClusterLost):
+    """No scheduler answered at the address when the run started."""
+
+    what = "cannot reach the Dask scheduler at"
 
 
 class PathMapError(ValueError):
@@ -162,31 +176,87 @@ def run_task(token: str, setup: tuple, function: TaskFunction, items: list) -> l
 
 
 def run_chat_unit_returning_rows(unit: str) -> dict:
-    """Cluster form of `chats.run_chat_unit`: the rows file goes to the worker's own temp folder and its
-    bytes come back in the result (`messages_bytes`); the coordinator writes them where the local form would."""
+    """Cluster form of `chats.run_chat_unit`: the catalog comes inside the unit (`catalog_text`) and goes to the
+    worker's own temp folder, and so does the rows file, whose bytes come back in the result (`messages_bytes`);
+    the coordinator writes them where the local form would. Nothing is written on the coordinator's disks."""
     from ingest import chats
 
     data = json.loads(unit)
-    descriptor, local = tempfile.mkstemp(prefix="exhibit-chat-", suffix=".parquet")
-    os.close(descriptor)
+    catalog_text = data.pop("catalog_text")
+    folder = tempfile.mkdtemp(prefix="exhibit-chat-")
+    # the name follows the process and the content, so the worker's parsed-catalog cache (keyed by file name)
+    # serves every unit of the run, and two worker processes on one machine never share the file
+    catalog = os.path.join(tempfile.gettempdir(), f"exhibit-catalog-{os.getpid()}-{hashlib.sha256(catalog_text.encode()).hexdigest()}.json")
     try:
-        data["messages_file"] = local
+        with open(catalog, "w", encoding="utf-8") as handle:
+            handle.write(catalog_text)
+        data["catalog_file"] = catalog
+        data["messages_file"] = os.path.join(folder, "messages.bin")
         result = chats.run_chat_unit(json.dumps(data))
-        with open(local, "rb") as handle:
+        with open(data["messages_file"], "rb") as handle:
             result["messages_bytes"] = handle.read()
         return result
     finally:
-        os.unlink(local)
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(catalog)
+
+
+def run_chat_units_shipped(units: list[str]) -> list[dict]:
+    """The chat task on a worker: each item one chat unit carrying its catalog."""
+    return [run_chat_unit_returning_rows(unit) for unit in units]
 
 
 # ---- client side -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterChoice:
+    """Where a run's tasks go: the scheduler, and how workers name the evidence. Not part of the
+    configuration digest (where the work ran does not change the facts); the manifest names it."""
+
+    scheduler: str
+    path_map: PathMap = PathMap()
+
+    def facts(self) -> dict:
+        return {"scheduler": self.scheduler, "path_map": [f"{left}={right}" for left, right in self.path_map.rules]}
+
+
+def _quiet_distributed_logs() -> list[tuple[logging.Logger, int]]:
+    """Raise distributed's loggers to CRITICAL; returns what to restore."""
+    loggers = [logging.getLogger(name) for name in ("distributed", "distributed.client", "distributed.utils", "distributed.comm")]
+    saved = [(logger, logger.level) for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    return saved
+
+
+@dataclass
+class _Task:
+    """One submitted task: what the coordinator asked, what the workers are sent, and how a piece's
+    results are put back into coordinator terms (host paths renamed back, rows written here)."""
+
+    function: TaskFunction  # what the workers run
+    items: list  # the coordinator's items (failures name these)
+    remote: list  # the same items in worker terms
+    restore: Callable[[list, list, list], list] | None = None  # (items, remote items, results) of one piece -> results
+
+
+_WORKER_DEATH_STIMULI = ("handle-worker-cleanup", "remove-worker", "task-erred")
+
+
+def _reruns(story: list) -> int:
+    """How often the scheduler ran a task again: its worker died under it, or it raised and Dask retried it."""
+    return sum(1 for event in story if event and event[0] == "scheduler" and len(event) >= 6 and event[2] == "processing"
+               and event[3] in ("released", "waiting") and str(event[5]).startswith(_WORKER_DEATH_STIMULI))
 
 
 class ClusterRunner:
     """A `Runner` on a Dask cluster at `address` (tcp://HOST:PORT) or on a given `distributed.Client`."""
 
     def __init__(self, address: str | None, settings: Any, credentials: list, confinement: confine.Confinement | None,
-                 path_map: PathMap | None = None, retries: int = 1, client: Any = None, max_pending: int = 64) -> None:
+                 path_map: PathMap | None = None, retries: int = 1, client: Any = None, max_pending: int = 64,
+                 connect_seconds: float = 10.0) -> None:
         self._address = address
         self._path_map = path_map or PathMap()
         self._setup = (settings, self._path_map.map_credentials(credentials), self._path_map.map_confinement(confinement))
@@ -194,7 +264,11 @@ class ClusterRunner:
         self._retries = retries
         self._client = client
         self._own_client = client is None
+        self._connect_seconds = connect_seconds
         self._drivers = ThreadPoolExecutor(max_workers=max_pending, thread_name_prefix="exhibit-cluster")
+        self._catalogs: dict[str, str] = {}
+        self._quiet: list[tuple[logging.Logger, int]] = []
+        self._catalog_lock = threading.Lock()
 
     @property
     def path_map(self) -> PathMap:
@@ -203,49 +277,114 @@ class ClusterRunner:
     def __enter__(self) -> "ClusterRunner":
         from distributed import Client
 
+        # The client logs its reconnect attempts with tracebacks; the run's own message names the scheduler and what
+        # happened, so only the client's critical records are shown while this runner lives.
+        self._quiet = _quiet_distributed_logs()
         if self._client is None:
             try:
-                self._client = Client(self._address, timeout="10s", set_as_default=False)
+                self._client = Client(self._address, timeout=f"{self._connect_seconds}s", set_as_default=False)
             except (OSError, TimeoutError) as error:
-                raise ClusterLost(str(self._address), f"cannot connect: {error}") from error
+                raise SchedulerUnreachable(str(self._address), str(error) or type(error).__name__) from error
         if self._address is None:
             self._address = self._client.scheduler.address
+        try:
+            self._check_workers()
+        except ClusterLost:
+            self.__exit__(None, None, None)
+            raise
         return self
+
+    def _check_workers(self) -> None:
+        """At least one worker, and every worker runs this exhibit version (its tasks would fail, or differ, otherwise)."""
+        from ingest import __version__
+
+        try:
+            self._client.wait_for_workers(1, timeout=self._connect_seconds)
+            versions = self._client.run(worker_version)
+        except (OSError, TimeoutError) as error:
+            raise ClusterLost(str(self._address), f"no worker answered within {self._connect_seconds:g} s ({error})") from error
+        except (ImportError, AttributeError) as error:
+            raise ClusterLost(str(self._address), f"a worker cannot run exhibit's tasks: {type(error).__name__}: {error}") from error
+        other = sorted(f"{worker} has {version}" for worker, version in versions.items() if version != __version__)
+        if other:
+            raise ClusterLost(str(self._address), f"workers must run exhibit {__version__}: {', '.join(other)}")
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         self._drivers.shutdown(wait=False, cancel_futures=True)
         if self._own_client and self._client is not None:
-            self._client.close()
+            client, self._client = self._client, None
+            try:
+                client.close(timeout=5)
+            except (OSError, TimeoutError):
+                pass  # the scheduler is gone already: nothing of the run is left on it to release
+        for logger, level in self._quiet:
+            logger.setLevel(level)
+        self._quiet = []
 
     def submit(self, function: TaskFunction, items: list, sizes: list[int]) -> "Future[Outcome]":
-        """Run `function(items)` on the cluster (items already in worker path names: see `PathMap.map_unit`)."""
-        return self._drivers.submit(self._drive, function, list(items))
+        """Run `function(items)` on the cluster; the ingest's own tasks are translated into worker terms first."""
+        return self._drivers.submit(self._drive, self._task(function, list(items)))
+
+    def _task(self, function: TaskFunction, items: list) -> _Task:
+        """The ingest's tasks with host paths renamed by the path map, and the chat task with its rows sent back."""
+        from ingest import chats, media
+
+        m = self._path_map
+        if isinstance(function, partial) and function.func is work.run_content_items and not function.keywords:
+            (recipe,) = function.args
+            return _Task(partial(work.run_content_items, m.map_recipe(recipe)), items, [_map_item(m, recipe, i) for i in items], _restore_content)
+        if function is media.hash_media_items:
+            remote = [(m.map_spec_json(spec), m.map_paths(segments), m.map_path(raw) if raw else raw) for spec, segments, raw in items]
+            return _Task(function, items, remote, _restore_media)
+        if function is media.sha256_files_items:
+            return _Task(function, items, [m.map_paths(list(paths)) for paths in items], _restore_files)
+        if function is chats.run_chat_units:
+            return _Task(run_chat_units_shipped, items, [self._ship_chat_unit(unit) for unit in items], _restore_chats)
+        return _Task(function, items, items)
+
+    def _ship_chat_unit(self, unit: str) -> str:
+        """The chat unit with its catalog inside (in worker terms); its rows come back in the result, not through a file."""
+        data = json.loads(unit)
+        path = data.pop("catalog_file")
+        with self._catalog_lock:
+            if path not in self._catalogs:
+                with open(path, encoding="utf-8") as handle:
+                    self._catalogs[path] = _map_catalog(self._path_map, handle.read())
+        data["catalog_text"] = self._catalogs[path]
+        return json.dumps(data)
 
     def _lost(self, detail: str) -> ClusterLost:
         return ClusterLost(str(self._address), detail)
 
-    def _run(self, function: TaskFunction, items: list) -> list:
-        from distributed import KilledWorker  # noqa: F401  (what a worker death past the retries raises)
-
+    def _run(self, function: TaskFunction, items: list) -> tuple[list, int]:
+        """(results, how often the scheduler ran the task again) for one piece."""
         if self._client is None or self._client.status not in ("running", "connecting", "newly-created"):
             raise self._lost(f"client is {getattr(self._client, 'status', 'closed')}")
         future = self._client.submit(run_task, self._token, self._setup, function, items, retries=self._retries, pure=False)
         try:
-            return future.result()
-        except CancelledError as error:
-            raise self._lost(f"task cancelled ({error})") from error
+            results = future.result()
+        except CancelledError as error:  # what the client does to every task when it loses its scheduler
+            raise self._lost(f"the connection was lost while tasks ran ({str(error).splitlines()[0] if str(error) else 'task cancelled'})") from error
         except OSError as error:  # CommClosedError and friends: the scheduler went away
             raise self._lost(str(error)) from error
+        try:
+            reruns = _reruns(self._client.story(future.key))
+        except OSError as error:
+            raise self._lost(str(error)) from error
+        return results, reruns
 
-    def _drive(self, function: TaskFunction, items: list) -> Outcome:
+    def _drive(self, task: _Task) -> Outcome:
+        """Retry once, then halves, down to the single item (the contract of `ingest.tasks`), over positions in the task."""
         outcome = Outcome()
-        pieces: list[tuple[int, list]] = [(0, items)]
+        pieces: list[tuple[int, int]] = [(0, len(task.items))]
         done: dict[int, list] = {}
         first = True
         while pieces:
-            start, piece = pieces.pop(0)
+            start, end = pieces.pop(0)
             try:
-                done[start] = self._run(function, piece)
+                results, reruns = self._run(task.function, task.remote[start:end])
+                outcome.retries += reruns
+                done[start] = task.restore(task.items[start:end], task.remote[start:end], results) if task.restore else results
                 continue
             except ClusterLost:
                 raise
@@ -254,28 +393,114 @@ class ClusterRunner:
                 if self._client is not None and self._client.status not in ("running",):
                     raise self._lost(detail) from error
             outcome.retries += 1
-            if first and len(piece) > 1:  # the whole task once more, then halves
+            if first and end - start > 1:  # the whole task once more, then halves
                 first = False
-                pieces.insert(0, (start, piece))
+                pieces.insert(0, (start, end))
                 continue
-            if len(piece) == 1:
-                outcome.failures.append(Failure(piece[0], UNIT_CRASHED, detail))
+            if end - start == 1:
+                outcome.failures.append(Failure(task.items[start], UNIT_CRASHED, detail))
                 outcome.retries -= 1
                 continue
-            half = len(piece) // 2
-            pieces[0:0] = [(start, piece[:half]), (start + half, piece[half:])]
+            half = start + (end - start) // 2
+            pieces[0:0] = [(start, half), (half, end)]
         for start in sorted(done):
             outcome.results.extend(done[start])
         return outcome
 
 
+# ---- translation between coordinator and worker terms --------------------------------------------
 
 
+def _map_target(m: PathMap, walker: str, target: list | tuple) -> list:
+    """Folder targets name host files; dfvfs targets carry a path spec; tsk and archive targets are addresses."""
+    target = list(target)
+    if walker == "folder":
+        target[1] = m.map_path(target[1])
+    elif walker == "dfvfs":
+        target[1] = m.map_spec_json(target[1])
+    return target
 
+
+def _map_item(m: PathMap, recipe: work.VolumeRecipe, item: list | tuple) -> list:
+    entry_index, target, name = item
+    return [entry_index, _map_target(m, recipe.walker, target), name]
+
+
+def _unmap_text(text: str | None, pairs: list[tuple[str, str]]) -> str | None:
+    """A message that names a worker path names the coordinator's path instead (longest first)."""
+    if not text:
+        return text
+    for original, mapped in sorted(pairs, key=lambda pair: len(pair[1]), reverse=True):
+        if original != mapped:
+            text = text.replace(mapped, original)
+    return text
+
+
+def _restore_content(items: list, remote: list, results: list) -> list:
+    pairs = {item[0]: (str(item[1][1]), str(other[1][1])) for item, other in zip(items, remote, strict=True) if len(item[1]) > 1}
+    restored = []
+    for entry_index, fields in results:
+        if fields.get("read_error_message") and entry_index in pairs:
+            fields["read_error_message"] = _unmap_text(fields["read_error_message"], [pairs[entry_index]])
+        restored.append((entry_index, fields))
+    return restored
+
+
+def _path_pairs(original: list[str] | None, mapped: list[str] | None) -> list[tuple[str, str]]:
+    return list(zip(original or [], mapped or [], strict=True))
+
+
+def _restore_media(items: list, remote: list, results: list) -> list:
+    for (_, segments, raw), (_, remote_segments, remote_raw), result in zip(items, remote, results, strict=True):
+        pairs = _path_pairs(segments, remote_segments) + ([(raw, remote_raw)] if raw else [])
+        result.error_message = _unmap_text(result.error_message, pairs)
+        if result.raw_file_sha256 is not None and raw:
+            result.raw_file_sha256 = (raw, *result.raw_file_sha256[1:])
+    return results
+
+
+def _restore_files(items: list, remote: list, results: list) -> list:
+    restored = []
+    for paths, remote_paths, rows in zip(items, remote, results, strict=True):
+        pairs = _path_pairs(list(paths), remote_paths)
+        restored.append([(path, size, digest, _unmap_text(error, pairs)) for path, (_, size, digest, error) in zip(paths, rows, strict=True)])
+    return restored
+
+
+def _restore_chats(items: list, remote: list, results: list) -> list:
+    """The rows a worker sent back go to the file the coordinator's unit named (in its scratch, never the output folder)."""
+    for unit, result in zip(items, results, strict=True):
+        messages_file = json.loads(unit)["messages_file"]
+        with open(messages_file, "wb") as handle:
+            handle.write(result.pop("messages_bytes"))
+        result["messages_file"] = messages_file
+    return results
+
+
+def _map_catalog(m: PathMap, text: str) -> str:
+    """The chat catalog in worker terms: each candidate's volume recipe and target (its path spec stays: it is data)."""
+    if not m.rules:
+        return text
+    candidates = json.loads(text)
+    for candidate in candidates:
+        recipe = m.map_recipe(work.VolumeRecipe(**candidate["recipe"]))
+        candidate["recipe"] = asdict(recipe)
+        candidate["target"] = _map_target(m, recipe.walker, candidate["target"])
+    return json.dumps(candidates)
+
+
+def worker_version() -> str:
+    """The exhibit version a worker runs (checked against the coordinator's when the runner starts)."""
+    from ingest import __version__
+
+    return __version__
 
 
 def run_units(units: list[str]) -> list[list]:
     """Task function for content units: each item is a `Unit.to_json()` text (already path-mapped), each
     result that unit's `work.run_unit` list; the coordinator plugs them into the rows as for the local pool."""
     return [[list(pair) for pair in work.run_unit(work.Unit.from_json(text))] for text in units]
-__all__ = ["ClusterLost", "ClusterRunner", "PathMap", "PathMapError", "run_chat_unit_returning_rows", "run_task", "run_units"]
+
+
+__all__ = ["ClusterChoice", "ClusterLost", "ClusterRunner", "PathMap", "PathMapError", "SchedulerUnreachable", "run_chat_unit_returning_rows",
+           "run_chat_units_shipped", "run_task", "run_units", "worker_version"]

@@ -1,0 +1,283 @@
+"""`exhibit ingest --scheduler` end to end on a LocalCluster: the same rows as a local run, table by table;
+a worker killed mid-run costs only its task; a scheduler that is unreachable or goes away ends the run
+with exit 3 and nothing published; `--path-map` reaches the evidence through another mount point."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cloudpickle
+import pytest
+from click.testing import CliRunner
+
+distributed = pytest.importorskip("distributed")
+
+from ingest.cli import main  # noqa: E402
+from ingest.naming import encode_id  # noqa: E402
+from tests import images  # noqa: E402
+from tests.conftest import Ingested, require_tool, run_ingest  # noqa: E402
+from tests.corpus import require_corpus  # noqa: E402
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the worker plugin below travels by value
+
+REPO = Path(__file__).resolve().parent.parent
+TABLES = ("artefacts", "media", "messages", "errors", "sources", "identifiers")
+RUN_COLUMNS = {"sources": ("started_time", "finished_time")}  # what differs from run to run, whoever runs it
+EXT2_E01 = "log2timeline__dfvfs/test_data/ext2.E01"
+WHATSAPP = ("abrignoni__iLEAPP/admin/test/cases/data/whatsApp/testdata.whatsApp.whatsAppMessages.josh_ios15_ffs.zip.extracted/"
+            "filesystem2/mobile/Containers/Shared/AppGroup/694FBBC5-2E69-480A-A25B-FF8CC038BEF8/ChatStorage.sqlite")
+PHOTO = "exiftool__exiftool/t/images/GoPro.jpg"
+APP_GROUP = "private/var/mobile/Containers/Shared/AppGroup/694FBBC5-2E69-480A-A25B-FF8CC038BEF8"
+EXT4_TREE = {b"a.txt": b"alpha\n", b"docs/note.txt": b"a note, call +44 20 7946 0958\n", b"big.bin": images.pseudo_random(300_000, 7),
+             b"empty": b""}
+
+
+class DieOnce(distributed.WorkerPlugin):
+    """Planted in every worker of the module's cluster: the first worker to read `die-once.bin` dies (os._exit),
+    as a worker does when a native library crashes; `slow.bin` takes three seconds, to close a scheduler mid-run."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def setup(self, worker) -> None:
+        from ingest import work
+
+        original = getattr(work.describe, "__wrapped_by_test__", work.describe)
+        marker = self.marker
+
+        def describe(read, size, name, *args, **kwargs):
+            if name == b"die-once.bin" and not os.path.exists(marker):
+                open(marker, "x").close()
+                os._exit(1)
+            if name == b"slow.bin":
+                time.sleep(3)
+            return original(read, size, name, *args, **kwargs)
+
+        describe.__wrapped_by_test__ = original
+        work.describe = describe
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory: pytest.TempPathFactory):
+    """A LocalCluster of two worker processes for the whole module; yields its scheduler's address."""
+    marker = tmp_path_factory.mktemp("plant") / "died"
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            client.register_plugin(DieOnce(str(marker)), name="exhibit-test-die-once")
+        yield cluster.scheduler_address
+
+
+def _rows(result: Ingested, table: str) -> list[dict]:
+    dropped = RUN_COLUMNS.get(table, ())
+    return [{k: v for k, v in row.items() if k not in dropped} for row in result.table(table)]
+
+
+def _manifest(result: Ingested) -> dict:
+    return json.loads((result.folder / "manifest.json").read_text())
+
+
+def _assert_same_rows(local: Ingested, remote: Ingested) -> None:
+    for table in TABLES:
+        assert _rows(remote, table) == _rows(local, table), table
+
+
+def _ingest(source: Path, out: Path, *extra: str, workers: int = 2) -> Ingested:
+    return run_ingest(source, out, *extra, case="C", exhibit="E", workers=workers)
+
+
+def _ext4_image(folder: Path) -> Path:
+    require_tool("mkfs.ext4")
+    images.write_tree(folder / "staging", EXT4_TREE)
+    raw = images.make_ext4(folder / "staging", folder / "fs.raw", "4M")
+    raw.chmod(0o444)
+    return raw
+
+
+def _chat_folder(folder: Path) -> Path:
+    """A phone-like folder: WhatsApp's ChatStorage (with its sidecars) and a photo, copied from the corpus."""
+    corpus = require_corpus()
+    store = folder / APP_GROUP
+    store.mkdir(parents=True)
+    for suffix in ("", "-shm", "-wal"):
+        shutil.copyfile(corpus / (WHATSAPP + suffix), store / ("ChatStorage.sqlite" + suffix))
+    (folder / "DCIM").mkdir()
+    shutil.copyfile(corpus / PHOTO, folder / "DCIM" / "IMG_0001.JPG")
+    for path in [folder, *folder.rglob("*")]:
+        os.utime(path, ns=(1_767_261_600_000_000_000,) * 2, follow_symlinks=False)
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["corpus_e01", "synthetic_ext4", "chat_folder"])
+def test_cluster_rows_equal_local_rows(kind: str, scheduler: str, tmp_path: Path) -> None:
+    if kind == "corpus_e01":
+        source = require_corpus() / EXT2_E01
+    elif kind == "synthetic_ext4":
+        source = _ext4_image(tmp_path)
+    else:
+        source = _chat_folder(tmp_path / "phone")
+    local = _ingest(source, tmp_path / "local")
+    remote = _ingest(source, tmp_path / "remote", "--scheduler", scheduler)
+    assert (local.exit_code, remote.exit_code) == (0, 0), remote.output
+    _assert_same_rows(local, remote)
+    assert remote.table("artefacts"), "an exhibit with no rows proves nothing"
+    manifest = _manifest(remote)
+    assert manifest["cluster"] == {"scheduler": scheduler, "path_map": []}
+    assert "cluster" not in _manifest(local)
+    assert (manifest["units_retried"], manifest["artefacts_given_up"]) == (0, 0)
+    notes = [row["notes"] for row in Ingested(0, "", remote.folder.parent).table("custody")]
+    assert [note.endswith(f"(tasks on the Dask cluster at {scheduler})") for note in notes] == [True, True]
+    if kind == "chat_folder":
+        assert len(remote.table("messages")) == 32 and len(remote.table("media")) == 1
+    if kind == "corpus_e01":
+        assert remote.source()["stream_md5"] is not None and remote.source()["is_source_unchanged"] is True
+
+
+def test_a_killed_worker_costs_only_its_task(scheduler: str, tmp_path: Path) -> None:
+    source = tmp_path / "device"
+    images.write_tree(source, {b"a.txt": b"a" * 100, b"die-once.bin": b"d" * 100, b"z.txt": b"z" * 100})
+    local = _ingest(source, tmp_path / "local")
+    remote = _ingest(source, tmp_path / "remote", "--scheduler", scheduler)
+    assert (local.exit_code, remote.exit_code) == (0, 0), remote.output
+    _assert_same_rows(local, remote)
+    assert all(row["content_status"] == "hashed" for row in remote.artefacts() if row["path"] != "/")
+    manifest = _manifest(remote)
+    # the one content unit was on the worker that died; the scheduler ran it again on a live worker
+    assert (manifest["units_retried"], manifest["artefacts_given_up"]) == (1, 0)
+    assert "1 unit retried, 0 artefacts given up" in remote.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_unreachable_scheduler_exits_3_and_publishes_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "device"
+    images.write_tree(source, {b"a.txt": b"a"})
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    result = _ingest(source, tmp_path / "out", "--scheduler", address)
+    assert result.exit_code == 3, result.output
+    assert f"exhibit: the run failed: cannot reach the Dask scheduler at {address}: " in result.output
+    assert result.output.rstrip().endswith("; nothing was published (exit 3)")
+    case = tmp_path / "out" / "C"
+    assert sorted(p.name for p in case.iterdir()) == []  # no exhibit, no staging, no custody event
+
+
+def test_scheduler_gone_mid_run_exits_3_and_publishes_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "device"
+    images.write_tree(source, {b"slow.bin": b"s" * 100, **{f"f{i}.txt".encode(): b"x" for i in range(5)}})
+    with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            client.register_plugin(DieOnce(str(tmp_path / "unused")), name="exhibit-test-slow")
+        address = cluster.scheduler_address
+        out = tmp_path / "out"
+        run = subprocess.Popen([sys.executable, "-m", "ingest", "ingest", str(source), "--case", "C", "--exhibit", "E", "--out", str(out),
+                                "--scheduler", address], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+        deadline = time.monotonic() + 60
+        while not (out / "C" / "custody.parquet").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # the ingest_started event: the tasks are on their way
+        time.sleep(1)
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 3, stderr
+    assert f"exhibit: the run failed: lost the Dask scheduler at {address}: " in stderr
+    assert "nothing was published (exit 3)" in stderr
+    assert not (out / "C" / "E").exists()
+    assert sorted(p.name for p in (out / "C").iterdir()) == [".custody.lock", "custody.parquet"]  # no exhibit, no staging
+    events = [row["action"] for row in Ingested(0, "", out / "C").table("custody")]
+    assert events == ["ingest_started"]  # the run began; nothing claims it ended with a seal
+    print(stderr)
+
+
+def test_path_map_reaches_the_evidence_through_another_mount(scheduler: str, tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    raw = _ext4_image(tmp_path / "build")
+    shutil.copyfile(raw, evidence / "fs.raw")
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    os.symlink(evidence, mount / "evidence")  # the workers' "mount" of the same store
+    local = _ingest(evidence / "fs.raw", tmp_path / "local")
+    remote = _ingest(evidence / "fs.raw", tmp_path / "remote", "--scheduler", scheduler, "--path-map", f"{evidence}={mount}/evidence")
+    assert (local.exit_code, remote.exit_code) == (0, 0), remote.output
+    _assert_same_rows(local, remote)
+    assert _manifest(remote)["cluster"] == {"scheduler": scheduler, "path_map": [f"{evidence}={mount}/evidence"]}
+    # and the map is really used: a map to where nothing is makes every read fail on the workers
+    astray = _ingest(evidence / "fs.raw", tmp_path / "astray", "--scheduler", scheduler, "--path-map", f"{evidence}={tmp_path}/nowhere")
+    assert astray.exit_code == 1
+    assert {row["content_status"] for row in astray.artefacts() if row["content_status"] not in ("no_content",)} == {"read_error"}
+
+
+@pytest.mark.parametrize(("rules", "message"), [
+    (["/evidence/../etc=/mnt"], "climbs with '..'"),
+    (["/evidence=/mnt/../etc"], "climbs with '..'"),
+    (["evidence=/mnt"], "is not absolute"),
+    (["/evidence=mnt"], "is not absolute"),
+    (["=/mnt"], "an empty side"),
+    (["/evidence="], "an empty side"),
+    (["/evidence"], "expected COORDINATOR_PREFIX=WORKER_PREFIX"),
+    (["/a=/b=/c"], "expected COORDINATOR_PREFIX=WORKER_PREFIX"),
+    (["/a=/b", "/a/=/c"], "a coordinator prefix given twice"),
+])
+def test_bad_path_map_exits_2(rules: list[str], message: str, tmp_path: Path) -> None:
+    source = tmp_path / "device"
+    images.write_tree(source, {b"a.txt": b"a"})
+    args = [a for rule in rules for a in ("--path-map", rule)]
+    for command in (["ingest", str(source), "--case", "C", "--exhibit", "E", "--out", str(tmp_path / "out")],
+                    ["case", "ingest", str(tmp_path / "out" / "C"), "--devices", str(_devices(tmp_path, source))]):
+        result = CliRunner().invoke(main, [*command, "--scheduler", "tcp://127.0.0.1:8786", *args])
+        assert result.exit_code == 2, result.output
+        assert "--path-map: path map" in result.output and message in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def _devices(tmp_path: Path, source: Path) -> Path:
+    devices = tmp_path / "devices.csv"
+    devices.write_text(f"source,exhibit_id,description,expected_hashes,credentials\n{source},E,phone,,\n", encoding="utf-8")
+    return devices
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--path-map", "/a=/b"], "--path-map needs --scheduler"),
+    (["--scheduler", "localhost"], "expected tcp://HOST:PORT"),
+    (["--scheduler", "http://h:1"], "expected tcp://HOST:PORT"),
+])
+def test_bad_scheduler_options_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["ingest", str(tmp_path), "--case", "C", "--exhibit", "E", "--out", str(tmp_path / "out"), *args])
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_case_ingest_runs_every_device_on_the_cluster(scheduler: str, tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    images.write_tree(first, {b"a.txt": b"first\n"})
+    images.write_tree(second, {b"b.txt": b"second\n", b"c.bin": b"\0" * 4096})
+    devices = tmp_path / "devices.csv"
+    devices.write_text(f"source,exhibit_id,description,expected_hashes,credentials\n{first},D/1,one,,\n{second},D/2,two,,\n", encoding="utf-8")
+    case_dir = tmp_path / "cases" / "C"
+    result = CliRunner().invoke(main, ["case", "ingest", str(case_dir), "--devices", str(devices), "--parallel", "2", "--no-progress",
+                                       "--scheduler", scheduler])
+    assert result.exit_code == 0, result.output
+    for exhibit, source in (("D/1", first), ("D/2", second)):
+        remote = Ingested(0, "", case_dir / encode_id(exhibit))
+        local = run_ingest(source, tmp_path / "local", case="C", exhibit=exhibit, workers=1)
+        _assert_same_rows(local, remote)
+        assert _manifest(remote)["cluster"]["scheduler"] == scheduler
+
+
+def test_case_ingest_with_an_unreachable_scheduler_fails_each_device(tmp_path: Path) -> None:
+    source = tmp_path / "one"
+    images.write_tree(source, {b"a.txt": b"first\n"})
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    result = CliRunner().invoke(main, ["case", "ingest", str(tmp_path / "cases" / "C"), "--devices", str(_devices(tmp_path, source)),
+                                       "--no-progress", "--scheduler", address])
+    assert result.exit_code == 1, result.output
+    assert f"failed: cannot reach the Dask scheduler at {address}" in result.output
+    assert not (tmp_path / "cases" / "C" / "E").exists()
