@@ -265,7 +265,9 @@ class ClusterRunner:
         self._client = client
         self._own_client = client is None
         self._connect_seconds = connect_seconds
+        self._max_pending = max_pending
         self._drivers = ThreadPoolExecutor(max_workers=max_pending, thread_name_prefix="exhibit-cluster")
+        self.slots = 0  # worker processes at start: tasks of one process take turns, so the ingest keeps about 4 per worker in flight
         self._catalogs: dict[str, str] = {}
         self._quiet: list[tuple[logging.Logger, int]] = []
         self._catalog_lock = threading.Lock()
@@ -308,6 +310,10 @@ class ClusterRunner:
         other = sorted(f"{worker} has {version}" for worker, version in versions.items() if version != __version__)
         if other:
             raise ClusterLost(str(self._address), f"workers must run exhibit {__version__}: {', '.join(other)}")
+        self.slots = len(versions)
+        if 4 * self.slots > self._max_pending:  # one driver thread per task in flight: enough for the window over every worker
+            self._drivers.shutdown(wait=False)
+            self._drivers = ThreadPoolExecutor(max_workers=4 * self.slots, thread_name_prefix="exhibit-cluster")
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         self._drivers.shutdown(wait=False, cancel_futures=True)

@@ -64,14 +64,63 @@ class DieOnce(distributed.WorkerPlugin):
         work.describe = describe
 
 
+class WatchWrites(distributed.WorkerPlugin):
+    """Every file a worker process opens for writing (or a folder it makes), logged through an audit hook
+    to LOG_DIR/<pid>.log: the proof that no task writes into the output folder."""
+
+    def __init__(self, log_dir: str) -> None:
+        self.log_dir = log_dir
+
+    def setup(self, worker) -> None:
+        if getattr(sys, "_exhibit_test_watching", None):
+            return
+        sys._exhibit_test_watching = True
+        log = os.path.join(self.log_dir, f"{os.getpid()}.log")
+        busy = [False]
+        writing = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+        def hook(event: str, args: tuple) -> None:
+            if busy[0] or event not in ("open", "os.mkdir", "os.rename", "os.replace"):
+                return
+            path = args[0]
+            if event == "open" and not ((isinstance(args[1], str) and set(args[1]) & set("wax+")) or (args[2] or 0) & writing):
+                return
+            if not isinstance(path, (str, bytes)):
+                return
+            busy[0] = True
+            try:
+                with open(log, "a", encoding="utf-8") as handle:
+                    handle.write(f"{os.fsdecode(path)}\n")
+            finally:
+                busy[0] = False
+
+        sys.addaudithook(hook)
+
+
+class Cluster:
+    def __init__(self, address: str, writes: Path) -> None:
+        self.address = address
+        self.writes = writes
+
+    def written(self) -> list[str]:
+        return [line for log in sorted(self.writes.glob("*.log")) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
 @pytest.fixture(scope="module")
-def scheduler(tmp_path_factory: pytest.TempPathFactory):
-    """A LocalCluster of two worker processes for the whole module; yields its scheduler's address."""
+def cluster(tmp_path_factory: pytest.TempPathFactory):
+    """A LocalCluster of two worker processes for the whole module."""
     marker = tmp_path_factory.mktemp("plant") / "died"
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
-        with distributed.Client(cluster, set_as_default=False) as client:
+    writes = tmp_path_factory.mktemp("writes")
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as local:
+        with distributed.Client(local, set_as_default=False) as client:
             client.register_plugin(DieOnce(str(marker)), name="exhibit-test-die-once")
-        yield cluster.scheduler_address
+            client.register_plugin(WatchWrites(str(writes)), name="exhibit-test-watch-writes")
+        yield Cluster(local.scheduler_address, writes)
+
+
+@pytest.fixture(scope="module")
+def scheduler(cluster: Cluster) -> str:
+    return cluster.address
 
 
 def _rows(result: Ingested, table: str) -> list[dict]:
@@ -115,7 +164,8 @@ def _chat_folder(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("kind", ["corpus_e01", "synthetic_ext4", "chat_folder"])
-def test_cluster_rows_equal_local_rows(kind: str, scheduler: str, tmp_path: Path) -> None:
+def test_cluster_rows_equal_local_rows(kind: str, cluster: Cluster, tmp_path: Path) -> None:
+    scheduler = cluster.address
     if kind == "corpus_e01":
         source = require_corpus() / EXT2_E01
     elif kind == "synthetic_ext4":
@@ -133,8 +183,12 @@ def test_cluster_rows_equal_local_rows(kind: str, scheduler: str, tmp_path: Path
     assert (manifest["units_retried"], manifest["artefacts_given_up"]) == (0, 0)
     notes = [row["notes"] for row in Ingested(0, "", remote.folder.parent).table("custody")]
     assert [note.endswith(f"(tasks on the Dask cluster at {scheduler})") for note in notes] == [True, True]
+    written = cluster.written()
+    assert [path for path in written if path.startswith(str(tmp_path))] == []  # no task wrote into the output (or the evidence)
     if kind == "chat_folder":
         assert len(remote.table("messages")) == 32 and len(remote.table("media")) == 1
+        # the hook does see the workers' writes: the chat task's rows file in the worker's own temp folder
+        assert any(path.endswith("/messages.bin") and "/exhibit-chat-" in path for path in written)
     if kind == "corpus_e01":
         assert remote.source()["stream_md5"] is not None and remote.source()["is_source_unchanged"] is True
 
