@@ -46,6 +46,12 @@ class SchedulerUnreachable(ClusterLost):
     what = "cannot reach the Dask scheduler at"
 
 
+class ClusterUnusable(ClusterLost):
+    """The scheduler answered, but its workers cannot run this run's tasks (none, or another exhibit version)."""
+
+    what = "cannot use the Dask cluster of the scheduler at"
+
+
 class PathMapError(ValueError):
     """A path-map rule that cannot be used (relative, empty, climbing)."""
 
@@ -268,7 +274,7 @@ class ClusterRunner:
         self._max_pending = max_pending
         self._drivers = ThreadPoolExecutor(max_workers=max_pending, thread_name_prefix="exhibit-cluster")
         self.slots = 0  # worker processes at start: tasks of one process take turns, so the ingest keeps about 4 per worker in flight
-        self._catalogs: dict[str, str] = {}
+        self._catalogs: dict[str, tuple[str, list[tuple[str, str]]]] = {}
         self._quiet: list[tuple[logging.Logger, int]] = []
         self._catalog_lock = threading.Lock()
 
@@ -304,12 +310,12 @@ class ClusterRunner:
             self._client.wait_for_workers(1, timeout=self._connect_seconds)
             versions = self._client.run(worker_version)
         except (OSError, TimeoutError) as error:
-            raise ClusterLost(str(self._address), f"no worker answered within {self._connect_seconds:g} s ({error})") from error
+            raise ClusterUnusable(str(self._address), f"no worker answered within {self._connect_seconds:g} s ({error})") from error
         except (ImportError, AttributeError) as error:
-            raise ClusterLost(str(self._address), f"a worker cannot run exhibit's tasks: {type(error).__name__}: {error}") from error
+            raise ClusterUnusable(str(self._address), f"a worker cannot run exhibit's tasks: {type(error).__name__}: {error}") from error
         other = sorted(f"{worker} has {version}" for worker, version in versions.items() if version != __version__)
         if other:
-            raise ClusterLost(str(self._address), f"workers must run exhibit {__version__}: {', '.join(other)}")
+            raise ClusterUnusable(str(self._address), f"workers must run exhibit {__version__}: {', '.join(other)}")
         self.slots = len(versions)
         if 4 * self.slots > self._max_pending:  # one driver thread per task in flight: enough for the window over every worker
             self._drivers.shutdown(wait=False)
@@ -338,26 +344,30 @@ class ClusterRunner:
         m = self._path_map
         if isinstance(function, partial) and function.func is work.run_content_items and not function.keywords:
             (recipe,) = function.args
-            return _Task(partial(work.run_content_items, m.map_recipe(recipe)), items, [_map_item(m, recipe, i) for i in items], _restore_content)
+            pairs = _renames(m, _recipe_paths(recipe) + [p for item in items for p in _target_paths(recipe.walker, item[1])]) if m.rules else []
+            return _Task(partial(work.run_content_items, m.map_recipe(recipe)), items, [_map_item(m, recipe, i) for i in items],
+                         partial(_restore_content, pairs))
         if function is media.hash_media_items:
             remote = [(m.map_spec_json(spec), m.map_paths(segments), m.map_path(raw) if raw else raw) for spec, segments, raw in items]
             return _Task(function, items, remote, _restore_media)
         if function is media.sha256_files_items:
             return _Task(function, items, [m.map_paths(list(paths)) for paths in items], _restore_files)
         if function is chats.run_chat_units:
-            return _Task(run_chat_units_shipped, items, [self._ship_chat_unit(unit) for unit in items], _restore_chats)
+            shipped = [self._ship_chat_unit(unit) for unit in items]
+            return _Task(run_chat_units_shipped, items, [text for text, _ in shipped], partial(_restore_chats, shipped[0][1] if shipped else []))
         return _Task(function, items, items)
 
-    def _ship_chat_unit(self, unit: str) -> str:
-        """The chat unit with its catalog inside (in worker terms); its rows come back in the result, not through a file."""
+    def _ship_chat_unit(self, unit: str) -> tuple[str, list[tuple[str, str]]]:
+        """The chat unit with its catalog inside (in worker terms), and the catalog's renames; its rows come back
+        in the result, not through a file."""
         data = json.loads(unit)
         path = data.pop("catalog_file")
         with self._catalog_lock:
             if path not in self._catalogs:
                 with open(path, encoding="utf-8") as handle:
                     self._catalogs[path] = _map_catalog(self._path_map, handle.read())
-        data["catalog_text"] = self._catalogs[path]
-        return json.dumps(data)
+        data["catalog_text"], pairs = self._catalogs[path]
+        return json.dumps(data), pairs
 
     def _lost(self, detail: str) -> ClusterLost:
         return ClusterLost(str(self._address), detail)
@@ -432,6 +442,33 @@ def _map_item(m: PathMap, recipe: work.VolumeRecipe, item: list | tuple) -> list
     return [entry_index, _map_target(m, recipe.walker, target), name]
 
 
+def _spec_locations(text: str | None) -> list[str]:
+    """The host paths in a JSON path spec: its OS layers' locations."""
+    if not text:
+        return []
+    found, node, depth = [], json.loads(text), 0
+    while isinstance(node, dict) and depth < 64:  # a budget on the parent chain
+        if node.get("type_indicator") == "OS" and isinstance(node.get("location"), str):
+            found.append(node["location"])
+        node, depth = node.get("parent"), depth + 1
+    return found
+
+
+def _recipe_paths(recipe: work.VolumeRecipe) -> list[str]:
+    return [p for p in (recipe.root, recipe.tsk_raw_file) if p] + _spec_locations(recipe.tsk_parent_spec)
+
+
+def _target_paths(walker: str, target: list | tuple) -> list[str]:
+    if walker == "folder":
+        return [target[1]]
+    return _spec_locations(target[1]) if walker == "dfvfs" else []
+
+
+def _renames(m: PathMap, paths: list[str]) -> list[tuple[str, str]]:
+    """(coordinator path, worker path) for every host path of a task that the map renames."""
+    return [(path, m.map_path(path)) for path in sorted(set(paths)) if m.map_path(path) != path]
+
+
 def _unmap_text(text: str | None, pairs: list[tuple[str, str]]) -> str | None:
     """A message that names a worker path names the coordinator's path instead (longest first)."""
     if not text:
@@ -442,14 +479,15 @@ def _unmap_text(text: str | None, pairs: list[tuple[str, str]]) -> str | None:
     return text
 
 
-def _restore_content(items: list, remote: list, results: list) -> list:
-    pairs = {item[0]: (str(item[1][1]), str(other[1][1])) for item, other in zip(items, remote, strict=True) if len(item[1]) > 1}
-    restored = []
-    for entry_index, fields in results:
-        if fields.get("read_error_message") and entry_index in pairs:
-            fields["read_error_message"] = _unmap_text(fields["read_error_message"], [pairs[entry_index]])
-        restored.append((entry_index, fields))
-    return restored
+def _restore_content(pairs: list[tuple[str, str]], items: list, remote: list, results: list) -> list:
+    """A read error's message names the coordinator's path, as a local run's would."""
+    for _entry_index, fields in results:
+        if fields.get("read_error_message"):
+            fields["read_error_message"] = _unmap_text(fields["read_error_message"], pairs)
+        media_fields = fields.get("media")
+        if isinstance(media_fields, dict) and media_fields.get("error"):
+            media_fields["error"] = _unmap_text(media_fields["error"], pairs)
+    return results
 
 
 def _path_pairs(original: list[str] | None, mapped: list[str] | None) -> list[tuple[str, str]]:
@@ -473,26 +511,31 @@ def _restore_files(items: list, remote: list, results: list) -> list:
     return restored
 
 
-def _restore_chats(items: list, remote: list, results: list) -> list:
+def _restore_chats(pairs: list[tuple[str, str]], items: list, remote: list, results: list) -> list:
     """The rows a worker sent back go to the file the coordinator's unit named (in its scratch, never the output folder)."""
     for unit, result in zip(items, results, strict=True):
         messages_file = json.loads(unit)["messages_file"]
         with open(messages_file, "wb") as handle:
             handle.write(result.pop("messages_bytes"))
         result["messages_file"] = messages_file
+        for problem in result.get("problems", ()):
+            problem["message"] = _unmap_text(problem.get("message"), pairs)
     return results
 
 
-def _map_catalog(m: PathMap, text: str) -> str:
-    """The chat catalog in worker terms: each candidate's volume recipe and target (its path spec stays: it is data)."""
+def _map_catalog(m: PathMap, text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The chat catalog in worker terms: each candidate's volume recipe and target (its path spec stays: it is data),
+    and the renames made."""
     if not m.rules:
-        return text
+        return text, []
     candidates = json.loads(text)
+    paths: list[str] = []
     for candidate in candidates:
-        recipe = m.map_recipe(work.VolumeRecipe(**candidate["recipe"]))
-        candidate["recipe"] = asdict(recipe)
+        recipe = work.VolumeRecipe(**candidate["recipe"])
+        paths += _recipe_paths(recipe) + _target_paths(recipe.walker, candidate["target"])
+        candidate["recipe"] = asdict(m.map_recipe(recipe))
         candidate["target"] = _map_target(m, recipe.walker, candidate["target"])
-    return json.dumps(candidates)
+    return json.dumps(candidates), _renames(m, paths)
 
 
 def worker_version() -> str:
@@ -508,5 +551,5 @@ def run_units(units: list[str]) -> list[list]:
     return [[list(pair) for pair in work.run_unit(work.Unit.from_json(text))] for text in units]
 
 
-__all__ = ["ClusterChoice", "ClusterLost", "ClusterRunner", "PathMap", "PathMapError", "SchedulerUnreachable", "run_chat_unit_returning_rows",
+__all__ = ["ClusterChoice", "ClusterLost", "ClusterRunner", "ClusterUnusable", "PathMap", "PathMapError", "SchedulerUnreachable", "run_chat_unit_returning_rows",
            "run_chat_units_shipped", "run_task", "run_units", "worker_version"]

@@ -163,15 +163,21 @@ def _chat_folder(folder: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("kind", ["corpus_e01", "synthetic_ext4", "chat_folder"])
+KINDS = ["corpus_e01", "synthetic_ext4", "chat_folder"]
+
+
+def _source(kind: str, tmp_path: Path) -> Path:
+    if kind == "corpus_e01":
+        return require_corpus() / EXT2_E01
+    if kind == "synthetic_ext4":
+        return _ext4_image(tmp_path / "build")
+    return _chat_folder(tmp_path / "store" / "phone")
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_cluster_rows_equal_local_rows(kind: str, cluster: Cluster, tmp_path: Path) -> None:
     scheduler = cluster.address
-    if kind == "corpus_e01":
-        source = require_corpus() / EXT2_E01
-    elif kind == "synthetic_ext4":
-        source = _ext4_image(tmp_path)
-    else:
-        source = _chat_folder(tmp_path / "phone")
+    source = _source(kind, tmp_path)
     local = _ingest(source, tmp_path / "local")
     remote = _ingest(source, tmp_path / "remote", "--scheduler", scheduler)
     assert (local.exit_code, remote.exit_code) == (0, 0), remote.output
@@ -251,23 +257,60 @@ def test_scheduler_gone_mid_run_exits_3_and_publishes_nothing(tmp_path: Path) ->
     print(stderr)
 
 
-def test_path_map_reaches_the_evidence_through_another_mount(scheduler: str, tmp_path: Path) -> None:
-    evidence = tmp_path / "evidence"
-    evidence.mkdir()
-    raw = _ext4_image(tmp_path / "build")
-    shutil.copyfile(raw, evidence / "fs.raw")
+@pytest.mark.parametrize("kind", KINDS)
+def test_path_map_reaches_the_evidence_through_another_mount(kind: str, scheduler: str, tmp_path: Path) -> None:
+    """The workers open the evidence only under the mapped name (an E01's segments, a raw image, a folder's files and
+    its chat store), here a symbolic link standing for another machine's mount of the same store."""
+    source = _source(kind, tmp_path)
+    evidence = source.parent
     mount = tmp_path / "mnt"
     mount.mkdir()
-    os.symlink(evidence, mount / "evidence")  # the workers' "mount" of the same store
-    local = _ingest(evidence / "fs.raw", tmp_path / "local")
-    remote = _ingest(evidence / "fs.raw", tmp_path / "remote", "--scheduler", scheduler, "--path-map", f"{evidence}={mount}/evidence")
+    os.symlink(evidence, mount / "evidence")
+    rule = f"{evidence}={mount}/evidence"
+    local = _ingest(source, tmp_path / "local")
+    remote = _ingest(source, tmp_path / "remote", "--scheduler", scheduler, "--path-map", rule)
     assert (local.exit_code, remote.exit_code) == (0, 0), remote.output
     _assert_same_rows(local, remote)
-    assert _manifest(remote)["cluster"] == {"scheduler": scheduler, "path_map": [f"{evidence}={mount}/evidence"]}
-    # and the map is really used: a map to where nothing is makes every read fail on the workers
-    astray = _ingest(evidence / "fs.raw", tmp_path / "astray", "--scheduler", scheduler, "--path-map", f"{evidence}={tmp_path}/nowhere")
+    assert _manifest(remote)["cluster"] == {"scheduler": scheduler, "path_map": [rule]}
+    if kind == "chat_folder":
+        assert len(remote.table("messages")) == 32
+
+
+def test_path_map_is_what_the_workers_open(scheduler: str, tmp_path: Path) -> None:
+    """A map to where nothing is makes every read fail on the workers, each named by this machine's path."""
+    raw = _ext4_image(tmp_path / "build")
+    astray = _ingest(raw, tmp_path / "astray", "--scheduler", scheduler, "--path-map", f"{raw.parent}={tmp_path}/nowhere")
     assert astray.exit_code == 1
-    assert {row["content_status"] for row in astray.artefacts() if row["content_status"] not in ("no_content",)} == {"read_error"}
+    assert {row["content_status"] for row in astray.artefacts() if row["content_status"] != "no_content"} == {"read_error"}
+    source = astray.source()
+    assert source["stream_sha256"] is None
+    messages = [row["message"] for row in astray.errors()]
+    assert messages and all(f"{tmp_path}/nowhere" not in message for message in messages), messages
+    assert any(f"No such file or directory: '{raw}'" in message for message in messages), messages  # this machine's name
+
+
+class OtherVersion(distributed.WorkerPlugin):
+    """A worker that runs another exhibit version than the coordinator."""
+
+    def setup(self, worker) -> None:
+        import ingest
+
+        ingest.__version__ = "0.0.0-other"
+
+
+def test_workers_of_another_version_end_the_run_before_it_starts(tmp_path: Path) -> None:
+    source = tmp_path / "device"
+    images.write_tree(source, {b"a.txt": b"a"})
+    with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, dashboard_address=None) as local:
+        with distributed.Client(local, set_as_default=False) as client:
+            client.register_plugin(OtherVersion(), name="exhibit-test-other-version")
+            (worker,) = client.scheduler_info()["workers"]
+        result = _ingest(source, tmp_path / "out", "--scheduler", local.scheduler_address)
+    assert result.exit_code == 3, result.output
+    assert (f"exhibit: the run failed: cannot use the Dask cluster of the scheduler at {local.scheduler_address}: "
+            f"workers must run exhibit 0.1.0: "
+            f"{worker} has 0.0.0-other; nothing was published (exit 3)") in result.output
+    assert sorted(p.name for p in (tmp_path / "out" / "C").iterdir()) == []  # not even the ingest_started event
 
 
 @pytest.mark.parametrize(("rules", "message"), [
@@ -335,3 +378,14 @@ def test_case_ingest_with_an_unreachable_scheduler_fails_each_device(tmp_path: P
     assert result.exit_code == 1, result.output
     assert f"failed: cannot reach the Dask scheduler at {address}" in result.output
     assert not (tmp_path / "cases" / "C" / "E").exists()
+
+
+def test_a_cluster_without_workers_ends_the_run_before_it_starts(tmp_path: Path) -> None:
+    source = tmp_path / "device"
+    images.write_tree(source, {b"a.txt": b"a"})
+    with distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=None) as local:
+        result = _ingest(source, tmp_path / "out", "--scheduler", local.scheduler_address)
+    assert result.exit_code == 3, result.output
+    assert (f"exhibit: the run failed: cannot use the Dask cluster of the scheduler at {local.scheduler_address}: "
+            "no worker answered within 10 s") in result.output
+    assert sorted(p.name for p in (tmp_path / "out" / "C").iterdir()) == []
