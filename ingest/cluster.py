@@ -288,17 +288,17 @@ class ClusterRunner:
         # The client logs its reconnect attempts with tracebacks; the run's own message names the scheduler and what
         # happened, so only the client's critical records are shown while this runner lives.
         self._quiet = _quiet_distributed_logs()
-        if self._client is None:
-            try:
-                self._client = Client(self._address, timeout=f"{self._connect_seconds}s", set_as_default=False)
-            except (OSError, TimeoutError) as error:
-                raise SchedulerUnreachable(str(self._address), str(error) or type(error).__name__) from error
-        if self._address is None:
-            self._address = self._client.scheduler.address
         try:
+            if self._client is None:
+                try:
+                    self._client = Client(self._address, timeout=f"{self._connect_seconds}s", set_as_default=False)
+                except (OSError, TimeoutError) as error:
+                    raise SchedulerUnreachable(str(self._address), str(error) or type(error).__name__) from error
+            if self._address is None:
+                self._address = self._client.scheduler.address
             self._check_workers()
         except ClusterLost:
-            self.__exit__(None, None, None)
+            self.__exit__(None, None, None)  # the `with` does not call it when entering fails
             raise
         return self
 
