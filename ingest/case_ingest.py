@@ -23,6 +23,7 @@ from typing import Callable
 
 import pyarrow.parquet as pq
 
+from ingest.cluster import ClusterChoice, ClusterLost
 from ingest.config import Config
 from ingest.hash_syntax import parse_expected_hash
 from ingest.run import IngestRequest, Progress, exhibit_dir, ingest
@@ -240,7 +241,7 @@ def _device_main(results: object, index: int, request: IngestRequest, signing_ke
     except Interrupted as stop:
         results.put(("result", index, "stopped", f"stopped by {stop.signal_name}; nothing was published", time.monotonic() - started))
         return
-    except (SourceError, ExhibitExistsError, ExhibitBusyError, custody.CustodyError, keys.KeyFileError) as error:
+    except (SourceError, ExhibitExistsError, ExhibitBusyError, custody.CustodyError, keys.KeyFileError, ClusterLost) as error:
         results.put(("result", index, "failed", str(error), time.monotonic() - started))
         return
     except PublishUndoError as error:
@@ -275,8 +276,9 @@ class _CaseRun:
     """One case run's bookkeeping: the device processes running, their last progress, the results so far."""
 
     def __init__(self, out_dir: Path, case_id: str, devices: list[Device], config: Config,
-                 credentials: dict[str, DeviceCredentials], signing_key: Path | None, parallel: int) -> None:
-        self.out_dir, self.case_id, self.devices, self.config = out_dir, case_id, devices, config
+                 credentials: dict[str, DeviceCredentials], signing_key: Path | None, parallel: int,
+                 cluster: ClusterChoice | None = None) -> None:
+        self.out_dir, self.case_id, self.devices, self.config, self.cluster = out_dir, case_id, devices, config, cluster
         self.credentials, self.signing_key, self.parallel = credentials, signing_key, parallel
         self.context = multiprocessing.get_context("spawn")
         self.messages = self.context.Queue()
@@ -336,7 +338,8 @@ class _CaseRun:
         named = self.credentials.get(device.credentials_name, DeviceCredentials())
         request = IngestRequest(source=device.source, case_id=self.case_id, exhibit_id=device.exhibit_id, config=self.config,
                                 credentials=named.credentials, expected_hashes=device.expected_hashes,
-                                description=device.description, app_keys=named.app_keys, parent_dirs=device.parent_dirs)
+                                description=device.description, app_keys=named.app_keys, parent_dirs=device.parent_dirs,
+                                cluster=self.cluster)
         key = str(self.signing_key) if self.signing_key else None
         process = self.context.Process(target=_device_main, args=(self.messages, index, request, key), name=f"exhibit-device-{index}")
         process.start()
@@ -372,10 +375,11 @@ class _CaseRun:
 
 def ingest_case(out_dir: Path, case_id: str, devices: list[Device], config: Config, credentials: dict[str, DeviceCredentials],
                 signing_key: Path | None, parallel: int, on_progress: Callable[[CaseProgress, int], None] | None = None,
-                ) -> tuple[list[DeviceResult], str | None]:
-    """Every device of the list, at most `parallel` at once; (a result per device in list order, the stop signal's name or None)."""
+                cluster: ClusterChoice | None = None) -> tuple[list[DeviceResult], str | None]:
+    """Every device of the list, at most `parallel` at once; (a result per device in list order, the stop signal's name or None).
+    With `cluster`, every device's tasks run on that Dask cluster."""
     config = config.with_overrides(output_dir=str(out_dir), workers=workers_per_device(config, parallel))
-    return _CaseRun(out_dir, case_id, devices, config, credentials, signing_key, parallel).run(on_progress)
+    return _CaseRun(out_dir, case_id, devices, config, credentials, signing_key, parallel, cluster).run(on_progress)
 
 
 def outcome_cell(result: DeviceResult) -> str:

@@ -4,7 +4,8 @@ Exit codes (documented in README.md):
   0  completed, no errors recorded
   1  completed, with errors recorded in errors.parquet
   2  bad usage, or a source that cannot be opened as any supported format
-  3  the run failed (nothing was published), e.g. the output disk is full
+  3  the run failed (nothing was published), e.g. the output disk is full, or the Dask scheduler of
+     --scheduler could not be reached or went away
   130  stopped by SIGINT (Ctrl-C), 143  stopped by SIGTERM: nothing was published, workers and scratch removed
 """
 
@@ -30,6 +31,7 @@ from case import timeline as case_timeline
 from case import views as case_views
 from case.times import parse_utc
 from ingest import __version__, case_ingest
+from ingest.cluster import ClusterChoice, ClusterLost, PathMap, PathMapError
 from ingest.config import ConfigError, load_config
 from ingest.hash_syntax import parse_expected_hash
 from ingest.naming import decode_id, encode_id
@@ -59,6 +61,27 @@ _OUTPUT = click.option("--output", type=click.Path(path_type=Path, dir_okay=Fals
                        help="File to write (atomically; outside the case folder); default standard output.")
 _TABLE_FORMAT = click.option("--format", "output_format", type=click.Choice(case_output.FORMATS), default="table", show_default=True,
                              help="table (escaped for the terminal), csv, json (JSON lines) or parquet (needs --output).")
+
+
+_SCHEDULER = click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                          help="Run the tasks on the Dask cluster of this scheduler (default: local worker processes).")
+_PATH_MAP = click.option("--path-map", "path_maps", multiple=True, metavar="HERE=THERE",
+                         help="With --scheduler: workers see the evidence folder HERE as THERE, e.g. /evidence=/mnt/evidence (repeatable).")
+_SCHEDULER_ADDRESS = re.compile(r"(tcp|tls)://[^\s/]+:[0-9]{1,5}")
+
+
+def _cluster_choice(scheduler: str | None, path_maps: tuple[str, ...]) -> ClusterChoice | None:
+    """--scheduler and --path-map checked here, before anything runs (exit 2 for a bad one)."""
+    if scheduler is None:
+        if path_maps:
+            raise UsageFailure("--path-map needs --scheduler (the local workers see the evidence where this process does)")
+        return None
+    if not _SCHEDULER_ADDRESS.fullmatch(scheduler):
+        raise UsageFailure(f"--scheduler {display(scheduler)}: expected tcp://HOST:PORT (or tls://HOST:PORT)")
+    try:
+        return ClusterChoice(scheduler=scheduler, path_map=PathMap.parse(list(path_maps)))
+    except PathMapError as error:
+        raise UsageFailure(f"--path-map: {display_message(str(error))}") from None
 
 
 def _expected_hash(value: str) -> tuple[str, str]:
@@ -110,11 +133,14 @@ def main() -> None:
               help="Key of an encrypted chat store, e.g. signal=<hex> (repeatable; never written to any output).")
 @click.option("--parent-dir", "parent_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="Folder where parent disks, backing files and extents named by the image may also be found (repeatable).")
+@_SCHEDULER
+@_PATH_MAP
 def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | None, description: str, out_dir: Path | None, config_path: Path | None,
                    password: str | None, recovery_password: str | None, key_file: Path | None, expected_hashes: tuple[str, ...],
                    vss: str | None, workers: int | None, signing_key: Path | None, app_keys: tuple[str, ...],
-                   parent_dirs: tuple[Path, ...]) -> None:
+                   parent_dirs: tuple[Path, ...], scheduler: str | None, path_maps: tuple[str, ...]) -> None:
     """Ingest SOURCE (a disk, phone or volume image, an archive or a folder) as one exhibit."""
+    cluster = _cluster_choice(scheduler, path_maps)
     if sum(x is not None for x in (password, recovery_password, key_file)) > 1:
         raise UsageFailure("give at most one of --password, --recovery-password, --key-file")
     if not case_id or not exhibit_id:
@@ -132,6 +158,7 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
         description=description,
         app_keys=_app_keys(app_keys, Path(config.app_keys_file) if config.app_keys_file else None),
         parent_dirs=parent_dirs,
+        cluster=cluster,
     )
     on_progress = _show_progress if sys.stderr.isatty() else None
     try:
@@ -147,6 +174,10 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
         _end_line(on_progress)
         click.echo(f"exhibit: the run failed: {display_message(str(error))}; the exhibit folder stands without its ingested "
                    f"custody event (exit {EXIT_FAILURE})", err=True)
+        sys.exit(EXIT_FAILURE)
+    except ClusterLost as error:
+        _end_line(on_progress)
+        click.echo(f"exhibit: the run failed: {display_message(str(error))}; nothing was published (exit {EXIT_FAILURE})", err=True)
         sys.exit(EXIT_FAILURE)
     except OSError as error:  # a full or failing output disk: what ingest() raises was never published
         _end_line(on_progress)
@@ -264,9 +295,13 @@ def case_group() -> None:
 @click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None, help="Ed25519 private key sealing every exhibit.")
 @click.option("--examiner", default=None, help="Who runs the ingest (default from pipeline.toml).")
 @click.option("--progress/--no-progress", "show_progress", default=None, help="Progress line on standard error (default: when it is a terminal).")
+@_SCHEDULER
+@_PATH_MAP
 def case_ingest_command(case_dir: Path, devices_csv: Path, case_id: str | None, parallel: int, credentials_file: Path | None,
-                        config_path: Path | None, signing_key: Path | None, examiner: str | None, show_progress: bool | None) -> None:
+                        config_path: Path | None, signing_key: Path | None, examiner: str | None, show_progress: bool | None,
+                        scheduler: str | None, path_maps: tuple[str, ...]) -> None:
     """Ingest every device listed in devices.csv into CASE_DIR (OUT/<encoded case id>), one exhibit each."""
+    cluster = _cluster_choice(scheduler, path_maps)
     if case_id is None:
         case_id = _decoded_or_none(case_dir.name)
         if not case_id:
@@ -288,7 +323,7 @@ def case_ingest_command(case_dir: Path, devices_csv: Path, case_id: str | None, 
 
     results, stopped = case_ingest.ingest_case(case_dir.parent, case_id, devices, config, credentials,
                                                Path(config.signing_key) if key is not None else None, parallel,
-                                               on_progress if show_progress else None)
+                                               on_progress if show_progress else None, cluster=cluster)
     _end_line(on_progress if show_progress else None)
     for line in case_ingest.format_table(results):
         click.echo(line)

@@ -37,7 +37,7 @@ class ContentPhase:
         self.on_progress = on_progress
         self.ids = ids
         self.window: deque[tuple[Batch, Future | None]] = deque()
-        self.max_in_flight = 4 * max(1, config.effective_workers())
+        self.max_in_flight = 4 * max(1, getattr(runner, "slots", 0) or config.effective_workers())  # a cluster's workers, else the local pool's
         self.last_report = 0.0
         # Read errors are kept apart and appended after the walk's own problems, so the order of
         # errors.parquet does not depend on how many workers ran.

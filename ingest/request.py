@@ -5,11 +5,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ingest.config import Config
 from ingest.scan import Credentials
+
+if TYPE_CHECKING:
+    from ingest.cluster import ClusterChoice
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class IngestRequest:
     description: str = ""
     app_keys: tuple[tuple[str, str], ...] = ()  # (app, key) for encrypted chat stores; never written out
     parent_dirs: tuple[Path, ...] = ()  # folders where parent disks and extents may also be found (--parent-dir)
+    cluster: ClusterChoice | None = None  # run the tasks on this Dask cluster (--scheduler, --path-map); None: the local pool
 
 
 @dataclass

@@ -9,8 +9,9 @@
 7. seal and publish (`ingest.seal_publish`, `manifests.seal`, `manifests.writer`): the manifest,
    the custody event, the atomic rename, the case's hash sets.
 
-Units run on a runner (`ingest.tasks`): the watchdog's worker processes (`ingest.watchdog`). Whatever stops a run before step 7
-publishes nothing.
+Units run on a runner (`ingest.tasks`): the watchdog's worker processes (`ingest.watchdog`), or a Dask cluster's
+workers (`ingest.cluster`) when the request names one; either way every result comes back here, and only this
+process writes, seals and appends custody. Whatever stops a run before step 7 publishes nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Callable
 
 from ingest import __version__, chats, confine, identifiers, media, media_metadata
 from ingest.chat_units import chat_phase
+from ingest.cluster import ClusterChoice, ClusterRunner
 from ingest.config import Config
 from ingest.content import ContentSettings
 from ingest.content_units import ContentPhase
@@ -87,13 +89,16 @@ def _target_dir(request: IngestRequest) -> Path:
     return target_dir
 
 
-def _runner(config: Config, layout: Layout, scratch: Path) -> Runner:
-    """The watchdog's worker processes; the calling process itself for one worker or `isolation = "inline"`.
+def _runner(config: Config, layout: Layout, scratch: Path, cluster: ClusterChoice | None = None) -> Runner:
+    """The Dask cluster when the request names one; else the watchdog's worker processes; the calling
+    process itself for one worker or `isolation = "inline"`.
 
     In-process there is no watchdog: a crash or hang of a native library takes the run with it.
     That is for debugging (and for tests that patch a parser); every other run is watched."""
     settings = ContentSettings(algorithms=config.algorithms, chunk_size=config.chunk_size, magic_bytes=config.magic_bytes, media=config.media)
     credentials = [(v.path_spec_json(), v.credential[0], v.credential[1]) for v in layout.volumes if v.credential is not None]
+    if cluster is not None:
+        return ClusterRunner(cluster.scheduler, settings, credentials, layout.confinement, cluster.path_map)
     workers = config.effective_workers()
     if workers == 1 or config.isolation == "inline":
         return InlineRunner(init_worker, (settings, credentials, layout.confinement), release_worker)
@@ -165,7 +170,15 @@ class _Run:
         return source_row
 
     def engine_facts(self) -> dict:
-        return {"units_retried": self.units_retried, "artefacts_given_up": self.artefacts_given_up}
+        """How the tasks ran; `cluster` (the scheduler and path map) only when they ran on one."""
+        facts: dict = {"units_retried": self.units_retried, "artefacts_given_up": self.artefacts_given_up}
+        if self.request.cluster is not None:
+            facts["cluster"] = self.request.cluster.facts()
+        return facts
+
+    def custody_note(self, text: str) -> str:
+        cluster = self.request.cluster
+        return text if cluster is None else f"{text} (tasks on the Dask cluster at {cluster.scheduler})"
 
 
 def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_progress: Callable[[Progress], None] | None) -> Summary:
@@ -183,11 +196,11 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
     try:
         # Left in reverse order: workers stopped, scratch removed, then (on failure) staging removed, and the lock let go.
         with ExhibitOutput(target_dir, run.run_id) as output, run_scratch(scratch_key(target_dir), run.run_id) as (scratch, stale_scratch), \
-                _runner(request.config, layout, scratch) as runner:
+                _runner(request.config, layout, scratch, request.cluster) as runner:
             hits_file = scratch / "hash_hits.parquet"  # the hit rows, joined once: never in the staging exhibit
             _stale_warnings(output, stale_scratch, run.problems)
             run.step = "recording the ingest_started custody event"
-            record_custody(request, target_dir.parent, "ingest_started", f"run {run.run_id}", ())
+            record_custody(request, target_dir.parent, "ingest_started", run.custody_note(f"run {run.run_id}"), ())
             run.step = f"writing the parts in {output.staging}"
             evidence = EvidenceHashes(layout, request.config, request, runner)
             candidates = run.content(layout, output, runner)
@@ -209,7 +222,7 @@ def _ingest(request: IngestRequest, stop: StopOnSignals, progress: Progress, on_
 
             def record_ingested() -> None:
                 run.step = f"recording the ingested custody event (the folder {target_dir} was taken back)"
-                record_custody(request, target_dir.parent, "ingested", f"run {run.run_id}: {outcome}", tuple(sealed))
+                record_custody(request, target_dir.parent, "ingested", run.custody_note(f"run {run.run_id}: {outcome}"), tuple(sealed))
 
             run.step = f"publishing {target_dir}"
             output.publish(record_ingested)

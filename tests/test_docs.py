@@ -17,7 +17,7 @@ def test_schema_section_is_current() -> None:
 def test_every_ingest_option_is_documented() -> None:
     command = main.commands["ingest"]
     options = [opt for param in command.params for opt in getattr(param, "opts", []) if opt.startswith("--")]
-    assert len(options) == 15
+    assert len(options) == 17
     missing = [opt for opt in options if opt not in README]
     assert missing == []
 
