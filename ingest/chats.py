@@ -218,7 +218,7 @@ def _message_row_or_problem(parsed: ParsedMessage, artefact: "ImageArtefact", ba
     try:
         return _message_row(parsed, artefact)
     except ROW_ERRORS as error:
-        bad_rows.append(_unfit(parsed.parser.name, parsed.message.source_table, parsed.message.source_row_id, artefact, error))
+        bad_rows.append(_unfit(parsed.parser.name, parsed.parser.version, parsed.message.source_table, parsed.message.source_row_id, artefact, error))
         return None
 
 
@@ -237,7 +237,7 @@ def _write_batch(handle, batch: list[dict], artefact: "ImageArtefact", bad_rows:
             try:
                 pa.Table.from_pylist([row], schema=ROW_SCHEMA)
             except ROW_ERRORS as error:
-                bad_rows.append(_unfit(row["parser"], row["store_table"], row["store_row_id"], artefact, error))
+                bad_rows.append(_unfit(row["parser"], row["parser_version"], row["store_table"], row["store_row_id"], artefact, error))
                 continue
             fitting.append(row)
     if fitting:
@@ -246,12 +246,12 @@ def _write_batch(handle, batch: list[dict], artefact: "ImageArtefact", bad_rows:
     return len(fitting)
 
 
-def _unfit(parser: str, table: object, row_id: object, artefact: "ImageArtefact", error: BaseException) -> dict:
+def _unfit(parser: str, version: str, table: object, row_id: object, artefact: "ImageArtefact", error: BaseException) -> dict:
     table_name = table if isinstance(table, str) else None
     row = row_id if isinstance(row_id, int) and not isinstance(row_id, bool) and -2 ** 63 <= row_id < 2 ** 63 else None
     where = f" ({table_name}#{row})" if table_name and row is not None else (f" ({table_name})" if table_name else "")
     return _problem(artefact, parser, "parser_failed", "error",
-                    f"{artefact.path}: {parser} gave a message{where} that does not fit messages.parquet; the message is left out: "
+                    f"{artefact.path}: {parser} (version {version}) gave a message{where} that does not fit messages.parquet; the message is left out: "
                     f"{type(error).__name__}: {error}", table_name, row)
 
 

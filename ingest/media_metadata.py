@@ -60,7 +60,7 @@ def extract(read: Callable[[int, int], bytes], size: int, mime: str, name: str) 
         # A reader bug that slipped past the reader's own boundary: the record cannot become a row.
         # The file keeps a media row (flagged), and the failure is a row of its own.
         warnings.append({"kind": "parser_failed", "field": None, "severity": "error",
-                         "message": f"reader {reader} gave a record that does not fit media.parquet: {type(error).__name__}: {error}"})
+                         "message": f"reader {reader} (version {version}) gave a record that does not fit media.parquet: {type(error).__name__}: {error}"})
         container = getattr(record, "container_format", None)
         container = container if isinstance(container, str) else mime.split("/", 1)[1].upper()
         fields = _fields(MediaRecord(container_format=container, flags=["metadata_unreadable"]))

@@ -109,6 +109,11 @@ def _guarded(messages: Iterable, on_failure: Callable[[Exception], None]) -> Ite
         yield item
 
 
+def _named(parser: ChatParser) -> str:
+    """How a failure names its parser: name and version, so the row says which code met the artefact."""
+    return f"parser {parser.name} (version {parser.version})"
+
+
 def _failure(artefact: Artefact, who: str, error: Exception, produced: int, where: tuple[str, int | None] | None) -> ParseWarning:
     table, row_id = where if where is not None else (None, None)
     at = "" if table is None else f" at {table}" + ("" if row_id is None else f" row {row_id}")
@@ -261,7 +266,7 @@ def _collect(parser: ChatParser, produce: Callable[[ParseContext], Iterable[Mess
             context.warn("parse_stopped", f"{artefact.path}: reading stopped after {count} messages: {type(error).__name__}: {error}",
                          severity="error")
         else:
-            context.warnings.append(_failure(artefact, f"parser {parser.name}", error, count, context.current))
+            context.warnings.append(_failure(artefact, _named(parser), error, count, context.current))
 
     try:
         for message in _guarded(_produced(produce, context), failed):
@@ -277,13 +282,19 @@ def _recognises(parser: FileChatParser, artefact: Artefact, head: bytes, warning
     try:
         return parser.recognises(artefact.path, head)
     except Exception as error:  # the boundary: one artefact meets one parser; anything it raises is a row
-        warnings.append((parser.name, _failure(artefact, f"parser {parser.name}", error, 0, None)))
+        warnings.append((parser.name, _failure(artefact, _named(parser), error, 0, None)))
         return False
 
 
 def _produced(produce: Callable[[ParseContext], Iterable[Message]], context: ParseContext) -> Iterator[Message]:
-    """Calling the parser is part of what is guarded: a parser that fails before its first message is caught too."""
-    yield from produce(context)
+    """Calling the parser is part of what is guarded: a parser that fails before its first message is caught too.
+
+    Anything but a Message (a parser bug: a dict, None, a tuple) stops the parser there, as if it had raised.
+    """
+    for message in produce(context):
+        if not isinstance(message, Message):
+            raise TypeError(f"gave a {type(message).__name__} where a Message belongs")
+        yield message
 
 
 def _run_encrypted(parsers: list[SqliteChatParser], artefact: Artefact, catalog: Catalog, keys: Mapping[str, str], work: Path,

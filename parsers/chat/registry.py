@@ -14,7 +14,7 @@ from parsers.discovery import discover
 
 @cache
 def all_parsers() -> tuple[ChatParser, ...]:
-    return discover(package, "PARSER", ChatParser)
+    return discover(package, "PARSER", ChatParser, "exhibit.chat_parsers")
 
 
 def sqlite_parsers() -> tuple[SqliteChatParser, ...]:

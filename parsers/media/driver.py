@@ -33,7 +33,7 @@ def recognise(head: bytes, context: MediaContext | None = None) -> tuple[MediaRe
             container = reader.recognise(head)
         except Exception as error:  # the boundary: one artefact meets one reader; anything it raises is a row
             if context is not None:
-                context.warn("parser_failed", f"reader {reader.name} failed recognising the signature: {type(error).__name__}: {error}",
+                context.warn("parser_failed", f"reader {reader.name} (version {reader.version}) failed recognising the signature: {type(error).__name__}: {error}",
                              severity="error")
             continue
         if container is not None:
@@ -62,7 +62,7 @@ def read_media(source: MediaSource) -> MediaResult:
         context.warn("malformed_media", f"{container} metadata could not be read: {type(error).__name__}: {error}")
         result.record = MediaRecord(container_format=container, flags=["metadata_unreadable"])
     except Exception as error:  # the boundary: one artefact meets one reader; anything it raises is a row
-        context.warn("parser_failed", f"reader {reader.name} failed on this {container}: {type(error).__name__}: {error}", severity="error")
+        context.warn("parser_failed", f"reader {reader.name} (version {reader.version}) failed on this {container}: {type(error).__name__}: {error}", severity="error")
         result.record = MediaRecord(container_format=container, flags=["metadata_unreadable"])
     result.warnings.extend(context.warnings)
     return result

@@ -11,4 +11,4 @@ from parsers.media.base import MediaReader
 
 @cache
 def all_readers() -> tuple[MediaReader, ...]:
-    return discover(package, "READER", MediaReader)
+    return discover(package, "READER", MediaReader, "exhibit.media_readers")

@@ -74,7 +74,7 @@ def test_a_parser_that_raises_is_one_error_row_and_the_run_goes_on(tmp_path: Pat
     path = f"/{TELEPHONY}/mmssms.db"
     assert _parse_errors(ingested) == [
         ("parse", "parser_failed", "error", path, "android_sms", "sms", 2, None,
-         f"{path}: parser android_sms failed at sms row 2 after 1 messages: AttributeError: 'str' object has no attribute 'field'")]
+         f"{path}: parser android_sms (version 1) failed at sms row 2 after 1 messages: AttributeError: 'str' object has no attribute 'field'")]
     # The message read before the failure is kept; the WhatsApp store after it is read in full.
     assert _messages(ingested) == [(0, "android_sms", "sms", 1)] + [(i + 1, *m) for i, m in enumerate(WHATSAPP_MESSAGES)]
 
@@ -92,7 +92,7 @@ def test_a_parser_that_fails_before_its_first_message(tmp_path: Path, monkeypatc
     path = f"/{TELEPHONY}/mmssms.db"
     assert _parse_errors(ingested) == [
         ("parse", "parser_failed", "error", path, "android_sms", None, None, None,
-         f"{path}: parser android_sms failed after 0 messages: KeyError: 'no such variant'")]
+         f"{path}: parser android_sms (version 1) failed after 0 messages: KeyError: 'no such variant'")]
     assert _messages(ingested) == [(i, *m) for i, m in enumerate(WHATSAPP_MESSAGES)]
 
 
@@ -202,6 +202,6 @@ def test_a_message_that_does_not_fit_the_table_costs_only_itself(tmp_path: Path,
     where = " (sms#2)" if row_id == 2 else " (sms)"
     assert _parse_errors(ingested) == [
         ("parse", "parser_failed", "error", path, "android_sms", "sms", 2 if row_id == 2 else None, None,
-         f"{path}: android_sms gave a message{where} that does not fit messages.parquet; the message is left out: {error}")]
+         f"{path}: android_sms (version 1) gave a message{where} that does not fit messages.parquet; the message is left out: {error}")]
     assert _messages(ingested) == ([(0, "android_sms", "sms", 1), (1, "android_sms", "sms", 3)]
                                    + [(i + 2, *m) for i, m in enumerate(WHATSAPP_MESSAGES)])

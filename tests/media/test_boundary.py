@@ -39,7 +39,7 @@ def test_a_reader_that_raises_is_one_error_row_and_every_photo_keeps_its_row(tmp
     assert ingested.exit_code == 1, ingested.output  # completed, with one error
     errors = [(e["stage"], e["error_kind"], e["severity"], e["path"], e["parser"], e["message"]) for e in ingested.errors() if e["stage"] == "media"]
     assert errors == [("media", "parser_failed", "error", "/DCIM/b.jpg", "still_images",
-                       "/DCIM/b.jpg: reader still_images failed on this JPEG: AttributeError: 'str' object has no attribute 'get'")]
+                       "/DCIM/b.jpg: reader still_images (version 1) failed on this JPEG: AttributeError: 'str' object has no attribute 'get'")]
     media = {row["path"]: row for row in ingested.table("media")}
     assert sorted(media) == ["/DCIM/a.jpg", "/DCIM/b.jpg", "/DCIM/c.jpg"]
     assert (media["/DCIM/b.jpg"]["container_format"], media["/DCIM/b.jpg"]["flags"], media["/DCIM/b.jpg"]["width"]) == ("JPEG", ["metadata_unreadable"], None)
@@ -68,6 +68,6 @@ def test_a_record_that_does_not_fit_the_table_costs_only_its_metadata(tmp_path: 
     assert ingested.exit_code == 1, ingested.output
     errors = [(e["error_kind"], e["severity"], e["path"], e["parser"], e["message"]) for e in ingested.errors() if e["stage"] == "media"]
     assert errors == [("parser_failed", "error", "/DCIM/b.jpg", "still_images",
-                       f"/DCIM/b.jpg: reader still_images gave a record that does not fit media.parquet: {error}")]
+                       f"/DCIM/b.jpg: reader still_images (version 1) gave a record that does not fit media.parquet: {error}")]
     media = {row["path"]: (row["container_format"], row["width"], row["flags"]) for row in ingested.table("media")}
     assert media == {"/DCIM/a.jpg": ("JPEG", 16, None), "/DCIM/b.jpg": ("JPEG", None, ["metadata_unreadable"])}
