@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,14 @@ if os.environ.get("EXHIBIT_TEST_PLANT") == "1":
         if name == b"crash.bin":
             ctypes.string_at(0)  # a segfault, as in a native library on a damaged image
         if name == b"hang.bin":
+            time.sleep(600)
+        if name == b"abort.bin":
+            os.abort()  # a C library's assertion failing
+        if name == b"swell.bin":
+            held = []  # a decoder that keeps growing on a hostile file, page by page
+            for _ in range(64):
+                held.append(b"x" * (32 << 20))
+                time.sleep(0.02)
             time.sleep(600)
         return _describe(read, size, name, *args, **kwargs)
 
@@ -73,4 +82,36 @@ def test_a_segfault_and_a_hang_cost_one_artefact_each_and_the_rest_is_ingested(t
     manifest = json.loads((exhibit / "manifest.json").read_text())
     # The unit of 4 fails and is run again (1); its halves fail and are run again (2, 3); of the four
     # single files the two good ones pass, the two bad ones are run again (4, 5) and given up.
+    assert (manifest["units_retried"], manifest["artefacts_given_up"]) == (5, 2)
+
+
+def test_a_worker_over_its_memory_cap_and_one_that_aborts_cost_one_artefact_each(tmp_path: Path) -> None:
+    source = tmp_path / "device"
+    source.mkdir()
+    for name in ("a.txt", "abort.bin", "swell.bin", "z.txt"):
+        (source / name).write_bytes(name.encode() * 100)
+    config = tmp_path / "watch.toml"
+    config.write_text("[ingest]\nbatch_size = 256\n\n[watchdog]\nunit_seconds = 30\nseconds_per_gib = 0\nworker_memory_mb = 400\n")
+    done = _ingest(tmp_path, source, config)
+    assert done.returncode == 1, done.stderr
+    assert "5 units retried, 2 artefacts given up" in done.stdout, done.stdout
+    exhibit = tmp_path / "out" / "C" / "E"
+    rows = {r["path"].lstrip("/"): r for r in pq.read_table(exhibit / "artefacts.parquet", columns=COLUMNS).to_pylist() if r["path"] != "/"}
+    assert (rows["abort.bin"]["content_status"], rows["abort.bin"]["read_error_kind"], rows["abort.bin"]["sha256"]) == \
+        ("read_error", "unit_crashed", None)
+    assert rows["abort.bin"]["read_error_message"] == "the worker process was killed by SIGABRT"
+    assert (rows["swell.bin"]["content_status"], rows["swell.bin"]["read_error_kind"], rows["swell.bin"]["sha256"]) == \
+        ("read_error", "unit_memory", None)
+    swelled = re.fullmatch(r"the worker's resident memory reached (\d+) MiB, over its cap of 400 MiB; the worker was killed",
+                           rows["swell.bin"]["read_error_message"])
+    assert swelled is not None and 400 < int(swelled.group(1)) < 2048, rows["swell.bin"]["read_error_message"]
+    for name in ("a.txt", "z.txt"):
+        assert rows[name]["sha256"] == hashlib.sha256(name.encode() * 100).hexdigest()
+    errors = [(e["stage"], e["error_kind"], e["path"], e["message"])
+              for e in pq.read_table(exhibit / "errors.parquet", columns=["stage", "error_kind", "path", "message"]).to_pylist() if e["stage"] == "worker"]
+    assert errors == [
+        ("worker", "unit_crashed", "/abort.bin", "content of /abort.bin was given up: the worker process was killed by SIGABRT"),
+        ("worker", "unit_memory", "/swell.bin", f"content of /swell.bin was given up: {rows['swell.bin']['read_error_message']}"),
+    ]
+    manifest = json.loads((exhibit / "manifest.json").read_text())
     assert (manifest["units_retried"], manifest["artefacts_given_up"]) == (5, 2)
