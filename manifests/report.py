@@ -31,6 +31,7 @@ from manifests.keys import fingerprint
 from manifests.text import display, display_message
 
 NONE_SHOWN = "\u2014"  # an em dash where a value is absent
+NOT_RECORDED = "not recorded"  # a fact an older manifest does not hold (it predates what records it)
 COUNTED_PARTS = ("artefacts", "messages", "media", "identifiers", "errors")
 SUMMARY_HEADER = ["exhibit", "verdict", "media hash", *COUNTED_PARTS, "hash-set hits"]
 HASH_HITS_NAME = "hash_hits.parquet"  # CASE/hash_hits.parquet, written by `exhibit hashset match` and ingest
@@ -181,6 +182,8 @@ def _facts(entry: ExhibitReport, folder: Path, manifest: dict, events: list[dict
     entry.add("Exhibit", "lab", manifest.get("lab"))
     entry.add("Exhibit", "ingested", f"{manifest['started']} to {manifest['finished']} (UTC) on {manifest['host']}")
     entry.items.append(("Exhibit", "outcome", tool_text(manifest["outcome"])))
+    entry.add("Exhibit", "units retried", _watchdog_count(manifest, "units_retried"))
+    entry.add("Exhibit", "artefacts given up", _watchdog_count(manifest, "artefacts_given_up"))
     entry.add_escaped("Source", "path", source.get("path"))
     for file in source.get("container_files") or []:
         same = {True: "unchanged", False: "CHANGED during the ingest", None: "unchanged NOT confirmed"}[file["is_unchanged"]]
@@ -289,6 +292,16 @@ def _media_hash_word(source: dict) -> str:
     if False in matches:
         return "MISMATCH"
     return "MATCH" if all(match is True for match in matches) else "NOT COMPARED"
+
+
+def _watchdog_count(manifest: dict, name: str) -> str:
+    """A count the watchdog recorded (0 is said as 0); a manifest older than the watchdog has none: "not recorded"."""
+    value = manifest.get(name)
+    if value is None:
+        return NOT_RECORDED
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TypeError(f"{name} is {value!r}, not a count")
+    return str(value)
 
 
 def _table_facts(entry: ExhibitReport, folder: Path) -> None:

@@ -539,3 +539,55 @@ def test_nested_column_in_a_sealed_table_is_not_summarised_and_verdict_stays_ver
     assert rows == [[ESCAPED_HOSTILE, "Messages", "messages.parquet", "cannot be summarised: ArrowTypeError: column app is list<element: int64>, not a string"],
                     [ESCAPED_HOSTILE, "Photos and videos", "media.parquet",
                      "cannot be summarised: ArrowTypeError: column container_format is list<element: int64>, not a string"]]
+
+
+def _exhibit_items_in_every_format(case_dir: Path, key: Path, tmp_path: Path) -> dict[str, dict[str, str]]:
+    """The report's Exhibit section, label -> value, as the CSV, the HTML and the PDF state it."""
+    _report(case_dir, "csv", tmp_path / "r.csv", key)
+    _report(case_dir, "html", tmp_path / "r.html", key)
+    _report(case_dir, "pdf", tmp_path / "r.pdf", key)
+    html_rows = [row for row in _html(tmp_path / "r.html").tables["details"] if len(row) == 2]
+    pdf_lines = [line.strip() for line in "\n".join(_pdf_pages(tmp_path / "r.pdf")).splitlines()]
+    labels = ("units retried", "artefacts given up")
+    return {
+        "csv": {r[2]: r[3] for r in _csv(tmp_path / "r.csv")[1:] if r[1] == "Exhibit" and r[2] in labels},
+        "html": {label: value for label, value in html_rows if label in labels},
+        "pdf": {label: re.sub(r"^" + label + r"\s+", "", line) for line in pdf_lines for label in labels if line.startswith(label + " ")},
+    }
+
+
+def test_the_report_states_units_retried_and_artefacts_given_up(case: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    """As the manifest records them (0 is said as 0), in every format."""
+    case_dir, key, manifest = case
+    assert (manifest["units_retried"], manifest["artefacts_given_up"]) == (0, 0)
+    stated = _exhibit_items_in_every_format(case_dir, key, tmp_path)
+    assert stated == {name: {"units retried": "0", "artefacts given up": "0"} for name in ("csv", "html", "pdf")}
+
+
+@pytest.mark.parametrize(("fields", "shown"), [
+    ({"units_retried": 5, "artefacts_given_up": 2}, ("5", "2")),
+    ({}, ("not recorded", "not recorded")),  # a manifest older than the watchdog
+])
+def test_the_report_states_the_recorded_counts_or_says_they_were_not_recorded(case: tuple[Path, Path, dict], tmp_path: Path,
+                                                                              fields: dict, shown: tuple[str, str]) -> None:
+    case_dir, key, _ = case
+    copy = tmp_path / "OP-1"
+    shutil.copytree(case_dir, copy)
+    (folder,) = [p for p in copy.iterdir() if p.is_dir()]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["units_retried"], manifest["artefacts_given_up"]
+    (folder / "manifest.json").write_text(json.dumps({**manifest, **fields}), encoding="utf-8")
+    stated = _exhibit_items_in_every_format(copy, key, tmp_path)
+    assert stated == {name: {"units retried": shown[0], "artefacts given up": shown[1]} for name in ("csv", "html", "pdf")}
+
+
+def test_a_mistyped_count_is_a_manifest_that_mistypes_a_field(case: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    case_dir, key, _ = case
+    copy = tmp_path / "OP-1"
+    shutil.copytree(case_dir, copy)
+    (folder,) = [p for p in copy.iterdir() if p.is_dir()]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "units_retried": "5"}), encoding="utf-8")
+    _report(copy, "csv", tmp_path / "r.csv", key)
+    by_item = {(r[1], r[2]): r[3] for r in _csv(tmp_path / "r.csv")[1:]}
+    assert by_item[("Exhibit", "manifest")] == "lacks or mistypes a field: TypeError(\"units_retried is '5', not a count\")"
