@@ -147,6 +147,7 @@ def ingest_command(source: Path, case_id: str, exhibit_id: str, examiner: str | 
         raise UsageFailure("--case and --exhibit must not be empty")
     config, key = _config(config_path, output_dir=str(out_dir) if out_dir else None, examiner=examiner, vss=vss, workers=workers,
                           signing_key=str(signing_key) if signing_key else None)
+    _check_plugins()
     request = IngestRequest(
         source=source,
         case_id=case_id,
@@ -248,6 +249,19 @@ def _config(config_path: Path | None, **overrides: object):
     return config, (_signing_key(Path(config.signing_key)) if config.signing_key else None)
 
 
+def _check_plugins() -> None:
+    """Every parser and reader, built in or installed, loads: a broken or clashing plug-in is named before evidence is opened."""
+    from parsers.chat.registry import all_parsers  # imported here: only the ingest commands need every parser
+    from parsers.discovery import PluginError
+    from parsers.media.registry import all_readers
+
+    try:
+        all_parsers()
+        all_readers()
+    except PluginError as error:
+        raise UsageFailure(f"parsers: {display_message(str(error))}") from None
+
+
 def _signing_key(path: Path):
     """The Ed25519 private key; a passphrase-protected one reads EXHIBIT_KEY_PASSPHRASE."""
     passphrase = os.environ.get("EXHIBIT_KEY_PASSPHRASE")
@@ -315,6 +329,7 @@ def case_ingest_command(case_dir: Path, devices_csv: Path, case_id: str | None, 
     except case_ingest.DevicesError as error:
         raise UsageFailure(display_message(str(error))) from None
     config, key = _config(config_path, examiner=examiner, signing_key=str(signing_key) if signing_key else None)
+    _check_plugins()
     if show_progress is None:
         show_progress = sys.stderr.isatty()
 

@@ -19,6 +19,11 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+class PluginError(ValueError):
+    """A parser or reader cannot be used: an installed entry point that does not load or is of
+    another kind, or two that share a name. Named before any evidence is opened."""
+
+
 def discover(package: ModuleType, attribute: str, kind: type[T], group: str | None = None) -> tuple[T, ...]:
     """Every `attribute` bound by a module of `package` or named by entry point `group`, checked to be a `kind`, names unique."""
     found: list[T] = []
@@ -35,7 +40,7 @@ def discover(package: ModuleType, attribute: str, kind: type[T], group: str | No
     names = [v.name for v in found]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ValueError(f"two {kind.__name__}s share a name: {duplicates}")
+        raise PluginError(f"two {kind.__name__}s share a name: {', '.join(duplicates)}")
     return tuple(sorted(found, key=lambda v: v.name))
 
 
@@ -43,7 +48,10 @@ def _plugins(group: str, attribute: str, kind: type[T]) -> list[T]:
     """The objects installed distributions declare under entry point `group` (a module: its `attribute`)."""
     found: list[T] = []
     for point in sorted(entry_points(group=group), key=lambda p: (p.name, p.value)):
-        value = point.load()
+        try:
+            value = point.load()
+        except (ImportError, AttributeError, SyntaxError) as error:
+            raise PluginError(f"entry point {group}:{point.name} ({point.value}) does not load: {type(error).__name__}: {error}") from error
         if isinstance(value, ModuleType):
             value = getattr(value, attribute, None)
         found.append(_checked(value, f"entry point {group}:{point.name} ({point.value})", kind))
@@ -52,5 +60,5 @@ def _plugins(group: str, attribute: str, kind: type[T]) -> list[T]:
 
 def _checked(value: object, where: str, kind: type[T]) -> T:
     if not isinstance(value, kind):
-        raise TypeError(f"{where} is not a {kind.__name__}")
+        raise PluginError(f"{where} is not a {kind.__name__}")
     return value

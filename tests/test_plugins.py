@@ -204,3 +204,26 @@ def test_broken_plugins_cost_their_artefacts_and_the_run_completes_with_errors(i
                      "/c.jpg": ("JPEG", None, None, ["metadata_unreadable"])}
     manifest = json.loads((exhibit / "manifest.json").read_text())
     assert (manifest["units_retried"], manifest["artefacts_given_up"]) == (0, 0)
+
+
+@pytest.mark.parametrize(("entry_points", "message"), [
+    ("[exhibit.chat_parsers]\nagain = parsers.chat.android_sms:PARSER\n", "parsers: two ChatParsers share a name: android_sms"),
+    ("[exhibit.chat_parsers]\nmissing = lab_nowhere:PARSER\n",
+     "parsers: entry point exhibit.chat_parsers:missing (lab_nowhere:PARSER) does not load: ModuleNotFoundError: No module named 'lab_nowhere'"),
+    ("[exhibit.media_readers]\nwrong = parsers.chat.android_sms:PARSER\n",
+     "parsers: entry point exhibit.media_readers:wrong (parsers.chat.android_sms:PARSER) is not a MediaReader"),
+    ("[exhibit.media_readers]\nempty = json\n", "parsers: entry point exhibit.media_readers:empty (json) is not a MediaReader"),
+])
+def test_a_plugin_that_cannot_be_used_is_named_before_anything_is_opened(tmp_path: Path, entry_points: str, message: str) -> None:
+    info = tmp_path / "site" / "clash-0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: clash\nVersion: 0\n")
+    (info / "entry_points.txt").write_text(entry_points)
+    device = tmp_path / "device"
+    device.mkdir()
+    (device / "a.txt").write_bytes(b"a")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path / 'site'}{os.pathsep}{REPO}"}
+    done = subprocess.run([sys.executable, "-m", "ingest", "ingest", str(device), "--case", "C", "--exhibit", "E", "--out", str(tmp_path / "out"),
+                           "--workers", "1"], capture_output=True, text=True, env=env, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr.strip().splitlines()) == (2, "", [f"Error: {message}"])
+    assert not (tmp_path / "out").exists()
