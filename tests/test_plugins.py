@@ -5,6 +5,7 @@ The test writes a plug-in module and the `.dist-info` folder that declares its e
 `pip install` of a lab's package leaves behind), puts both on the ingest's PYTHONPATH and runs a real
 `exhibit ingest` in a subprocess, with the watched worker pool (workers=2) and in one process
 (workers=1). Each broken plug-in raises something no parser anticipates (KeyError, ZeroDivisionError,
+LookupError while recognising,
 RecursionError) on one of two artefacts it takes, or yields something that is not a Message.
 """
 
@@ -81,6 +82,21 @@ class Recursing(FileChatParser):
         yield Message(source_table="t", source_row_id=down(0))
 
 
+class Peeking(FileChatParser):
+    """Raises while looking at the head of the file it would take."""
+
+    name = "lab_peeking"
+    version = "1.1"
+    app = "Lab peeking"
+    platform = "test"
+    paths = ("*.peek",)
+
+    def recognises(self, path, head):
+        if self.path_matches(path):
+            raise LookupError(f"no header in {len(head)} bytes")
+        return False
+
+
 class Confused(FileChatParser):
     """Yields a dict where a Message belongs: type confusion in a parser."""
 
@@ -116,7 +132,7 @@ class JpegReader(MediaReader):
         return MediaRecord(container_format="JPEG", width=7, height=3)
 
 
-BROKEN, DIVIDING, RECURSING, CONFUSED = Broken(), Dividing(), Recursing(), Confused()
+BROKEN, DIVIDING, RECURSING, CONFUSED, PEEKING = Broken(), Dividing(), Recursing(), Confused(), Peeking()
 READER = JpegReader()
 '''
 
@@ -125,6 +141,7 @@ lab_broken = labplugin:BROKEN
 lab_dividing = labplugin:DIVIDING
 lab_recursing = labplugin:RECURSING
 lab_confused = labplugin:CONFUSED
+lab_peeking = labplugin:PEEKING
 
 [exhibit.media_readers]
 a_lab_jpeg = labplugin
@@ -154,7 +171,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[subpro
     _install(root / "site")
     device = root / "device"
     device.mkdir()
-    for name in ("good.brk", "bad.brk", "x.div", "deep.rec", "odd.tc"):
+    for name in ("good.brk", "bad.brk", "x.div", "deep.rec", "odd.tc", "y.peek"):
         (device / name).write_bytes(b"notes " + name.encode())
     for name in ("a.jpg", "b.jpg", "c.jpg"):
         (device / name).write_bytes(_jpeg())
@@ -177,10 +194,10 @@ def _path_spec(exhibit: Path, path: str) -> str:
 def test_broken_plugins_cost_their_artefacts_and_the_run_completes_with_errors(ingested: dict, workers: int) -> None:
     done, exhibit = ingested[workers]
     assert done.returncode == 1, done.stderr  # completed with errors
-    assert "completed with 6 errors: 9 entries, 8 files hashed" in done.stdout, done.stdout
+    assert "completed with 7 errors: 10 entries, 9 files hashed" in done.stdout, done.stdout
     errors = [(e["stage"], e["error_kind"], e["severity"], e["path"], e["path_spec"], e["parser"], e["message"])
               for e in pq.read_table(exhibit / "errors.parquet").to_pylist() if e["error_kind"] == "parser_failed"]
-    spec = {p: _path_spec(exhibit, p) for p in ("/bad.brk", "/x.div", "/deep.rec", "/odd.tc", "/b.jpg", "/c.jpg")}
+    spec = {p: _path_spec(exhibit, p) for p in ("/bad.brk", "/x.div", "/deep.rec", "/odd.tc", "/y.peek", "/b.jpg", "/c.jpg")}
     assert errors == [
         ("media", "parser_failed", "error", "/b.jpg", spec["/b.jpg"], "a_lab_jpeg",
          "/b.jpg: reader a_lab_jpeg (version 0.9) failed on this JPEG: AttributeError: 'NoneType' object has no attribute 'tags'"),
@@ -194,6 +211,8 @@ def test_broken_plugins_cost_their_artefacts_and_the_run_completes_with_errors(i
          "/odd.tc: parser lab_confused (version 2) failed after 0 messages: TypeError: gave a dict where a Message belongs"),
         ("parse", "parser_failed", "error", "/x.div", spec["/x.div"], "lab_dividing",
          "/x.div: parser lab_dividing (version 1.0) failed after 0 messages: ZeroDivisionError: integer division or modulo by zero"),
+        ("parse", "parser_failed", "error", "/y.peek", spec["/y.peek"], "lab_peeking",
+         "/y.peek: parser lab_peeking (version 1.1) failed after 0 messages: LookupError: no header in 12 bytes"),
     ]
     messages = [(m["path"], m["parser"], m["parser_version"], m["store_table"], m["store_row_id"], m["body"])
                 for m in pq.read_table(exhibit / "messages.parquet").to_pylist()]
