@@ -5,8 +5,8 @@ The test writes a plug-in module and the `.dist-info` folder that declares its e
 `pip install` of a lab's package leaves behind), puts both on the ingest's PYTHONPATH and runs a real
 `exhibit ingest` in a subprocess, with the watched worker pool (workers=2) and in one process
 (workers=1). Each broken plug-in raises something no parser anticipates (KeyError, ZeroDivisionError,
-LookupError while recognising,
-RecursionError) on one of two artefacts it takes, or yields something that is not a Message.
+RecursionError, a LookupError while recognising) on one of two artefacts it takes or on every one,
+or yields something that is not a Message.
 """
 
 from __future__ import annotations
