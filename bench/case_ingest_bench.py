@@ -134,6 +134,7 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.roots, self.interval = roots, interval
         self.peaks: dict[int, tuple[str, int]] = {}
+        self.cpu: dict[int, float] = {}  # user + system seconds, as last seen (a process's last 0.2 s may be missed)
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -152,11 +153,15 @@ class Sampler(threading.Thread):
             try:
                 command = " ".join(process.cmdline())
                 hwm = _vm_hwm(process.pid)
+                times = process.cpu_times()
             except (psutil.Error, OSError):
                 continue
             role = _role(root_role, depth, command)
-            if role is not None and hwm > self.peaks.get(process.pid, ("", 0))[1]:
+            if role is None:
+                continue
+            if hwm >= self.peaks.get(process.pid, ("", 0))[1]:
                 self.peaks[process.pid] = (role, hwm)
+            self.cpu[process.pid] = times.user + times.system
 
     @staticmethod
     def _depth(process: psutil.Process, root: int) -> int:
@@ -173,8 +178,12 @@ class Sampler(threading.Thread):
         roles: dict[str, list[int]] = {}
         for role, hwm in self.peaks.values():
             roles.setdefault(role, []).append(hwm)
-        return {role: {"processes": len(v), "peak_mib_max": round(max(v) / MIB, 1), "peak_mib_median": round(statistics.median(v) / MIB, 1)}
-                for role, v in sorted(roles.items())}
+        cpu: dict[str, float] = {}
+        for pid, seconds in self.cpu.items():
+            role = self.peaks[pid][0]
+            cpu[role] = cpu.get(role, 0.0) + seconds
+        return {role: {"processes": len(v), "peak_mib_max": round(max(v) / MIB, 1), "peak_mib_median": round(statistics.median(v) / MIB, 1),
+                       "cpu_s": round(cpu.get(role, 0.0), 1)} for role, v in sorted(roles.items())}
 
 
 def _vm_hwm(pid: int) -> int:
