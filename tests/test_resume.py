@@ -1,0 +1,126 @@
+"""Durable unit results (ingest/unit_store.py): exact round trip, and hostile unit files never trusted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from ingest import unit_store
+from ingest.tasks import UNIT_TIMEOUT, Failure, Outcome
+from ingest.unit_store import UnitEncodeError, UnitFileInvalid
+from manifests.records import UndecodedText
+
+ITEMS = [(7, "/dev/loop0", b"a\xff.jpg"), (8, None, b"b.txt")]
+RESULTS = [
+    (7, {"sha256": "ab" * 32, "size": 3, "media": {"record": {"capture_time": dt.datetime(2021, 5, 6, 7, 8, 9, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+                                                            "latitude": 0.1 + 0.2, "naive": dt.datetime(2020, 1, 1), "nan": math.inf},
+                                                 "warnings": [], "reader": "exif", "reader_version": "1"}}),
+    (8, {"name": UndecodedText.of(b"bad\xfe"), "mtime_ns": 1_700_000_000_123_456_789, "flags": (True, False, None), 3: -1}),
+]
+OUTCOME = Outcome(results=RESULTS, failures=[Failure((9, None, b"c"), UNIT_TIMEOUT, "ran past 300 s")], retries=2)
+
+
+def test_a_unit_round_trips_exactly(tmp_path: Path) -> None:
+    path = unit_store.save(tmp_path, "content-0-12", ITEMS, OUTCOME)
+    assert path == tmp_path / "content-0-12.json"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content-0-12.json"]  # no temporary left
+    back = unit_store.load(tmp_path, "content-0-12", ITEMS)
+    assert back == OUTCOME
+    capture = back.results[0][1]["media"]["record"]["capture_time"]
+    assert capture.utcoffset() == dt.timedelta(hours=2) and capture.microsecond == 123456
+    assert back.results[0][1]["media"]["record"]["latitude"] == 0.30000000000000004
+    name = back.results[1][1]["name"]
+    assert isinstance(name, UndecodedText) and name.raw == b"bad\xfe"
+    assert back.results[1][1]["flags"] == (True, False, None) and back.results[1][1][3] == -1
+    assert back.failures[0].item == (9, None, b"c")
+    document = json.loads(path.read_bytes())
+    assert document["format"] == "exhibit-unit/1"
+    assert document["payload_sha256"] == hashlib.sha256(unit_store.canonical(document["payload"])).hexdigest()
+
+
+def test_no_stored_unit_is_none(tmp_path: Path) -> None:
+    assert unit_store.load(tmp_path, "content-0-1", ITEMS) is None
+
+
+def test_unknown_types_are_refused_when_writing(tmp_path: Path) -> None:
+    with pytest.raises(UnitEncodeError):
+        unit_store.save(tmp_path, "content-0-1", ITEMS, Outcome(results=[(1, {"x": {1, 2}})]))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unsafe_unit_ids_are_refused(tmp_path: Path) -> None:
+    for bad in ("../x", "a/b", "", "A.json"):
+        with pytest.raises(ValueError):
+            unit_store.unit_path(tmp_path, bad)
+
+
+def test_the_same_id_with_other_items_is_not_reused(tmp_path: Path) -> None:
+    unit_store.save(tmp_path, "content-0-1", ITEMS, OUTCOME)
+    with pytest.raises(UnitFileInvalid, match="other items"):
+        unit_store.load(tmp_path, "content-0-1", ITEMS[:1])
+
+
+def _stored(tmp_path: Path) -> Path:
+    return unit_store.save(tmp_path, "content-0-1", ITEMS, OUTCOME)
+
+
+def test_a_symlink_is_never_followed(tmp_path: Path) -> None:
+    real = _stored(tmp_path)
+    os.rename(real, tmp_path / "elsewhere.json")
+    (tmp_path / "content-0-1.json").symlink_to(tmp_path / "elsewhere.json")
+    with pytest.raises(UnitFileInvalid, match="cannot be read safely"):
+        unit_store.load(tmp_path, "content-0-1", ITEMS)
+
+
+def test_a_truncated_file_is_invalid(tmp_path: Path) -> None:
+    path = _stored(tmp_path)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(UnitFileInvalid, match="not valid JSON"):
+        unit_store.load(tmp_path, "content-0-1", ITEMS)
+
+
+def test_an_oversized_file_is_invalid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _stored(tmp_path)
+    monkeypatch.setattr(unit_store, "MAX_UNIT_FILE_BYTES", path.stat().st_size - 1)
+    with pytest.raises(UnitFileInvalid, match="budget"):
+        unit_store.load(tmp_path, "content-0-1", ITEMS)
+
+
+def test_a_changed_payload_fails_its_digest(tmp_path: Path) -> None:
+    path = _stored(tmp_path)
+    document = json.loads(path.read_bytes())
+    document["payload"]["retries"] = 3
+    path.write_bytes(unit_store.canonical(document))
+    with pytest.raises(UnitFileInvalid, match="SHA-256"):
+        unit_store.load(tmp_path, "content-0-1", ITEMS)
+
+
+@pytest.mark.parametrize("payload", [
+    {"results": [[1.5]], "retries": 0, "failures": []},  # an untagged float
+    {"results": {"$map": []}, "retries": 0, "failures": []},  # results not a list
+    {"results": [{"$pickle": "x"}], "retries": 0, "failures": []},  # unknown tag
+    {"results": [{"$datetime": ["2020-01-01T00:00:00+01:00", None]}], "retries": 0, "failures": []},
+    {"results": [{"$bytes": "!!"}], "retries": 0, "failures": []},
+    {"results": [{"$map": [[[1], 2]]}], "retries": 0, "failures": []},  # unhashable key
+    {"results": [], "retries": "0", "failures": []},
+    {"results": [], "retries": 0, "failures": [[1, "made_up", "x"]]},
+    {"results": [], "retries": 0},
+])
+def test_wrong_types_are_invalid_even_with_a_matching_digest(tmp_path: Path, payload: dict) -> None:
+    document = {"format": "exhibit-unit/1", "unit_id": "content-0-1", "items_sha256": unit_store.items_digest(ITEMS),
+                "payload": payload, "payload_sha256": hashlib.sha256(unit_store.canonical(payload)).hexdigest()}
+    (tmp_path / "content-0-1.json").write_bytes(unit_store.canonical(document))
+    with pytest.raises(UnitFileInvalid):
+        unit_store.load(tmp_path, "content-0-1", ITEMS)
+
+
+def test_deep_nesting_is_invalid(tmp_path: Path) -> None:
+    (tmp_path / "content-0-1.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    with pytest.raises(UnitFileInvalid):
+        unit_store.load(tmp_path, "content-0-1", ITEMS)
