@@ -32,7 +32,7 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from ingest.tasks import FAILURE_KINDS, Failure, Outcome
 from manifests.records import UndecodedText
@@ -250,4 +250,102 @@ def load(folder: Path, unit_id: str, items: list) -> Outcome | None:
     return _outcome(document["payload"])
 
 
-__all__ = ["FORMAT", "MAX_UNIT_FILE_BYTES", "UnitEncodeError", "UnitFileInvalid", "decode", "encode", "items_digest", "load", "save", "unit_path"]
+ROWS_FORMAT = "exhibit-unit-rows/1"
+MAX_ROW_LINE_BYTES = 64 << 20  # one message row; a longer line is not ours
+
+
+def rows_path(folder: Path, unit_id: str) -> Path:
+    return unit_path(folder, unit_id).with_suffix(".rows.jsonl")
+
+
+def save_rows(folder: Path, unit_id: str, items: list, rows: Iterable[dict]) -> int:
+    """Stream a unit's rows durably as JSON lines (memory flat): a header line, one tagged value per
+    row, and a trailer line with the row count and the SHA-256 of every line before it."""
+    target = rows_path(folder, unit_id)
+    temporary = target.with_name(f".{target.name}.tmp")
+    digest = hashlib.sha256()
+    count = 0
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            header = canonical({"format": ROWS_FORMAT, "unit_id": unit_id, "items_sha256": items_digest(items)}) + b"\n"
+            digest.update(header)
+            handle.write(header)
+            for row in rows:
+                line = canonical(encode(row)) + b"\n"
+                digest.update(line)
+                handle.write(line)
+                count += 1
+            handle.write(canonical({"rows": count, "sha256": digest.hexdigest()}) + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
+    return count
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnitFileInvalid("not a regular file")
+    with os.fdopen(fd, "rb") as handle:
+        while line := handle.readline(MAX_ROW_LINE_BYTES + 1):
+            if len(line) > MAX_ROW_LINE_BYTES or not line.endswith(b"\n"):
+                raise UnitFileInvalid("a line is over its budget or unterminated")
+            yield line
+
+
+def _json_line(line: bytes) -> Any:
+    try:
+        return json.loads(line.decode("ascii"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise UnitFileInvalid(f"not valid JSON: {str(exc)[:200]}") from None
+
+
+def verify_rows(folder: Path, unit_id: str, items: list) -> int | None:
+    """First pass: the row count of a stored rows file that verifies; None if none is stored."""
+    path = rows_path(folder, unit_id)
+    digest = hashlib.sha256()
+    count = 0
+    previous: bytes | None = None
+    try:
+        for number, line in enumerate(_lines(path)):
+            if previous is not None:
+                digest.update(previous)
+                count += number > 1
+            if number == 0:
+                header = _json_line(line)
+                if header != {"format": ROWS_FORMAT, "unit_id": unit_id, "items_sha256": items_digest(items)}:
+                    raise UnitFileInvalid("stored for another unit, other items or another format")
+            previous = line
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UnitFileInvalid(f"cannot be read safely: {exc.strerror or exc}") from None
+    trailer = _json_line(previous) if previous is not None else None
+    if trailer != {"rows": count, "sha256": digest.hexdigest()}:
+        raise UnitFileInvalid("rows do not match their count and SHA-256 (truncated or changed)")
+    return count
+
+
+def load_rows(folder: Path, unit_id: str, items: list) -> Iterator[dict]:
+    """Second pass, after verify_rows: the rows, one at a time; any surprise is UnitFileInvalid."""
+    try:
+        lines = _lines(rows_path(folder, unit_id))
+        next(lines)
+        previous = next(lines)
+        for line in lines:
+            row = decode(_json_line(previous))
+            if not isinstance(row, dict):
+                raise UnitFileInvalid("a row is not a map")
+            yield row
+            previous = line
+    except OSError as exc:
+        raise UnitFileInvalid(f"cannot be read safely: {exc.strerror or exc}") from None
+
+
+__all__ = ["FORMAT", "MAX_UNIT_FILE_BYTES", "UnitEncodeError", "UnitFileInvalid", "decode", "encode", "items_digest", "load", "load_rows", "rows_path", "save", "save_rows", "unit_path", "verify_rows"]

@@ -124,3 +124,38 @@ def test_deep_nesting_is_invalid(tmp_path: Path) -> None:
     (tmp_path / "content-0-1.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
     with pytest.raises(UnitFileInvalid):
         unit_store.load(tmp_path, "content-0-1", ITEMS)
+
+
+ROWS = [{"body": "hi", "sent_time": dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc), "path_bytes": b"\x00\xff"},
+        {"body": UndecodedText.of(b"\xfe"), "sent_time": None, "path_bytes": b""}]
+
+
+def test_chat_rows_stream_round_trip(tmp_path: Path) -> None:
+    assert unit_store.save_rows(tmp_path, "chat-3", ITEMS, iter(ROWS)) == 2
+    assert unit_store.verify_rows(tmp_path, "chat-3", ITEMS) == 2
+    assert list(unit_store.load_rows(tmp_path, "chat-3", ITEMS)) == ROWS
+    assert unit_store.verify_rows(tmp_path, "chat-4", ITEMS) is None
+
+
+def test_empty_chat_rows(tmp_path: Path) -> None:
+    assert unit_store.save_rows(tmp_path, "chat-3", ITEMS, iter([])) == 0
+    assert unit_store.verify_rows(tmp_path, "chat-3", ITEMS) == 0
+    assert list(unit_store.load_rows(tmp_path, "chat-3", ITEMS)) == []
+
+
+@pytest.mark.parametrize("damage", ["truncate", "drop_line", "change", "other_items", "symlink"])
+def test_damaged_chat_rows_are_invalid(tmp_path: Path, damage: str) -> None:
+    unit_store.save_rows(tmp_path, "chat-3", ITEMS, iter(ROWS))
+    path = unit_store.rows_path(tmp_path, "chat-3")
+    lines = path.read_bytes().splitlines(keepends=True)
+    if damage == "truncate":
+        path.write_bytes(b"".join(lines)[:-10])
+    elif damage == "drop_line":
+        path.write_bytes(lines[0] + lines[2] + lines[3])
+    elif damage == "change":
+        path.write_bytes(lines[0] + lines[1].replace(b"hi", b"ho") + lines[2] + lines[3])
+    elif damage == "symlink":
+        os.rename(path, tmp_path / "other")
+        path.symlink_to(tmp_path / "other")
+    with pytest.raises(UnitFileInvalid):
+        unit_store.verify_rows(tmp_path, "chat-3", ITEMS[:1] if damage == "other_items" else ITEMS)
