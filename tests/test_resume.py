@@ -159,3 +159,32 @@ def test_damaged_chat_rows_are_invalid(tmp_path: Path, damage: str) -> None:
         path.symlink_to(tmp_path / "other")
     with pytest.raises(UnitFileInvalid):
         unit_store.verify_rows(tmp_path, "chat-3", ITEMS[:1] if damage == "other_items" else ITEMS)
+
+
+def test_the_staging_identity(tmp_path: Path) -> None:
+    from ingest import resume_identity as ri
+
+    image = tmp_path / "disk.raw"
+    image.write_bytes(b"A" * (3 << 20))
+    os.utime(image, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    fingerprint = ri.source_fingerprint(image, [image])
+    assert fingerprint == {"kind": "containers", "files": [{
+        "path": str(image.resolve()), "size": 3 << 20, "mtime_ns": 1_600_000_000_000_000_000,
+        "first_mib_sha256": hashlib.sha256(b"A" * (1 << 20)).hexdigest(), "last_mib_sha256": hashlib.sha256(b"A" * (1 << 20)).hexdigest()}]}
+    stored = ri.identity("C1", "E1", "1.0", "d" * 64, fingerprint)
+    ri.write(staging, stored)
+    assert ri.read(staging) == stored
+    assert ri.differences(stored, stored) == []
+    with open(image, "r+b") as handle:
+        handle.seek((3 << 20) - 1)
+        handle.write(b"B")
+    os.utime(image, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    other = ri.identity("C1", "E1", "1.0", "e" * 64, ri.source_fingerprint(image, [image]))
+    assert ri.differences(stored, other) == [f"configuration ({'d' * 64!r} then, {'e' * 64!r} now)",
+                                             "source (other files, sizes, times or content)"]
+    (staging / "resume.json").unlink()
+    (staging / "resume.json").symlink_to(image)
+    with pytest.raises(ri.IdentityInvalid):
+        ri.read(staging)
