@@ -188,3 +188,52 @@ def test_the_staging_identity(tmp_path: Path) -> None:
     (staging / "resume.json").symlink_to(image)
     with pytest.raises(ri.IdentityInvalid):
         ri.read(staging)
+
+
+class _Table(list):
+    append = list.append
+
+
+class _CountingRunner:
+    slots = 1
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def submit(self, function, items, sizes):  # noqa: ANN001, ANN201 - a test double
+        from concurrent.futures import Future
+        self.calls += 1
+        future: Future = Future()
+        future.set_result(Outcome(results=[(i[0], {"content_status": "empty", "sha256": "e" * 64,
+                                                   "checked": dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)}) for i in items]))
+        return future
+
+
+def _content_run(units_dir: Path) -> tuple[list, _CountingRunner, object]:
+    from ingest.content_units import ContentPhase
+    from ingest.problems import Problems
+    from ingest.request import Progress
+    from ingest.walk import Batch
+
+    runner = _CountingRunner()
+    table = _Table()
+    phase = ContentPhase(table, _Table(), runner, None, Progress(), None, {"case_id": "C", "exhibit_id": "E"}, units_dir=units_dir)
+    for unit in range(3):
+        rows = [{"entry_index": unit * 2 + k, "volume_index": 0, "path": f"/f{unit}{k}", "path_spec": "{}", "path_bytes": b"x", "size": 0} for k in range(2)]
+        items = [[row["entry_index"], None, row["path"]] for row in rows]
+        phase.add(Batch(recipe=None, rows=rows, items=items, sizes=[0, 0], unit_id=f"0-{unit}"))
+    phase.finish(Problems())
+    return list(table), runner, phase
+
+
+def test_content_units_are_taken_from_disk_on_a_second_run(tmp_path: Path) -> None:
+    first, runner, phase = _content_run(tmp_path)
+    assert runner.calls == 3 and phase.units_resumed == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content-0-0.json", "content-0-1.json", "content-0-2.json"]
+    (tmp_path / "content-0-1.json").write_bytes(b"{}")  # a damaged unit: discarded, run again
+    second, runner, phase = _content_run(tmp_path)
+    assert runner.calls == 1 and phase.units_resumed == 2
+    assert phase.units_discarded == [("content-0-1", "not an exhibit-unit/1 document")]
+    assert second == first and len(first) == 6
+    assert first[0] == {"entry_index": 0, "volume_index": 0, "path": "/f00", "path_spec": "{}", "path_bytes": b"x", "size": 0,
+                        "content_status": "empty", "sha256": "e" * 64, "checked": dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)}
