@@ -13,9 +13,10 @@ import time
 from collections import deque
 from concurrent.futures import Future
 from functools import partial
+from pathlib import Path
 from typing import Callable
 
-from ingest import chats
+from ingest import chats, unit_store
 from ingest.config import Config
 from ingest.problems import Problems
 from ingest.request import Progress
@@ -28,7 +29,7 @@ class ContentPhase:
     """Runs the units of every batch and appends artefacts and media rows in walk order."""
 
     def __init__(self, table, media_table, runner: Runner, config: Config, progress: Progress,
-                 on_progress: Callable[[Progress], None] | None, ids: dict) -> None:
+                 on_progress: Callable[[Progress], None] | None, ids: dict, units_dir: Path | None = None) -> None:
         self.table = table
         self.media_table = media_table
         self.media_index = 0
@@ -45,9 +46,21 @@ class ContentPhase:
         self.chat_candidates = chats.CandidateCollector()
         self.units_retried = 0
         self.artefacts_given_up = 0
+        # Where each unit's Outcome is kept durably for a resume (None: not kept); see ingest.unit_store.
+        self.units_dir = units_dir
+        self.units_resumed = 0
+        self.units_not_kept = 0
+        self.units_discarded: list[tuple[str, str]] = []  # (unit id, why) of stored units that did not verify
 
     def add(self, batch: Batch) -> None:
-        future = self.runner.submit(partial(run_content_items, batch.recipe), batch.items, batch.sizes) if batch.items else None
+        stored = self._stored(batch)
+        if stored is not None:
+            future: Future | None = Future()
+            future.set_result(stored)
+            future.from_disk = True  # type: ignore[attr-defined]  # kept already: not written again
+            self.units_resumed += 1
+        else:
+            future = self.runner.submit(partial(run_content_items, batch.recipe), batch.items, batch.sizes) if batch.items else None
         self.window.append((batch, future))
         while len(self.window) > self.max_in_flight:
             self._drain_one()
@@ -56,7 +69,10 @@ class ContentPhase:
         batch, future = self.window.popleft()
         rows = batch.rows
         if future is not None:
-            self._apply(rows, future.result())
+            outcome = future.result()
+            if not getattr(future, "from_disk", False):
+                self._keep(batch, outcome)
+            self._apply(rows, outcome)
             targets = {entry_index: target for entry_index, target, _name in batch.items}
             for row in rows:
                 self.chat_candidates.consider(row, batch.recipe, targets.get(row["entry_index"]))
@@ -67,6 +83,25 @@ class ContentPhase:
         if self.on_progress is not None and now - self.last_report > 0.5:
             self.last_report = now
             self.on_progress(self.progress)
+
+    def _stored(self, batch: Batch) -> Outcome | None:
+        """A finished unit's Outcome from an earlier run of this exhibit, if it verifies; else it runs again."""
+        if self.units_dir is None or not batch.items or batch.unit_id is None:
+            return None
+        try:
+            return unit_store.load(self.units_dir, f"content-{batch.unit_id}", batch.items)
+        except unit_store.UnitFileInvalid as invalid:
+            self.units_discarded.append((f"content-{batch.unit_id}", str(invalid)))
+            return None
+
+    def _keep(self, batch: Batch, outcome: Outcome) -> None:
+        """Write the Outcome durably before it is applied (an OSError, a full disk, stops the run)."""
+        if self.units_dir is None or batch.unit_id is None:
+            return
+        try:
+            unit_store.save(self.units_dir, f"content-{batch.unit_id}", batch.items, outcome)
+        except unit_store.UnitEncodeError:
+            self.units_not_kept += 1  # a value the codec cannot store exactly: this unit simply runs again on a resume
 
     def _apply(self, rows: list[dict], outcome: Outcome) -> None:
         first = rows[0]["entry_index"]
