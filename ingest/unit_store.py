@@ -31,8 +31,9 @@ import hashlib
 import json
 import os
 import stat
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator
 
 from ingest.tasks import FAILURE_KINDS, Failure, Outcome
 from manifests.records import UndecodedText
@@ -193,19 +194,27 @@ def save(folder: Path, unit_id: str, items: list, outcome: Outcome) -> Path:
                 "payload": payload, "payload_sha256": hashlib.sha256(canonical(payload)).hexdigest()}
     data = canonical(document)
     target = unit_path(folder, unit_id)
+    with _durable(target) as handle:
+        handle.write(data)
+    return target
+
+
+@contextmanager
+def _durable(target: Path) -> Iterator[BinaryIO]:
+    """A file written under a temporary name (never through a symbolic link), forced to disk, renamed
+    into place and its folder forced to disk; whatever stops the writing leaves no file behind."""
     temporary = target.with_name(f".{target.name}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _fsync_dir(folder)
-    return target
+    _fsync_dir(target.parent)
 
 
 def _read_bounded(path: Path) -> bytes:
@@ -262,28 +271,18 @@ def save_rows(folder: Path, unit_id: str, items: list, rows: Iterable[dict]) -> 
     """Stream a unit's rows durably as JSON lines (memory flat): a header line, one tagged value per
     row, and a trailer line with the row count and the SHA-256 of every line before it."""
     target = rows_path(folder, unit_id)
-    temporary = target.with_name(f".{target.name}.tmp")
     digest = hashlib.sha256()
     count = 0
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            header = canonical({"format": ROWS_FORMAT, "unit_id": unit_id, "items_sha256": items_digest(items)}) + b"\n"
-            digest.update(header)
-            handle.write(header)
-            for row in rows:
-                line = canonical(encode(row)) + b"\n"
-                digest.update(line)
-                handle.write(line)
-                count += 1
-            handle.write(canonical({"rows": count, "sha256": digest.hexdigest()}) + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    _fsync_dir(folder)
+    with _durable(target) as handle:
+        header = canonical({"format": ROWS_FORMAT, "unit_id": unit_id, "items_sha256": items_digest(items)}) + b"\n"
+        digest.update(header)
+        handle.write(header)
+        for row in rows:
+            line = canonical(encode(row)) + b"\n"
+            digest.update(line)
+            handle.write(line)
+            count += 1
+        handle.write(canonical({"rows": count, "sha256": digest.hexdigest()}) + b"\n")
     return count
 
 
