@@ -205,15 +205,17 @@ def _durable(target: Path) -> Iterator[BinaryIO]:
     into place and its folder forced to disk; whatever stops the writing leaves no file behind."""
     temporary = target.with_name(f".{target.name}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    placed = False
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        placed = True
+    finally:
+        if not placed:
+            temporary.unlink(missing_ok=True)
     _fsync_dir(target.parent)
 
 
