@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
 from ingest.tasks import FAILURE_KINDS, Failure, Outcome
+from manifests.files import atomic_output, fsync_dir
 from manifests.records import UndecodedText
 
 FORMAT = "exhibit-unit/1"
@@ -179,14 +180,6 @@ def unit_path(folder: Path, unit_id: str) -> Path:
     return folder / f"{unit_id}.json"
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def save(folder: Path, unit_id: str, items: list, outcome: Outcome) -> Path:
     """Write a unit's outcome durably; raises UnitEncodeError (nothing written) or OSError (disk full)."""
     payload = _payload(outcome)
@@ -201,22 +194,11 @@ def save(folder: Path, unit_id: str, items: list, outcome: Outcome) -> Path:
 
 @contextmanager
 def _durable(target: Path) -> Iterator[BinaryIO]:
-    """A file written under a temporary name (never through a symbolic link), forced to disk, renamed
-    into place and its folder forced to disk; whatever stops the writing leaves no file behind."""
-    temporary = target.with_name(f".{target.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    placed = False
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-        placed = True
-    finally:
-        if not placed:
-            temporary.unlink(missing_ok=True)
-    _fsync_dir(target.parent)
+    """`atomic_output` (a fresh temporary file, never one reached through a symbolic link, synced and
+    renamed into place), then the folder synced, so a unit reported done survives a power cut."""
+    with atomic_output(target) as handle:
+        yield handle
+    fsync_dir(target.parent)
 
 
 def _read_bounded(path: Path) -> bytes:
